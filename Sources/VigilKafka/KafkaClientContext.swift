@@ -1,0 +1,56 @@
+import CRdKafka
+import Logging
+
+/// State that librdkafka's C callbacks reach through the client's opaque pointer.
+///
+/// The log callback may run on librdkafka's internal threads and touches only `logger`;
+/// delivery-report and rebalance callbacks run inside `poll` on the owning thread.
+final class KafkaClientContext: @unchecked Sendable {
+    let logger: Logger
+    /// Filled by the delivery-report callback during `KafkaProducer.poll`, drained right after.
+    var deliveryReports: [DeliveryReport] = []
+    /// Set by the consumer; called inside `rd_kafka_consume_batch_queue` on the polling thread.
+    var rebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Wires the callbacks every Vigil client uses (logging, errors) into `conf`.
+    func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
+        rd_kafka_conf_set_error_cb(conf, kafkaErrorCallback)
+    }
+
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> KafkaClientContext? {
+        guard let opaque else { return nil }
+        return Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    }
+}
+
+private func kafkaLogCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: UnsafePointer<CChar>?,
+                              _ buffer: UnsafePointer<CChar>?) {
+    guard let rk, let context = KafkaClientContext.from(rd_kafka_opaque(rk)) else { return }
+    // syslog levels: 0 emerg … 7 debug
+    let swiftLevel: Logger.Level = switch level {
+    case ...3: .error
+    case 4: .warning
+    case 5, 6: .info
+    default: .debug
+    }
+    let text = buffer.map { String(cString: $0) } ?? ""
+    let fac = facility.map { String(cString: $0) } ?? ""
+    context.logger.log(level: swiftLevel, "\(text)", metadata: ["kafka.facility": "\(fac)"])
+}
+
+private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePointer<CChar>?,
+                                _ opaque: UnsafeMutableRawPointer?) {
+    guard let context = KafkaClientContext.from(opaque) else { return }
+    let code = rd_kafka_resp_err_t(err)
+    let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
+    // Transport errors are retried by librdkafka itself; they matter to readiness, not to data.
+    context.logger.warning("librdkafka reported an error", metadata: [
+        "kafka.error.code": "\(error.name)", "kafka.error.message": "\(error.message)",
+    ])
+}

@@ -1,0 +1,220 @@
+import CRdKafka
+import Logging
+
+/// A Kafka group consumer over librdkafka, confined to the one thread that calls `poll`.
+///
+/// Offsets are stored manually (`storeOffsets`) and committed by librdkafka's auto-commit timer or
+/// by `commit()`: the application decides when a message is done, which is what at-least-once needs.
+public final class KafkaConsumer {
+    /// Settings Vigil needs for correctness; an operator's config cannot override them.
+    public static let enforced: [String: String] = [
+        "enable.auto.offset.store": "false",
+    ]
+    /// Settings that are good defaults; an operator's config wins.
+    public static let defaults: [String: String] = [
+        "enable.auto.commit": "true",
+        "auto.commit.interval.ms": "1000",
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": "false",
+        "session.timeout.ms": "6000",
+        "heartbeat.interval.ms": "1000",
+        "partition.assignment.strategy": "cooperative-sticky",
+    ]
+
+    let handle: OpaquePointer
+    private let queue: OpaquePointer
+    private let context: KafkaClientContext
+    private var closed = false
+    private var buffer: [UnsafeMutablePointer<rd_kafka_message_t>?]
+    public let logger: Logger
+    /// Receives partition moves; held weakly because the listener usually owns the consumer.
+    public weak var rebalanceListener: KafkaRebalanceListener?
+
+    public init(configuration: KafkaConfiguration, logger: Logger, maxBatch: Int = 1000) throws(KafkaError) {
+        guard configuration["group.id"] != nil else {
+            throw .configuration("a group consumer needs 'group.id'")
+        }
+        self.logger = logger
+        context = KafkaClientContext(logger: logger)
+        var merged = configuration.withDefaults(Self.defaults)
+        for (key, value) in Self.enforced { merged[key] = value }
+        // Lifts the per-partition fetch ceiling (default 1000 ms); unknown to librdkafka < 2.1.
+        if !LibrdkafkaVersion.isBelowRecommended, merged["fetch.queue.backoff.ms"] == nil {
+            merged["fetch.queue.backoff.ms"] = "10"
+        }
+        let conf = try merged.makeNativeConf()
+        context.install(on: conf)
+        rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .configuration("cannot create consumer: \(textFromBuffer(errstr))")
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+        queue = rd_kafka_queue_get_consumer(rk)
+        buffer = Array(repeating: nil, count: max(1, maxBatch))
+        context.rebalance = { [unowned self] rk, err, partitions in
+            self.handleRebalance(err: err, partitions: partitions)
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Joins the group for `topics`; partitions arrive through the rebalance listener during `poll`.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = TopicPartitionList.make(topics.map { (TopicPartition($0, -1), KafkaOffset.invalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_subscribe(handle, list), "subscribe to \(topics)")
+    }
+
+    /// Fetches up to the batch size of messages, waiting at most `timeoutMs` for the first one, and
+    /// calls `body` for each. Rebalance callbacks run inside this call. Consumer errors (e.g. an
+    /// unknown topic) are returned, not thrown: they are conditions to report, not reasons to stop.
+    @discardableResult
+    public func poll(timeoutMs: Int32, _ body: (KafkaRecord) throws -> Void) rethrows -> [KafkaError] {
+        precondition(!closed, "poll after close")
+        let count = buffer.withUnsafeMutableBufferPointer { buf in
+            rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buf.baseAddress, buf.count)
+        }
+        guard count > 0 else { return [] }
+        var errors: [KafkaError] = []
+        defer { for i in 0..<count { rd_kafka_message_destroy(buffer[i]) } }
+        for i in 0..<count {
+            let message = buffer[i]!
+            let m = message.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    errors.append(KafkaError(code: m.err, message: String(cString: rd_kafka_message_errstr(message))))
+                }
+                continue
+            }
+            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let ts = rd_kafka_message_timestamp(message, &type)
+            let record = KafkaRecord(
+                topic: String(cString: rd_kafka_topic_name(m.rkt)),
+                partition: m.partition, offset: m.offset,
+                timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts,
+                key: m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) },
+                value: m.payload.map { UnsafeRawBufferPointer(start: $0, count: m.len) },
+                native: message)
+            try body(record)
+        }
+        return errors
+    }
+
+    /// Marks everything before `offset` (the next offset to read) as done for each partition.
+    public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = TopicPartitionList.make(offsets.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_offsets_store(handle, list), "store offsets")
+        for (tp, _, err) in TopicPartitionList.entries(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(code: err, message: "store offset for \(tp): \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the broker's answer.
+    public func commit() throws(KafkaError) {
+        let err = rd_kafka_commit(handle, nil, 0)
+        if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }  // nothing new to commit
+        try KafkaError.check(err, "commit")
+    }
+
+    /// The group's committed offsets for `partitions` (`KafkaOffset.invalid` when none).
+    public func committed(_ partitions: [TopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_committed(handle, list, timeoutMs), "fetch committed offsets")
+        return Dictionary(TopicPartitionList.entries(list).map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+    }
+
+    /// Moves the fetch position of assigned partitions.
+    public func seek(_ offsets: [TopicPartition: Int64], timeoutMs: Int32 = 10_000) throws(KafkaError) {
+        let list = TopicPartitionList.make(offsets.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(handle, list, timeoutMs) { throw KafkaError(consuming: error) }
+    }
+
+    /// Stops fetching from `partitions` (the group membership is kept alive by `poll`).
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_pause_partitions(handle, list), "pause \(partitions)")
+    }
+
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_resume_partitions(handle, list), "resume \(partitions)")
+    }
+
+    /// Partitions currently assigned to this consumer.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        try KafkaError.check(rd_kafka_assignment(handle, &list), "read assignment")
+        guard let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return TopicPartitionList.entries(list).map(\.0).sorted()
+    }
+
+    /// Leaves the group cleanly (revoking partitions through the listener) and frees the client.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        let err = rd_kafka_consumer_close(handle)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("consumer close reported an error", metadata: ["kafka.error.code": "\(String(cString: rd_kafka_err2name(err)))"])
+        }
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(handle)
+    }
+
+    private func handleRebalance(err: rd_kafka_resp_err_t, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        let moved = TopicPartitionList.entries(partitions).map(\.0)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            let starts = rebalanceListener?.consumer(self, willAssign: moved) ?? [:]
+            if !starts.isEmpty, let elements = partitions.pointee.elems {
+                for i in 0..<Int(partitions.pointee.cnt) {
+                    let tp = TopicPartition(String(cString: elements[i].topic), elements[i].partition)
+                    if let start = starts[tp] { elements[i].offset = start }
+                }
+            }
+            logger.info("partitions assigned", metadata: ["kafka.partitions": "\(moved)", "kafka.protocol": "\(cooperative ? "cooperative" : "eager")"])
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, partitions) { reportRebalanceFailure(KafkaError(consuming: error)) }
+            } else {
+                let code = rd_kafka_assign(handle, partitions)
+                if code != RD_KAFKA_RESP_ERR_NO_ERROR { reportRebalanceFailure(KafkaError(code: code)) }
+            }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(handle) != 0
+            rebalanceListener?.consumer(self, willRevoke: moved, lost: lost)
+            logger.info("partitions revoked", metadata: ["kafka.partitions": "\(moved)", "kafka.lost": "\(lost)"])
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, partitions) { reportRebalanceFailure(KafkaError(consuming: error)) }
+            } else {
+                let code = rd_kafka_assign(handle, nil)
+                if code != RD_KAFKA_RESP_ERR_NO_ERROR { reportRebalanceFailure(KafkaError(code: code)) }
+            }
+        default:
+            logger.error("rebalance failed", metadata: ["kafka.error.code": "\(String(cString: rd_kafka_err2name(err)))"])
+            _ = rd_kafka_assign(handle, nil)
+        }
+    }
+
+    private func reportRebalanceFailure(_ error: KafkaError) {
+        logger.error("applying a rebalance failed", metadata: ["kafka.error": "\(error)"])
+    }
+}
+
+private func kafkaRebalanceCallback(_ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
+                                    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+                                    _ opaque: UnsafeMutableRawPointer?) {
+    guard let rk, let partitions, let context = KafkaClientContext.from(opaque), let handler = context.rebalance else { return }
+    handler(rk, err, partitions)
+}

@@ -1,0 +1,108 @@
+/// Decides how far each partition's offset may be committed under at-least-once delivery.
+///
+/// Every consumed message is an *input*; each input may cause *outputs* (alerts, dead letters)
+/// that must be acknowledged by the broker before the input counts as done. The committable offset
+/// of a partition is the lowest input still waiting for an output, or one past the last input seen
+/// when none waits. Pure bookkeeping: no I/O, no clock, O(1) amortised per call.
+public struct OffsetAckTracker: Sendable {
+    /// Identifies one pending output; pass it as the produce call's opaque value.
+    public typealias Ticket = UInt64
+
+    private struct PartitionState: Sendable {
+        /// Inputs with outputs outstanding, in offset order (entries may be settled lazily).
+        var waiting: [Int64] = []
+        var head = 0
+        var outstanding: [Int64: Int] = [:]
+        /// One past the highest offset begun.
+        var next: Int64?
+        /// The last value handed out by `committableOffsets`.
+        var reported: Int64?
+    }
+
+    private var partitions: [TopicPartition: PartitionState] = [:]
+    private var tickets: [Ticket: (TopicPartition, Int64)] = [:]
+    private var nextTicket: Ticket = 1
+
+    public init() {}
+
+    /// Outputs not yet acknowledged, over all partitions.
+    public var pendingOutputs: Int { tickets.count }
+
+    /// Records that `offset` was consumed; call before `addOutput` for it. Offsets must increase
+    /// within a partition (a rewind must `drop` the partition first).
+    public mutating func beginInput(_ tp: TopicPartition, offset: Int64) {
+        var state = partitions[tp] ?? PartitionState()
+        precondition(state.next.map { offset >= $0 } ?? true, "offsets must increase within \(tp)")
+        state.next = offset + 1
+        partitions[tp] = state
+    }
+
+    /// Registers an output caused by input `offset` of `tp` and returns its ticket.
+    public mutating func addOutput(_ tp: TopicPartition, offset: Int64) -> Ticket {
+        let ticket = nextTicket
+        nextTicket &+= 1
+        tickets[ticket] = (tp, offset)
+        var state = partitions[tp] ?? PartitionState()
+        if let count = state.outstanding[offset] {
+            state.outstanding[offset] = count + 1
+        } else {
+            state.outstanding[offset] = 1
+            state.waiting.append(offset)
+        }
+        partitions[tp] = state
+        return ticket
+    }
+
+    /// Marks the output behind `ticket` as acknowledged. Unknown tickets (e.g. of a dropped
+    /// partition) are ignored and reported as false.
+    @discardableResult
+    public mutating func acknowledge(_ ticket: Ticket) -> Bool {
+        guard let (tp, offset) = tickets.removeValue(forKey: ticket), var state = partitions[tp] else { return false }
+        if let count = state.outstanding[offset] {
+            if count <= 1 { state.outstanding[offset] = nil } else { state.outstanding[offset] = count - 1 }
+        }
+        // Settle the front of the queue; keep the array from growing forever.
+        while state.head < state.waiting.count, state.outstanding[state.waiting[state.head]] == nil {
+            state.head += 1
+        }
+        if state.head > 1024, state.head * 2 > state.waiting.count {
+            state.waiting.removeFirst(state.head)
+            state.head = 0
+        }
+        partitions[tp] = state
+        return true
+    }
+
+    /// The offset up to which `tp` may be committed (the next offset to read after a restart).
+    public func committableOffset(_ tp: TopicPartition) -> Int64? {
+        guard let state = partitions[tp] else { return nil }
+        if state.head < state.waiting.count { return state.waiting[state.head] }
+        return state.next
+    }
+
+    /// Committable offsets that moved since the last call: what to hand to `storeOffsets`.
+    public mutating func committableOffsets() -> [TopicPartition: Int64] {
+        var moved: [TopicPartition: Int64] = [:]
+        for tp in partitions.keys {
+            guard let offset = committableOffset(tp), offset != partitions[tp]!.reported else { continue }
+            partitions[tp]!.reported = offset
+            moved[tp] = offset
+        }
+        return moved
+    }
+
+    /// True when `tp` has no unacknowledged output.
+    public func isSettled(_ tp: TopicPartition) -> Bool {
+        guard let state = partitions[tp] else { return true }
+        return state.head == state.waiting.count
+    }
+
+    /// True while the output behind `ticket` awaits acknowledgement.
+    public func isPending(_ ticket: Ticket) -> Bool { tickets[ticket] != nil }
+
+    /// Forgets `tp` (on revoke or rewind); its outstanding tickets become unknown.
+    public mutating func drop(_ tp: TopicPartition) {
+        partitions[tp] = nil
+        tickets = tickets.filter { $0.value.0 != tp }
+    }
+}

@@ -1,0 +1,48 @@
+import CRdKafka
+
+/// A topic and partition: the unit of ownership in a consumer group.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public var topic: String
+    public var partition: Int32
+
+    public init(_ topic: String, _ partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)[\(partition)]" }
+
+    public static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
+        (lhs.topic, lhs.partition) < (rhs.topic, rhs.partition)
+    }
+}
+
+/// Special offsets understood by librdkafka.
+public enum KafkaOffset {
+    public static let beginning: Int64 = -2  // RD_KAFKA_OFFSET_BEGINNING
+    public static let end: Int64 = -1  // RD_KAFKA_OFFSET_END
+    public static let stored: Int64 = -1000  // RD_KAFKA_OFFSET_STORED
+    public static let invalid: Int64 = -1001  // RD_KAFKA_OFFSET_INVALID
+}
+
+/// Bridges between Swift values and `rd_kafka_topic_partition_list_t`.
+enum TopicPartitionList {
+    /// A new native list; the caller destroys it.
+    static func make(_ entries: [(TopicPartition, Int64)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(max(entries.count, 1)))!
+        for (tp, offset) in entries {
+            let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!
+            element.pointee.offset = offset
+        }
+        return list
+    }
+
+    static func entries(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [(TopicPartition, Int64, rd_kafka_resp_err_t)] {
+        let count = Int(list.pointee.cnt)
+        guard count > 0, let elements = list.pointee.elems else { return [] }
+        return (0..<count).map { i in
+            let e = elements[i]
+            return (TopicPartition(String(cString: e.topic), e.partition), e.offset, e.err)
+        }
+    }
+}

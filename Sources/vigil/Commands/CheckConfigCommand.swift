@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// Validates a configuration file and prints the effective settings, secrets masked.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file and print the effective configuration (secrets masked).")
+
+    @Option(name: .shortAndLong, help: "Path to the TOML configuration file.")
+    var config: String
+
+    func run() throws {
+        do {
+            let loaded = try VigilConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
+            print(loaded.renderEffective())
+        } catch {
+            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import VigilCore
+import VigilKafka
+
+/// `vigil run`: the daemon.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Consume incidents, keep windowed state, publish alerts to Kafka and the log.")
+
+    @Option(name: .shortAndLong, help: "Path to the TOML configuration file.")
+    var config: String
+
+    func run() throws {
+        let loaded: VigilConfiguration
+        do {
+            loaded = try VigilConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure should not spin on this
+        }
+        let level = Logger.Level(rawValue: loaded.log.level) ?? .info
+        let format: StructuredLogHandler.Format = loaded.log.format == .json ? .json : .logfmt
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, format: format, level: level) }
+        let logger = Logger(label: "vigil")
+
+        logger.info("starting", metadata: ["vigil.version": "\(VigilVersion.string)", "librdkafka.version": "\(LibrdkafkaVersion.string)"])
+        if LibrdkafkaVersion.isBelowRecommended {
+            logger.warning("librdkafka is older than 2.1; it mis-parses some brokers' ApiVersion responses. Upgrade librdkafka.",
+                           metadata: ["librdkafka.version": "\(LibrdkafkaVersion.string)"])
+        }
+
+        let stop = StopSignal()
+        stop.installHandlers()
+        let outcome = Mutex<Result<Void, any Error>>(.success(()))
+        let done = DispatchSemaphore(value: 0)
+        // Blocking librdkafka calls run on a thread of their own, never on the cooperative pool.
+        let thread = Thread {
+            let result = Result { try Self.runPipeline(loaded, logger: logger, stop: stop) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        thread.name = "vigil-pipeline"
+        thread.stackSize = 8 << 20
+        thread.start()
+        done.wait()
+        if case .failure(let error) = outcome.withLock({ $0 }) {
+            logger.critical("stopped on error", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+    }
+
+    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal) throws {
+        if config.kafka.createTopics {
+            let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
+            var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
+            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] { topics[t] = Int32(config.kafka.topicPartitions) }
+            try admin.createTopics(topics)
+        }
+        let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
+        let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
+        let pipeline = IncidentPipeline(config: config, consumer: consumer, producer: producer, logger: logger,
+                                        output: .shared, stop: stop)
+        try pipeline.run()
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// `vigil`: real-time public-safety incident analytics.
+struct VigilCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Real-time incident analytics: consumes incidents from Kafka, publishes alerts.",
+        version: VigilVersion.string,
+        subcommands: [RunCommand.self, CheckConfigCommand.self, VersionCommand.self])
+}
+
+enum VigilVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,41 @@
+import Foundation
+import VigilCore
+
+extension VigilConfiguration {
+    /// The effective configuration as TOML, secrets masked, for `vigil check-config`.
+    func renderEffective() -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func props(_ p: [String: String]) -> String {
+            p.keys.sorted().map { "\(q($0)) = \(VigilConfiguration.isSecret($0) ? q("***") : q(p[$0]!))" }.joined(separator: "\n")
+        }
+        let b = engine.grid.bounds
+        var lines = [
+            "[kafka]",
+            "bootstrap_servers = \(q(kafka.bootstrapServers))",
+            "group_id = \(q(kafka.groupID))",
+            "client_id = \(q(kafka.clientID))",
+            "create_topics = \(kafka.createTopics)",
+            "topic_partitions = \(kafka.topicPartitions)",
+            "", "[kafka.consumer]", props(kafka.consumer),
+            "", "[kafka.producer]", props(kafka.producer),
+            "", "[topics]",
+            "incidents = \(q(topics.incidents))", "alerts = \(q(topics.alerts))",
+            "dead_letter = \(q(topics.deadLetter))", "late = \(q(topics.late))",
+            "", "[input]", "max_message_bytes = \(decoder.maxMessageBytes)",
+            "", "[grid]", "cell_size_m = \(engine.grid.cellSize)", "bbox = [\(b.south), \(b.west), \(b.north), \(b.east)]",
+            "", "[time]", "allowed_lateness = \(q(engine.allowedLateness.description))",
+            "", "[rules.count]", "enabled = \(engine.countRule != nil)",
+        ]
+        if let rule = engine.countRule {
+            lines += ["window = \(q(rule.window.description))", "resolution = \(q(rule.resolution.description))",
+                      "threshold = \(rule.threshold)", "cooldown = \(q(rule.cooldown.description))"]
+        }
+        lines += ["", "[state]", "max_keys = \(engine.maxKeys)",
+                  "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
+                  "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))"]
+        if !environmentKeys.isEmpty {
+            lines += ["", "# overridden from the environment: \(environmentKeys.sorted().joined(separator: ", "))"]
+        }
+        return lines.joined(separator: "\n")
+    }
+}

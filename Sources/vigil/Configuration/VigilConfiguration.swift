@@ -1,0 +1,181 @@
+import Foundation
+import VigilCore
+import VigilKafka
+
+/// Everything `vigil run` needs, validated. Every key is documented with its default in
+/// `Config/vigil.toml`; environment variables `VIGIL_<KEY>` override the file.
+struct VigilConfiguration {
+    struct Kafka {
+        var bootstrapServers: String
+        var groupID: String
+        var clientID: String
+        /// Create the output topics at startup when they are missing.
+        var createTopics: Bool
+        var topicPartitions: Int
+        /// Passed verbatim to librdkafka (consumer / producer).
+        var consumer: [String: String]
+        var producer: [String: String]
+    }
+
+    struct Topics {
+        var incidents: String
+        var alerts: String
+        var deadLetter: String
+        var late: String
+    }
+
+    struct Log {
+        enum Format: String { case json, logfmt }
+        var level: String
+        var format: Format
+    }
+
+    struct Pipeline {
+        var maxBatch: Int
+        /// How long shutdown waits for outstanding deliveries before giving up (offsets stay uncommitted).
+        var shutdownTimeoutMs: Int
+    }
+
+    var kafka: Kafka
+    var topics: Topics
+    var decoder: IncidentDecoder
+    var engine: EngineConfiguration
+    var log: Log
+    var pipeline: Pipeline
+    /// Keys that came from the environment, for `check-config`.
+    var environmentKeys: Set<String> = []
+
+    static let validLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Loads and validates `path`; throws with the offending key and its fix.
+    static func load(path: String, environment: [String: String]) throws(ConfigurationError) -> VigilConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(key: "", message: "cannot read configuration file '\(path)'", fix: "pass --config with a readable TOML file (see Config/vigil.toml)")
+        }
+        return try parse(toml: text, environment: environment)
+    }
+
+    static func parse(toml: String, environment: [String: String]) throws(ConfigurationError) -> VigilConfiguration {
+        var r = try ConfigReader(toml: toml, environment: environment)
+
+        let kafka = Kafka(
+            bootstrapServers: try r.string("kafka.bootstrap_servers", default: "127.0.0.1:9092"),
+            groupID: try r.string("kafka.group_id", default: "vigil"),
+            clientID: try r.string("kafka.client_id", default: "vigil"),
+            createTopics: try r.bool("kafka.create_topics", default: true),
+            topicPartitions: try r.int("kafka.topic_partitions", default: 6),
+            consumer: try r.properties("kafka.consumer"),
+            producer: try r.properties("kafka.producer"))
+        try require(!kafka.bootstrapServers.isEmpty, "kafka.bootstrap_servers", "must not be empty", "e.g. \"broker1:9092,broker2:9092\"")
+        try require(!kafka.groupID.isEmpty, "kafka.group_id", "must not be empty", "name the consumer group, e.g. \"vigil\"")
+        try require(kafka.topicPartitions >= 1, "kafka.topic_partitions", "must be at least 1", nil)
+        for (section, props) in [("kafka.consumer", kafka.consumer), ("kafka.producer", kafka.producer)] {
+            for managed in ["bootstrap.servers", "group.id", "enable.auto.offset.store"] where props[managed] != nil && !(section == "kafka.producer" && managed == "bootstrap.servers") {
+                throw ConfigurationError(key: "\(section).\(managed)", message: "is managed by Vigil", fix: "remove it; set kafka.bootstrap_servers / kafka.group_id instead")
+            }
+        }
+
+        let deadLetterTopic = try r.string("topics.dead_letter", default: "incidents.dlq")
+        let topics = Topics(
+            incidents: try r.string("topics.incidents", default: "incidents"),
+            alerts: try r.string("topics.alerts", default: "vigil.alerts"),
+            deadLetter: deadLetterTopic,
+            late: try r.optionalString("topics.late") ?? deadLetterTopic)
+        for (key, name) in [("topics.incidents", topics.incidents), ("topics.alerts", topics.alerts), ("topics.dead_letter", topics.deadLetter), ("topics.late", topics.late)] {
+            try require(isValidTopic(name), key, "'\(name)' is not a valid Kafka topic name", "use 1–249 characters from [a-zA-Z0-9._-]")
+        }
+        try require(topics.alerts != topics.incidents, "topics.alerts", "must differ from topics.incidents", "alerts feeding back into the input would loop")
+        try require(topics.deadLetter != topics.incidents, "topics.dead_letter", "must differ from topics.incidents", "dead letters feeding back into the input would loop")
+
+        let maxBytes = try r.int("input.max_message_bytes", default: 65_536)
+        try require((64...16_777_216).contains(maxBytes), "input.max_message_bytes", "must be between 64 and 16777216", nil)
+
+        let cellSize = try r.double("grid.cell_size_m", default: 250)
+        try require(cellSize >= 10 && cellSize <= 100_000, "grid.cell_size_m", "must be between 10 and 100000 metres", "250 suits a city; locations snapped to intersections make cells under ~100 m meaningless")
+        let box = try r.doubles("grid.bbox", default: [43.58, -79.64, 43.86, -79.11])
+        try require(box.count == 4, "grid.bbox", "must have 4 numbers [south, west, north, east]", "e.g. [43.58, -79.64, 43.86, -79.11]")
+        let bounds = GeoBounds(south: box[0], west: box[1], north: box[2], east: box[3])
+        try require(bounds.isValid, "grid.bbox", "is not a valid box (need -90 ≤ south < north ≤ 90, -180 ≤ west < east ≤ 180)", "order is [south, west, north, east]")
+
+        let lateness = try duration(&r, "time.allowed_lateness", default: "1h")
+
+        let countEnabled = try r.bool("rules.count.enabled", default: true)
+        let rule = CountRuleConfiguration(
+            window: try duration(&r, "rules.count.window", default: "24h"),
+            resolution: try duration(&r, "rules.count.resolution", default: "1h"),
+            threshold: try r.int("rules.count.threshold", default: 4),
+            cooldown: try duration(&r, "rules.count.cooldown", default: "24h"))
+        if let problem = rule.problems().first {
+            throw ConfigurationError(key: "rules.count.\(problem.key)", message: problem.message, fix: nil)
+        }
+        let maxKeys = try r.int("state.max_keys", default: 1_000_000)
+        try require(maxKeys >= 1, "state.max_keys", "must be at least 1", nil)
+
+        let level = try r.string("log.level", default: "info")
+        try require(validLevels.contains(level), "log.level", "'\(level)' is not a log level", "use one of \(validLevels.joined(separator: ", "))")
+        let formatText = try r.string("log.format", default: "json")
+        guard let format = Log.Format(rawValue: formatText) else {
+            throw ConfigurationError(key: "log.format", message: "'\(formatText)' is not a log format", fix: "use \"json\" or \"logfmt\"")
+        }
+
+        let pipeline = Pipeline(
+            maxBatch: try r.int("pipeline.max_batch", default: 1000),
+            shutdownTimeoutMs: Int(try duration(&r, "pipeline.shutdown_timeout", default: "20s").milliseconds))
+        try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
+
+        if let unknown = r.unknownKeys().first {
+            throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
+        }
+
+        var config = VigilConfiguration(
+            kafka: kafka, topics: topics,
+            decoder: IncidentDecoder(maxMessageBytes: maxBytes, bounds: bounds),
+            engine: EngineConfiguration(grid: MetricGrid(cellSize: cellSize, bounds: bounds), allowedLateness: lateness,
+                                        countRule: countEnabled ? rule : nil, maxKeys: maxKeys),
+            log: Log(level: level, format: format), pipeline: pipeline)
+        config.environmentKeys = r.fromEnvironment
+        return config
+    }
+
+    private static func duration(_ r: inout ConfigReader, _ key: String, default fallback: String) throws(ConfigurationError) -> EventDuration {
+        let text = try r.string(key, default: fallback)
+        guard let d = EventDuration.parse(text) else {
+            throw ConfigurationError(key: key, message: "'\(text)' is not a duration", fix: "write a duration like \"15m\", \"1h\", \"7d\" or \"1h30m\"")
+        }
+        return d
+    }
+
+    private static func require(_ ok: Bool, _ key: String, _ message: String, _ fix: String?) throws(ConfigurationError) {
+        if !ok { throw ConfigurationError(key: key, message: message, fix: fix) }
+    }
+
+    static func isValidTopic(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 249 && name != "." && name != ".."
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+
+    /// librdkafka settings for the consumer, with Vigil's managed keys.
+    var consumerProperties: KafkaConfiguration {
+        var props = KafkaConfiguration(kafka.consumer)
+        props["bootstrap.servers"] = kafka.bootstrapServers
+        props["group.id"] = kafka.groupID
+        props["client.id"] = props["client.id"] ?? kafka.clientID
+        return props
+    }
+
+    var producerProperties: KafkaConfiguration {
+        var props = KafkaConfiguration(kafka.producer)
+        props["bootstrap.servers"] = props["bootstrap.servers"] ?? kafka.bootstrapServers
+        props["client.id"] = props["client.id"] ?? kafka.clientID
+        return props
+    }
+
+    /// Property names whose values must never be printed or logged.
+    static func isSecret(_ property: String) -> Bool {
+        let p = property.lowercased()
+        return p.contains("password") || p.contains("secret") || p.hasSuffix(".key.pem") || p.contains("sasl.oauthbearer.config") || p.hasSuffix("token")
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import VigilCore
+import VigilKafka
+
+/// The processing loop of `vigil run`: consume incidents, run the engine of their partition,
+/// publish alerts and dead letters, and store an input offset only once every message it caused
+/// has been acknowledged by the broker (at-least-once).
+///
+/// Confined to one thread: Kafka callbacks (rebalance, delivery reports) run inside its polls.
+final class IncidentPipeline: KafkaRebalanceListener {
+    private let config: VigilConfiguration
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let output: LogOutput
+    private let stop: StopSignal
+    private let ceSource: String
+
+    private var engines: [TopicPartition: IncidentEngine] = [:]
+    private var tracker = OffsetAckTracker()
+    /// Messages awaiting acknowledgement, kept so a failed delivery can be sent again.
+    private var inFlight: [OffsetAckTracker.Ticket: OutgoingMessage] = [:]
+    private var retries: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
+    private var attempts: [OffsetAckTracker.Ticket: Int] = [:]
+    private(set) var statistics = PipelineStatistics()
+    private var lateLogLimiter = RateLimiter(interval: .seconds(10))
+    private var errorLogLimiter = RateLimiter(interval: .seconds(10))
+    private var lastProgress = ContinuousClock.now
+
+    init(config: VigilConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
+         output: LogOutput, stop: StopSignal) {
+        self.config = config
+        self.consumer = consumer
+        self.producer = producer
+        self.logger = logger
+        self.output = output
+        self.stop = stop
+        ceSource = "vigil/\(config.kafka.groupID)"
+        consumer.rebalanceListener = self
+    }
+
+    /// Runs until a stop is requested, then drains, commits and leaves the group.
+    func run() throws {
+        try consumer.subscribe([config.topics.incidents])
+        logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
+        while !stop.isRequested {
+            let timeout: Int32 = tracker.pendingOutputs > 0 ? 1 : 100
+            let errors = try consumer.poll(timeoutMs: timeout) { record in try handle(record) }
+            for error in errors {
+                statistics.consumerErrors += 1
+                if errorLogLimiter.allow() { logger.warning("consumer error", metadata: ["kafka.error": "\(error)"]) }
+            }
+            try serviceDeliveries(producer.poll(timeoutMs: 0))
+            try storeCommittable()
+            if let fatal = producer.fatalError() { throw fatal }
+            logProgressIfDue()
+        }
+        try shutdown()
+    }
+
+    // MARK: - Per message
+
+    private func handle(_ record: KafkaRecord) throws {
+        let tp = record.topicPartition
+        statistics.consumed += 1
+        tracker.beginInput(tp, offset: record.offset)
+        switch config.decoder.decode(record.value) {
+        case .failure(let error):
+            statistics.deadLettered += 1
+            if errorLogLimiter.allow() {
+                logger.warning("dead-lettered an undecodable message", metadata: [
+                    "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)",
+                    "error.reason": "\(error.reason.rawValue)", "error.message": "\(error.message)"])
+            }
+            try send(OutputMessages.deadLetter(record, reason: error.reason.rawValue, field: error.field,
+                                               message: error.message, topic: config.topics.deadLetter), for: tp, offset: record.offset)
+        case .success(let incident):
+            statistics.decoded += 1
+            if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
+            switch engines[tp]!.process(incident) {
+            case .late(let watermark):
+                statistics.late += 1
+                if lateLogLimiter.allow() {
+                    logger.notice("late incident sent to the late path", metadata: [
+                        "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                        "watermark": "\(watermark)", "stats.late": "\(statistics.late)"])
+                }
+                try send(OutputMessages.deadLetter(record, reason: "late_event", field: "event_time",
+                                                   message: "event time \(incident.eventTime) is behind the partition watermark \(watermark)",
+                                                   topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
+                         for: tp, offset: record.offset)
+            case .accepted(let alerts):
+                for alert in alerts { try publish(alert, for: tp, offset: record.offset) }
+            }
+        }
+    }
+
+    private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
+        let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let json = AlertJSON.encode(alert, detectedAt: now)
+        statistics.alerts += 1
+        output.write(json, priority: alert.severity == .high ? 4 : 5)
+        try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now),
+                 for: tp, offset: offset)
+    }
+
+    private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {
+        let ticket = tracker.addOutput(tp, offset: offset)
+        inFlight[ticket] = message
+        try producer.send(message, opaque: ticket)
+    }
+
+    // MARK: - Acknowledgements
+
+    private func serviceDeliveries(_ reports: [DeliveryReport]) throws {
+        for report in reports {
+            if let error = report.error {
+                statistics.deliveryFailures += 1
+                guard inFlight[report.opaque] != nil else { continue }  // partition already given away
+                let attempt = (attempts[report.opaque] ?? 0) + 1
+                attempts[report.opaque] = attempt
+                let backoff = Duration.milliseconds(min(5000, 100 << min(attempt, 6)))
+                logger.error("delivery failed; will send again, offsets held back", metadata: [
+                    "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "attempt": "\(attempt)"])
+                retries.append((report.opaque, .now + backoff, attempt))
+            } else {
+                tracker.acknowledge(report.opaque)
+                inFlight[report.opaque] = nil
+                attempts[report.opaque] = nil
+            }
+        }
+        guard !retries.isEmpty else { return }
+        let now = ContinuousClock.now
+        var waiting: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
+        for retry in retries {
+            guard let message = inFlight[retry.ticket] else { continue }
+            if retry.due <= now { try producer.send(message, opaque: retry.ticket) } else { waiting.append(retry) }
+        }
+        retries = waiting
+    }
+
+    private func storeCommittable() throws {
+        let offsets = tracker.committableOffsets().filter { engines[$0.key] != nil }
+        guard !offsets.isEmpty else { return }
+        do {
+            try consumer.storeOffsets(offsets)
+        } catch {
+            // A partition revoked in the meantime refuses the store; its new owner replays.
+            if errorLogLimiter.allow() { logger.warning("storing offsets failed", metadata: ["kafka.error": "\(error)"]) }
+        }
+    }
+
+    /// Waits (serving deliveries) until `partitions` have nothing unacknowledged, or `timeoutMs`.
+    private func drain(_ partitions: [TopicPartition]?, timeoutMs: Int) throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        func settled() -> Bool {
+            partitions.map { $0.allSatisfy { tracker.isSettled($0) } } ?? (tracker.pendingOutputs == 0)
+        }
+        while !settled() && ContinuousClock.now < deadline {
+            try serviceDeliveries(producer.poll(timeoutMs: 50))
+        }
+        return settled()
+    }
+
+    private func shutdown() throws {
+        logger.info("stopping: draining deliveries", metadata: ["pending": "\(tracker.pendingOutputs)"])
+        let drained = try drain(nil, timeoutMs: config.pipeline.shutdownTimeoutMs)
+        if !drained {
+            logger.error("shutdown timeout: some outputs unacknowledged; their inputs stay uncommitted and will be replayed",
+                         metadata: ["pending": "\(tracker.pendingOutputs)"])
+        }
+        try storeCommittable()
+        do { try consumer.commit() } catch { logger.error("final commit failed", metadata: ["kafka.error": "\(error)"]) }
+        consumer.close()
+        producer.close(timeoutMs: 5000)
+        logger.info("stopped", metadata: statistics.logMetadata)
+    }
+
+    private func logProgressIfDue() {
+        let now = ContinuousClock.now
+        guard now - lastProgress >= .seconds(30) else { return }
+        lastProgress = now
+        var metadata = statistics.logMetadata
+        metadata["state.keys"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keys })"
+        metadata["state.partitions"] = "\(engines.count)"
+        logger.info("progress", metadata: metadata)
+    }
+
+    // MARK: - KafkaRebalanceListener
+
+    func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        for tp in partitions {
+            tracker.drop(tp)
+            engines[tp] = IncidentEngine(configuration: config.engine)
+        }
+        return [:]
+    }
+
+    func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
+        if !lost {
+            // Finish what these partitions caused and commit it while we still own them.
+            let drained = (try? drain(partitions, timeoutMs: config.pipeline.shutdownTimeoutMs)) ?? false
+            if !drained { logger.warning("revoking with unacknowledged outputs; the next owner replays them", metadata: ["kafka.partitions": "\(partitions)"]) }
+            try? storeCommittable()
+            do { try consumer.commit() } catch { logger.warning("commit on revoke failed", metadata: ["kafka.error": "\(error)"]) }
+        }
+        for tp in partitions {
+            engines[tp] = nil
+            tracker.drop(tp)
+        }
+        for ticket in Array(inFlight.keys) where !tracker.isPending(ticket) {
+            inFlight[ticket] = nil
+            attempts[ticket] = nil
+        }
+    }
+}
+
+/// Allows one event per interval: bounded-rate logging of repetitive conditions.
+struct RateLimiter {
+    let interval: Duration
+    private var last: ContinuousClock.Instant?
+
+    init(interval: Duration) { self.interval = interval }
+
+    mutating func allow() -> Bool {
+        let now = ContinuousClock.now
+        if let last, now - last < interval { return false }
+        last = now
+        return true
+    }
+}

@@ -1,0 +1,35 @@
+import VigilCore
+import VigilKafka
+
+/// Builds the messages Vigil writes: alerts (with CloudEvents binary-mode headers) and dead
+/// letters (the original message unchanged, with the reason and its origin in headers).
+enum OutputMessages {
+    static func alert(_ alert: Alert, json: [UInt8], topic: String, source: String, detectedAt: Timestamp) -> OutgoingMessage {
+        OutgoingMessage(
+            topic: topic, key: Array(alert.partitionKey.utf8), value: json,
+            headers: [
+                KafkaHeader("content-type", "application/json"),
+                KafkaHeader("ce_specversion", "1.0"),
+                KafkaHeader("ce_id", alert.id),
+                KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
+                KafkaHeader("ce_source", source),
+                KafkaHeader("ce_time", detectedAt.description),
+            ])
+    }
+
+    /// The input message, byte for byte, plus `vigil.*` headers saying why and where from.
+    static func deadLetter(_ record: KafkaRecord, reason: String, field: String?, message: String,
+                           topic: String, extra: [KafkaHeader] = []) -> OutgoingMessage {
+        var headers = record.headers()
+        headers.append(KafkaHeader("vigil.error.reason", reason))
+        if let field { headers.append(KafkaHeader("vigil.error.field", field)) }
+        headers.append(KafkaHeader("vigil.error.message", message))
+        headers.append(KafkaHeader("vigil.source.topic", record.topic))
+        headers.append(KafkaHeader("vigil.source.partition", String(record.partition)))
+        headers.append(KafkaHeader("vigil.source.offset", String(record.offset)))
+        if let ts = record.timestamp { headers.append(KafkaHeader("vigil.source.timestamp", String(ts))) }
+        headers.append(contentsOf: extra)
+        return OutgoingMessage(topic: topic, key: record.key.map { Array($0) }, value: record.value.map { Array($0) },
+                               headers: headers, timestamp: record.timestamp)
+    }
+}

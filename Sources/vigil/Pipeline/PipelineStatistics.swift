@@ -1,0 +1,18 @@
+import Logging
+
+/// Counters of the processing loop, logged periodically and at shutdown.
+struct PipelineStatistics {
+    var consumed = 0
+    var decoded = 0
+    var deadLettered = 0
+    var late = 0
+    var alerts = 0
+    var deliveryFailures = 0
+    var consumerErrors = 0
+
+    var logMetadata: [String: Logger.MetadataValue] {
+        ["stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",
+         "stats.late": "\(late)", "stats.alerts": "\(alerts)", "stats.delivery_failures": "\(deliveryFailures)",
+         "stats.consumer_errors": "\(consumerErrors)"]
+    }
+}

@@ -1,0 +1,1 @@
+VigilCommand.main()

