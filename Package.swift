@@ -40,7 +40,7 @@ let package = Package(
             name: "VigilKafkaTests",
             dependencies: ["VigilKafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore"]),
+        .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore", "vigil"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite("vigil command line")
+struct CommandLineTests {
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let child = try ChildProcess(E2E.binary, arguments)
+        child.process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.2)
+        return (child.process.terminationStatus, child.output.joined(separator: "\n"), child.errorOutput)
+    }
+
+    @Test func helpListsTheSubcommands() throws {
+        let result = try run(["--help"])
+        #expect(result.status == 0)
+        for sub in ["run", "check-config", "version"] { #expect(result.out.contains(sub)) }
+    }
+
+    @Test(arguments: [
+        ("[rules.count]\nwindw = \"1h\"\n", "rules.count.windw"),
+        ("[rules.count]\nwindow = \"soon\"\n", "rules.count.window"),
+        ("[rules.count]\nwindow = \"90m\"\nresolution = \"1h\"\n", "rules.count.window"),
+        ("[grid]\nbbox = [1, 2, 3]\n", "grid.bbox"),
+        ("[kafka]\nbootstrap_servers = 9092\n", "kafka.bootstrap_servers"),
+        ("[topics]\nalerts = \"bad topic!\"\n", "topics.alerts"),
+        ("[log]\nlevel = \"loud\"\n", "log.level"),
+        ("[kafka.consumer]\n\"group.id\" = \"x\"\n", "kafka.consumer.group.id"),
+        ("this is not toml = = =", "TOML syntax error"),
+    ])
+    func aBrokenConfigStopsStartupNamingTheKey(config: String, key: String) throws {
+        let path = try E2E.writeConfig(config)
+        let result = try run(["run", "--config", path])
+        #expect(result.status != 0)
+        #expect(result.err.contains(key), "stderr names \(key): \(result.err)")
+    }
+
+    @Test func checkConfigPrintsTheEffectiveConfigWithSecretsMasked() throws {
+        let path = try E2E.writeConfig("[kafka.producer]\n\"sasl.password\" = \"hunter2\"\n\"linger.ms\" = 5\n")
+        let result = try run(["check-config", "--config", path])
+        #expect(result.status == 0)
+        #expect(!result.out.contains("hunter2"))
+        #expect(result.out.contains("\"sasl.password\" = \"***\""))
+        #expect(result.out.contains("\"linger.ms\" = \"5\""))
+        #expect(result.out.contains("threshold = 4"))
+    }
+
+    @Test func theShippedConfigIsValid() throws {
+        let result = try run(["check-config", "--config", E2E.repoRoot.appendingPathComponent("Config/vigil.toml").path])
+        #expect(result.status == 0, "\(result.err)")
+    }
+}

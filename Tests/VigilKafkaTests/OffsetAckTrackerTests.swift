@@ -1,0 +1,95 @@
+import Testing
+import VigilKafka
+
+@Suite("OffsetAckTracker: at-least-once commit positions")
+struct OffsetAckTrackerTests {
+    let tp = TopicPartition("in", 0)
+
+    @Test func inputsWithoutOutputsAreCommittableImmediately() {
+        var t = OffsetAckTracker()
+        t.beginInput(tp, offset: 0)
+        t.beginInput(tp, offset: 1)
+        #expect(t.committableOffset(tp) == 2)
+        #expect(t.committableOffsets() == [tp: 2])
+        #expect(t.committableOffsets().isEmpty, "unchanged offsets are not reported twice")
+    }
+
+    @Test func anUnacknowledgedOutputHoldsTheOffsetBack() {
+        var t = OffsetAckTracker()
+        t.beginInput(tp, offset: 10)
+        let a = t.addOutput(tp, offset: 10)
+        t.beginInput(tp, offset: 11)
+        let b = t.addOutput(tp, offset: 11)
+        t.beginInput(tp, offset: 12)
+        #expect(t.committableOffset(tp) == 10)
+        t.acknowledge(b)
+        #expect(t.committableOffset(tp) == 10, "a later ack must not move past an earlier pending input")
+        t.acknowledge(a)
+        #expect(t.committableOffset(tp) == 13)
+        #expect(t.pendingOutputs == 0)
+    }
+
+    @Test func everyOutputOfAnInputMustBeAcknowledged() {
+        var t = OffsetAckTracker()
+        t.beginInput(tp, offset: 0)
+        let a = t.addOutput(tp, offset: 0)
+        let b = t.addOutput(tp, offset: 0)
+        t.acknowledge(a)
+        #expect(t.committableOffset(tp) == 0)
+        t.acknowledge(b)
+        #expect(t.committableOffset(tp) == 1)
+    }
+
+    @Test func droppedPartitionsForgetTheirTickets() {
+        var t = OffsetAckTracker()
+        t.beginInput(tp, offset: 0)
+        let a = t.addOutput(tp, offset: 0)
+        t.drop(tp)
+        #expect(!t.isPending(a))
+        #expect(t.acknowledge(a) == false)
+        #expect(t.committableOffset(tp) == nil)
+    }
+
+    @Test func propertyCommittableNeverPassesAnUnacknowledgedInput() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<300 {
+            var t = OffsetAckTracker()
+            var pending: [OffsetAckTracker.Ticket: (TopicPartition, Int64)] = [:]
+            var offsets: [TopicPartition: Int64] = [:]
+            let partitions = (0..<3).map { TopicPartition("in", Int32($0)) }
+            for _ in 0..<200 {
+                let p = partitions[Int(rng.next() % 3)]
+                if rng.next() % 3 == 0, !pending.isEmpty {
+                    let key = pending.keys.sorted()[Int(rng.next() % UInt64(pending.count))]
+                    t.acknowledge(key)
+                    pending[key] = nil
+                } else {
+                    let offset = (offsets[p] ?? -1) + 1 + Int64(rng.next() % 2)  // gaps happen (compaction)
+                    offsets[p] = offset
+                    t.beginInput(p, offset: offset)
+                    for _ in 0..<Int(rng.next() % 3) { pending[t.addOutput(p, offset: offset)] = (p, offset) }
+                }
+                for p in partitions {
+                    guard let committable = t.committableOffset(p) else { continue }
+                    let lowestPending = pending.values.filter { $0.0 == p }.map(\.1).min()
+                    let expected = lowestPending ?? (offsets[p]! + 1)
+                    #expect(committable == expected)
+                }
+            }
+            #expect(t.pendingOutputs == pending.count)
+        }
+    }
+}
+
+/// Deterministic PRNG for property tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
