@@ -35,6 +35,12 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // Benchmarks, apart from the tests: swift run -c release vigil-bench --input FILE
+        .executableTarget(
+            name: "vigil-bench",
+            dependencies: ["VigilCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/VigilBench"
+        ),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(
             name: "VigilKafkaTests",

@@ -3,9 +3,17 @@
 /// Alerts are values computed purely from the input: the same input gives the same alerts with
 /// the same ids, so a replay after a crash reproduces them and consumers can drop duplicates.
 public struct Alert: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         /// A (category, cell) rolling count reached the configured threshold.
         case countThreshold = "count_threshold"
+        /// A (category, neighbourhood) window holds significantly more than its seasonal baseline.
+        case surge
+        /// A new cluster of significantly hot grid cells (Getis-Ord Gi*) appeared.
+        case hotspotOpened = "hotspot_opened"
+        /// An existing hotspot now covers more cells.
+        case hotspotGrew = "hotspot_grew"
+        /// A hotspot no longer has hot cells (or merged into another).
+        case hotspotClosed = "hotspot_closed"
     }
 
     public enum Severity: String, Sendable, Comparable {
@@ -21,23 +29,69 @@ public struct Alert: Sendable, Equatable {
     /// Name of the rule that fired (configuration section).
     public var rule: String
     public var severity: Severity
-    /// Event time of the incident that triggered the alert.
+    /// Event time of the incident that triggered the alert (for hotspots: the evaluation time).
     public var eventTime: Timestamp
     public var category: String?
+    public var neighbourhood: String?
+    /// The cell of the alert's location.
     public var cell: GridCell
-    /// Cell centre, degrees.
+    /// Location, degrees: the cell centre, or a hotspot's count-weighted centroid.
     public var latitude: Double
     public var longitude: Double
     public var cellSize: Double
-    public var neighbourhood: String?
     /// Window `[start, end)` in event time.
     public var windowStart: Timestamp
     public var windowEnd: Timestamp
+    /// Incidents in the window behind the alert.
     public var count: Int
-    public var threshold: Int
-    /// Incidents counted in the window (most recent last; at most `CountThresholdRule.maxEvidence`).
+    /// The count-threshold rule's threshold; nil for other kinds.
+    public var threshold: Int?
+    /// Surge evidence: seasonal expectation and Poisson upper-tail p-value.
+    public var surge: SurgeEvidence?
+    /// Hotspot evidence: cells, polygon, categories, lineage.
+    public var hotspot: HotspotEvidence?
+    /// Incidents counted in the window (most recent last; at most 16).
     public var incidentIDs: [String]
 
-    /// Kafka key for the alerts topic: the cell, so one place's alerts stay in order.
-    public var partitionKey: String { cell.description }
+    /// Kafka key for the alerts topic: the cell (or hotspot id), so one place's alerts stay in order.
+    public var partitionKey: String { hotspot?.id ?? cell.description }
+}
+
+public struct SurgeEvidence: Sendable, Equatable {
+    /// Mean count of the same window in each of the trailing weeks (floored at `minimumExpected`).
+    public var expected: Double
+    public var pValue: Double
+    public var trailingWeeks: Int
+}
+
+public struct HotspotEvidence: Sendable, Equatable {
+    public var id: String
+    public var cells: [GridCell]
+    /// Cells before this change (nil when opened).
+    public var previousCells: Int?
+    /// Outline (convex hull of the cells' corners), counter-clockwise, closed, as (lat, lon).
+    public var polygon: [GeoPoint]
+    public var maxGiStar: Double
+    /// Incidents per square kilometre over the hotspot's cells in the window.
+    public var intensity: Double
+    /// Incidents per category in the window, most frequent first.
+    public var categories: [CategoryCount]
+    /// Hotspots that merged into this one, or that this one merged into (closed).
+    public var mergedWith: [String]
+    /// The hotspot this one split from, if any.
+    public var splitFrom: String?
+}
+
+public struct GeoPoint: Sendable, Equatable {
+    public var latitude: Double
+    public var longitude: Double
+    public init(latitude: Double, longitude: Double) {
+        self.latitude = latitude
+        self.longitude = longitude
+    }
+}
+
+public struct CategoryCount: Sendable, Equatable {
+    public var category: String
+    public var count: Int
 }

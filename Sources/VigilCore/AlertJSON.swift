@@ -14,7 +14,13 @@ public enum AlertJSON {
         w.key("key")
         w.beginObject()
         if let category = alert.category { w.key("category"); w.string(category) }
-        w.key("cell"); w.string(alert.cell.description)
+        if alert.kind == .surge, let neighbourhood = alert.neighbourhood {
+            w.key("neighbourhood"); w.string(neighbourhood)
+        } else if let hotspot = alert.hotspot {
+            w.key("hotspot"); w.string(hotspot.id)
+        } else {
+            w.key("cell"); w.string(alert.cell.description)
+        }
         w.endObject()
         w.key("location")
         w.beginObject()
@@ -22,6 +28,19 @@ public enum AlertJSON {
         w.key("lon"); w.double(alert.longitude, decimals: 6)
         w.key("cell"); w.string(alert.cell.description)
         w.key("cell_size_m"); w.double(alert.cellSize)
+        if let hotspot = alert.hotspot {
+            // GeoJSON Polygon geometry: [lon, lat] order (RFC 7946).
+            w.key("polygon")
+            w.beginObject()
+            w.key("type"); w.string("Polygon")
+            w.key("coordinates")
+            w.beginArray(); w.beginArray()
+            for p in hotspot.polygon {
+                w.beginArray(); w.double(p.longitude, decimals: 6); w.double(p.latitude, decimals: 6); w.endArray()
+            }
+            w.endArray(); w.endArray()
+            w.endObject()
+        }
         w.endObject()
         if let neighbourhood = alert.neighbourhood { w.key("neighbourhood"); w.string(neighbourhood) }
         w.key("window")
@@ -33,7 +52,33 @@ public enum AlertJSON {
         w.key("evidence")
         w.beginObject()
         w.key("count"); w.int(alert.count)
-        w.key("threshold"); w.int(alert.threshold)
+        if let threshold = alert.threshold { w.key("threshold"); w.int(threshold) }
+        if let surge = alert.surge {
+            w.key("expected"); w.double(surge.expected, decimals: 4)
+            w.key("p_value"); w.double(surge.pValue)
+            w.key("trailing_weeks"); w.int(surge.trailingWeeks)
+        }
+        if let h = alert.hotspot {
+            w.key("cells"); w.int(h.cells.count)
+            if let previous = h.previousCells { w.key("previous_cells"); w.int(previous) }
+            w.key("max_gi_star"); w.double(h.maxGiStar, decimals: 4)
+            w.key("intensity_per_km2"); w.double(h.intensity, decimals: 3)
+            w.key("categories")
+            w.beginObject()
+            for c in h.categories { w.dynamicKey(c.category); w.int(c.count) }
+            w.endObject()
+            w.key("cell_ids")
+            w.beginArray()
+            for c in h.cells { w.string(c.description) }
+            w.endArray()
+            if !h.mergedWith.isEmpty {
+                w.key("merged_with")
+                w.beginArray()
+                for m in h.mergedWith { w.string(m) }
+                w.endArray()
+            }
+            if let split = h.splitFrom { w.key("split_from"); w.string(split) }
+        }
         w.endObject()
         w.key("incident_ids")
         w.beginArray()

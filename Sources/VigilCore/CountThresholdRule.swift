@@ -17,122 +17,73 @@ public struct CountRuleConfiguration: Sendable, Equatable {
         self.cooldown = cooldown
     }
 
-    public var windowBuckets: Int { Int(window.milliseconds / resolution.milliseconds) }
+    public var spec: WindowSpec { WindowSpec(horizon: window, resolution: resolution) }
+    public var windowBuckets: Int { spec.buckets }
 
     /// Problems with these values, as (key, message) pairs; empty when valid.
     public func problems() -> [(key: String, message: String)] {
         var out: [(String, String)] = []
-        if resolution.milliseconds <= 0 { out.append(("resolution", "must be positive, e.g. \"1h\"")) }
-        if window.milliseconds <= 0 { out.append(("window", "must be positive, e.g. \"24h\"")) }
-        if resolution.milliseconds > 0, window.milliseconds > 0 {
-            if window.milliseconds % resolution.milliseconds != 0 {
-                out.append(("window", "must be a whole multiple of resolution (\(resolution))"))
-            } else if windowBuckets > 10_000 {
-                out.append(("resolution", "window/resolution is \(windowBuckets) buckets; use a coarser resolution (≤ 10000 buckets)"))
-            }
-        }
+        if let problem = spec.problem { out.append(("window", problem)) }
         if threshold < 2 { out.append(("threshold", "must be at least 2 (a single incident is not a cluster)")) }
         if cooldown.milliseconds < 0 { out.append(("cooldown", "must not be negative")) }
         return out
     }
 }
 
-/// Per-key state machine of the rolling-count rule: feed incidents, get alerts.
-public struct CountThresholdRule: Sendable {
-    public static let ruleName = "category_cell_count"
-    /// Incident ids kept per key as alert evidence.
-    public static let maxEvidence = 16
+/// The rolling-count rule over the (category, cell) windows: fires when a window reaches the
+/// threshold, then stays quiet for the cooldown. Counting itself lives in the `WindowTable`.
+struct CountThresholdRule: Sendable {
+    static let ruleName = "category_cell_count"
 
-    struct Key: Hashable, Sendable {
-        var category: String
-        var cell: GridCell
-    }
+    let configuration: CountRuleConfiguration
+    /// Index of the rule's window in the engine's `WindowTable`.
+    let specIndex: Int
+    private var lastAlert: [UInt64: Int64] = [:]
+    private var evidence: [UInt64: EvidenceRing] = [:]
 
-    struct KeyState: Sendable {
-        var counts: RollingCount
-        var lastAlert: Timestamp?
-        var recent: [(bucket: Int64, id: String)] = []
-    }
-
-    public let configuration: CountRuleConfiguration
-    let extraBuckets: Int
-    var keys: [Key: KeyState] = [:]
-
-    /// `allowedLateness` sizes the ring so late-but-allowed events land exactly.
-    public init(configuration: CountRuleConfiguration, allowedLateness: EventDuration) {
+    init(configuration: CountRuleConfiguration, specIndex: Int) {
         self.configuration = configuration
-        let r = configuration.resolution.milliseconds
-        extraBuckets = Int((allowedLateness.milliseconds + r - 1) / r) + 1
+        self.specIndex = specIndex
     }
 
-    public var keyCount: Int { keys.count }
-
-    func bucket(_ t: Timestamp) -> Int64 {
-        let r = configuration.resolution.milliseconds
-        let m = t.milliseconds
-        return m >= 0 ? m / r : (m - r + 1) / r
-    }
-
-    /// Counts `incident` in its key and returns an alert if the rule fires. Returns nil without
-    /// counting when the key is new and `admitNewKey` is false (the state cap is reached).
-    mutating func observe(_ incident: Incident, cell: GridCell, grid: MetricGrid, admitNewKey: Bool) -> (alert: Alert?, admitted: Bool) {
-        let key = Key(category: incident.category, cell: cell)
-        let b = bucket(incident.eventTime)
-        let w = configuration.windowBuckets
-        guard keys[key] != nil || admitNewKey else { return (nil, false) }
-        var state = keys[key] ?? KeyState(counts: RollingCount(windowBuckets: w, extraBuckets: extraBuckets))
-        guard state.counts.add(bucket: b) else {
-            keys[key] = state
-            return (nil, true)
-        }
-        state.recent.append((b, incident.id))
-        if state.recent.count > Self.maxEvidence { state.recent.removeFirst() }
-        let count = state.counts.count(endingAt: b)
-        var alert: Alert?
-        if count >= configuration.threshold,
-           state.lastAlert.map({ incident.eventTime >= $0 + configuration.cooldown }) ?? true {
-            state.lastAlert = incident.eventTime
-            alert = makeAlert(key: key, bucket: b, count: count, incident: incident, state: state, grid: grid)
-        }
-        keys[key] = state
-        return (alert, true)
-    }
-
-    private func makeAlert(key: Key, bucket b: Int64, count: Int, incident: Incident, state: KeyState, grid: MetricGrid) -> Alert {
-        let r = configuration.resolution.milliseconds
-        let end = Timestamp(milliseconds: (b + 1) * r)
-        let start = end - configuration.window
+    mutating func observe(_ incident: Incident, key: UInt64, slot: Int32, table: WindowTable, cell: GridCell, grid: MetricGrid) -> Alert? {
+        evidence[key, default: EvidenceRing()].append(time: incident.eventTime, id: incident.id)
+        let spec = table.specs[specIndex]
+        let bucket = spec.bucket(incident.eventTime)
+        let count = table.count(slot: slot, spec: specIndex, endingAt: bucket)
+        guard count >= configuration.threshold else { return nil }
+        if let last = lastAlert[key], incident.eventTime.milliseconds < last + configuration.cooldown.milliseconds { return nil }
+        lastAlert[key] = incident.eventTime.milliseconds
+        let end = Timestamp(milliseconds: (bucket + 1) * spec.resolution.milliseconds)
+        let start = end - spec.horizon
         var hash = StableHash()
         hash.combine(Self.ruleName)
-        hash.combine(key.category)
-        hash.combine(key.cell.description)
+        hash.combine(incident.category)
+        hash.combine(cell.description)
         hash.combine(end.milliseconds)
-        hash.combine(configuration.window.milliseconds)
-        let w = Int64(configuration.windowBuckets)
-        let evidence = state.recent.filter { $0.bucket > b - w && $0.bucket <= b }.map(\.id)
-        let centre = grid.centre(of: key.cell)
+        hash.combine(spec.horizon.milliseconds)
+        let centre = grid.centre(of: cell)
         return Alert(
             id: "cnt-\(hash.hex)", kind: .countThreshold, rule: Self.ruleName,
             severity: count >= 2 * configuration.threshold ? .high : .medium,
-            eventTime: incident.eventTime, category: key.category, cell: key.cell,
-            latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
-            neighbourhood: incident.neighbourhood, windowStart: start, windowEnd: end,
-            count: count, threshold: configuration.threshold, incidentIDs: evidence)
+            eventTime: incident.eventTime, category: incident.category, neighbourhood: incident.neighbourhood,
+            cell: cell, latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
+            windowStart: start, windowEnd: end, count: count, threshold: configuration.threshold,
+            surge: nil, hotspot: nil, incidentIDs: evidence[key]!.ids(from: start, to: end))
     }
 
-    /// Drops keys with nothing in any window that can still receive events and no active cooldown.
-    mutating func expire(before watermark: Timestamp) -> Int {
-        let oldestLiveBucket = bucket(watermark) - Int64(configuration.windowBuckets + extraBuckets)
-        let before = keys.count
-        keys = keys.filter { _, state in
-            (state.counts.head ?? .min) > oldestLiveBucket
-                || (state.lastAlert.map { watermark < $0 + configuration.cooldown } ?? false)
+    /// True while `key` is in its cooldown at `watermark` (its state must be kept).
+    func isCoolingDown(_ key: UInt64, at watermark: Timestamp) -> Bool {
+        guard let last = lastAlert[key] else { return false }
+        return watermark.milliseconds < last + configuration.cooldown.milliseconds
+    }
+
+    mutating func forget(_ keys: Set<UInt64>) {
+        for key in keys {
+            evidence[key] = nil
+            lastAlert[key] = nil
         }
-        return before - keys.count
     }
 
-    /// The current window count for (category, cell), for admin queries and tests.
-    public func currentCount(category: String, cell: GridCell) -> Int {
-        keys[Key(category: category, cell: cell)]?.counts.current ?? 0
-    }
+    var keyCount: Int { evidence.count }
 }

@@ -38,6 +38,17 @@ public struct IncidentDecoder: Sendable {
         }
     }
 
+    /// Applies the same validation as `decode` to an incident built elsewhere (e.g. from CSV).
+    public func validate(_ incident: Incident) -> Result<Incident, DecodeError> {
+        do throws(DecodeError) {
+            try validate(id: incident.id, category: incident.category, eventTime: incident.eventTime,
+                         lat: incident.latitude, lon: incident.longitude)
+            return .success(incident)
+        } catch {
+            return .failure(error)
+        }
+    }
+
     private enum Field: Int, CaseIterable {
         case id, eventTime, category, premises, neighbourhood, lat, lon
 
@@ -89,9 +100,13 @@ public struct IncidentDecoder: Sendable {
                 s.skipWhitespace()
                 let (start, end, escaped) = try s.scanString()
                 let key = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                let field: Field? = escaped
-                    ? Field.allCases.first { $0.name == (try? JSONScanner.unescape(key, at: start)) }
-                    : Field.match(key)
+                let field: Field?
+                if escaped {
+                    let name = try JSONScanner.unescape(key, at: start)
+                    field = Field.allCases.first { $0.name == name }
+                } else {
+                    field = Field.match(key)
+                }
                 try s.expect(0x3A, "':'")
                 s.skipWhitespace()
                 if let field {
@@ -133,8 +148,13 @@ public struct IncidentDecoder: Sendable {
         DecodeError(.missingField, field: field.name, "required field '\(field.name)' is missing")
     }
 
+    /// A wrong-type error when the value is valid JSON of another type; a syntax error otherwise
+    /// (a truncated or garbled message is malformed, not mistyped).
     private func wrongType(_ s: JSONScanner, _ field: Field, _ expected: String) -> DecodeError {
-        DecodeError(.wrongType, field: field.name, "field '\(field.name)' must be \(expected), got \(s.typeName())")
+        guard s.hasValidValue() else {
+            return DecodeError(.malformedJSON, "invalid value for '\(field.name)' at byte \(s.index)")
+        }
+        return DecodeError(.wrongType, field: field.name, "field '\(field.name)' must be \(expected), got \(s.typeName())")
     }
 
     private func requiredString(_ s: inout JSONScanner, _ field: Field) throws(DecodeError) -> String {
@@ -156,8 +176,16 @@ public struct IncidentDecoder: Sendable {
 
     private func timestamp(_ s: inout JSONScanner, _ field: Field) throws(DecodeError) -> Timestamp {
         guard s.peek() == 0x22 else { throw wrongType(s, field, "an RFC 3339 string") }
-        let (start, end, _) = try s.scanString()
-        guard let t = RFC3339.parse(UnsafeRawBufferPointer(rebasing: s.bytes[start..<end])) else {
+        let (start, end, escaped) = try s.scanString()
+        let raw = UnsafeRawBufferPointer(rebasing: s.bytes[start..<end])
+        var parsed: Timestamp?
+        if escaped {
+            var text = try JSONScanner.unescape(raw, at: start)
+            parsed = text.withUTF8 { RFC3339.parse(UnsafeRawBufferPointer($0)) }
+        } else {
+            parsed = RFC3339.parse(raw)
+        }
+        guard let t = parsed else {
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: s.bytes[start..<min(end, start + 40)]), as: UTF8.self)
             throw DecodeError(.invalidValue, field: field.name, "'\(text)' is not an RFC 3339 timestamp with offset (e.g. 2021-03-04T13:00:00-05:00)")
         }

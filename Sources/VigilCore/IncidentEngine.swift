@@ -3,15 +3,24 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var grid: MetricGrid
     /// Events this far behind the newest event time are still placed in their windows.
     public var allowedLateness: EventDuration
+    /// Horizons kept for every key of every family (the count rule's window is added if missing).
+    public var windows: [WindowSpec]
     public var countRule: CountRuleConfiguration?
-    /// Hard cap on keys held per partition; new keys beyond it are counted, not tracked.
+    public var surgeRule: SurgeRuleConfiguration?
+    public var hotspots: HotspotConfiguration?
+    /// Hard cap on keys per family per partition; new keys beyond it are counted, not tracked.
     public var maxKeys: Int
 
-    public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1),
-                countRule: CountRuleConfiguration? = CountRuleConfiguration(), maxKeys: Int = 1_000_000) {
+    public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
+                countRule: CountRuleConfiguration? = CountRuleConfiguration(),
+                surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
+                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000) {
         self.grid = grid
         self.allowedLateness = allowedLateness
+        self.windows = windows
         self.countRule = countRule
+        self.surgeRule = surgeRule
+        self.hotspots = hotspots
         self.maxKeys = maxKeys
     }
 }
@@ -25,6 +34,7 @@ public struct EngineStatistics: Sendable, Equatable {
     public var keysExpired = 0
     /// Incidents whose key could not be tracked because `maxKeys` was reached.
     public var capHits = 0
+    public var hotspotEvaluations = 0
 }
 
 /// What the engine decided about one incident.
@@ -44,16 +54,35 @@ public struct IncidentEngine: Sendable {
     public let configuration: EngineConfiguration
     public private(set) var watermark: Watermark
     public private(set) var statistics = EngineStatistics()
+    public private(set) var windows: WindowTable
+    private(set) var categories = Interner()
+    private(set) var neighbourhoods = Interner()
     private var countRule: CountThresholdRule?
+    private var surgeRule: SurgeRule?
+    private var hotspots: HotspotTracker?
+    private var firstEventTime: Timestamp?
     private var sinceExpiry = 0
+    /// Slots of the all-categories cell family, for hotspot evaluations without a full scan.
+    private var cellSlots: [GridCell: Int32] = [:]
+    /// Index of the hotspot window in `windows`.
+    private let hotspotSpec: Int?
     static let expiryInterval = 4096
 
     public init(configuration: EngineConfiguration) {
         self.configuration = configuration
         watermark = Watermark(allowedLateness: configuration.allowedLateness)
-        countRule = configuration.countRule.map {
-            CountThresholdRule(configuration: $0, allowedLateness: configuration.allowedLateness)
+        var specs = configuration.windows
+        func index(of spec: WindowSpec) -> Int {
+            if let i = specs.firstIndex(of: spec) { return i }
+            specs.append(spec)
+            return specs.count - 1
         }
+        let countIndex = configuration.countRule.map { index(of: $0.spec) }
+        hotspotSpec = configuration.hotspots.map { index(of: $0.window) }
+        windows = WindowTable(specs: specs, allowedLateness: configuration.allowedLateness)
+        if let rule = configuration.countRule, let countIndex { countRule = CountThresholdRule(configuration: rule, specIndex: countIndex) }
+        surgeRule = configuration.surgeRule.map { SurgeRule(configuration: $0, allowedLateness: configuration.allowedLateness) }
+        hotspots = configuration.hotspots.map { HotspotTracker(configuration: $0, grid: configuration.grid) }
     }
 
     public mutating func process(_ incident: Incident) -> EngineDecision {
@@ -62,27 +91,166 @@ public struct IncidentEngine: Sendable {
             return .late(watermark: watermark.current!)
         }
         watermark.observe(incident.eventTime)
+        if firstEventTime == nil { firstEventTime = incident.eventTime }
         statistics.accepted += 1
         var alerts: [Alert] = []
-        let cell = configuration.grid.cell(latitude: incident.latitude, longitude: incident.longitude)
-        if countRule != nil {
-            let admit = countRule!.keyCount < configuration.maxKeys
-            let (alert, admitted) = countRule!.observe(incident, cell: cell, grid: configuration.grid, admitNewKey: admit)
-            if !admitted { statistics.capHits += 1 }
-            if let alert { alerts.append(alert) }
+        // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
+        if hotspots != nil { alerts += evaluateHotspotsIfDue() }
+
+        let grid = configuration.grid
+        let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
+        let admit = windows.keyCount < configuration.maxKeys
+        guard let category = categories.id(for: incident.category) else {
+            statistics.capHits += 1
+            return .accepted(alerts)
         }
+        let cellKey = AggregateKey.categoryCell(category, cell)
+        if let slot = windows.slot(for: cellKey, admit: admit) {
+            windows.add(slot: slot, time: incident.eventTime)
+            if countRule != nil, let alert = countRule!.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
+                alerts.append(alert)
+            }
+        } else {
+            statistics.capHits += 1
+        }
+        if let slot = windows.slot(for: AggregateKey.cell(cell), admit: admit) {
+            if hotspots != nil, cellSlots[cell] == nil { cellSlots[cell] = slot }
+            windows.add(slot: slot, time: incident.eventTime)
+        } else {
+            statistics.capHits += 1
+        }
+        if let name = incident.neighbourhood, let n = neighbourhoods.id(for: name) {
+            let key = AggregateKey.categoryNeighbourhood(category, n)
+            if let slot = windows.slot(for: key, admit: admit) {
+                windows.add(slot: slot, time: incident.eventTime)
+            } else {
+                statistics.capHits += 1
+            }
+            if surgeRule != nil {
+                let history = EventDuration(milliseconds: incident.eventTime.milliseconds - firstEventTime!.milliseconds)
+                let (alert, admitted) = surgeRule!.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
+                                                           history: history, admit: surgeRule!.keyCount < configuration.maxKeys)
+                if !admitted { statistics.capHits += 1 }
+                if let alert { alerts.append(alert) }
+            }
+        }
+
         statistics.alerts += alerts.count
         sinceExpiry += 1
         if sinceExpiry >= Self.expiryInterval, let now = watermark.current {
             sinceExpiry = 0
-            statistics.keysExpired += countRule?.expire(before: now) ?? 0
+            expire(now)
         }
-        statistics.keys = countRule?.keyCount ?? 0
+        statistics.keys = windows.keyCount
         return .accepted(alerts)
     }
 
-    /// Current count of the rolling-count window for (category, cell).
-    public func currentCount(category: String, cell: GridCell) -> Int {
-        countRule?.currentCount(category: category, cell: cell) ?? 0
+    /// Runs a final hotspot evaluation covering everything processed (end of a replay).
+    public mutating func finish() -> [Alert] {
+        guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
+        let alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
+        hotspots = tracker
+        statistics.alerts += alerts.count
+        return alerts
     }
+
+    private mutating func evaluateHotspotsIfDue() -> [Alert] {
+        guard var tracker = hotspots, let wm = watermark.current else { return [] }
+        let every = tracker.configuration.evaluateEvery.milliseconds
+        let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
+        guard let next = tracker.nextEvaluation else {
+            tracker.nextEvaluation = due + every
+            hotspots = tracker
+            return []
+        }
+        guard wm.milliseconds >= next else { return [] }
+        tracker.nextEvaluation = due + every
+        let alerts = evaluate(&tracker, at: Timestamp(milliseconds: due))
+        hotspots = tracker
+        return alerts
+    }
+
+    /// Gi* over the hotspot window ending at the bucket of `time - 1 ms` (what precedes `time`).
+    private mutating func evaluate(_ tracker: inout HotspotTracker, at time: Timestamp) -> [Alert] {
+        statistics.hotspotEvaluations += 1
+        let k = hotspotSpec!
+        let end = windows.specs[k].bucket(time - EventDuration(milliseconds: 1))
+        var counts: [(GridCell, Int)] = []
+        counts.reserveCapacity(cellSlots.count)
+        for (cell, slot) in cellSlots {
+            let c = windows.count(slot: slot, spec: k, endingAt: end)
+            if c > 0 { counts.append((cell, c)) }
+        }
+        let table = windows
+        let names = categories
+        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid) { cells in
+            var out: [CategoryCount] = []
+            for id in 0..<names.count {
+                var total = 0
+                for c in cells {
+                    if let slot = table.slot(of: AggregateKey.categoryCell(UInt16(id), c)) { total += table.count(slot: slot, spec: k, endingAt: end) }
+                }
+                if total > 0 { out.append(CategoryCount(category: names.name(UInt16(id)), count: total)) }
+            }
+            return out.sorted { ($0.count, $1.category) > ($1.count, $0.category) }
+        }
+    }
+
+    private mutating func expire(_ now: Timestamp) {
+        let longest = windows.specs.map(\.horizon.milliseconds).max()! + configuration.allowedLateness.milliseconds
+        let cutoff = now - EventDuration(milliseconds: longest)
+        let rule = countRule
+        var expired = Set<UInt64>()
+        let removed = windows.expire(olderThan: cutoff) { key in
+            if rule?.isCoolingDown(key, at: now) == true { return true }
+            expired.insert(key)
+            return false
+        }
+        countRule?.forget(expired)
+        for key in expired where AggregateKey.family(key) == .cell { cellSlots[AggregateKey.cell(of: key)] = nil }
+        statistics.keysExpired += removed + (surgeRule?.expire(before: now) ?? 0)
+    }
+
+    // MARK: - Queries
+
+    /// The latest hotspot evaluation.
+    public var hotspotSnapshot: HotspotSnapshot? { hotspots?.snapshot }
+
+    /// Window counts for the keys of `incident` (all families × all horizons) as of now.
+    public func windowCounts(for incident: Incident) -> [WindowCount] {
+        let cell = configuration.grid.cell(latitude: incident.latitude, longitude: incident.longitude)
+        guard let category = categories.existingID(for: incident.category) else { return [] }
+        var keys: [(AggregateKey.Family, UInt64)] = [(.categoryCell, AggregateKey.categoryCell(category, cell))]
+        if let name = incident.neighbourhood, let n = neighbourhoods.existingID(for: name) {
+            keys.append((.categoryNeighbourhood, AggregateKey.categoryNeighbourhood(category, n)))
+        }
+        keys.append((.cell, AggregateKey.cell(cell)))
+        var out: [WindowCount] = []
+        for (family, key) in keys {
+            for (k, spec) in windows.specs.enumerated() {
+                let count = windows.slot(of: key).map { windows.count(slot: $0, spec: k, at: incident.eventTime) } ?? 0
+                out.append(WindowCount(family: family, category: family == .cell ? nil : incident.category,
+                                       neighbourhood: family == .categoryNeighbourhood ? incident.neighbourhood : nil,
+                                       cell: family == .categoryNeighbourhood ? nil : cell, spec: spec, count: count))
+            }
+        }
+        return out
+    }
+
+    /// Current count of the count rule's window for (category, cell), for admin queries and tests.
+    public func currentCount(category: String, cell: GridCell) -> Int {
+        guard let rule = countRule, let id = categories.existingID(for: category),
+              let slot = windows.slot(of: AggregateKey.categoryCell(id, cell)), let newest = watermark.maxEventTime else { return 0 }
+        return windows.count(slot: slot, spec: rule.specIndex, at: newest)
+    }
+}
+
+/// One window count of one key, as reported by queries.
+public struct WindowCount: Sendable, Equatable {
+    public var family: AggregateKey.Family
+    public var category: String?
+    public var neighbourhood: String?
+    public var cell: GridCell?
+    public var spec: WindowSpec
+    public var count: Int
 }

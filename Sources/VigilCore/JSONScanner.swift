@@ -50,7 +50,20 @@ struct JSONScanner {
             }
             if c == 0x5C {
                 escaped = true
-                index += 2
+                guard index + 1 < bytes.count else { throw fail("unterminated escape") }
+                switch bytes[index + 1] {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74:
+                    index += 2
+                case 0x75:
+                    guard index + 6 <= bytes.count else { throw fail("short \\u escape") }
+                    for k in (index + 2)..<(index + 6) {
+                        let h = bytes[k]
+                        guard (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102) else { throw fail("bad hex digit in \\u escape") }
+                    }
+                    index += 6
+                default:
+                    throw fail("invalid escape")
+                }
                 continue
             }
             if c < 0x20 { throw fail("control character in string") }
@@ -236,7 +249,14 @@ struct JSONScanner {
         case 0x74, 0x66: "boolean"
         case 0x6E: "null"
         case nil: "nothing"
-        default: "number"
+        case 0x2D, .some(48...57): "number"
+        default: "invalid JSON"
         }
+    }
+
+    /// True when a complete, valid JSON value starts at the cursor (checked on a copy).
+    func hasValidValue() -> Bool {
+        var probe = self
+        do { try probe.skipValue(); return true } catch { return false }
     }
 }

@@ -25,6 +25,11 @@ public struct MetricGrid: Sendable, Equatable {
         ((longitude - bounds.west) * metresPerDegreeLongitude, (latitude - bounds.south) * metresPerDegreeLatitude)
     }
 
+    /// Degrees of the point `x` metres east and `y` metres north of the box's south-west corner.
+    public func unproject(x: Double, y: Double) -> (latitude: Double, longitude: Double) {
+        (bounds.south + y / metresPerDegreeLatitude, bounds.west + x / metresPerDegreeLongitude)
+    }
+
     public func cell(latitude: Double, longitude: Double) -> GridCell {
         let (x, y) = project(latitude: latitude, longitude: longitude)
         return GridCell(x: Int32((x / cellSize).rounded(.down)), y: Int32((y / cellSize).rounded(.down)))

@@ -58,12 +58,15 @@ public struct RollingCount: Sendable, Equatable {
             head = bucket
             return
         }
-        var h = current
-        while h < bucket {
-            h += 1
-            let leaving = h - Int64(windowBuckets)
-            if leaving > current - Int64(capacity) { windowSum -= Int(ring[slot(leaving)]) }
-            ring[slot(h)] = 0
+        var headSlot = slot(current)
+        var leavingSlot = slot(current + 1 - Int64(windowBuckets))
+        for _ in 0..<Int(bucket - current) {
+            headSlot += 1
+            if headSlot == capacity { headSlot = 0 }
+            windowSum -= Int(ring[leavingSlot])
+            leavingSlot += 1
+            if leavingSlot == capacity { leavingSlot = 0 }
+            ring[headSlot] = 0
         }
         head = bucket
     }

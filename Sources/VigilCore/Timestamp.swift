@@ -54,7 +54,9 @@ public struct EventDuration: Hashable, Comparable, Sendable, CustomStringConvert
             rest = rest.dropFirst(unit.count)
             let (product, overflow) = value.multipliedReportingOverflow(by: size)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         return EventDuration(milliseconds: total)
     }

@@ -116,6 +116,32 @@ struct IncidentDecoderTests {
         }
     }
 
+    /// JSON escapes are legal anywhere in a string, and some encoders escape more than needed
+    /// (.NET's System.Text.Json writes `+` as `\u002B` by default). The decoder parses the raw
+    /// bytes of event_time without unescaping them.
+    @Test("an escaped event_time decodes like the unescaped one", arguments: [
+        (#""2014-03-02T08:00:00\u002B00:00""#, Int64(1_393_747_200)),
+        (#""2014-03-02T08:00:00\u002b00:00""#, 1_393_747_200),
+        (#""2014-03-02T08:00:00\u002D05:00""#, 1_393_765_200),
+        (#""2014-03-02T13:00:00\u005A""#, 1_393_765_200),
+        (#""2014\u002d03-02T13:00:00Z""#, 1_393_765_200),
+    ])
+    func escapedEventTime(json: String, epochSeconds: Int64) {
+        let decoded = decoder.decode(canonical(replacing: "event_time", with: json))
+        #expect(decoded.success?.eventTime == Timestamp(seconds: epochSeconds), "\(decoded)")
+    }
+
+    /// A 4–9 digit fraction in event_time (microsecond timestamps are common) must decode, not
+    /// crash the consumer. Runs in a child process because RFC3339.parse traps on it.
+    @Test("an event_time with a microsecond fraction decodes (and does not crash)")
+    func microsecondEventTime() async {
+        await #expect(processExitsWith: .success) {
+            let text = VigilCoreTests.canonical(replacing: "event_time", with: #""2014-03-02T08:00:00.123456-05:00""#)
+            let result = IncidentDecoder().decode(text)
+            precondition(result.success?.eventTime == Timestamp(milliseconds: 1_393_765_200_123))
+        }
+    }
+
     @Test("null, empty or absent premises/neighbourhood decode as nil", arguments: ["premises", "neighbourhood"])
     func optionalFields(key: String) throws {
         for value in ["null", #""""#, nil] {
@@ -394,14 +420,20 @@ struct IncidentDecoderTests {
         #expect(outcomes.values.reduce(0, +) == 5000)
     }
 
+    /// Bytes that matter to JSON, so that mutations often change the structure.
+    private static let significant = Array(#"{}[]:,"\ 0.-eEnu"#.utf8)
+
     private static func mutate(_ message: [UInt8], using rng: inout SplitMix64) -> [UInt8] {
         var bytes = message
+        func randomByte() -> UInt8 {
+            Bool.random(using: &rng) ? UInt8.random(in: 0...255, using: &rng) : significant.randomElement(using: &rng)!
+        }
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             let position = Int.random(in: 0...bytes.count, using: &rng)
             switch Int.random(in: 0..<4, using: &rng) {
             case 0 where position < bytes.count: bytes[position] ^= UInt8(1) << UInt8.random(in: 0...7, using: &rng)
-            case 1 where position < bytes.count: bytes[position] = UInt8.random(in: 0...255, using: &rng)
-            case 2: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: position)
+            case 1 where position < bytes.count: bytes[position] = randomByte()
+            case 2: bytes.insert(randomByte(), at: position)
             case 3 where position < bytes.count: bytes.remove(at: position)
             default: break
             }

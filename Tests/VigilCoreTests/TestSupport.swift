@@ -1,3 +1,4 @@
+import Testing
 @testable import VigilCore
 
 /// SplitMix64: a tiny, seeded, deterministic generator so property tests replay exactly.
@@ -69,4 +70,40 @@ extension Result {
         if case .success(let v) = self { return v }
         return nil
     }
+}
+
+/// Builds incidents placed in cells of a 250 m Toronto grid, for engine and rule tests.
+struct IncidentFactory {
+    let grid = MetricGrid(cellSize: 250, bounds: torontoBounds)
+    static let home = GridCell(x: 40, y: 60)
+
+    /// The centre of `cell`, moved `east` metres eastward.
+    func location(_ cell: GridCell, east: Double = 0) -> (latitude: Double, longitude: Double) {
+        let centre = grid.centre(of: cell)
+        let metresPerDegreeLongitude = grid.project(latitude: centre.latitude, longitude: torontoBounds.west + 1).x
+        return (centre.latitude, centre.longitude + east / metresPerDegreeLongitude)
+    }
+
+    func make(_ id: String, _ time: String, category: String = "Assault", cell: GridCell = home,
+              east: Double = 0, neighbourhood: String? = "West Humber-Clairville") -> Incident {
+        make(id, ts(time), category: category, cell: cell, east: east, neighbourhood: neighbourhood)
+    }
+
+    func make(_ id: String, _ time: Timestamp, category: String = "Assault", cell: GridCell = home,
+              east: Double = 0, neighbourhood: String? = "West Humber-Clairville") -> Incident {
+        let p = location(cell, east: east)
+        return Incident(id: id, eventTime: time, category: category, premises: "House",
+                        neighbourhood: neighbourhood, latitude: p.latitude, longitude: p.longitude)
+    }
+}
+
+extension EngineDecision {
+    /// The alerts of an accepted decision; nil when the incident was late.
+    var alerts: [Alert]? {
+        if case .accepted(let alerts) = self { return alerts }
+        return nil
+    }
+
+    /// Only the count-threshold rule's alerts (what the rule tests are about).
+    var countAlerts: [Alert]? { alerts?.filter { $0.kind == .countThreshold } }
 }

@@ -26,6 +26,10 @@ struct PipelineEndToEndTests {
         resolution = "1h"
         threshold = 3
         cooldown = "24h"
+        [rules.surge]
+        enabled = false
+        [hotspots]
+        enabled = false
         """
     }
 

@@ -105,6 +105,18 @@ struct ConfigReader {
         return out
     }
 
+    mutating func strings(_ key: String, default fallback: [String]) throws(ConfigurationError) -> [String] {
+        if let value = env(key) { return value.split(separator: ",").map { String($0.trimmingSpaces) } }
+        guard let value = lookup(key) else { return fallback }
+        guard let array = value.array else { throw typeError(key, value, "an array of strings") }
+        var out: [String] = []
+        for element in array {
+            guard let s = element.string else { throw typeError(key, value, "an array of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
     /// A table of librdkafka properties (string keys; scalar values become strings).
     mutating func properties(_ key: String) throws(ConfigurationError) -> [String: String] {
         used.insert(key)

@@ -30,6 +30,18 @@ extension VigilConfiguration {
             lines += ["window = \(q(rule.window.description))", "resolution = \(q(rule.resolution.description))",
                       "threshold = \(rule.threshold)", "cooldown = \(q(rule.cooldown.description))"]
         }
+        lines += ["", "[windows]", "horizons = [\(engine.windows.map { q($0.description) }.joined(separator: ", "))]"]
+        lines += ["", "[rules.surge]", "enabled = \(engine.surgeRule != nil)"]
+        if let s = engine.surgeRule {
+            lines += ["window = \(q(s.window.description))", "trailing_weeks = \(s.trailingWeeks)", "minimum_count = \(s.minimumCount)",
+                      "minimum_expected = \(s.minimumExpected)", "p_value = \(s.pValue)", "cooldown = \(q(s.cooldown.description))"]
+        }
+        lines += ["", "[hotspots]", "enabled = \(engine.hotspots != nil)"]
+        if let h = engine.hotspots {
+            lines += ["window = \(q(h.window.description))", "evaluate_every = \(q(h.evaluateEvery.description))",
+                      "z_threshold = \(h.zThreshold)", "minimum_local_count = \(h.minimumLocalCount)",
+                      "minimum_cells = \(h.minimumCells)", "minimum_persistence = \(h.minimumPersistence)", "growth_factor = \(h.growthFactor)", "close_after = \(q(h.closeAfter.description))"]
+        }
         lines += ["", "[state]", "max_keys = \(engine.maxKeys)",
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
                   "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))"]

@@ -111,6 +111,46 @@ struct VigilConfiguration {
         if let problem = rule.problems().first {
             throw ConfigurationError(key: "rules.count.\(problem.key)", message: problem.message, fix: nil)
         }
+        var windows: [WindowSpec] = []
+        for text in try r.strings("windows.horizons", default: WindowSpec.defaults.map(\.description)) {
+            guard let spec = WindowSpec.parse(text) else {
+                throw ConfigurationError(key: "windows.horizons", message: "'\(text)' is not horizon/resolution", fix: "write entries like \"24h/1h\"")
+            }
+            if let problem = spec.problem { throw ConfigurationError(key: "windows.horizons", message: "'\(text)': \(problem)", fix: nil) }
+            windows.append(spec)
+        }
+        try require(!windows.isEmpty, "windows.horizons", "must list at least one window", "e.g. [\"24h/1h\"]")
+
+        let surgeEnabled = try r.bool("rules.surge.enabled", default: true)
+        let surge = SurgeRuleConfiguration(
+            window: try duration(&r, "rules.surge.window", default: "6h"),
+            trailingWeeks: try r.int("rules.surge.trailing_weeks", default: 8),
+            minimumCount: try r.int("rules.surge.minimum_count", default: 5),
+            minimumExpected: try r.double("rules.surge.minimum_expected", default: 0.5),
+            pValue: try r.double("rules.surge.p_value", default: 1e-4),
+            cooldown: try duration(&r, "rules.surge.cooldown", default: "24h"))
+        if let problem = surge.problems().first {
+            throw ConfigurationError(key: "rules.surge.\(problem.key)", message: problem.message, fix: nil)
+        }
+
+        let hotspotsEnabled = try r.bool("hotspots.enabled", default: true)
+        let hotspotWindowText = try r.string("hotspots.window", default: "28d/1d")
+        guard let hotspotWindow = WindowSpec.parse(hotspotWindowText) else {
+            throw ConfigurationError(key: "hotspots.window", message: "'\(hotspotWindowText)' is not horizon/resolution", fix: "e.g. \"28d/1d\"")
+        }
+        let hotspots = HotspotConfiguration(
+            window: hotspotWindow,
+            evaluateEvery: try duration(&r, "hotspots.evaluate_every", default: "1d"),
+            zThreshold: try r.double("hotspots.z_threshold", default: 3.090232306167813),
+            minimumLocalCount: try r.int("hotspots.minimum_local_count", default: 5),
+            minimumCells: try r.int("hotspots.minimum_cells", default: 3),
+            minimumPersistence: try r.int("hotspots.minimum_persistence", default: 3),
+            growthFactor: try r.double("hotspots.growth_factor", default: 1.5),
+            closeAfter: try duration(&r, "hotspots.close_after", default: "7d"))
+        if let problem = hotspots.problems().first {
+            throw ConfigurationError(key: "hotspots.\(problem.key)", message: problem.message, fix: nil)
+        }
+
         let maxKeys = try r.int("state.max_keys", default: 1_000_000)
         try require(maxKeys >= 1, "state.max_keys", "must be at least 1", nil)
 
@@ -134,7 +174,9 @@ struct VigilConfiguration {
             kafka: kafka, topics: topics,
             decoder: IncidentDecoder(maxMessageBytes: maxBytes, bounds: bounds),
             engine: EngineConfiguration(grid: MetricGrid(cellSize: cellSize, bounds: bounds), allowedLateness: lateness,
-                                        countRule: countEnabled ? rule : nil, maxKeys: maxKeys),
+                                        windows: windows, countRule: countEnabled ? rule : nil,
+                                        surgeRule: surgeEnabled ? surge : nil, hotspots: hotspotsEnabled ? hotspots : nil,
+                                        maxKeys: maxKeys),
             log: Log(level: level, format: format), pipeline: pipeline)
         config.environmentKeys = r.fromEnvironment
         return config

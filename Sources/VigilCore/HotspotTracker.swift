@@ -1,0 +1,176 @@
+/// Online hotspots: at each evaluation, Getis-Ord Gi* over the grid's cells marks hot cells,
+/// 8-connected hot cells form hotspots, and hotspots are matched to the previous evaluation's by
+/// cell overlap so they keep their ids while they grow, shrink, merge and split.
+///
+/// Matching: (new component, previous hotspot) pairs are taken in order of overlap (largest
+/// first, ties by id); each side is used once. A component without a match is opened (noting the
+/// hotspot it split from, if any); a previous hotspot without a match is closed (noting the one it
+/// merged into, if any); a match that gained cells grew. Shrinking is tracked without an alert.
+struct HotspotTracker: Sendable {
+    static let ruleName = "gi_star_hotspots"
+
+    let configuration: HotspotConfiguration
+    let columns: Int32
+    let rows: Int32
+    private(set) var active: [Hotspot] = []
+    private(set) var snapshot: HotspotSnapshot?
+    var nextEvaluation: Int64?
+    private var scratch = GiStarScratch()
+
+    init(configuration: HotspotConfiguration, grid: MetricGrid) {
+        self.configuration = configuration
+        let b = grid.bounds
+        let (width, height) = grid.project(latitude: b.north, longitude: b.east)
+        columns = Int32((width / grid.cellSize).rounded(.up))
+        rows = Int32((height / grid.cellSize).rounded(.up))
+    }
+
+    /// Evaluates at `time` with per-cell counts of the window ending at `endBucket`.
+    mutating func evaluate(at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid,
+                           categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert] {
+        let listed = counts.filter { $0.0.x >= 0 && $0.0.y >= 0 && $0.0.x < columns && $0.0.y < rows }
+        let result = GiStar.compute(counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
+                                    minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
+        // Counts of the hot cells (the only ones hotspots are made of).
+        var inUniverse: [GridCell: Int] = [:]
+        inUniverse.reserveCapacity(result.hot.count)
+        for c in result.hot { inUniverse[c.cell] = c.count }
+        let giByCell = Dictionary(uniqueKeysWithValues: result.hot.map { ($0.cell, $0.giStar) })
+        let components = GiStar.components(result.hot.map(\.cell))
+
+        let previous = active
+        var componentOf: [GridCell: Int] = [:]
+        for (ci, component) in components.enumerated() { for c in component { componentOf[c] = ci } }
+        var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
+        for (pi, p) in previous.enumerated() {
+            var perComponent: [Int: Int] = [:]
+            for c in p.cells { if let ci = componentOf[c] { perComponent[ci, default: 0] += 1 } }
+            for (ci, overlap) in perComponent { overlaps.append((ci, pi, overlap)) }
+        }
+        overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
+        var componentOwner: [Int: Int] = [:], previousTaken = Set<Int>()
+        for o in overlaps where componentOwner[o.component] == nil && !previousTaken.contains(o.previous) {
+            componentOwner[o.component] = o.previous
+            previousTaken.insert(o.previous)
+        }
+
+        let spec = configuration.window
+        let windowEnd = Timestamp(milliseconds: (endBucket + 1) * spec.resolution.milliseconds)
+        let windowStart = windowEnd - spec.horizon
+        let window = (windowStart, windowEnd)
+        var alerts: [Alert] = []
+        var next: [Hotspot] = []
+        var idOfComponent: [Int: String] = [:]
+        for (ci, component) in components.enumerated() {
+            let owner = componentOwner[ci].map { previous[$0] }
+            let biggestOverlap = overlaps.filter { $0.component == ci }.max { ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id) }
+            var id = owner?.id
+            if id == nil {
+                var hash = StableHash()
+                hash.combine(Self.ruleName)
+                hash.combine(component[0].description)
+                hash.combine(Int64(component.count))
+                hash.combine(time.milliseconds)
+                id = "hs-\(hash.hex)"
+            }
+            idOfComponent[ci] = id!
+            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, counts: inUniverse,
+                                   giByCell: giByCell, grid: grid, categories: nil)
+            hotspot.lastSeenAt = time
+            hotspot.announcedCells = owner?.announcedCells
+            if let owner {
+                // Consecutive only if it was seen at the previous evaluation (not dormant since).
+                let every = configuration.evaluateEvery.milliseconds
+                hotspot.persistence = time.milliseconds - owner.lastSeenAt.milliseconds <= every ? owner.persistence + 1 : 1
+            }
+            if let announced = hotspot.announcedCells {
+                let target = max(announced + 1, Int((Double(announced) * configuration.growthFactor).rounded(.up)))
+                if component.count >= target {
+                    let persistence = hotspot.persistence
+                    hotspot = describe(id: hotspot.id, openedAt: hotspot.openedAt, cells: component, counts: inUniverse,
+                                       giByCell: giByCell, grid: grid, categories: categories)
+                    hotspot.lastSeenAt = time
+                    hotspot.persistence = persistence
+                    let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous) }
+                        .map { previous[$0.previous].id }.sorted()
+                    alerts.append(alert(.hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window, grid: grid))
+                    hotspot.announcedCells = component.count
+                }
+            } else if component.count >= configuration.minimumCells && hotspot.persistence >= configuration.minimumPersistence {
+                let persistence = hotspot.persistence
+                hotspot = describe(id: hotspot.id, openedAt: hotspot.openedAt, cells: component, counts: inUniverse,
+                                   giByCell: giByCell, grid: grid, categories: categories)
+                hotspot.lastSeenAt = time
+                hotspot.persistence = persistence
+                let split = owner == nil ? biggestOverlap.map { previous[$0.previous].id } : nil
+                alerts.append(alert(.hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window, grid: grid))
+                hotspot.announcedCells = component.count
+            }
+            next.append(hotspot)
+        }
+        var dormant: [Hotspot] = []
+        for (pi, p) in previous.enumerated() where !previousTaken.contains(pi) {
+            let into = overlaps.filter { $0.previous == pi }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
+            let mergedInto = into.flatMap { idOfComponent[$0.component] }
+            if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
+                dormant.append(p)  // may come back with the same id
+                continue
+            }
+            if p.announcedCells != nil {
+                alerts.append(alert(.hotspotClosed, p, previousCells: p.cells.count, mergedWith: mergedInto.map { [$0] } ?? [],
+                                    splitFrom: nil, time: time, window: window, grid: grid))
+            }
+        }
+        active = next + dormant
+        snapshot = HotspotSnapshot(evaluatedAt: time, windowEndBucket: endBucket, giStar: result, hotspots: next)
+        return alerts
+    }
+
+    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], counts: [GridCell: Int], giByCell: [GridCell: Double],
+                          grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?) -> Hotspot {
+        var total = 0, sumLat = 0.0, sumLon = 0.0
+        for c in cells {
+            let x = counts[c] ?? 0
+            let centre = grid.centre(of: c)
+            total += x
+            sumLat += Double(x) * centre.latitude
+            sumLon += Double(x) * centre.longitude
+        }
+        let centroid: GeoPoint
+        if total > 0 {
+            centroid = GeoPoint(latitude: sumLat / Double(total), longitude: sumLon / Double(total))
+        } else {
+            let centres = cells.map { grid.centre(of: $0) }
+            centroid = GeoPoint(latitude: centres.map(\.latitude).reduce(0, +) / Double(cells.count),
+                                longitude: centres.map(\.longitude).reduce(0, +) / Double(cells.count))
+        }
+        // Outline and categories cost more than the rest: computed only for alerts (and on demand).
+        let polygon: [GeoPoint] = categories == nil ? [] : GiStar.hull(of: cells).map { corner in
+            let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
+            return GeoPoint(latitude: lat, longitude: lon)
+        }
+        let areaKm2 = Double(cells.count) * grid.cellSize * grid.cellSize / 1e6
+        return Hotspot(id: id, openedAt: openedAt, cells: cells, count: total,
+                       maxGiStar: cells.compactMap { giByCell[$0] }.max() ?? 0, centroid: centroid, polygon: polygon,
+                       intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
+    }
+
+    private func alert(_ kind: Alert.Kind, _ h: Hotspot, previousCells: Int?, mergedWith: [String], splitFrom: String?,
+                       time: Timestamp, window: (Timestamp, Timestamp), grid: MetricGrid) -> Alert {
+        var hash = StableHash()
+        hash.combine(kind.rawValue)
+        hash.combine(h.id)
+        hash.combine(time.milliseconds)
+        let severity: Alert.Severity = kind == .hotspotClosed ? .low : (h.maxGiStar >= 2 * configuration.zThreshold ? .high : .medium)
+        return Alert(
+            id: "hsa-\(hash.hex)", kind: kind, rule: Self.ruleName, severity: severity, eventTime: time,
+            category: nil, neighbourhood: nil,
+            cell: grid.cell(latitude: h.centroid.latitude, longitude: h.centroid.longitude),
+            latitude: h.centroid.latitude, longitude: h.centroid.longitude, cellSize: grid.cellSize,
+            windowStart: window.0, windowEnd: window.1, count: h.count, threshold: nil, surge: nil,
+            hotspot: HotspotEvidence(id: h.id, cells: h.cells, previousCells: previousCells, polygon: h.polygon,
+                                     maxGiStar: h.maxGiStar, intensity: h.intensity, categories: h.categories,
+                                     mergedWith: mergedWith, splitFrom: splitFrom),
+            incidentIDs: [])
+    }
+}

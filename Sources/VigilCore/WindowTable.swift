@@ -1,0 +1,159 @@
+/// Multi-horizon sliding counts for many keys in flat arrays: one slot per key, no allocation per
+/// key or per event once the table has grown, O(1) update and query per horizon.
+///
+/// Each slot holds, for every `WindowSpec`, a ring of `buckets + extra` counters (extra covers the
+/// allowed lateness, so late-but-allowed events land in their own bucket and windows ending there
+/// stay exact), the newest bucket seen and the running sum of the window ending at it.
+public struct WindowTable: Sendable {
+    public let specs: [WindowSpec]
+    /// Ring size per spec, and the offset of each ring inside a slot's counters.
+    let capacities: [Int]
+    let offsets: [Int]
+    let stride: Int
+    private var counts: [UInt32] = []
+    private var heads: [Int64] = []
+    private var sums: [Int32] = []
+    /// Newest event time per slot (for idle expiry).
+    private(set) var lastSeen: [Int64] = []
+    private var slots: [UInt64: Int32] = [:]
+    private var freeSlots: [Int32] = []
+
+    static let empty = Int64.min
+
+    public init(specs: [WindowSpec], allowedLateness: EventDuration) {
+        precondition(!specs.isEmpty && specs.allSatisfy { $0.problem == nil }, "validated by configuration")
+        self.specs = specs
+        var capacities: [Int] = [], offsets: [Int] = []
+        var total = 0
+        for spec in specs {
+            let r = spec.resolution.milliseconds
+            let extra = Int((allowedLateness.milliseconds + r - 1) / r) + 1
+            offsets.append(total)
+            capacities.append(spec.buckets + extra)
+            total += spec.buckets + extra
+        }
+        self.capacities = capacities
+        self.offsets = offsets
+        stride = total
+    }
+
+    public var keyCount: Int { slots.count }
+
+    public func slot(of key: UInt64) -> Int32? { slots[key] }
+
+    /// The slot for `key`, creating it; nil when new and `admit` is false (cap reached).
+    public mutating func slot(for key: UInt64, admit: Bool) -> Int32? {
+        if let s = slots[key] { return s }
+        guard admit else { return nil }
+        let s: Int32
+        if let reused = freeSlots.popLast() {
+            s = reused
+            let base = Int(s) * stride
+            for i in base..<(base + stride) { counts[i] = 0 }
+            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Self.empty; sums[Int(s) * specs.count + k] = 0 }
+            lastSeen[Int(s)] = Self.empty
+        } else {
+            s = Int32(lastSeen.count)
+            counts.append(contentsOf: repeatElement(0, count: stride))
+            heads.append(contentsOf: repeatElement(Self.empty, count: specs.count))
+            sums.append(contentsOf: repeatElement(0, count: specs.count))
+            lastSeen.append(Self.empty)
+        }
+        slots[key] = s
+        return s
+    }
+
+    /// Counts one event at `time` in every horizon of `slot`.
+    public mutating func add(slot: Int32, time: Timestamp) {
+        let s = Int(slot)
+        if time.milliseconds > lastSeen[s] { lastSeen[s] = time.milliseconds }
+        for k in 0..<specs.count {
+            add(s, k, specs[k].bucket(time))
+        }
+    }
+
+    @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
+        let cap = Int64(capacities[k])
+        var m = bucket % cap
+        if m < 0 { m += cap }
+        return s * stride + offsets[k] + Int(m)
+    }
+
+    private mutating func add(_ s: Int, _ k: Int, _ bucket: Int64) {
+        let hk = s * specs.count + k
+        let cap = Int64(capacities[k])
+        let w = Int64(specs[k].buckets)
+        let head = heads[hk]
+        if head == Self.empty {
+            heads[hk] = bucket
+            counts[index(s, k, bucket)] = 1
+            sums[hk] = 1
+            return
+        }
+        if bucket > head {
+            let base = s * stride + offsets[k]
+            let capacity = capacities[k]
+            if bucket - head >= cap {
+                for i in base..<(base + capacity) { counts[i] = 0 }
+                sums[hk] = 0
+            } else {
+                // Walk slots incrementally: one modulo per call, not per step.
+                var headSlot = index(s, k, head) - base
+                var leavingSlot = index(s, k, head + 1 - w) - base
+                var sum = sums[hk]
+                for _ in 0..<Int(bucket - head) {
+                    headSlot += 1
+                    if headSlot == capacity { headSlot = 0 }
+                    sum -= Int32(counts[base + leavingSlot])
+                    leavingSlot += 1
+                    if leavingSlot == capacity { leavingSlot = 0 }
+                    counts[base + headSlot] = 0
+                }
+                sums[hk] = sum
+            }
+            heads[hk] = bucket
+        } else if bucket <= head - cap {
+            return  // older than the ring: the watermark keeps this from happening
+        }
+        counts[index(s, k, bucket)] &+= 1
+        if bucket > heads[hk] - w { sums[hk] += 1 }
+    }
+
+    /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
+    public func count(slot: Int32, spec k: Int, at time: Timestamp) -> Int {
+        count(slot: slot, spec: k, endingAt: specs[k].bucket(time))
+    }
+
+    public func count(slot: Int32, spec k: Int, endingAt end: Int64) -> Int {
+        let s = Int(slot)
+        let hk = s * specs.count + k
+        let head = heads[hk]
+        guard head != Self.empty else { return 0 }
+        if end == head { return Int(sums[hk]) }
+        let w = Int64(specs[k].buckets)
+        let oldest = head - Int64(capacities[k]) + 1
+        var lo = max(end - w + 1, oldest)
+        let hi = min(end, head)
+        var total = 0
+        while lo <= hi {
+            total += Int(counts[index(s, k, lo)])
+            lo += 1
+        }
+        return total
+    }
+
+    /// Removes keys whose newest event is older than `cutoff` (their windows can no longer hold
+    /// anything the watermark allows); `keep` vetoes removal. Returns how many were removed.
+    public mutating func expire(olderThan cutoff: Timestamp, keep: (UInt64) -> Bool = { _ in false }) -> Int {
+        var removed = 0
+        for (key, s) in slots where lastSeen[Int(s)] < cutoff.milliseconds && !keep(key) {
+            slots[key] = nil
+            freeSlots.append(s)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Every (key, slot) pair, in no particular order.
+    public var entries: Dictionary<UInt64, Int32> { slots }
+}

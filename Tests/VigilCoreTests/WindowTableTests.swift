@@ -1,0 +1,232 @@
+import Testing
+@testable import VigilCore
+
+@Suite("WindowSpec")
+struct WindowSpecTests {
+    @Test("bucket is floor(t / resolution), also before the epoch")
+    func bucketFloors() {
+        let spec = WindowSpec(horizon: .hours(24), resolution: .hours(1))
+        #expect(spec.buckets == 24)
+        #expect(spec.bucket(Timestamp(milliseconds: 0)) == 0)
+        #expect(spec.bucket(Timestamp(milliseconds: 3_599_999)) == 0)
+        #expect(spec.bucket(Timestamp(milliseconds: 3_600_000)) == 1)
+        #expect(spec.bucket(Timestamp(milliseconds: -1)) == -1)
+        #expect(spec.bucket(Timestamp(milliseconds: -3_600_000)) == -1)
+        #expect(spec.bucket(Timestamp(milliseconds: -3_600_001)) == -2)
+    }
+
+    @Test("the defaults are 15m/1m, 1h/5m, 24h/1h, 7d/6h and 28d/1d, and all valid")
+    func defaults() {
+        #expect(WindowSpec.defaults.map(\.description) == ["15m/1m", "1h/5m", "1d/1h", "7d/6h", "28d/1d"])
+        #expect(WindowSpec.defaults.map(\.buckets) == [15, 12, 24, 28, 28])
+        #expect(WindowSpec.defaults.allSatisfy { $0.problem == nil })
+    }
+
+    @Test("parse reads horizon/resolution and round-trips the description")
+    func parse() {
+        #expect(WindowSpec.parse("24h/1h") == WindowSpec(horizon: .hours(24), resolution: .hours(1)))
+        #expect(WindowSpec.parse("1h30m/15m") == WindowSpec(horizon: .minutes(90), resolution: .minutes(15)))
+        for spec in WindowSpec.defaults { #expect(WindowSpec.parse(spec.description) == spec) }
+        for bad in ["", "24h", "24h/", "/1h", "24h/1h/1m", "24x/1h", "24h 1h"] { #expect(WindowSpec.parse(bad) == nil, "\(bad)") }
+    }
+
+    @Test("problems: non-positive, not a whole multiple, too many buckets")
+    func problems() {
+        #expect(WindowSpec(horizon: .hours(1), resolution: EventDuration(milliseconds: 0)).problem != nil)
+        #expect(WindowSpec(horizon: EventDuration(milliseconds: 0), resolution: .minutes(1)).problem != nil)
+        #expect(WindowSpec(horizon: .hours(-1), resolution: .minutes(1)).problem != nil)
+        #expect(WindowSpec(horizon: .minutes(90), resolution: .hours(1)).problem?.contains("whole multiple") == true)
+        #expect(WindowSpec(horizon: EventDuration(milliseconds: 10_000), resolution: EventDuration(milliseconds: 1)).problem == nil)
+        #expect(WindowSpec(horizon: EventDuration(milliseconds: 10_001), resolution: EventDuration(milliseconds: 1)).problem != nil)
+    }
+}
+
+@Suite("WindowTable")
+struct WindowTableTests {
+    /// Several specs at once, including a one-bucket window and resolutions that do not divide an hour.
+    static let specs = WindowSpec.defaults + [
+        WindowSpec(horizon: .minutes(10), resolution: .minutes(10)),
+        WindowSpec(horizon: .minutes(91), resolution: .minutes(7)),
+    ]
+
+    /// The naive model: every accepted event time per key; a window ending at bucket `end` counts
+    /// the events whose bucket lies in `(end - buckets, end]`.
+    struct NaiveModel {
+        /// Per key, per spec: events per bucket.
+        var perSpec: [UInt64: [[Int64: Int]]] = [:]
+        var newest: [UInt64: Timestamp] = [:]
+
+        mutating func add(key: UInt64, time: Timestamp, specs: [WindowSpec]) {
+            var buckets = perSpec[key] ?? Array(repeating: [:], count: specs.count)
+            for (k, spec) in specs.enumerated() { buckets[k][spec.bucket(time), default: 0] += 1 }
+            perSpec[key] = buckets
+            newest[key] = max(newest[key] ?? time, time)
+        }
+
+        func count(key: UInt64, spec k: Int, specs: [WindowSpec], endingAt end: Int64) -> Int {
+            guard let buckets = perSpec[key]?[k] else { return 0 }
+            var total = 0
+            for b in (end - Int64(specs[k].buckets) + 1)...end { total += buckets[b] ?? 0 }
+            return total
+        }
+    }
+
+    /// Extra ring buckets the table keeps per spec for the allowed lateness: ceil(lateness / r) + 1.
+    static func extra(_ spec: WindowSpec, lateness: EventDuration) -> Int64 {
+        let r = spec.resolution.milliseconds
+        return (lateness.milliseconds + r - 1) / r + 1
+    }
+
+    @Test("counts match a naive model for every spec, for windows ending anywhere in the lateness margin",
+          arguments: [(UInt64(1), Int64(20)), (2, 60), (3, 7), (4, 0)])
+    func matchesNaiveModel(seed: UInt64, latenessMinutes: Int64) {
+        let lateness = EventDuration.minutes(latenessMinutes)
+        let specs = Self.specs
+        var table = WindowTable(specs: specs, allowedLateness: lateness)
+        var model = NaiveModel()
+        var rng = SplitMix64(seed: seed)
+        let keys: [UInt64] = (0..<4).map { AggregateKey.categoryCell(UInt16($0), GridCell(x: Int32($0) - 2, y: -7)) }
+        // Start just before the epoch so negative buckets are crossed too.
+        var newest = Int64.random(in: -2 * 86_400_000 ... -1, using: &rng)
+        var jumps = 0, late = 0, mismatches = 0
+        for step in 0..<600 {
+            let roll = Int.random(in: 0..<100, using: &rng)
+            let t: Int64
+            if roll < 60 {
+                newest += Int64.random(in: 0...300_000, using: &rng)  // up to 5 min forward
+                t = newest
+            } else if roll < 85 {
+                t = newest - Int64.random(in: 0...lateness.milliseconds, using: &rng)  // late, within the margin
+                late += 1
+            } else if roll < 94 {
+                newest += Int64.random(in: 3_600_000...(2 * 86_400_000), using: &rng)  // hours to days
+                t = newest
+            } else if roll < 97 {
+                newest += Int64.random(in: 0...(10 * 86_400_000), using: &rng)
+                t = newest
+            } else {
+                newest += Int64.random(in: (31 * 86_400_000)...(90 * 86_400_000), using: &rng)  // beyond every ring
+                t = newest
+                jumps += 1
+            }
+            let key = keys.randomElement(using: &rng)!
+            let time = Timestamp(milliseconds: t)
+            guard let slot = table.slot(for: key, admit: true) else {
+                Issue.record("admit: true must give a slot")
+                return
+            }
+            table.add(slot: slot, time: time)
+            model.add(key: key, time: time, specs: specs)
+
+            // Check every key (not only the one that moved) at every end in [head - extra, head + 1].
+            for checked in keys {
+                guard let newestOfKey = model.newest[checked] else {
+                    #expect(table.slot(of: checked) == nil)
+                    continue
+                }
+                let checkedSlot = table.slot(of: checked)!
+                for (k, spec) in specs.enumerated() {
+                    let head = spec.bucket(newestOfKey)
+                    for end in (head - Self.extra(spec, lateness: lateness))...(head + 1) {
+                        let got = table.count(slot: checkedSlot, spec: k, endingAt: end)
+                        let want = model.count(key: checked, spec: k, specs: specs, endingAt: end)
+                        if got != want {
+                            mismatches += 1
+                            if mismatches <= 5 {
+                                Issue.record("step \(step) key \(checked) spec \(spec) end \(end) (head \(head)): table \(got), model \(want)")
+                            }
+                        }
+                    }
+                    #expect(table.count(slot: checkedSlot, spec: k, at: newestOfKey)
+                        == model.count(key: checked, spec: k, specs: specs, endingAt: head))
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(table.keyCount == keys.count)
+        #expect(jumps > 0 && late > 0, "the sequence exercises jumps beyond the ring and late events")
+    }
+
+    /// A new slot for `key` (admitted).
+    static func admit(_ table: inout WindowTable, _ key: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
+        let slot = table.slot(for: key, admit: true)
+        return try #require(slot, sourceLocation: sourceLocation)
+    }
+
+    @Test("an empty slot counts zero everywhere")
+    func emptySlot() throws {
+        var table = WindowTable(specs: WindowSpec.defaults, allowedLateness: .hours(1))
+        let slot = try Self.admit(&table, 42)
+        for k in WindowSpec.defaults.indices {
+            #expect(table.count(slot: slot, spec: k, endingAt: 0) == 0)
+            #expect(table.count(slot: slot, spec: k, at: Timestamp(milliseconds: 1_400_000_000_000)) == 0)
+        }
+    }
+
+    @Test("slot(for:admit:) finds existing keys whatever admit says and creates new ones only when admitted")
+    func admission() throws {
+        var table = WindowTable(specs: WindowSpec.defaults, allowedLateness: .hours(1))
+        #expect(table.slot(for: 1, admit: false) == nil && table.keyCount == 0)
+        let s1 = try Self.admit(&table, 1)
+        #expect(table.slot(for: 1, admit: false) == s1 && table.slot(of: 1) == s1)
+        let s2 = try Self.admit(&table, 2)
+        #expect(s1 != s2 && table.keyCount == 2 && table.entries == [1: s1, 2: s2])
+        #expect(table.slot(of: 3) == nil)
+    }
+
+    @Test("a slot reused after expire starts from zero in every horizon")
+    func slotReuseStartsFromZero() throws {
+        let specs = WindowSpec.defaults
+        var table = WindowTable(specs: specs, allowedLateness: .hours(1))
+        let t0 = ts("2024-05-01T12:00:00Z")
+        let old = try Self.admit(&table, 100)
+        for k in 0..<50 { table.add(slot: old, time: t0 + .minutes(Int64(k))) }
+        #expect(specs.indices.map { table.count(slot: old, spec: $0, at: t0 + .minutes(49)) } == [15, 50, 50, 50, 50])
+
+        #expect(table.expire(olderThan: t0 + .hours(2)) == 1)
+        #expect(table.slot(of: 100) == nil && table.keyCount == 0)
+
+        // The new key gets the freed slot: every ring, head and sum must be fresh.
+        let reused = try Self.admit(&table, 200)
+        #expect(reused == old, "the freed slot is reused")
+        for k in specs.indices {
+            for end in (specs[k].bucket(t0) - 3)...(specs[k].bucket(t0 + .hours(1)) + 3) {
+                #expect(table.count(slot: reused, spec: k, endingAt: end) == 0, "spec \(specs[k]) end \(end)")
+            }
+        }
+        // One event in the same buckets as the old ones counts one, not 51; an older (late) one too.
+        table.add(slot: reused, time: t0 + .minutes(30))
+        table.add(slot: reused, time: t0 + .minutes(29))
+        for k in specs.indices { #expect(table.count(slot: reused, spec: k, at: t0 + .minutes(30)) == 2, "spec \(specs[k])") }
+        // And expiry no longer sees the old key's event time in the reused slot.
+        #expect(table.expire(olderThan: t0 + .minutes(30)) == 0)
+        #expect(table.expire(olderThan: t0 + .minutes(31)) == 1)
+        // The old key, admitted again, is new too.
+        let again = try Self.admit(&table, 100)
+        for k in specs.indices { #expect(table.count(slot: again, spec: k, at: t0 + .minutes(30)) == 0) }
+    }
+
+    @Test("expire removes keys whose newest event is strictly older than the cutoff, unless keep vetoes it")
+    func expireKeepVeto() throws {
+        var table = WindowTable(specs: WindowSpec.defaults, allowedLateness: .hours(1))
+        let t0 = ts("2024-05-01T00:00:00Z")
+        for key in UInt64(1)...5 {
+            let slot = try Self.admit(&table, key)
+            table.add(slot: slot, time: t0 + .hours(Int64(key)))
+            table.add(slot: slot, time: t0)  // late event: does not lower the key's newest time
+        }
+        var asked: [UInt64] = []
+        // Cutoff at key 4's newest event: keys 1…3 are older, 4 (equal) and 5 are not.
+        let removed = table.expire(olderThan: t0 + .hours(4)) { key in
+            asked.append(key)
+            return key == 2
+        }
+        #expect(removed == 2)
+        #expect(asked.sorted() == [1, 2, 3], "keep is asked only about candidates")
+        #expect(table.slot(of: 1) == nil && table.slot(of: 3) == nil)
+        let kept = try #require(table.slot(of: 2))
+        #expect(table.count(slot: kept, spec: 2, at: t0 + .hours(2)) == 2, "a vetoed key keeps its counts")
+        #expect(table.slot(of: 4) != nil && table.slot(of: 5) != nil && table.keyCount == 3)
+        #expect(table.expire(olderThan: t0) == 0)
+    }
+}
