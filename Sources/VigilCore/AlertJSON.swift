@@ -28,7 +28,7 @@ public enum AlertJSON {
         w.key("lon"); w.double(alert.longitude, decimals: 6)
         w.key("cell"); w.string(alert.cell.description)
         w.key("cell_size_m"); w.double(alert.cellSize)
-        if let hotspot = alert.hotspot {
+        if let hotspot = alert.hotspot, hotspot.polygon.count >= 4 {
             // GeoJSON Polygon geometry: [lon, lat] order (RFC 7946).
             w.key("polygon")
             w.beginObject()

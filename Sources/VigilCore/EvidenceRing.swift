@@ -1,15 +1,29 @@
 /// The most recent incident ids of a key, with their event times: the evidence an alert cites.
+/// A fixed-size circular buffer, so recording an id costs no shifting.
 struct EvidenceRing: Sendable {
     static let capacity = 16
-    private(set) var items: [(time: Int64, id: String)] = []
+    private var times: [Int64] = []
+    private var ids: [String] = []
+    private var next = 0
 
     mutating func append(time: Timestamp, id: String) {
-        if items.count == Self.capacity { items.removeFirst() }
-        items.append((time.milliseconds, id))
+        if ids.count < Self.capacity {
+            times.append(time.milliseconds)
+            ids.append(id)
+        } else {
+            times[next] = time.milliseconds
+            ids[next] = id
+            next = (next + 1) % Self.capacity
+        }
     }
 
-    /// Ids with event time in `[start, end)`, oldest first.
+    /// Ids with event time in `[start, end)`, in the order they were recorded.
     func ids(from start: Timestamp, to end: Timestamp) -> [String] {
-        items.filter { $0.time >= start.milliseconds && $0.time < end.milliseconds }.map(\.id)
+        var out: [String] = []
+        for k in 0..<ids.count {
+            let i = (next + k) % ids.count
+            if times[i] >= start.milliseconds && times[i] < end.milliseconds { out.append(ids[i]) }
+        }
+        return out
     }
 }

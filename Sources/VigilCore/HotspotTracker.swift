@@ -161,6 +161,10 @@ struct HotspotTracker: Sendable {
         hash.combine(kind.rawValue)
         hash.combine(h.id)
         hash.combine(time.milliseconds)
+        let polygon = h.polygon.isEmpty ? GiStar.hull(of: h.cells).map { corner in
+            let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
+            return GeoPoint(latitude: lat, longitude: lon)
+        } : h.polygon
         let severity: Alert.Severity = kind == .hotspotClosed ? .low : (h.maxGiStar >= 2 * configuration.zThreshold ? .high : .medium)
         return Alert(
             id: "hsa-\(hash.hex)", kind: kind, rule: Self.ruleName, severity: severity, eventTime: time,
@@ -168,7 +172,7 @@ struct HotspotTracker: Sendable {
             cell: grid.cell(latitude: h.centroid.latitude, longitude: h.centroid.longitude),
             latitude: h.centroid.latitude, longitude: h.centroid.longitude, cellSize: grid.cellSize,
             windowStart: window.0, windowEnd: window.1, count: h.count, threshold: nil, surge: nil,
-            hotspot: HotspotEvidence(id: h.id, cells: h.cells, previousCells: previousCells, polygon: h.polygon,
+            hotspot: HotspotEvidence(id: h.id, cells: h.cells, previousCells: previousCells, polygon: polygon,
                                      maxGiStar: h.maxGiStar, intensity: h.intensity, categories: h.categories,
                                      mergedWith: mergedWith, splitFrom: splitFrom),
             incidentIDs: [])

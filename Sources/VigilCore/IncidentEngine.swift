@@ -8,7 +8,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var countRule: CountRuleConfiguration?
     public var surgeRule: SurgeRuleConfiguration?
     public var hotspots: HotspotConfiguration?
-    /// Hard cap on keys per family per partition; new keys beyond it are counted, not tracked.
+    /// Hard cap on window keys per partition (all families together; the surge rule's keys are
+    /// capped separately at the same number); new keys beyond it are counted as cap hits, not tracked.
     public var maxKeys: Int
 
     public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
@@ -99,13 +100,13 @@ public struct IncidentEngine: Sendable {
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
-        let admit = windows.keyCount < configuration.maxKeys
         guard let category = categories.id(for: incident.category) else {
             statistics.capHits += 1
+            statistics.alerts += alerts.count
             return .accepted(alerts)
         }
         let cellKey = AggregateKey.categoryCell(category, cell)
-        if let slot = windows.slot(for: cellKey, admit: admit) {
+        if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
             windows.add(slot: slot, time: incident.eventTime)
             if countRule != nil, let alert = countRule!.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
                 alerts.append(alert)
@@ -113,15 +114,16 @@ public struct IncidentEngine: Sendable {
         } else {
             statistics.capHits += 1
         }
-        if let slot = windows.slot(for: AggregateKey.cell(cell), admit: admit) {
+        if let slot = windows.slot(for: AggregateKey.cell(cell), admit: windows.keyCount < configuration.maxKeys) {
             if hotspots != nil, cellSlots[cell] == nil { cellSlots[cell] = slot }
             windows.add(slot: slot, time: incident.eventTime)
         } else {
             statistics.capHits += 1
         }
+        if let name = incident.neighbourhood, neighbourhoods.id(for: name) == nil { statistics.capHits += 1 }
         if let name = incident.neighbourhood, let n = neighbourhoods.id(for: name) {
             let key = AggregateKey.categoryNeighbourhood(category, n)
-            if let slot = windows.slot(for: key, admit: admit) {
+            if let slot = windows.slot(for: key, admit: windows.keyCount < configuration.maxKeys) {
                 windows.add(slot: slot, time: incident.eventTime)
             } else {
                 statistics.capHits += 1

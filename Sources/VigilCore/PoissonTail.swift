@@ -12,7 +12,8 @@ public enum PoissonTail {
             var sum = 0.0
             var i = k
             var term = exp(logTerm(k))
-            while term > sum * 1e-17 && i < k + 10_000 {
+            let limit = k + 1_000 + Int(40 * lambda.squareRoot())
+            while term > sum * 1e-17 && i < limit {
                 sum += term
                 i += 1
                 term *= lambda / Double(i)

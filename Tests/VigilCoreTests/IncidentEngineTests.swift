@@ -180,6 +180,32 @@ struct IncidentEngineTests {
         #expect(engine.statistics.capHits > 0)
     }
 
+    @Test("statistics.alerts counts every alert returned, also when the category interner is full")
+    func alertsCountedAtInternerCap() {
+        // Hotspot alerts are evaluated before the incident's category is interned; an incident whose
+        // category cannot be interned must still count the alerts it returns.
+        let day = HotspotDriver.start(ofDay: 0)
+        var engine = IncidentEngine(configuration: EngineConfiguration(
+            grid: HotspotDriver.grid, windows: [WindowSpec(horizon: .days(1), resolution: .days(1))], countRule: nil, surgeRule: nil,
+            hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(1), resolution: .days(1)), minimumPersistence: 1),
+            maxKeys: 8))
+        var returned = 0
+        func feed(_ incident: Incident) { returned += engine.process(incident).alerts?.count ?? 0 }
+        feed(HotspotDriver.incident("tick", HotspotDriver.outside, day + .hours(1)))
+        for cell in [GridCell(x: 5, y: 5), GridCell(x: 6, y: 5), GridCell(x: 5, y: 6)] {
+            for k in 0..<5 { feed(HotspotDriver.incident("\(cell)-\(k)", cell, day + .hours(10))) }
+        }
+        // Fill the category interner (the keys of these are refused: maxKeys is reached).
+        for k in 0..<(Interner.capacity - 1) {
+            feed(HotspotDriver.incident("f\(k)", HotspotDriver.outside, day + .hours(11), category: "f\(k)"))
+        }
+        #expect(engine.categories.count == Interner.capacity)
+        // The next day's first incident runs the evaluation (a hotspot opens) and has a new category.
+        feed(HotspotDriver.incident("new", HotspotDriver.outside, day + .days(1) + .hours(2), category: "Unseen"))
+        #expect(returned == 1, "one hotspot_opened")
+        #expect(engine.statistics.alerts == returned)
+    }
+
     @Test("expiry: after more than 4096 events far in the future, idle keys are gone")
     func expiry() {
         var engine = engine()

@@ -103,7 +103,8 @@ struct ReplayCommand: ParsableCommand {
 
         let stats = engine.statistics
         let first = incidents.first?.eventTime.milliseconds, last = incidents.last?.eventTime.milliseconds
-        let days = max(1, Double((last ?? 0) - (first ?? 0)) / 86_400_000)
+        // Rates per day of data: days with at least one incident (robust to a few ancient late reports).
+        let days = Double(max(1, Set(incidents.map { $0.eventTime.milliseconds >= 0 ? $0.eventTime.milliseconds / 86_400_000 : ($0.eventTime.milliseconds - 86_399_999) / 86_400_000 }).count))
         var w = JSONWriter()
         w.beginObject()
         w.key("incidents"); w.int(incidents.count)
@@ -114,7 +115,7 @@ struct ReplayCommand: ParsableCommand {
         w.key("alerts_by_kind"); w.beginObject(); for (k, v) in byKind.sorted(by: { $0.key < $1.key }) { w.dynamicKey(k); w.int(v) }; w.endObject()
         w.key("alerts_per_day"); w.beginObject(); for (k, v) in byKind.sorted(by: { $0.key < $1.key }) { w.dynamicKey(k); w.double(Double(v) / days, decimals: 4) }; w.endObject()
         if let first, let last { w.key("first_event_ms"); w.int(Int(first)); w.key("last_event_ms"); w.int(Int(last)) }
-        w.key("days"); w.double(days, decimals: 2)
+        w.key("days_with_incidents"); w.int(Int(days))
         w.key("hotspots_at_end"); w.int(engine.hotspotSnapshot?.hotspots.count ?? 0)
         w.key("hotspot_evaluations"); w.int(stats.hotspotEvaluations)
         w.key("keys_at_end"); w.int(stats.keys)
