@@ -18,8 +18,8 @@ if grep -E "^$VIGIL_ROOT/(Sources|Tests)/.*warning:" "$VIGIL_RUN/build.log"; the
 fi
 export VIGIL_BINARY="$(swift build --show-bin-path)/vigil"
 
-echo "== python tool tests" >&2
-"$VIGIL_VENV/bin/python" -m pytest -q tools/vigil_tools
+echo "== python tools and offline reference checks (pandas/numpy/scikit-learn vs vigil replay)" >&2
+"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/vigil_tools tools/reference
 
 broker_env="$("$VIGIL_ROOT/tools/broker.sh" start)"
 trap '"$VIGIL_ROOT/tools/broker.sh" stop' EXIT
