@@ -69,7 +69,7 @@ echo "demo: replay finished; stopping vigil" >&2
 kill -TERM "$vigil_pid"
 wait "$vigil_pid" && status=0 || status=$?
 pids=("${pids[@]:1}")
-alerts=$(grep -c '"kind":"count_threshold"' "$VIGIL_RUN/vigil.log" || true)
+alerts=$(grep -c '"rule":"' "$VIGIL_RUN/vigil.log" || true)
 echo "demo: vigil exited with status $status; $alerts alert lines in $VIGIL_RUN/vigil.log" >&2
 grep '"msg":"stopped"' "$VIGIL_RUN/vigil.log" >&2 || true
 exit "$status"

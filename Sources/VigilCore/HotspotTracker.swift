@@ -165,7 +165,8 @@ struct HotspotTracker: Sendable {
             let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
             return GeoPoint(latitude: lat, longitude: lon)
         } : h.polygon
-        let severity: Alert.Severity = kind == .hotspotClosed ? .low : (h.maxGiStar >= 2 * configuration.zThreshold ? .high : .medium)
+        // Large clusters matter most to a dispatcher; z-scores are high for any tight cluster at low densities.
+        let severity: Alert.Severity = kind == .hotspotClosed ? .low : (h.cells.count >= 10 ? .high : .medium)
         return Alert(
             id: "hsa-\(hash.hex)", kind: kind, rule: Self.ruleName, severity: severity, eventTime: time,
             category: nil, neighbourhood: nil,

@@ -101,7 +101,7 @@ struct HotspotTrackerTests {
         #expect(alert.count == 15 && alert.category == nil && alert.incidentIDs.isEmpty)
         #expect(hotspot.categories == [CategoryCount(category: "Assault", count: 10), CategoryCount(category: "Robbery", count: 5)])
         #expect(hotspot.maxGiStar == snapshot.giStar.hot.map(\.giStar).max())
-        #expect(alert.severity == (hotspot.maxGiStar >= 2 * 3.090232306167813 ? .high : .medium))
+        #expect(alert.severity == (hotspot.cells.count >= 10 ? .high : .medium))
         #expect(abs(hotspot.intensity - 15 / (Double(hotspot.cells.count) * 0.0625)) < 1e-9, "incidents per km²")
 
         // Window and time: evaluated at 01-02 00:00 over the 28 days ending then.

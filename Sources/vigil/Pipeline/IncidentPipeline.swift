@@ -183,6 +183,9 @@ final class IncidentPipeline: KafkaRebalanceListener {
         lastProgress = now
         var metadata = statistics.logMetadata
         metadata["state.keys"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keys })"
+        metadata["state.cap_hits"] = "\(engines.values.reduce(0) { $0 + $1.statistics.capHits })"
+        metadata["state.keys_expired"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keysExpired })"
+        metadata["state.hotspots"] = "\(engines.values.reduce(0) { $0 + ($1.hotspotSnapshot?.hotspots.count ?? 0) })"
         metadata["state.partitions"] = "\(engines.count)"
         logger.info("progress", metadata: metadata)
     }
