@@ -11,6 +11,9 @@ public struct WindowTable: Sendable {
     let offsets: [Int]
     let stride: Int
     private var counts: [UInt32] = []
+    /// The bucket each counter currently belongs to: a counter whose tag differs from the bucket
+    /// asked for is stale and reads as zero, so moving a window never has to clear buckets.
+    private var tags: [Int64] = []
     private var heads: [Int64] = []
     private var sums: [Int32] = []
     /// Newest event time per slot (for idle expiry).
@@ -49,12 +52,13 @@ public struct WindowTable: Sendable {
         if let reused = freeSlots.popLast() {
             s = reused
             let base = Int(s) * stride
-            for i in base..<(base + stride) { counts[i] = 0 }
+            for i in base..<(base + stride) { counts[i] = 0; tags[i] = Self.empty }
             for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Self.empty; sums[Int(s) * specs.count + k] = 0 }
             lastSeen[Int(s)] = Self.empty
         } else {
             s = Int32(lastSeen.count)
             counts.append(contentsOf: repeatElement(0, count: stride))
+            tags.append(contentsOf: repeatElement(Self.empty, count: stride))
             heads.append(contentsOf: repeatElement(Self.empty, count: specs.count))
             sums.append(contentsOf: repeatElement(0, count: specs.count))
             lastSeen.append(Self.empty)
@@ -79,6 +83,12 @@ public struct WindowTable: Sendable {
         return s * stride + offsets[k] + Int(m)
     }
 
+    /// The count of `bucket` if its counter still holds that bucket, else zero.
+    @inline(__always) private func value(_ s: Int, _ k: Int, _ bucket: Int64) -> Int32 {
+        let i = index(s, k, bucket)
+        return tags[i] == bucket ? Int32(counts[i]) : 0
+    }
+
     private mutating func add(_ s: Int, _ k: Int, _ bucket: Int64) {
         let hk = s * specs.count + k
         let cap = Int64(capacities[k])
@@ -86,28 +96,22 @@ public struct WindowTable: Sendable {
         let head = heads[hk]
         if head == Self.empty {
             heads[hk] = bucket
-            counts[index(s, k, bucket)] = 1
-            sums[hk] = 1
-            return
-        }
-        if bucket > head {
-            let base = s * stride + offsets[k]
-            let capacity = capacities[k]
-            if bucket - head >= cap {
-                for i in base..<(base + capacity) { counts[i] = 0 }
+            sums[hk] = 0
+        } else if bucket > head {
+            // Move the window: subtract the buckets that leave it (at most w reads, no writes).
+            if bucket - head >= w {
                 sums[hk] = 0
             } else {
-                // Walk slots incrementally: one modulo per call, not per step.
-                var headSlot = index(s, k, head) - base
-                var leavingSlot = index(s, k, head + 1 - w) - base
                 var sum = sums[hk]
-                for _ in 0..<Int(bucket - head) {
-                    headSlot += 1
-                    if headSlot == capacity { headSlot = 0 }
-                    sum -= Int32(counts[base + leavingSlot])
-                    leavingSlot += 1
-                    if leavingSlot == capacity { leavingSlot = 0 }
-                    counts[base + headSlot] = 0
+                var leaving = head + 1 - w
+                let base = s * stride + offsets[k]
+                let capacity = capacities[k]
+                var slot = index(s, k, leaving) - base  // one modulo, then walk
+                while leaving <= bucket - w {
+                    if tags[base + slot] == leaving { sum -= Int32(counts[base + slot]) }
+                    leaving += 1
+                    slot += 1
+                    if slot == capacity { slot = 0 }
                 }
                 sums[hk] = sum
             }
@@ -115,7 +119,12 @@ public struct WindowTable: Sendable {
         } else if bucket <= head - cap {
             return  // older than the ring: the watermark keeps this from happening
         }
-        counts[index(s, k, bucket)] &+= 1
+        let i = index(s, k, bucket)
+        if tags[i] != bucket {
+            tags[i] = bucket
+            counts[i] = 0
+        }
+        counts[i] &+= 1
         if bucket > heads[hk] - w { sums[hk] += 1 }
     }
 
@@ -136,7 +145,7 @@ public struct WindowTable: Sendable {
         let hi = min(end, head)
         var total = 0
         while lo <= hi {
-            total += Int(counts[index(s, k, lo)])
+            total += Int(value(s, k, lo))
             lo += 1
         }
         return total
