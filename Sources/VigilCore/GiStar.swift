@@ -80,6 +80,36 @@ enum GiStar {
         return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
     }
 
+    /// `components(_:)` for cells inside a `columns × rows` universe, on a dense array instead of
+    /// a hash set (the hotspot tracker's hot path). Same result, same order.
+    static func components(_ cells: [GridCell], columns: Int32, rows: Int32) -> [[GridCell]] {
+        let cols = Int(columns), rws = Int(rows)
+        guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
+        var pending = [Bool](repeating: false, count: cols * rws)
+        for c in cells { pending[Int(c.y) * cols + Int(c.x)] = true }
+        var out: [[GridCell]] = []
+        var stack: [Int] = []
+        for start in cells.sorted() {
+            let s = Int(start.y) * cols + Int(start.x)
+            guard pending[s] else { continue }
+            pending[s] = false
+            stack.append(s)
+            var component: [GridCell] = []
+            while let i = stack.popLast() {
+                let cx = i % cols, cy = i / cols
+                component.append(GridCell(x: Int32(cx), y: Int32(cy)))
+                for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
+                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where pending[y * cols + x] {
+                        pending[y * cols + x] = false
+                        stack.append(y * cols + x)
+                    }
+                }
+            }
+            out.append(component.sorted())
+        }
+        return out
+    }
+
     /// 8-connected components of `cells`, each sorted, ordered by their first cell.
     static func components(_ cells: [GridCell]) -> [[GridCell]] {
         var remaining = Set(cells)

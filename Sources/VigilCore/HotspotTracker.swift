@@ -36,7 +36,7 @@ struct HotspotTracker: Sendable {
         inUniverse.reserveCapacity(result.hot.count)
         for c in result.hot { inUniverse[c.cell] = c.count }
         let giByCell = Dictionary(uniqueKeysWithValues: result.hot.map { ($0.cell, $0.giStar) })
-        let components = GiStar.components(result.hot.map(\.cell))
+        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows)
 
         let previous = active
         var componentOf: [GridCell: Int] = [:]

@@ -143,10 +143,16 @@ public struct WindowTable: Sendable {
         let oldest = head - Int64(capacities[k]) + 1
         var lo = max(end - w + 1, oldest)
         let hi = min(end, head)
+        guard lo <= hi else { return 0 }
+        let base = s * stride + offsets[k]
+        let capacity = capacities[k]
+        var slot = index(s, k, lo) - base  // one modulo, then walk
         var total = 0
         while lo <= hi {
-            total += Int(value(s, k, lo))
+            if tags[base + slot] == lo { total += Int(counts[base + slot]) }
             lo += 1
+            slot += 1
+            if slot == capacity { slot = 0 }
         }
         return total
     }
