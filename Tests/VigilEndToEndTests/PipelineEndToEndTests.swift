@@ -123,8 +123,7 @@ struct PipelineEndToEndTests {
                                                     "--advertised-listener-url", "tcp://127.0.0.1:\(port)", "--storage-engine", "memory://tansu/"])
         defer { outputBroker.signal(SIGCONT); outputBroker.terminate() }
         let outputBootstrap = "127.0.0.1:\(port)"
-        #expect(E2E.waitUntil(timeout: 15) { (try? KafkaAdmin(configuration: KafkaConfiguration(["bootstrap.servers": outputBootstrap]), logger: E2E.logger).partitions(of: "probe")) != nil || true })
-        Thread.sleep(forTimeInterval: 1)
+        #expect(E2E.waitUntil(timeout: 15) { E2E.canConnect(port: port) }, "the second broker listens")
 
         let (incidents, alerts, dlq) = (E2E.unique("inc"), E2E.unique("alerts"), E2E.unique("dlq"))
         let group = E2E.unique("vigil")
