@@ -28,13 +28,22 @@ public struct OffsetAckTracker: Sendable {
     /// Outputs not yet acknowledged, over all partitions.
     public var pendingOutputs: Int { tickets.count }
 
-    /// Records that `offset` was consumed; call before `addOutput` for it. Offsets must increase
-    /// within a partition (a rewind must `drop` the partition first).
-    public mutating func beginInput(_ tp: TopicPartition, offset: Int64) {
+    /// Records that `offset` was consumed; call before `addOutput` for it. Offsets increase within
+    /// a partition; if one goes backwards (the consumer was rewound, e.g. an offset reset), the
+    /// partition's bookkeeping restarts from it and this returns false: commit positions then only
+    /// move back, which re-reads rather than skips.
+    @discardableResult
+    public mutating func beginInput(_ tp: TopicPartition, offset: Int64) -> Bool {
         var state = partitions[tp] ?? PartitionState()
-        precondition(state.next.map { offset >= $0 } ?? true, "offsets must increase within \(tp)")
+        var inOrder = true
+        if let next = state.next, offset < next {
+            drop(tp)
+            state = PartitionState()
+            inOrder = false
+        }
         state.next = offset + 1
         partitions[tp] = state
+        return inOrder
     }
 
     /// Registers an output caused by input `offset` of `tp` and returns its ticket.

@@ -50,6 +50,20 @@ struct OffsetAckTrackerTests {
         #expect(t.committableOffset(tp) == nil)
     }
 
+    @Test func aRewoundPartitionRestartsItsBookkeepingAndNeverMovesForward() {
+        var t = OffsetAckTracker()
+        let first = t.beginInput(tp, offset: 10)
+        let pending = t.addOutput(tp, offset: 10)
+        let second = t.beginInput(tp, offset: 11)
+        let rewound = t.beginInput(tp, offset: 5)
+        #expect(first && second)
+        #expect(rewound == false, "a lower offset is reported")
+        #expect(t.committableOffset(tp) == 6)
+        #expect(!t.isPending(pending))
+        let acknowledged = t.acknowledge(pending)
+        #expect(acknowledged == false)
+    }
+
     @Test func propertyCommittableNeverPassesAnUnacknowledgedInput() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<300 {

@@ -64,7 +64,10 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private func handle(_ record: KafkaRecord) throws {
         let tp = record.topicPartition
         statistics.consumed += 1
-        tracker.beginInput(tp, offset: record.offset)
+        if !tracker.beginInput(tp, offset: record.offset) {
+            logger.warning("partition rewound; restarting its commit bookkeeping (inputs will be re-read, not skipped)",
+                           metadata: ["kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)"])
+        }
         switch config.decoder.decode(record.value) {
         case .failure(let error):
             statistics.deadLettered += 1
