@@ -74,34 +74,30 @@ struct HotspotTracker: Sendable {
                 id = "hs-\(hash.hex)"
             }
             idOfComponent[ci] = id!
-            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, counts: inUniverse,
-                                   giByCell: giByCell, grid: grid, categories: nil)
-            hotspot.lastSeenAt = time
-            hotspot.announcedCells = owner?.announcedCells
-            if let owner {
-                // Consecutive only if it was seen at the previous evaluation (not dormant since).
-                let every = configuration.evaluateEvery.milliseconds
-                hotspot.persistence = time.milliseconds - owner.lastSeenAt.milliseconds <= every ? owner.persistence + 1 : 1
-            }
-            if let announced = hotspot.announcedCells {
+            // Consecutive only if it was seen at the previous evaluation (not dormant since).
+            let persistence = owner.map {
+                time.milliseconds - $0.lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds ? $0.persistence + 1 : 1
+            } ?? 1
+            let announced = owner?.announcedCells
+            let change: Alert.Kind?
+            if let announced {
                 let target = max(announced + 1, Int((Double(announced) * configuration.growthFactor).rounded(.up)))
-                if component.count >= target {
-                    let persistence = hotspot.persistence
-                    hotspot = describe(id: hotspot.id, openedAt: hotspot.openedAt, cells: component, counts: inUniverse,
-                                       giByCell: giByCell, grid: grid, categories: categories)
-                    hotspot.lastSeenAt = time
-                    hotspot.persistence = persistence
-                    let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous) }
-                        .map { previous[$0.previous].id }.sorted()
-                    alerts.append(alert(.hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window, grid: grid))
-                    hotspot.announcedCells = component.count
-                }
-            } else if component.count >= configuration.minimumCells && hotspot.persistence >= configuration.minimumPersistence {
-                let persistence = hotspot.persistence
-                hotspot = describe(id: hotspot.id, openedAt: hotspot.openedAt, cells: component, counts: inUniverse,
-                                   giByCell: giByCell, grid: grid, categories: categories)
-                hotspot.lastSeenAt = time
-                hotspot.persistence = persistence
+                change = component.count >= target ? .hotspotGrew : nil
+            } else {
+                change = component.count >= configuration.minimumCells && persistence >= configuration.minimumPersistence ? .hotspotOpened : nil
+            }
+            // Outline and categories only when an alert carries them.
+            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, counts: inUniverse,
+                                   giByCell: giByCell, grid: grid, categories: change == nil ? nil : categories)
+            hotspot.lastSeenAt = time
+            hotspot.persistence = persistence
+            hotspot.announcedCells = announced
+            if change == .hotspotGrew {
+                let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous) }
+                    .map { previous[$0.previous].id }.sorted()
+                alerts.append(alert(.hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window, grid: grid))
+                hotspot.announcedCells = component.count
+            } else if change == .hotspotOpened {
                 let split = owner == nil ? biggestOverlap.map { previous[$0.previous].id } : nil
                 alerts.append(alert(.hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window, grid: grid))
                 hotspot.announcedCells = component.count

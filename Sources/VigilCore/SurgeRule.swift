@@ -38,63 +38,53 @@ public struct SurgeRuleConfiguration: Sendable, Equatable {
 
 /// Seasonal surge detection: the count in the current window against the mean of the same
 /// window one, two, … `trailingWeeks` weeks earlier (hour-of-week seasonality), judged by the
-/// Poisson upper tail. Hourly buckets per key; the ring covers the trailing weeks.
+/// Poisson upper tail. Hourly counts per key live in a `WindowTable` whose ring reaches back over
+/// the trailing weeks, so the lagged windows are ordinary (exact) window queries.
 struct SurgeRule: Sendable {
     static let ruleName = "category_neighbourhood_surge"
     static let hour: Int64 = 3_600_000
     static let week: Int64 = 168
 
     struct KeyState: Sendable {
-        var hourly: RollingCount
         var lastAlert: Int64?
         var evidence = EvidenceRing()
-        var lastSeen: Int64
     }
 
     let configuration: SurgeRuleConfiguration
-    let lateBuckets: Int
+    let lateness: EventDuration
+    private var hourly: WindowTable
     private var states: [UInt64: KeyState] = [:]
 
     init(configuration: SurgeRuleConfiguration, allowedLateness: EventDuration) {
         self.configuration = configuration
-        lateBuckets = Int((allowedLateness.milliseconds + Self.hour - 1) / Self.hour) + 1
+        lateness = allowedLateness
+        // The ring holds the window plus the trailing weeks plus the allowed lateness.
+        let reach = EventDuration(milliseconds: Int64(configuration.trailingWeeks) * Self.week * Self.hour + allowedLateness.milliseconds)
+        hourly = WindowTable(specs: [WindowSpec(horizon: configuration.window, resolution: .hours(1))], allowedLateness: reach)
     }
 
-    var keyCount: Int { states.count }
-
-    private var windowHours: Int { Int(configuration.window.milliseconds / Self.hour) }
+    var keyCount: Int { hourly.keyCount }
 
     /// Counts `incident` in its key; returns a surge alert when significant. `history` is how much
     /// event time the stream has covered: no alerts before the baseline weeks exist.
     mutating func observe(_ incident: Incident, key: UInt64, neighbourhood: String, cell: GridCell, grid: MetricGrid,
                           history: EventDuration, admit: Bool) -> (alert: Alert?, admitted: Bool) {
+        guard let slot = hourly.slot(for: key, admit: admit) else { return (nil, false) }
         let t = incident.eventTime.milliseconds
-        let bucket = t >= 0 ? t / Self.hour : (t - Self.hour + 1) / Self.hour
-        // Take the state out of the dictionary so mutating its ring does not copy it.
-        var state: KeyState
-        if let existing = states.removeValue(forKey: key) {
-            state = existing
-        } else {
-            guard admit else { return (nil, false) }
-            let extra = configuration.trailingWeeks * Int(Self.week) + lateBuckets
-            state = KeyState(hourly: RollingCount(windowBuckets: windowHours, extraBuckets: extra), lastSeen: t)
-        }
-        state.hourly.add(bucket: bucket)
-        state.lastSeen = max(state.lastSeen, t)
-        state.evidence.append(time: incident.eventTime, id: incident.id)
-        defer { states[key] = state }
+        let bucket = hourly.specs[0].bucket(incident.eventTime)
+        hourly.add(slot: slot, time: incident.eventTime)
+        states[key, default: KeyState()].evidence.append(time: incident.eventTime, id: incident.id)
 
-        let count = state.hourly.count(endingAt: bucket)
+        let count = hourly.count(slot: slot, spec: 0, endingAt: bucket)
         let weeks = configuration.trailingWeeks
         guard count >= configuration.minimumCount, history.milliseconds >= Int64(weeks) * Self.week * Self.hour else { return (nil, true) }
-        if let last = state.lastAlert, t < last + configuration.cooldown.milliseconds { return (nil, true) }
+        if let last = states[key]?.lastAlert, t < last + configuration.cooldown.milliseconds { return (nil, true) }
         var total = 0
-        for lag in 1...weeks { total += state.hourly.count(endingAt: bucket - Int64(lag) * Self.week) }
+        for lag in 1...weeks { total += hourly.count(slot: slot, spec: 0, endingAt: bucket - Int64(lag) * Self.week) }
         let expected = max(Double(total) / Double(weeks), configuration.minimumExpected)
         let p = PoissonTail.upper(count, mean: expected)
         guard p <= configuration.pValue else { return (nil, true) }
-        state.lastAlert = t
-
+        states[key]!.lastAlert = t
         let end = Timestamp(milliseconds: (bucket + 1) * Self.hour)
         let start = end - configuration.window
         var hash = StableHash()
@@ -111,16 +101,22 @@ struct SurgeRule: Sendable {
             cell: cell, latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
             windowStart: start, windowEnd: end, count: count, threshold: nil,
             surge: SurgeEvidence(expected: expected, pValue: p, trailingWeeks: weeks), hotspot: nil,
-            incidentIDs: state.evidence.ids(from: start, to: end))
+            incidentIDs: states[key]!.evidence.ids(from: start, to: end))
         return (alert, true)
     }
 
-    /// Drops keys idle for longer than the baseline reaches back.
+    /// Drops keys idle for longer than the baseline reaches back (unless in their cooldown).
     mutating func expire(before watermark: Timestamp) -> Int {
-        let horizon = (Int64(configuration.trailingWeeks) * Self.week + Int64(windowHours) + Int64(lateBuckets)) * Self.hour
-        let cutoff = watermark.milliseconds - horizon
-        let before = states.count
-        states = states.filter { $0.value.lastSeen >= cutoff || ($0.value.lastAlert.map { watermark.milliseconds < $0 + configuration.cooldown.milliseconds } ?? false) }
-        return before - states.count
+        let reach = Int64(configuration.trailingWeeks) * Self.week * Self.hour + configuration.window.milliseconds + lateness.milliseconds
+        let states = self.states
+        let cooldown = configuration.cooldown.milliseconds
+        var expired: [UInt64] = []
+        let removed = hourly.expire(olderThan: watermark - EventDuration(milliseconds: reach)) { key in
+            if let last = states[key]?.lastAlert, watermark.milliseconds < last + cooldown { return true }
+            expired.append(key)
+            return false
+        }
+        for key in expired { self.states[key] = nil }
+        return removed
     }
 }
