@@ -116,6 +116,26 @@ public final class KafkaConsumer {
         }
     }
 
+    /// For each partition, the earliest offset whose message timestamp is at or after the given
+    /// time (milliseconds since the epoch); `KafkaOffset.end` where no message is that recent.
+    ///
+    /// Brokers may answer with an earlier offset than asked (the local test broker answers the
+    /// earliest whatever the time), so callers must still filter what they read by event time.
+    public func offsetsForTimes(_ times: [TopicPartition: Int64], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !times.isEmpty else { return [:] }
+        let list = TopicPartitionList.make(times.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_offsets_for_times(handle, list, timeoutMs), "look up offsets for times")
+        var out: [TopicPartition: Int64] = [:]
+        for (tp, offset, err) in TopicPartitionList.entries(list) {
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(code: err, message: "offset for time on \(tp): \(String(cString: rd_kafka_err2str(err)))")
+            }
+            out[tp] = offset
+        }
+        return out
+    }
+
     /// Commits the stored offsets now and waits for the broker's answer.
     public func commit() throws(KafkaError) {
         let err = rd_kafka_commit(handle, nil, 0)

@@ -67,6 +67,31 @@ struct KafkaRoundTripTests {
         #expect(firstOffset == 6)
     }
 
+    @Test func offsetsForTimesNeverAnswerLaterThanTheFirstMessageAtThatTime() throws {
+        let topic = TestEnvironment.uniqueName("times")
+        try TestEnvironment.admin().createTopics([topic: 1])
+        let producer = try TestEnvironment.producer()
+        let base: Int64 = 1_600_000_000_000
+        _ = try TestEnvironment.produceAll(producer, (0..<10).map {
+            OutgoingMessage(topic: topic, key: nil, value: Array("\($0)".utf8), timestamp: base + Int64($0) * 60_000)
+        })
+        producer.close(timeoutMs: 1000)
+
+        let group = TestEnvironment.uniqueName("group")
+        let consumer = try TestEnvironment.consumer(group: group, ["enable.auto.commit": "false"])
+        defer { consumer.close() }
+        try consumer.subscribe([topic])
+        var seen = 0
+        let deadline = Date().addingTimeInterval(30)
+        while seen < 10 && Date() < deadline { consumer.poll(timeoutMs: 100) { _ in seen += 1 } }
+        #expect(seen == 10)
+        let tp = TopicPartition(topic, 0)
+        // Offsets for a time are never later than the first message at or after it (the local
+        // broker answers the earliest offset whatever the time; Kafka answers exactly 4).
+        let offsets = try consumer.offsetsForTimes([tp: base + 4 * 60_000])
+        #expect(offsets[tp].map { $0 >= 0 && $0 <= 4 } == true)
+    }
+
     @Test func seekPauseAndResume() throws {
         let topic = TestEnvironment.uniqueName("seek")
         try TestEnvironment.admin().createTopics([topic: 1])

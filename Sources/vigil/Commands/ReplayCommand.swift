@@ -23,6 +23,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write alerts here as NDJSON (default: standard output).")
     var output: String?
 
+    @Flag(help: "Skip the closing hotspot evaluation over what was read, as the daemon does (it never sees an end).")
+    var noFinalEvaluation = false
+
     @Option(help: "Write the summary as JSON to this file.")
     var summary: String?
 
@@ -90,7 +93,7 @@ struct ReplayCommand: ParsableCommand {
                 progress("replayed \(index)/\(incidents.count) incidents, event time \(incident.eventTime), \(byKind.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s")
             }
         }
-        emit(engine.finish())
+        if !noFinalEvaluation { emit(engine.finish()) }
         out.close()
         probeOut?.close()
         let engineSeconds = Date().timeIntervalSince(engineStart)
@@ -119,6 +122,9 @@ struct ReplayCommand: ParsableCommand {
         w.key("hotspots_at_end"); w.int(engine.hotspotSnapshot?.hotspots.count ?? 0)
         w.key("hotspot_evaluations"); w.int(stats.hotspotEvaluations)
         w.key("keys_at_end"); w.int(stats.keys)
+        let digest = engine.stateDigest
+        w.key("state_digest"); w.string(digest.digest)
+        w.key("state_counts"); w.int(digest.counts)
         w.key("keys_expired"); w.int(stats.keysExpired)
         w.key("cap_hits"); w.int(stats.capHits)
         w.key("load_seconds"); w.double(loadSeconds, decimals: 3)

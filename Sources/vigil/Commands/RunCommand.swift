@@ -62,6 +62,9 @@ struct RunCommand: ParsableCommand {
         }
         let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
+        let health = BrokerHealthMonitor(probe: KafkaBrokerProbe(producer: producer), logger: logger)
+        health.start()
+        defer { health.stop() }
         let pipeline = IncidentPipeline(config: config, consumer: consumer, producer: producer, logger: logger,
                                         output: .shared, stop: stop)
         try pipeline.run()

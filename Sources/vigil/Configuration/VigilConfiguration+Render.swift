@@ -44,10 +44,21 @@ extension VigilConfiguration {
         }
         lines += ["", "[state]", "max_keys = \(engine.maxKeys)",
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
-                  "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))"]
+                  "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",
+                  "", "[recovery]", "rewind = \(q(recovery.renderedRewind))  # \(recovery.depth(for: engine).map { "rebuilds \(EventDuration(milliseconds: $0))" } ?? "rebuilds the whole partition")"]
         if !environmentKeys.isEmpty {
             lines += ["", "# overridden from the environment: \(environmentKeys.sorted().joined(separator: ", "))"]
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension VigilConfiguration.Recovery {
+    var renderedRewind: String {
+        switch rewind {
+        case .auto: return "auto"
+        case .all: return "all"
+        case .duration(let d): return d.description
+        }
     }
 }

@@ -36,12 +36,36 @@ struct VigilConfiguration {
         var shutdownTimeoutMs: Int
     }
 
+    /// How a newly assigned partition rebuilds its state (DESIGN.md principle 3).
+    struct Recovery: Equatable {
+        enum Rewind: Equatable {
+            /// The engine's state horizon (`EngineConfiguration.stateHorizon`): exact windows and
+            /// rules, but hotspots older than the rewind come back under new ids.
+            case auto
+            /// Everything the broker still holds: exactly the state of an instance that never
+            /// stopped (the default; rebuild time grows with retention).
+            case all
+            case duration(EventDuration)
+        }
+        var rewind: Rewind
+
+        /// Event-time depth in milliseconds, nil for the whole partition.
+        func depth(for engine: EngineConfiguration) -> Int64? {
+            switch rewind {
+            case .auto: return engine.stateHorizon.milliseconds
+            case .all: return nil
+            case .duration(let d): return d.milliseconds
+            }
+        }
+    }
+
     var kafka: Kafka
     var topics: Topics
     var decoder: IncidentDecoder
     var engine: EngineConfiguration
     var log: Log
     var pipeline: Pipeline
+    var recovery = Recovery(rewind: .all)
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -166,6 +190,19 @@ struct VigilConfiguration {
             shutdownTimeoutMs: Int(try duration(&r, "pipeline.shutdown_timeout", default: "20s").milliseconds))
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
 
+        let rewindText = try r.string("recovery.rewind", default: "all")
+        let rewind: Recovery.Rewind
+        switch rewindText {
+        case "auto": rewind = .auto
+        case "all": rewind = .all
+        default:
+            guard let d = EventDuration.parse(rewindText), d.milliseconds > 0 else {
+                throw ConfigurationError(key: "recovery.rewind", message: "'\(rewindText)' is not \"auto\", \"all\" or a duration",
+                                         fix: "write \"auto\" (the engine's state horizon), \"all\" or a duration like \"90d\"")
+            }
+            rewind = .duration(d)
+        }
+
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
         }
@@ -178,6 +215,11 @@ struct VigilConfiguration {
                                         surgeRule: surgeEnabled ? surge : nil, hotspots: hotspotsEnabled ? hotspots : nil,
                                         maxKeys: maxKeys),
             log: Log(level: level, format: format), pipeline: pipeline)
+        config.recovery = Recovery(rewind: rewind)
+        if case .duration(let d) = rewind, d.milliseconds < config.engine.stateHorizon.milliseconds {
+            throw ConfigurationError(key: "recovery.rewind", message: "\(d) is shorter than the engine's state horizon (\(config.engine.stateHorizon)), so rebuilt windows and baselines would be incomplete",
+                                     fix: "use \"auto\", \"all\" or at least \"\(config.engine.stateHorizon)\"")
+        }
         config.environmentKeys = r.fromEnvironment
         return config
     }

@@ -18,6 +18,8 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private let ceSource: String
 
     private var engines: [TopicPartition: IncidentEngine] = [:]
+    /// Partitions still rebuilding their state (see `PartitionRecovery`), with when they began.
+    private var recoveries: [TopicPartition: (recovery: PartitionRecovery, began: ContinuousClock.Instant, replayed: Int)] = [:]
     private var tracker = OffsetAckTracker()
     /// Messages awaiting acknowledgement, kept so a failed delivery can be sent again.
     private var inFlight: [OffsetAckTracker.Ticket: OutgoingMessage] = [:]
@@ -64,6 +66,9 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private func handle(_ record: KafkaRecord) throws {
         let tp = record.topicPartition
         statistics.consumed += 1
+        if !recoveries.isEmpty, recoveries[tp] != nil {
+            guard try rebuild(from: record, tp) else { return }
+        }
         if !tracker.beginInput(tp, offset: record.offset) {
             logger.warning("partition rewound; restarting its commit bookkeeping (inputs will be re-read, not skipped)",
                            metadata: ["kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)"])
@@ -99,12 +104,63 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
     }
 
+    // MARK: - Rebuilding state after assignment
+
+    /// Applies `record` to its partition's state silently while the partition rebuilds; true when
+    /// the partition is live again and the record must be processed normally.
+    private func rebuild(from record: KafkaRecord, _ tp: TopicPartition) throws -> Bool {
+        guard var entry = recoveries[tp] else { return true }
+        let incident = try? config.decoder.decode(record.value).get()
+        let action = entry.recovery.classify(offset: record.offset, eventTime: incident?.eventTime.milliseconds, timestamp: record.timestamp)
+        switch action {
+        case .process:
+            break
+        case .replay:
+            if let incident { _ = engines[tp]?.process(incident) }
+            statistics.replayed += 1
+            entry.replayed += 1
+        case .skip:
+            statistics.replaySkipped += 1
+        case .rewind(let lookupTime, let latest):
+            do {
+                var start = KafkaOffset.beginning
+                if let lookupTime, let found = try consumer.offsetsForTimes([tp: lookupTime])[tp] {
+                    start = found >= 0 ? min(found, latest) : latest
+                }
+                try consumer.seek([tp: start])
+                logger.info("rebuilding partition state", metadata: [
+                    "kafka.partition": "\(tp)", "kafka.offset.start": "\(start)", "kafka.offset.committed": "\(latest + 1)",
+                    "recovery.cutoff": "\(lookupTime.map { Timestamp(milliseconds: $0).description } ?? "none")"])
+            } catch {
+                entry.recovery.abandon()
+                logger.error("could not rewind to rebuild state; continuing at the committed offset with partial state",
+                             metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)"])
+            }
+        }
+        guard entry.recovery.isLive else {
+            recoveries[tp] = entry
+            return false
+        }
+        recoveries[tp] = nil
+        statistics.rebuilds += 1
+        let elapsed = ContinuousClock.now - entry.began
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        logger.info("partition state rebuilt; live from the committed offset", metadata: [
+            "kafka.partition": "\(tp)", "recovery.replayed": "\(entry.replayed)", "recovery.seconds": "\(String(format: "%.3f", seconds))",
+            "state.keys": "\(engines[tp]?.statistics.keys ?? 0)"])
+        return action == .process
+    }
+
+    /// Partitions assigned but still rebuilding their state (not ready to serve).
+    var rebuildingPartitions: [TopicPartition] { recoveries.keys.sorted() }
+
     private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
         let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let json = AlertJSON.encode(alert, detectedAt: now)
         statistics.alerts += 1
         output.write(json, priority: alert.severity == .high ? 4 : 5)
-        try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now),
+        try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
+                                         input: (tp, offset)),
                  for: tp, offset: offset)
     }
 
@@ -175,6 +231,13 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
         try storeCommittable()
         do { try consumer.commit() } catch { logger.error("final commit failed", metadata: ["kafka.error": "\(error)"]) }
+        for (tp, engine) in engines.sorted(by: { $0.key < $1.key }) {
+            let digest = engine.stateDigest
+            logger.info("partition state at stop", metadata: [
+                "kafka.partition": "\(tp)", "state.digest": "\(digest.digest)", "state.counts": "\(digest.counts)",
+                "state.newest_event_time": "\(engine.watermark.maxEventTime.map { $0.description } ?? "none")",
+                "recovery.rebuilding": "\(recoveries[tp] != nil)"])
+        }
         consumer.close()
         producer.close(timeoutMs: 5000)
         logger.info("stopped", metadata: statistics.logMetadata)
@@ -196,11 +259,27 @@ final class IncidentPipeline: KafkaRebalanceListener {
     // MARK: - KafkaRebalanceListener
 
     func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        var committed: [TopicPartition: Int64] = [:]
+        do {
+            committed = try consumer.committed(partitions)
+        } catch {
+            logger.error("could not read committed offsets; assigned partitions start without rebuilt state",
+                         metadata: ["kafka.partitions": "\(partitions)", "kafka.error": "\(error)"])
+        }
+        let depth = config.recovery.depth(for: config.engine)
+        var starts: [TopicPartition: Int64] = [:]
         for tp in partitions {
             tracker.drop(tp)
             engines[tp] = IncidentEngine(configuration: config.engine)
+            let recovery = PartitionRecovery(committed: committed[tp].flatMap { $0 >= 0 ? $0 : nil }, rewind: depth)
+            guard let start = recovery.startOffset else {
+                recoveries[tp] = nil
+                continue
+            }
+            starts[tp] = start
+            recoveries[tp] = (recovery, .now, 0)
         }
-        return [:]
+        return starts
     }
 
     func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
@@ -213,6 +292,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
         for tp in partitions {
             engines[tp] = nil
+            recoveries[tp] = nil
             tracker.drop(tp)
         }
         for ticket in Array(inFlight.keys) where !tracker.isPending(ticket) {

@@ -4,7 +4,10 @@ import VigilKafka
 /// Builds the messages Vigil writes: alerts (with CloudEvents binary-mode headers) and dead
 /// letters (the original message unchanged, with the reason and its origin in headers).
 enum OutputMessages {
-    static func alert(_ alert: Alert, json: [UInt8], topic: String, source: String, detectedAt: Timestamp) -> OutgoingMessage {
+    /// `input` is the incident message whose processing produced the alert: its position goes in
+    /// `vigil.source.*` headers, so a duplicate after a crash can be traced to uncommitted input.
+    static func alert(_ alert: Alert, json: [UInt8], topic: String, source: String, detectedAt: Timestamp,
+                      input: (tp: TopicPartition, offset: Int64)) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, key: Array(alert.partitionKey.utf8), value: json,
             headers: [
@@ -14,6 +17,9 @@ enum OutputMessages {
                 KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
                 KafkaHeader("ce_source", source),
                 KafkaHeader("ce_time", detectedAt.description),
+                KafkaHeader("vigil.source.topic", input.tp.topic),
+                KafkaHeader("vigil.source.partition", String(input.tp.partition)),
+                KafkaHeader("vigil.source.offset", String(input.offset)),
             ])
     }
 

@@ -9,10 +9,16 @@ struct PipelineStatistics {
     var alerts = 0
     var deliveryFailures = 0
     var consumerErrors = 0
+    /// Records applied silently while rebuilding an assigned partition's state.
+    var replayed = 0
+    /// Records read while rebuilding but not applied (older than the rewind, or fetched early).
+    var replaySkipped = 0
+    /// Partitions whose state was rebuilt.
+    var rebuilds = 0
 
     var logMetadata: [String: Logger.MetadataValue] {
         ["stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",
          "stats.late": "\(late)", "stats.alerts": "\(alerts)", "stats.delivery_failures": "\(deliveryFailures)",
-         "stats.consumer_errors": "\(consumerErrors)"]
+         "stats.consumer_errors": "\(consumerErrors)", "stats.replayed": "\(replayed)", "stats.rebuilds": "\(rebuilds)"]
     }
 }

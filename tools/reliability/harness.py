@@ -1,0 +1,308 @@
+"""Fault-test harness: real `vigil run` processes against a real broker, real Toronto incidents.
+
+What a fault test needs and nothing else: a stream of real incidents partitioned by region the
+way producers key them; the reference answer (``vigil replay`` of each partition's records in
+offset order, which is what an uninterrupted daemon computes); daemons started, killed and
+stopped; the alerts topic read back with the headers that say which input caused each alert;
+and the group's committed offsets at any moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from vigil_tools import toronto
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "Config" / "vigil.toml"
+
+
+def require_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set: run the fault tests through tools/test.sh, which builds vigil and starts the broker")
+    return value
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------------------
+# data
+
+_CACHE: dict[str, list[dict[str, Any]]] = {}
+
+
+def real_incidents(count: int) -> list[dict[str, Any]]:
+    """The most recent `count` Toronto incidents with a location, in event-time order."""
+    if "all" not in _CACHE:
+        _CACHE["all"] = [i.obj for i in toronto.load_incidents() if i.epoch_ms is not None
+                         and i.obj.get("lat") is not None and i.obj.get("lon") is not None]
+    return _CACHE["all"][-count:]
+
+
+def partition_of(incident: dict[str, Any], partitions: int) -> int:
+    """Region keying: every incident of a neighbourhood goes to one partition."""
+    return zlib.crc32(toronto.kafka_key(incident)) % partitions
+
+
+def split_by_partition(incidents: Sequence[dict[str, Any]], partitions: int) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = [[] for _ in range(partitions)]
+    for inc in incidents:
+        out[partition_of(inc, partitions)].append(inc)
+    return out
+
+
+def event_ms(incident: dict[str, Any]) -> int:
+    from reference.common import parse_rfc3339_ms
+    ms = parse_rfc3339_ms(incident["event_time"])
+    assert ms is not None
+    return ms
+
+
+# ---------------------------------------------------------------------------
+# broker
+
+class Broker:
+    """A private tansu broker (for tests that stop it), or the shared one."""
+
+    def __init__(self, bootstrap: str, process: subprocess.Popen | None = None):
+        self.bootstrap = bootstrap
+        self.process = process
+
+    @classmethod
+    def private(cls) -> "Broker":
+        tansu = require_env("VIGIL_TANSU")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = f"tcp://127.0.0.1:{port}"
+        log = open(tempfile.mktemp(prefix="tansu-", suffix=".log"), "wb")
+        proc = subprocess.Popen([tansu, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                                 "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return cls(f"127.0.0.1:{port}", proc)
+            except OSError:
+                time.sleep(0.1)
+        proc.kill()
+        raise RuntimeError("private broker did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait()
+
+    def create_topics(self, topics: dict[str, int]) -> None:
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        futures = admin.create_topics([NewTopic(t, n) for t, n in topics.items()])
+        for f in futures.values():
+            f.result(30)
+
+    def produce(self, topic: str, by_partition: Sequence[Sequence[dict[str, Any]]], *, rate: float | None = None,
+                stop: threading.Event | None = None) -> None:
+        """Produces each partition's incidents in order (keyed by region, timestamp = event time);
+        interleaved by event time across partitions, at `rate` messages/s when given."""
+        producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                             "message.timeout.ms": 300000})
+        merged = sorted(((event_ms(inc), p, i) for p, part in enumerate(by_partition) for i, inc in enumerate(part)))
+        failures: list[str] = []
+
+        def report(err, msg):
+            if err is not None:
+                failures.append(str(err))
+
+        started = time.monotonic()
+        for n, (ms, p, i) in enumerate(merged):
+            if stop is not None and stop.is_set():
+                break
+            inc = by_partition[p][i]
+            while True:
+                try:
+                    producer.produce(topic, value=toronto.to_json(inc), key=toronto.kafka_key(inc), partition=p,
+                                     timestamp=ms, on_delivery=report)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            producer.poll(0)
+            if rate is not None:
+                ahead = (n + 1) / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        remaining = producer.flush(120)
+        assert remaining == 0 and not failures, f"producing incidents failed: {remaining} undelivered, {failures[:3]}"
+
+    def committed(self, group: str, topic: str, partitions: int) -> list[int]:
+        """The group's committed offsets (-1001 where none), without joining the group."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group})
+        try:
+            tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+            return [tp.offset for tp in sorted(tps, key=lambda tp: tp.partition)]
+        finally:
+            consumer.close()
+
+    def read_all(self, topic: str, *, idle: float = 3.0, timeout: float = 120.0) -> list[tuple[bytes | None, dict[str, str]]]:
+        """Every message of `topic` (value, headers), read until nothing new arrives for `idle` s."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": unique("reader"),
+                             "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                             "session.timeout.ms": 6000, "fetch.queue.backoff.ms": 10})
+        consumer.subscribe([topic])
+        out: list[tuple[bytes | None, dict[str, str]]] = []
+        deadline = time.time() + timeout
+        last = time.time()
+        seen_any = False
+        try:
+            while time.time() < deadline:
+                batch = consumer.consume(1000, 0.2)
+                for m in batch:
+                    if m.error():
+                        if m.error().code() != KafkaError._PARTITION_EOF:
+                            raise RuntimeError(str(m.error()))
+                        continue
+                    out.append((m.value(), {k: (v.decode() if v is not None else "") for k, v in (m.headers() or [])}))
+                if batch:
+                    last = time.time()
+                    seen_any = True
+                elif time.time() - last > (idle if seen_any else max(idle, 10.0)):
+                    break
+        finally:
+            consumer.close()
+        return out
+
+
+# ---------------------------------------------------------------------------
+# reference and daemon
+
+def write_ndjson(path: Path, incidents: Iterable[dict[str, Any]]) -> None:
+    with open(path, "wb") as f:
+        for inc in incidents:
+            f.write(toronto.to_json(inc) + b"\n")
+
+
+@dataclass
+class Reference:
+    kinds: dict[str, str]  # alert id -> kind
+    digests: list[str]
+
+    @property
+    def alert_ids(self) -> set[str]:
+        return set(self.kinds)
+
+
+def reference_run(by_partition: Sequence[Sequence[dict[str, Any]]], workdir: Path, env: dict[str, str] | None = None) -> Reference:
+    """What an uninterrupted daemon computes: each partition's records replayed in offset order
+    by `vigil replay`, without the closing evaluation a file replay adds."""
+    binary = require_env("VIGIL_BINARY")
+    kinds: dict[str, str] = {}
+    digests = []
+    for p, part in enumerate(by_partition):
+        src, out, summary = workdir / f"ref-{p}.ndjson", workdir / f"ref-{p}-alerts.ndjson", workdir / f"ref-{p}-summary.json"
+        write_ndjson(src, part)
+        subprocess.run([binary, "replay", "--config", str(CONFIG), "--input", str(src), "--keep-order",
+                        "--no-final-evaluation", "--output", str(out), "--summary", str(summary), "--quiet"],
+                       check=True, env={**os.environ, **(env or {})}, stderr=subprocess.DEVNULL, timeout=600)
+        for line in out.read_text().splitlines():
+            alert = json.loads(line)
+            kinds[alert["id"]] = alert["kind"]
+        digests.append(json.loads(summary.read_text())["state_digest"])
+    return Reference(kinds, digests)
+
+
+@dataclass
+class Daemon:
+    """One `vigil run` process with its log captured to a file."""
+
+    bootstrap: str
+    group: str
+    topics: dict[str, str]
+    workdir: Path
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def start(self) -> "Daemon":
+        binary = require_env("VIGIL_BINARY")
+        self.log_path = self.workdir / f"{self.name}.log"
+        env = {**os.environ,
+               "VIGIL_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "VIGIL_KAFKA_GROUP_ID": self.group,
+               "VIGIL_KAFKA_CLIENT_ID": self.name,
+               "VIGIL_TOPICS_INCIDENTS": self.topics["incidents"], "VIGIL_TOPICS_ALERTS": self.topics["alerts"],
+               "VIGIL_TOPICS_DEAD_LETTER": self.topics["dlq"], "VIGIL_TOPICS_LATE": self.topics["dlq"],
+               "VIGIL_KAFKA_CREATE_TOPICS": "false", **self.env}
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([binary, "run", "--config", str(CONFIG)], stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env)
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def terminate(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        out = []
+        assert self.log_path is not None
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            line = re.sub(r"^<\d>", "", line)
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+        return out
+
+    def logged(self, message: str) -> list[dict[str, Any]]:
+        return [l for l in self.log_lines() if l.get("msg") == message]
+
+    def stop_digests(self) -> dict[int, str]:
+        """Per partition (of this daemon at its last stop), the window-state digest it logged."""
+        out = {}
+        for line in self.logged("partition state at stop"):
+            part = int(re.search(r"\[(\d+)\]$", line["kafka.partition"]).group(1))
+            out[part] = line["state.digest"]
+        return out
+
+
+def wait_for(condition, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def alerts_on_topic(broker: Broker, topic: str) -> list[dict[str, Any]]:
+    """Alerts read back: id, kind and the input position that produced each."""
+    out = []
+    for value, headers in broker.read_all(topic):
+        alert = json.loads(value)
+        assert headers.get("ce_id") == alert["id"], "ce_id header is the alert id"
+        out.append({"id": alert["id"], "kind": alert["kind"],
+                    "partition": int(headers["vigil.source.partition"]), "offset": int(headers["vigil.source.offset"])})
+    return out
