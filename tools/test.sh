@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: installs what it needs, starts a local broker, runs every test, stops it.
 #   tools/test.sh                 # everything
-#   tools/test.sh --filter Kafka  # extra arguments go to `swift test`
+#   tools/test.sh --filter Kafka  # extra arguments go to `swift test` (and skip the fault tests)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
@@ -28,3 +28,8 @@ export VIGIL_TEST_BOOTSTRAP="$VIGIL_BOOTSTRAP"
 export VIGIL_TANSU
 echo "== swift tests (broker $VIGIL_TEST_BOOTSTRAP, librdkafka from $VIGIL_RDKAFKA_LIB)" >&2
 swift test --skip-build "$@"
+
+if [ "$#" -eq 0 ]; then
+    echo "== fault tests: crash (kill -9), broker stall (SIGSTOP), scale-out, against the real broker" >&2
+    "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/reliability
+fi

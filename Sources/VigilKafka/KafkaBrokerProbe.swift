@@ -1,4 +1,5 @@
 import CRdKafka
+import Logging
 
 /// Asks the cluster for metadata through an existing producer's connections, to tell whether the
 /// brokers answer at all.
@@ -6,12 +7,13 @@ import CRdKafka
 /// librdkafka notices a silent broker (a stopped process, a dropped network) only when a request
 /// times out, which for an idle consumer can take a minute; readiness needs to know within
 /// seconds. `rd_kafka_metadata` is thread-safe, so a health thread may call `check` while the
-/// pipeline thread owns the producer; the probe holds the producer alive and touches nothing else.
+/// pipeline thread works; the probe has a client instance of its own (it sends no messages), so
+/// it stays valid whatever the pipeline does with its producer.
 public final class KafkaBrokerProbe: @unchecked Sendable {
     private let producer: KafkaProducer
 
-    public init(producer: KafkaProducer) {
-        self.producer = producer
+    public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        producer = try KafkaProducer(configuration: configuration, logger: logger)
     }
 
     /// Nil when a broker answered a metadata request within `timeoutMs`, else why not.

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// State that librdkafka's C callbacks reach through the client's opaque pointer.
 ///
@@ -11,6 +12,10 @@ final class KafkaClientContext: @unchecked Sendable {
     var deliveryReports: [DeliveryReport] = []
     /// Set by the consumer; called inside `rd_kafka_consume_batch_queue` on the polling thread.
     var rebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+
+    /// Repeats of one kind of librdkafka message are logged at most once per interval: a broker
+    /// that is down makes every client log a failed connect several times a second.
+    let repeats = Mutex(RepeatFilter(interval: .seconds(10)))
 
     init(logger: Logger) {
         self.logger = logger
@@ -41,7 +46,10 @@ private func kafkaLogCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: 
     }
     let text = buffer.map { String(cString: $0) } ?? ""
     let fac = facility.map { String(cString: $0) } ?? ""
-    context.logger.log(level: swiftLevel, "\(text)", metadata: ["kafka.facility": "\(fac)"])
+    guard let suppressed = context.repeats.withLock({ $0.admit("log:\(fac):\(level)") }) else { return }
+    var metadata: Logger.Metadata = ["kafka.facility": "\(fac)"]
+    if suppressed > 0 { metadata["kafka.repeats_suppressed"] = "\(suppressed)" }
+    context.logger.log(level: swiftLevel, "\(text)", metadata: metadata)
 }
 
 private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePointer<CChar>?,
@@ -50,7 +58,28 @@ private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: Un
     let code = rd_kafka_resp_err_t(err)
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
     // Transport errors are retried by librdkafka itself; they matter to readiness, not to data.
-    context.logger.warning("librdkafka reported an error", metadata: [
-        "kafka.error.code": "\(error.name)", "kafka.error.message": "\(error.message)",
-    ])
+    guard let suppressed = context.repeats.withLock({ $0.admit("error:\(err)") }) else { return }
+    var metadata: Logger.Metadata = ["kafka.error.code": "\(error.name)", "kafka.error.message": "\(error.message)"]
+    if suppressed > 0 { metadata["kafka.repeats_suppressed"] = "\(suppressed)" }
+    context.logger.warning("librdkafka reported an error", metadata: metadata)
+}
+
+/// Admits the first message of a kind, then at most one per interval, counting what it held back.
+struct RepeatFilter {
+    let interval: Duration
+    private var last: [String: (at: ContinuousClock.Instant, suppressed: Int)] = [:]
+
+    init(interval: Duration) { self.interval = interval }
+
+    /// The number suppressed since the last admitted one, or nil to drop this one.
+    mutating func admit(_ kind: String, now: ContinuousClock.Instant = .now) -> Int? {
+        if let entry = last[kind], now - entry.at < interval {
+            last[kind] = (entry.at, entry.suppressed + 1)
+            return nil
+        }
+        let suppressed = last[kind]?.suppressed ?? 0
+        if last.count > 256 { last.removeAll() }
+        last[kind] = (now, 0)
+        return suppressed
+    }
 }

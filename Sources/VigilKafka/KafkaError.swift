@@ -55,6 +55,15 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// True for the transient "local queue full" condition, which a caller resolves by polling.
     public var isQueueFull: Bool { code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue }
+
+    /// True when the broker no longer accepts this producer instance's identity (fenced, epoch or
+    /// sequence lost, typically after requests timed out during a broker stall): retrying on the
+    /// same instance fails forever; a new producer instance gets a new identity and succeeds.
+    public var invalidatesProducer: Bool {
+        [RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
+         RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING]
+            .contains { $0.rawValue == code } || isFatal
+    }
 }
 
 /// Text from a NUL-terminated `errstr` buffer that librdkafka filled.

@@ -25,6 +25,8 @@ struct CommandLineTests {
         ("[topics]\nalerts = \"bad topic!\"\n", "topics.alerts"),
         ("[log]\nlevel = \"loud\"\n", "log.level"),
         ("[kafka.consumer]\n\"group.id\" = \"x\"\n", "kafka.consumer.group.id"),
+        ("[recovery]\nrewind = \"soon\"\n", "recovery.rewind"),
+        ("[recovery]\nrewind = \"1d\"\n", "recovery.rewind"),
         ("this is not toml = = =", "TOML syntax error"),
     ])
     func aBrokenConfigStopsStartupNamingTheKey(config: String, key: String) throws {

@@ -60,12 +60,12 @@ struct RunCommand: ParsableCommand {
             for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] { topics[t] = Int32(config.kafka.topicPartitions) }
             try admin.createTopics(topics)
         }
-        let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
+        let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
-        let health = BrokerHealthMonitor(probe: KafkaBrokerProbe(producer: producer), logger: logger)
+        let health = BrokerHealthMonitor(probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
         health.start()
         defer { health.stop() }
-        let pipeline = IncidentPipeline(config: config, consumer: consumer, producer: producer, logger: logger,
+        let pipeline = try IncidentPipeline(config: config, consumer: consumer, makeProducer: makeProducer, logger: logger,
                                         output: .shared, stop: stop)
         try pipeline.run()
     }

@@ -11,7 +11,9 @@ import VigilKafka
 final class IncidentPipeline: KafkaRebalanceListener {
     private let config: VigilConfiguration
     private let consumer: KafkaConsumer
-    private let producer: KafkaProducer
+    private var producer: KafkaProducer
+    /// Makes a new producer instance when the broker stops accepting the current one's identity.
+    private let makeProducer: () throws -> KafkaProducer
     private let logger: Logger
     private let output: LogOutput
     private let stop: StopSignal
@@ -28,13 +30,15 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private(set) var statistics = PipelineStatistics()
     private var lateLogLimiter = RateLimiter(interval: .seconds(10))
     private var errorLogLimiter = RateLimiter(interval: .seconds(10))
+    private var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
     private var lastProgress = ContinuousClock.now
 
-    init(config: VigilConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
-         output: LogOutput, stop: StopSignal) {
+    init(config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
+         output: LogOutput, stop: StopSignal) throws {
         self.config = config
         self.consumer = consumer
-        self.producer = producer
+        self.makeProducer = makeProducer
+        self.producer = try makeProducer()
         self.logger = logger
         self.output = output
         self.stop = stop
@@ -55,7 +59,10 @@ final class IncidentPipeline: KafkaRebalanceListener {
             }
             try serviceDeliveries(producer.poll(timeoutMs: 0))
             try storeCommittable()
-            if let fatal = producer.fatalError() { throw fatal }
+            if let fatal = producer.fatalError() {
+                logger.error("producer instance failed fatally", metadata: ["kafka.error": "\(fatal)"])
+                try startNewProducer()
+            }
             logProgressIfDue()
         }
         try shutdown()
@@ -173,15 +180,20 @@ final class IncidentPipeline: KafkaRebalanceListener {
     // MARK: - Acknowledgements
 
     private func serviceDeliveries(_ reports: [DeliveryReport]) throws {
+        var replaceProducer = false
         for report in reports {
             if let error = report.error {
                 statistics.deliveryFailures += 1
                 guard inFlight[report.opaque] != nil else { continue }  // partition already given away
+                replaceProducer = replaceProducer || error.invalidatesProducer
                 let attempt = (attempts[report.opaque] ?? 0) + 1
                 attempts[report.opaque] = attempt
                 let backoff = Duration.milliseconds(min(5000, 100 << min(attempt, 6)))
-                logger.error("delivery failed; will send again, offsets held back", metadata: [
-                    "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "attempt": "\(attempt)"])
+                if deliveryLogLimiter.allow() {
+                    logger.error("delivery failed; will send again, offsets held back", metadata: [
+                        "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "attempt": "\(attempt)",
+                        "stats.delivery_failures": "\(statistics.deliveryFailures)"])
+                }
                 retries.append((report.opaque, .now + backoff, attempt))
             } else {
                 tracker.acknowledge(report.opaque)
@@ -189,6 +201,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
                 attempts[report.opaque] = nil
             }
         }
+        if replaceProducer { try startNewProducer() }
         guard !retries.isEmpty else { return }
         let now = ContinuousClock.now
         var waiting: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
@@ -197,6 +210,20 @@ final class IncidentPipeline: KafkaRebalanceListener {
             if retry.due <= now { try producer.send(message, opaque: retry.ticket) } else { waiting.append(retry) }
         }
         retries = waiting
+    }
+
+    /// The broker refuses this producer instance for good (fenced or its idempotence state lost,
+    /// e.g. after a broker stall): discard it and send everything unacknowledged again through a
+    /// new one. Reports still owed by the old instance are dropped with it; a message it did
+    /// deliver may then appear twice, which alert ids make harmless.
+    private func startNewProducer() throws {
+        statistics.producerRestarts += 1
+        logger.warning("the broker no longer accepts this producer instance; starting a new one and sending all unacknowledged messages again",
+                       metadata: ["pending": "\(inFlight.count)", "stats.producer_restarts": "\(statistics.producerRestarts)"])
+        producer.close(timeoutMs: 0)
+        producer = try makeProducer()
+        retries.removeAll()
+        for (ticket, message) in inFlight.sorted(by: { $0.key < $1.key }) { try producer.send(message, opaque: ticket) }
     }
 
     private func storeCommittable() throws {

@@ -9,6 +9,8 @@ struct PipelineStatistics {
     var alerts = 0
     var deliveryFailures = 0
     var consumerErrors = 0
+    /// Producer instances replaced because the broker stopped accepting one.
+    var producerRestarts = 0
     /// Records applied silently while rebuilding an assigned partition's state.
     var replayed = 0
     /// Records read while rebuilding but not applied (older than the rewind, or fetched early).

@@ -1,0 +1,97 @@
+import Testing
+import VigilKafka
+
+@Suite("PartitionRecovery: rebuild a partition's state by replay before going live")
+struct PartitionRecoveryTests {
+    let day: Int64 = 86_400_000
+
+    @Test func withoutACommittedOffsetThereIsNothingToRebuild() {
+        for committed in [nil, Int64(0)] {
+            var r = PartitionRecovery(committed: committed, rewind: 10 * day)
+            #expect(r.isLive)
+            #expect(r.startOffset == nil)
+            #expect(r.classify(offset: 0, eventTime: 5, timestamp: 5) == .process)
+        }
+    }
+
+    @Test func aBoundedRewindProbesTheLastCommittedRecordThenFiltersByEventTime() {
+        var r = PartitionRecovery(committed: 100, rewind: 10 * day)
+        #expect(r.startOffset == 99, "the probe is the last committed record")
+        // The probe: the event time reached decides the cutoff; the message timestamp is later.
+        #expect(r.classify(offset: 99, eventTime: 50 * day, timestamp: 51 * day) == .rewind(lookupTime: 40 * day, latest: 99))
+        #expect(r.phase == .replaying(until: 100, cutoff: 40 * day))
+        // Prefetched before the seek took effect: read again later.
+        #expect(r.classify(offset: 100, eventTime: 50 * day, timestamp: nil) == .skip)
+        // The broker rewound further than asked: older records are filtered out by event time.
+        #expect(r.classify(offset: 0, eventTime: 20 * day, timestamp: nil) == .skip)
+        #expect(r.classify(offset: 60, eventTime: 40 * day, timestamp: nil) == .replay)
+        #expect(r.classify(offset: 61, eventTime: nil, timestamp: nil) == .skip, "undecodable records were dead-lettered already")
+        #expect(!r.isLive)
+        #expect(r.classify(offset: 99, eventTime: 50 * day, timestamp: nil) == .replay)
+        #expect(r.isLive, "live once the last committed record is applied")
+        #expect(r.classify(offset: 100, eventTime: 50 * day, timestamp: nil) == .process)
+    }
+
+    @Test func aMessageTimestampEarlierThanTheEventMovesTheLookupBack() {
+        var r = PartitionRecovery(committed: 10, rewind: day)
+        #expect(r.classify(offset: 9, eventTime: 5 * day, timestamp: 3 * day) == .rewind(lookupTime: 2 * day, latest: 9))
+    }
+
+    @Test func anUndecodableProbeReplaysTheWholePartition() {
+        var r = PartitionRecovery(committed: 10, rewind: day)
+        #expect(r.classify(offset: 9, eventTime: nil, timestamp: 3) == .rewind(lookupTime: nil, latest: 9))
+        #expect(r.phase == .replaying(until: 10, cutoff: nil))
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
+    }
+
+    @Test func aGoneCommittedRecordMeansLiveAtOnce() {
+        var r = PartitionRecovery(committed: 10, rewind: day)
+        #expect(r.classify(offset: 15, eventTime: 5, timestamp: 5) == .process)
+        #expect(r.isLive)
+    }
+
+    @Test func rewindingEverythingStartsAtTheBeginningWithoutAProbe() {
+        var r = PartitionRecovery(committed: 3, rewind: nil)
+        #expect(r.startOffset == KafkaOffset.beginning)
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
+        #expect(r.classify(offset: 1, eventTime: 0, timestamp: nil) == .replay, "no cutoff: even old records count")
+        #expect(r.classify(offset: 2, eventTime: 2, timestamp: nil) == .replay)
+        #expect(r.isLive)
+    }
+
+    @Test func abandoningGoesLiveWithoutReplay() {
+        var r = PartitionRecovery(committed: 3, rewind: day)
+        _ = r.classify(offset: 2, eventTime: day, timestamp: nil)
+        r.abandon()
+        #expect(r.classify(offset: 3, eventTime: day, timestamp: nil) == .process)
+    }
+
+    /// Whatever the broker returns (any start at or before the probe) and whatever stale records
+    /// arrive, exactly the records in [start, committed) with event time >= cutoff are replayed,
+    /// each once, and live processing starts at the committed offset.
+    @Test func replayAppliesExactlyTheRecordsWithinTheRewindProperty() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            let committed = Int64(1 + rng.next() % 200)
+            let times = (0..<committed + 20).map { _ in Int64(rng.next() % 1000) }
+            let rewind = Int64(rng.next() % 600)
+            var r = PartitionRecovery(committed: committed, rewind: rewind)
+            guard case .rewind(let lookup, let latest)? = Optional(r.classify(offset: committed - 1, eventTime: times[Int(committed - 1)], timestamp: nil)) else {
+                Issue.record("the probe must ask for a rewind"); return
+            }
+            #expect(latest == committed - 1)
+            #expect(lookup == times[Int(committed - 1)] - rewind)
+            let cutoff = times[Int(committed - 1)] - rewind
+            // Stale prefetched records beyond the probe, then the replay from a start the broker chose.
+            for o in committed..<min(committed + 5, Int64(times.count)) { #expect(r.classify(offset: o, eventTime: times[Int(o)], timestamp: nil) == .skip) }
+            let start = Int64(rng.next() % UInt64(committed))
+            var replayed: [Int64] = []
+            for o in start..<committed {
+                if r.classify(offset: o, eventTime: times[Int(o)], timestamp: nil) == .replay { replayed.append(o) }
+            }
+            #expect(replayed == (start..<committed).filter { times[Int($0)] >= cutoff })
+            #expect(r.isLive)
+            #expect(r.classify(offset: committed, eventTime: 0, timestamp: nil) == .process)
+        }
+    }
+}
