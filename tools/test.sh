@@ -32,4 +32,6 @@ swift test --skip-build "$@"
 if [ "$#" -eq 0 ]; then
     echo "== fault tests: crash (kill -9), broker stall (SIGSTOP), scale-out, against the real broker" >&2
     "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/reliability
+    echo "== fuzzing the incident decoder for a bounded time" >&2
+    "$VIGIL_ROOT/tools/fuzz.sh" --seconds "${VIGIL_FUZZ_SECONDS:-60}"
 fi

@@ -22,6 +22,7 @@ extension VigilConfiguration {
             "incidents = \(q(topics.incidents))", "alerts = \(q(topics.alerts))",
             "dead_letter = \(q(topics.deadLetter))", "late = \(q(topics.late))",
             "", "[input]", "max_message_bytes = \(decoder.maxMessageBytes)",
+            "max_future = \(q(EventDuration(milliseconds: pipeline.maxFutureMs).description))",
             "", "[grid]", "cell_size_m = \(engine.grid.cellSize)", "bbox = [\(b.south), \(b.west), \(b.north), \(b.east)]",
             "", "[time]", "allowed_lateness = \(q(engine.allowedLateness.description))",
             "", "[rules.count]", "enabled = \(engine.countRule != nil)",

@@ -34,6 +34,10 @@ struct VigilConfiguration {
         var maxBatch: Int
         /// How long shutdown waits for outstanding deliveries before giving up (offsets stay uncommitted).
         var shutdownTimeoutMs: Int
+        /// Incidents timed further than this ahead of the wall clock are dead-lettered
+        /// (`future_event_time`): one would drag its partition's watermark into the future and
+        /// make every later incident late.
+        var maxFutureMs: Int64 = 86_400_000
     }
 
     /// How a newly assigned partition rebuilds its state (DESIGN.md principle 3).
@@ -185,9 +189,11 @@ struct VigilConfiguration {
             throw ConfigurationError(key: "log.format", message: "'\(formatText)' is not a log format", fix: "use \"json\" or \"logfmt\"")
         }
 
-        let pipeline = Pipeline(
+        var pipeline = Pipeline(
             maxBatch: try r.int("pipeline.max_batch", default: 1000),
             shutdownTimeoutMs: Int(try duration(&r, "pipeline.shutdown_timeout", default: "20s").milliseconds))
+        pipeline.maxFutureMs = try duration(&r, "input.max_future", default: "1d").milliseconds
+        try require(pipeline.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
 
         let rewindText = try r.string("recovery.rewind", default: "all")

@@ -32,6 +32,8 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private var errorLogLimiter = RateLimiter(interval: .seconds(10))
     private var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
     private var lastProgress = ContinuousClock.now
+    /// The wall clock, read once per poll: only for the far-future guard and detection times.
+    private var wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
 
     init(config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
          output: LogOutput, stop: StopSignal) throws {
@@ -52,6 +54,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
         logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
         while !stop.isRequested {
             let timeout: Int32 = tracker.pendingOutputs > 0 ? 1 : 100
+            wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
             let errors = try consumer.poll(timeoutMs: timeout) { record in try handle(record) }
             for error in errors {
                 statistics.consumerErrors += 1
@@ -90,6 +93,11 @@ final class IncidentPipeline: KafkaRebalanceListener {
             }
             try send(OutputMessages.deadLetter(record, reason: error.reason.rawValue, field: error.field,
                                                message: error.message, topic: config.topics.deadLetter), for: tp, offset: record.offset)
+        case .success(let incident) where isFarFuture(incident):
+            statistics.deadLettered += 1
+            try send(OutputMessages.deadLetter(record, reason: "future_event_time", field: "event_time",
+                                               message: "event time \(incident.eventTime) is more than \(EventDuration(milliseconds: config.pipeline.maxFutureMs)) ahead of the server clock (\(Timestamp(milliseconds: wallClockMs)))",
+                                               topic: config.topics.deadLetter), for: tp, offset: record.offset)
         case .success(let incident):
             statistics.decoded += 1
             if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
@@ -111,13 +119,18 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
     }
 
+    private func isFarFuture(_ incident: Incident) -> Bool {
+        incident.eventTime.milliseconds > wallClockMs + config.pipeline.maxFutureMs
+    }
+
     // MARK: - Rebuilding state after assignment
 
     /// Applies `record` to its partition's state silently while the partition rebuilds; true when
     /// the partition is live again and the record must be processed normally.
     private func rebuild(from record: KafkaRecord, _ tp: TopicPartition) throws -> Bool {
         guard var entry = recoveries[tp] else { return true }
-        let incident = try? config.decoder.decode(record.value).get()
+        // What the live path dead-letters (undecodable, far-future) was never part of the state.
+        let incident = (try? config.decoder.decode(record.value).get()).flatMap { isFarFuture($0) ? nil : $0 }
         let action = entry.recovery.classify(offset: record.offset, eventTime: incident?.eventTime.milliseconds, timestamp: record.timestamp)
         switch action {
         case .process:

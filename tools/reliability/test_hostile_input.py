@@ -1,0 +1,80 @@
+"""Hostile input: malformed, oversized, truncated, non-UTF-8, wrong-typed, out-of-range, far-past
+and far-future messages interleaved with real incidents.
+
+Each bad message must reach the dead-letter topic unchanged with the right reason, and the good
+messages around them must give exactly the alerts and state they give alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from confluent_kafka import Producer
+
+from reliability import harness as H
+from vigil_tools import toronto
+
+GOOD = 4_000
+
+
+def hostile(template: dict) -> list[tuple[str, bytes | None]]:
+    """(expected reason, message value) for every kind of bad input."""
+    def variant(**changes) -> bytes:
+        obj = {**template, **changes}
+        return json.dumps({k: v for k, v in obj.items() if v is not ...}).encode()
+    text = json.dumps(template)
+    return [
+        ("too_large", variant(premises="x" * 70_000)),
+        ("malformed_json", text[: len(text) // 2].encode()),
+        ("invalid_utf8", text.replace(template["category"], "Assault\udcff", 1).encode("utf-8", "surrogateescape")),
+        ("wrong_type", variant(lat=str(template["lat"]))),
+        ("out_of_bounds", variant(lat=51.5, lon=-0.12)),
+        ("invalid_value", variant(event_time="1800-01-01T00:00:00Z")),
+        ("invalid_value", variant(event_time="yesterday")),
+        ("missing_field", variant(category=...)),
+        ("duplicate_field", text[:-1].encode() + b',"id":"again"}'),
+        ("not_an_object", b"[1, 2, 3]"),
+        ("tombstone", None),
+        ("late_event", variant(id="far-past", event_time="1950-01-01T00:00:00Z")),
+        ("future_event_time", variant(id="far-future", event_time="2150-01-01T00:00:00Z")),
+    ]
+
+
+def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_are_unaffected(tmp_path: Path) -> None:
+    broker = H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
+    topics = {"incidents": H.unique("hostile-in"), "alerts": H.unique("hostile-alerts"), "dlq": H.unique("hostile-dlq")}
+    broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 1, topics["dlq"]: 1})
+    good = H.real_incidents(GOOD)
+    reference = H.reference_run([good], tmp_path)
+    bad = hostile(good[0])
+
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "message.max.bytes": 2_000_000})
+    expected_letters: list[tuple[str, bytes | None]] = []
+    step = GOOD // (len(bad) + 1)
+    for i, incident in enumerate(good):
+        producer.produce(topics["incidents"], value=toronto.to_json(incident), key=toronto.kafka_key(incident), partition=0)
+        if i % step == step - 1 and len(expected_letters) < len(bad):
+            reason, value = bad[len(expected_letters)]
+            producer.produce(topics["incidents"], value=value, key=b"hostile", partition=0)
+            expected_letters.append((reason, value))
+        producer.poll(0)
+    assert producer.flush(60) == 0
+    assert len(expected_letters) == len(bad)
+
+    group = H.unique("hostile-group")
+    daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "hostile").start()
+    total = GOOD + len(bad)
+    assert H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [total], 120), "everything processed and committed"
+    assert daemon.terminate() == 0
+
+    letters = broker.read_all(topics["dlq"])
+    assert [(h["vigil.error.reason"], v) for v, h in letters] == expected_letters, \
+        "every bad message is dead-lettered, unchanged, in order, with its reason"
+    for value, headers in letters:
+        assert headers["vigil.error.message"], "each dead letter says why"
+        assert headers["vigil.source.topic"] == topics["incidents"] and int(headers["vigil.source.offset"]) >= 0
+
+    ids = {a["id"] for a in H.alerts_on_topic(broker, topics["alerts"])}
+    assert ids == reference.alert_ids, "the good incidents give exactly the alerts they give alone"
+    assert daemon.stop_digests() == {0: reference.digests[0]}, "and exactly the same state"
