@@ -77,14 +77,9 @@ struct KafkaRoundTripTests {
         })
         producer.close(timeoutMs: 1000)
 
-        let group = TestEnvironment.uniqueName("group")
-        let consumer = try TestEnvironment.consumer(group: group, ["enable.auto.commit": "false"])
+        // No subscription needed: the lookup asks the partition leader directly.
+        let consumer = try TestEnvironment.consumer(group: TestEnvironment.uniqueName("group"))
         defer { consumer.close() }
-        try consumer.subscribe([topic])
-        var seen = 0
-        let deadline = Date().addingTimeInterval(30)
-        while seen < 10 && Date() < deadline { consumer.poll(timeoutMs: 100) { _ in seen += 1 } }
-        #expect(seen == 10)
         let tp = TopicPartition(topic, 0)
         // Offsets for a time are never later than the first message at or after it (the local
         // broker answers the earliest offset whatever the time; Kafka answers exactly 4).
