@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// State that librdkafka's C callbacks reach through the client's opaque pointer.
 ///
@@ -11,6 +12,9 @@ final class KafkaClientContext: @unchecked Sendable {
     var deliveryReports: [DeliveryReport] = []
     /// Set by the consumer; called inside `rd_kafka_consume_batch_queue` on the polling thread.
     var rebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+
+    /// Written by the error callback (any librdkafka thread) and the polling thread.
+    let brokerHealth = Mutex(BrokerHealth())
 
     init(logger: Logger) {
         self.logger = logger
@@ -50,7 +54,17 @@ private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: Un
     let code = rd_kafka_resp_err_t(err)
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
     // Transport errors are retried by librdkafka itself; they matter to readiness, not to data.
+    if code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL {
+        context.brokerHealth.withLock { $0 = BrokerHealth(reachable: false, reason: "\(error.name): \(error.message)") }
+    }
     context.logger.warning("librdkafka reported an error", metadata: [
         "kafka.error.code": "\(error.name)", "kafka.error.message": "\(error.message)",
     ])
+}
+
+extension KafkaClientContext {
+    /// Data flowed or the group answered: the cluster is reachable again.
+    func markBrokersReachable() {
+        brokerHealth.withLock { if !$0.reachable { $0 = BrokerHealth() } }
+    }
 }

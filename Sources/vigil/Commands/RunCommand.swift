@@ -24,7 +24,8 @@ struct RunCommand: ParsableCommand {
         }
         let level = Logger.Level(rawValue: loaded.log.level) ?? .info
         let format: StructuredLogHandler.Format = loaded.log.format == .json ? .json : .logfmt
-        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, format: format, level: level) }
+        LogLevelControl.shared.level = level  // shared so that SIGHUP can change it
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, format: format) }
         let logger = Logger(label: "vigil")
 
         logger.info("starting", metadata: ["vigil.version": "\(VigilVersion.string)", "librdkafka.version": "\(LibrdkafkaVersion.string)"])
@@ -35,11 +36,20 @@ struct RunCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.installHandlers()
+        // Admin HTTP, systemd notify/watchdog, SIGHUP reload (Sources/vigil/Operations).
+        let operations: OperationsRuntime
+        do {
+            operations = try OperationsRuntime(config: loaded, configPath: config, logger: logger)
+        } catch {
+            logger.critical("cannot start the admin API", metadata: ["admin.listen": "\(loaded.operations.admin.listen)", "error": "\(error)"])
+            throw ExitCode.failure
+        }
+        defer { operations.stop() }
         let outcome = Mutex<Result<Void, any Error>>(.success(()))
         let done = DispatchSemaphore(value: 0)
         // Blocking librdkafka calls run on a thread of their own, never on the cooperative pool.
         let thread = Thread {
-            let result = Result { try Self.runPipeline(loaded, logger: logger, stop: stop) }
+            let result = Result { try Self.runPipeline(loaded, logger: logger, stop: stop, operations: operations) }
             outcome.withLock { $0 = result }
             done.signal()
         }
@@ -53,17 +63,19 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal) throws {
+    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
         if config.kafka.createTopics {
             let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
-            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] { topics[t] = Int32(config.kafka.topicPartitions) }
+            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) {
+                topics[t] = Int32(config.kafka.topicPartitions)
+            }
             try admin.createTopics(topics)
         }
         let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
         let pipeline = IncidentPipeline(config: config, consumer: consumer, producer: producer, logger: logger,
-                                        output: .shared, stop: stop)
+                                        output: .shared, stop: stop, operations: operations.makeHub(logger: logger))
         try pipeline.run()
     }
 }

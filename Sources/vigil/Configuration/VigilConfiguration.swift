@@ -22,6 +22,8 @@ struct VigilConfiguration {
         var alerts: String
         var deadLetter: String
         var late: String
+        /// CAP 1.2 XML rendering of every alert; nil: off.
+        var cap: String? = nil
     }
 
     struct Log {
@@ -42,6 +44,9 @@ struct VigilConfiguration {
     var engine: EngineConfiguration
     var log: Log
     var pipeline: Pipeline
+    /// `[admin]` and `[cap]` (see OperationsSettings), `[kafka]` TLS/SASL (see KafkaSecuritySettings).
+    var operations = OperationsSettings()
+    var security = KafkaSecuritySettings()
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -166,6 +171,11 @@ struct VigilConfiguration {
             shutdownTimeoutMs: Int(try duration(&r, "pipeline.shutdown_timeout", default: "20s").milliseconds))
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
 
+        let operations = try OperationsSettings.read(&r)
+        let security = try KafkaSecuritySettings.read(&r, environment: environment)
+        let capTopic = try r.string("topics.cap", default: "")
+        try checkOperations(kafka: kafka, topics: topics, capTopic: capTopic)
+
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
         }
@@ -178,6 +188,9 @@ struct VigilConfiguration {
                                         surgeRule: surgeEnabled ? surge : nil, hotspots: hotspotsEnabled ? hotspots : nil,
                                         maxKeys: maxKeys),
             log: Log(level: level, format: format), pipeline: pipeline)
+        config.operations = operations
+        config.security = security
+        config.topics.cap = capTopic.isEmpty ? nil : capTopic
         config.environmentKeys = r.fromEnvironment
         return config
     }
@@ -201,7 +214,7 @@ struct VigilConfiguration {
 
     /// librdkafka settings for the consumer, with Vigil's managed keys.
     var consumerProperties: KafkaConfiguration {
-        var props = KafkaConfiguration(kafka.consumer)
+        var props = KafkaConfiguration(kafka.consumer.merging(security.librdkafkaProperties) { mine, _ in mine })
         props["bootstrap.servers"] = kafka.bootstrapServers
         props["group.id"] = kafka.groupID
         props["client.id"] = props["client.id"] ?? kafka.clientID
@@ -209,7 +222,7 @@ struct VigilConfiguration {
     }
 
     var producerProperties: KafkaConfiguration {
-        var props = KafkaConfiguration(kafka.producer)
+        var props = KafkaConfiguration(kafka.producer.merging(security.librdkafkaProperties) { mine, _ in mine })
         props["bootstrap.servers"] = props["bootstrap.servers"] ?? kafka.bootstrapServers
         props["client.id"] = props["client.id"] ?? kafka.clientID
         return props
