@@ -52,6 +52,8 @@ let package = Package(
             dependencies: ["VigilKafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore", "vigil"]),
+        // Unit tests of the service layer (operations, configuration, formats): no broker needed.
+        .testTarget(name: "VigilServiceTests", dependencies: ["vigil", "VigilCore", "VigilKafka"]),
     ],
     swiftLanguageModes: [.v6]
 )
