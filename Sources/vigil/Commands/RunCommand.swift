@@ -37,13 +37,7 @@ struct RunCommand: ParsableCommand {
         let stop = StopSignal()
         stop.installHandlers()
         // Admin HTTP, systemd notify/watchdog, SIGHUP reload (Sources/vigil/Operations).
-        let operations: OperationsRuntime
-        do {
-            operations = try OperationsRuntime(config: loaded, configPath: config, logger: logger)
-        } catch {
-            logger.critical("cannot start the admin API", metadata: ["admin.listen": "\(loaded.operations.admin.listen)", "error": "\(error)"])
-            throw ExitCode.failure
-        }
+        let operations = OperationsRuntime(config: loaded, configPath: config, logger: logger)
         defer { operations.stop() }
         let outcome = Mutex<Result<Void, any Error>>(.success(()))
         let done = DispatchSemaphore(value: 0)

@@ -10,7 +10,7 @@ final class OperationsRuntime: Sendable {
     let configPath: String
     private let reloadSignal: ReloadSignal
 
-    init(config: VigilConfiguration, configPath: String, logger: Logger) throws {
+    init(config: VigilConfiguration, configPath: String, logger: Logger) {
         board = OperationsBoard()
         notifier = SystemdNotifier()
         self.configPath = configPath
@@ -18,9 +18,16 @@ final class OperationsRuntime: Sendable {
         reloadSignal.install(on: board)
         if let host = config.operations.admin.host, let port = config.operations.admin.port {
             let router = AdminRouter(board: board, grid: config.engine.grid)
-            let server = try AdminServer(host: host, port: port, router: router, board: board)
-            logger.notice("admin API listening", metadata: ["admin.address": "\(server.boundAddress)", "admin.port": "\(server.port)"])
-            self.server = server
+            do {
+                let server = try AdminServer(host: host, port: port, router: router, board: board)
+                logger.notice("admin API listening", metadata: ["admin.address": "\(server.boundAddress)", "admin.port": "\(server.port)"])
+                self.server = server
+            } catch {
+                // Alerts matter more than metrics: keep processing, say so loudly (and in STATUS=).
+                logger.critical("admin API not started; processing continues without health and metrics endpoints",
+                                metadata: ["admin.listen": "\(config.operations.admin.listen)", "error": "\(error)"])
+                server = nil
+            }
         } else {
             server = nil
             logger.notice("admin API disabled (admin.listen is empty)")
