@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -66,8 +67,12 @@ class Daemon:
         full_env.update(env or {})
         full_env.pop("JOURNAL_STREAM", None)
         self.lines: list[str] = []
-        self.proc = subprocess.Popen([binary, "run", "--config", str(self.config)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=full_env, text=True)
+        # Like the unit's MemoryDenyWriteExecute=yes: the kernel's PR_SET_MDWE (Linux >= 6.3) makes
+        # any writable+executable mapping fail, so the whole run checks that Vigil needs none.
+        wrapper = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(65, 1, 0, 0, 0); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
+        self.proc = subprocess.Popen([sys.executable, "-c", wrapper, binary, "run", "--config", str(self.config)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
