@@ -25,8 +25,8 @@ from tools.ops.daemon import Daemon, http_get
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("VIGIL_BINARY")
 BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-pytestmark = pytest.mark.skipif(not BINARY or not BOOTSTRAP,
-                                reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
+needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP,
+                                  reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
 
 CLUSTER = [(43.6500, -79.3850), (43.6500, -79.3820), (43.6523, -79.3850)]  # adjacent 250 m cells
 SCATTER = [(43.6420 + 0.0017 * i, -79.3980 + 0.0029 * ((i * 7) % 10)) for i in range(10)]
@@ -147,6 +147,7 @@ def check_geojson(doc: dict) -> None:
         assert props["max_gi_star"] >= 1.96 and props["cells"]
 
 
+@needs_broker
 def test_vigil_run_operations_end_to_end():
     import jsonschema
     import xmlschema
@@ -290,3 +291,27 @@ def test_vigil_run_operations_end_to_end():
         code = d.stop()
     assert code == 0, d.stderr()
     assert any("STOPPING=1" in m for m in d.notify.snapshot()), "STOPPING=1 on SIGTERM"
+
+
+@pytest.mark.skipif(not BINARY, reason="needs VIGIL_BINARY")
+def test_readyz_names_an_unreachable_broker():
+    """No broker at all: the loop runs (healthz 200) but readiness says the broker is unreachable."""
+    text = config("127.0.0.1:1", "vigil-nobroker", {"incidents": "i", "alerts": "a", "dlq": "d", "cap": "c"})
+    text = text.replace("topic_partitions = 1", "topic_partitions = 1\ncreate_topics = false")
+    d = Daemon(BINARY, text)
+    try:
+        port = d.admin_port()
+        deadline = time.time() + 30
+        body = b""
+        while time.time() < deadline:
+            status, _, body = http_get(port, "/readyz")
+            if b"broker unreachable" in body:
+                break
+            time.sleep(0.2)
+        assert status == 503 and b"broker unreachable" in body, body
+        assert http_get(port, "/healthz")[0] == 200
+        fams = P.parse(http_get(port, "/metrics")[2].decode())
+        assert P.value(fams, "vigil_broker_reachable") == 0 and P.value(fams, "vigil_ready") == 0
+    finally:
+        code = d.stop()
+    assert code == 0, d.stderr()

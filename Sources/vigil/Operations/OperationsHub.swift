@@ -156,6 +156,9 @@ final class OperationsHub {
             logger.error("reload refused: these settings need a restart; the running configuration stays",
                          metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
         case .apply(let keys):
+            // [model] (another branch): load candidate's model here, before anything is swapped, and
+            // refuse the whole reload (reloadsRefused, old config stays) if it does not load; then set
+            // `modelVersion`.
             for tp in Array(engines.keys) { _ = engines[tp]!.updateRules(candidate.engine) }
             if let level = Logger.Level(rawValue: candidate.log.level) { LogLevelControl.shared.level = level }
             config = candidate
