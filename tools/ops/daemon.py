@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -117,6 +118,7 @@ class Daemon:
         finally:
             self._reader.join(timeout=2)
             self.notify.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def http_get(port: int, path: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
