@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Admin HTTP only (NIOCore, NIOPosix, NIOHTTP1): small enough to build on two cores.
+        .package(url: "https://github.com/apple/swift-nio", .upToNextMinor(from: "2.101.0")),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; only Sources/VigilKafka imports it.
@@ -33,6 +35,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Benchmarks, apart from the tests: swift run -c release vigil-bench --input FILE
@@ -47,6 +52,8 @@ let package = Package(
             dependencies: ["VigilKafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore", "vigil"]),
+        // Unit tests of the service layer (operations, configuration, formats): no broker needed.
+        .testTarget(name: "VigilServiceTests", dependencies: ["vigil", "VigilCore", "VigilKafka"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,6 +26,9 @@ trap '"$VIGIL_ROOT/tools/broker.sh" stop' EXIT
 export "${broker_env?}"
 export VIGIL_TEST_BOOTSTRAP="$VIGIL_BOOTSTRAP"
 export VIGIL_TANSU
+echo "== operations: systemd unit (verify, exposure), real vigil run on the broker (metrics, health, GeoJSON, schemas, CAP)" >&2
+"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/ops
+
 echo "== swift tests (broker $VIGIL_TEST_BOOTSTRAP, librdkafka from $VIGIL_RDKAFKA_LIB)" >&2
 swift test --skip-build "$@"
 

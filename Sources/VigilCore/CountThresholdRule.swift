@@ -35,7 +35,7 @@ public struct CountRuleConfiguration: Sendable, Equatable {
 struct CountThresholdRule: Sendable {
     static let ruleName = "category_cell_count"
 
-    let configuration: CountRuleConfiguration
+    var configuration: CountRuleConfiguration
     /// Index of the rule's window in the engine's `WindowTable`.
     let specIndex: Int
     private var lastAlert: [UInt64: Int64] = [:]

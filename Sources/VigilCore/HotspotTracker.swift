@@ -9,7 +9,7 @@
 struct HotspotTracker: Sendable {
     static let ruleName = "gi_star_hotspots"
 
-    let configuration: HotspotConfiguration
+    var configuration: HotspotConfiguration
     let columns: Int32
     let rows: Int32
     private(set) var active: [Hotspot] = []

@@ -52,7 +52,7 @@ public enum EngineDecision: Sendable, Equatable {
 /// same decisions, which makes replay, recovery and exact tests possible. One engine per partition,
 /// because the partition is the unit of state ownership in a consumer group.
 public struct IncidentEngine: Sendable {
-    public let configuration: EngineConfiguration
+    public private(set) var configuration: EngineConfiguration
     public private(set) var watermark: Watermark
     public private(set) var statistics = EngineStatistics()
     public private(set) var windows: WindowTable
@@ -145,6 +145,18 @@ public struct IncidentEngine: Sendable {
         }
         statistics.keys = windows.keyCount
         return .accepted(alerts)
+    }
+
+    /// Applies new rule thresholds in place (configuration reload), keeping every window and
+    /// cooldown. Returns false, changing nothing, when `new` differs in anything structural
+    /// (see `EngineConfiguration.isRuleUpdate(of:)`). Call between events.
+    public mutating func updateRules(_ new: EngineConfiguration) -> Bool {
+        guard new.isRuleUpdate(of: configuration) else { return false }
+        configuration = new
+        if let rule = new.countRule { countRule?.configuration = rule }
+        if let rule = new.surgeRule { surgeRule?.configuration = rule }
+        if let rule = new.hotspots { hotspots?.configuration = rule }
+        return true
     }
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).

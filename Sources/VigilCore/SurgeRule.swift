@@ -50,7 +50,7 @@ struct SurgeRule: Sendable {
         var evidence = EvidenceRing()
     }
 
-    let configuration: SurgeRuleConfiguration
+    var configuration: SurgeRuleConfiguration
     let lateness: EventDuration
     private var hourly: WindowTable
     private var states: [UInt64: KeyState] = [:]

@@ -16,6 +16,8 @@ final class KafkaClientContext: @unchecked Sendable {
     /// Repeats of one kind of librdkafka message are logged at most once per interval: a broker
     /// that is down makes every client log a failed connect several times a second.
     let repeats = Mutex(RepeatFilter(interval: .seconds(10)))
+    /// Written by the error callback (any librdkafka thread) and the polling thread.
+    let brokerHealth = Mutex(BrokerHealth())
 
     init(logger: Logger) {
         self.logger = logger
@@ -58,6 +60,9 @@ private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: Un
     let code = rd_kafka_resp_err_t(err)
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
     // Transport errors are retried by librdkafka itself; they matter to readiness, not to data.
+    if code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL {
+        context.brokerHealth.withLock { $0 = BrokerHealth(reachable: false, reason: "\(error.name): \(error.message)") }
+    }
     guard let suppressed = context.repeats.withLock({ $0.admit("error:\(err)") }) else { return }
     var metadata: Logger.Metadata = ["kafka.error.code": "\(error.name)", "kafka.error.message": "\(error.message)"]
     if suppressed > 0 { metadata["kafka.repeats_suppressed"] = "\(suppressed)" }
@@ -81,5 +86,12 @@ struct RepeatFilter {
         if last.count > 256 { last.removeAll() }
         last[kind] = (now, 0)
         return suppressed
+    }
+}
+
+extension KafkaClientContext {
+    /// Data flowed or the group answered: the cluster is reachable again.
+    func markBrokersReachable() {
+        brokerHealth.withLock { if !$0.reachable { $0 = BrokerHealth() } }
     }
 }

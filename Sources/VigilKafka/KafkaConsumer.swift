@@ -23,7 +23,7 @@ public final class KafkaConsumer {
 
     let handle: OpaquePointer
     private let queue: OpaquePointer
-    private let context: KafkaClientContext
+    let context: KafkaClientContext
     private var closed = false
     private var buffer: [UnsafeMutablePointer<rd_kafka_message_t>?]
     public let logger: Logger
@@ -55,6 +55,7 @@ public final class KafkaConsumer {
         queue = rd_kafka_queue_get_consumer(rk)
         buffer = Array(repeating: nil, count: max(1, maxBatch))
         context.rebalance = { [unowned self] rk, err, partitions in
+            self.context.markBrokersReachable()
             self.handleRebalance(err: err, partitions: partitions)
         }
     }
@@ -80,6 +81,7 @@ public final class KafkaConsumer {
             rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buf.baseAddress, buf.count)
         }
         guard count > 0 else { return [] }
+        context.markBrokersReachable()
         var errors: [KafkaError] = []
         defer { for i in 0..<count { rd_kafka_message_destroy(buffer[i]) } }
         for i in 0..<count {

@@ -249,7 +249,7 @@ class Daemon:
                "VIGIL_KAFKA_CLIENT_ID": self.name,
                "VIGIL_TOPICS_INCIDENTS": self.topics["incidents"], "VIGIL_TOPICS_ALERTS": self.topics["alerts"],
                "VIGIL_TOPICS_DEAD_LETTER": self.topics["dlq"], "VIGIL_TOPICS_LATE": self.topics["dlq"],
-               "VIGIL_KAFKA_CREATE_TOPICS": "false", **self.env}
+               "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0", **self.env}
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([binary, "run", "--config", str(CONFIG)], stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=env)
@@ -278,6 +278,26 @@ class Daemon:
 
     def logged(self, message: str) -> list[dict[str, Any]]:
         return [l for l in self.log_lines() if l.get("msg") == message]
+
+    @property
+    def admin_port(self) -> int | None:
+        lines = self.logged("admin API listening")
+        return int(lines[-1]["admin.port"]) if lines else None
+
+    def readyz(self) -> tuple[int, str]:
+        """(HTTP status, body) of the admin API's /readyz; (0, error) when it cannot be reached."""
+        import urllib.error
+        import urllib.request
+        port = self.admin_port
+        if port is None:
+            return 0, "admin API not listening yet"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+        except OSError as e:
+            return 0, str(e)
 
     def stop_digests(self) -> dict[int, str]:
         """Per partition (of this daemon at its last stop), the window-state digest it logged."""

@@ -2,7 +2,8 @@
 
 Nothing may be lost (deliveries that time out during the stall are sent again while their input
 offsets are held back), nothing invented, and the daemon must say it is degraded during the
-stall and recover afterwards. Uses a private broker so the shared one is never frozen.
+stall (/readyz 503 naming the broker) and recover afterwards (/readyz 200). Uses a private
+broker so the shared one is never frozen.
 """
 
 from __future__ import annotations
@@ -29,17 +30,21 @@ def test_a_frozen_broker_loses_nothing_and_readiness_reports_it(tmp_path: Path) 
 
         group = H.unique("stall-group")
         daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "stall").start()
-        assert H.wait_for(lambda: bool(daemon.logged("partitions assigned")), 60)
+        assert H.wait_for(lambda: daemon.readyz()[0] == 200, 60), f"ready before the stall: {daemon.readyz()}"
         producer = threading.Thread(target=broker.produce, args=(topics["incidents"], by_partition), kwargs={"rate": 600.0})
         producer.start()
         time.sleep(5)
         broker.process.send_signal(signal.SIGSTOP)
         stalled_at = time.time()
-        degraded = H.wait_for(lambda: bool(daemon.logged("broker unreachable; readiness is degraded")), STALL_SECONDS - 2)
+        degraded = H.wait_for(lambda: daemon.readyz()[0] == 503, STALL_SECONDS - 2)
+        during = daemon.readyz()
         time.sleep(max(0.0, STALL_SECONDS - (time.time() - stalled_at)))
         broker.process.send_signal(signal.SIGCONT)
-        assert degraded, "the daemon reported the stall within the stall"
-        assert H.wait_for(lambda: bool(daemon.logged("broker reachable again")), 60), "readiness recovered after the stall"
+        assert degraded, f"/readyz went 503 within the stall: {during}"
+        assert "broker" in during[1].lower(), f"the reason names the broker: {during}"
+        assert daemon.logged("broker unreachable; readiness is degraded"), "and the log says so"
+        assert H.wait_for(lambda: daemon.readyz()[0] == 200, 90), f"/readyz recovered after the stall: {daemon.readyz()}"
+        assert daemon.logged("broker reachable again")
         producer.join()
 
         sizes = [len(p) for p in by_partition]

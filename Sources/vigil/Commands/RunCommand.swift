@@ -24,7 +24,8 @@ struct RunCommand: ParsableCommand {
         }
         let level = Logger.Level(rawValue: loaded.log.level) ?? .info
         let format: StructuredLogHandler.Format = loaded.log.format == .json ? .json : .logfmt
-        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, format: format, level: level) }
+        LogLevelControl.shared.level = level  // shared so that SIGHUP can change it
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, format: format) }
         let logger = Logger(label: "vigil")
 
         logger.info("starting", metadata: ["vigil.version": "\(VigilVersion.string)", "librdkafka.version": "\(LibrdkafkaVersion.string)"])
@@ -35,11 +36,14 @@ struct RunCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.installHandlers()
+        // Admin HTTP, systemd notify/watchdog, SIGHUP reload (Sources/vigil/Operations).
+        let operations = OperationsRuntime(config: loaded, configPath: config, logger: logger)
+        defer { operations.stop() }
         let outcome = Mutex<Result<Void, any Error>>(.success(()))
         let done = DispatchSemaphore(value: 0)
         // Blocking librdkafka calls run on a thread of their own, never on the cooperative pool.
         let thread = Thread {
-            let result = Result { try Self.runPipeline(loaded, logger: logger, stop: stop) }
+            let result = Result { try Self.runPipeline(loaded, logger: logger, stop: stop, operations: operations) }
             outcome.withLock { $0 = result }
             done.signal()
         }
@@ -53,11 +57,13 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal) throws {
+    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
         if config.kafka.createTopics {
             let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
-            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] { topics[t] = Int32(config.kafka.topicPartitions) }
+            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) {
+                topics[t] = Int32(config.kafka.topicPartitions)
+            }
             try admin.createTopics(topics)
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
@@ -66,7 +72,8 @@ struct RunCommand: ParsableCommand {
         health.start()
         defer { health.stop() }
         let pipeline = try IncidentPipeline(config: config, consumer: consumer, makeProducer: makeProducer, logger: logger,
-                                        output: .shared, stop: stop)
+                                            output: .shared, stop: stop, operations: operations.makeHub(logger: logger),
+                                            brokerProbe: health)
         try pipeline.run()
     }
 }

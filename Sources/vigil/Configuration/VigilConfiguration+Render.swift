@@ -2,11 +2,12 @@ import Foundation
 import VigilCore
 
 extension VigilConfiguration {
-    /// The effective configuration as TOML, secrets masked, for `vigil check-config`.
-    func renderEffective() -> String {
+    /// The effective configuration as TOML, secrets masked, for `vigil check-config` (and, with
+    /// `masked: false`, for the reload diff; secret *contents* are never part of either).
+    func renderEffective(masked: Bool = true) -> String {
         func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         func props(_ p: [String: String]) -> String {
-            p.keys.sorted().map { "\(q($0)) = \(VigilConfiguration.isSecret($0) ? q("***") : q(p[$0]!))" }.joined(separator: "\n")
+            p.keys.sorted().map { "\(q($0)) = \(masked && VigilConfiguration.isSecret($0) ? q("***") : q(p[$0]!))" }.joined(separator: "\n")
         }
         let b = engine.grid.bounds
         var lines = [
@@ -16,11 +17,15 @@ extension VigilConfiguration {
             "client_id = \(q(kafka.clientID))",
             "create_topics = \(kafka.createTopics)",
             "topic_partitions = \(kafka.topicPartitions)",
+            "security_protocol = \(q(security.securityProtocol ?? ""))", "sasl_mechanism = \(q(security.saslMechanism ?? ""))",
+            "sasl_username = \(q(security.saslUsername ?? ""))", "sasl_password_file = \(q(security.saslPasswordFile ?? ""))",
+            "ssl_ca_location = \(q(security.sslCALocation ?? ""))", "ssl_certificate_location = \(q(security.sslCertificateLocation ?? ""))",
+            "ssl_key_location = \(q(security.sslKeyLocation ?? ""))", "ssl_key_password_file = \(q(security.sslKeyPasswordFile ?? ""))",
             "", "[kafka.consumer]", props(kafka.consumer),
             "", "[kafka.producer]", props(kafka.producer),
             "", "[topics]",
             "incidents = \(q(topics.incidents))", "alerts = \(q(topics.alerts))",
-            "dead_letter = \(q(topics.deadLetter))", "late = \(q(topics.late))",
+            "dead_letter = \(q(topics.deadLetter))", "late = \(q(topics.late))", "cap = \(q(topics.cap ?? ""))",
             "", "[input]", "max_message_bytes = \(decoder.maxMessageBytes)",
             "max_future = \(q(EventDuration(milliseconds: pipeline.maxFutureMs).description))",
             "", "[grid]", "cell_size_m = \(engine.grid.cellSize)", "bbox = [\(b.south), \(b.west), \(b.north), \(b.east)]",
@@ -47,6 +52,8 @@ extension VigilConfiguration {
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
                   "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",
                   "", "[recovery]", "rewind = \(q(recovery.renderedRewind))  # \(recovery.depth(for: engine).map { "rebuilds \(EventDuration(milliseconds: $0))" } ?? "rebuilds the whole partition")"]
+        lines += ["", "[admin]", "listen = \(q(operations.admin.listen))",
+                  "", "[cap]", "sender = \(q(operations.cap.sender))", "status = \(q(operations.cap.status))", "scope = \(q(operations.cap.scope))"]
         if !environmentKeys.isEmpty {
             lines += ["", "# overridden from the environment: \(environmentKeys.sorted().joined(separator: ", "))"]
         }

@@ -22,6 +22,8 @@ struct VigilConfiguration {
         var alerts: String
         var deadLetter: String
         var late: String
+        /// CAP 1.2 XML rendering of every alert; nil: off.
+        var cap: String? = nil
     }
 
     struct Log {
@@ -70,6 +72,9 @@ struct VigilConfiguration {
     var log: Log
     var pipeline: Pipeline
     var recovery = Recovery(rewind: .all)
+    /// `[admin]` and `[cap]` (see OperationsSettings), `[kafka]` TLS/SASL (see KafkaSecuritySettings).
+    var operations = OperationsSettings()
+    var security = KafkaSecuritySettings()
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -208,6 +213,10 @@ struct VigilConfiguration {
             }
             rewind = .duration(d)
         }
+        let operations = try OperationsSettings.read(&r)
+        let security = try KafkaSecuritySettings.read(&r, environment: environment)
+        let capTopic = try r.string("topics.cap", default: "")
+        try checkOperations(kafka: kafka, topics: topics, capTopic: capTopic)
 
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
@@ -226,6 +235,9 @@ struct VigilConfiguration {
             throw ConfigurationError(key: "recovery.rewind", message: "\(d) is shorter than the engine's state horizon (\(config.engine.stateHorizon)), so rebuilt windows and baselines would be incomplete",
                                      fix: "use \"auto\", \"all\" or at least \"\(config.engine.stateHorizon)\"")
         }
+        config.operations = operations
+        config.security = security
+        config.topics.cap = capTopic.isEmpty ? nil : capTopic
         config.environmentKeys = r.fromEnvironment
         return config
     }
@@ -249,7 +261,7 @@ struct VigilConfiguration {
 
     /// librdkafka settings for the consumer, with Vigil's managed keys.
     var consumerProperties: KafkaConfiguration {
-        var props = KafkaConfiguration(kafka.consumer)
+        var props = KafkaConfiguration(kafka.consumer.merging(security.librdkafkaProperties) { mine, _ in mine })
         props["bootstrap.servers"] = kafka.bootstrapServers
         props["group.id"] = kafka.groupID
         props["client.id"] = props["client.id"] ?? kafka.clientID
@@ -257,7 +269,7 @@ struct VigilConfiguration {
     }
 
     var producerProperties: KafkaConfiguration {
-        var props = KafkaConfiguration(kafka.producer)
+        var props = KafkaConfiguration(kafka.producer.merging(security.librdkafkaProperties) { mine, _ in mine })
         props["bootstrap.servers"] = props["bootstrap.servers"] ?? kafka.bootstrapServers
         props["client.id"] = props["client.id"] ?? kafka.clientID
         return props

@@ -10,14 +10,22 @@ struct StructuredLogHandler: LogHandler {
     let label: String
     let format: Format
     let output: LogOutput
-    var logLevel: Logger.Level
+    /// Shared with every handler of the process so a reload changes the level everywhere.
+    let levelControl: LogLevelControl
+    var logLevel: Logger.Level {
+        get { levelControl.level }
+        set { levelControl.level = newValue }
+    }
     var metadata: Logger.Metadata = [:]
 
-    init(label: String, format: Format, level: Logger.Level, output: LogOutput = .shared) {
+    /// `level`, when given, sets the shared level; a bootstrap factory passes none, so loggers
+    /// created after a reload do not reset it.
+    init(label: String, format: Format, level: Logger.Level? = nil, output: LogOutput = .shared, levelControl: LogLevelControl = .shared) {
         self.label = label
         self.format = format
-        self.logLevel = level
         self.output = output
+        self.levelControl = levelControl
+        if let level { levelControl.level = level }
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -9,15 +9,19 @@ import VigilKafka
 ///
 /// Confined to one thread: Kafka callbacks (rebalance, delivery reports) run inside its polls.
 final class IncidentPipeline: KafkaRebalanceListener {
-    private let config: VigilConfiguration
+    private var config: VigilConfiguration
     private let consumer: KafkaConsumer
     private var producer: KafkaProducer
+    /// Whether the brokers answer, from a thread of its own; readiness prefers it to librdkafka's events.
+    private let brokerProbe: BrokerHealthMonitor?
     /// Makes a new producer instance when the broker stops accepting the current one's identity.
     private let makeProducer: () throws -> KafkaProducer
     private let logger: Logger
     private let output: LogOutput
     private let stop: StopSignal
     private let ceSource: String
+    /// systemd notify/watchdog, admin snapshot, /aggregates mailbox, SIGHUP reload (Operations/).
+    private let operations: OperationsHub
 
     private var engines: [TopicPartition: IncidentEngine] = [:]
     /// Partitions still rebuilding their state (see `PartitionRecovery`), with when they began.
@@ -36,7 +40,8 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private var wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
 
     init(config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
-         output: LogOutput, stop: StopSignal) throws {
+         output: LogOutput, stop: StopSignal, operations: OperationsHub, brokerProbe: BrokerHealthMonitor? = nil) throws {
+        self.brokerProbe = brokerProbe
         self.config = config
         self.consumer = consumer
         self.makeProducer = makeProducer
@@ -44,6 +49,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
         self.logger = logger
         self.output = output
         self.stop = stop
+        self.operations = operations
         ceSource = "vigil/\(config.kafka.groupID)"
         consumer.rebalanceListener = self
     }
@@ -55,7 +61,10 @@ final class IncidentPipeline: KafkaRebalanceListener {
         while !stop.isRequested {
             let timeout: Int32 = tracker.pendingOutputs > 0 ? 1 : 100
             wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
-            let errors = try consumer.poll(timeoutMs: timeout) { record in try handle(record) }
+            let errors = try consumer.poll(timeoutMs: timeout) { record in
+                operations.recordArriving()  // ops call site 1
+                try handle(record)
+            }
             for error in errors {
                 statistics.consumerErrors += 1
                 if errorLogLimiter.allow() { logger.warning("consumer error", metadata: ["kafka.error": "\(error)"]) }
@@ -67,7 +76,16 @@ final class IncidentPipeline: KafkaRebalanceListener {
                 try startNewProducer()
             }
             logProgressIfDue()
+            if let brokerProbe {
+                let probed = brokerProbe.state
+                operations.brokerOverride = BrokerHealth(reachable: probed.reachable, reason: probed.reason)
+            }
+            if operations.rebuilding.count != recoveries.count || !recoveries.keys.allSatisfy(operations.rebuilding.contains) {
+                operations.rebuilding = Set(recoveries.keys)
+            }
+            operations.tick(consumer: consumer, config: &config, engines: &engines, statistics: statistics)  // ops call site 2
         }
+        operations.stopping()  // ops call site 3
         try shutdown()
     }
 
@@ -85,7 +103,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
         switch config.decoder.decode(record.value) {
         case .failure(let error):
-            statistics.deadLettered += 1
+            statistics.countDeadLetter(reason: error.reason.rawValue)  // ops: per-reason metric
             if errorLogLimiter.allow() {
                 logger.warning("dead-lettered an undecodable message", metadata: [
                     "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)",
@@ -177,11 +195,16 @@ final class IncidentPipeline: KafkaRebalanceListener {
     private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
         let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let json = AlertJSON.encode(alert, detectedAt: now)
-        statistics.alerts += 1
+        statistics.countAlert(alert.kind)  // ops: per-kind metric
         output.write(json, priority: alert.severity == .high ? 4 : 5)
         try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
                                          input: (tp, offset)),
                  for: tp, offset: offset)
+        if let capTopic = config.topics.cap {  // ops: CAP 1.2 rendering
+            let xml = CAPAlert.render(alert, sent: now, sender: config.operations.cap.sender, status: config.operations.cap.status,
+                                      scope: config.operations.cap.scope, grid: config.engine.grid)
+            try send(OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now), for: tp, offset: offset)
+        }
     }
 
     private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {

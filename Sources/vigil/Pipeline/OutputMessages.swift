@@ -17,9 +17,25 @@ enum OutputMessages {
                 KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
                 KafkaHeader("ce_source", source),
                 KafkaHeader("ce_time", detectedAt.description),
+                KafkaHeader("ce_subject", alert.partitionKey),
                 KafkaHeader("vigil.source.topic", input.tp.topic),
                 KafkaHeader("vigil.source.partition", String(input.tp.partition)),
                 KafkaHeader("vigil.source.offset", String(input.offset)),
+            ])
+    }
+
+    /// The same alert as OASIS CAP 1.2 XML, with the same CloudEvents identity.
+    static func capAlert(_ alert: Alert, xml: [UInt8], topic: String, source: String, detectedAt: Timestamp) -> OutgoingMessage {
+        OutgoingMessage(
+            topic: topic, key: Array(alert.partitionKey.utf8), value: xml,
+            headers: [
+                KafkaHeader("content-type", CAPAlert.contentType),
+                KafkaHeader("ce_specversion", "1.0"),
+                KafkaHeader("ce_id", alert.id),
+                KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
+                KafkaHeader("ce_source", source),
+                KafkaHeader("ce_time", detectedAt.description),
+                KafkaHeader("ce_subject", alert.partitionKey),
             ])
     }
 

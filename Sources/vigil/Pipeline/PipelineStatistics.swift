@@ -1,7 +1,8 @@
 import Logging
+import VigilCore
 
-/// Counters of the processing loop, logged periodically and at shutdown.
-struct PipelineStatistics {
+/// Counters of the processing loop, logged periodically and at shutdown, and exported as metrics.
+struct PipelineStatistics: Sendable {
     var consumed = 0
     var decoded = 0
     var deadLettered = 0
@@ -17,6 +18,20 @@ struct PipelineStatistics {
     var replaySkipped = 0
     /// Partitions whose state was rebuilt.
     var rebuilds = 0
+    /// Dead letters by `vigil.error.reason` (late incidents count under "late_event").
+    var deadLetteredByReason: [String: Int] = [:]
+    /// Alerts by kind, in `Alert.Kind.allCases` order.
+    var alertsByKind = [Int](repeating: 0, count: Alert.Kind.allCases.count)
+
+    mutating func countDeadLetter(reason: String) {
+        deadLettered += 1
+        deadLetteredByReason[reason, default: 0] += 1
+    }
+
+    mutating func countAlert(_ kind: Alert.Kind) {
+        alerts += 1
+        if let index = Alert.Kind.allCases.firstIndex(of: kind) { alertsByKind[index] += 1 }
+    }
 
     var logMetadata: [String: Logger.MetadataValue] {
         ["stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",

@@ -1,0 +1,119 @@
+import Foundation
+import VigilCore
+import VigilKafka
+
+/// Renders an `OperationsSnapshot` in the Prometheus text exposition format, version 0.0.4:
+/// `# HELP` and `# TYPE` once per family, counters ending in `_total`, label values escaped.
+struct PrometheusExposition {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private var out = ""
+
+    static func render(_ s: OperationsSnapshot, startTime: Double, librdkafka: String = LibrdkafkaVersion.string,
+                       vigil: String = VigilVersion.string) -> String {
+        var p = PrometheusExposition()
+        let st = s.statistics
+        p.family("vigil_messages_consumed_total", "counter", "Messages read from the incidents topic.")
+        p.sample("vigil_messages_consumed_total", [], st.consumed)
+        p.family("vigil_incidents_decoded_total", "counter", "Messages decoded into valid incidents.")
+        p.sample("vigil_incidents_decoded_total", [], st.decoded)
+        p.family("vigil_dead_letters_total", "counter", "Undecodable or invalid messages sent to the dead-letter topic, by reason.")
+        for reason in st.deadLetteredByReason.keys.sorted() {
+            p.sample("vigil_dead_letters_total", [("reason", reason)], st.deadLetteredByReason[reason]!)
+        }
+        p.family("vigil_late_incidents_total", "counter", "Incidents behind their partition's watermark, sent to the late topic.")
+        p.sample("vigil_late_incidents_total", [], st.late)
+        p.family("vigil_alerts_total", "counter", "Alerts published, by kind.")
+        for (i, kind) in Alert.Kind.allCases.enumerated() {
+            p.sample("vigil_alerts_total", [("kind", kind.rawValue)], st.alertsByKind[i])
+        }
+        p.family("vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).")
+        p.sample("vigil_delivery_failures_total", [], st.deliveryFailures)
+        p.family("vigil_consumer_errors_total", "counter", "Errors reported by the Kafka consumer.")
+        p.sample("vigil_consumer_errors_total", [], st.consumerErrors)
+
+        p.family("vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration.")
+        let cumulative = s.batchLatency.cumulative
+        for (i, bound) in LatencyHistogram.bounds.enumerated() {
+            p.sample("vigil_batch_processing_seconds_bucket", [("le", Self.number(bound))], cumulative[i])
+        }
+        p.sample("vigil_batch_processing_seconds_bucket", [("le", "+Inf")], s.batchLatency.count)
+        p.sample("vigil_batch_processing_seconds_sum", [], s.batchLatency.sum)
+        p.sample("vigil_batch_processing_seconds_count", [], s.batchLatency.count)
+
+        p.family("vigil_partitions_assigned", "gauge", "Input partitions this instance owns.")
+        p.sample("vigil_partitions_assigned", [], s.partitions.count)
+        p.family("vigil_partition_rebuilding", "gauge", "1 while a partition's state is rebuilt by replay, else 0.")
+        for part in s.partitions { p.sample("vigil_partition_rebuilding", labels(part.topicPartition), part.rebuilding ? 1 : 0) }
+        p.family("vigil_partition_newest_event_time_seconds", "gauge", "Newest event time seen per partition (Unix seconds).")
+        for part in s.partitions {
+            if let t = part.newestEventTime { p.sample("vigil_partition_newest_event_time_seconds", labels(part.topicPartition), Double(t.milliseconds) / 1000) }
+        }
+        p.family("vigil_consumer_lag", "gauge", "Messages behind the partition's high watermark (absent when librdkafka does not know it).")
+        for part in s.partitions {
+            if let lag = part.lag { p.sample("vigil_consumer_lag", labels(part.topicPartition), Int(lag)) }
+        }
+        p.family("vigil_state_keys", "gauge", "Window keys held in state, all partitions.")
+        p.sample("vigil_state_keys", [], s.keys)
+        p.family("vigil_state_cap_hits_total", "counter", "Incidents whose key was not tracked because state.max_keys was reached.")
+        p.sample("vigil_state_cap_hits_total", [], s.capHits)
+        p.family("vigil_state_keys_expired_total", "counter", "Idle keys removed from state.")
+        p.sample("vigil_state_keys_expired_total", [], s.keysExpired)
+        p.family("vigil_hotspots_open", "gauge", "Hotspots currently tracked (all partitions).")
+        p.sample("vigil_hotspots_open", [], s.hotspots.count)
+        p.family("vigil_broker_reachable", "gauge", "1 when the Kafka cluster is reachable, else 0.")
+        p.sample("vigil_broker_reachable", [], s.brokerReachable ? 1 : 0)
+        p.family("vigil_ready", "gauge", "1 when /readyz answers 200.")
+        p.sample("vigil_ready", [], s.notReadyReason == nil ? 1 : 0)
+        p.family("vigil_config_reloads_total", "counter", "SIGHUP reloads, by result.")
+        p.sample("vigil_config_reloads_total", [("result", "applied")], s.reloadsApplied)
+        p.sample("vigil_config_reloads_total", [("result", "refused")], s.reloadsRefused)
+        p.family("vigil_model_info", "gauge", "The risk model in use (version \"none\" when no model is loaded).")
+        p.sample("vigil_model_info", [("version", s.modelVersion ?? "none")], 1)
+        p.family("vigil_librdkafka_info", "gauge", "The librdkafka loaded at run time.")
+        p.sample("vigil_librdkafka_info", [("version", librdkafka)], 1)
+        p.family("vigil_build_info", "gauge", "Vigil's version.")
+        p.sample("vigil_build_info", [("version", vigil)], 1)
+        p.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.")
+        p.sample("process_start_time_seconds", [], startTime)
+        return p.out
+    }
+
+    private static func labels(_ tp: TopicPartition) -> [(String, String)] {
+        [("topic", tp.topic), ("partition", String(tp.partition))]
+    }
+
+    private mutating func family(_ name: String, _ type: String, _ help: String) {
+        out += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
+        out += "# TYPE \(name) \(type)\n"
+    }
+
+    private mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int) {
+        line(name, labels, String(value))
+    }
+
+    private mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        line(name, labels, Self.number(value))
+    }
+
+    private mutating func line(_ name: String, _ labels: [(String, String)], _ value: String) {
+        out += name
+        if !labels.isEmpty {
+            out += "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+        }
+        out += " \(value)\n"
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Go-style float text: integers without a fraction, NaN/Inf spelled as Prometheus expects.
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,62 @@
+/// What a SIGHUP reload may do with a newly read configuration: a pure decision, so every
+/// case is testable without signals or files.
+///
+/// Live keys change behaviour between two batches without touching state (thresholds,
+/// cooldowns, significance, hotspot hysteresis, the key cap, the log level). Everything else
+/// (Kafka connection, group and topics, grid, windows, lateness, which rules exist, admin
+/// listener, log format, CAP settings, TLS/SASL) shapes state or connections: such changes are
+/// refused as a whole, naming the keys, and the running configuration stays.
+struct ConfigReloadPlan: Equatable {
+    enum Decision: Equatable {
+        case unchanged
+        /// Apply the new configuration; these live keys changed.
+        case apply(changed: [String])
+        /// Keep the old configuration: these structural keys changed (a restart applies them).
+        case refuse(structural: [String])
+    }
+
+    /// Keys a running daemon takes over. The `[model]` section's path and threshold join this list
+    /// when the risk model lands (its loader must then be re-run by the reload).
+    static let liveKeys: Set<String> = [
+        "rules.count.threshold", "rules.count.cooldown",
+        "rules.surge.minimum_count", "rules.surge.minimum_expected", "rules.surge.p_value", "rules.surge.cooldown",
+        "hotspots.z_threshold", "hotspots.minimum_local_count", "hotspots.minimum_cells", "hotspots.minimum_persistence",
+        "hotspots.growth_factor", "hotspots.close_after",
+        "state.max_keys", "log.level",
+        "model.path", "model.threshold",
+    ]
+
+    let decision: Decision
+
+    init(old: VigilConfiguration, new: VigilConfiguration) {
+        let before = Self.flatten(old.renderEffective(masked: false)), after = Self.flatten(new.renderEffective(masked: false))
+        let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+        // Secret file contents are not rendered: a changed password alone is a structural change.
+        let secrets = old.security != new.security && changed.allSatisfy { !$0.hasPrefix("kafka.") } ? ["kafka (secret file contents)"] : []
+        let structural = changed.filter { !Self.liveKeys.contains($0) } + secrets
+        if !structural.isEmpty {
+            decision = .refuse(structural: structural)
+        } else if changed.isEmpty {
+            decision = .unchanged
+        } else if !new.engine.isRuleUpdate(of: old.engine) {
+            decision = .refuse(structural: changed)  // cannot happen while liveKeys matches isRuleUpdate
+        } else {
+            decision = .apply(changed: changed)
+        }
+    }
+
+    /// `section.key = value` pairs of a rendered configuration (comments and blanks skipped).
+    static func flatten(_ toml: String) -> [String: String] {
+        var section = "", out: [String: String] = [:]
+        for raw in toml.split(separator: "\n", omittingEmptySubsequences: true) {
+            let line = raw.trimmingSpaces
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()); continue }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var key = String(line[..<eq].trimmingSpaces)
+            if key.hasPrefix("\"") && key.hasSuffix("\"") && key.count >= 2 { key = String(key.dropFirst().dropLast()) }
+            out[section.isEmpty ? key : "\(section).\(key)"] = String(line[line.index(after: eq)...].trimmingSpaces)
+        }
+        return out
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import VigilCore
+import VigilKafka
+
+/// The processing loop's one door to operations: systemd notifications and watchdog, the
+/// snapshot the admin API serves, `/aggregates` answers and SIGHUP reloads.
+///
+/// Confined to the processing thread; the loop calls it at three places: `recordArriving()`
+/// for each message, `tick(...)` at the end of every iteration, `stopping()` before draining.
+/// Everything another thread reads goes through `board`.
+final class OperationsHub {
+    let board: OperationsBoard
+    private let notifier: SystemdNotifier
+    private var watchdog: SystemdWatchdog
+    private let logger: Logger
+    private let configPath: String?
+    private let environment: () -> [String: String]
+    private let publishEvery: Duration
+    private let statusEvery: Duration
+
+    /// Filled by recovery: partitions whose state is being rebuilt by replay (not ready).
+    var rebuilding: Set<TopicPartition> = []
+    /// Set by a broker probe to override what librdkafka's error events say.
+    var brokerOverride: BrokerHealth?
+    /// The risk model's version once one is loaded (`[model]`).
+    var modelVersion: String?
+
+    private var readySent = false
+    private var batchStart: ContinuousClock.Instant?
+    private var latency = LatencyHistogram()
+    private var lastPublish: ContinuousClock.Instant?
+    private var lastStatus: ContinuousClock.Instant?
+    private var capHits = MonotonicTotals()
+    private var keysExpired = MonotonicTotals()
+    private var reloadsApplied = 0
+    private var reloadsRefused = 0
+
+    init(board: OperationsBoard, notifier: SystemdNotifier, logger: Logger, configPath: String?,
+         environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
+         publishEvery: Duration = .seconds(1), statusEvery: Duration = .seconds(5)) {
+        self.board = board
+        self.notifier = notifier
+        self.logger = logger
+        self.configPath = configPath
+        self.environment = environment
+        self.publishEvery = publishEvery
+        self.statusEvery = statusEvery
+        watchdog = SystemdWatchdog(interval: notifier.watchdogInterval)
+    }
+
+    /// A hub that talks to nobody (tests, tools).
+    static func inert(logger: Logger) -> OperationsHub {
+        OperationsHub(board: OperationsBoard(), notifier: SystemdNotifier(environment: [:]), logger: logger, configPath: nil)
+    }
+
+    /// Call site 1, for each consumed message: marks the start of a batch (one clock read per batch).
+    @inline(__always)
+    func recordArriving() {
+        if batchStart == nil { batchStart = .now }
+    }
+
+    /// Call site 2, at the end of every loop iteration (at least every poll timeout).
+    func tick(consumer: KafkaConsumer, config: inout VigilConfiguration, engines: inout [TopicPartition: IncidentEngine],
+              statistics: PipelineStatistics) {
+        let now = ContinuousClock.now
+        board.beat(now)
+        if let start = batchStart {
+            latency.observe(Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds))
+            batchStart = nil
+        }
+        if watchdog.isDue(at: now) { notifier.watchdog() }
+        for question in board.takeQuestions() { question.reply(question.query.answer(engines)) }
+        if board.takeReloadRequest() { reload(&config, &engines) }
+        if let last = lastPublish, now - last < publishEvery, readySent { return }
+        lastPublish = now
+        let snapshot = makeSnapshot(consumer: consumer, engines: engines, statistics: statistics)
+        board.publish(snapshot)
+        if !readySent {
+            readySent = true
+            notifier.ready(status: Self.status(snapshot))
+            lastStatus = now
+        } else if lastStatus.map({ now - $0 >= statusEvery }) ?? true {
+            lastStatus = now
+            notifier.status(Self.status(snapshot))
+        }
+    }
+
+    /// Call site 3, when a stop was requested, before draining.
+    func stopping() {
+        notifier.stopping()
+        notifier.status("stopping: draining deliveries and committing")
+    }
+
+    // MARK: - Snapshot
+
+    private func makeSnapshot(consumer: KafkaConsumer, engines: [TopicPartition: IncidentEngine],
+                              statistics: PipelineStatistics) -> OperationsSnapshot {
+        var s = OperationsSnapshot()
+        s.takenAt = Date().timeIntervalSince1970
+        s.statistics = statistics
+        let assigned = engines.keys.sorted()
+        let lags = consumer.lag(assigned)
+        var caps: [TopicPartition: Int] = [:], expired: [TopicPartition: Int] = [:]
+        for tp in assigned {
+            let engine = engines[tp]!
+            s.partitions.append(.init(topicPartition: tp, rebuilding: rebuilding.contains(tp),
+                                      newestEventTime: engine.watermark.maxEventTime, lag: lags[tp], keys: engine.statistics.keys))
+            s.keys += engine.statistics.keys
+            caps[tp] = engine.statistics.capHits
+            expired[tp] = engine.statistics.keysExpired
+            for h in engine.hotspotSnapshot?.hotspots ?? [] { s.hotspots.append(.init(partition: tp, hotspot: h)) }
+        }
+        s.capHits = capHits.total(caps)
+        s.keysExpired = keysExpired.total(expired)
+        s.hasAssignment = !assigned.isEmpty
+        let health = brokerOverride ?? consumer.brokerHealth
+        s.brokerReachable = health.reachable
+        s.brokerReason = health.reason
+        s.batchLatency = latency
+        s.modelVersion = modelVersion
+        s.reloadsApplied = reloadsApplied
+        s.reloadsRefused = reloadsRefused
+        return s
+    }
+
+    /// The `STATUS=` line systemctl shows.
+    static func status(_ s: OperationsSnapshot) -> String {
+        let st = s.statistics
+        let lag = s.partitions.compactMap(\.lag).reduce(0, +)
+        var text = "\(s.partitions.count) partitions, \(st.consumed) consumed, \(st.alerts) alerts, \(st.deadLettered) dead-lettered, \(st.late) late, \(s.keys) keys, \(s.hotspots.count) hotspots, lag \(lag)"
+        if let reason = s.notReadyReason { text += "; not ready: \(reason)" }
+        return text
+    }
+
+    // MARK: - Reload
+
+    private func reload(_ config: inout VigilConfiguration, _ engines: inout [TopicPartition: IncidentEngine]) {
+        notifier.reloading()
+        defer { notifier.ready(status: "reloaded configuration") }
+        guard let configPath else { return }
+        let candidate: VigilConfiguration
+        do {
+            candidate = try VigilConfiguration.load(path: configPath, environment: environment())
+        } catch {
+            reloadsRefused += 1
+            logger.error("reload refused: the configuration is invalid; the running configuration stays",
+                         metadata: ["config.path": "\(configPath)", "error": "\(error)"])
+            return
+        }
+        switch ConfigReloadPlan(old: config, new: candidate).decision {
+        case .unchanged:
+            logger.notice("reload: configuration unchanged", metadata: ["config.path": "\(configPath)"])
+        case .refuse(let keys):
+            reloadsRefused += 1
+            logger.error("reload refused: these settings need a restart; the running configuration stays",
+                         metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
+        case .apply(let keys):
+            // [model] (another branch): load candidate's model here, before anything is swapped, and
+            // refuse the whole reload (reloadsRefused, old config stays) if it does not load; then set
+            // `modelVersion`.
+            for tp in Array(engines.keys) { _ = engines[tp]!.updateRules(candidate.engine) }
+            if let level = Logger.Level(rawValue: candidate.log.level) { LogLevelControl.shared.level = level }
+            config = candidate
+            reloadsApplied += 1
+            logger.notice("reload applied", metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
+        }
+    }
+}

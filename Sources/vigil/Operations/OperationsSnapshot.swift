@@ -1,0 +1,51 @@
+import VigilCore
+import VigilKafka
+
+/// What the admin side may know about the daemon: an immutable value the processing loop
+/// publishes at a fixed cadence, so HTTP requests never touch (or lock) the hot path.
+struct OperationsSnapshot: Sendable {
+    /// One assigned input partition.
+    struct Partition: Sendable {
+        var topicPartition: TopicPartition
+        /// Rebuilding state by replay (not yet caught up to the committed offset): not ready.
+        var rebuilding: Bool = false
+        /// Newest event time seen (the watermark is this minus the allowed lateness).
+        var newestEventTime: Timestamp?
+        /// Messages behind the partition's high watermark, when librdkafka knows it.
+        var lag: Int64?
+        var keys: Int = 0
+    }
+
+    /// A hotspot with the partition whose engine holds it.
+    struct PartitionHotspot: Sendable {
+        var partition: TopicPartition
+        var hotspot: Hotspot
+    }
+
+    /// Wall-clock seconds since the epoch when it was taken (for display only).
+    var takenAt: Double = 0
+    var statistics = PipelineStatistics()
+    var keys = 0
+    var capHits = 0
+    var keysExpired = 0
+    var partitions: [Partition] = []
+    /// False until the consumer has joined its group and received an assignment.
+    var hasAssignment = false
+    var brokerReachable = true
+    var brokerReason: String?
+    var hotspots: [PartitionHotspot] = []
+    var batchLatency = LatencyHistogram()
+    /// The risk model's version once a model is loaded (the `[model]` section); nil: none.
+    var modelVersion: String?
+    var reloadsApplied = 0
+    var reloadsRefused = 0
+
+    /// Why the daemon is not ready, or nil when it is (see docs/OPERATIONS.md, "Health").
+    var notReadyReason: String? {
+        if !brokerReachable { return "broker unreachable: \(brokerReason ?? "no broker answers")" }
+        if !hasAssignment || partitions.isEmpty { return "no partitions assigned" }
+        let rebuilding = partitions.filter(\.rebuilding).map(\.topicPartition.description)
+        if !rebuilding.isEmpty { return "rebuilding state: \(rebuilding.joined(separator: ", "))" }
+        return nil
+    }
+}
