@@ -31,6 +31,14 @@ struct PrometheusExposition {
         p.sample("vigil_delivery_failures_total", [], st.deliveryFailures)
         p.family("vigil_consumer_errors_total", "counter", "Errors reported by the Kafka consumer.")
         p.sample("vigil_consumer_errors_total", [], st.consumerErrors)
+        p.family("vigil_replayed_records_total", "counter", "Records applied silently while rebuilding assigned partitions' state by replay.")
+        p.sample("vigil_replayed_records_total", [], st.replayed)
+        p.family("vigil_replay_skipped_records_total", "counter", "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).")
+        p.sample("vigil_replay_skipped_records_total", [], st.replaySkipped)
+        p.family("vigil_partition_rebuilds_total", "counter", "Partitions whose state was rebuilt by replay (assignments with a committed offset).")
+        p.sample("vigil_partition_rebuilds_total", [], st.rebuilds)
+        p.family("vigil_producer_restarts_total", "counter", "Producer instances replaced because the broker stopped accepting one (fenced after a stall).")
+        p.sample("vigil_producer_restarts_total", [], st.producerRestarts)
 
         p.family("vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration.")
         let cumulative = s.batchLatency.cumulative
