@@ -8,30 +8,33 @@ import VigilKafka
 /// has been acknowledged by the broker (at-least-once).
 ///
 /// Confined to one thread: Kafka callbacks (rebalance, delivery reports) run inside its polls.
-final class IncidentPipeline: KafkaRebalanceListener {
-    private var config: VigilConfiguration
-    private let consumer: KafkaConsumer
+///
+/// Extensions by concern: `+Recovery` (rebuilding assigned partitions by replay) and
+/// `+Rebalance` (what happens as partitions move); members they share are internal, not private.
+final class IncidentPipeline {
+    var config: VigilConfiguration
+    let consumer: KafkaConsumer
     private var producer: KafkaProducer
     /// Whether the brokers answer, from a thread of its own; readiness prefers it to librdkafka's events.
     private let brokerProbe: BrokerHealthMonitor?
     /// Makes a new producer instance when the broker stops accepting the current one's identity.
     private let makeProducer: () throws -> KafkaProducer
-    private let logger: Logger
+    let logger: Logger
     private let output: LogOutput
     private let stop: StopSignal
     private let ceSource: String
     /// systemd notify/watchdog, admin snapshot, /aggregates mailbox, SIGHUP reload (Operations/).
     private let operations: OperationsHub
 
-    private var engines: [TopicPartition: IncidentEngine] = [:]
+    var engines: [TopicPartition: IncidentEngine] = [:]
     /// Partitions still rebuilding their state (see `PartitionRecovery`), with when they began.
-    private var recoveries: [TopicPartition: (recovery: PartitionRecovery, began: ContinuousClock.Instant, replayed: Int)] = [:]
-    private var tracker = OffsetAckTracker()
+    var recoveries: [TopicPartition: (recovery: PartitionRecovery, began: ContinuousClock.Instant, replayed: Int)] = [:]
+    var tracker = OffsetAckTracker()
     /// Messages awaiting acknowledgement, kept so a failed delivery can be sent again.
-    private var inFlight: [OffsetAckTracker.Ticket: OutgoingMessage] = [:]
+    var inFlight: [OffsetAckTracker.Ticket: OutgoingMessage] = [:]
     private var retries: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
-    private var attempts: [OffsetAckTracker.Ticket: Int] = [:]
-    private(set) var statistics = PipelineStatistics()
+    var attempts: [OffsetAckTracker.Ticket: Int] = [:]
+    var statistics = PipelineStatistics()
     private var lateLogLimiter = RateLimiter(interval: .seconds(10))
     private var errorLogLimiter = RateLimiter(interval: .seconds(10))
     private var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
@@ -137,60 +140,9 @@ final class IncidentPipeline: KafkaRebalanceListener {
         }
     }
 
-    private func isFarFuture(_ incident: Incident) -> Bool {
+    func isFarFuture(_ incident: Incident) -> Bool {
         incident.eventTime.milliseconds > wallClockMs + config.pipeline.maxFutureMs
     }
-
-    // MARK: - Rebuilding state after assignment
-
-    /// Applies `record` to its partition's state silently while the partition rebuilds; true when
-    /// the partition is live again and the record must be processed normally.
-    private func rebuild(from record: KafkaRecord, _ tp: TopicPartition) throws -> Bool {
-        guard var entry = recoveries[tp] else { return true }
-        // What the live path dead-letters (undecodable, far-future) was never part of the state.
-        let incident = (try? config.decoder.decode(record.value).get()).flatMap { isFarFuture($0) ? nil : $0 }
-        let action = entry.recovery.classify(offset: record.offset, eventTime: incident?.eventTime.milliseconds, timestamp: record.timestamp)
-        switch action {
-        case .process:
-            break
-        case .replay:
-            if let incident { _ = engines[tp]?.process(incident) }
-            statistics.replayed += 1
-            entry.replayed += 1
-        case .skip:
-            statistics.replaySkipped += 1
-        case .rewind(let lookupTime, let latest):
-            do {
-                var start = KafkaOffset.beginning
-                if let lookupTime, let found = try consumer.offsetsForTimes([tp: lookupTime])[tp] {
-                    start = found >= 0 ? min(found, latest) : latest
-                }
-                try consumer.seek([tp: start])
-                logger.info("rebuilding partition state", metadata: [
-                    "kafka.partition": "\(tp)", "kafka.offset.start": "\(start)", "kafka.offset.committed": "\(latest + 1)",
-                    "recovery.cutoff": "\(lookupTime.map { Timestamp(milliseconds: $0).description } ?? "none")"])
-            } catch {
-                entry.recovery.abandon()
-                logger.error("could not rewind to rebuild state; continuing at the committed offset with partial state",
-                             metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)"])
-            }
-        }
-        guard entry.recovery.isLive else {
-            recoveries[tp] = entry
-            return false
-        }
-        recoveries[tp] = nil
-        statistics.rebuilds += 1
-        let elapsed = ContinuousClock.now - entry.began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        logger.info("partition state rebuilt; live from the committed offset", metadata: [
-            "kafka.partition": "\(tp)", "recovery.replayed": "\(entry.replayed)", "recovery.seconds": "\(String(format: "%.3f", seconds))",
-            "state.keys": "\(engines[tp]?.statistics.keys ?? 0)"])
-        return action == .process
-    }
-
-    /// Partitions assigned but still rebuilding their state (not ready to serve).
-    var rebuildingPartitions: [TopicPartition] { recoveries.keys.sorted() }
 
     private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
         let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
@@ -262,7 +214,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
         for (ticket, message) in inFlight.sorted(by: { $0.key < $1.key }) { try producer.send(message, opaque: ticket) }
     }
 
-    private func storeCommittable() throws {
+    func storeCommittable() throws {
         let offsets = tracker.committableOffsets().filter { engines[$0.key] != nil }
         guard !offsets.isEmpty else { return }
         do {
@@ -274,7 +226,7 @@ final class IncidentPipeline: KafkaRebalanceListener {
     }
 
     /// Waits (serving deliveries) until `partitions` have nothing unacknowledged, or `timeoutMs`.
-    private func drain(_ partitions: [TopicPartition]?, timeoutMs: Int) throws -> Bool {
+    func drain(_ partitions: [TopicPartition]?, timeoutMs: Int) throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         func settled() -> Bool {
             partitions.map { $0.allSatisfy { tracker.isSettled($0) } } ?? (tracker.pendingOutputs == 0)
@@ -317,65 +269,5 @@ final class IncidentPipeline: KafkaRebalanceListener {
         metadata["state.hotspots"] = "\(engines.values.reduce(0) { $0 + ($1.hotspotSnapshot?.hotspots.count ?? 0) })"
         metadata["state.partitions"] = "\(engines.count)"
         logger.info("progress", metadata: metadata)
-    }
-
-    // MARK: - KafkaRebalanceListener
-
-    func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
-        var committed: [TopicPartition: Int64] = [:]
-        do {
-            committed = try consumer.committed(partitions)
-        } catch {
-            logger.error("could not read committed offsets; assigned partitions start without rebuilt state",
-                         metadata: ["kafka.partitions": "\(partitions)", "kafka.error": "\(error)"])
-        }
-        let depth = config.recovery.depth(for: config.engine)
-        var starts: [TopicPartition: Int64] = [:]
-        for tp in partitions {
-            tracker.drop(tp)
-            engines[tp] = IncidentEngine(configuration: config.engine)
-            let recovery = PartitionRecovery(committed: committed[tp].flatMap { $0 >= 0 ? $0 : nil }, rewind: depth)
-            guard let start = recovery.startOffset else {
-                recoveries[tp] = nil
-                continue
-            }
-            starts[tp] = start
-            recoveries[tp] = (recovery, .now, 0)
-        }
-        return starts
-    }
-
-    func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
-        if !lost {
-            // Finish what these partitions caused and commit it while we still own them.
-            let drained = (try? drain(partitions, timeoutMs: config.pipeline.shutdownTimeoutMs)) ?? false
-            if !drained { logger.warning("revoking with unacknowledged outputs; the next owner replays them", metadata: ["kafka.partitions": "\(partitions)"]) }
-            try? storeCommittable()
-            do { try consumer.commit() } catch { logger.warning("commit on revoke failed", metadata: ["kafka.error": "\(error)"]) }
-        }
-        for tp in partitions {
-            engines[tp] = nil
-            recoveries[tp] = nil
-            tracker.drop(tp)
-        }
-        for ticket in Array(inFlight.keys) where !tracker.isPending(ticket) {
-            inFlight[ticket] = nil
-            attempts[ticket] = nil
-        }
-    }
-}
-
-/// Allows one event per interval: bounded-rate logging of repetitive conditions.
-struct RateLimiter {
-    let interval: Duration
-    private var last: ContinuousClock.Instant?
-
-    init(interval: Duration) { self.interval = interval }
-
-    mutating func allow() -> Bool {
-        let now = ContinuousClock.now
-        if let last, now - last < interval { return false }
-        last = now
-        return true
     }
 }
