@@ -36,12 +36,21 @@ struct VigilConfiguration {
         var shutdownTimeoutMs: Int
     }
 
+    /// `[model]`: the near-repeat risk model (the daemon reloads it from `path` on request).
+    struct Model {
+        /// Resolved path of the model file; nil when scoring is disabled.
+        var path: String?
+        var threshold: Double
+        var topFeatures: Int
+    }
+
     var kafka: Kafka
     var topics: Topics
     var decoder: IncidentDecoder
     var engine: EngineConfiguration
     var log: Log
     var pipeline: Pipeline
+    var model = Model(path: nil, threshold: 0.5, topFeatures: 5)
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -55,10 +64,11 @@ struct VigilConfiguration {
         } catch {
             throw ConfigurationError(key: "", message: "cannot read configuration file '\(path)'", fix: "pass --config with a readable TOML file (see Config/vigil.toml)")
         }
-        return try parse(toml: text, environment: environment)
+        return try parse(toml: text, environment: environment, directory: (path as NSString).deletingLastPathComponent)
     }
 
-    static func parse(toml: String, environment: [String: String]) throws(ConfigurationError) -> VigilConfiguration {
+    /// `directory` resolves relative paths in the file (model.path); nil: the working directory.
+    static func parse(toml: String, environment: [String: String], directory: String? = nil) throws(ConfigurationError) -> VigilConfiguration {
         var r = try ConfigReader(toml: toml, environment: environment)
 
         let kafka = Kafka(
@@ -166,6 +176,14 @@ struct VigilConfiguration {
             shutdownTimeoutMs: Int(try duration(&r, "pipeline.shutdown_timeout", default: "20s").milliseconds))
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
 
+        let modelPathText = try r.string("model.path", default: "")
+        let model = Model(
+            path: modelPathText.isEmpty ? nil : ModelFile.resolve(modelPathText, relativeTo: directory),
+            threshold: try r.double("model.threshold", default: 0.5),
+            topFeatures: try r.int("model.top_features", default: 5))
+        try require(model.threshold > 0 && model.threshold <= 1, "model.threshold", "must be in (0, 1]", "pick it from the evaluation in docs/ACCURACY.md, e.g. the top 5% of scores")
+        try require((0...50).contains(model.topFeatures), "model.top_features", "must be between 0 and 50", nil)
+
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
         }
@@ -178,6 +196,10 @@ struct VigilConfiguration {
                                         surgeRule: surgeEnabled ? surge : nil, hotspots: hotspotsEnabled ? hotspots : nil,
                                         maxKeys: maxKeys),
             log: Log(level: level, format: format), pipeline: pipeline)
+        config.model = model
+        if let path = model.path {
+            config.engine.risk = try ModelFile.load(path: path, configuration: config.engine, threshold: model.threshold, topFeatures: model.topFeatures)
+        }
         config.environmentKeys = r.fromEnvironment
         return config
     }
