@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     print("count_map_28d", json.dumps(metrics["count_map_28d"]), file=sys.stderr)
 
     # Threshold: flags the top `alert_share` of evaluation incidents (rounded down to 3 decimals).
-    xs = scores["xgboost"][test]
+    xs = scores["xgboost"][test].astype(np.float64)
     threshold = float(np.floor(np.quantile(xs, 1 - args.alert_share) * 1000) / 1000)
     flagged = xs >= threshold
     days = (t[test].max() - t[test].min()) / vm.DAY_MS
