@@ -20,7 +20,7 @@ struct VigilBench: ParsableCommand {
     @Option(help: "Measured runs per stage (after one warm-up run).")
     var runs: Int = 5
 
-    @Option(help: "Stages to run (comma-separated): decode,windows,count,surge,hotspots,engine,features,score,score-logistic.")
+    @Option(help: "Stages to run (comma-separated): decode,windows,count,surge,hotspots,engine,rules,features,score,score-logistic,models.")
     var stages: String = "decode,windows,count,surge,hotspots,engine"
 
     @Option(help: "XGBoost model for the score stage (features: its layout).")
@@ -62,6 +62,41 @@ struct VigilBench: ParsableCommand {
             var configuration = EngineConfiguration(grid: grid, allowedLateness: .hours(1), countRule: nil, surgeRule: nil, hotspots: nil)
             var layout: NearRepeatFeatures?
             switch stage {
+            case "models":
+                // Model evaluation alone on precomputed feature rows (no engine), XGBoost and logistic.
+                configuration.countRule = CountRuleConfiguration()
+                configuration.surgeRule = SurgeRuleConfiguration()
+                configuration.hotspots = HotspotConfiguration()
+                var scorers: [RiskScorer] = []
+                for path in [model, logisticModel] {
+                    scorers.append(try RiskScorer.load([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), configuration: configuration,
+                                                       threshold: threshold, topFeatures: 5))
+                }
+                var engine = IncidentEngine(configuration: configuration)
+                var rows: [[Double]] = []
+                var row: [Double] = []
+                for i in incidents.prefix(500_000) { if case .accepted = engine.process(i, recording: scorers[0].layout, into: &row) { rows.append(row) } }
+                for scorer in scorers {
+                    let m = scorer.model
+                    measure("model \(m.kind) (probability only, \(rows.count) precomputed rows)", events: rows.count) {
+                        var sum = 0.0
+                        for r in rows { sum += m.probability(r) }
+                        blackHole(sum)
+                    }
+                    let hot = rows[rows.count / 2]
+                    measure("model \(m.kind) (probability only, one row repeated: warm caches)", events: rows.count) {
+                        var sum = 0.0
+                        for _ in rows { sum += m.probability(hot) }
+                        blackHole(sum)
+                    }
+                    measure("model \(m.kind) contributions (alert explanation)", events: rows.count) {
+                        var c: [Double] = []
+                        var sum = 0.0
+                        for r in rows { m.contributions(r, into: &c); sum += c[0] }
+                        blackHole(sum)
+                    }
+                }
+                continue
             case "features", "score", "score-logistic":
                 // All rules and hotspots, plus the feature vector (features) or features + model + alerts (score).
                 configuration.countRule = CountRuleConfiguration()
@@ -92,14 +127,14 @@ struct VigilBench: ParsableCommand {
             case "count": configuration.countRule = CountRuleConfiguration()
             case "surge": configuration.surgeRule = SurgeRuleConfiguration()
             case "hotspots": configuration.hotspots = HotspotConfiguration()
-            case "engine":
+            case "engine", "rules":
                 configuration.countRule = CountRuleConfiguration()
                 configuration.surgeRule = SurgeRuleConfiguration()
                 configuration.hotspots = HotspotConfiguration()
             default: throw ValidationError("unknown stage \(stage)")
             }
             let withDecode = stage == "engine"
-            measure(stage + (withDecode ? " (decode + all rules + hotspots)" : ""), events: incidents.count) {
+            measure(stage + (withDecode ? " (decode + all rules + hotspots)" : stage == "rules" ? " (all rules + hotspots, no decode)" : ""), events: incidents.count) {
                 var engine = IncidentEngine(configuration: configuration)
                 var alerts = 0
                 if withDecode {

@@ -15,14 +15,20 @@ import Darwin
 /// - the margin starts at the base score's logit and adds each tree's leaf in tree order, in
 ///   float32; the probability is XGBoost's float32 sigmoid of it.
 ///
-/// Trees are flattened into one node array (children as global indices) for cache-friendly walks.
+/// Trees are flattened into one array of 16-byte nodes, re-laid out so that every inner node's
+/// children are adjacent (right = left + 1): a step is then `left + goRight` with no unpredictable
+/// branch, which matters because every incident walks every tree.
 public struct XGBoostModel: Sendable, Equatable {
-    /// Per node: feature index, threshold (or leaf value), children (-1 for a leaf), default direction.
-    let feature: [Int32]
-    let condition: [Float]
-    let left: [Int32]
-    let right: [Int32]
-    let defaultLeft: [Bool]
+    /// One node: split feature, threshold (or the leaf value), first child (-1 for a leaf; the
+    /// right child follows it), and 1 when a missing value goes right.
+    struct Node: Sendable, Equatable {
+        var feature: Int32
+        var condition: Float
+        var left: Int32
+        var missingRight: Int32
+    }
+
+    let nodes: [Node]
     /// Cover-weighted mean leaf value under each node (Saabas contributions, as XGBoost's approx_contribs).
     let meanValue: [Double]
     let roots: [Int32]
@@ -32,7 +38,7 @@ public struct XGBoostModel: Sendable, Equatable {
     public let attributes: [String: String]
 
     public var treeCount: Int { roots.count }
-    public var nodeCount: Int { feature.count }
+    public var nodeCount: Int { nodes.count }
 
     public init(json: JSONValue) throws(ModelError) {
         guard let learner = json["learner"] else { throw ModelError(.malformed, "no 'learner' object (not an XGBoost JSON model)") }
@@ -103,34 +109,90 @@ public struct XGBoostModel: Sendable, Equatable {
             }
         }
         guard !roots.isEmpty else { throw ModelError(.malformed, "the model has no trees") }
-        self.feature = feature; self.condition = condition; self.left = left; self.right = right
-        self.defaultLeft = defaultLeft; self.roots = roots
-        // Node means bottom-up (children always follow their parent in XGBoost's numbering).
-        var mean = [Double](repeating: 0, count: feature.count)
-        for i in stride(from: feature.count - 1, through: 0, by: -1) {
-            if left[i] < 0 { mean[i] = Double(condition[i]); continue }
+        // Node means (cover-weighted, from the leaves up); a child may precede its parent, so recurse.
+        var mean = [Double](repeating: .nan, count: feature.count)
+        func fill(_ i: Int, depth: Int) throws(ModelError) -> Double {
+            guard depth < 1000 else { throw ModelError(.malformed, "tree deeper than 1000 (a cycle?)") }
+            if !mean[i].isNaN { return mean[i] }
+            if left[i] < 0 { mean[i] = Double(condition[i]); return mean[i] }
             let l = Int(left[i]), r = Int(right[i])
             let h = hessian[i] > 0 ? hessian[i] : 1
-            mean[i] = (mean[l] * hessian[l] + mean[r] * hessian[r]) / h
+            mean[i] = (try fill(l, depth: depth + 1) * hessian[l] + (try fill(r, depth: depth + 1)) * hessian[r]) / h
+            return mean[i]
         }
-        meanValue = mean
+        // Re-lay each tree breadth-first, children in adjacent slots.
+        var nodes: [Node] = [], means: [Double] = [], newRoots: [Int32] = []
+        nodes.reserveCapacity(feature.count)
+        for root in roots {
+            _ = try fill(Int(root), depth: 0)
+            var queue = [Int(root)], head = 0
+            newRoots.append(Int32(nodes.count))
+            var next = nodes.count + 1  // the next free slot (after the root)
+            while head < queue.count {
+                let i = queue[head]
+                head += 1
+                guard queue.count <= feature.count else { throw ModelError(.malformed, "tree nodes are shared or cyclic") }
+                if left[i] < 0 {
+                    nodes.append(Node(feature: 0, condition: condition[i], left: -1, missingRight: 0))
+                } else {
+                    nodes.append(Node(feature: feature[i], condition: condition[i], left: Int32(next), missingRight: defaultLeft[i] ? 0 : 1))
+                    next += 2
+                    queue.append(Int(left[i]))
+                    queue.append(Int(right[i]))
+                }
+                means.append(mean[i])
+            }
+        }
+        self.nodes = nodes
+        self.roots = newRoots
+        meanValue = means
     }
 
-    @inline(__always) private func leaf(_ root: Int32, _ x: UnsafeBufferPointer<Double>) -> Int {
-        var n = Int(root)
-        while left[n] >= 0 {
-            let v = Float(x[Int(feature[n])])
-            n = Int(v.isNaN ? (defaultLeft[n] ? left[n] : right[n]) : (v < condition[n] ? left[n] : right[n]))
-        }
-        return n
+    /// The child a value goes to from an inner node: `left`, or `left + 1` when `v >= condition`
+    /// (strict `<` goes left) or when `v` is missing and the node's default is right. Branch-free.
+    @inline(__always) static func next(_ node: Node, _ v: Float) -> Int32 {
+        let notLess: Int32 = v < node.condition ? 0 : 1  // NaN compares false: 1
+        let present: Int32 = v.isNaN ? 0 : 1
+        return node.left + (notLess & (node.missingRight | present))
     }
 
-    /// The margin (log-odds), float32 as XGBoost sums it.
+    /// The margin (log-odds), float32 as XGBoost sums it: base, then each tree's leaf in order.
     public func margin(_ x: [Double]) -> Float {
         x.withUnsafeBufferPointer { p in
-            var sum = baseMargin
-            for root in roots { sum += condition[leaf(root, p)] }
-            return sum
+            nodes.withUnsafeBufferPointer { tree in
+                roots.withUnsafeBufferPointer { rootList in
+                    // Eight trees walked together: eight independent chains of dependent loads
+                    // overlap in the CPU. Leaves are still added one tree at a time, in order.
+                    @inline(__always) func step(_ i: Int32) -> Int32 {
+                        let node = tree[Int(i)]
+                        return node.left < 0 ? i : Self.next(node, Float(p[Int(node.feature)]))
+                    }
+                    var sum = baseMargin
+                    var t = 0
+                    while t + 8 <= rootList.count {
+                        var a = rootList[t], b = rootList[t + 1], c = rootList[t + 2], d = rootList[t + 3]
+                        var e = rootList[t + 4], f = rootList[t + 5], g = rootList[t + 6], h = rootList[t + 7]
+                        // The AND of the first-child indices is negative only when all eight are leaves
+                        // (-1); a step at a leaf stays there.
+                        while (tree[Int(a)].left & tree[Int(b)].left & tree[Int(c)].left & tree[Int(d)].left
+                               & tree[Int(e)].left & tree[Int(f)].left & tree[Int(g)].left & tree[Int(h)].left) >= 0 {
+                            a = step(a); b = step(b); c = step(c); d = step(d); e = step(e); f = step(f); g = step(g); h = step(h)
+                        }
+                        sum += tree[Int(a)].condition; sum += tree[Int(b)].condition
+                        sum += tree[Int(c)].condition; sum += tree[Int(d)].condition
+                        sum += tree[Int(e)].condition; sum += tree[Int(f)].condition
+                        sum += tree[Int(g)].condition; sum += tree[Int(h)].condition
+                        t += 8
+                    }
+                    while t < rootList.count {
+                        var a = rootList[t]
+                        while tree[Int(a)].left >= 0 { a = step(a) }
+                        sum += tree[Int(a)].condition
+                        t += 1
+                    }
+                    return sum
+                }
+            }
         }
     }
 
@@ -149,10 +211,9 @@ public struct XGBoostModel: Sendable, Equatable {
         x.withUnsafeBufferPointer { p in
             for root in roots {
                 var n = Int(root)
-                while left[n] >= 0 {
-                    let v = Float(p[Int(feature[n])])
-                    let next = Int(v.isNaN ? (defaultLeft[n] ? left[n] : right[n]) : (v < condition[n] ? left[n] : right[n]))
-                    out[Int(feature[n])] += meanValue[next] - meanValue[n]
+                while nodes[n].left >= 0 {
+                    let next = Int(Self.next(nodes[n], Float(p[Int(nodes[n].feature)])))
+                    out[Int(nodes[n].feature)] += meanValue[next] - meanValue[n]
                     n = next
                 }
             }
