@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,23 @@ def test_swift_scores_equal_xgboost_and_sklearn(features, tmp_path):
     compare(swift, booster.predict_proba(rows)[:, 1].astype(np.float64), "XGBoost")
     swift = vm.vigil_score(VIGIL, str(lr_path), str(csv), str(tmp_path / "lr.scores"))
     compare(swift, logistic.predict_proba(rows.to_numpy())[:, 1], "logistic regression")
+
+    # Alert explanations: Saabas contributions equal XGBoost's approx_contribs (float32 there).
+    sample = rows.iloc[::7]
+    sample_csv = tmp_path / "sample.csv"
+    vm.write_feature_csv(sample, names, str(sample_csv))
+    subprocess.run([VIGIL, "score", "--contributions", "--model", str(xgb_path), "--input", str(sample_csv),
+                    "--output", str(tmp_path / "contrib.txt")], check=True)
+    swift = np.loadtxt(tmp_path / "contrib.txt", delimiter=",", ndmin=2)[:, 1:]
+    python = booster.get_booster().predict(xgb.DMatrix(sample, missing=np.nan), pred_contribs=True, approx_contribs=True)[:, :-1]
+    worst = float(np.max(np.abs(swift - python)))
+    assert worst <= 1e-4, f"contributions: max |swift - xgboost| = {worst:g}"
+    # Logistic: coefficient x standardised (imputed) value.
+    subprocess.run([VIGIL, "score", "--contributions", "--model", str(lr_path), "--input", str(sample_csv),
+                    "--output", str(tmp_path / "lr-contrib.txt")], check=True)
+    swift = np.loadtxt(tmp_path / "lr-contrib.txt", delimiter=",", ndmin=2)[:, 1:]
+    z = logistic.named_steps["scale"].transform(logistic.named_steps["impute"].transform(sample.to_numpy()))
+    compare(swift, z * logistic.named_steps["logistic"].coef_[0], "logistic contributions")
 
 
 def test_shipped_models_fit_the_default_features_and_match_xgboost(features, tmp_path):

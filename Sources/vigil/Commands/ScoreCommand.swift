@@ -19,6 +19,9 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write scores here (default: standard output).")
     var output: String?
 
+    @Flag(help: "After each score, the per-feature contributions to the log-odds that alerts report (comma-separated, model feature order).")
+    var contributions = false
+
     func run() throws {
         let m: RiskModel
         do {
@@ -38,6 +41,7 @@ struct ScoreCommand: ParsableCommand {
         }
         let out = try OutputFile(path: output)
         var x = [Double](repeating: .nan, count: index.count)
+        var c: [Double] = []
         for (row, line) in lines.enumerated() {
             let f = Self.fields(line)
             guard f.count == columns.count else { throw ValidationError("\(input) row \(row + 1): \(f.count) fields, header has \(columns.count)") }
@@ -47,7 +51,12 @@ struct ScoreCommand: ParsableCommand {
                 guard let v = Double(cell) else { throw ValidationError("\(input) row \(row + 1): '\(cell)' is not a number") }
                 x[k] = v
             }
-            out.writeLine(Array(m.probability(x).description.utf8))
+            var line = m.probability(x).description
+            if contributions {
+                m.contributions(x, into: &c)
+                for v in c { line += "," + v.description }
+            }
+            out.writeLine(Array(line.utf8))
         }
         out.close()
     }
