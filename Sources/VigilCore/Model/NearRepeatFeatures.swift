@@ -80,13 +80,16 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         for i in f..<(f + 5 * h) { out[i] = 0 }
         let cellBase = f, nbrBase = f + h, catCellBase = f + 2 * h, catNbrBase = f + 3 * h, nbhdBase = f + 4 * h
         var lastCell = Int64.min, lastNbr = Int64.min, lastCatNbr = Int64.min
+        // The bucket each horizon's window ends at (one division per horizon, not per slot).
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(h, 1)) { end in
+        for k in 0..<h { end[k] = table.specs[k].bucket(t) }
         for dx in Int32(-1)...1 {
             for dy in Int32(-1)...1 {
                 let c = GridCell(x: cell.x + dx, y: cell.y + dy)
                 let own = dx == 0 && dy == 0
                 if let slot = table.slot(of: AggregateKey.cell(c)) {
                     for k in 0..<h {
-                        let n = Double(table.count(slot: slot, spec: k, at: t))
+                        let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
                         out[nbrBase + k] += n
                         if own { out[cellBase + k] = n }
                     }
@@ -96,7 +99,7 @@ public struct NearRepeatFeatures: Sendable, Equatable {
                 }
                 if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
                     for k in 0..<h {
-                        let n = Double(table.count(slot: slot, spec: k, at: t))
+                        let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
                         out[catNbrBase + k] += n
                         if own { out[catCellBase + k] = n }
                     }
@@ -105,7 +108,8 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             }
         }
         if let category, let neighbourhood, let slot = table.slot(of: AggregateKey.categoryNeighbourhood(category, neighbourhood)) {
-            for k in 0..<h { out[nbhdBase + k] = Double(table.count(slot: slot, spec: k, at: t)) }
+            for k in 0..<h { out[nbhdBase + k] = Double(table.count(slot: slot, spec: k, endingAt: end[k])) }
+        }
         }
         f += 5 * h
         // Short-term change: rate over each horizon against the rate over the longest one.
