@@ -125,6 +125,13 @@ class Renderer:
             parts.append(self.c("dim", f"({_num(lat, 4)},{_num(lon, 4)})"))
         count = first(obj, "evidence.count", "count")
         thr = first(obj, "evidence.threshold", "threshold")
+        score = first(obj, "evidence.score", "score")
+        if score is not None:  # high_risk: the model's score against its threshold, and why
+            parts.append(f"score {self.c('bold', _num(score, 3))} ≥ {_num(thr, 3)}")
+            top = obj.get("evidence", {}).get("top_features") or []
+            if top:
+                parts.append(self.c("dim", "via " + ", ".join(str(f.get("name")) for f in top[:3])))
+            count = thr = None
         if count is not None and thr is not None:
             parts.append(f"{self.c('bold', _num(count))} ≥ {_num(thr)}")
         elif count is not None:

@@ -20,8 +20,17 @@ struct VigilBench: ParsableCommand {
     @Option(help: "Measured runs per stage (after one warm-up run).")
     var runs: Int = 5
 
-    @Option(help: "Stages to run (comma-separated): decode,windows,count,surge,hotspots,engine.")
+    @Option(help: "Stages to run (comma-separated): decode,windows,count,surge,hotspots,engine,rules,features,score,score-logistic,models.")
     var stages: String = "decode,windows,count,surge,hotspots,engine"
+
+    @Option(help: "XGBoost model for the score stage (features: its layout).")
+    var model: String = "Config/models/near-repeat-xgboost.json"
+
+    @Option(help: "Logistic model for the score-logistic stage.")
+    var logisticModel: String = "Config/models/near-repeat-logistic.json"
+
+    @Option(help: "Alert threshold for the score stages.")
+    var threshold: Double = 0.745
 
     func run() throws {
         let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: input)))
@@ -51,7 +60,62 @@ struct VigilBench: ParsableCommand {
 
         for stage in stages.split(separator: ",").map(String.init) {
             var configuration = EngineConfiguration(grid: grid, allowedLateness: .hours(1), countRule: nil, surgeRule: nil, hotspots: nil)
+            var layout: NearRepeatFeatures?
             switch stage {
+            case "models":
+                // Model evaluation alone on precomputed feature rows (no engine), XGBoost and logistic.
+                configuration.countRule = CountRuleConfiguration()
+                configuration.surgeRule = SurgeRuleConfiguration()
+                configuration.hotspots = HotspotConfiguration()
+                var scorers: [RiskScorer] = []
+                for path in [model, logisticModel] {
+                    scorers.append(try RiskScorer.load([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), configuration: configuration,
+                                                       threshold: threshold, topFeatures: 5))
+                }
+                var engine = IncidentEngine(configuration: configuration)
+                var rows: [[Double]] = []
+                var row: [Double] = []
+                for i in incidents.prefix(500_000) { if case .accepted = engine.process(i, recording: scorers[0].layout, into: &row) { rows.append(row) } }
+                for scorer in scorers {
+                    let m = scorer.model
+                    measure("model \(m.kind) (probability only, \(rows.count) precomputed rows)", events: rows.count) {
+                        var sum = 0.0
+                        for r in rows { sum += m.probability(r) }
+                        blackHole(sum)
+                    }
+                    let hot = rows[rows.count / 2]
+                    measure("model \(m.kind) (probability only, one row repeated: warm caches)", events: rows.count) {
+                        var sum = 0.0
+                        for _ in rows { sum += m.probability(hot) }
+                        blackHole(sum)
+                    }
+                    measure("model \(m.kind) contributions (alert explanation)", events: rows.count) {
+                        var c: [Double] = []
+                        var sum = 0.0
+                        for r in rows { m.contributions(r, into: &c); sum += c[0] }
+                        blackHole(sum)
+                    }
+                }
+                continue
+            case "features", "score", "score-logistic":
+                // All rules and hotspots, plus the feature vector (features) or features + model + alerts (score).
+                configuration.countRule = CountRuleConfiguration()
+                configuration.surgeRule = SurgeRuleConfiguration()
+                configuration.hotspots = HotspotConfiguration()
+                let path = stage == "score-logistic" ? logisticModel : model
+                let scorer = try RiskScorer.load([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), configuration: configuration,
+                                                 threshold: threshold, topFeatures: 5)
+                if stage == "features" { layout = scorer.layout } else { configuration.risk = scorer }
+                let config = configuration
+                measure("\(stage) (all rules + hotspots + \(stage == "features" ? "feature vector" : "features, \(scorer.model.kind) score, alerts"))", events: incidents.count) {
+                    var engine = IncidentEngine(configuration: config)
+                    var alerts = 0
+                    var row: [Double] = []
+                    for i in incidents { if case .accepted(let a) = engine.process(i, recording: layout, into: &row) { alerts += a.count } }
+                    alerts += engine.finish().count
+                    blackHole(alerts)
+                }
+                continue
             case "decode":
                 measure(stage, events: wire.count) {
                     var ok = 0
@@ -63,14 +127,14 @@ struct VigilBench: ParsableCommand {
             case "count": configuration.countRule = CountRuleConfiguration()
             case "surge": configuration.surgeRule = SurgeRuleConfiguration()
             case "hotspots": configuration.hotspots = HotspotConfiguration()
-            case "engine":
+            case "engine", "rules":
                 configuration.countRule = CountRuleConfiguration()
                 configuration.surgeRule = SurgeRuleConfiguration()
                 configuration.hotspots = HotspotConfiguration()
             default: throw ValidationError("unknown stage \(stage)")
             }
             let withDecode = stage == "engine"
-            measure(stage + (withDecode ? " (decode + all rules + hotspots)" : ""), events: incidents.count) {
+            measure(stage + (withDecode ? " (decode + all rules + hotspots)" : stage == "rules" ? " (all rules + hotspots, no decode)" : ""), events: incidents.count) {
                 var engine = IncidentEngine(configuration: configuration)
                 var alerts = 0
                 if withDecode {

@@ -14,6 +14,8 @@ public struct Alert: Sendable, Equatable {
         case hotspotGrew = "hotspot_grew"
         /// A hotspot no longer has hot cells (or merged into another).
         case hotspotClosed = "hotspot_closed"
+        /// The near-repeat risk model scored an incident at or above its threshold.
+        case highRisk = "high_risk"
     }
 
     public enum Severity: String, Sendable, Comparable {
@@ -52,6 +54,8 @@ public struct Alert: Sendable, Equatable {
     public var hotspot: HotspotEvidence?
     /// Incidents counted in the window (most recent last; at most 16).
     public var incidentIDs: [String]
+    /// Risk evidence: score, threshold, model identity, top features; nil for other kinds.
+    public var risk: RiskEvidence? = nil
 
     /// Kafka key for the alerts topic: the cell (or hotspot id), so one place's alerts stay in order.
     public var partitionKey: String { hotspot?.id ?? cell.description }

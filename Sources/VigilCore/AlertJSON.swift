@@ -79,7 +79,31 @@ public enum AlertJSON {
             }
             if let split = h.splitFrom { w.key("split_from"); w.string(split) }
         }
+        if let risk = alert.risk {
+            w.key("score"); w.double(risk.score, decimals: 6)
+            w.key("threshold"); w.double(risk.threshold)
+            w.key("radius_m"); w.double(risk.radiusMetres)
+            w.key("top_features")
+            w.beginArray()
+            for f in risk.topFeatures {
+                w.beginObject()
+                w.key("name"); w.string(f.name)
+                if f.value.isFinite { w.key("value"); w.double(f.value, decimals: 4) } else { w.key("value"); w.null() }
+                w.key("contribution"); w.double(f.contribution, decimals: 6)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
+        if let risk = alert.risk {
+            w.key("score"); w.double(risk.score, decimals: 6)
+            w.key("model")
+            w.beginObject()
+            w.key("kind"); w.string(risk.modelKind)
+            w.key("version"); w.string(risk.modelVersion)
+            w.key("hash"); w.string(risk.modelHash)
+            w.endObject()
+        }
         w.key("incident_ids")
         w.beginArray()
         for id in alert.incidentIDs { w.string(id) }

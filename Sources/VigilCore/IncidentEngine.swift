@@ -11,11 +11,14 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Hard cap on window keys per partition (all families together; the surge rule's keys are
     /// capped separately at the same number); new keys beyond it are counted as cap hits, not tracked.
     public var maxKeys: Int
+    /// The near-repeat risk model every accepted incident is scored with (nil: no scoring).
+    /// Build it with `RiskScorer.load` under this same configuration.
+    public var risk: RiskScorer?
 
     public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
                 countRule: CountRuleConfiguration? = CountRuleConfiguration(),
                 surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
-                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000) {
+                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil) {
         self.grid = grid
         self.allowedLateness = allowedLateness
         self.windows = windows
@@ -23,6 +26,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.surgeRule = surgeRule
         self.hotspots = hotspots
         self.maxKeys = maxKeys
+        self.risk = risk
     }
 }
 
@@ -36,6 +40,9 @@ public struct EngineStatistics: Sendable, Equatable {
     /// Incidents whose key could not be tracked because `maxKeys` was reached.
     public var capHits = 0
     public var hotspotEvaluations = 0
+    /// Incidents scored by the risk model, and how many of them reached its threshold.
+    public var scored = 0
+    public var highRisk = 0
 }
 
 /// What the engine decided about one incident.
@@ -67,6 +74,15 @@ public struct IncidentEngine: Sendable {
     private var cellSlots: [GridCell: Int32] = [:]
     /// Index of the hotspot window in `windows`.
     private let hotspotSpec: Int?
+    /// The model serving now (swapped between batches by `replaceModel`), its scratch buffers,
+    /// and the hotspot evaluation indexed by cell for features (rebuilt after each evaluation).
+    public private(set) var risk: RiskScorer?
+    /// The score of the latest accepted incident (nil when no model is configured).
+    public private(set) var lastScore: Double?
+    private var riskFeatures: [Double] = []
+    private var riskContributions: [Double] = []
+    private var hotIndex: HotCellIndex?
+    private var hotIndexEvaluation = 0
     static let expiryInterval = 4096
 
     public init(configuration: EngineConfiguration) {
@@ -84,9 +100,32 @@ public struct IncidentEngine: Sendable {
         if let rule = configuration.countRule, let countIndex { countRule = CountThresholdRule(configuration: rule, specIndex: countIndex) }
         surgeRule = configuration.surgeRule.map { SurgeRule(configuration: $0, allowedLateness: configuration.allowedLateness) }
         hotspots = configuration.hotspots.map { HotspotTracker(configuration: $0, grid: configuration.grid) }
+        risk = configuration.risk
+    }
+
+    /// Swaps the risk model (nil stops scoring), e.g. between batches on SIGHUP. State is kept, so
+    /// no event is dropped or counted twice. Throws, keeping the current model, when the scorer's
+    /// feature layout is not the one this engine's configuration computes.
+    public mutating func replaceModel(_ scorer: RiskScorer?) throws(ModelError) {
+        if let scorer {
+            let expected = NearRepeatFeatures(configuration: configuration, categories: scorer.layout.categories, premises: scorer.layout.premises)
+            guard expected == scorer.layout else {
+                _ = try NearRepeatFeatures.matching(scorer.layout.names, configuration: configuration)
+                throw ModelError(.featureMismatch, "the model's feature layout does not match this engine's configuration")
+            }
+        }
+        risk = scorer
+        if scorer == nil { lastScore = nil }
     }
 
     public mutating func process(_ incident: Incident) -> EngineDecision {
+        var none: [Double] = []
+        return process(incident, recording: nil, into: &none)
+    }
+
+    /// Processes `incident` and writes its near-repeat features under `layout` into `features`,
+    /// computed from the state before the incident is counted (what `vigil features` records).
+    public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
         if watermark.isLate(incident.eventTime) {
             statistics.late += 1
             return .late(watermark: watermark.current!)
@@ -100,7 +139,12 @@ public struct IncidentEngine: Sendable {
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
+        var riskAlert: Alert?
+        if layout != nil || risk != nil {
+            riskAlert = scoreBeforeCounting(incident, cell: cell, layout: layout, features: &features)
+        }
         guard let category = categories.id(for: incident.category) else {
+            if let riskAlert { alerts.append(riskAlert) }
             statistics.capHits += 1
             statistics.alerts += alerts.count
             return .accepted(alerts)
@@ -137,6 +181,7 @@ public struct IncidentEngine: Sendable {
             }
         }
 
+        if let riskAlert { alerts.append(riskAlert) }
         statistics.alerts += alerts.count
         sinceExpiry += 1
         if sinceExpiry >= Self.expiryInterval, let now = watermark.current {
@@ -157,6 +202,29 @@ public struct IncidentEngine: Sendable {
         if let rule = new.surgeRule { surgeRule?.configuration = rule }
         if let rule = new.hotspots { hotspots?.configuration = rule }
         return true
+    }
+
+    /// Features (and the score, when a model serves) of `incident` from the state before it counts.
+    private mutating func scoreBeforeCounting(_ incident: Incident, cell: GridCell, layout: NearRepeatFeatures?,
+                                              features: inout [Double]) -> Alert? {
+        let category = categories.existingID(for: incident.category)
+        let neighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
+        if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
+            hotIndex = HotCellIndex(snapshot)
+            hotIndexEvaluation = statistics.hotspotEvaluations
+        }
+        layout?.extract(incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+                        surgeRule: surgeRule, hot: hotIndex, into: &features)
+        guard let scorer = risk else { return nil }
+        scorer.layout.extract(incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+                              surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
+        let score = scorer.model.probability(riskFeatures)
+        statistics.scored += 1
+        lastScore = score
+        let alert = scorer.alert(incident, cell: cell, grid: configuration.grid, score: score, features: riskFeatures,
+                                 contributions: &riskContributions)
+        if alert != nil { statistics.highRisk += 1 }
+        return alert
     }
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).

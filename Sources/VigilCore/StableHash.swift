@@ -15,6 +15,9 @@ public struct StableHash: Sendable {
         for _ in 0..<8 { combineByte(UInt8(truncatingIfNeeded: n)); n >>= 8 }
     }
 
+    /// One byte, no separator (hashing a whole file's bytes).
+    public mutating func combineRaw(_ byte: UInt8) { combineByte(byte) }
+
     @inline(__always) private mutating func combineByte(_ byte: UInt8) {
         value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
     }

@@ -105,6 +105,18 @@ struct SurgeRule: Sendable {
         return (alert, true)
     }
 
+    /// The key's count in the surge window ending at the hour of `time` and its seasonal
+    /// expectation (mean of the same window in the trailing weeks, unfloored), from past events
+    /// only: the near-repeat features read it before the incident is counted.
+    func seasonal(key: UInt64, at time: Timestamp) -> (count: Int, expected: Double) {
+        guard let slot = hourly.slot(of: key) else { return (0, 0) }
+        let bucket = hourly.specs[0].bucket(time)
+        let weeks = configuration.trailingWeeks
+        var total = 0
+        for lag in 1...weeks { total += hourly.count(slot: slot, spec: 0, endingAt: bucket - Int64(lag) * Self.week) }
+        return (hourly.count(slot: slot, spec: 0, endingAt: bucket), Double(total) / Double(weeks))
+    }
+
     /// Drops keys idle for longer than the baseline reaches back (unless in their cooldown).
     mutating func expire(before watermark: Timestamp) -> Int {
         let reach = Int64(configuration.trailingWeeks) * Self.week * Self.hour + configuration.window.milliseconds + lateness.milliseconds

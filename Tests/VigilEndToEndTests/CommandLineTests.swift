@@ -28,6 +28,9 @@ struct CommandLineTests {
         ("[recovery]\nrewind = \"soon\"\n", "recovery.rewind"),
         ("[recovery]\nrewind = \"1d\"\n", "recovery.rewind"),
         ("this is not toml = = =", "TOML syntax error"),
+        ("[model]\npath = \"/nonexistent/model.json\"\n", "model.path"),
+        ("[model]\nthreshold = 1.5\n", "model.threshold"),
+        ("[model]\npath = \"/etc/hostname\"\n", "model.path"),
     ])
     func aBrokenConfigStopsStartupNamingTheKey(config: String, key: String) throws {
         let path = try E2E.writeConfig(config)
@@ -66,5 +69,15 @@ struct CommandLineTests {
     @Test func theShippedConfigIsValid() throws {
         let result = try run(["check-config", "--config", E2E.repoRoot.appendingPathComponent("Config/vigil.toml").path])
         #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("# loaded: xgboost near-repeat-250m-72h"), "the shipped model loads: \(result.out)")
+    }
+
+    @Test func aModelTrainedForOtherFeaturesIsRejectedNamingTheMismatch() throws {
+        // The shipped model expects surge features; without the surge rule they are not computed.
+        let model = E2E.repoRoot.appendingPathComponent("Config/models/near-repeat-xgboost.json").path
+        let path = try E2E.writeConfig("[rules.surge]\nenabled = false\n[model]\npath = \"\(model)\"\n")
+        let result = try run(["check-config", "--config", path])
+        #expect(result.status != 0)
+        #expect(result.err.contains("model.path") && result.err.contains("feature_mismatch"), "\(result.err)")
     }
 }

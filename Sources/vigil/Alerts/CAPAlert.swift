@@ -102,7 +102,7 @@ enum CAPAlert {
     private static func urgency(_ kind: Alert.Kind) -> String {
         switch kind {
         case .countThreshold, .surge: "Immediate"
-        case .hotspotOpened, .hotspotGrew: "Expected"
+        case .hotspotOpened, .hotspotGrew, .highRisk: "Expected"
         case .hotspotClosed: "Past"
         }
     }
@@ -122,6 +122,7 @@ enum CAPAlert {
         case .hotspotOpened: "Hotspot opened"
         case .hotspotGrew: "Hotspot grew"
         case .hotspotClosed: "Hotspot closed"
+        case .highRisk: "Near-repeat risk: \(alert.category ?? "incident")"
         }
     }
 
@@ -139,6 +140,9 @@ enum CAPAlert {
         case .hotspotOpened: return "New hotspot of \(alert.hotspot?.cells.count ?? 0) cells"
         case .hotspotGrew: return "Hotspot grew to \(alert.hotspot?.cells.count ?? 0) cells"
         case .hotspotClosed: return "Hotspot closed"
+        case .highRisk:
+            let score = alert.risk.map { String(format: "%.2f", $0.score) } ?? "?"
+            return "High near-repeat risk after \(what) (score \(score)): another incident nearby is likely within \(duration(alert))"
         }
     }
 
@@ -147,6 +151,10 @@ enum CAPAlert {
         if let t = alert.threshold { text += " Threshold \(t)." }
         if let s = alert.surge { text += String(format: " Seasonal expectation %.2f, Poisson upper-tail p = %.3g.", s.expected, s.pValue) }
         if let h = alert.hotspot { text += String(format: " Max Gi* %.2f, %.1f incidents/km².", h.maxGiStar, h.intensity) }
+        if let r = alert.risk {
+            text += String(format: " Model %@ %@, score %.3f >= threshold %.3f within %.0f m.", r.modelKind, r.modelVersion, r.score, r.threshold, r.radiusMetres)
+            if !r.topFeatures.isEmpty { text += " Top features: " + r.topFeatures.map { "\($0.name)" }.joined(separator: ", ") + "." }
+        }
         if !alert.incidentIDs.isEmpty { text += " Incidents: \(alert.incidentIDs.joined(separator: ", "))." }
         return text
     }

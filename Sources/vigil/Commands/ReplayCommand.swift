@@ -119,6 +119,11 @@ struct ReplayCommand: ParsableCommand {
         w.key("alerts_per_day"); w.beginObject(); for (k, v) in byKind.sorted(by: { $0.key < $1.key }) { w.dynamicKey(k); w.double(Double(v) / days, decimals: 4) }; w.endObject()
         if let first, let last { w.key("first_event_ms"); w.int(Int(first)); w.key("last_event_ms"); w.int(Int(last)) }
         w.key("days_with_incidents"); w.int(Int(days))
+        if let risk = engine.risk {
+            w.key("model"); w.string("\(risk.model.kind) \(risk.version) (\(risk.hash))")
+            w.key("scored"); w.int(stats.scored)
+            w.key("high_risk"); w.int(stats.highRisk)
+        }
         w.key("hotspots_at_end"); w.int(engine.hotspotSnapshot?.hotspots.count ?? 0)
         w.key("hotspot_evaluations"); w.int(stats.hotspotEvaluations)
         w.key("keys_at_end"); w.int(stats.keys)

@@ -48,6 +48,8 @@ extension VigilConfiguration {
                       "z_threshold = \(h.zThreshold)", "minimum_local_count = \(h.minimumLocalCount)",
                       "minimum_cells = \(h.minimumCells)", "minimum_persistence = \(h.minimumPersistence)", "growth_factor = \(h.growthFactor)", "close_after = \(q(h.closeAfter.description))"]
         }
+        lines += ["", "[model]", "path = \(q(model.path ?? ""))", "threshold = \(model.threshold)", "top_features = \(model.topFeatures)"]
+        if let risk = engine.risk { lines += ["# loaded: \(risk.model.kind) \(risk.version) (\(risk.hash)), \(risk.layout.count) features"] }
         lines += ["", "[state]", "max_keys = \(engine.maxKeys)",
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
                   "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",

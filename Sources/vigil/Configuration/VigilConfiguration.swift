@@ -65,6 +65,14 @@ struct VigilConfiguration {
         }
     }
 
+    /// `[model]`: the near-repeat risk model (the daemon reloads it from `path` on request).
+    struct Model {
+        /// Resolved path of the model file; nil when scoring is disabled.
+        var path: String?
+        var threshold: Double
+        var topFeatures: Int
+    }
+
     var kafka: Kafka
     var topics: Topics
     var decoder: IncidentDecoder
@@ -75,6 +83,7 @@ struct VigilConfiguration {
     /// `[admin]` and `[cap]` (see OperationsSettings), `[kafka]` TLS/SASL (see KafkaSecuritySettings).
     var operations = OperationsSettings()
     var security = KafkaSecuritySettings()
+    var model = Model(path: nil, threshold: 0.5, topFeatures: 5)
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -88,10 +97,11 @@ struct VigilConfiguration {
         } catch {
             throw ConfigurationError(key: "", message: "cannot read configuration file '\(path)'", fix: "pass --config with a readable TOML file (see Config/vigil.toml)")
         }
-        return try parse(toml: text, environment: environment)
+        return try parse(toml: text, environment: environment, directory: (path as NSString).deletingLastPathComponent)
     }
 
-    static func parse(toml: String, environment: [String: String]) throws(ConfigurationError) -> VigilConfiguration {
+    /// `directory` resolves relative paths in the file (model.path); nil: the working directory.
+    static func parse(toml: String, environment: [String: String], directory: String? = nil) throws(ConfigurationError) -> VigilConfiguration {
         var r = try ConfigReader(toml: toml, environment: environment)
 
         let kafka = Kafka(
@@ -217,6 +227,13 @@ struct VigilConfiguration {
         let security = try KafkaSecuritySettings.read(&r, environment: environment)
         let capTopic = try r.string("topics.cap", default: "")
         try checkOperations(kafka: kafka, topics: topics, capTopic: capTopic)
+        let modelPathText = try r.string("model.path", default: "")
+        let model = Model(
+            path: modelPathText.isEmpty ? nil : ModelFile.resolve(modelPathText, relativeTo: directory),
+            threshold: try r.double("model.threshold", default: 0.5),
+            topFeatures: try r.int("model.top_features", default: 5))
+        try require(model.threshold > 0 && model.threshold <= 1, "model.threshold", "must be in (0, 1]", "pick it from the evaluation in docs/ACCURACY.md, e.g. the top 5% of scores")
+        try require((0...50).contains(model.topFeatures), "model.top_features", "must be between 0 and 50", nil)
 
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
@@ -238,6 +255,10 @@ struct VigilConfiguration {
         config.operations = operations
         config.security = security
         config.topics.cap = capTopic.isEmpty ? nil : capTopic
+        config.model = model
+        if let path = model.path {
+            config.engine.risk = try ModelFile.load(path: path, configuration: config.engine, threshold: model.threshold, topFeatures: model.topFeatures)
+        }
         config.environmentKeys = r.fromEnvironment
         return config
     }

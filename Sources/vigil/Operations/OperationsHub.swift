@@ -13,7 +13,7 @@ final class OperationsHub {
     let board: OperationsBoard
     private let notifier: SystemdNotifier
     private var watchdog: SystemdWatchdog
-    private let logger: Logger
+    let logger: Logger
     private let configPath: String?
     private let environment: () -> [String: String]
     private let publishEvery: Duration
@@ -35,6 +35,9 @@ final class OperationsHub {
     private var keysExpired = MonotonicTotals()
     private var reloadsApplied = 0
     private var reloadsRefused = 0
+    /// What the model file looked like when last loaded or rejected (see `+Model`).
+    var modelFileSeen: ModelFileStamp?
+    var lastModelCheck: ContinuousClock.Instant?
 
     init(board: OperationsBoard, notifier: SystemdNotifier, logger: Logger, configPath: String?,
          environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
@@ -72,6 +75,7 @@ final class OperationsHub {
         if watchdog.isDue(at: now) { notifier.watchdog() }
         for question in board.takeQuestions() { question.reply(question.query.answer(engines)) }
         if board.takeReloadRequest() { reload(&config, &engines) }
+        reloadModelIfFileChanged(&config, &engines, now: now)
         if let last = lastPublish, now - last < publishEvery, readySent { return }
         lastPublish = now
         let snapshot = makeSnapshot(consumer: consumer, engines: engines, statistics: statistics)
@@ -149,6 +153,10 @@ final class OperationsHub {
             return
         }
         switch ConfigReloadPlan(old: config, new: candidate).decision {
+        case .unchanged where !Self.sameModel(candidate.engine.risk, config.engine.risk):
+            // Same settings, new model file contents: swap the model alone.
+            swapModel(candidate.engine.risk, into: &config, &engines, reason: "SIGHUP")
+            reloadsApplied += 1
         case .unchanged:
             logger.notice("reload: configuration unchanged", metadata: ["config.path": "\(configPath)"])
         case .refuse(let keys):
@@ -156,10 +164,13 @@ final class OperationsHub {
             logger.error("reload refused: these settings need a restart; the running configuration stays",
                          metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
         case .apply(let keys):
-            // [model] (another branch): load candidate's model here, before anything is swapped, and
-            // refuse the whole reload (reloadsRefused, old config stays) if it does not load; then set
-            // `modelVersion`.
+            // The candidate's model was loaded and validated by `VigilConfiguration.load` above: a
+            // bad model file refused the whole reload there, and the old model keeps serving.
             for tp in Array(engines.keys) { _ = engines[tp]!.updateRules(candidate.engine) }
+            if !Self.sameModel(candidate.engine.risk, config.engine.risk) {
+                var swapped = config
+                swapModel(candidate.engine.risk, into: &swapped, &engines, reason: "SIGHUP")
+            }
             if let level = Logger.Level(rawValue: candidate.log.level) { LogLevelControl.shared.level = level }
             config = candidate
             reloadsApplied += 1
