@@ -63,8 +63,6 @@ public struct IncidentEngine: Sendable {
     private var hotspots: HotspotTracker?
     private var firstEventTime: Timestamp?
     private var sinceExpiry = 0
-    /// Slots of the all-categories cell family, for hotspot evaluations without a full scan.
-    private var cellSlots: [GridCell: Int32] = [:]
     /// Index of the hotspot window in `windows`.
     private let hotspotSpec: Int?
     static let expiryInterval = 4096
@@ -115,7 +113,7 @@ public struct IncidentEngine: Sendable {
             statistics.capHits += 1
         }
         if let slot = windows.slot(for: AggregateKey.cell(cell), admit: windows.keyCount < configuration.maxKeys) {
-            if hotspots != nil, cellSlots[cell] == nil { cellSlots[cell] = slot }
+            hotspots?.record(cell, at: incident.eventTime)
             windows.add(slot: slot, time: incident.eventTime)
         } else {
             statistics.capHits += 1
@@ -177,15 +175,9 @@ public struct IncidentEngine: Sendable {
         statistics.hotspotEvaluations += 1
         let k = hotspotSpec!
         let end = windows.specs[k].bucket(time - EventDuration(milliseconds: 1))
-        var counts: [(GridCell, Int)] = []
-        counts.reserveCapacity(cellSlots.count)
-        for (cell, slot) in cellSlots {
-            let c = windows.count(slot: slot, spec: k, endingAt: end)
-            if c > 0 { counts.append((cell, c)) }
-        }
         let table = windows
         let names = categories
-        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid) { cells in
+        let describe = { (cells: [GridCell]) -> [CategoryCount] in
             var out: [CategoryCount] = []
             for id in 0..<names.count {
                 var total = 0
@@ -196,6 +188,14 @@ public struct IncidentEngine: Sendable {
             }
             return out.sorted { ($0.count, $1.category) > ($1.count, $0.category) }
         }
+        // The tracker keeps the window's cell counts itself; from the table only after a move back in time.
+        if let alerts = tracker.evaluateRecorded(at: time, endBucket: end, grid: configuration.grid, categories: describe) { return alerts }
+        var counts: [(GridCell, Int)] = []
+        for (key, slot) in windows.entries where AggregateKey.family(key) == .cell {
+            let c = windows.count(slot: slot, spec: k, endingAt: end)
+            if c > 0 { counts.append((AggregateKey.cell(of: key), c)) }
+        }
+        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid, categories: describe)
     }
 
     private mutating func expire(_ now: Timestamp) {
@@ -209,7 +209,6 @@ public struct IncidentEngine: Sendable {
             return false
         }
         countRule?.forget(expired)
-        for key in expired where AggregateKey.family(key) == .cell { cellSlots[AggregateKey.cell(of: key)] = nil }
         statistics.keysExpired += removed + (surgeRule?.expire(before: now) ?? 0)
     }
 
