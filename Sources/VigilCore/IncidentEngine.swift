@@ -148,6 +148,7 @@ public struct IncidentEngine: Sendable {
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).
     public mutating func finish() -> [Alert] {
         guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
+        hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
         let alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
         hotspots = tracker
         statistics.alerts += alerts.count
@@ -165,6 +166,7 @@ public struct IncidentEngine: Sendable {
         }
         guard wm.milliseconds >= next else { return [] }
         tracker.nextEvaluation = due + every
+        hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
         let alerts = evaluate(&tracker, at: Timestamp(milliseconds: due))
         hotspots = tracker
         return alerts
