@@ -20,6 +20,12 @@ public struct WindowTable: Sendable {
     private(set) var lastSeen: [Int64] = []
     private var slots: [UInt64: Int32] = [:]
     private var freeSlots: [Int32] = []
+    /// Window length in buckets per spec.
+    let windowBuckets: [Int64]
+    /// Bucket and ring position per spec of the event time last added (see `add(slot:time:)`).
+    private var memoTime = Int64.min
+    private var memoBuckets: [Int64]
+    private var memoPositions: [Int]
 
     static let empty = Int64.min
 
@@ -38,6 +44,9 @@ public struct WindowTable: Sendable {
         self.capacities = capacities
         self.offsets = offsets
         stride = total
+        windowBuckets = specs.map { Int64($0.buckets) }
+        memoBuckets = Array(repeating: 0, count: specs.count)
+        memoPositions = Array(repeating: 0, count: specs.count)
     }
 
     public var keyCount: Int { slots.count }
@@ -68,12 +77,77 @@ public struct WindowTable: Sendable {
     }
 
     /// Counts one event at `time` in every horizon of `slot`.
+    ///
+    /// The hot path of the engine (three keys per incident): the bucket and ring position of each
+    /// horizon are computed once per event time and reused for the incident's other keys, and the
+    /// arrays are written through unsafe buffers (one uniqueness check per array, not per write).
     public mutating func add(slot: Int32, time: Timestamp) {
         let s = Int(slot)
-        if time.milliseconds > lastSeen[s] { lastSeen[s] = time.milliseconds }
-        for k in 0..<specs.count {
-            add(s, k, specs[k].bucket(time))
+        let t = time.milliseconds
+        if t > lastSeen[s] { lastSeen[s] = t }
+        if t != memoTime {
+            memoTime = t
+            for k in 0..<specs.count {
+                let b = specs[k].bucket(time)
+                let cap = Int64(capacities[k])
+                var m = b % cap
+                if m < 0 { m += cap }
+                memoBuckets[k] = b
+                memoPositions[k] = Int(m)
+            }
         }
+        let nSpecs = specs.count, stride = self.stride
+        let base = s * stride
+        memoBuckets.withUnsafeBufferPointer { buckets in
+        memoPositions.withUnsafeBufferPointer { positions in
+        windowBuckets.withUnsafeBufferPointer { windowBuckets in
+        capacities.withUnsafeBufferPointer { capacities in
+        offsets.withUnsafeBufferPointer { offsets in
+        counts.withUnsafeMutableBufferPointer { counts in
+        tags.withUnsafeMutableBufferPointer { tags in
+        heads.withUnsafeMutableBufferPointer { heads in
+        sums.withUnsafeMutableBufferPointer { sums in
+            for k in 0..<nSpecs {
+                let bucket = buckets[k]
+                let hk = s * nSpecs + k
+                let capacity = capacities[k]
+                let w = windowBuckets[k]
+                let ring = base + offsets[k]
+                let head = heads[hk]
+                if head == Self.empty {
+                    heads[hk] = bucket
+                    sums[hk] = 0
+                } else if bucket > head {
+                    // Move the window: subtract the buckets that leave it (at most w reads, no writes).
+                    if bucket - head >= w {
+                        sums[hk] = 0
+                    } else {
+                        var sum = sums[hk]
+                        var leaving = head + 1 - w
+                        // Ring position of `leaving`, from the memoised one of `bucket` (no division).
+                        var slot = positions[k] - Int(bucket - leaving)
+                        while slot < 0 { slot += capacity }
+                        while leaving <= bucket - w {
+                            if tags[ring + slot] == leaving { sum -= Int32(counts[ring + slot]) }
+                            leaving += 1
+                            slot += 1
+                            if slot == capacity { slot = 0 }
+                        }
+                        sums[hk] = sum
+                    }
+                    heads[hk] = bucket
+                } else if bucket <= head - Int64(capacity) {
+                    continue  // older than the ring: the watermark keeps this from happening
+                }
+                let i = ring + positions[k]
+                if tags[i] != bucket {
+                    tags[i] = bucket
+                    counts[i] = 0
+                }
+                counts[i] &+= 1
+                if bucket > heads[hk] - w { sums[hk] += 1 }
+            }
+        }}}}}}}}}
     }
 
     @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
@@ -87,45 +161,6 @@ public struct WindowTable: Sendable {
     @inline(__always) private func value(_ s: Int, _ k: Int, _ bucket: Int64) -> Int32 {
         let i = index(s, k, bucket)
         return tags[i] == bucket ? Int32(counts[i]) : 0
-    }
-
-    private mutating func add(_ s: Int, _ k: Int, _ bucket: Int64) {
-        let hk = s * specs.count + k
-        let cap = Int64(capacities[k])
-        let w = Int64(specs[k].buckets)
-        let head = heads[hk]
-        if head == Self.empty {
-            heads[hk] = bucket
-            sums[hk] = 0
-        } else if bucket > head {
-            // Move the window: subtract the buckets that leave it (at most w reads, no writes).
-            if bucket - head >= w {
-                sums[hk] = 0
-            } else {
-                var sum = sums[hk]
-                var leaving = head + 1 - w
-                let base = s * stride + offsets[k]
-                let capacity = capacities[k]
-                var slot = index(s, k, leaving) - base  // one modulo, then walk
-                while leaving <= bucket - w {
-                    if tags[base + slot] == leaving { sum -= Int32(counts[base + slot]) }
-                    leaving += 1
-                    slot += 1
-                    if slot == capacity { slot = 0 }
-                }
-                sums[hk] = sum
-            }
-            heads[hk] = bucket
-        } else if bucket <= head - cap {
-            return  // older than the ring: the watermark keeps this from happening
-        }
-        let i = index(s, k, bucket)
-        if tags[i] != bucket {
-            tags[i] = bucket
-            counts[i] = 0
-        }
-        counts[i] &+= 1
-        if bucket > heads[hk] - w { sums[hk] += 1 }
     }
 
     /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
