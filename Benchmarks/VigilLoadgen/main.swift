@@ -40,6 +40,9 @@ struct Loadgen: ParsableCommand {
     @Option(help: "Alerts topic to probe for latency (omit: produce only).")
     var alertsTopic: String?
 
+    @Flag(help: "Probe the incidents topic itself instead of alerts: produce→consume latency of the broker alone (the floor).")
+    var probeIncidents = false
+
     @Option(help: "After producing, keep probing until no alert arrived for this many seconds.")
     var drainSeconds: Double = 3
 
@@ -68,7 +71,9 @@ struct Loadgen: ParsableCommand {
         ]), logger: logger)
 
         let probeDone = DispatchSemaphore(value: 0)
-        let probe = alertsTopic.map { Probe(bootstrap: bootstrap, topic: $0, index: index, times: times, drainSeconds: drainSeconds) }
+        let probeTopic = probeIncidents ? topic : alertsTopic
+        let probe = probeTopic.map { Probe(bootstrap: bootstrap, topic: $0, index: index, times: times, drainSeconds: drainSeconds,
+                                           incidents: probeIncidents) }
         if let probe {
             Thread { probe.run(); probeDone.signal() }.start()
             probe.waitUntilAssigned()
@@ -124,13 +129,16 @@ final class Probe: @unchecked Sendable {
     let bootstrap: String, topic: String, drainSeconds: Double
     let index: [String: Int32]
     let times: ProduceTimes
+    /// Reading incidents (attributed by their own id), not alerts (by the last id they cite).
+    let incidents: Bool
     private let lock = NSLock()
     private var finished = false
     private var assigned = false
     private var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     private var alerts = 0, unattributed = 0, firstAlert: UInt64 = 0, lastAlert: UInt64 = 0
 
-    init(bootstrap: String, topic: String, index: [String: Int32], times: ProduceTimes, drainSeconds: Double) {
+    init(bootstrap: String, topic: String, index: [String: Int32], times: ProduceTimes, drainSeconds: Double, incidents: Bool) {
+        self.incidents = incidents
         self.bootstrap = bootstrap
         self.topic = topic
         self.index = index
@@ -166,7 +174,8 @@ final class Probe: @unchecked Sendable {
                     alerts += 1
                     if firstAlert == 0 { firstAlert = now }
                     lastAlert = now
-                    guard let id = Lines.lastIncidentID(in: value), let i = index[id] else { unattributed += 1; return }
+                    let cited = incidents ? Lines.string(after: "id", in: value) : Lines.lastIncidentID(in: value)
+                    guard let id = cited, let i = index[id] else { unattributed += 1; return }
                     let produced = times.get(Int(i))
                     guard produced > 0, now > produced else { unattributed += 1; return }
                     _ = histogram.record((now - produced) / 1000)  // microseconds

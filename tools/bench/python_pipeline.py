@@ -191,7 +191,9 @@ def run_kafka(args, pipeline: Pipeline) -> dict:
     from confluent_kafka import Consumer, Producer
 
     consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group or f"py-pipeline-{time.time_ns()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         # What Vigil's consumer uses; the test broker holds a first join for the rebalance timeout otherwise.
+                         "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000})
     producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 1})
     consumer.subscribe([args.topic])
     count, first, last = 0, None, time.perf_counter()
