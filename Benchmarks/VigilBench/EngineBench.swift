@@ -52,7 +52,7 @@ struct EngineBench: ParsableCommand {
                     for bytes in wire { if case .success = bytes.withUnsafeBytes({ decoder.decode($0) }) { ok += 1 } }
                     precondition(ok == wire.count)
                 }
-                m.rates = timeRuns(runs, events: wire.count, body)
+                (m.rates, m.cpuRates) = timeRuns(runs, events: wire.count, body)
                 if !noExtras { m = withExtras(m) { perEvent in
                     for bytes in wire { perEvent { blackHole(bytes.withUnsafeBytes({ decoder.decode($0) })) } }
                 } body: { body() } }
@@ -93,7 +93,7 @@ struct EngineBench: ParsableCommand {
                 blackHole(alerts)
             }
             var m = Measurement(name: stage, events: range.count)
-            m.rates = timeRuns(runs, events: range.count, body)
+            (m.rates, m.cpuRates) = timeRuns(runs, events: range.count, body)
             if !noExtras { m = withExtras(m) { perEvent in
                 var engine = IncidentEngine(configuration: config)
                 for index in range {

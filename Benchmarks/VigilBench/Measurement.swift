@@ -6,7 +6,10 @@ import Foundation
 struct Measurement {
     var name: String
     var events: Int
+    /// Events per wall-clock second, one per run.
     var rates: [Double] = []
+    /// Events per second of this thread's CPU time, one per run (robust to other load).
+    var cpuRates: [Double] = []
     var allocationsPerEvent: Double?
     var bytesPerEvent: Double?
     /// Per-event cost percentiles in ns (timer overhead subtracted), from one instrumented run.
@@ -14,11 +17,14 @@ struct Measurement {
     var extra: [(String, String)] = []
 
     var median: Double { rates.sorted()[rates.count / 2] }
+    var cpuMedian: Double { cpuRates.isEmpty ? 0 : cpuRates.sorted()[cpuRates.count / 2] }
 
     func line() -> String {
         let sorted = rates.sorted()
         var text = String(format: "%-9@ median %10.0f events/s  (min %10.0f, max %10.0f, %d runs)  %7.1f ns/event",
                           name as NSString, median, sorted.first ?? 0, sorted.last ?? 0, rates.count, 1e9 / median)
+        let cpu = cpuRates.sorted()
+        if !cpu.isEmpty { text += String(format: "  cpu-time median %10.0f/s (min %10.0f, max %10.0f)", cpuMedian, cpu.first!, cpu.last!) }
         if let a = allocationsPerEvent, let b = bytesPerEvent { text += String(format: "  allocs/event %.2f (%.0f B)", a, b) }
         for (label, ns) in percentiles { text += String(format: "  %@ %.0f ns", label as NSString, ns) }
         for (label, value) in extra { text += "  \(label) \(value)" }
@@ -29,7 +35,8 @@ struct Measurement {
         let sorted = rates.sorted()
         var fields = ["\"stage\":\"\(name)\"", "\"events\":\(events)", "\"median_events_per_s\":\(Int(median))",
                       "\"min_events_per_s\":\(Int(sorted.first ?? 0))", "\"max_events_per_s\":\(Int(sorted.last ?? 0))",
-                      "\"runs\":\(rates.count)"]
+                      "\"runs\":\(rates.count)", "\"cpu_median_events_per_s\":\(Int(cpuMedian))",
+                      "\"cpu_min_events_per_s\":\(Int(cpuRates.min() ?? 0))", "\"cpu_max_events_per_s\":\(Int(cpuRates.max() ?? 0))"]
         if let a = allocationsPerEvent { fields.append(String(format: "\"allocations_per_event\":%.3f", a)) }
         if let b = bytesPerEvent { fields.append(String(format: "\"allocated_bytes_per_event\":%.1f", b)) }
         for (label, ns) in percentiles { fields.append(String(format: "\"%@_ns\":%.0f", label as NSString, ns)) }
@@ -54,16 +61,19 @@ enum Clock {
     }
 }
 
-/// Runs `body` once to warm up, then `runs` times, timing each.
-func timeRuns(_ runs: Int, events: Int, _ body: () -> Void) -> [Double] {
+/// Runs `body` once to warm up, then `runs` times, timing each by the wall clock and by the
+/// thread's CPU time.
+func timeRuns(_ runs: Int, events: Int, _ body: () -> Void) -> (wall: [Double], cpu: [Double]) {
     body()
-    var rates: [Double] = []
+    var wall: [Double] = [], cpu: [Double] = []
     for _ in 0..<runs {
-        let start = Clock.now()
+        let start = Clock.now(), cpuStart = CVigilBench_threadCPUNanoseconds()
         body()
-        rates.append(Double(events) / (Double(Clock.now() - start) / 1e9))
+        let cpuEnd = CVigilBench_threadCPUNanoseconds(), end = Clock.now()
+        wall.append(Double(events) / (Double(end - start) / 1e9))
+        cpu.append(Double(events) / (Double(cpuEnd - cpuStart) / 1e9))
     }
-    return rates
+    return (wall, cpu)
 }
 
 /// Allocation calls and bytes made by `body`, per event (nil where the shim is unavailable).

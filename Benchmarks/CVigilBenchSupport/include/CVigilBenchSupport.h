@@ -18,5 +18,8 @@ uint64_t CVigilBench_allocatedBytes(void);
 uint64_t CVigilBench_heapInUse(void);
 /// CLOCK_MONOTONIC in nanoseconds (vDSO, ~20 ns).
 uint64_t CVigilBench_nowNanoseconds(void);
+/// CPU time of the calling thread in nanoseconds (CLOCK_THREAD_CPUTIME_ID): on a shared,
+/// oversubscribed machine it excludes the time other processes held the core.
+uint64_t CVigilBench_threadCPUNanoseconds(void);
 
 #endif
