@@ -156,6 +156,8 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func evaluateHotspotsIfDue() -> [Alert] {
+        // Not due (almost every event): answer without copying the tracker out of its optional.
+        if let next = hotspots?.nextEvaluation, let wm = watermark.current, wm.milliseconds < next { return [] }
         guard var tracker = hotspots, let wm = watermark.current else { return [] }
         let every = tracker.configuration.evaluateEvery.milliseconds
         let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
