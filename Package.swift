@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // Admin HTTP only (NIOCore, NIOPosix, NIOHTTP1): small enough to build on two cores.
         .package(url: "https://github.com/apple/swift-nio", .upToNextMinor(from: "2.101.0")),
+        // Latency histograms for the benchmark tools only (vigil-loadgen), never in `vigil`.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; only Sources/VigilKafka imports it.
@@ -41,10 +43,27 @@ let package = Package(
             ]
         ),
         // Benchmarks, apart from the tests: swift run -c release vigil-bench --input FILE
+        // (docs/PERFORMANCE.md). The C helper counts allocations; it is linked into benchmarks only.
+        .target(name: "CVigilBenchSupport", path: "Benchmarks/CVigilBenchSupport"),
         .executableTarget(
             name: "vigil-bench",
-            dependencies: ["VigilCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "VigilCore", "VigilKafka", "CVigilBenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/VigilBench"
+        ),
+        // Load generator and latency probe for the end-to-end benchmark (tools/bench_e2e.py).
+        .executableTarget(
+            name: "vigil-loadgen",
+            dependencies: [
+                "VigilKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/VigilLoadgen"
         ),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(

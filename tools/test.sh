@@ -19,7 +19,7 @@ fi
 export VIGIL_BINARY="$(swift build --show-bin-path)/vigil"
 
 echo "== python tools and offline reference checks (pandas/numpy/scikit-learn vs vigil replay)" >&2
-"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/vigil_tools tools/reference
+"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/vigil_tools tools/reference tools/bench
 
 broker_env="$("$VIGIL_ROOT/tools/broker.sh" start)"
 trap '"$VIGIL_ROOT/tools/broker.sh" stop' EXIT

@@ -39,7 +39,7 @@ struct CountThresholdRule: Sendable {
     /// Index of the rule's window in the engine's `WindowTable`.
     let specIndex: Int
     private var lastAlert: [UInt64: Int64] = [:]
-    private var evidence: [UInt64: EvidenceRing] = [:]
+    private var evidence = SlotEvidence()
 
     init(configuration: CountRuleConfiguration, specIndex: Int) {
         self.configuration = configuration
@@ -47,7 +47,7 @@ struct CountThresholdRule: Sendable {
     }
 
     mutating func observe(_ incident: Incident, key: UInt64, slot: Int32, table: WindowTable, cell: GridCell, grid: MetricGrid) -> Alert? {
-        evidence[key, default: EvidenceRing()].append(time: incident.eventTime, id: incident.id)
+        evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id)
         let spec = table.specs[specIndex]
         let bucket = spec.bucket(incident.eventTime)
         let count = table.count(slot: slot, spec: specIndex, endingAt: bucket)
@@ -69,7 +69,7 @@ struct CountThresholdRule: Sendable {
             eventTime: incident.eventTime, category: incident.category, neighbourhood: incident.neighbourhood,
             cell: cell, latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
             windowStart: start, windowEnd: end, count: count, threshold: configuration.threshold,
-            surge: nil, hotspot: nil, incidentIDs: evidence[key]!.ids(from: start, to: end))
+            surge: nil, hotspot: nil, incidentIDs: evidence.ids(slot: slot, from: start, to: end))
     }
 
     /// True while `key` is in its cooldown at `watermark` (its state must be kept).
@@ -79,11 +79,6 @@ struct CountThresholdRule: Sendable {
     }
 
     mutating func forget(_ keys: Set<UInt64>) {
-        for key in keys {
-            evidence[key] = nil
-            lastAlert[key] = nil
-        }
+        for key in keys { lastAlert[key] = nil }
     }
-
-    var keyCount: Int { evidence.count }
 }

@@ -16,6 +16,14 @@ struct HotspotTracker: Sendable {
     private(set) var snapshot: HotspotSnapshot?
     var nextEvaluation: Int64?
     private var scratch = GiStarScratch()
+    /// Grid-sized arrays reused by every evaluation (all -1 between evaluations).
+    struct DenseScratch: Sendable {
+        var hotIndex: [Int32] = []
+        var componentOf: [Int32] = []
+    }
+    private var dense = DenseScratch()
+    /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
+    private(set) var cellCounts: HotspotCellCounts
 
     init(configuration: HotspotConfiguration, grid: MetricGrid) {
         self.configuration = configuration
@@ -23,6 +31,22 @@ struct HotspotTracker: Sendable {
         let (width, height) = grid.project(latitude: b.north, longitude: b.east)
         columns = Int32((width / grid.cellSize).rounded(.up))
         rows = Int32((height / grid.cellSize).rounded(.up))
+        cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
+    }
+
+    /// Counts one incident in `cell` for later evaluations.
+    mutating func record(_ cell: GridCell, at time: Timestamp) {
+        cellCounts.add(cell, at: time)
+    }
+
+    /// Evaluates at `time` over the window ending at `endBucket`, from the counts given to
+    /// `record`; nil when those cannot describe that window (a move backwards in event time),
+    /// and the caller passes the counts to `evaluate(at:endBucket:counts:…)` instead.
+    mutating func evaluateRecorded(at time: Timestamp, endBucket: Int64, grid: MetricGrid,
+                                   categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert]? {
+        guard cellCounts.advance(to: endBucket) else { return nil }
+        let result = GiStar.compute(cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
+        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
     }
 
     /// Evaluates at `time` with per-cell counts of the window ending at `endBucket`.
@@ -31,21 +55,32 @@ struct HotspotTracker: Sendable {
         let listed = counts.filter { $0.0.x >= 0 && $0.0.y >= 0 && $0.0.x < columns && $0.0.y < rows }
         let result = GiStar.compute(counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
                                     minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
-        // Counts of the hot cells (the only ones hotspots are made of).
-        var inUniverse: [GridCell: Int] = [:]
-        inUniverse.reserveCapacity(result.hot.count)
-        for c in result.hot { inUniverse[c.cell] = c.count }
-        let giByCell = Dictionary(uniqueKeysWithValues: result.hot.map { ($0.cell, $0.giStar) })
+        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
+    }
+
+    private mutating func evaluate(at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid,
+                                   categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert] {
+        // Hot cells (the only ones hotspots are made of) and their components on dense grid-sized
+        // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
+        var hotIndex = takeDense(\.hotIndex)
+        var componentOf = takeDense(\.componentOf)
+        for (k, c) in result.hot.enumerated() { hotIndex[denseIndex(c.cell)] = Int32(k) }
         let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows)
 
         let previous = active
-        var componentOf: [GridCell: Int] = [:]
-        for (ci, component) in components.enumerated() { for c in component { componentOf[c] = ci } }
+        for (ci, component) in components.enumerated() { for c in component { componentOf[denseIndex(c)] = Int32(ci) } }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
+        var perComponent: [Int: Int] = [:]
         for (pi, p) in previous.enumerated() {
-            var perComponent: [Int: Int] = [:]
-            for c in p.cells { if let ci = componentOf[c] { perComponent[ci, default: 0] += 1 } }
+            perComponent.removeAll(keepingCapacity: true)
+            for c in p.cells where componentOf[denseIndex(c)] >= 0 { perComponent[Int(componentOf[denseIndex(c)]), default: 0] += 1 }
             for (ci, overlap) in perComponent { overlaps.append((ci, pi, overlap)) }
+        }
+        for c in result.hot { componentOf[denseIndex(c.cell)] = -1 }
+        dense.componentOf = componentOf
+        defer {
+            for c in result.hot { hotIndex[denseIndex(c.cell)] = -1 }
+            dense.hotIndex = hotIndex
         }
         overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
         var componentOwner: [Int: Int] = [:], previousTaken = Set<Int>()
@@ -87,8 +122,8 @@ struct HotspotTracker: Sendable {
                 change = component.count >= configuration.minimumCells && persistence >= configuration.minimumPersistence ? .hotspotOpened : nil
             }
             // Outline and categories only when an alert carries them.
-            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, counts: inUniverse,
-                                   giByCell: giByCell, grid: grid, categories: change == nil ? nil : categories)
+            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, hot: result.hot,
+                                   hotIndex: hotIndex, grid: grid, categories: change == nil ? nil : categories)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
@@ -122,11 +157,25 @@ struct HotspotTracker: Sendable {
         return alerts
     }
 
-    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], counts: [GridCell: Int], giByCell: [GridCell: Double],
+    @inline(__always) private func denseIndex(_ c: GridCell) -> Int { Int(c.y) * Int(columns) + Int(c.x) }
+
+    /// Takes a grid-sized scratch array out of `dense` (all -1), so it is mutated without copying.
+    private mutating func takeDense(_ path: WritableKeyPath<DenseScratch, [Int32]>) -> [Int32] {
+        var array = dense[keyPath: path]
+        dense[keyPath: path] = []
+        let n = Int(columns) * Int(rows)
+        if array.count != n { array = Array(repeating: -1, count: n) }
+        return array
+    }
+
+    /// `hotIndex[cell]` is the cell's index in `hot` (every cell of a component is hot).
+    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: [Int32],
                           grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?) -> Hotspot {
-        var total = 0, sumLat = 0.0, sumLon = 0.0
+        var total = 0, sumLat = 0.0, sumLon = 0.0, maxGiStar: Double?
         for c in cells {
-            let x = counts[c] ?? 0
+            let k = Int(hotIndex[denseIndex(c)])
+            let x = k >= 0 ? hot[k].count : 0
+            if k >= 0 { maxGiStar = max(maxGiStar ?? -.infinity, hot[k].giStar) }
             let centre = grid.centre(of: c)
             total += x
             sumLat += Double(x) * centre.latitude
@@ -147,7 +196,7 @@ struct HotspotTracker: Sendable {
         }
         let areaKm2 = Double(cells.count) * grid.cellSize * grid.cellSize / 1e6
         return Hotspot(id: id, openedAt: openedAt, cells: cells, count: total,
-                       maxGiStar: cells.compactMap { giByCell[$0] }.max() ?? 0, centroid: centroid, polygon: polygon,
+                       maxGiStar: maxGiStar ?? 0, centroid: centroid, polygon: polygon,
                        intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
     }
 

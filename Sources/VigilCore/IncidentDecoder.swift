@@ -64,14 +64,20 @@ public struct IncidentDecoder: Sendable {
             }
         }
 
-        static let names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
 
+        /// Dispatch on the key's length first: at most two byte comparisons, no array of names.
         static func match(_ key: UnsafeRawBufferPointer) -> Field? {
-            for field in allCases {
-                let name = names[field.rawValue]
-                if name.count == key.count, name.withUnsafeBytes({ $0.elementsEqual(key) }) { return field }
+            @inline(__always) func equals(_ name: StaticString) -> Bool {
+                name.withUTF8Buffer { $0.count == key.count && $0.elementsEqual(key) }
             }
-            return nil
+            switch key.count {
+            case 2: return equals("id") ? .id : nil
+            case 3: return equals("lat") ? .lat : equals("lon") ? .lon : nil
+            case 8: return equals("category") ? .category : equals("premises") ? .premises : nil
+            case 10: return equals("event_time") ? .eventTime : nil
+            case 13: return equals("neighbourhood") ? .neighbourhood : nil
+            default: return nil
+            }
         }
     }
 

@@ -70,8 +70,6 @@ public struct IncidentEngine: Sendable {
     private var hotspots: HotspotTracker?
     private var firstEventTime: Timestamp?
     private var sinceExpiry = 0
-    /// Slots of the all-categories cell family, for hotspot evaluations without a full scan.
-    private var cellSlots: [GridCell: Int32] = [:]
     /// Index of the hotspot window in `windows`.
     private let hotspotSpec: Int?
     /// The model serving now (swapped between batches by `replaceModel`), its scratch buffers,
@@ -159,7 +157,7 @@ public struct IncidentEngine: Sendable {
             statistics.capHits += 1
         }
         if let slot = windows.slot(for: AggregateKey.cell(cell), admit: windows.keyCount < configuration.maxKeys) {
-            if hotspots != nil, cellSlots[cell] == nil { cellSlots[cell] = slot }
+            hotspots?.record(cell, at: incident.eventTime)
             windows.add(slot: slot, time: incident.eventTime)
         } else {
             statistics.capHits += 1
@@ -230,6 +228,7 @@ public struct IncidentEngine: Sendable {
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).
     public mutating func finish() -> [Alert] {
         guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
+        hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
         let alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
         hotspots = tracker
         statistics.alerts += alerts.count
@@ -237,6 +236,8 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func evaluateHotspotsIfDue() -> [Alert] {
+        // Not due (almost every event): answer without copying the tracker out of its optional.
+        if let next = hotspots?.nextEvaluation, let wm = watermark.current, wm.milliseconds < next { return [] }
         guard var tracker = hotspots, let wm = watermark.current else { return [] }
         let every = tracker.configuration.evaluateEvery.milliseconds
         let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
@@ -247,6 +248,7 @@ public struct IncidentEngine: Sendable {
         }
         guard wm.milliseconds >= next else { return [] }
         tracker.nextEvaluation = due + every
+        hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
         let alerts = evaluate(&tracker, at: Timestamp(milliseconds: due))
         hotspots = tracker
         return alerts
@@ -257,15 +259,9 @@ public struct IncidentEngine: Sendable {
         statistics.hotspotEvaluations += 1
         let k = hotspotSpec!
         let end = windows.specs[k].bucket(time - EventDuration(milliseconds: 1))
-        var counts: [(GridCell, Int)] = []
-        counts.reserveCapacity(cellSlots.count)
-        for (cell, slot) in cellSlots {
-            let c = windows.count(slot: slot, spec: k, endingAt: end)
-            if c > 0 { counts.append((cell, c)) }
-        }
         let table = windows
         let names = categories
-        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid) { cells in
+        let describe = { (cells: [GridCell]) -> [CategoryCount] in
             var out: [CategoryCount] = []
             for id in 0..<names.count {
                 var total = 0
@@ -276,6 +272,14 @@ public struct IncidentEngine: Sendable {
             }
             return out.sorted { ($0.count, $1.category) > ($1.count, $0.category) }
         }
+        // The tracker keeps the window's cell counts itself; from the table only after a move back in time.
+        if let alerts = tracker.evaluateRecorded(at: time, endBucket: end, grid: configuration.grid, categories: describe) { return alerts }
+        var counts: [(GridCell, Int)] = []
+        for (key, slot) in windows.entries where AggregateKey.family(key) == .cell {
+            let c = windows.count(slot: slot, spec: k, endingAt: end)
+            if c > 0 { counts.append((AggregateKey.cell(of: key), c)) }
+        }
+        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid, categories: describe)
     }
 
     private mutating func expire(_ now: Timestamp) {
@@ -289,7 +293,6 @@ public struct IncidentEngine: Sendable {
             return false
         }
         countRule?.forget(expired)
-        for key in expired where AggregateKey.family(key) == .cell { cellSlots[AggregateKey.cell(of: key)] = nil }
         statistics.keysExpired += removed + (surgeRule?.expire(before: now) ?? 0)
     }
 

@@ -45,15 +45,11 @@ struct SurgeRule: Sendable {
     static let hour: Int64 = 3_600_000
     static let week: Int64 = 168
 
-    struct KeyState: Sendable {
-        var lastAlert: Int64?
-        var evidence = EvidenceRing()
-    }
-
     var configuration: SurgeRuleConfiguration
     let lateness: EventDuration
     private var hourly: WindowTable
-    private var states: [UInt64: KeyState] = [:]
+    private var lastAlert: [UInt64: Int64] = [:]
+    private var evidence = SlotEvidence()
 
     init(configuration: SurgeRuleConfiguration, allowedLateness: EventDuration) {
         self.configuration = configuration
@@ -73,18 +69,18 @@ struct SurgeRule: Sendable {
         let t = incident.eventTime.milliseconds
         let bucket = hourly.specs[0].bucket(incident.eventTime)
         hourly.add(slot: slot, time: incident.eventTime)
-        states[key, default: KeyState()].evidence.append(time: incident.eventTime, id: incident.id)
+        evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id)
 
         let count = hourly.count(slot: slot, spec: 0, endingAt: bucket)
         let weeks = configuration.trailingWeeks
         guard count >= configuration.minimumCount, history.milliseconds >= Int64(weeks) * Self.week * Self.hour else { return (nil, true) }
-        if let last = states[key]?.lastAlert, t < last + configuration.cooldown.milliseconds { return (nil, true) }
+        if let last = lastAlert[key], t < last + configuration.cooldown.milliseconds { return (nil, true) }
         var total = 0
         for lag in 1...weeks { total += hourly.count(slot: slot, spec: 0, endingAt: bucket - Int64(lag) * Self.week) }
         let expected = max(Double(total) / Double(weeks), configuration.minimumExpected)
         let p = PoissonTail.upper(count, mean: expected)
         guard p <= configuration.pValue else { return (nil, true) }
-        states[key]!.lastAlert = t
+        lastAlert[key] = t
         let end = Timestamp(milliseconds: (bucket + 1) * Self.hour)
         let start = end - configuration.window
         var hash = StableHash()
@@ -101,7 +97,7 @@ struct SurgeRule: Sendable {
             cell: cell, latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
             windowStart: start, windowEnd: end, count: count, threshold: nil,
             surge: SurgeEvidence(expected: expected, pValue: p, trailingWeeks: weeks), hotspot: nil,
-            incidentIDs: states[key]!.evidence.ids(from: start, to: end))
+            incidentIDs: evidence.ids(slot: slot, from: start, to: end))
         return (alert, true)
     }
 
@@ -120,15 +116,15 @@ struct SurgeRule: Sendable {
     /// Drops keys idle for longer than the baseline reaches back (unless in their cooldown).
     mutating func expire(before watermark: Timestamp) -> Int {
         let reach = Int64(configuration.trailingWeeks) * Self.week * Self.hour + configuration.window.milliseconds + lateness.milliseconds
-        let states = self.states
+        let lastAlert = self.lastAlert
         let cooldown = configuration.cooldown.milliseconds
         var expired: [UInt64] = []
         let removed = hourly.expire(olderThan: watermark - EventDuration(milliseconds: reach)) { key in
-            if let last = states[key]?.lastAlert, watermark.milliseconds < last + cooldown { return true }
+            if let last = lastAlert[key], watermark.milliseconds < last + cooldown { return true }
             expired.append(key)
             return false
         }
-        for key in expired { self.states[key] = nil }
+        for key in expired { self.lastAlert[key] = nil }
         return removed
     }
 }

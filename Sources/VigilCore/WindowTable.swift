@@ -10,16 +10,38 @@ public struct WindowTable: Sendable {
     let capacities: [Int]
     let offsets: [Int]
     let stride: Int
-    private var counts: [UInt32] = []
-    /// The bucket each counter currently belongs to: a counter whose tag differs from the bucket
-    /// asked for is stale and reads as zero, so moving a window never has to clear buckets.
-    private var tags: [Int64] = []
-    private var heads: [Int64] = []
-    private var sums: [Int32] = []
+    /// One counter per bucket of every ring, with the bucket it currently belongs to (its tag): a
+    /// counter whose tag differs from the bucket asked for is stale and reads as zero, so moving a
+    /// window never has to clear buckets. Tag and count side by side: one cache line per bucket.
+    struct Counter: Sendable {
+        var tag: Int64
+        var count: UInt32
+    }
+    /// Per slot and spec: the newest bucket seen and the running sum of the window ending at it.
+    struct Head: Sendable {
+        var bucket: Int64
+        var sum: Int32
+    }
+    private var counters: [Counter] = []
+    private var heads: [Head] = []
     /// Newest event time per slot (for idle expiry).
     private(set) var lastSeen: [Int64] = []
     private var slots: [UInt64: Int32] = [:]
     private var freeSlots: [Int32] = []
+    /// Ring size, ring offset and window length in buckets per spec, for the hot path.
+    struct Layout: Sendable {
+        var capacity: Int
+        var offset: Int
+        var windowBuckets: Int64
+    }
+    let layout: [Layout]
+    /// Bucket and ring position per spec of the event time last added (see `add(slot:time:)`).
+    struct Memo: Sendable {
+        var bucket: Int64
+        var position: Int
+    }
+    private var memoTime = Int64.min
+    private var memo: [Memo]
 
     static let empty = Int64.min
 
@@ -38,6 +60,8 @@ public struct WindowTable: Sendable {
         self.capacities = capacities
         self.offsets = offsets
         stride = total
+        layout = specs.indices.map { Layout(capacity: capacities[$0], offset: offsets[$0], windowBuckets: Int64(specs[$0].buckets)) }
+        memo = Array(repeating: Memo(bucket: 0, position: 0), count: specs.count)
     }
 
     public var keyCount: Int { slots.count }
@@ -52,15 +76,13 @@ public struct WindowTable: Sendable {
         if let reused = freeSlots.popLast() {
             s = reused
             let base = Int(s) * stride
-            for i in base..<(base + stride) { counts[i] = 0; tags[i] = Self.empty }
-            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Self.empty; sums[Int(s) * specs.count + k] = 0 }
+            for i in base..<(base + stride) { counters[i] = Counter(tag: Self.empty, count: 0) }
+            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Head(bucket: Self.empty, sum: 0) }
             lastSeen[Int(s)] = Self.empty
         } else {
             s = Int32(lastSeen.count)
-            counts.append(contentsOf: repeatElement(0, count: stride))
-            tags.append(contentsOf: repeatElement(Self.empty, count: stride))
-            heads.append(contentsOf: repeatElement(Self.empty, count: specs.count))
-            sums.append(contentsOf: repeatElement(0, count: specs.count))
+            counters.append(contentsOf: repeatElement(Counter(tag: Self.empty, count: 0), count: stride))
+            heads.append(contentsOf: repeatElement(Head(bucket: Self.empty, sum: 0), count: specs.count))
             lastSeen.append(Self.empty)
         }
         slots[key] = s
@@ -68,12 +90,70 @@ public struct WindowTable: Sendable {
     }
 
     /// Counts one event at `time` in every horizon of `slot`.
+    ///
+    /// The hot path of the engine (three keys per incident): the bucket and ring position of each
+    /// horizon are computed once per event time and reused for the incident's other keys, and the
+    /// arrays are written through unsafe buffers (one uniqueness check per array, not per write).
     public mutating func add(slot: Int32, time: Timestamp) {
         let s = Int(slot)
-        if time.milliseconds > lastSeen[s] { lastSeen[s] = time.milliseconds }
-        for k in 0..<specs.count {
-            add(s, k, specs[k].bucket(time))
+        let t = time.milliseconds
+        if t > lastSeen[s] { lastSeen[s] = t }
+        if t != memoTime {
+            memoTime = t
+            for k in 0..<specs.count {
+                let b = specs[k].bucket(time)
+                let cap = Int64(capacities[k])
+                var m = b % cap
+                if m < 0 { m += cap }
+                memo[k] = Memo(bucket: b, position: Int(m))
+            }
         }
+        let nSpecs = specs.count, stride = self.stride
+        let base = s * stride
+        memo.withUnsafeBufferPointer { memo in
+        layout.withUnsafeBufferPointer { layout in
+        counters.withUnsafeMutableBufferPointer { counters in
+        heads.withUnsafeMutableBufferPointer { heads in
+            for k in 0..<nSpecs {
+                let bucket = memo[k].bucket
+                let hk = s * nSpecs + k
+                let capacity = layout[k].capacity
+                let w = layout[k].windowBuckets
+                let ring = base + layout[k].offset
+                let head = heads[hk].bucket
+                if head == Self.empty {
+                    heads[hk] = Head(bucket: bucket, sum: 0)
+                } else if bucket > head {
+                    // Move the window: subtract the buckets that leave it (at most w reads, no writes).
+                    if bucket - head >= w {
+                        heads[hk].sum = 0
+                    } else {
+                        var sum = heads[hk].sum
+                        var leaving = head + 1 - w
+                        // Ring position of `leaving`, from the memoised one of `bucket` (no division).
+                        var slot = memo[k].position - Int(bucket - leaving)
+                        while slot < 0 { slot += capacity }
+                        while leaving <= bucket - w {
+                            let counter = counters[ring + slot]
+                            if counter.tag == leaving { sum -= Int32(counter.count) }
+                            leaving += 1
+                            slot += 1
+                            if slot == capacity { slot = 0 }
+                        }
+                        heads[hk].sum = sum
+                    }
+                    heads[hk].bucket = bucket
+                } else if bucket <= head - Int64(capacity) {
+                    continue  // older than the ring: the watermark keeps this from happening
+                }
+                let i = ring + memo[k].position
+                if counters[i].tag != bucket {
+                    counters[i] = Counter(tag: bucket, count: 0)
+                }
+                counters[i].count &+= 1
+                if bucket > heads[hk].bucket - w { heads[hk].sum += 1 }
+            }
+        }}}}
     }
 
     @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
@@ -86,46 +166,7 @@ public struct WindowTable: Sendable {
     /// The count of `bucket` if its counter still holds that bucket, else zero.
     @inline(__always) private func value(_ s: Int, _ k: Int, _ bucket: Int64) -> Int32 {
         let i = index(s, k, bucket)
-        return tags[i] == bucket ? Int32(counts[i]) : 0
-    }
-
-    private mutating func add(_ s: Int, _ k: Int, _ bucket: Int64) {
-        let hk = s * specs.count + k
-        let cap = Int64(capacities[k])
-        let w = Int64(specs[k].buckets)
-        let head = heads[hk]
-        if head == Self.empty {
-            heads[hk] = bucket
-            sums[hk] = 0
-        } else if bucket > head {
-            // Move the window: subtract the buckets that leave it (at most w reads, no writes).
-            if bucket - head >= w {
-                sums[hk] = 0
-            } else {
-                var sum = sums[hk]
-                var leaving = head + 1 - w
-                let base = s * stride + offsets[k]
-                let capacity = capacities[k]
-                var slot = index(s, k, leaving) - base  // one modulo, then walk
-                while leaving <= bucket - w {
-                    if tags[base + slot] == leaving { sum -= Int32(counts[base + slot]) }
-                    leaving += 1
-                    slot += 1
-                    if slot == capacity { slot = 0 }
-                }
-                sums[hk] = sum
-            }
-            heads[hk] = bucket
-        } else if bucket <= head - cap {
-            return  // older than the ring: the watermark keeps this from happening
-        }
-        let i = index(s, k, bucket)
-        if tags[i] != bucket {
-            tags[i] = bucket
-            counts[i] = 0
-        }
-        counts[i] &+= 1
-        if bucket > heads[hk] - w { sums[hk] += 1 }
+        return counters[i].tag == bucket ? Int32(counters[i].count) : 0
     }
 
     /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
@@ -136,9 +177,9 @@ public struct WindowTable: Sendable {
     public func count(slot: Int32, spec k: Int, endingAt end: Int64) -> Int {
         let s = Int(slot)
         let hk = s * specs.count + k
-        let head = heads[hk]
+        let head = heads[hk].bucket
         guard head != Self.empty else { return 0 }
-        if end == head { return Int(sums[hk]) }
+        if end == head { return Int(heads[hk].sum) }
         let w = Int64(specs[k].buckets)
         let oldest = head - Int64(capacities[k]) + 1
         var lo = max(end - w + 1, oldest)
@@ -149,7 +190,8 @@ public struct WindowTable: Sendable {
         var slot = index(s, k, lo) - base  // one modulo, then walk
         var total = 0
         while lo <= hi {
-            if tags[base + slot] == lo { total += Int(counts[base + slot]) }
+            let counter = counters[base + slot]
+            if counter.tag == lo { total += Int(counter.count) }
             lo += 1
             slot += 1
             if slot == capacity { slot = 0 }

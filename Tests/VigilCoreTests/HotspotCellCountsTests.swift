@@ -1,0 +1,69 @@
+import Testing
+@testable import VigilCore
+
+@Suite("HotspotCellCounts")
+struct HotspotCellCountsTests {
+    /// Window of 4 daily buckets; events land up to a day behind the newest (like allowed lateness).
+    static let spec = WindowSpec(horizon: .days(4), resolution: .days(1))
+
+    /// Exact per-cell counts of the window ending at `end`, from the raw events.
+    static func brute(_ events: [(GridCell, Timestamp)], end: Int64) -> [(GridCell, Int)] {
+        var counts: [GridCell: Int] = [:]
+        for (cell, t) in events {
+            let b = spec.bucket(t)
+            if b > end - Int64(spec.buckets) && b <= end { counts[cell, default: 0] += 1 }
+        }
+        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    @Test("incremental counts and Gi* equal a recomputation from the events at every evaluation")
+    func matchesRecomputation() {
+        var rng = SplitMix64(seed: 0xC0FFEE)
+        var evaluations = 0, hot = 0
+        for round in 0..<40 {
+            let columns = Int32.random(in: 3...12, using: &rng), rows = Int32.random(in: 3...12, using: &rng)
+            var counts = HotspotCellCounts(spec: Self.spec, columns: columns, rows: rows)
+            var events: [(GridCell, Timestamp)] = []
+            var now: Int64 = Int64.random(in: -5...5, using: &rng) * 86_400_000
+            var nextEnd: Int64?
+            for _ in 0..<400 {
+                now += Int64.random(in: 0...(6 * 3_600_000), using: &rng)
+                // Some events a little late, some cells just outside the universe (ignored by Gi*).
+                let t = Timestamp(milliseconds: now - Int64.random(in: 0...(20 * 3_600_000), using: &rng))
+                let cell = GridCell(x: Int32.random(in: -1...columns, using: &rng), y: Int32.random(in: 0..<rows, using: &rng))
+                let end = Self.spec.bucket(Timestamp(milliseconds: now - 86_400_000))
+                if nextEnd.map({ end >= $0 }) ?? true, Bool.random(using: &rng) {
+                    let advanced = counts.advance(to: end)
+                    #expect(advanced)
+                    nextEnd = end
+                    evaluations += 1
+                    let inUniverse = events.filter { $0.0.x >= 0 && $0.0.x < columns }
+                    // Only events before the evaluation end count (later ones wait in the log).
+                    let want = Self.brute(inUniverse, end: end)
+                    let got = counts.nonZero.sorted { $0.0 < $1.0 }
+                    #expect(got.map(\.0) == want.map(\.0) && got.map(\.1) == want.map(\.1), "round \(round)")
+                    var scratch = GiStarScratch()
+                    let z = Double.random(in: 0.5...2.5, using: &rng), minimum = Int.random(in: 1...4, using: &rng)
+                    let reference = GiStar.compute(counts: want, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimum, scratch: &scratch)
+                    let result = GiStar.compute(counts, zThreshold: z, minimumLocalCount: minimum)
+                    #expect(result == reference, "round \(round)")
+                    hot += result.hot.count
+                }
+                // Events older than the last evaluated window can never matter again.
+                if let e = nextEnd, Self.spec.bucket(t) <= e - Int64(Self.spec.buckets) { continue }
+                counts.add(cell, at: t)
+                events.append((cell, t))
+            }
+        }
+        #expect(evaluations > 100 && hot > 50)
+    }
+
+    @Test("a move back in time is refused, so the engine recounts from its window table")
+    func refusesBackwards() {
+        var counts = HotspotCellCounts(spec: Self.spec, columns: 4, rows: 4)
+        counts.add(GridCell(x: 1, y: 1), at: .init(milliseconds: 5 * 86_400_000))
+        let first = counts.advance(to: 5), same = counts.advance(to: 5), back = counts.advance(to: 4)
+        #expect(first && same && !back)
+        #expect(counts.nonZero.map(\.1) == [1])
+    }
+}
