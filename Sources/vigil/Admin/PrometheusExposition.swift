@@ -13,32 +13,23 @@ struct PrometheusExposition {
                        vigil: String = VigilVersion.string) -> String {
         var p = PrometheusExposition()
         let st = s.statistics
-        p.family("vigil_messages_consumed_total", "counter", "Messages read from the incidents topic.")
-        p.sample("vigil_messages_consumed_total", [], st.consumed)
-        p.family("vigil_incidents_decoded_total", "counter", "Messages decoded into valid incidents.")
-        p.sample("vigil_incidents_decoded_total", [], st.decoded)
+        p.single("vigil_messages_consumed_total", "counter", "Messages read from the incidents topic.", st.consumed)
+        p.single("vigil_incidents_decoded_total", "counter", "Messages decoded into valid incidents.", st.decoded)
         p.family("vigil_dead_letters_total", "counter", "Undecodable or invalid messages sent to the dead-letter topic, by reason.")
         for reason in st.deadLetteredByReason.keys.sorted() {
             p.sample("vigil_dead_letters_total", [("reason", reason)], st.deadLetteredByReason[reason]!)
         }
-        p.family("vigil_late_incidents_total", "counter", "Incidents behind their partition's watermark, sent to the late topic.")
-        p.sample("vigil_late_incidents_total", [], st.late)
+        p.single("vigil_late_incidents_total", "counter", "Incidents behind their partition's watermark, sent to the late topic.", st.late)
         p.family("vigil_alerts_total", "counter", "Alerts published, by kind.")
         for (i, kind) in Alert.Kind.allCases.enumerated() {
             p.sample("vigil_alerts_total", [("kind", kind.rawValue)], st.alertsByKind[i])
         }
-        p.family("vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).")
-        p.sample("vigil_delivery_failures_total", [], st.deliveryFailures)
-        p.family("vigil_consumer_errors_total", "counter", "Errors reported by the Kafka consumer.")
-        p.sample("vigil_consumer_errors_total", [], st.consumerErrors)
-        p.family("vigil_replayed_records_total", "counter", "Records applied silently while rebuilding assigned partitions' state by replay.")
-        p.sample("vigil_replayed_records_total", [], st.replayed)
-        p.family("vigil_replay_skipped_records_total", "counter", "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).")
-        p.sample("vigil_replay_skipped_records_total", [], st.replaySkipped)
-        p.family("vigil_partition_rebuilds_total", "counter", "Partitions whose state was rebuilt by replay (assignments with a committed offset).")
-        p.sample("vigil_partition_rebuilds_total", [], st.rebuilds)
-        p.family("vigil_producer_restarts_total", "counter", "Producer instances replaced because the broker stopped accepting one (fenced after a stall).")
-        p.sample("vigil_producer_restarts_total", [], st.producerRestarts)
+        p.single("vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).", st.deliveryFailures)
+        p.single("vigil_consumer_errors_total", "counter", "Errors reported by the Kafka consumer.", st.consumerErrors)
+        p.single("vigil_replayed_records_total", "counter", "Records applied silently while rebuilding assigned partitions' state by replay.", st.replayed)
+        p.single("vigil_replay_skipped_records_total", "counter", "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).", st.replaySkipped)
+        p.single("vigil_partition_rebuilds_total", "counter", "Partitions whose state was rebuilt by replay (assignments with a committed offset).", st.rebuilds)
+        p.single("vigil_producer_restarts_total", "counter", "Producer instances replaced because the broker stopped accepting one (fenced after a stall).", st.producerRestarts)
 
         p.family("vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration.")
         let cumulative = s.batchLatency.cumulative
@@ -49,8 +40,7 @@ struct PrometheusExposition {
         p.sample("vigil_batch_processing_seconds_sum", [], s.batchLatency.sum)
         p.sample("vigil_batch_processing_seconds_count", [], s.batchLatency.count)
 
-        p.family("vigil_partitions_assigned", "gauge", "Input partitions this instance owns.")
-        p.sample("vigil_partitions_assigned", [], s.partitions.count)
+        p.single("vigil_partitions_assigned", "gauge", "Input partitions this instance owns.", s.partitions.count)
         p.family("vigil_partition_rebuilding", "gauge", "1 while a partition's state is rebuilt by replay, else 0.")
         for part in s.partitions { p.sample("vigil_partition_rebuilding", labels(part.topicPartition), part.rebuilding ? 1 : 0) }
         p.family("vigil_partition_newest_event_time_seconds", "gauge", "Newest event time seen per partition (Unix seconds).")
@@ -61,18 +51,12 @@ struct PrometheusExposition {
         for part in s.partitions {
             if let lag = part.lag { p.sample("vigil_consumer_lag", labels(part.topicPartition), Int(lag)) }
         }
-        p.family("vigil_state_keys", "gauge", "Window keys held in state, all partitions.")
-        p.sample("vigil_state_keys", [], s.keys)
-        p.family("vigil_state_cap_hits_total", "counter", "Incidents whose key was not tracked because state.max_keys was reached.")
-        p.sample("vigil_state_cap_hits_total", [], s.capHits)
-        p.family("vigil_state_keys_expired_total", "counter", "Idle keys removed from state.")
-        p.sample("vigil_state_keys_expired_total", [], s.keysExpired)
-        p.family("vigil_hotspots_open", "gauge", "Hotspots currently tracked (all partitions).")
-        p.sample("vigil_hotspots_open", [], s.hotspots.count)
-        p.family("vigil_broker_reachable", "gauge", "1 when the Kafka cluster is reachable, else 0.")
-        p.sample("vigil_broker_reachable", [], s.brokerReachable ? 1 : 0)
-        p.family("vigil_ready", "gauge", "1 when /readyz answers 200.")
-        p.sample("vigil_ready", [], s.notReadyReason == nil ? 1 : 0)
+        p.single("vigil_state_keys", "gauge", "Window keys held in state, all partitions.", s.keys)
+        p.single("vigil_state_cap_hits_total", "counter", "Incidents whose key was not tracked because state.max_keys was reached.", s.capHits)
+        p.single("vigil_state_keys_expired_total", "counter", "Idle keys removed from state.", s.keysExpired)
+        p.single("vigil_hotspots_open", "gauge", "Hotspots currently tracked (all partitions).", s.hotspots.count)
+        p.single("vigil_broker_reachable", "gauge", "1 when the Kafka cluster is reachable, else 0.", s.brokerReachable ? 1 : 0)
+        p.single("vigil_ready", "gauge", "1 when /readyz answers 200.", s.notReadyReason == nil ? 1 : 0)
         p.family("vigil_config_reloads_total", "counter", "SIGHUP reloads, by result.")
         p.sample("vigil_config_reloads_total", [("result", "applied")], s.reloadsApplied)
         p.sample("vigil_config_reloads_total", [("result", "refused")], s.reloadsRefused)
@@ -82,8 +66,7 @@ struct PrometheusExposition {
         p.sample("vigil_librdkafka_info", [("version", librdkafka)], 1)
         p.family("vigil_build_info", "gauge", "Vigil's version.")
         p.sample("vigil_build_info", [("version", vigil)], 1)
-        p.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.")
-        p.sample("process_start_time_seconds", [], startTime)
+        p.single("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startTime)
         return p.out
     }
 
@@ -94,6 +77,17 @@ struct PrometheusExposition {
     private mutating func family(_ name: String, _ type: String, _ help: String) {
         out += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
         out += "# TYPE \(name) \(type)\n"
+    }
+
+    /// A family with one unlabelled sample.
+    private mutating func single(_ name: String, _ type: String, _ help: String, _ value: Int) {
+        family(name, type, help)
+        sample(name, [], value)
+    }
+
+    private mutating func single(_ name: String, _ type: String, _ help: String, _ value: Double) {
+        family(name, type, help)
+        sample(name, [], value)
     }
 
     private mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int) {
