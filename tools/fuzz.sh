@@ -19,11 +19,16 @@ while [ $# -gt 0 ]; do
 done
 out=.build-fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
+rm -f "$out/incident-decoder-fuzz"  # never fuzz a stale binary when the build fails
 echo "== building the decoder fuzz target" >&2
-swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name VigilFuzz \
-    Sources/VigilCore/*.swift Fuzz/IncidentDecoderFuzz.swift -o "$out/incident-decoder-fuzz" 2>&1 \
-    | grep -v "ld.gold: warning: Cannot export local symbol" || true
-test -x "$out/incident-decoder-fuzz"
+if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name VigilFuzz \
+    $(find Sources/VigilCore -name '*.swift' | sort) Fuzz/IncidentDecoderFuzz.swift \
+    -o "$out/incident-decoder-fuzz" > "$out/build.log" 2>&1; then
+    grep -v "ld.gold: warning: Cannot export local symbol" "$out/build.log" >&2
+    echo "fuzz.sh: building the fuzz target failed (above)" >&2
+    exit 1
+fi
+grep -v "ld.gold: warning: Cannot export local symbol" "$out/build.log" >&2 || true
 args=(-max_len=4200 -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$out/artifacts/" -print_final_stats=1)
 if [ "$runs" != "-1" ]; then args+=(-runs="$runs"); else args+=(-max_total_time="$seconds"); fi
 echo "== fuzzing the incident decoder (${runs/-1/${seconds}s})" >&2
