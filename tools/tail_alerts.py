@@ -3,7 +3,8 @@
 topic) for operators.
 
 Each alert is printed as one line: local time of the alert's event_time,
-kind, severity and a summary built from whichever of these fields are present:
+kind, severity and Vigil's own ``summary`` line when the alert has one; otherwise a summary built
+from whichever of these fields are present:
 key.category, neighbourhood, location.cell, location.lat/lon, evidence.count,
 evidence.threshold, window.duration_s.  Unknown shapes, non-JSON values and
 tombstones are printed raw behind a warning marker; nothing is fatal.
@@ -109,6 +110,13 @@ class Renderer:
         when = self.fmt_time(first(obj, "event_time", "time", "timestamp", "window.end"), ts_ms)
         kind = first(obj, "kind", "type", "alert_kind", "rule")
         kind_s = _clip(str(kind), 24) if kind is not None else "?"
+        summary = obj.get("summary")
+        if isinstance(summary, str) and summary:
+            # Vigil's own one-line summary says what, where, when, against what expectation.
+            ids = obj.get("incident_ids") or []
+            cited = self.c("dim", f"  [{len(ids)} incidents: {', '.join(map(str, ids[-3:]))}{', …' if len(ids) > 3 else ''}]") if ids else ""
+            return (f"{self.c('dim', when)}  {self.c('blue', kind_s.ljust(16))} {self.severity(obj.get('severity'))} "
+                    f"{_clip(_oneline(summary), 400)}{cited}"), True
         parts: list[str] = []
 
         category = first(obj, "key.category", "category", "evidence.category")

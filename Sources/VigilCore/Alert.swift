@@ -16,6 +16,13 @@ public struct Alert: Sendable, Equatable {
         case hotspotClosed = "hotspot_closed"
         /// The near-repeat risk model scored an incident at or above its threshold.
         case highRisk = "high_risk"
+        /// A space-time cluster became significant: more incidents here, now, than this place's
+        /// own history explains, at the configured recurrence interval.
+        case clusterEmerging = "cluster_emerging"
+        /// An open cluster became markedly larger.
+        case clusterGrew = "cluster_grew"
+        /// An open cluster is no longer significant.
+        case clusterEnded = "cluster_ended"
     }
 
     public enum Severity: String, Sendable, Comparable {
@@ -56,9 +63,11 @@ public struct Alert: Sendable, Equatable {
     public var incidentIDs: [String]
     /// Risk evidence: score, threshold, model identity, top features; nil for other kinds.
     public var risk: RiskEvidence? = nil
+    /// Cluster evidence: the strongest cylinder and its recurrence interval; nil for other kinds.
+    public var cluster: ClusterEvidence? = nil
 
     /// Kafka key for the alerts topic: the cell (or hotspot id), so one place's alerts stay in order.
-    public var partitionKey: String { hotspot?.id ?? cell.description }
+    public var partitionKey: String { hotspot?.id ?? cluster?.id ?? cell.description }
 }
 
 public struct SurgeEvidence: Sendable, Equatable {

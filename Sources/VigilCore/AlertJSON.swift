@@ -9,6 +9,7 @@ public enum AlertJSON {
         w.key("kind"); w.string(alert.kind.rawValue)
         w.key("rule"); w.string(alert.rule)
         w.key("severity"); w.string(alert.severity.rawValue)
+        w.key("summary"); w.string(alert.summary)
         w.key("event_time"); w.timestamp(alert.eventTime)
         if let detectedAt { w.key("detected_at"); w.timestamp(detectedAt) }
         w.key("key")
@@ -18,6 +19,8 @@ public enum AlertJSON {
             w.key("neighbourhood"); w.string(neighbourhood)
         } else if let hotspot = alert.hotspot {
             w.key("hotspot"); w.string(hotspot.id)
+        } else if let cluster = alert.cluster {
+            w.key("cluster"); w.string(cluster.id)
         } else {
             w.key("cell"); w.string(alert.cell.description)
         }
@@ -28,6 +31,13 @@ public enum AlertJSON {
         w.key("lon"); w.double(alert.longitude, decimals: 6)
         w.key("cell"); w.string(alert.cell.description)
         w.key("cell_size_m"); w.double(alert.cellSize)
+        if let cluster = alert.cluster {
+            w.key("radius_m"); w.double(cluster.radiusMetres)
+            w.key("cells")
+            w.beginArray()
+            for c in cluster.cells { w.string(c.description) }
+            w.endArray()
+        }
         if let hotspot = alert.hotspot, hotspot.polygon.count >= 4 {
             // GeoJSON Polygon geometry: [lon, lat] order (RFC 7946).
             w.key("polygon")
@@ -78,6 +88,21 @@ public enum AlertJSON {
                 w.endArray()
             }
             if let split = h.splitFrom { w.key("split_from"); w.string(split) }
+        }
+        if let c = alert.cluster {
+            w.key("cluster"); w.string(c.id)
+            w.key("layer"); if let layer = c.layer { w.string(layer) } else { w.string("all") }
+            w.key("observed"); w.int(c.observed)
+            w.key("expected"); w.double(c.expected, decimals: 6)
+            w.key("llr"); w.double(c.llr, decimals: 6)
+            w.key("recurrence_interval_days"); w.double(c.recurrenceDays.isFinite ? min(c.recurrenceDays, 1e9) : 1e9, decimals: 3)
+            w.key("duration_h"); w.int(c.durationHours)
+            w.key("radius_m"); w.double(c.radiusMetres)
+            if let previous = c.previousObserved { w.key(alert.kind == .clusterEnded ? "peak_observed" : "previous_observed"); w.int(previous) }
+            w.key("categories")
+            w.beginObject()
+            for cat in c.categories { w.dynamicKey(cat.category); w.int(cat.count) }
+            w.endObject()
         }
         if let risk = alert.risk {
             w.key("score"); w.double(risk.score, decimals: 6)

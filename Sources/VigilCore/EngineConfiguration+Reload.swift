@@ -19,6 +19,11 @@ extension EngineConfiguration {
         case let (new?, was?) where new.window == was.window && new.evaluateEvery == was.evaluateEvery: break
         default: return false
         }
+        switch (clusters, old.clusters) {
+        case (nil, nil): break
+        case let (new?, was?) where new.maxRadiusMetres == was.maxRadiusMetres && new.durationsHours == was.durationsHours: break
+        default: return false
+        }
         return true
     }
 }

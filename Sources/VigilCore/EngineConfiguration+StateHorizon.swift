@@ -5,7 +5,8 @@ extension EngineConfiguration {
     ///
     /// The longest of: every window plus lateness; the surge rule's trailing weeks of baseline plus
     /// its window and cooldown; the hotspot window plus how long a closed hotspot may revive, plus
-    /// the evaluations its persistence counts; the count rule's window plus cooldown. Hotspot
+    /// the evaluations its persistence counts; the count rule's window plus cooldown; the cluster
+    /// scan's trailing-year baseline (54 whole weeks). Hotspot
     /// *identity* (ids kept across months while a hotspot lives) needs the hotspot's whole life,
     /// which a bounded rewind cannot give: see RELIABILITY.md.
     public var stateHorizon: EventDuration {
@@ -17,6 +18,10 @@ extension EngineConfiguration {
         if let h = hotspots {
             let persistence = Int64(h.minimumPersistence) * h.evaluateEvery.milliseconds
             reach = max(reach, h.window.horizon.milliseconds + h.closeAfter.milliseconds + persistence)
+        }
+        if clusters != nil {
+            // The scan's baseline: 52 weeks ending two weeks before the current one, whole weeks.
+            reach = max(reach, (ScanCountTable.baselineFirst + 1) * EventDuration.days(7).milliseconds)
         }
         return EventDuration(milliseconds: reach + allowedLateness.milliseconds)
     }

@@ -14,11 +14,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// The near-repeat risk model every accepted incident is scored with (nil: no scoring).
     /// Build it with `RiskScorer.load` under this same configuration.
     public var risk: RiskScorer?
+    /// The emerging-cluster scan (nil: off).
+    public var clusters: ClusterScanConfiguration?
+    /// Alert kinds the engine returns (nil: all). The others are still computed where state needs
+    /// them (hotspots feed /hotspots and the model), but are not news for a dispatcher by default.
+    public var alertKinds: Set<Alert.Kind>?
 
     public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
                 countRule: CountRuleConfiguration? = CountRuleConfiguration(),
                 surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
-                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil) {
+                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil,
+                clusters: ClusterScanConfiguration? = nil, alertKinds: Set<Alert.Kind>? = nil) {
         self.grid = grid
         self.allowedLateness = allowedLateness
         self.windows = windows
@@ -27,6 +33,8 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.hotspots = hotspots
         self.maxKeys = maxKeys
         self.risk = risk
+        self.clusters = clusters
+        self.alertKinds = alertKinds
     }
 }
 
@@ -43,6 +51,10 @@ public struct EngineStatistics: Sendable, Equatable {
     /// Incidents scored by the risk model, and how many of them reached its threshold.
     public var scored = 0
     public var highRisk = 0
+    /// Space-time scan evaluations (one per layer an incident adds an occurrence to).
+    public var clusterEvaluations = 0
+    /// Clusters open now (not monotonic).
+    public var openClusters = 0
 }
 
 /// What the engine decided about one incident.
@@ -68,6 +80,7 @@ public struct IncidentEngine: Sendable {
     private var countRule: CountThresholdRule?
     private var surgeRule: SurgeRule?
     private var hotspots: HotspotTracker?
+    var clusters: ClusterDetector?
     private var firstEventTime: Timestamp?
     private var sinceExpiry = 0
     /// Index of the hotspot window in `windows`.
@@ -98,6 +111,9 @@ public struct IncidentEngine: Sendable {
         if let rule = configuration.countRule, let countIndex { countRule = CountThresholdRule(configuration: rule, specIndex: countIndex) }
         surgeRule = configuration.surgeRule.map { SurgeRule(configuration: $0, allowedLateness: configuration.allowedLateness) }
         hotspots = configuration.hotspots.map { HotspotTracker(configuration: $0, grid: configuration.grid) }
+        clusters = configuration.clusters.map {
+            ClusterDetector(configuration: $0, grid: configuration.grid, allowedLateness: configuration.allowedLateness, maxKeys: configuration.maxKeys)
+        }
         risk = configuration.risk
     }
 
@@ -124,6 +140,14 @@ public struct IncidentEngine: Sendable {
     /// Processes `incident` and writes its near-repeat features under `layout` into `features`,
     /// computed from the state before the incident is counted (what `vigil features` records).
     public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
+        let decision = processAll(incident, recording: layout, into: &features)
+        guard case .accepted(let all) = decision, let kinds = configuration.alertKinds, !all.isEmpty else { return decision }
+        let published = all.filter { kinds.contains($0.kind) }
+        statistics.alerts -= all.count - published.count
+        return .accepted(published)
+    }
+
+    private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
         if watermark.isLate(incident.eventTime) {
             statistics.late += 1
             return .late(watermark: watermark.current!)
@@ -134,6 +158,7 @@ public struct IncidentEngine: Sendable {
         var alerts: [Alert] = []
         // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
         if hotspots != nil { alerts += evaluateHotspotsIfDue() }
+        if clusters != nil { alerts += clusters!.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) }
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
@@ -146,6 +171,11 @@ public struct IncidentEngine: Sendable {
             statistics.capHits += 1
             statistics.alerts += alerts.count
             return .accepted(alerts)
+        }
+        if clusters != nil {
+            alerts += clusters!.observe(incident, cell: cell, category: category, names: categories)
+            statistics.clusterEvaluations = clusters!.evaluations
+            statistics.openClusters = clusters!.open.count
         }
         let cellKey = AggregateKey.categoryCell(category, cell)
         if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
@@ -199,6 +229,7 @@ public struct IncidentEngine: Sendable {
         if let rule = new.countRule { countRule?.configuration = rule }
         if let rule = new.surgeRule { surgeRule?.configuration = rule }
         if let rule = new.hotspots { hotspots?.configuration = rule }
+        if let rule = new.clusters { clusters?.configuration = rule }
         return true
     }
 
@@ -229,8 +260,9 @@ public struct IncidentEngine: Sendable {
     public mutating func finish() -> [Alert] {
         guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
         hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
-        let alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
+        var alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
         hotspots = tracker
+        if let kinds = configuration.alertKinds { alerts.removeAll { !kinds.contains($0.kind) } }
         statistics.alerts += alerts.count
         return alerts
     }
@@ -297,6 +329,16 @@ public struct IncidentEngine: Sendable {
     }
 
     // MARK: - Queries
+
+    /// Records every cylinder of every `every`-th cluster-scan evaluation (0: off), for the
+    /// offline twin; collect them with `drainClusterProbes()`.
+    public mutating func recordClusterProbes(every: Int) { clusters?.probeEvery = every }
+
+    public mutating func drainClusterProbes() -> [ClusterProbe] {
+        guard let probes = clusters?.probes, !probes.isEmpty else { return [] }
+        clusters!.probes = []
+        return probes
+    }
 
     /// The latest hotspot evaluation.
     public var hotspotSnapshot: HotspotSnapshot? { hotspots?.snapshot }

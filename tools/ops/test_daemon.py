@@ -56,6 +56,8 @@ window = "24h"
 resolution = "1h"
 threshold = {threshold}
 cooldown = "24h"
+[alerts]
+kinds = ["all"]
 [rules.surge]
 enabled = false
 [hotspots]

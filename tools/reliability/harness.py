@@ -249,7 +249,10 @@ class Daemon:
                "VIGIL_KAFKA_CLIENT_ID": self.name,
                "VIGIL_TOPICS_INCIDENTS": self.topics["incidents"], "VIGIL_TOPICS_ALERTS": self.topics["alerts"],
                "VIGIL_TOPICS_DEAD_LETTER": self.topics["dlq"], "VIGIL_TOPICS_LATE": self.topics["dlq"],
-               "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0", **self.env}
+               "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0",
+               # Every alert kind, not only the (rare) default cluster alerts: the fault tests compare
+               # alert ids, so they need many of them.
+               "VIGIL_ALERTS_KINDS": "all", **self.env}
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([binary, "run", "--config", str(CONFIG)], stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=env)

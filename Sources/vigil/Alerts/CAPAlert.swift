@@ -25,10 +25,10 @@ enum CAPAlert {
         element("language", "en")
         element("category", "Security")
         element("event", event(alert))
-        element("responseType", alert.kind == .hotspotClosed ? "AllClear" : "Monitor")
+        element("responseType", alert.kind == .hotspotClosed || alert.kind == .clusterEnded ? "AllClear" : "Monitor")
         element("urgency", urgency(alert.kind))
         element("severity", severity(alert.severity))
-        element("certainty", alert.kind == .hotspotClosed || alert.kind == .countThreshold ? "Observed" : "Likely")
+        element("certainty", [.hotspotClosed, .countThreshold, .clusterEmerging, .clusterGrew, .clusterEnded].contains(alert.kind) ? "Observed" : "Likely")
         element("senderName", "Vigil incident analytics")
         element("headline", headline(alert))
         element("description", description(alert))
@@ -45,6 +45,11 @@ enum CAPAlert {
             parameter("vigil:expected", String(format: "%.3f", s.expected))
             parameter("vigil:p_value", String(format: "%.3g", s.pValue))
         }
+        if let c = alert.cluster {
+            parameter("vigil:cluster_id", c.id)
+            parameter("vigil:expected", String(format: "%.3f", c.expected))
+            parameter("vigil:recurrence_interval_days", String(format: "%.1f", c.recurrenceDays))
+        }
         if let h = alert.hotspot {
             parameter("vigil:hotspot_id", h.id)
             parameter("vigil:hotspot_cells", String(h.cells.count))
@@ -54,6 +59,8 @@ enum CAPAlert {
         element("areaDesc", areaDescription(alert))
         if let h = alert.hotspot, let ring = polygon(h.polygon.isEmpty ? grid.outline(of: h.cells) : h.polygon) {
             element("polygon", ring)
+        } else if let c = alert.cluster {
+            element("circle", "\(coordinate(alert.latitude)),\(coordinate(alert.longitude)) \(String(format: "%.3f", c.radiusMetres / 1000))")
         } else {
             // The cell's circumscribed circle: its centre and half its diagonal.
             let radiusKm = alert.cellSize * 2.0.squareRoot() / 2 / 1000
@@ -101,7 +108,8 @@ enum CAPAlert {
 
     private static func urgency(_ kind: Alert.Kind) -> String {
         switch kind {
-        case .countThreshold, .surge: "Immediate"
+        case .countThreshold, .surge, .clusterEmerging, .clusterGrew: "Immediate"
+        case .clusterEnded: "Past"
         case .hotspotOpened, .hotspotGrew, .highRisk: "Expected"
         case .hotspotClosed: "Past"
         }
@@ -123,11 +131,15 @@ enum CAPAlert {
         case .hotspotGrew: "Hotspot grew"
         case .hotspotClosed: "Hotspot closed"
         case .highRisk: "Near-repeat risk: \(alert.category ?? "incident")"
+        case .clusterEmerging: "Emerging cluster: \(alert.category ?? "incidents")"
+        case .clusterGrew: "Cluster grew: \(alert.category ?? "incidents")"
+        case .clusterEnded: "Cluster ended: \(alert.category ?? "incidents")"
         }
     }
 
     private static func areaDescription(_ alert: Alert) -> String {
         if let h = alert.hotspot { return "Hotspot \(h.id) (\(h.cells.count) cells)" }
+        if let c = alert.cluster { return "Within \(Int(c.radiusMetres)) m of \(alert.neighbourhood.map { "\($0), " } ?? "")grid cell \(alert.cell)" }
         if let n = alert.neighbourhood { return "\(n), grid cell \(alert.cell)" }
         return "Grid cell \(alert.cell)"
     }
@@ -143,6 +155,7 @@ enum CAPAlert {
         case .highRisk:
             let score = alert.risk.map { String(format: "%.2f", $0.score) } ?? "?"
             return "High near-repeat risk after \(what) (score \(score)): another incident nearby is likely within \(duration(alert))"
+        case .clusterEmerging, .clusterGrew, .clusterEnded: return alert.summary
         }
     }
 

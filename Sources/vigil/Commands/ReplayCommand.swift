@@ -44,6 +44,12 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the final hotspot evaluation (Gi* hot cells, hotspots) as JSON here.")
     var hotspotsOutput: String?
 
+    @Option(help: "Write every cylinder of every N-th cluster-scan evaluation (see --cluster-probe-every) as NDJSON here, for the offline twin.")
+    var clusterProbes: String?
+
+    @Option(help: "With --cluster-probes: record one evaluation in this many.")
+    var clusterProbeEvery: Int = 1
+
     @Flag(name: .shortAndLong, help: "No progress lines.")
     var quiet = false
 
@@ -70,6 +76,8 @@ struct ReplayCommand: ParsableCommand {
         let probeSet = Self.sample(probes, of: incidents.count, seed: probeSeed)
 
         var engine = IncidentEngine(configuration: settings.engine)
+        let clusterProbeOut = try clusterProbes.map { try OutputFile(path: $0) }
+        if clusterProbeOut != nil { engine.recordClusterProbes(every: max(1, clusterProbeEvery)) }
         var byKind: [String: Int] = [:]
         var lastProgress = Date()
         let engineStart = Date()
@@ -84,6 +92,9 @@ struct ReplayCommand: ParsableCommand {
             case .accepted(let alerts): emit(alerts)
             case .late: break
             }
+            if let clusterProbeOut {
+                for probe in engine.drainClusterProbes() { clusterProbeOut.writeLine(Self.clusterProbeRecord(probe)) }
+            }
             if probeSet.contains(index), let probeOut {
                 probeOut.writeLine(Self.probeRecord(index: index, incident: incident, counts: engine.windowCounts(for: incident)))
             }
@@ -96,6 +107,7 @@ struct ReplayCommand: ParsableCommand {
         if !noFinalEvaluation { emit(engine.finish()) }
         out.close()
         probeOut?.close()
+        clusterProbeOut?.close()
         let engineSeconds = Date().timeIntervalSince(engineStart)
 
         if let hotspotsOutput, let snapshot = engine.hotspotSnapshot {
@@ -124,6 +136,8 @@ struct ReplayCommand: ParsableCommand {
             w.key("scored"); w.int(stats.scored)
             w.key("high_risk"); w.int(stats.highRisk)
         }
+        w.key("cluster_evaluations"); w.int(stats.clusterEvaluations)
+        w.key("clusters_open_at_end"); w.int(stats.openClusters)
         w.key("hotspots_at_end"); w.int(engine.hotspotSnapshot?.hotspots.count ?? 0)
         w.key("hotspot_evaluations"); w.int(stats.hotspotEvaluations)
         w.key("keys_at_end"); w.int(stats.keys)

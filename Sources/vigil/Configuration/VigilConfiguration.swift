@@ -194,6 +194,7 @@ struct VigilConfiguration {
             throw ConfigurationError(key: "hotspots.\(problem.key)", message: problem.message, fix: nil)
         }
 
+        let alerts = try AlertSettings.read(&r, cellSize: cellSize)
         let maxKeys = try r.int("state.max_keys", default: 1_000_000)
         try require(maxKeys >= 1, "state.max_keys", "must be at least 1", nil)
 
@@ -245,7 +246,7 @@ struct VigilConfiguration {
             engine: EngineConfiguration(grid: MetricGrid(cellSize: cellSize, bounds: bounds), allowedLateness: lateness,
                                         windows: windows, countRule: countEnabled ? rule : nil,
                                         surgeRule: surgeEnabled ? surge : nil, hotspots: hotspotsEnabled ? hotspots : nil,
-                                        maxKeys: maxKeys),
+                                        maxKeys: maxKeys, clusters: alerts.clusters, alertKinds: alerts.kinds),
             log: Log(level: level, format: format), pipeline: pipeline)
         config.recovery = Recovery(rewind: rewind)
         if case .duration(let d) = rewind, d.milliseconds < config.engine.stateHorizon.milliseconds {

@@ -509,7 +509,9 @@ def test_replay_detects_planted_surges(tmp_path):
                             end=date(2021, 12, 31), warmup_days=SURGE_WARMUP_DAYS)
     P.write_ndjson(stream, tmp_path / "planted.ndjson")
     alerts = tmp_path / "alerts.ndjson"
-    replay(["--input", str(tmp_path / "planted.ndjson"), "--output", str(alerts)], tmp_path)
+    config = tmp_path / "surges.toml"
+    config.write_text('[alerts]\nkinds = ["surge"]\n')  # the neighbourhood surge rule's alerts are opt-in
+    replay(["--input", str(tmp_path / "planted.ndjson"), "--config", str(config), "--output", str(alerts)], tmp_path)
     res = S.score(truth, C.iter_ndjson(alerts), window_hours=6)
     missed = [(s["category"], s["neighbourhood"], C.format_rfc3339_ms(s["start_ms"])) for s in res.missed[:10]]
     assert res.rate >= 0.95, f"detection {res.rate:.3f}; missed e.g. {missed}"

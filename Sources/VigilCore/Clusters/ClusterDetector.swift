@@ -1,0 +1,187 @@
+/// Emerging space-time clusters, the alerts a dispatcher acts on: every incident triggers a scan
+/// of the cylinders around it ending now (`SpaceTimeScan`); the strongest one, when its
+/// recurrence interval reaches `minRecurrenceDays`, opens a cluster (cluster_emerging) or feeds
+/// the one it overlaps (cluster_grew when markedly larger); at each new hour every open cluster
+/// is scanned again and ends (cluster_ended) once it is no longer that unusual.
+///
+/// Pure and deterministic: time is the events' hour; the same input gives the same alerts and ids.
+struct ClusterDetector: Sendable {
+    static let ruleName = "space_time_scan"
+
+    struct Cluster: Sendable {
+        var id: String
+        var layer: UInt16
+        var centre: GridCell
+        var radiusCells: Int
+        var startHour: Int64
+        var announcedObserved: Int
+        var peakObserved: Int
+        var neighbourhood: String?
+    }
+
+    var configuration: ClusterScanConfiguration
+    let grid: MetricGrid
+    let latenessMilliseconds: Int64
+    private var scan: SpaceTimeScan
+    private var recent: RecentIncidents
+    private var seen: [UInt64: Int64] = [:]
+    private var newestMilliseconds = Int64.min
+    private(set) var open: [Cluster] = []
+    private var checkedHour: Int64?
+    private var sinceExpiry = 0
+    private(set) var evaluations = 0
+    /// Record every cylinder of every `probeEvery`-th evaluation into `probes` (0: off).
+    var probeEvery = 0
+    var probes: [ClusterProbe] = []
+
+    init(configuration: ClusterScanConfiguration, grid: MetricGrid, allowedLateness: EventDuration, maxKeys: Int) {
+        self.configuration = configuration
+        self.grid = grid
+        latenessMilliseconds = allowedLateness.milliseconds
+        let latenessHours = Int((allowedLateness.milliseconds + ClusterTime.hourMilliseconds - 1) / ClusterTime.hourMilliseconds)
+        scan = SpaceTimeScan(configuration: configuration, cellSize: grid.cellSize, latenessHours: latenessHours, maxKeys: maxKeys)
+        recent = RecentIncidents(keepHours: Int64(configuration.durationsHours.max() ?? 1) + Int64(latenessHours) + 1)
+    }
+
+    var keyCount: Int { scan.table.keyCount }
+    var capHits: Int { scan.capHits }
+    var threshold: Double { configuration.llr(forRecurrenceDays: configuration.minRecurrenceDays) }
+
+    /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
+    /// again over the hours that ended and closes those no longer significant.
+    mutating func advance(to hour: Int64, names: Interner) -> [Alert] {
+        guard let checked = checkedHour else { checkedHour = hour; return [] }
+        guard hour > checked else { return [] }
+        checkedHour = hour
+        guard !open.isEmpty else { return [] }
+        var alerts: [Alert] = []
+        var still: [Cluster] = []
+        for cluster in open {
+            let best = strongest(centre: cluster.centre, layers: [cluster.layer], endHour: hour - 1, incident: nil, names: names)
+            if let best, best.llr >= threshold {
+                still.append(cluster)
+            } else {
+                alerts.append(alert(.clusterEnded, cluster: cluster, cylinder: best, eventTime: ClusterTime.start(ofHour: hour),
+                                    names: names, previous: cluster.peakObserved))
+            }
+        }
+        open = still
+        return alerts
+    }
+
+    /// Counts `incident` (cell and category id already resolved) and scans the cylinders around it.
+    mutating func observe(_ incident: Incident, cell: GridCell, category: UInt16, names: Interner) -> [Alert] {
+        let hour = ClusterTime.hour(of: incident.eventTime)
+        let ms = incident.eventTime.milliseconds
+        newestMilliseconds = max(newestMilliseconds, ms)
+        var point = StableHash()
+        point.combine(Int64(bitPattern: incident.latitude.bitPattern))
+        point.combine(Int64(bitPattern: incident.longitude.bitPattern))
+        point.combine(ms)
+        var layers: [UInt16] = []
+        for layer in [UInt16(0), category &+ 1] {
+            var key = point
+            key.combine(Int64(layer))
+            if seen.updateValue(ms, forKey: key.value) != nil { continue }
+            scan.add(cell: cell, layer: layer, hour: hour)
+            layers.append(layer)
+        }
+        recent.append(cell: cell, hour: hour, category: category, id: incident.id)
+        sinceExpiry += 1
+        if sinceExpiry >= 4096 { sinceExpiry = 0; expire(currentHour: hour) }
+        guard !layers.isEmpty, let best = strongest(centre: cell, layers: layers, endHour: hour, incident: incident.id, names: names),
+              best.llr >= threshold else { return [] }
+        return track(best, incident: incident, names: names)
+    }
+
+    /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layers`, in scan order.
+    private mutating func strongest(centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?,
+                                    names: Interner) -> ScanCylinder? {
+        var best: ScanCylinder?
+        let minimum = configuration.minimumObserved
+        for layer in layers {
+            evaluations += 1
+            let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
+            var recorded: [ClusterProbe] = []
+            let layerName = layer == 0 ? nil : names.name(layer - 1)
+            _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour) { c in
+                if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
+                if c.observed >= minimum, c.llr > (best?.llr ?? 0) { best = c }
+            }
+            probes += recorded
+        }
+        return best
+    }
+
+    private mutating func track(_ best: ScanCylinder, incident: Incident, names: Interner) -> [Alert] {
+        if let i = open.firstIndex(where: { overlaps($0, best) }) {
+            var cluster = open[i]
+            cluster.peakObserved = max(cluster.peakObserved, best.observed)
+            let grown = max(Int((Double(cluster.announcedObserved) * configuration.growthFactor).rounded(.up)), cluster.announcedObserved + 3)
+            var alerts: [Alert] = []
+            if best.observed >= grown {
+                let previous = cluster.announcedObserved
+                cluster.announcedObserved = best.observed
+                alerts.append(alert(.clusterGrew, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: previous))
+            }
+            open[i] = cluster
+            return alerts
+        }
+        var hash = StableHash()
+        hash.combine(Self.ruleName)
+        hash.combine(best.layer == 0 ? "" : names.name(best.layer - 1))
+        hash.combine(Int64(best.centre.x))
+        hash.combine(Int64(best.centre.y))
+        hash.combine(best.windowStart.milliseconds)
+        let cluster = Cluster(id: "clu-\(hash.hex)", layer: best.layer, centre: best.centre, radiusCells: best.radiusCells,
+                              startHour: best.endHour - Int64(best.durationHours) + 1, announcedObserved: best.observed,
+                              peakObserved: best.observed, neighbourhood: incident.neighbourhood)
+        open.append(cluster)
+        return [alert(.clusterEmerging, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: nil)]
+    }
+
+    private func overlaps(_ cluster: Cluster, _ c: ScanCylinder) -> Bool {
+        let dx = Int(cluster.centre.x) - Int(c.centre.x), dy = Int(cluster.centre.y) - Int(c.centre.y)
+        let reach = cluster.radiusCells + c.radiusCells + 1
+        return dx * dx + dy * dy <= reach * reach
+    }
+
+    private func alert(_ kind: Alert.Kind, cluster: Cluster, cylinder: ScanCylinder?, eventTime: Timestamp, names: Interner,
+                       previous: Int?) -> Alert {
+        let c = cylinder ?? ScanCylinder(centre: cluster.centre, layer: cluster.layer, radiusCells: cluster.radiusCells, cellCount: 0,
+                                         durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, llr: 0)
+        let cells = grid.disc(around: c.centre, radius: c.radiusCells)
+        let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
+        var perCategory: [UInt16: Int] = [:]
+        for e in entries { perCategory[e.category, default: 0] += 1 }
+        let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
+            .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
+        let days = configuration.recurrenceDays(llr: c.llr)
+        let minimum = configuration.minRecurrenceDays
+        let severity: Alert.Severity = kind == .clusterEnded ? .low : days >= 10 * minimum ? .high : .medium
+        var hash = StableHash()
+        hash.combine(cluster.id)
+        hash.combine(kind.rawValue)
+        hash.combine(c.endHour)
+        hash.combine(Int64(c.observed))
+        let layerName = cluster.layer == 0 ? nil : names.name(cluster.layer - 1)
+        let centre = grid.centre(of: c.centre)
+        let start = kind == .clusterEnded ? ClusterTime.start(ofHour: cluster.startHour) : c.windowStart
+        return Alert(
+            id: kind == .clusterEmerging ? cluster.id : "clu-\(hash.hex)", kind: kind, rule: Self.ruleName, severity: severity,
+            eventTime: eventTime, category: layerName, neighbourhood: cluster.neighbourhood, cell: c.centre,
+            latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
+            windowStart: start, windowEnd: c.windowEnd, count: c.observed, threshold: nil, surge: nil, hotspot: nil,
+            incidentIDs: entries.suffix(16).map(\.id),
+            cluster: ClusterEvidence(id: cluster.id, layer: layerName, radiusMetres: (Double(c.radiusCells) + 0.5) * grid.cellSize,
+                                     durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr,
+                                     recurrenceDays: days, cells: cells, categories: categories, previousObserved: previous))
+    }
+
+    private mutating func expire(currentHour: Int64) {
+        let horizon = newestMilliseconds - latenessMilliseconds - ClusterTime.hourMilliseconds
+        seen = seen.filter { $0.value >= horizon }
+        _ = scan.expire(currentHour: currentHour)
+        recent.expire(currentHour: currentHour)
+    }
+}

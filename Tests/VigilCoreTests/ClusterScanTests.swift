@@ -1,0 +1,171 @@
+import Testing
+@testable import VigilCore
+
+/// The emerging-cluster scan inside the engine: what becomes news, what does not, and the
+/// lifecycle of a cluster's alerts.
+@Suite struct ClusterScanTests {
+    let factory = IncidentFactory()
+    /// RI = e^(LLR − 14) days, so 365 days is LLR ≈ 19.9: a fixed test calibration, strict enough
+    /// for the uniform background below (whose multiplicity the shipped calibration accounts for on
+    /// the real stream), independent of the shipped constants.
+    static let scan = ClusterScanConfiguration(calibrationA: -14, calibrationB: 1, minRecurrenceDays: 365)
+    static let quiet = GridCell(x: 100, y: 20)
+    static let busy = GridCell(x: 60, y: 60)
+    static let start = ts("2019-01-07T00:00:00Z")
+
+    func engine(_ scan: ClusterScanConfiguration = Self.scan) -> IncidentEngine {
+        IncidentEngine(configuration: EngineConfiguration(grid: factory.grid, countRule: nil, surgeRule: nil, hotspots: nil,
+                                                          clusters: scan, alertKinds: [.clusterEmerging, .clusterGrew, .clusterEnded]))
+    }
+
+    /// 60 weeks of city-wide background: one incident every 3 hours somewhere in a 40×40-cell area,
+    /// and a chronic cell with about 8 Assaults a day.
+    func background(_ engine: inout IncidentEngine, weeks: Int = 60) -> (alerts: [Alert], end: Timestamp) {
+        var rng = SplitMix64(seed: 7)
+        var alerts: [Alert] = []
+        let categories = ["Assault", "Break and Enter", "Auto Theft", "Robbery"]
+        let hours = weeks * 168
+        for h in 0..<hours {
+            let t = Self.start + .hours(Int64(h))
+            if h % 3 == 0 {
+                let cell = GridCell(x: 40 + Int32(rng.next() % 40), y: 40 + Int32(rng.next() % 40))
+                let category = categories[Int(rng.next() % 4)]
+                alerts += engine.process(factory.make("bg-\(h)", t, category: category, cell: cell)).alerts ?? []
+            }
+            if h % 3 == 1 {
+                alerts += engine.process(factory.make("busy-\(h)", t, category: "Assault", cell: Self.busy)).alerts ?? []
+            }
+        }
+        return (alerts, Self.start + .hours(Int64(hours)))
+    }
+
+    @Test func burstAtQuietPlaceEmergesWithEvidenceAndSummary() {
+        var e = engine()
+        let (noise, end) = background(&e)
+        #expect(noise.isEmpty, "uniform background raised \(noise.count) cluster alerts")
+        var alerts: [Alert] = []
+        for i in 0..<5 {
+            alerts += e.process(factory.make("burst-\(i)", end + .minutes(Int64(20 * i)), category: "Robbery", cell: Self.quiet,
+                                              east: Double(i) * 30)).alerts ?? []
+        }
+        let emerging = alerts.filter { $0.kind == .clusterEmerging }
+        #expect(emerging.count == 1)
+        guard let a = emerging.first, let c = a.cluster else { return }
+        #expect(c.observed >= 3)
+        #expect(c.recurrenceDays >= 365)
+        #expect(c.expected < 0.5)
+        #expect(a.cell == Self.quiet)
+        #expect(a.summary.hasPrefix("emerging cluster: \(c.observed) "))
+        #expect(a.summary.contains("by chance"))
+        #expect(a.incidentIDs.allSatisfy { $0.hasPrefix("burst-") } && a.incidentIDs.count >= c.observed)
+        #expect(a.windowEnd > a.windowStart)
+    }
+
+    @Test func sameBurstAtChronicPlaceIsNotNews() {
+        var e = engine()
+        let (_, end) = background(&e)
+        var alerts: [Alert] = []
+        for i in 0..<5 {
+            alerts += e.process(factory.make("burst-\(i)", end + .minutes(Int64(20 * i)), category: "Assault", cell: Self.busy)).alerts ?? []
+        }
+        #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
+    }
+
+    @Test func duplicateRowsAtOnePointAndTimeCountOnce() {
+        var e = engine()
+        let (_, end) = background(&e)
+        var alerts: [Alert] = []
+        for i in 0..<6 {
+            alerts += e.process(factory.make("dup-\(i)", end, category: "Robbery", cell: Self.quiet)).alerts ?? []
+        }
+        #expect(alerts.isEmpty, "six rows of one occurrence raised \(alerts.map(\.summary))")
+    }
+
+    @Test func noAlertsWithoutABaseline() {
+        var e = engine()
+        var alerts: [Alert] = []
+        for i in 0..<8 {
+            alerts += e.process(factory.make("early-\(i)", Self.start + .minutes(Int64(10 * i)), category: "Robbery", cell: Self.quiet,
+                                              east: Double(i) * 20)).alerts ?? []
+        }
+        #expect(alerts.isEmpty)
+    }
+
+    @Test func lifecycleEmergingGrewEndedKeepsOneClusterID() {
+        var e = engine()
+        let (_, end) = background(&e, weeks: 58)
+        var alerts: [Alert] = []
+        var t = end
+        for i in 0..<12 {
+            alerts += e.process(factory.make("c-\(i)", t, category: "Break and Enter", cell: Self.quiet, east: Double(i % 4) * 40)).alerts ?? []
+            t = t + .minutes(45)
+        }
+        // Eight quiet days elsewhere: the cluster's cylinders age out and it ends.
+        for h in 0..<(8 * 24) where h % 3 == 0 {
+            alerts += e.process(factory.make("later-\(h)", t + .hours(Int64(h)), cell: Self.busy)).alerts ?? []
+        }
+        let kinds = alerts.map(\.kind)
+        #expect(kinds.first == .clusterEmerging)
+        #expect(kinds.contains(.clusterGrew))
+        #expect(kinds.last == .clusterEnded)
+        #expect(Set(alerts.compactMap(\.cluster?.id)).count == 1)
+        #expect(Set(alerts.map(\.id)).count == alerts.count, "alert ids must differ")
+        if let grew = alerts.first(where: { $0.kind == .clusterGrew }), let first = alerts.first {
+            #expect((grew.cluster?.observed ?? 0) >= 2 * (first.cluster?.observed ?? 0))
+            #expect(grew.cluster?.previousObserved == first.cluster?.observed)
+        }
+    }
+
+    @Test func sameInputSameAlertsAndIDs() {
+        func run() -> [[UInt8]] {
+            var e = engine()
+            var (alerts, end) = background(&e, weeks: 56)
+            for i in 0..<6 {
+                alerts += e.process(factory.make("b-\(i)", end + .minutes(Int64(15 * i)), category: "Robbery", cell: Self.quiet)).alerts ?? []
+            }
+            return alerts.map { AlertJSON.encode($0, detectedAt: nil) }
+        }
+        let a = run(), b = run()
+        #expect(!a.isEmpty)
+        #expect(a == b)
+    }
+
+    @Test func unpublishedKindsStayOffTheStream() {
+        var e = IncidentEngine(configuration: EngineConfiguration(grid: factory.grid, clusters: Self.scan, alertKinds: [.clusterEmerging]))
+        var kinds = Set<Alert.Kind>()
+        for i in 0..<40 {
+            kinds.formUnion((e.process(factory.make("n-\(i)", Self.start + .minutes(Int64(i)))).alerts ?? []).map(\.kind))
+        }
+        #expect(kinds.isSubset(of: [.clusterEmerging]))
+        #expect(e.statistics.accepted == 40)
+    }
+}
+
+/// The scan's per-cell cumulative ring against a brute-force count of the same occurrences.
+@Suite struct ScanCountTableTests {
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64]) func countsEqualBruteForce(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var table = ScanCountTable(longestHours: 168, latenessHours: 1)
+        var hours: [Int64] = []
+        var head: Int64 = 1_000 + Int64(rng.next() % 100)
+        let slot = table.slot(for: 42, admit: true)!
+        for _ in 0..<2_000 {
+            let step = rng.next() % 10
+            if step < 6 { head += Int64(rng.next() % 3) } else if step < 9 { head += 0 } else { head += Int64(rng.next() % 400) }
+            let hour = head - Int64(rng.next() % 2)  // up to one hour late
+            table.add(slot: slot, hour: hour)
+            hours.append(hour)
+            let end = head - Int64(rng.next() % 2)
+            for length in [1, 3, 24, 168] as [Int64] {
+                let brute = hours.filter { $0 > end - length && $0 <= end }.count
+                #expect(Int(table.count(slot: slot, endHour: end, length: length)) == brute)
+            }
+            let week = ClusterTime.week(ofHour: head)
+            let baseline = hours.filter {
+                let w = ClusterTime.week(ofHour: $0)
+                return w >= week - 53 && w <= week - 2
+            }.count
+            #expect(Int(table.baseline(slot: slot, week: week)) == baseline)
+        }
+    }
+}
