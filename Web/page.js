@@ -248,7 +248,7 @@
     const btn = document.querySelector('#feed [data-alert-id="' + id + '"]');
     if (btn) btn.classList.add('selected');
     const loc = a.location || {};
-    if (loc.lat !== undefined) { state.view.lat = loc.lat; state.view.lon = loc.lon; state.view.zoom = Math.max(state.view.zoom, 14); }
+    if (loc.lat !== undefined) { state.view.lat = loc.lat; state.view.lon = loc.lon; state.view.zoom = Math.max(state.view.zoom, 13); }
     showDetail(a, null);
     drawMap();
     const ids = (a.incident_ids || []).slice(0, 500);

@@ -202,6 +202,12 @@ def test_operator_page_in_chromium(tmp_path):
         end_bucket = max(r["_ms"] for r in backfill) // DAY
         assert sum(counts.values()) == sum(1 for r in backfill if r["_ms"] // DAY > end_bucket - 28), "cells hold every incident of the 28 d window"
 
+        # A stalled event-stream client (never reads, tiny buffer) must not hold anything back.
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+
         # Live: more real incidents; a new alert reaches the feed within 2 s of its detection.
         before = {a["id"] for a in alerts_logged(d)}
         produce(topics["incidents"], live)
@@ -228,6 +234,7 @@ def test_operator_page_in_chromium(tmp_path):
 
         # Trends: the chart's series sum to /aggregates and equal an independent per-day count.
         wait(lambda: health(port)["consumed"] >= len(records), 120, "the live incidents to be consumed")
+        stalled.close()
         fed = records
         nb, cat = Counter((r["neighbourhood"], r["category"]) for r in fed).most_common(1)[0][0]
         from selenium.webdriver.support.ui import Select

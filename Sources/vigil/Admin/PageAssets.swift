@@ -80,6 +80,8 @@ section, aside > section { background: var(--panel); border: 1px solid var(--lin
 #detail-panel { max-height: 45vh; overflow-y: auto; }
 #detail table, #partitions { border-collapse: collapse; width: 100%; font-size: 12px; }
 #detail td, #detail th, #partitions td, #partitions th { border-bottom: 1px solid var(--line); padding: 2px 4px; text-align: left; vertical-align: top; }
+#detail td { overflow-wrap: anywhere; } #detail th { white-space: nowrap; font-weight: normal; color: var(--muted); }
+#detail-panel { overflow-x: hidden; }
 #detail ul { padding-left: 1.2em; margin: 4px 0; font-size: 12px; }
 #trends-panel { grid-column: 1; }
 #trends-panel label { margin-right: 1em; }
@@ -355,7 +357,7 @@ svg text { fill: var(--fg); font-size: 11px; }
     const btn = document.querySelector('#feed [data-alert-id="' + id + '"]');
     if (btn) btn.classList.add('selected');
     const loc = a.location || {};
-    if (loc.lat !== undefined) { state.view.lat = loc.lat; state.view.lon = loc.lon; state.view.zoom = Math.max(state.view.zoom, 14); }
+    if (loc.lat !== undefined) { state.view.lat = loc.lat; state.view.lon = loc.lon; state.view.zoom = Math.max(state.view.zoom, 13); }
     showDetail(a, null);
     drawMap();
     const ids = (a.incident_ids || []).slice(0, 500);
