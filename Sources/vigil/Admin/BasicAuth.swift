@@ -11,6 +11,9 @@ struct BasicAuth: Sendable, Equatable {
 
     static let realm = "vigil"
 
+    /// How many credential lines were read (never the names or passwords themselves).
+    var count: Int { accepted.count }
+
     static func load(path: String) throws(LoadError) -> BasicAuth {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
