@@ -1,18 +1,5 @@
-/// Counts of one grid cell in one window, for the operator's map.
-public struct CellWindowCount: Sendable, Equatable {
-    public var cell: GridCell
-    public var count: Int
-}
-
-/// A per-bucket series of one (neighbourhood, category) window, for the operator's trends.
-public struct WindowSeries: Sendable, Equatable {
-    public var spec: WindowSpec
-    /// Start of the oldest bucket (bucket index × resolution).
-    public var start: Timestamp
-    /// One count per bucket, oldest first; `spec.buckets` entries.
-    public var counts: [Int]
-}
-
+/// Reads for the operator's page (`vigil` Admin/PageQuery): the map's cell counts and the
+/// trends' per-bucket series, from the same window counters as `/aggregates`.
 extension IncidentEngine {
     /// Every tracked cell's count in window `spec` as of the newest event time, cells with none
     /// left out, at most `limit` (largest counts first). Work is bounded by the number of keys;
