@@ -78,7 +78,11 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     }
 
     private func startStream(after: UInt64, for request: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard let streams, request.method == .GET, streams.count < streams.maxClients else {
+        if request.method == .HEAD, streams != nil {
+            write(AdminResponse(status: 200, contentType: "text/event-stream; charset=utf-8", body: []), for: request, context: context)
+            return
+        }
+        guard let streams, streams.count < streams.maxClients else {
             var r = AdminResponse.text(503, streams == nil ? "event stream not available" : "too many event-stream clients (admin.events_max_clients)")
             r.headers["retry-after"] = "10"
             write(r, for: request, context: context)
