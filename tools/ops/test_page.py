@@ -70,6 +70,7 @@ bbox = [{BBOX[0]}, {BBOX[1]}, {BBOX[2]}, {BBOX[3]}]
 [windows]
 horizons = ["1h/5m", "24h/1h", "7d/6h", "28d/1d"]
 [rules.count]
+enabled = true
 window = "24h"
 resolution = "1h"
 threshold = 2
@@ -77,6 +78,7 @@ cooldown = "24h"
 [rules.surge]
 enabled = false
 [hotspots]
+enabled = true
 window = "28d/1d"
 evaluate_every = "1d"
 minimum_cells = 2
