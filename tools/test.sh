@@ -26,6 +26,9 @@ trap '"$VIGIL_ROOT/tools/broker.sh" stop' EXIT
 export "${broker_env?}"
 export VIGIL_TEST_BOOTSTRAP="$VIGIL_BOOTSTRAP"
 export VIGIL_TANSU
+# The operator's page (issue 14): the embedded assets match Web/; tools/ops/test_page.py drives
+# Debian's headless chromium against a real vigil run (about 1 min).
+"$VIGIL_VENV/bin/python" tools/page_assets.py --check
 echo "== operations: systemd unit (verify, exposure), real vigil run on the broker (metrics, health, GeoJSON, schemas, CAP)" >&2
 "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/ops
 

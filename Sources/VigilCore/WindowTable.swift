@@ -214,3 +214,20 @@ public struct WindowTable: Sendable {
     /// Every (key, slot) pair, in no particular order.
     public var entries: Dictionary<UInt64, Int32> { slots }
 }
+
+extension WindowTable {
+    /// The per-bucket counts of `slot` in window `spec`, oldest first, for the `spec.buckets`
+    /// buckets ending at `end` (zero where a counter no longer holds its bucket). Their sum is
+    /// `count(slot:spec:endingAt:)`: the operator's page draws trends from the same counters as
+    /// `/aggregates`.
+    public func bucketCounts(slot: Int32, spec k: Int, endingAt end: Int64) -> [Int] {
+        let w = Int64(specs[k].buckets)
+        let s = Int(slot)
+        let head = heads[s * specs.count + k].bucket
+        return (0..<w).map { i in
+            let b = end - w + 1 + i
+            guard head != Self.empty, b <= head, b > head - Int64(capacities[k]) else { return 0 }
+            return Int(value(s, k, b))
+        }
+    }
+}

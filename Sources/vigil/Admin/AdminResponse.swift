@@ -3,6 +3,8 @@ struct AdminResponse: Sendable, Equatable {
     var status: Int
     var contentType: String
     var body: [UInt8]
+    /// Extra response headers (e.g. `WWW-Authenticate`); the handler adds the security headers.
+    var headers: [String: String] = [:]
 
     static func text(_ status: Int, _ text: String) -> AdminResponse {
         AdminResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8))

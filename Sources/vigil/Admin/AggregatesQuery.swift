@@ -6,6 +6,8 @@ import VigilKafka
 enum AggregatesQuery: Sendable, Equatable {
     case cell(GridCell)
     case neighbourhood(String)
+    /// The operator page's questions (see `PageQuery`), through the same mailbox.
+    case page(PageQuery)
 
     /// Parses the URL query (`cell=x12y34` or `neighbourhood=NAME`, percent-encoded); the
     /// failure text is the 400 answer.
@@ -36,6 +38,7 @@ enum AggregatesQuery: Sendable, Equatable {
     /// Answers from the engines of the assigned partitions (processing loop only): counts summed
     /// over partitions, each as of its partition's newest event time.
     func answer(_ engines: [TopicPartition: IncidentEngine]) -> AdminResponse {
+        if case .page(let question) = self { return question.answer(engines) }
         var specs: [WindowSpec] = []
         var byCategory: [String: [Int]] = [:]
         var total: [Int] = []
@@ -47,6 +50,7 @@ enum AggregatesQuery: Sendable, Equatable {
             switch self {
             case .cell(let cell): rows = engine.aggregates(cell: cell)
             case .neighbourhood(let name): rows = engine.aggregates(neighbourhood: name)
+            case .page: rows = nil
             }
             guard let rows, !rows.isEmpty else { continue }
             known = true
@@ -68,6 +72,7 @@ enum AggregatesQuery: Sendable, Equatable {
         switch self {
         case .cell(let cell): w.key("cell"); w.string(cell.description)
         case .neighbourhood(let name): w.key("neighbourhood"); w.string(name)
+        case .page: break
         }
         w.key("windows"); w.beginArray(); for s in specs { w.string(s.description) }; w.endArray()
         w.key("as_of"); w.beginArray()

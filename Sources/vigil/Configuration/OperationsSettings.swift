@@ -18,6 +18,8 @@ struct OperationsSettings: Sendable, Equatable {
 
     var admin = Admin()
     var cap = CAP()
+    /// The operator's page on the admin listener (`admin.page`, `admin.auth_file`, ...).
+    var page = PageSettings()
 
     static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> OperationsSettings {
         var s = OperationsSettings()
@@ -33,6 +35,7 @@ struct OperationsSettings: Sendable, Equatable {
             s.admin.host = host
             s.admin.port = port
         }
+        s.page = try PageSettings.read(&r)
         s.cap.sender = try r.string("cap.sender", default: s.cap.sender)
         if s.cap.sender.isEmpty || s.cap.sender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" || $0.isWhitespace }) {
             throw ConfigurationError(key: "cap.sender", message: "'\(s.cap.sender)' is not a CAP sender", fix: "use an id without spaces, commas, '<' or '&', e.g. \"vigil@police.example\"")

@@ -54,7 +54,11 @@ extension VigilConfiguration {
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
                   "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",
                   "", "[recovery]", "rewind = \(q(recovery.renderedRewind))  # \(recovery.depth(for: engine).map { "rebuilds \(EventDuration(milliseconds: $0))" } ?? "rebuilds the whole partition")"]
-        lines += ["", "[admin]", "listen = \(q(operations.admin.listen))",
+        let page = operations.page
+        lines += ["", "[admin]", "listen = \(q(operations.admin.listen))", "page = \(page.enabled)",
+                  "auth_file = \(q(page.authFile))\(page.credentials.map { "  # \($0.count) accounts" } ?? "")",
+                  "tile_url = \(q(page.tileURL))", "tile_attribution = \(q(page.tileAttribution))",
+                  "events_max_clients = \(page.maxEventClients)", "events_ring = \(page.eventRing)", "page_incidents = \(page.incidentRing)",
                   "", "[cap]", "sender = \(q(operations.cap.sender))", "status = \(q(operations.cap.status))", "scope = \(q(operations.cap.scope))"]
         if !environmentKeys.isEmpty {
             lines += ["", "# overridden from the environment: \(environmentKeys.sorted().joined(separator: ", "))"]

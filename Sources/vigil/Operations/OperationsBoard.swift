@@ -15,10 +15,16 @@ final class OperationsBoard: Sendable {
     /// How long the loop may go without an iteration before `/healthz` says it is stuck.
     let stallAfter: Duration
     private let origin = ContinuousClock.now - .seconds(1)
+    /// Published alerts for the page's `/events` stream, and recent incidents for its map.
+    let alertFeed: AlertFeed
+    let recentIncidents: RecentIncidents
 
-    init(startTime: Double = Date().timeIntervalSince1970, stallAfter: Duration = .seconds(30)) {
+    init(startTime: Double = Date().timeIntervalSince1970, stallAfter: Duration = .seconds(30),
+         alertFeed: AlertFeed = AlertFeed(), recentIncidents: RecentIncidents = RecentIncidents()) {
         self.startTime = startTime
         self.stallAfter = stallAfter
+        self.alertFeed = alertFeed
+        self.recentIncidents = recentIncidents
     }
 
     var snapshot: OperationsSnapshot { latest.withLock { $0 } }

@@ -63,11 +63,31 @@ final class OperationsHub {
         if batchStart == nil { batchStart = .now }
     }
 
+    /// Incidents accepted since the last tick, handed to the page's ring once per tick.
+    private var acceptedIncidents: [RecentIncidents.Entry] = []
+
+    /// Page hook, for each accepted incident: kept locally (no lock) until the next tick.
+    @inline(__always)
+    func recordAccepted(_ incident: Incident) {
+        acceptedIncidents.append(RecentIncidents.Entry(id: incident.id, eventTime: incident.eventTime, category: incident.category,
+                                                       neighbourhood: incident.neighbourhood, latitude: incident.latitude,
+                                                       longitude: incident.longitude))
+    }
+
+    /// Page hook, for each published alert: appended to the `/events` ring at once (alerts are rare).
+    func recordPublished(alertJSON json: [UInt8]) {
+        board.alertFeed.append(json)
+    }
+
     /// Call site 2, at the end of every loop iteration (at least every poll timeout).
     func tick(consumer: KafkaConsumer, config: inout VigilConfiguration, engines: inout [TopicPartition: IncidentEngine],
               statistics: PipelineStatistics) {
         let now = ContinuousClock.now
         board.beat(now)
+        if !acceptedIncidents.isEmpty {
+            board.recentIncidents.append(acceptedIncidents)
+            acceptedIncidents.removeAll(keepingCapacity: true)
+        }
         if let start = batchStart {
             latency.observe(Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds))
             batchStart = nil

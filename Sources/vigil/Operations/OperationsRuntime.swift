@@ -11,13 +11,14 @@ final class OperationsRuntime: Sendable {
     private let reloadSignal: ReloadSignal
 
     init(config: VigilConfiguration, configPath: String, logger: Logger) {
-        board = OperationsBoard()
+        board = OperationsBoard(alertFeed: AlertFeed(capacity: config.operations.page.eventRing),
+                                recentIncidents: RecentIncidents(capacity: config.operations.page.incidentRing))
         notifier = SystemdNotifier()
         self.configPath = configPath
         reloadSignal = ReloadSignal()
         reloadSignal.install(on: board)
         if let host = config.operations.admin.host, let port = config.operations.admin.port {
-            let router = AdminRouter(board: board, grid: config.engine.grid)
+            let router = AdminRouter(board: board, grid: config.engine.grid, page: config.operations.page)
             do {
                 let server = try AdminServer(host: host, port: port, router: router, board: board)
                 logger.notice("admin API listening", metadata: ["admin.address": "\(server.boundAddress)", "admin.port": "\(server.port)"])

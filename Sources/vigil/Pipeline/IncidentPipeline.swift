@@ -135,6 +135,7 @@ final class IncidentPipeline {
                                                    topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
                          for: tp, offset: record.offset)
             case .accepted(let alerts):
+                operations.recordAccepted(incident)  // page hook: map points
                 for alert in alerts { try publish(alert, for: tp, offset: record.offset) }
             }
         }
@@ -149,6 +150,7 @@ final class IncidentPipeline {
         let json = AlertJSON.encode(alert, detectedAt: now)
         statistics.countAlert(alert.kind)  // ops: per-kind metric
         output.write(json, priority: alert.severity == .high ? 4 : 5)
+        operations.recordPublished(alertJSON: json)  // page hook: /events
         try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
                                          input: (tp, offset)),
                  for: tp, offset: offset)
