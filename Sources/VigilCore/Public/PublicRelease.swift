@@ -28,8 +28,8 @@ public struct PublicRelease: Sendable, Equatable {
     public var noiseScale: Double
     /// Half-width of the exact 95% interval of a count's noise (before clamping at zero).
     public var countInterval95: Int64
-    /// Half-width of the 95% interval of this step's running-total noise (normal approximation
-    /// to the sum of its tree nodes).
+    /// Half-width of the 95% interval of this step's running-total noise: exact when it is one
+    /// tree node, else the normal approximation to the sum of its nodes.
     public var runningTotalInterval95: Int64
     /// Whether negative figures were raised to zero (then small counts are biased upwards).
     public var nonNegative: Bool

@@ -139,7 +139,8 @@ public struct PublicReleaser: Sendable {
             epoch: state.streams[i].epoch, step: step,
             epsilon: PrivacyAccountant.format(micros: stream.epsilonMicros),
             noiseScale: noise.scale, countInterval95: noise.halfWidth95,
-            runningTotalInterval95: Int64((1.959964 * (nodes * noise.variance).squareRoot()).rounded(.up)),
+            // One node: the exact interval of a single draw; more: normal approximation to their sum.
+            runningTotalInterval95: nodes == 1 ? noise.halfWidth95 : Int64((1.959964 * (nodes * noise.variance).squareRoot()).rounded(.up)),
             nonNegative: configuration.nonNegative, figures: figures, areaTotals: totals)
     }
 }
