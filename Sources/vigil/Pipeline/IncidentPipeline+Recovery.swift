@@ -15,7 +15,7 @@ extension IncidentPipeline {
             break
         case .replay:
             if let incident, case .accepted? = engines[tp]?.process(incident) {
-                try publicFeed?.accept(incident, partition: tp, watermark: engines[tp]!.watermark.current)  // issue 15: public feed
+                try feedPublic(incident)  // issue 15: public feed
             }
             statistics.replayed += 1
             entry.replayed += 1

@@ -137,7 +137,7 @@ final class IncidentPipeline {
                                                    topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
                          for: tp, offset: record.offset)
             case .accepted(let alerts):
-                try publicFeed?.accept(incident, partition: tp, watermark: engines[tp]!.watermark.current)  // issue 15: public feed
+                try feedPublic(incident)  // issue 15: public feed
                 for alert in alerts { try publish(alert, for: tp, offset: record.offset) }
             }
         }

@@ -4,7 +4,7 @@ import VigilCore
 import VigilKafka
 
 /// The live public feed inside `vigil run`: counts each accepted incident into the releaser and,
-/// when the lowest partition watermark passes a scheduled period's end, persists the ledger and
+/// when the lowest watermark of the held partitions passes a scheduled period's end, persists the ledger and
 /// publishes the releases on `topics.public`. The pipeline calls `accept` once per incident.
 ///
 /// Only `PublicReleaseFormat.json` output is ever produced to the topic; the Kafka timestamp is the
@@ -16,7 +16,6 @@ final class PublicFeed {
     private let topic: String
     private let statePath: String
     private let logger: Logger
-    private var watermarks: [TopicPartition: Timestamp] = [:]
     private let board = PublicFeedBoard.shared
 
     init(settings: PublicSettings, topic: String, bounds: GeoBounds, producerProperties: KafkaConfiguration, logger: Logger) throws {
@@ -39,11 +38,10 @@ final class PublicFeed {
             "public.epsilon.spent": "\(PrivacyAccountant.format(micros: spent))", "public.epsilon.total": "\(PrivacyAccountant.format(micros: total))"])
     }
 
-    /// One accepted (or silently replayed) incident of `partition`, whose watermark is now `watermark`.
-    func accept(_ incident: Incident, partition: TopicPartition, watermark: Timestamp?) throws {
+    /// One accepted (or silently replayed) incident; `watermark`: the lowest over the held partitions.
+    func accept(_ incident: Incident, watermark: Timestamp?) throws {
         releaser.record(incident)
-        if let watermark { watermarks[partition] = watermark }
-        guard let low = watermarks.values.min() else { return }
+        guard let low = watermark else { return }
         let actions = releaser.advance(to: low, using: &random)
         let late = releaser.lateIncidents
         board.update { $0.lateIncidents = late }
