@@ -32,6 +32,10 @@ export VIGIL_TANSU
 echo "== operations: systemd unit (verify, exposure), real vigil run on the broker (metrics, health, GeoJSON, schemas, CAP)" >&2
 "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/ops
 
+# Issue 15: public DP aggregates: exact sampler vs OpenDP and chi-square, leak scan of the public topic.
+echo "== public aggregates: discrete Laplace vs OpenDP, chi-square, leak scan on the broker" >&2
+"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/public
+
 echo "== swift tests (broker $VIGIL_TEST_BOOTSTRAP, librdkafka from $VIGIL_RDKAFKA_LIB)" >&2
 swift test --skip-build "$@"
 

@@ -38,6 +38,8 @@ struct AdminRouter: Sendable {
             return .respond(AdminResponse(status: 200, contentType: PrometheusExposition.contentType, body: Array(text.utf8)))
         case "/hotspots":
             return .respond(.json(200, HotspotGeoJSON.encode(board.snapshot.hotspots, grid: grid), contentType: HotspotGeoJSON.contentType))
+        case "/public/aggregates":  // issue 15: the latest DP release of every stream (public by design)
+            return .respond(.json(200, PublicFeedBoard.shared.aggregatesJSON()))
         case "/aggregates":
             switch AggregatesQuery.parse(query) {
             case .success(let q): return .ask(q)
@@ -45,7 +47,7 @@ struct AdminRouter: Sendable {
             }
         default:
             if page.enabled, let outcome = pageRoute(path: path, query: query, lastEventID: lastEventID) { return outcome }
-            return .respond(.text(404, "not found; routes: / /events /healthz /readyz /metrics /hotspots /aggregates?cell=x12y34|neighbourhood=NAME"))
+            return .respond(.text(404, "not found; routes: / /events /healthz /readyz /metrics /hotspots /aggregates?cell=x12y34|neighbourhood=NAME /public/aggregates"))
         }
     }
 

@@ -66,6 +66,15 @@ struct PrometheusExposition {
         p.sample("vigil_librdkafka_info", [("version", librdkafka)], 1)
         p.family("vigil_build_info", "gauge", "Vigil's version.")
         p.sample("vigil_build_info", [("version", vigil)], 1)
+        let pub = PublicFeedBoard.shared.snapshot  // issue 15: the public feed, only when it is on
+        if pub.enabled {
+            p.single("vigil_public_releases_total", "counter", "Differentially private releases published on topics.public.", pub.releases)
+            p.single("vigil_public_budget_exhausted_streams", "gauge", "Public streams stopped because the privacy budget is exhausted.", pub.exhaustedStreams)
+            p.single("vigil_public_epsilon_spent", "gauge", "Privacy budget charged so far (ε).", Double(pub.spentMicros) / 1e6)
+            p.single("vigil_public_epsilon_total", "gauge", "Lifetime privacy budget (ε).", Double(pub.totalMicros) / 1e6)
+            p.single("vigil_public_late_incidents_total", "counter", "Incidents whose period had already been released (not counted).", pub.lateIncidents)
+            p.single("vigil_public_publish_failures_total", "counter", "Public releases the broker did not accept.", pub.publishFailures)
+        }
         p.single("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startTime)
         return p.out
     }

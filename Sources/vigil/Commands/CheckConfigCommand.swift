@@ -14,6 +14,7 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let loaded = try VigilConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
             print(loaded.renderEffective())
+            print(loaded.publicFeed.guaranteeText())
         } catch {
             FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG

@@ -64,6 +64,7 @@ struct RunCommand: ParsableCommand {
             for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
+            if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order
             try admin.createTopics(topics)
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
@@ -74,6 +75,11 @@ struct RunCommand: ParsableCommand {
         let pipeline = try IncidentPipeline(config: config, consumer: consumer, makeProducer: makeProducer, logger: logger,
                                             output: .shared, stop: stop, operations: operations.makeHub(logger: logger),
                                             brokerProbe: health)
+        if let topic = config.publicFeed.topic {
+            pipeline.publicFeed = try PublicFeed(settings: config.publicFeed, topic: topic, bounds: config.engine.grid.bounds,
+                                                 producerProperties: config.producerProperties, logger: logger)
+        }
+        defer { pipeline.publicFeed?.close() }
         try pipeline.run()
     }
 }

@@ -84,6 +84,8 @@ struct VigilConfiguration {
     var operations = OperationsSettings()
     var security = KafkaSecuritySettings()
     var model = Model(path: nil, threshold: 0.5, topFeatures: 5)
+    /// `[public]` and `topics.public`: the differentially private open-data feed (PublicSettings).
+    var publicFeed = PublicSettings()
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -236,6 +238,7 @@ struct VigilConfiguration {
         try require(model.threshold > 0 && model.threshold <= 1, "model.threshold", "must be in (0, 1]", "pick it from the evaluation in docs/ACCURACY.md, e.g. the top 5% of scores")
         try require((0...50).contains(model.topFeatures), "model.top_features", "must be between 0 and 50", nil)
 
+        let publicFeed = try PublicSettings.read(&r, directory: directory)
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
         }
@@ -257,6 +260,10 @@ struct VigilConfiguration {
         config.security = security
         config.topics.cap = capTopic.isEmpty ? nil : capTopic
         config.model = model
+        config.publicFeed = publicFeed
+        if let topic = publicFeed.topic, [topics.incidents, topics.alerts, topics.deadLetter, topics.late].contains(topic) {
+            throw ConfigurationError(key: "topics.public", message: "'\(topic)' is already used by another stream", fix: "give the public feed a topic of its own: nothing else may ever be written to it")
+        }
         if let path = model.path {
             config.engine.risk = try ModelFile.load(path: path, configuration: config.engine, threshold: model.threshold, topFeatures: model.topFeatures)
         }

@@ -14,7 +14,9 @@ extension IncidentPipeline {
         case .process:
             break
         case .replay:
-            if let incident { _ = engines[tp]?.process(incident) }
+            if let incident, case .accepted? = engines[tp]?.process(incident) {
+                try feedPublic(incident)  // issue 15: public feed
+            }
             statistics.replayed += 1
             entry.replayed += 1
         case .skip:

@@ -35,6 +35,8 @@ final class IncidentPipeline {
     private var retries: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
     var attempts: [OffsetAckTracker.Ticket: Int] = [:]
     var statistics = PipelineStatistics()
+    /// Issue 15: the differentially private public feed (nil when topics.public is off); set by RunCommand.
+    var publicFeed: PublicFeed?
     private var lateLogLimiter = RateLimiter(interval: .seconds(10))
     private var errorLogLimiter = RateLimiter(interval: .seconds(10))
     private var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
@@ -136,6 +138,7 @@ final class IncidentPipeline {
                          for: tp, offset: record.offset)
             case .accepted(let alerts):
                 operations.recordAccepted(incident)  // page hook: map points
+                try feedPublic(incident)  // issue 15: public feed
                 for alert in alerts { try publish(alert, for: tp, offset: record.offset) }
             }
         }

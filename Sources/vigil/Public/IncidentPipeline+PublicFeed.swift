@@ -1,0 +1,17 @@
+import VigilCore
+
+extension IncidentPipeline {
+    /// Issue 15: hands one accepted (or silently replayed) incident to the public feed, with the
+    /// lowest watermark over the partitions this instance holds now: a period is released only once
+    /// every held partition has passed its end, and a revoked partition (its engine dropped) no
+    /// longer holds the feed back.
+    func feedPublic(_ incident: Incident) throws {
+        guard let publicFeed else { return }
+        var lowest: Timestamp?
+        for engine in engines.values {
+            guard let w = engine.watermark.current else { continue }
+            if lowest == nil || w < lowest! { lowest = w }
+        }
+        try publicFeed.accept(incident, watermark: lowest)
+    }
+}
