@@ -81,6 +81,23 @@ import Testing
         #expect(alerts.isEmpty, "six rows of one occurrence raised \(alerts.map(\.summary))")
     }
 
+    @Test func repeatsAtOnePointWithinTheWindowCountOnce() {
+        var e = engine()
+        let (_, end) = background(&e)
+        var alerts: [Alert] = []
+        // One building broken into again and again over a day: one place, one occurrence.
+        for i in 0..<6 {
+            alerts += e.process(factory.make("rep-\(i)", end + .hours(Int64(3 * i)), category: "Break and Enter", cell: Self.quiet)).alerts ?? []
+        }
+        #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
+        // The same six spread over six points are a burst.
+        for i in 0..<6 {
+            alerts += e.process(factory.make("spread-\(i)", end + .hours(Int64(3 * i)) + .minutes(1), category: "Break and Enter",
+                                              cell: Self.quiet, east: Double(i + 1) * 20)).alerts ?? []
+        }
+        #expect(alerts.contains { $0.kind == .clusterEmerging })
+    }
+
     @Test func noAlertsWithoutABaseline() {
         var e = engine()
         var alerts: [Alert] = []
@@ -97,7 +114,7 @@ import Testing
         var alerts: [Alert] = []
         var t = end
         for i in 0..<12 {
-            alerts += e.process(factory.make("c-\(i)", t, category: "Break and Enter", cell: Self.quiet, east: Double(i % 4) * 40)).alerts ?? []
+            alerts += e.process(factory.make("c-\(i)", t, category: "Break and Enter", cell: Self.quiet, east: Double(i) * 15)).alerts ?? []
             t = t + .minutes(45)
         }
         // Eight quiet days elsewhere: the cluster's cylinders age out and it ends.
@@ -121,7 +138,8 @@ import Testing
             var e = engine()
             var (alerts, end) = background(&e, weeks: 56)
             for i in 0..<6 {
-                alerts += e.process(factory.make("b-\(i)", end + .minutes(Int64(15 * i)), category: "Robbery", cell: Self.quiet)).alerts ?? []
+                alerts += e.process(factory.make("b-\(i)", end + .minutes(Int64(15 * i)), category: "Robbery", cell: Self.quiet,
+                                                  east: Double(i) * 25)).alerts ?? []
             }
             return alerts.map { AlertJSON.encode($0, detectedAt: nil) }
         }

@@ -74,15 +74,17 @@ struct ClusterDetector: Sendable {
         let hour = ClusterTime.hour(of: incident.eventTime)
         let ms = incident.eventTime.milliseconds
         newestMilliseconds = max(newestMilliseconds, ms)
+        // One occurrence per layer and point within the repeat window of the last one counted there.
         var point = StableHash()
         point.combine(Int64(bitPattern: incident.latitude.bitPattern))
         point.combine(Int64(bitPattern: incident.longitude.bitPattern))
-        point.combine(ms)
+        let window = max(Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds, 1)
         var layers: [UInt16] = []
         for layer in [UInt16(0), category &+ 1] {
             var key = point
             key.combine(Int64(layer))
-            if seen.updateValue(ms, forKey: key.value) != nil { continue }
+            if let last = seen[key.value], abs(ms - last) < window { continue }
+            seen[key.value] = ms
             scan.add(cell: cell, layer: layer, hour: hour)
             layers.append(layer)
         }
@@ -179,7 +181,8 @@ struct ClusterDetector: Sendable {
     }
 
     private mutating func expire(currentHour: Int64) {
-        let horizon = newestMilliseconds - latenessMilliseconds - ClusterTime.hourMilliseconds
+        // An entry older than this can no longer be within the repeat window of an accepted incident.
+        let horizon = newestMilliseconds - latenessMilliseconds - Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds - 1
         seen = seen.filter { $0.value >= horizon }
         _ = scan.expire(currentHour: currentHour)
         recent.expire(currentHour: currentHour)

@@ -24,6 +24,11 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     /// No evaluation until the baseline holds this many weeks with data (a fresh stream's first
     /// weeks would otherwise judge every place against a few days of history).
     public var minimumBaselineWeeks: Int
+    /// Incidents of one layer at exactly the same point within this long of the last one counted
+    /// there are one occurrence (0: only rows at the same point and time). Toronto files serial
+    /// break-ins of one building, and one event's several offences, as rows at one address hours
+    /// apart; counted one by one they would outweigh every spread-out burst.
+    public var repeatWindowHours: Int
     /// A cluster is announced again (cluster_grew) when its observed count reaches this factor of
     /// the count last announced (and at least 3 more incidents).
     public var growthFactor: Double
@@ -32,7 +37,8 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
                 minimumObserved: Int = 3, priorPerCellYear: Double = 0.5,
                 calibrationA: Double = ClusterScanConfiguration.defaultCalibrationA,
                 calibrationB: Double = ClusterScanConfiguration.defaultCalibrationB,
-                minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8) {
+                minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8,
+                repeatWindowHours: Int = 24) {
         self.maxRadiusMetres = maxRadiusMetres
         self.durationsHours = durationsHours
         self.minimumObserved = minimumObserved
@@ -42,6 +48,7 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
         self.minRecurrenceDays = minRecurrenceDays
         self.growthFactor = growthFactor
         self.minimumBaselineWeeks = minimumBaselineWeeks
+        self.repeatWindowHours = repeatWindowHours
     }
 
     /// Fitted on Toronto 2014–2017 (tools/reference/calibrate_clusters.py; docs/ACCURACY.md).
@@ -75,6 +82,7 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
             out.append(("calibration", "must be [a, b] with b > 0 (refit with tools/reference/calibrate_clusters.py)"))
         }
         if !(minRecurrenceDays >= 1 && minRecurrenceDays <= 36_500) { out.append(("min_recurrence", "must be between 1d and 36500d")) }
+        if !(0...168).contains(repeatWindowHours) { out.append(("repeat_window", "must be whole hours between 0h and 7d")) }
         if !(1...52).contains(minimumBaselineWeeks) { out.append(("minimum_baseline_weeks", "must be between 1 and 52")) }
         if !(growthFactor > 1) { out.append(("growth_factor", "must be greater than 1, e.g. 2")) }
         return out

@@ -37,6 +37,10 @@ struct AlertSettings: Sendable, Equatable {
             }
             durations.append(Int(d.milliseconds / 3_600_000))
         }
+        let repeatText = try r.string("clusters.repeat_window", default: "\(defaults.repeatWindowHours)h")
+        guard let repeatWindow = EventDuration.parse(repeatText), repeatWindow.milliseconds % 3_600_000 == 0 else {
+            throw ConfigurationError(key: "clusters.repeat_window", message: "'\(repeatText)' is not a whole number of hours", fix: "e.g. \"24h\", or \"0h\" for exact duplicates only")
+        }
         let calibration = try r.doubles("clusters.calibration", default: [defaults.calibrationA, defaults.calibrationB])
         guard calibration.count == 2 else {
             throw ConfigurationError(key: "clusters.calibration", message: "must be two numbers [a, b]",
@@ -50,7 +54,8 @@ struct AlertSettings: Sendable, Equatable {
             calibrationA: calibration[0], calibrationB: calibration[1],
             minRecurrenceDays: Double(recurrence.milliseconds) / 86_400_000,
             growthFactor: try r.double("clusters.growth_factor", default: defaults.growthFactor),
-            minimumBaselineWeeks: try r.int("clusters.minimum_baseline_weeks", default: defaults.minimumBaselineWeeks))
+            minimumBaselineWeeks: try r.int("clusters.minimum_baseline_weeks", default: defaults.minimumBaselineWeeks),
+            repeatWindowHours: Int(repeatWindow.milliseconds / 3_600_000))
         if let problem = scan.problems(cellSize: cellSize).first {
             let key = problem.key == "min_recurrence" ? "alerts.min_recurrence" : "clusters.\(problem.key)"
             throw ConfigurationError(key: key, message: problem.message, fix: nil)
