@@ -2,6 +2,9 @@
 # Vigil's demo on real data: starts a local broker and `vigil run`, replays Toronto Police Major
 # Crime Indicators incidents into the incidents topic in event-time order, shows alerts (and
 # dead letters) arriving in a readable live tail, then stops everything cleanly.
+# First a year of history goes in as fast as it can (the daemon learns each place's baseline from it),
+# then the last N days at one data week per second, with a few planted episodes (3 surges, 2 emerging
+# clusters, ids plant-7-*) mixed into the real stream so there is news to see; the rest is real.
 #
 #   tools/demo.sh                       # last 120 days of 2021, one data week per second
 #   tools/demo.sh --days 30 --speed 86400 --shift-to-now   # a day per second, times moved to now
@@ -66,8 +69,30 @@ admin="$(grep -o '"admin.address":"[^"]*"' "$VIGIL_RUN/vigil.log" | head -n1 | c
     --dead-letter-topic incidents.dlq --tz America/Toronto &
 pids+=($!)
 
+# The stream: real incidents from a year before the live part, with episodes planted in the live part.
+live_from="$(date -u -d "2021-12-31 - $((days - 1)) days" +%F)"
+history_to="$(date -u -d "$live_from - 1 day" +%F)"
+history_from="$(date -u -d "$live_from - 400 days" +%F)"
+stream="$VIGIL_RUN/demo-stream.ndjson"
+(cd tools && "$VIGIL_VENV/bin/python" -m reference.plant_episodes --seed 7 --period-from "$live_from" --period-to 2021-12-31 \
+    --history-from "$history_from" --surges 3 --clusters 2 --controls 0 --out "$stream" --truth "$VIGIL_RUN/demo-planted.json") >/dev/null
+"$VIGIL_VENV/bin/python" - "$VIGIL_RUN/demo-planted.json" >&2 <<'PY' || true
+import json, sys
+episodes = [e for e in json.load(open(sys.argv[1]))["episodes"] if e["kind"] != "control"]
+print("demo: planted into the live part (everything else is real):")
+for e in episodes:
+    print(f"demo:   {e['kind']} of {e['size']} incidents near ({e['centre']['lat']:.4f}, {e['centre']['lon']:.4f}) from {e['start'][:16]}Z")
+PY
+if [[ -z "$shift" ]]; then
+    echo "demo: loading history $history_from .. $history_to (baselines; alerts from it are shown too)" >&2
+    "$VIGIL_VENV/bin/python" tools/replay_incidents.py --bootstrap "$VIGIL_BOOTSTRAP" --topic incidents \
+        --ndjson "$stream" --to "$history_to" --speed max --quiet
+else
+    echo "demo: --shift-to-now replays only the live part: without a baseline year, no cluster can be judged" >&2
+fi
+echo "demo: live: $live_from .. 2021-12-31" >&2
 "$VIGIL_VENV/bin/python" tools/replay_incidents.py --bootstrap "$VIGIL_BOOTSTRAP" --topic incidents \
-    --last-days "$days" --speed "$speed" --inject-malformed "$malformed" $shift
+    --ndjson "$stream" --from "$live_from" --speed "$speed" --inject-malformed "$malformed" $shift
 
 sleep 3  # let the last alerts arrive
 if [[ -n "$keep" ]]; then

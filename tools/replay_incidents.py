@@ -95,6 +95,23 @@ def _kv(text: str) -> tuple[str, str]:
     return k.strip(), v
 
 
+def load_ndjson(path: str) -> list[Incident]:
+    """Canonical incident objects from an NDJSON file, in (event time, id) order."""
+    import json
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo("America/Toronto")
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            when = datetime.fromisoformat(obj["event_time"].replace("Z", "+00:00"))
+            out.append(Incident(int(when.timestamp() * 1000), when.astimezone(zone).date(), obj))
+    out.sort(key=Incident.sort_key)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="replay_incidents.py",
@@ -117,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel = p.add_argument_group("selection (applied in this order)")
     sel.add_argument("--splits", type=_splits, default=list(SPLITS), metavar="train,test",
                      help="data files to use (default: train,test)")
+    sel.add_argument("--ndjson", metavar="PATH",
+                     help="read canonical incident JSON lines from PATH instead of the packaged data "
+                          "(e.g. a stream with planted episodes from tools/reference/plant_episodes.py)")
     sel.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE",
                      help="first local (America/Toronto) event date to include, YYYY-MM-DD")
     sel.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE",
@@ -313,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     t_load = time.monotonic()
-    incidents = load_incidents(args.splits)
+    incidents = load_ndjson(args.ndjson) if args.ndjson else load_incidents(args.splits)
     total_loaded = len(incidents)
     incidents = select(incidents, date_from=args.date_from, date_to=args.date_to,
                        last_days=args.last_days, limit=args.limit)
