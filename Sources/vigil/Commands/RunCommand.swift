@@ -64,7 +64,7 @@ struct RunCommand: ParsableCommand {
             for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
-            try admin.createTopics(topics)
+            try admin.createTopics(topics, replicationFactor: Int32(config.reliability.replicationFactor))
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
