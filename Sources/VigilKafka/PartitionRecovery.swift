@@ -22,6 +22,10 @@ public struct PartitionRecovery: Sendable, Equatable {
     public enum Phase: Sendable, Equatable {
         /// Waiting for the probe (the record before `committed`) to learn how far to rewind.
         case probing(committed: Int64)
+        /// The high watermark said `committed` is beyond the log end; the first record read from
+        /// `committed - 1` confirms it (an offset below: the log was reset) or refutes it (brokers
+        /// may misreport watermarks; the local test broker does).
+        case verifying(committed: Int64, end: Int64)
         /// Replaying records before `until`; those with event time before `cutoff` are skipped.
         /// `seekPending`: a rewind was ordered in this batch; what the batch still holds was
         /// fetched before it and is read again later.
@@ -69,7 +73,7 @@ public struct PartitionRecovery: Sendable, Equatable {
     public private(set) var phase: Phase
     /// How far before the probe's event time to rewind (milliseconds); nil replays everything.
     public let rewind: Int64?
-    public let anomaly: Anomaly?
+    public private(set) var anomaly: Anomaly?
     private let logStart: Int64?
 
     /// - Parameters:
@@ -85,8 +89,8 @@ public struct PartitionRecovery: Sendable, Equatable {
             return
         }
         if let high, committed > high {
-            anomaly = .committedBeyondEnd(committed: committed, end: high)
-            phase = .live
+            anomaly = nil
+            phase = .verifying(committed: committed, end: high)
             return
         }
         if let low, committed < low {
@@ -106,7 +110,7 @@ public struct PartitionRecovery: Sendable, Equatable {
     public var startOffset: Int64? {
         if anomaly != nil { return logStart ?? KafkaOffset.beginning }
         switch phase {
-        case .probing(let committed): return committed - 1
+        case .probing(let committed), .verifying(let committed, _): return committed - 1
         case .replaying: return KafkaOffset.beginning
         case .live: return nil
         }
@@ -120,6 +124,20 @@ public struct PartitionRecovery: Sendable, Equatable {
         switch phase {
         case .live:
             return .process
+        case .verifying(let committed, let end):
+            guard offset >= committed - 1 else {
+                // The fetch from C - 1 was reset to the log's start: the log really ends before C.
+                anomaly = .committedBeyondEnd(committed: committed, end: end)
+                phase = .live
+                return .process
+            }
+            // The record is there: the watermark was wrong. Recover as usual from here.
+            if rewind == nil {
+                phase = .replaying(until: committed, cutoff: nil, seekPending: true)
+                return .rewind(lookupTime: nil, latest: committed - 1)
+            }
+            phase = .probing(committed: committed)
+            return classify(offset: offset, eventTime: eventTime, timestamp: timestamp)
         case .probing(let committed):
             // The record at committed - 1, or the first one after it when that offset holds none.
             guard let eventTime, let rewind else {
@@ -148,12 +166,11 @@ public struct PartitionRecovery: Sendable, Equatable {
         if case .replaying(let until, let cutoff, true) = phase { phase = .replaying(until: until, cutoff: cutoff, seekPending: false) }
     }
 
-    /// The consumer's position for the partition (the next offset it will return) and the high
-    /// watermark, checked while rebuilding. Goes live (returns true) once everything before C
-    /// has been read, even when no record at or after C exists yet and C - 1 held no record.
-    public mutating func positionReached(_ position: Int64, high: Int64?) -> Bool {
-        guard case .replaying(let until, _, false) = phase else { return false }
-        guard position >= until || (high.map { position >= $0 && $0 <= until } ?? false) else { return false }
+    /// The consumer's position for the partition (the next offset it will return), checked while
+    /// rebuilding. Goes live (returns true) once everything before C has been read, even when no
+    /// record at or after C exists yet. (Watermarks are not trusted here: some brokers misreport them.)
+    public mutating func positionReached(_ position: Int64) -> Bool {
+        guard case .replaying(let until, _, false) = phase, position >= until else { return false }
         phase = .live
         return true
     }
@@ -161,6 +178,11 @@ public struct PartitionRecovery: Sendable, Equatable {
     /// No probe arrived in time (C - 1 holds no record and nothing follows it yet): rebuild from
     /// the start of the partition instead of waiting, since no event time is known to rewind to.
     public mutating func probeFoundNothing() -> Action? {
+        if case .verifying(let committed, let end) = phase {
+            anomaly = .committedBeyondEnd(committed: committed, end: end)  // nothing there at all
+            phase = .live
+            return nil
+        }
         guard case .probing(let committed) = phase else { return nil }
         phase = .replaying(until: committed, cutoff: nil, seekPending: true)
         return .rewind(lookupTime: nil, latest: committed - 1)

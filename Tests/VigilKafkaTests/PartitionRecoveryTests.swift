@@ -74,9 +74,9 @@ struct PartitionRecoveryTests {
         var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 10)
         for o in Int64(0)..<9 { _ = r.classify(offset: o, eventTime: o, timestamp: nil) }
         #expect(!r.isLive, "offset 9 is a transaction marker: no record says the replay is over")
-        let early = r.positionReached(9, high: 10)
+        let early = r.positionReached(9)
         #expect(!early)
-        let reached = r.positionReached(10, high: 10)
+        let reached = r.positionReached(10)
         #expect(reached)
         #expect(r.isLive)
     }
@@ -92,9 +92,31 @@ struct PartitionRecoveryTests {
     /// replayed silently (no alerts, no dead letters, nothing logged).
     @Test func aCommittedOffsetBeyondTheLogEndIsAnAnomalyAndTheLogIsReadLive() {
         var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 101)
-        #expect(r.anomaly == .committedBeyondEnd(committed: 150, end: 101))
-        #expect(r.startOffset == 0, "read the new log from its start")
+        #expect(r.startOffset == 149, "fetch from C - 1 to confirm")
+        #expect(r.anomaly == nil, "not before a record confirms it")
+        // The fetch was reset to the log's start: confirmed.
         #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .process, "live: its alerts and dead letters are produced")
+        #expect(r.anomaly == .committedBeyondEnd(committed: 150, end: 101))
+    }
+
+    /// The local test broker answers a high watermark of 1 whatever the log holds: a record at
+    /// C - 1 refutes the watermark and recovery proceeds as usual.
+    @Test func aMisreportedWatermarkIsRefutedByTheRecordAtCMinusOne() {
+        var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 1)
+        #expect(r.classify(offset: 149, eventTime: 1, timestamp: nil) == .rewind(lookupTime: nil, latest: 149))
+        #expect(r.anomaly == nil)
+        r.batchEnded()
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
+        var bounded = PartitionRecovery(committed: 150, rewind: day, low: 0, high: 1)
+        #expect(bounded.classify(offset: 149, eventTime: 5 * day, timestamp: nil) == .rewind(lookupTime: 4 * day, latest: 149))
+        #expect(bounded.anomaly == nil)
+    }
+
+    @Test func anEmptyLogBeyondWhichTheGroupCommittedIsConfirmedWhenNothingArrives() {
+        var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 0)
+        #expect(r.probeFoundNothing() == nil)
+        #expect(r.anomaly == .committedBeyondEnd(committed: 150, end: 0))
+        #expect(r.isLive)
     }
 
     @Test func aCommittedOffsetBeforeTheLogStartIsAnAnomaly() {

@@ -15,6 +15,7 @@ struct RecoveryEntry {
     var pendingRewind: PartitionRecovery.Action?
     var high: Int64?
     var paused = false
+    var anomalyReported = false
     /// When the current probe (or rewind) started, to notice a probe that finds no record.
     var phaseSince = ContinuousClock.now
 
@@ -36,6 +37,8 @@ extension IncidentPipeline {
         }
         let decoded = try? config.decoder.decode(record.value).get()
         let action = recovery.classify(offset: record.offset, eventTime: decoded?.eventTime.milliseconds, timestamp: record.timestamp)
+        entry.recovery = recovery
+        reportAnomalyIfNew(tp, &entry)
         switch action {
         case .process:
             break
@@ -121,6 +124,13 @@ extension IncidentPipeline {
             }
             var recovery = entry.recovery!
             recovery.batchEnded()
+            if case .verifying = recovery.phase, now - entry.phaseSince > .seconds(15) {
+                _ = recovery.probeFoundNothing()
+                entry.recovery = recovery
+                reportAnomalyIfNew(tp, &entry)
+                finishRecovery(tp, entry)
+                continue
+            }
             if case .probing = recovery.phase, now - entry.phaseSince > .seconds(15), let rewind = recovery.probeFoundNothing() {
                 entry.recovery = recovery
                 entry.phaseSince = now
@@ -131,7 +141,7 @@ extension IncidentPipeline {
                 continue
             }
             if positions == nil { positions = consumer.positions(recoveries.keys.sorted()) }
-            if let position = positions?[tp], recovery.positionReached(position, high: consumer.cachedHighWatermark(tp) ?? entry.high) {
+            if let position = positions?[tp], recovery.positionReached(position) {
                 entry.recovery = recovery
                 finishRecovery(tp, entry)
                 continue
@@ -182,13 +192,7 @@ extension IncidentPipeline {
             entry.recovery = recovery
             entry.high = high
             entry.phaseSince = .now
-            if let anomaly = recovery.anomaly {
-                statistics.recoveryAnomalies[anomaly.kind, default: 0] += 1
-                operations.recoveryProblems[tp] = "\(tp): \(anomaly)"
-                logger.critical("committed offset outside the log; not absorbed silently", metadata: [
-                    "kafka.partition": "\(tp)", "recovery.anomaly": "\(anomaly.kind)", "recovery.detail": "\(anomaly)",
-                    "kafka.offset.committed": "\(c ?? -1)", "kafka.offset.low": "\(low ?? -1)", "kafka.offset.high": "\(high ?? -1)"])
-            }
+            reportAnomalyIfNew(tp, &entry)
             // Unpaused partitions were assigned at these offsets already; a retried one seeks.
             let start = recovery.startOffset ?? c
             if entry.paused {
@@ -214,6 +218,17 @@ extension IncidentPipeline {
             }
             pendingStarts[tp] = recovery.startOffset
         }
+    }
+
+    /// Says loudly, once, that the committed offset was found outside the log.
+    func reportAnomalyIfNew(_ tp: TopicPartition, _ entry: inout RecoveryEntry) {
+        guard !entry.anomalyReported, let anomaly = entry.recovery?.anomaly else { return }
+        entry.anomalyReported = true
+        statistics.recoveryAnomalies[anomaly.kind, default: 0] += 1
+        operations.recoveryProblems[tp] = "\(tp): \(anomaly)"
+        logger.critical("committed offset outside the log; not absorbed silently", metadata: [
+            "kafka.partition": "\(tp)", "recovery.anomaly": "\(anomaly.kind)", "recovery.detail": "\(anomaly)",
+            "kafka.offset.high_at_assignment": "\(entry.high ?? -1)"])
     }
 
     private func finishRecovery(_ tp: TopicPartition, _ entry: RecoveryEntry) {
