@@ -152,6 +152,12 @@ public struct IncidentEngine: Sendable {
             statistics.late += 1
             return .late(watermark: watermark.current!)
         }
+        // Surge warm-up counts continuous history only: after a gap longer than the baseline's
+        // span (e.g. one decades-old first record, then today's), it starts again.
+        if let newest = watermark.maxEventTime, let surge = configuration.surgeRule,
+           incident.eventTime.milliseconds &- newest.milliseconds > Int64(surge.trailingWeeks + 1) * 7 * 86_400_000 {
+            firstEventTime = incident.eventTime
+        }
         watermark.observe(incident.eventTime)
         if firstEventTime == nil { firstEventTime = incident.eventTime }
         statistics.accepted += 1

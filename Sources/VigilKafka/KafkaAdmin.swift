@@ -21,7 +21,9 @@ public final class KafkaAdmin {
     deinit { rd_kafka_destroy(handle) }
 
     /// Creates each topic that does not exist yet; an existing topic is not an error.
-    public func createTopics(_ topics: [String: Int32], replicationFactor: Int32 = 1, timeoutMs: Int32 = 15_000) throws(KafkaError) {
+    /// `replicationFactor` -1 takes the broker's `default.replication.factor`: one replica
+    /// with `acks=all` loses what it held when that broker dies.
+    public func createTopics(_ topics: [String: Int32], replicationFactor: Int32 = -1, timeoutMs: Int32 = 15_000) throws(KafkaError) {
         guard !topics.isEmpty else { return }
         var errstr = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []

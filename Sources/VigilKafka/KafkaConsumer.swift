@@ -58,13 +58,24 @@ public final class KafkaConsumer {
         rd_kafka_poll_set_consumer(rk)
         queue = rd_kafka_queue_get_consumer(rk)
         buffer = Array(repeating: nil, count: max(1, maxBatch))
-        context.rebalance = { [unowned self] rk, err, partitions in
+        // Weak, never unowned: librdkafka may call back while this object is being destroyed
+        // (e.g. `rd_kafka_consumer_close` from `deinit` after an error left the loop), and reading
+        // an unowned reference then aborts the process.
+        context.rebalance = { [weak self] rk, err, partitions in
+            guard let self else {
+                // The owner is gone: hand the partitions back so librdkafka can finish leaving.
+                releaseWithoutListener(rk, err, partitions)
+                return
+            }
             self.context.markBrokersReachable()
             self.handleRebalance(err: err, partitions: partitions)
         }
     }
 
     deinit {
+        // No listener callbacks from a half-destroyed consumer: partitions are released without
+        // them (their state dies with the process or with the pipeline that owned it).
+        rebalanceListener = nil
         close()
     }
 
@@ -245,6 +256,19 @@ public final class KafkaConsumer {
 
     private func reportRebalanceFailure(_ error: KafkaError) {
         logger.error("applying a rebalance failed", metadata: ["kafka.error": "\(error)"])
+    }
+}
+
+/// Applies a rebalance with no one to tell (the consumer is being destroyed), in the group's protocol.
+private func releaseWithoutListener(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t,
+                                    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    let assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+    if cooperative {
+        let error = assigning ? rd_kafka_incremental_assign(rk, partitions) : rd_kafka_incremental_unassign(rk, partitions)
+        if let error { rd_kafka_error_destroy(error) }
+    } else {
+        _ = rd_kafka_assign(rk, assigning ? partitions : nil)
     }
 }
 

@@ -63,6 +63,17 @@ public struct KafkaMessage: Sendable, Equatable {
     public var value: [UInt8]?
     public var headers: [KafkaHeader]
 
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64? = nil, key: [UInt8]? = nil,
+                value: [UInt8]?, headers: [KafkaHeader] = []) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
     public init(_ record: KafkaRecord) {
         topic = record.topic
         partition = record.partition
@@ -72,6 +83,8 @@ public struct KafkaMessage: Sendable, Equatable {
         value = record.value.map { Array($0) }
         headers = record.headers()
     }
+
+    public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
     public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }

@@ -100,6 +100,9 @@ public struct OffsetAckTracker: Sendable {
         return moved
     }
 
+    /// One past the highest offset begun on `tp`, nil when none since it was (re)started.
+    public func nextOffset(_ tp: TopicPartition) -> Int64? { partitions[tp]?.next }
+
     /// True when `tp` has no unacknowledged output.
     public func isSettled(_ tp: TopicPartition) -> Bool {
         guard let state = partitions[tp] else { return true }

@@ -30,4 +30,12 @@ public struct DeliveryReport: Sendable, Equatable {
     public var opaque: UInt64
     /// nil when the message is durably on the broker (as far as `acks` demands).
     public var error: KafkaError?
+
+    public init(topic: String, partition: Int32, offset: Int64, opaque: UInt64, error: KafkaError? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.opaque = opaque
+        self.error = error
+    }
 }

@@ -417,7 +417,9 @@ struct IncidentDecoderTests {
             Self.checkInvariants(result, prefixed, decoder)
             outcomes[result.failure?.reason, default: 0] += 1
         }
-        #expect(outcomes.values.reduce(0, +) == 5000)
+        // Random bytes reach several distinct rejection paths, not one early exit.
+        let reasons = outcomes.keys.compactMap { $0 }
+        #expect(reasons.count >= 3, "rejection reasons reached: \(reasons)")
     }
 
     /// Bytes that matter to JSON, so that mutations often change the structure.
@@ -452,8 +454,8 @@ struct IncidentDecoderTests {
             Self.checkInvariants(result, bytes, toronto)
             if result.success != nil { successes += 1 } else { failures += 1 }
         }
-        #expect(successes + failures == 5000)
-        #expect(successes > 0 && failures > 0, "the mutations exercise both outcomes")
+        // (A check that successes + failures == 5000 was here: true by construction, it could not fail.)
+        #expect(successes >= 50 && failures >= 50, "the mutations exercise both outcomes: \(successes) accepted, \(failures) rejected")
     }
 
     /// Differential check against Foundation: anything the decoder accepts is valid JSON.

@@ -81,10 +81,14 @@ struct KafkaRoundTripTests {
         let consumer = try TestEnvironment.consumer(group: TestEnvironment.uniqueName("group"))
         defer { consumer.close() }
         let tp = TopicPartition(topic, 0)
-        // Offsets for a time are never later than the first message at or after it (the local
-        // broker answers the earliest offset whatever the time; Kafka answers exactly 4).
+        // Kafka answers exactly 4 (the first message at or after the time); the local broker
+        // answers the earliest offset whatever the time. Nothing else is right: the former check
+        // (any offset from 0 to 4) accepted answers no broker should give.
         let offsets = try consumer.offsetsForTimes([tp: base + 4 * 60_000])
-        #expect(offsets[tp].map { $0 >= 0 && $0 <= 4 } == true)
+        #expect(offsets[tp] == 4 || offsets[tp] == 0, "got \(String(describing: offsets[tp]))")
+        // Past the last message: the end, never an earlier offset.
+        let beyond = try consumer.offsetsForTimes([tp: base + 100 * 60_000])
+        #expect(beyond[tp] == KafkaOffset.end || beyond[tp] == 10 || beyond[tp] == 0, "got \(String(describing: beyond[tp]))")
     }
 
     @Test func seekPauseAndResume() throws {

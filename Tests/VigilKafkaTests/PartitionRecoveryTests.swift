@@ -19,9 +19,10 @@ struct PartitionRecoveryTests {
         #expect(r.startOffset == 99, "the probe is the last committed record")
         // The probe: the event time reached decides the cutoff; the message timestamp is later.
         #expect(r.classify(offset: 99, eventTime: 50 * day, timestamp: 51 * day) == .rewind(lookupTime: 40 * day, latest: 99))
-        #expect(r.phase == .replaying(until: 100, cutoff: 40 * day))
-        // Prefetched before the seek took effect: read again later.
+        #expect(r.phase == .replaying(until: 100, cutoff: 40 * day, seekPending: true))
+        // Prefetched before the seek took effect (same batch): read again later.
         #expect(r.classify(offset: 100, eventTime: 50 * day, timestamp: nil) == .skip)
+        r.batchEnded()
         // The broker rewound further than asked: older records are filtered out by event time.
         #expect(r.classify(offset: 0, eventTime: 20 * day, timestamp: nil) == .skip)
         #expect(r.classify(offset: 60, eventTime: 40 * day, timestamp: nil) == .replay)
@@ -40,14 +41,95 @@ struct PartitionRecoveryTests {
     @Test func anUndecodableProbeReplaysTheWholePartition() {
         var r = PartitionRecovery(committed: 10, rewind: day)
         #expect(r.classify(offset: 9, eventTime: nil, timestamp: 3) == .rewind(lookupTime: nil, latest: 9))
-        #expect(r.phase == .replaying(until: 10, cutoff: nil))
+        #expect(r.phase == .replaying(until: 10, cutoff: nil, seekPending: true))
+        r.batchEnded()
         #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
     }
 
-    @Test func aGoneCommittedRecordMeansLiveAtOnce() {
-        var r = PartitionRecovery(committed: 10, rewind: day)
-        #expect(r.classify(offset: 15, eventTime: 5, timestamp: 5) == .process)
+    /// Issue 12, "stuck in rebuild forever" / "live with an empty state": C - 1 holds no record
+    /// (compacted, deleted, a transaction marker). On main a bounded rewind went live at once
+    /// with an empty state, and `rewind = "all"` skipped every later record forever.
+    @Test func aMissingCommittedRecordStillRebuildsWithTheNextRecordAsProbe() {
+        var r = PartitionRecovery(committed: 10, rewind: day, low: 0, high: 20)
+        #expect(r.classify(offset: 15, eventTime: 5 * day, timestamp: nil) == .rewind(lookupTime: 4 * day, latest: 9),
+                "the first record after C - 1 tells the event time reached")
+        r.batchEnded()
+        #expect(r.classify(offset: 3, eventTime: 4 * day + 1, timestamp: nil) == .replay)
+        #expect(r.classify(offset: 8, eventTime: 5 * day, timestamp: nil) == .replay)
+        #expect(!r.isLive)
+        #expect(r.classify(offset: 15, eventTime: 5 * day, timestamp: nil) == .process, "live at the first record at or after C")
         #expect(r.isLive)
+    }
+
+    @Test func rewindingEverythingGoesLiveAtTheFirstRecordAtOrAfterC() {
+        var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 20)
+        for o in Int64(0)..<8 { #expect(r.classify(offset: o, eventTime: o, timestamp: nil) == .replay) }
+        // 8 and 9 are a transaction's records aborted / its marker: never delivered.
+        #expect(!r.isLive)
+        #expect(r.classify(offset: 12, eventTime: 12, timestamp: nil) == .process)
+        #expect(r.isLive)
+    }
+
+    @Test func reachingTheCommittedPositionGoesLiveWithoutARecordAfterIt() {
+        var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 10)
+        for o in Int64(0)..<9 { _ = r.classify(offset: o, eventTime: o, timestamp: nil) }
+        #expect(!r.isLive, "offset 9 is a transaction marker: no record says the replay is over")
+        let early = r.positionReached(9)
+        #expect(!early)
+        let reached = r.positionReached(10)
+        #expect(reached)
+        #expect(r.isLive)
+    }
+
+    @Test func aProbeThatFindsNothingRebuildsFromTheStart() {
+        var r = PartitionRecovery(committed: 10, rewind: day, low: 0, high: 10)
+        #expect(r.probeFoundNothing() == .rewind(lookupTime: nil, latest: 9))
+        r.batchEnded()
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
+    }
+
+    /// Issue 12, "committed offset beyond the log end": on main [0, C) of the new log was
+    /// replayed silently (no alerts, no dead letters, nothing logged).
+    @Test func aCommittedOffsetBeyondTheLogEndIsAnAnomalyAndTheLogIsReadLive() {
+        var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 101)
+        #expect(r.startOffset == 149, "fetch from C - 1 to confirm")
+        #expect(r.anomaly == nil, "not before a record confirms it")
+        // The fetch was reset to the log's start: confirmed.
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .process, "live: its alerts and dead letters are produced")
+        #expect(r.anomaly == .committedBeyondEnd(committed: 150, end: 101))
+    }
+
+    /// The local test broker answers a high watermark of 1 whatever the log holds: a record at
+    /// C - 1 refutes the watermark and recovery proceeds as usual.
+    @Test func aMisreportedWatermarkIsRefutedByTheRecordAtCMinusOne() {
+        var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 1)
+        #expect(r.classify(offset: 149, eventTime: 1, timestamp: nil) == .rewind(lookupTime: nil, latest: 149))
+        #expect(r.anomaly == nil)
+        r.batchEnded()
+        #expect(r.classify(offset: 0, eventTime: 1, timestamp: nil) == .replay)
+        var bounded = PartitionRecovery(committed: 150, rewind: day, low: 0, high: 1)
+        #expect(bounded.classify(offset: 149, eventTime: 5 * day, timestamp: nil) == .rewind(lookupTime: 4 * day, latest: 149))
+        #expect(bounded.anomaly == nil)
+    }
+
+    @Test func anEmptyLogBeyondWhichTheGroupCommittedIsConfirmedWhenNothingArrives() {
+        var r = PartitionRecovery(committed: 150, rewind: nil, low: 0, high: 0)
+        #expect(r.probeFoundNothing() == nil)
+        #expect(r.anomaly == .committedBeyondEnd(committed: 150, end: 0))
+        #expect(r.isLive)
+    }
+
+    @Test func aCommittedOffsetBeforeTheLogStartIsAnAnomaly() {
+        let r = PartitionRecovery(committed: 5, rewind: day, low: 40, high: 101)
+        #expect(r.anomaly == .committedBeforeStart(committed: 5, start: 40))
+        #expect(r.startOffset == 40)
+        #expect(r.isLive)
+        #expect(PartitionRecovery(committed: 40, rewind: nil, low: 40, high: 101).isLive, "nothing before C to rebuild from")
+    }
+
+    @Test func hostileTimestampsDoNotTrap() {
+        var r = PartitionRecovery(committed: 10, rewind: 90 * day)
+        #expect(r.classify(offset: 9, eventTime: Int64.min + 5, timestamp: Int64.min) == .rewind(lookupTime: Int64.min, latest: 9))
     }
 
     @Test func rewindingEverythingStartsAtTheBeginningWithoutAProbe() {
@@ -84,6 +166,7 @@ struct PartitionRecoveryTests {
             let cutoff = times[Int(committed - 1)] - rewind
             // Stale prefetched records beyond the probe, then the replay from a start the broker chose.
             for o in committed..<min(committed + 5, Int64(times.count)) { #expect(r.classify(offset: o, eventTime: times[Int(o)], timestamp: nil) == .skip) }
+            r.batchEnded()
             let start = Int64(rng.next() % UInt64(committed))
             var replayed: [Int64] = []
             for o in start..<committed {

@@ -30,7 +30,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from vigil_tools import toronto
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "Config" / "vigil.toml"
+# VIGIL_TEST_CONFIG: another configuration file, e.g. an older release's when running these
+# tests against its binary (VIGIL_BINARY) to show what a fix changed.
+CONFIG = Path(os.environ.get("VIGIL_TEST_CONFIG") or ROOT / "Config" / "vigil.toml")
 
 
 def require_env(name: str) -> str:

@@ -30,6 +30,16 @@ struct PrometheusExposition {
         p.single("vigil_replay_skipped_records_total", "counter", "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).", st.replaySkipped)
         p.single("vigil_partition_rebuilds_total", "counter", "Partitions whose state was rebuilt by replay (assignments with a committed offset).", st.rebuilds)
         p.single("vigil_producer_restarts_total", "counter", "Producer instances replaced because the broker stopped accepting one (fenced after a stall).", st.producerRestarts)
+        // Reliability (docs/RELIABILITY.md, fault matrix).
+        p.single("vigil_incidents_held_ahead_total", "counter", "Incidents stamped further ahead of the server clock than input.clock_skew, held until the clock reaches them.", st.heldAhead)
+        p.single("vigil_incidents_held_released_total", "counter", "Held incidents processed once the clock reached them.", st.heldReleased)
+        p.single("vigil_reread_skipped_total", "counter", "Records skipped because the fetch position moved backwards (already processed).", st.rereadSkipped)
+        p.single("vigil_backpressure_pauses_total", "counter", "Times fetching paused because pipeline.max_in_flight outputs were unacknowledged.", st.backpressurePauses)
+        p.family("vigil_delivery_given_up_total", "counter", "Outputs Vigil stopped trying to deliver (per-message error, or retriable past pipeline.delivery_timeout), by kind.")
+        for kind in st.deliveryGivenUp.keys.sorted() { p.sample("vigil_delivery_given_up_total", [("kind", kind)], st.deliveryGivenUp[kind]!) }
+        p.family("vigil_recovery_anomalies_total", "counter", "Assignments whose committed offset was outside the log (beyond its end, before its start), by kind.")
+        for kind in st.recoveryAnomalies.keys.sorted() { p.sample("vigil_recovery_anomalies_total", [("kind", kind)], st.recoveryAnomalies[kind]!) }
+        p.single("vigil_recovery_retries_total", "counter", "Broker calls at assignment that failed and were retried with back-off.", st.recoveryRetries)
 
         p.family("vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration.")
         let cumulative = s.batchLatency.cumulative

@@ -65,7 +65,7 @@ struct RunCommand: ParsableCommand {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
             if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order
-            try admin.createTopics(topics)
+            try admin.createTopics(topics, replicationFactor: Int32(config.reliability.replicationFactor))
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)

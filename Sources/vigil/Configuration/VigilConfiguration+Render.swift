@@ -16,7 +16,7 @@ extension VigilConfiguration {
             "group_id = \(q(kafka.groupID))",
             "client_id = \(q(kafka.clientID))",
             "create_topics = \(kafka.createTopics)",
-            "topic_partitions = \(kafka.topicPartitions)",
+            "topic_partitions = \(kafka.topicPartitions)", "replication_factor = \(reliability.replicationFactor)",
             "security_protocol = \(q(security.securityProtocol ?? ""))", "sasl_mechanism = \(q(security.saslMechanism ?? ""))",
             "sasl_username = \(q(security.saslUsername ?? ""))", "sasl_password_file = \(q(security.saslPasswordFile ?? ""))",
             "ssl_ca_location = \(q(security.sslCALocation ?? ""))", "ssl_certificate_location = \(q(security.sslCertificateLocation ?? ""))",
@@ -28,6 +28,8 @@ extension VigilConfiguration {
             "dead_letter = \(q(topics.deadLetter))", "late = \(q(topics.late))", "cap = \(q(topics.cap ?? ""))",
             "", "[input]", "max_message_bytes = \(decoder.maxMessageBytes)",
             "max_future = \(q(EventDuration(milliseconds: pipeline.maxFutureMs).description))",
+            "clock_skew = \(q(EventDuration(milliseconds: reliability.clockSkewMs).description))", "max_held = \(reliability.maxHeld)",
+            "dead_letter_max_bytes = \(reliability.deadLetterMaxBytes)",
             "", "[grid]", "cell_size_m = \(engine.grid.cellSize)", "bbox = [\(b.south), \(b.west), \(b.north), \(b.east)]",
             "", "[time]", "allowed_lateness = \(q(engine.allowedLateness.description))",
             "", "[rules.count]", "enabled = \(engine.countRule != nil)",
@@ -53,6 +55,7 @@ extension VigilConfiguration {
         lines += ["", "[state]", "max_keys = \(engine.maxKeys)",
                   "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
                   "", "[pipeline]", "max_batch = \(pipeline.maxBatch)", "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",
+                  "max_in_flight = \(reliability.maxInFlight)", "delivery_timeout = \(q(EventDuration(milliseconds: reliability.deliveryTimeoutMs).description))",
                   "", "[recovery]", "rewind = \(q(recovery.renderedRewind))  # \(recovery.depth(for: engine).map { "rebuilds \(EventDuration(milliseconds: $0))" } ?? "rebuilds the whole partition")"]
         let page = operations.page
         lines += ["", "[admin]", "listen = \(q(operations.admin.listen))", "page = \(page.enabled)",

@@ -83,6 +83,8 @@ struct VigilConfiguration {
     /// `[admin]` and `[cap]` (see OperationsSettings), `[kafka]` TLS/SASL (see KafkaSecuritySettings).
     var operations = OperationsSettings()
     var security = KafkaSecuritySettings()
+    /// Dead letters, bad clocks, delivery failures, backpressure (see ReliabilitySettings).
+    var reliability = ReliabilitySettings()
     var model = Model(path: nil, threshold: 0.5, topFeatures: 5)
     /// `[public]` and `topics.public`: the differentially private open-data feed (PublicSettings).
     var publicFeed = PublicSettings()
@@ -213,6 +215,7 @@ struct VigilConfiguration {
         pipeline.maxFutureMs = try duration(&r, "input.max_future", default: "1d").milliseconds
         try require(pipeline.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
+        let reliability = try ReliabilitySettings.read(&r, producer: kafka.producer, lateness: lateness, maxFutureMs: pipeline.maxFutureMs)
 
         let rewindText = try r.string("recovery.rewind", default: "all")
         let rewind: Recovery.Rewind
@@ -258,6 +261,8 @@ struct VigilConfiguration {
         }
         config.operations = operations
         config.security = security
+        config.reliability = reliability
+        try ReliabilitySettings.checkBounds(config)
         config.topics.cap = capTopic.isEmpty ? nil : capTopic
         config.model = model
         config.publicFeed = publicFeed

@@ -21,6 +21,12 @@ final class OperationsHub {
 
     /// Filled by recovery: partitions whose state is being rebuilt by replay (not ready).
     var rebuilding: Set<TopicPartition> = []
+    /// Committed offsets found outside the log at assignment, shown by readiness for 10 minutes
+    /// after they are found (the log line and the metric stay).
+    var recoveryProblems: [TopicPartition: String] = [:] {
+        didSet { for tp in recoveryProblems.keys where problemSince[tp] == nil { problemSince[tp] = .now } }
+    }
+    private var problemSince: [TopicPartition: ContinuousClock.Instant] = [:]
     /// Set by a broker probe to override what librdkafka's error events say.
     var brokerOverride: BrokerHealth?
     /// The risk model's version once one is loaded (`[model]`).
@@ -110,6 +116,14 @@ final class OperationsHub {
         }
     }
 
+    /// During a long wait inside the loop (draining on revoke or stop, broker calls at
+    /// assignment): feeds the watchdog and the liveness beat, nothing else.
+    func keepAlive() {
+        let now = ContinuousClock.now
+        board.beat(now)
+        if watchdog.isDue(at: now) { notifier.watchdog() }
+    }
+
     /// Call site 3, when a stop was requested, before draining.
     func stopping() {
         notifier.stopping()
@@ -138,6 +152,12 @@ final class OperationsHub {
         s.capHits = capHits.total(caps)
         s.keysExpired = keysExpired.total(expired)
         s.hasAssignment = !assigned.isEmpty
+        let now = ContinuousClock.now
+        for (tp, since) in problemSince where now - since > .seconds(600) {
+            problemSince[tp] = nil
+            recoveryProblems[tp] = nil
+        }
+        s.recoveryProblems = recoveryProblems.keys.sorted().map { recoveryProblems[$0]! }
         let health = brokerOverride ?? consumer.brokerHealth
         s.brokerReachable = health.reachable
         s.brokerReason = health.reason

@@ -39,11 +39,14 @@ struct OperationsSnapshot: Sendable {
     var modelVersion: String?
     var reloadsApplied = 0
     var reloadsRefused = 0
+    /// Committed offsets found outside the log (see `PartitionRecovery.Anomaly`), recent ones.
+    var recoveryProblems: [String] = []
 
     /// Why the daemon is not ready, or nil when it is (see docs/OPERATIONS.md, "Health").
     var notReadyReason: String? {
         if !brokerReachable { return "broker unreachable: \(brokerReason ?? "no broker answers")" }
         if !hasAssignment || partitions.isEmpty { return "no partitions assigned" }
+        if !recoveryProblems.isEmpty { return "recovery: \(recoveryProblems.joined(separator: "; "))" }
         let rebuilding = partitions.filter(\.rebuilding).map(\.topicPartition.description)
         if !rebuilding.isEmpty { return "rebuilding state: \(rebuilding.joined(separator: ", "))" }
         return nil

@@ -5,45 +5,40 @@ import VigilKafka
 /// caused (drain, commit) and drop their state before the group gives them away.
 extension IncidentPipeline: KafkaRebalanceListener {
     func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
-        var committed: [TopicPartition: Int64] = [:]
-        do {
-            committed = try consumer.committed(partitions)
-        } catch {
-            logger.error("could not read committed offsets; assigned partitions start without rebuilt state",
-                         metadata: ["kafka.partitions": "\(partitions)", "kafka.error": "\(error)"])
-        }
-        let depth = config.recovery.depth(for: config.engine)
-        var starts: [TopicPartition: Int64] = [:]
         for tp in partitions {
-            tracker.drop(tp)
+            perform(revoking: [tp])
             engines[tp] = IncidentEngine(configuration: config.engine)
-            let recovery = PartitionRecovery(committed: committed[tp].flatMap { $0 >= 0 ? $0 : nil }, rewind: depth)
-            guard let start = recovery.startOffset else {
-                recoveries[tp] = nil
-                continue
-            }
-            starts[tp] = start
-            recoveries[tp] = (recovery, .now, 0)
+            recoveries[tp] = RecoveryEntry()
         }
+        pendingStarts = [:]
+        resolve(partitions)
+        var starts: [TopicPartition: Int64] = [:]
+        for tp in partitions { if let start = pendingStarts[tp] ?? nil { starts[tp] = start } }
+        pendingStarts = [:]
         return starts
     }
 
     func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
         if !lost {
-            // Finish what these partitions caused and commit it while we still own them.
-            let drained = (try? drain(partitions, timeoutMs: config.pipeline.shutdownTimeoutMs)) ?? false
+            // Finish what these partitions caused and commit it while we still own them, within
+            // the shutdown budget when stopping (the watchdog is fed while waiting).
+            let drained = (try? drain(partitions, timeoutMs: config.pipeline.shutdownTimeoutMs / 2)) ?? false
             if !drained { logger.warning("revoking with unacknowledged outputs; the next owner replays them", metadata: ["kafka.partitions": "\(partitions)"]) }
-            try? storeCommittable()
+            storeCommittable()
             do { try consumer.commit() } catch { logger.warning("commit on revoke failed", metadata: ["kafka.error": "\(error)"]) }
         }
         for tp in partitions {
             engines[tp] = nil
             recoveries[tp] = nil
-            tracker.drop(tp)
         }
-        for ticket in Array(inFlight.keys) where !tracker.isPending(ticket) {
-            inFlight[ticket] = nil
-            attempts[ticket] = nil
+        perform(revoking: partitions)
+    }
+
+    /// Forgets everything in flight for `partitions` (their next owner replays their inputs).
+    private func perform(revoking partitions: [TopicPartition]) {
+        for tp in partitions { hold.drop(tp) }
+        do { try perform(delivery.revoke(partitions)) } catch {
+            logger.error("resuming fetch after a revoke failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -5,44 +5,50 @@ import VigilKafka
 
 /// The processing loop of `vigil run`: consume incidents, run the engine of their partition,
 /// publish alerts and dead letters, and store an input offset only once every message it caused
-/// has been acknowledged by the broker (at-least-once).
+/// has been acknowledged by the broker or given up on loudly (at-least-once, nothing retried forever).
 ///
 /// Confined to one thread: Kafka callbacks (rebalance, delivery reports) run inside its polls.
+/// The decisions live in values with no I/O, tested without a broker: `DeliveryStateMachine`
+/// (outputs, retries, give-ups, backpressure, commit positions), `FutureHold` (bad clocks),
+/// `PartitionRecovery` (rebuilding assigned partitions). This class performs what they decide.
 ///
-/// Extensions by concern: `+Recovery` (rebuilding assigned partitions by replay) and
-/// `+Rebalance` (what happens as partitions move); members they share are internal, not private.
+/// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
+/// assigned partitions by replay), `+Rebalance` (what happens as partitions move).
 final class IncidentPipeline {
     var config: VigilConfiguration
     let consumer: KafkaConsumer
-    private var producer: KafkaProducer
+    var producer: KafkaProducer
     /// Whether the brokers answer, from a thread of its own; readiness prefers it to librdkafka's events.
     private let brokerProbe: BrokerHealthMonitor?
     /// Makes a new producer instance when the broker stops accepting the current one's identity.
-    private let makeProducer: () throws -> KafkaProducer
+    let makeProducer: () throws -> KafkaProducer
     let logger: Logger
     private let output: LogOutput
-    private let stop: StopSignal
+    let stop: StopSignal
     private let ceSource: String
     /// systemd notify/watchdog, admin snapshot, /aggregates mailbox, SIGHUP reload (Operations/).
-    private let operations: OperationsHub
+    let operations: OperationsHub
 
     var engines: [TopicPartition: IncidentEngine] = [:]
-    /// Partitions still rebuilding their state (see `PartitionRecovery`), with when they began.
-    var recoveries: [TopicPartition: (recovery: PartitionRecovery, began: ContinuousClock.Instant, replayed: Int)] = [:]
-    var tracker = OffsetAckTracker()
-    /// Messages awaiting acknowledgement, kept so a failed delivery can be sent again.
-    var inFlight: [OffsetAckTracker.Ticket: OutgoingMessage] = [:]
-    private var retries: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
-    var attempts: [OffsetAckTracker.Ticket: Int] = [:]
+    /// Partitions still rebuilding their state (see `PartitionRecovery`).
+    var recoveries: [TopicPartition: RecoveryEntry] = [:]
+    /// Start offsets decided by `resolve` during an assignment callback, handed to librdkafka.
+    var pendingStarts: [TopicPartition: Int64?] = [:]
+    var delivery: DeliveryStateMachine
+    var hold: FutureHold
     var statistics = PipelineStatistics()
     /// Issue 15: the differentially private public feed (nil when topics.public is off); set by RunCommand.
     var publicFeed: PublicFeed?
-    private var lateLogLimiter = RateLimiter(interval: .seconds(10))
-    private var errorLogLimiter = RateLimiter(interval: .seconds(10))
-    private var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
+    var lateLogLimiter = RateLimiter(interval: .seconds(10))
+    var errorLogLimiter = RateLimiter(interval: .seconds(10))
+    var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
     private var lastProgress = ContinuousClock.now
-    /// The wall clock, read once per poll: only for the far-future guard and detection times.
-    private var wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
+    /// The wall clock, read once per poll: only for the future-time guard and detection times.
+    var wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
+    /// Monotonic milliseconds for delivery back-off.
+    private let epoch = ContinuousClock.now
+    /// Set when a stop is requested: every later wait ends by then (inside TimeoutStopSec).
+    var shutdownDeadline: ContinuousClock.Instant?
 
     init(config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
          output: LogOutput, stop: StopSignal, operations: OperationsHub, brokerProbe: BrokerHealthMonitor? = nil) throws {
@@ -56,15 +62,42 @@ final class IncidentPipeline {
         self.stop = stop
         self.operations = operations
         ceSource = "vigil/\(config.kafka.groupID)"
+        delivery = DeliveryStateMachine(configuration: .init(retryLimitMs: config.reliability.deliveryTimeoutMs,
+                                                             maxInFlight: config.reliability.maxInFlight,
+                                                             deadLetterTopic: config.topics.deadLetter))
+        hold = FutureHold(skewMs: config.reliability.clockSkewMs, maxFutureMs: config.pipeline.maxFutureMs,
+                          capacity: config.reliability.maxHeld)
         consumer.rebalanceListener = self
     }
 
-    /// Runs until a stop is requested, then drains, commits and leaves the group.
+    var nowMs: Int64 {
+        let elapsed = ContinuousClock.now - epoch
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Runs until a stop is requested, then drains, commits and leaves the group. A fatal error
+    /// is logged with its cause, the consumer is closed (never left to a destructor), and the
+    /// error is rethrown so the process exits non-zero.
     func run() throws {
-        try consumer.subscribe([config.topics.incidents])
-        logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
+        do {
+            try consumer.subscribe([config.topics.incidents])
+            logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
+            try loop()
+        } catch {
+            logger.critical("processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
+                            metadata: ["error": "\(error)"])
+            shutdownDeadline = .now + .seconds(5)
+            consumer.close()
+            producer.close(timeoutMs: 2000)
+            throw error
+        }
+        operations.stopping()  // ops call site 3
+        try shutdown()
+    }
+
+    private func loop() throws {
         while !stop.isRequested {
-            let timeout: Int32 = tracker.pendingOutputs > 0 ? 1 : 100
+            let timeout: Int32 = delivery.pendingOutputs > 0 || !hold.held.isEmpty ? 1 : 100
             wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
             let errors = try consumer.poll(timeoutMs: timeout) { record in
                 operations.recordArriving()  // ops call site 1
@@ -74,24 +107,22 @@ final class IncidentPipeline {
                 statistics.consumerErrors += 1
                 if errorLogLimiter.allow() { logger.warning("consumer error", metadata: ["kafka.error": "\(error)"]) }
             }
-            try serviceDeliveries(producer.poll(timeoutMs: 0))
-            try storeCommittable()
+            try advanceRecoveries()
+            try releaseHeld()
+            try serviceDeliveries(timeoutMs: 0)
+            storeCommittable()
             if let fatal = producer.fatalError() {
                 logger.error("producer instance failed fatally", metadata: ["kafka.error": "\(fatal)"])
-                try startNewProducer()
+                try startNewProducer(cause: fatal)
             }
             logProgressIfDue()
             if let brokerProbe {
                 let probed = brokerProbe.state
                 operations.brokerOverride = BrokerHealth(reachable: probed.reachable, reason: probed.reason)
             }
-            if operations.rebuilding.count != recoveries.count || !recoveries.keys.allSatisfy(operations.rebuilding.contains) {
-                operations.rebuilding = Set(recoveries.keys)
-            }
+            publishRecoveryState()
             operations.tick(consumer: consumer, config: &config, engines: &engines, statistics: statistics)  // ops call site 2
         }
-        operations.stopping()  // ops call site 3
-        try shutdown()
     }
 
     // MARK: - Per message
@@ -102,9 +133,14 @@ final class IncidentPipeline {
         if !recoveries.isEmpty, recoveries[tp] != nil {
             guard try rebuild(from: record, tp) else { return }
         }
-        if !tracker.beginInput(tp, offset: record.offset) {
-            logger.warning("partition rewound; restarting its commit bookkeeping (inputs will be re-read, not skipped)",
-                           metadata: ["kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)"])
+        guard delivery.beginInput(tp, offset: record.offset) else {
+            // The fetch position moved backwards (e.g. an offset reset): already processed.
+            statistics.rereadSkipped += 1
+            if errorLogLimiter.allow() {
+                logger.warning("fetch position moved backwards; skipping records already processed (not counted twice)",
+                               metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
+            }
+            return
         }
         switch config.decoder.decode(record.value) {
         case .failure(let error):
@@ -112,40 +148,71 @@ final class IncidentPipeline {
             if errorLogLimiter.allow() {
                 logger.warning("dead-lettered an undecodable message", metadata: [
                     "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)",
-                    "error.reason": "\(error.reason.rawValue)", "error.message": "\(error.message)"])
+                    "error.reason": "\(error.reason.rawValue)", "error.message": "\(error.message)",
+                    "message.bytes": "\(record.value?.count ?? 0)"])
             }
-            try send(OutputMessages.deadLetter(record, reason: error.reason.rawValue, field: error.field,
-                                               message: error.message, topic: config.topics.deadLetter), for: tp, offset: record.offset)
-        case .success(let incident) where isFarFuture(incident):
-            statistics.deadLettered += 1
-            try send(OutputMessages.deadLetter(record, reason: "future_event_time", field: "event_time",
-                                               message: "event time \(incident.eventTime) is more than \(EventDuration(milliseconds: config.pipeline.maxFutureMs)) ahead of the server clock (\(Timestamp(milliseconds: wallClockMs)))",
-                                               topic: config.topics.deadLetter), for: tp, offset: record.offset)
+            try send(deadLetter(KafkaMessage(record), reason: error.reason.rawValue, field: error.field, message: error.message),
+                     kind: .deadLetter, for: tp, offset: record.offset)
         case .success(let incident):
-            statistics.decoded += 1
-            if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
-            switch engines[tp]!.process(incident) {
-            case .late(let watermark):
-                statistics.late += 1
+            switch hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
+            case .reject(let reason, let message):
+                statistics.countDeadLetter(reason: reason)
+                try send(deadLetter(KafkaMessage(record), reason: reason, field: "event_time", message: message),
+                         kind: .deadLetter, for: tp, offset: record.offset)
+            case .held(let releaseMs):
+                statistics.heldAhead += 1
                 if lateLogLimiter.allow() {
-                    logger.notice("late incident sent to the late path", metadata: [
-                        "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
-                        "watermark": "\(watermark)", "stats.late": "\(statistics.late)"])
+                    logger.notice("incident stamped ahead of the server clock held until the clock reaches it (it does not move the watermark)",
+                                  metadata: ["incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                                             "clock": "\(Timestamp(milliseconds: wallClockMs))", "release_at": "\(Timestamp(milliseconds: releaseMs))",
+                                             "reason": "clock_ahead", "stats.held_ahead": "\(statistics.heldAhead)"])
                 }
-                try send(OutputMessages.deadLetter(record, reason: "late_event", field: "event_time",
-                                                   message: "event time \(incident.eventTime) is behind the partition watermark \(watermark)",
-                                                   topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
-                         for: tp, offset: record.offset)
-            case .accepted(let alerts):
-                operations.recordAccepted(incident)  // page hook: map points
-                try feedPublic(incident)  // issue 15: public feed
-                for alert in alerts { try publish(alert, for: tp, offset: record.offset) }
+            case .process:
+                try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
             }
         }
     }
 
-    func isFarFuture(_ incident: Incident) -> Bool {
-        incident.eventTime.milliseconds > wallClockMs + config.pipeline.maxFutureMs
+    /// Runs `incident` through its partition's engine and sends what it causes, charged to input
+    /// `offset` of `tp`. `source` is the owned copy of its message (held incidents), else `record`.
+    func process(_ incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64) throws {
+        statistics.decoded += 1
+        if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
+        switch engines[tp]!.process(incident) {
+        case .late(let watermark):
+            statistics.late += 1
+            if lateLogLimiter.allow() {
+                logger.notice("late incident sent to the late path", metadata: [
+                    "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                    "watermark": "\(watermark)", "stats.late": "\(statistics.late)"])
+            }
+            guard let message = source ?? record.map({ KafkaMessage($0) }) else { return }
+            try send(deadLetter(message, reason: "late_event", field: "event_time",
+                                message: "event time \(incident.eventTime) is behind the partition watermark \(watermark)",
+                                topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
+                     kind: .late, for: tp, offset: offset)
+        case .accepted(let alerts):
+            operations.recordAccepted(incident)  // page hook: map points
+            try feedPublic(incident)  // issue 15: public feed
+            for alert in alerts { try publish(alert, for: tp, offset: offset) }
+        }
+    }
+
+    /// Held incidents whose time the clock has reached: processed now, their outputs charged to
+    /// the partition's latest input (their own input was committed when they were held).
+    private func releaseHeld() throws {
+        guard !hold.held.isEmpty else { return }
+        for entry in hold.release(clockMs: wallClockMs, ready: { recoveries[$0] == nil && delivery.tracker.nextOffset($0) != nil }) {
+            guard let next = delivery.tracker.nextOffset(entry.message.topicPartition) else { continue }
+            statistics.heldReleased += 1
+            try process(entry.incident, source: entry.message, record: nil, tp: entry.message.topicPartition, offset: next - 1)
+        }
+    }
+
+    func deadLetter(_ message: KafkaMessage, reason: String, field: String?, message text: String,
+                    topic: String? = nil, extra: [KafkaHeader] = []) -> OutgoingMessage {
+        OutputMessages.deadLetter(message, reason: reason, field: field, message: text, topic: topic ?? config.topics.deadLetter,
+                                  maxBytes: config.reliability.deadLetterMaxBytes, extra: extra)
     }
 
     private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
@@ -155,101 +222,27 @@ final class IncidentPipeline {
         output.write(json, priority: alert.severity == .high ? 4 : 5)
         operations.recordPublished(alertJSON: json)  // page hook: /events
         try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
-                                         input: (tp, offset)),
-                 for: tp, offset: offset)
+                                      input: (tp, offset)),
+                 kind: .alert, for: tp, offset: offset)
         if let capTopic = config.topics.cap {  // ops: CAP 1.2 rendering
             let xml = CAPAlert.render(alert, sent: now, sender: config.operations.cap.sender, status: config.operations.cap.status,
                                       scope: config.operations.cap.scope, grid: config.engine.grid)
-            try send(OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now), for: tp, offset: offset)
+            try send(OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now),
+                     kind: .capAlert, for: tp, offset: offset)
         }
-    }
-
-    private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {
-        let ticket = tracker.addOutput(tp, offset: offset)
-        inFlight[ticket] = message
-        try producer.send(message, opaque: ticket)
-    }
-
-    // MARK: - Acknowledgements
-
-    private func serviceDeliveries(_ reports: [DeliveryReport]) throws {
-        var replaceProducer = false
-        for report in reports {
-            if let error = report.error {
-                statistics.deliveryFailures += 1
-                guard inFlight[report.opaque] != nil else { continue }  // partition already given away
-                replaceProducer = replaceProducer || error.invalidatesProducer
-                let attempt = (attempts[report.opaque] ?? 0) + 1
-                attempts[report.opaque] = attempt
-                let backoff = Duration.milliseconds(min(5000, 100 << min(attempt, 6)))
-                if deliveryLogLimiter.allow() {
-                    logger.error("delivery failed; will send again, offsets held back", metadata: [
-                        "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "attempt": "\(attempt)",
-                        "stats.delivery_failures": "\(statistics.deliveryFailures)"])
-                }
-                retries.append((report.opaque, .now + backoff, attempt))
-            } else {
-                tracker.acknowledge(report.opaque)
-                inFlight[report.opaque] = nil
-                attempts[report.opaque] = nil
-            }
-        }
-        if replaceProducer { try startNewProducer() }
-        guard !retries.isEmpty else { return }
-        let now = ContinuousClock.now
-        var waiting: [(ticket: OffsetAckTracker.Ticket, due: ContinuousClock.Instant, attempt: Int)] = []
-        for retry in retries {
-            guard let message = inFlight[retry.ticket] else { continue }
-            if retry.due <= now { try producer.send(message, opaque: retry.ticket) } else { waiting.append(retry) }
-        }
-        retries = waiting
-    }
-
-    /// The broker refuses this producer instance for good (fenced or its idempotence state lost,
-    /// e.g. after a broker stall): discard it and send everything unacknowledged again through a
-    /// new one. Reports still owed by the old instance are dropped with it; a message it did
-    /// deliver may then appear twice, which alert ids make harmless.
-    private func startNewProducer() throws {
-        statistics.producerRestarts += 1
-        logger.warning("the broker no longer accepts this producer instance; starting a new one and sending all unacknowledged messages again",
-                       metadata: ["pending": "\(inFlight.count)", "stats.producer_restarts": "\(statistics.producerRestarts)"])
-        producer.close(timeoutMs: 0)
-        producer = try makeProducer()
-        retries.removeAll()
-        for (ticket, message) in inFlight.sorted(by: { $0.key < $1.key }) { try producer.send(message, opaque: ticket) }
-    }
-
-    func storeCommittable() throws {
-        let offsets = tracker.committableOffsets().filter { engines[$0.key] != nil }
-        guard !offsets.isEmpty else { return }
-        do {
-            try consumer.storeOffsets(offsets)
-        } catch {
-            // A partition revoked in the meantime refuses the store; its new owner replays.
-            if errorLogLimiter.allow() { logger.warning("storing offsets failed", metadata: ["kafka.error": "\(error)"]) }
-        }
-    }
-
-    /// Waits (serving deliveries) until `partitions` have nothing unacknowledged, or `timeoutMs`.
-    func drain(_ partitions: [TopicPartition]?, timeoutMs: Int) throws -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-        func settled() -> Bool {
-            partitions.map { $0.allSatisfy { tracker.isSettled($0) } } ?? (tracker.pendingOutputs == 0)
-        }
-        while !settled() && ContinuousClock.now < deadline {
-            try serviceDeliveries(producer.poll(timeoutMs: 50))
-        }
-        return settled()
     }
 
     private func shutdown() throws {
-        logger.info("stopping: draining deliveries", metadata: ["pending": "\(tracker.pendingOutputs)"])
-        let drained = try drain(nil, timeoutMs: config.pipeline.shutdownTimeoutMs)
+        let deadline = ContinuousClock.now + .milliseconds(config.pipeline.shutdownTimeoutMs)
+        shutdownDeadline = deadline
+        logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
+        // Leave a quarter of the budget for the final commit, leaving the group and the producer.
+        let drained = try drain(nil, timeoutMs: config.pipeline.shutdownTimeoutMs * 3 / 4)
         if !drained {
             logger.error("shutdown timeout: some outputs unacknowledged; their inputs stay uncommitted and will be replayed",
-                         metadata: ["pending": "\(tracker.pendingOutputs)"])
+                         metadata: ["pending": "\(delivery.pendingOutputs)"])
         }
-        try storeCommittable()
+        storeCommittable()
         do { try consumer.commit() } catch { logger.error("final commit failed", metadata: ["kafka.error": "\(error)"]) }
         for (tp, engine) in engines.sorted(by: { $0.key < $1.key }) {
             let digest = engine.stateDigest
@@ -258,9 +251,18 @@ final class IncidentPipeline {
                 "state.newest_event_time": "\(engine.watermark.maxEventTime.map { $0.description } ?? "none")",
                 "recovery.rebuilding": "\(recoveries[tp] != nil)"])
         }
+        operations.keepAlive()
         consumer.close()
-        producer.close(timeoutMs: 5000)
+        let left = max(0, Int32(remainingShutdownMs() ?? 2000))
+        producer.close(timeoutMs: min(2000, left))
         logger.info("stopped", metadata: statistics.logMetadata)
+    }
+
+    /// Milliseconds left before the shutdown deadline, nil when not shutting down.
+    func remainingShutdownMs() -> Int? {
+        guard let deadline = shutdownDeadline else { return nil }
+        let left = deadline - .now
+        return max(0, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
     }
 
     private func logProgressIfDue() {
@@ -273,6 +275,8 @@ final class IncidentPipeline {
         metadata["state.keys_expired"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keysExpired })"
         metadata["state.hotspots"] = "\(engines.values.reduce(0) { $0 + ($1.hotspotSnapshot?.hotspots.count ?? 0) })"
         metadata["state.partitions"] = "\(engines.count)"
+        metadata["state.held_ahead"] = "\(hold.held.count)"
+        metadata["delivery.pending"] = "\(delivery.pendingOutputs)"
         logger.info("progress", metadata: metadata)
     }
 }

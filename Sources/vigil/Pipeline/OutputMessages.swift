@@ -39,19 +39,33 @@ enum OutputMessages {
             ])
     }
 
-    /// The input message, byte for byte, plus `vigil.*` headers saying why and where from.
-    static func deadLetter(_ record: KafkaRecord, reason: String, field: String?, message: String,
-                           topic: String, extra: [KafkaHeader] = []) -> OutgoingMessage {
-        var headers = record.headers()
+    /// The input message, byte for byte up to `maxBytes`, plus `vigil.*` headers saying why and
+    /// where from. A longer payload is cut to `maxBytes` (a dead letter must fit the topic, or
+    /// the poison message would stop its partition): `vigil.payload.truncated`,
+    /// `vigil.payload.length` and `vigil.payload.sha256` describe the original, which stays
+    /// retrievable at `vigil.source.offset` for as long as the input topic retains it. Input
+    /// headers larger than 16 KiB in total are dropped for the same reason.
+    static func deadLetter(_ record: KafkaMessage, reason: String, field: String?, message: String,
+                           topic: String, maxBytes: Int = 262_144, extra: [KafkaHeader] = []) -> OutgoingMessage {
+        var headers = record.headers
+        let headerBytes = headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+        if headerBytes > 16_384 { headers = [KafkaHeader("vigil.source.headers_dropped", String(headerBytes))] }
         headers.append(KafkaHeader("vigil.error.reason", reason))
         if let field { headers.append(KafkaHeader("vigil.error.field", field)) }
-        headers.append(KafkaHeader("vigil.error.message", message))
+        headers.append(KafkaHeader("vigil.error.message", String(decoding: message.utf8.prefix(1024), as: UTF8.self)))
         headers.append(KafkaHeader("vigil.source.topic", record.topic))
         headers.append(KafkaHeader("vigil.source.partition", String(record.partition)))
         headers.append(KafkaHeader("vigil.source.offset", String(record.offset)))
         if let ts = record.timestamp { headers.append(KafkaHeader("vigil.source.timestamp", String(ts))) }
+        var value = record.value
+        if let original = record.value, original.count > maxBytes {
+            headers.append(KafkaHeader("vigil.payload.truncated", "true"))
+            headers.append(KafkaHeader("vigil.payload.length", String(original.count)))
+            headers.append(KafkaHeader("vigil.payload.sha256", SHA256.hex(original)))
+            value = Array(original.prefix(maxBytes))
+        }
         headers.append(contentsOf: extra)
-        return OutgoingMessage(topic: topic, key: record.key.map { Array($0) }, value: record.value.map { Array($0) },
+        return OutgoingMessage(topic: topic, key: record.key.map { Array($0.prefix(maxBytes)) }, value: value,
                                headers: headers, timestamp: record.timestamp)
     }
 }

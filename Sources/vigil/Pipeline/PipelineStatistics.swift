@@ -18,6 +18,20 @@ struct PipelineStatistics: Sendable {
     var replaySkipped = 0
     /// Partitions whose state was rebuilt.
     var rebuilds = 0
+    /// Incidents stamped further ahead of the server clock than `input.clock_skew`, held aside.
+    var heldAhead = 0
+    /// Held incidents processed once the clock reached them.
+    var heldReleased = 0
+    /// Records skipped because the fetch position moved backwards (already processed).
+    var rereadSkipped = 0
+    /// Times fetching was paused because too many outputs were unacknowledged.
+    var backpressurePauses = 0
+    /// Outputs given up on (after diversion, or diversion itself), by output kind.
+    var deliveryGivenUp: [String: Int] = [:]
+    /// Assignments whose committed offset was outside the log, by `PartitionRecovery.Anomaly.kind`.
+    var recoveryAnomalies: [String: Int] = [:]
+    /// Broker calls at assignment (committed offsets, watermarks, seek) that failed and were retried.
+    var recoveryRetries = 0
     /// Dead letters by `vigil.error.reason` (late incidents count under "late_event").
     var deadLetteredByReason: [String: Int] = [:]
     /// Alerts by kind, in `Alert.Kind.allCases` order.
@@ -28,6 +42,10 @@ struct PipelineStatistics: Sendable {
         deadLetteredByReason[reason, default: 0] += 1
     }
 
+    mutating func countDeliveryGivenUp(kind: String) {
+        deliveryGivenUp[kind, default: 0] += 1
+    }
+
     mutating func countAlert(_ kind: Alert.Kind) {
         alerts += 1
         if let index = Alert.Kind.allCases.firstIndex(of: kind) { alertsByKind[index] += 1 }
@@ -36,6 +54,8 @@ struct PipelineStatistics: Sendable {
     var logMetadata: [String: Logger.MetadataValue] {
         ["stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",
          "stats.late": "\(late)", "stats.alerts": "\(alerts)", "stats.delivery_failures": "\(deliveryFailures)",
-         "stats.consumer_errors": "\(consumerErrors)", "stats.replayed": "\(replayed)", "stats.rebuilds": "\(rebuilds)"]
+         "stats.consumer_errors": "\(consumerErrors)", "stats.replayed": "\(replayed)", "stats.rebuilds": "\(rebuilds)",
+         "stats.held_ahead": "\(heldAhead)", "stats.delivery_given_up": "\(deliveryGivenUp.values.reduce(0, +))",
+         "stats.recovery_anomalies": "\(recoveryAnomalies.values.reduce(0, +))"]
     }
 }

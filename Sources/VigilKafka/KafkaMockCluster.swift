@@ -1,0 +1,53 @@
+import CRdKafka
+
+/// librdkafka's in-process mock cluster (`rdkafka_mock.h`): Kafka brokers inside this process,
+/// for deterministic tests of faults the local test broker cannot produce — a request answered
+/// with a chosen error, a broker down, a leader moved. Clients reach it through
+/// `bootstrapServers` like any cluster. Tests only; never used by `vigil` itself.
+public final class KafkaMockCluster {
+    private let owner: OpaquePointer
+    private let cluster: OpaquePointer
+    /// "host:port,..." of the mock brokers.
+    public let bootstrapServers: String
+
+    /// Kafka protocol API keys, for `failNext`.
+    public enum API: Int16 {
+        case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, offsetCommit = 8, offsetFetch = 9, findCoordinator = 10
+    }
+
+    public init(brokers: Int32 = 1) throws(KafkaError) {
+        let conf = rd_kafka_conf_new()!
+        var errstr = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_conf_set(conf, "log_level", "0", &errstr, errstr.count)
+        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .configuration("cannot create the mock cluster's owner: \(textFromBuffer(errstr))")
+        }
+        guard let mc = rd_kafka_mock_cluster_new(rk, brokers) else {
+            rd_kafka_destroy(rk)
+            throw .configuration("cannot create a mock cluster")
+        }
+        owner = rk
+        cluster = mc
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mc))
+    }
+
+    deinit {
+        rd_kafka_mock_cluster_destroy(cluster)
+        rd_kafka_destroy(owner)
+    }
+
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_topic_create(cluster, name, partitions, replicationFactor), "mock topic \(name)")
+    }
+
+    /// The next `errors.count` requests of `api` are answered with these librdkafka codes, in order.
+    public func failNext(_ api: API, with errors: [Int32]) {
+        let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
+        codes.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, $0.count, $0.baseAddress) }
+    }
+
+    public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
+        try KafkaError.check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), "mock broker \(id)")
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import Testing
+import VigilKafka
+@testable import vigil
+
+/// Issue 12, "going live with an empty state when a broker call fails": the real pipeline on
+/// librdkafka's mock cluster, with the committed-offset lookup answered by errors at assignment.
+/// On main the partition went live at once with an empty state (nothing replayed).
+@Suite("IncidentPipeline on a mock cluster: failed broker calls at assignment are retried")
+struct PipelineRecoveryMockTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func incident(_ n: Int) -> [UInt8] {
+        Array(#"{"id":"mock-\#(n)","event_time":"2014-03-02T08:\#(String(format: "%02d", n)):00Z","category":"Assault","neighbourhood":"Annex","lat":43.67,"lon":-79.40}"#.utf8)
+    }
+
+    @Test func committedOffsetErrorsAreRetriedAndThePartitionIsRebuiltNotLiveEmpty() throws {
+        let cluster = try KafkaMockCluster()
+        try cluster.createTopic("in", partitions: 1)
+        for topic in ["alerts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
+        let bootstrap = cluster.bootstrapServers
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap]), logger: Self.logger)
+        for n in 0..<20 { try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: Self.incident(n)), opaque: UInt64(n + 1)) }
+        _ = producer.flush(timeoutMs: 10_000)
+        producer.close(timeoutMs: 1000)
+
+        // The group has processed the first 10 records.
+        let tp = TopicPartition("in", 0)
+        let first = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]), logger: Self.logger)
+        try first.subscribe(["in"])
+        var seen = 0
+        let deadline = Date().addingTimeInterval(30)
+        while seen < 10 && Date() < deadline { first.poll(timeoutMs: 100) { _ in seen += 1 } }
+        try first.storeOffsets([tp: 10])
+        try first.commit()
+        first.close()
+
+        let toml = """
+        [kafka]
+        bootstrap_servers = "\(bootstrap)"
+        group_id = "g"
+        create_topics = false
+        [topics]
+        incidents = "in"
+        alerts = "alerts"
+        dead_letter = "dlq"
+        [admin]
+        listen = ""
+        """
+        let config = try VigilConfiguration.parse(toml: toml, environment: [:])
+        // The coordinator answers the next committed-offset lookups with an error that
+        // librdkafka retries internally until the call's timeout: the call fails.
+        cluster.failNext(.offsetFetch, with: [Int32](repeating: 14, count: 40))  // COORDINATOR_LOAD_IN_PROGRESS
+        let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: Self.logger)
+        let stop = StopSignal()
+        let pipeline = try IncidentPipeline(config: config, consumer: consumer,
+                                            makeProducer: { try KafkaProducer(configuration: config.producerProperties, logger: Self.logger) },
+                                            logger: Self.logger, output: LogOutput(environment: [:]), stop: stop,
+                                            operations: .inert(logger: Self.logger))
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox(pipeline)
+        let thread = Thread {
+            box.error = Result { try box.pipeline.run() }.failure
+            done.signal()
+        }
+        thread.start()
+        // Wait until the group has committed all 20 (asked from outside the loop), then stop.
+        let observer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]), logger: Self.logger)
+        let until = Date().addingTimeInterval(60)
+        Thread.sleep(forTimeInterval: 1)
+        while Date() < until {
+            if let committed = try? observer.committed([tp], timeoutMs: 2_000), committed[tp] == 20 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        observer.close()
+        stop.request()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(box.error == nil)
+        #expect(pipeline.statistics.recoveryRetries >= 1, "the failed lookup was retried")
+        #expect(pipeline.statistics.replayed == 10, "records 0..<10 rebuilt the state, not skipped")
+        #expect(pipeline.statistics.decoded == 10, "records 10..<20 processed live")
+        #expect(pipeline.statistics.rebuilds == 1)
+    }
+}
+
+/// Hands the pipeline to its thread and its outcome back (read only after the thread ends).
+private final class ResultBox: @unchecked Sendable {
+    let pipeline: IncidentPipeline
+    var error: (any Error)?
+    init(_ pipeline: IncidentPipeline) { self.pipeline = pipeline }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}
