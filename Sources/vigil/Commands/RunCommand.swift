@@ -61,7 +61,7 @@ struct RunCommand: ParsableCommand {
         if config.kafka.createTopics {
             let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
-            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) {
+            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) + (config.topics.scored.map { [$0] } ?? []) {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
             if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order

@@ -24,6 +24,8 @@ struct VigilConfiguration {
         var late: String
         /// CAP 1.2 XML rendering of every alert; nil: off.
         var cap: String? = nil
+        /// Every accepted incident with its near-repeat score (when a model serves); nil: off.
+        var scored: String? = nil
     }
 
     struct Log {
@@ -232,6 +234,11 @@ struct VigilConfiguration {
         let operations = try OperationsSettings.read(&r)
         let security = try KafkaSecuritySettings.read(&r, environment: environment)
         let capTopic = try r.string("topics.cap", default: "")
+        let scoredTopic = try r.string("topics.scored", default: "")
+        if !scoredTopic.isEmpty {
+            try require(isValidTopic(scoredTopic), "topics.scored", "'\(scoredTopic)' is not a valid Kafka topic name", "use 1–249 characters from [a-zA-Z0-9._-], or \"\" for off")
+            try require(scoredTopic != topics.incidents && scoredTopic != topics.alerts, "topics.scored", "must differ from topics.incidents and topics.alerts", nil)
+        }
         try checkOperations(kafka: kafka, topics: topics, capTopic: capTopic)
         let modelPathText = try r.string("model.path", default: "")
         let model = Model(
@@ -264,6 +271,7 @@ struct VigilConfiguration {
         config.reliability = reliability
         try ReliabilitySettings.checkBounds(config)
         config.topics.cap = capTopic.isEmpty ? nil : capTopic
+        config.topics.scored = scoredTopic.isEmpty ? nil : scoredTopic
         config.model = model
         config.publicFeed = publicFeed
         if let topic = publicFeed.topic, [topics.incidents, topics.alerts, topics.deadLetter, topics.late].contains(topic) {

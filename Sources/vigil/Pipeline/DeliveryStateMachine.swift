@@ -27,6 +27,8 @@ struct DeliveryStateMachine {
     /// What an output is; decides how a per-message failure is diverted.
     enum Kind: String, Sendable, Equatable {
         case alert, capAlert = "cap_alert", deadLetter = "dead_letter", late
+        /// An accepted incident with its risk score (topics.scored).
+        case scored
         /// A diverted output (failed alert copy or payload-less dead letter): never diverted again.
         case diverted
     }
@@ -194,7 +196,7 @@ struct DeliveryStateMachine {
         let failure = [KafkaHeader("vigil.delivery.error", "\(error.name): \(error.message)"),
                        KafkaHeader("vigil.delivery.topic", message.topic)]
         switch entry.kind {
-        case .alert, .capAlert:
+        case .alert, .capAlert, .scored:
             message.headers += [KafkaHeader("vigil.error.reason", "delivery_failed")] + failure
             message.topic = deadLetterTopic
         case .deadLetter, .late:

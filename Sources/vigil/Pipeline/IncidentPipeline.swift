@@ -194,6 +194,11 @@ final class IncidentPipeline {
         case .accepted(let alerts):
             operations.recordAccepted(incident)  // page hook: map points
             try feedPublic(incident)  // issue 15: public feed
+            if let topic = config.topics.scored, let score = engines[tp]!.lastScore, let risk = engines[tp]!.risk {
+                try send(OutputMessages.scoredIncident(incident, score: score, model: risk, grid: config.engine.grid, topic: topic,
+                                                       key: record.flatMap { $0.key.map { Array($0) } } ?? source?.key),
+                         kind: .scored, for: tp, offset: offset)
+            }
             for alert in alerts { try publish(alert, for: tp, offset: offset) }
         }
     }

@@ -68,4 +68,30 @@ enum OutputMessages {
         return OutgoingMessage(topic: topic, key: record.key.map { Array($0.prefix(maxBytes)) }, value: value,
                                headers: headers, timestamp: record.timestamp)
     }
+
+    /// An accepted incident with the near-repeat score it was given on arrival (topics.scored):
+    /// subscribers read the risk of every incident without Vigil raising an alert for each.
+    static func scoredIncident(_ incident: Incident, score: Double, model: RiskScorer, grid: MetricGrid, topic: String,
+                               key: [UInt8]?) -> OutgoingMessage {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("id"); w.string(incident.id)
+        w.key("event_time"); w.timestamp(incident.eventTime)
+        w.key("category"); w.string(incident.category)
+        if let n = incident.neighbourhood { w.key("neighbourhood"); w.string(n) }
+        w.key("lat"); w.double(incident.latitude)
+        w.key("lon"); w.double(incident.longitude)
+        w.key("cell"); w.string(grid.cell(latitude: incident.latitude, longitude: incident.longitude).description)
+        w.key("risk")
+        w.beginObject()
+        w.key("score"); w.double(score, decimals: 6)
+        w.key("threshold"); w.double(model.threshold)
+        w.key("radius_m"); w.double(model.radiusMetres)
+        w.key("model"); w.string("\(model.model.kind) \(model.version)")
+        w.key("model_hash"); w.string(model.hash)
+        w.endObject()
+        w.endObject()
+        return OutgoingMessage(topic: topic, key: key, value: w.bytes,
+                               headers: [KafkaHeader("content-type", "application/json"), KafkaHeader("vigil.incident.id", incident.id)])
+    }
 }
