@@ -5,6 +5,7 @@
 #   tools/package.sh --binary PATH            # package an already built (static-stdlib) binary
 #   tools/package.sh --version 0.1.0~test1    # override the package version (the upgrade test)
 #   tools/package.sh --output DIR             # where the .deb goes (default dist/)
+#   VIGIL_DEB_MAINTAINER="Name <mail>" tools/package.sh   # Maintainer field and changelog signature
 #
 # Version: the upstream part is VigilVersion.string (what `vigil version` prints), the one place it
 # is written. A commit tagged v<that version> builds exactly that version; any other commit is a
@@ -47,13 +48,16 @@ fi
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]] || die "'$version' is not a Debian version"
 [[ "$version" == "$upstream"* ]] || die "version '$version' does not start with vigil's own version $upstream"
 arch="$(dpkg --print-architecture)"
+# The project's commit identity unless the builder names a real maintainer.
+maintainer="${VIGIL_DEB_MAINTAINER:-Vigil Engineering <eng@vigil.invalid>}"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 
 # --- binary --------------------------------------------------------------------------------------
 if [[ -z "$binary" ]]; then
     echo "package.sh: swift build -c release --static-swift-stdlib (slow on two cores)" >&2
-    swift build -c release --product vigil --static-swift-stdlib
-    binary="$(swift build -c release --show-bin-path)/vigil"
+    # -z now: full RELRO (lintian's hardening-no-bindnow); only the link step sees it.
+    swift build -c release --product vigil --static-swift-stdlib -Xlinker -z -Xlinker now
+    binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/vigil"
 fi
 [[ -x "$binary" ]] || die "no executable at $binary"
 # The Swift runtime must be inside the binary: nothing from a toolchain may be loaded at run time.
@@ -136,10 +140,10 @@ install -m 0644 Deploy/debian/lintian-overrides "$root/usr/share/lintian/overrid
 {
     echo "vigil ($version) unstable; urgency=medium"
     echo
-    echo "  * Built from git commit $(git rev-parse HEAD) by tools/package.sh;"
-    echo "    changes: git log in the Vigil repository."
+    echo "  * Snapshot of git commit $(git rev-parse --short=12 HEAD), built by"
+    echo "    tools/package.sh. Changes: git log in the Vigil repository."
     echo
-    echo " -- Vigil maintainers <vigil@localhost>  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+    echo " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n >"$doc/changelog.gz"
 chmod 0644 "$doc"/*.gz "$root/usr/share/man/man1/vigil.1.gz"
 
@@ -153,13 +157,13 @@ shlibs="$(cd "$work" && LD_LIBRARY_PATH="" dpkg-shlibdeps -O -e root/usr/bin/vig
     || { cat "$work/shlibdeps.err" >&2; die "dpkg-shlibdeps failed"; }
 grep -q "librdkafka1" <<<"$shlibs" || die "dpkg-shlibdeps found no librdkafka1 dependency ($shlibs)"
 # The floor is librdkafka 2.0 (Debian 12), whatever the build host has.
-depends="$(sed -E 's/librdkafka1( \([^)]*\))?/librdkafka1 (>= 2.0)/' <<<"$shlibs"), init-system-helpers (>= 1.54~), passwd"
+depends="$(sed -E 's/librdkafka1( \([^)]*\))?/librdkafka1 (>= 2.0)/' <<<"$shlibs"), init-system-helpers (>= 1.54~), passwd, procps"
 installed_size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: vigil
 Version: $version
 Architecture: $arch
-Maintainer: Vigil maintainers <vigil@localhost>
+Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $depends
 Section: net

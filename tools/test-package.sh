@@ -54,10 +54,13 @@ mkdir -p "$pkgtest"
 
 step "lintian"
 # Overrides ship inside the package (Deploy/debian/lintian-overrides), each with its reason.
-if lintian --allow-root --fail-on error,warning --display-info --show-overrides "$deb" >"$pkgtest/lintian.txt" 2>&1; then
-    ok "lintian: no errors or warnings beyond the justified overrides"
+# (--show-overrides makes lintian's exit status count overridden tags too, so judge by the lines:
+# E:/W: are unjustified errors/warnings; I: is information; O: an override with its N: reason.)
+lintian --allow-root --display-info --show-overrides "$deb" >"$pkgtest/lintian.txt" 2>&1 || true
+if grep -q '^[EW]: ' "$pkgtest/lintian.txt" || ! grep -q '^O: ' "$pkgtest/lintian.txt"; then
+    fail "lintian: errors or warnings (below), or lintian did not run"
 else
-    fail "lintian (below)"
+    ok "lintian: no errors or warnings beyond the justified overrides"
 fi
 sed 's/^/   /' "$pkgtest/lintian.txt" >&2
 
@@ -92,7 +95,13 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DE
 in_root dpkg-divert --quiet --local --rename --add /usr/bin/systemctl
 cat >"$root/usr/bin/systemctl" <<'SHIM'
 #!/bin/sh
+# Logs the call. Offline operations on unit files (deb-systemd-helper's `systemctl --root=/ preset`,
+# enable, mask, is-enabled) go to the real systemctl, which works without a running systemd;
+# everything that would talk to the manager (start, stop, try-restart, daemon-reload) succeeds silently.
 echo "systemctl $*" >>/var/log/systemctl-calls
+case " $* " in
+    *" --root="*) exec /usr/bin/systemctl.distrib "$@" ;;
+esac
 exit 0
 SHIM
 chmod 0755 "$root/usr/bin/systemctl"
@@ -131,13 +140,13 @@ echo "$out" | sed 's/^/      /' >&2
 check "vigil version prints vigil $upstream" grep -qx "vigil $upstream" <<<"$out"
 check "vigil version reports Debian's librdkafka 2.x" grep -Eq "^librdkafka 2\." <<<"$out"
 check "vigil check-config on the installed /etc/vigil/vigil.toml, as the vigil user" \
-    in_root setpriv --reuid=vigil --regid=vigil --init-groups vigil check-config --config /etc/vigil/vigil.toml
+    in_root setpriv --reuid=vigil --regid=vigil --init-groups vigil check-config --config /etc/vigil/vigil.toml >/dev/null
 check "the installed config uses the shipped model" \
     bash -c "chroot '$root' vigil check-config --config /etc/vigil/vigil.toml | grep -q '^path = \"/usr/share/vigil/models/'"
 check "system user vigil with nologin shell" bash -c "chroot '$root' getent passwd vigil | grep -q ':/usr/sbin/nologin$'"
-check "/etc/vigil is 750 root:vigil" test "$(stat -c '%a %U:%G' "$root/etc/vigil")" = "750 root:vigil"
-check "/etc/vigil/vigil.toml is 640 root:vigil" test "$(stat -c '%a %U:%G' "$root/etc/vigil/vigil.toml")" = "640 root:vigil"
-check "/etc/vigil/credentials is 700 root:root" test "$(stat -c '%a %U:%G' "$root/etc/vigil/credentials")" = "700 root:root"
+check "/etc/vigil is 750 root:vigil" test "$(in_root stat -c '%a %U:%G' /etc/vigil)" = "750 root:vigil"
+check "/etc/vigil/vigil.toml is 640 root:vigil" test "$(in_root stat -c '%a %U:%G' /etc/vigil/vigil.toml)" = "640 root:vigil"
+check "/etc/vigil/credentials is 700 root:root" test "$(in_root stat -c '%a %U:%G' /etc/vigil/credentials)" = "700 root:root"
 check "vigil.toml is a conffile" bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}' vigil | grep -q ' /etc/vigil/vigil.toml '"
 check "models, schemas, man page, docs, copyright installed" bash -c "cd '$root' && ls usr/share/vigil/models/*.json usr/share/vigil/schemas/incident.schema.json \
     usr/share/man/man1/vigil.1.gz usr/share/doc/vigil/copyright usr/share/doc/vigil/OPERATIONS.md.gz usr/share/doc/vigil/examples/librdkafka.conf >/dev/null"
@@ -145,9 +154,9 @@ check "unit enabled (multi-user.target.wants)" test -L "$root/etc/systemd/system
 echo "   systemctl calls: $(calls | tr '\n' ';')" >&2
 check "fresh install does not start the service" bash -c "! grep -Eq '(start|restart).*vigil' '$root/var/log/systemctl-calls'"
 
-step "systemd-analyze on the installed unit"
+step "systemd-analyze on the installed unit (the host's systemd 252 = Debian 12's; man pages checked above)"
 unit=/lib/systemd/system/vigil.service
-result="$(systemd-analyze verify --root="$root" "$unit" 2>&1)" && [[ -z "$result" ]] && ok "verify: silent, exit 0" || { fail "verify"; echo "$result" >&2; }
+result="$(systemd-analyze verify --man=no --root="$root" "$unit" 2>&1)" && [[ -z "$result" ]] && ok "verify: silent, exit 0" || { fail "verify"; echo "$result" >&2; }
 exposure="$(systemd-analyze security --offline=yes --threshold=100 --root="$root" "$unit" 2>&1 \
     | sed -n 's/.*Overall exposure level for vigil.service: \([0-9.]*\).*/\1/p')"
 check "exposure ${exposure:-?} <= 1.5" python3 -c "import sys; sys.exit(not (sys.argv[1] and float(sys.argv[1]) <= 1.5))" "${exposure:-}"
@@ -159,7 +168,7 @@ if [[ -e "$VIGIL_RDKAFKA_LIB/librdkafka.so.1" ]]; then
     cp -a "$wheel_libs"/. "$root/opt/vigil/lib/"
     ln -sf "$(basename "$(readlink -f "$VIGIL_RDKAFKA_LIB/librdkafka.so.1")")" "$root/opt/vigil/lib/librdkafka.so.1"
     in_root install -D -m 0644 /usr/share/doc/vigil/examples/librdkafka.conf /etc/systemd/system/vigil.service.d/librdkafka.conf
-    result="$(systemd-analyze verify --root="$root" "$unit" 2>&1)" && [[ -z "$result" ]] && ok "verify with the drop-in" || { fail "verify with the drop-in"; echo "$result" >&2; }
+    result="$(systemd-analyze verify --man=no --root="$root" "$unit" 2>&1)" && [[ -z "$result" ]] && ok "verify with the drop-in" || { fail "verify with the drop-in"; echo "$result" >&2; }
     env_line="$(sed -n 's/^Environment=//p' "$root/etc/systemd/system/vigil.service.d/librdkafka.conf")"
     out="$(in_root env "$env_line" vigil version 2>&1 || true)"
     check "the drop-in's environment loads the newer librdkafka ($(tail -n1 <<<"$out"))" \
@@ -178,7 +187,7 @@ reset_calls
 in_root apt-get install -y -qq /tmp/debs/v2.deb >"$pkgtest/upgrade1.log" 2>&1 && ok "upgraded to $version+upgrade1" || { fail "upgrade"; tail -n 30 "$pkgtest/upgrade1.log" >&2; }
 check "local edit survives (shipped conffile unchanged)" test "$(sha256sum <"$root/etc/vigil/vigil.toml")" = "$edited"
 check "no .dpkg-dist when the shipped conffile did not change" test ! -e "$root/etc/vigil/vigil.toml.dpkg-dist"
-check "permissions kept: 640 root:vigil" test "$(stat -c '%a %U:%G' "$root/etc/vigil/vigil.toml")" = "640 root:vigil"
+check "permissions kept: 640 root:vigil" test "$(in_root stat -c '%a %U:%G' /etc/vigil/vigil.toml)" = "640 root:vigil"
 echo "   systemctl calls: $(calls | tr '\n' ';')" >&2
 check "upgrade does try-restart vigil.service" grep -q "try-restart vigil.service" "$root/var/log/systemctl-calls"
 

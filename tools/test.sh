@@ -37,4 +37,6 @@ if [ "$#" -eq 0 ]; then
     "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/reliability
     echo "== fuzzing the incident decoder for a bounded time" >&2
     "$VIGIL_ROOT/tools/fuzz.sh" --seconds "${VIGIL_FUZZ_SECONDS:-60}"
+    echo "== Debian package: static-stdlib release build, lintian, apt install/upgrade/remove/purge in a clean Debian 12 root" >&2
+    "$VIGIL_ROOT/tools/test-package.sh"
 fi
