@@ -71,7 +71,7 @@ printed="$("$binary" version | head -n1)"
 linkfiles="$(dirname "$binary")/vigil.product/Objects.LinkFileList"
 if [[ -f "$linkfiles" ]]; then
     missing=0
-    for module in $(sed -n 's|.*/\([^/]*\)\.build/[^/]*$|\1|p' "$linkfiles" | sort -u); do
+    for module in $(sed -n 's|.*/release/\([^/]*\)\.build/.*|\1|p' "$linkfiles" | sort -u); do
         [[ -d "Sources/$module" || -d "Benchmarks/$module" ]] && continue
         checkout="$(cd .build/checkouts && ls -d */Sources/"$module" 2>/dev/null | head -n1 | cut -d/ -f1)"
         [[ -n "$checkout" ]] || { echo "package.sh: linked module $module: no package found" >&2; missing=1; continue; }

@@ -33,7 +33,7 @@ for tool in debootstrap lintian chroot systemd-analyze; do
 done
 
 failures=0
-step() { echo "== package: $*" >&2; }
+step() { echo "== package: $* [at $((SECONDS - start)) s]" >&2; }
 ok() { echo "   ok: $*" >&2; }
 fail() { echo "   FAIL: $*" >&2; failures=$((failures + 1)); }
 check() { local what="$1"; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
@@ -121,7 +121,7 @@ repack() {  # repack NAME VERSION [append-to-conffile]
     rm -rf "$dir"; dpkg-deb -R "$deb" "$dir"
     sed -i "s/^Version: .*/Version: $2/" "$dir/DEBIAN/control"
     [[ -z "${3:-}" ]] || printf '%s\n' "$3" >>"$dir/etc/vigil/vigil.toml"
-    dpkg-deb --root-owner-group -Zxz --build "$dir" "$root/tmp/debs/$1.deb" >/dev/null
+    dpkg-deb --root-owner-group -Znone --build "$dir" "$root/tmp/debs/$1.deb" >/dev/null
     rm -rf "$dir"
 }
 repack v2 "$version+upgrade1"
