@@ -28,7 +28,7 @@ struct AlertJSONTests {
     func requiredKeys() throws {
         let alert = try Self.sample()
         let json = try Self.parse(AlertJSON.encode(alert, detectedAt: nil))
-        let required = ["id", "kind", "rule", "severity", "event_time", "key", "location", "window", "evidence", "incident_ids", "source"]
+        let required = ["id", "kind", "rule", "severity", "summary", "event_time", "key", "location", "window", "evidence", "incident_ids", "source"]
         for key in required { #expect(json[key] != nil, "\(key)") }
         #expect(Set(json.keys) == Set(required + ["neighbourhood"]))
         #expect(json["id"] as? String == alert.id)

@@ -90,9 +90,9 @@ import Testing
             alerts += e.process(factory.make("rep-\(i)", end + .hours(Int64(3 * i)), category: "Break and Enter", cell: Self.quiet)).alerts ?? []
         }
         #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
-        // The same six spread over six points are a burst.
+        // Six more, spread over six points (after those: within the allowed lateness), are a burst.
         for i in 0..<6 {
-            alerts += e.process(factory.make("spread-\(i)", end + .hours(Int64(3 * i)) + .minutes(1), category: "Break and Enter",
+            alerts += e.process(factory.make("spread-\(i)", end + .hours(Int64(16 + i)), category: "Break and Enter",
                                               cell: Self.quiet, east: Double(i + 1) * 20)).alerts ?? []
         }
         #expect(alerts.contains { $0.kind == .clusterEmerging })

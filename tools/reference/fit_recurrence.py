@@ -6,8 +6,8 @@ RI = exp(a + b * LLR) (``clusters.calibration = [a, b]``). This script fits (a, 
 unmodified history, ``cluster_emerging`` alerts with ``alerts.min_recurrence = R`` come at one per R
 days:
 
-1. For a grid of LLR thresholds L it replays the training years with calibration [0, 1] and
-   min_recurrence = e^L days (so the threshold is exactly L) and counts cluster_emerging alerts.
+1. For a grid of LLR thresholds L it replays the training years with calibration [ln 365 - L, 1]
+   and min_recurrence = 365 days (so the threshold is exactly L) and counts cluster_emerging alerts.
 2. It fits log(days per alert) = a + b L by least squares over the levels with >= 3 alerts.
 3. It checks the fit with the fitted calibration at R in {30, 100, 365} days on the held-out years and
    on 2015-2021, reporting observed vs expected alerts and their ratio (the goal: within a factor 2).
@@ -94,7 +94,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for level in levels:
-            alerts = replay(args.binary, (0.0, 1.0), math.exp(level), work)
+            alerts = replay(args.binary, (math.log(365.0) - level, 1.0), 365.0, work)
             n = count_between(alerts, train_start, train_end)
             rows.append({"llr": level, "alerts": n, "days_per_alert": train_days / n if n else None})
             print(f"LLR >= {level:5.2f}: {n:5d} cluster_emerging alerts in {train_days:.0f} training days", flush=True)
