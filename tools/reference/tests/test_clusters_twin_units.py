@@ -1,0 +1,214 @@
+"""The offline twin on small hand-made inputs whose answers are worked out by hand from the spec.
+
+Every expected number below is written as the spec's arithmetic on the
+counts of the hand-made scenario (not computed by the twin's code paths).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reference.clusters_twin import ClusterTwin, ScanParams, disc_offsets
+from reference.common import HOUR_MS, Grid, frame_from_records
+
+GRID = Grid()
+WC = 2900          # the current week of the scenario (hours WC*168 ...)
+C = (60, 40)       # the evaluated cell
+
+
+def cell_point(cx: int, cy: int, frac: float = 0.5) -> tuple[float, float]:
+    """A (lat, lon) inside cell (cx, cy): inverse of the grid's projection."""
+    lat = GRID.south + (cy + frac) * GRID.cell_size / GRID.m_per_deg_lat
+    lon = GRID.west + (cx + frac) * GRID.cell_size / GRID.m_per_deg_lon
+    return lat, lon
+
+
+def t_of(week: int, k: int) -> int:
+    return (week * 168 + k) * HOUR_MS
+
+
+def inc(id_: str, week: int, k: int, cell: tuple[int, int], cat: str = "A", frac: float = 0.5,
+        minute: int = 0) -> tuple[dict, int]:
+    lat, lon = cell_point(*cell, frac)
+    return {"id": id_, "category": cat, "lat": lat, "lon": lon}, t_of(week, k) + minute * 60_000
+
+
+def twin_of(rows: list[tuple[dict, int]], **kw) -> ClusterTwin:
+    return ClusterTwin(frame_from_records(rows, GRID), ScanParams(**kw))
+
+
+def cyl(tw: ClusterTwin, id_: str, layer: str) -> pd.DataFrame:
+    ev = tw.evaluations()
+    e = ev[(ev["id"] == id_) & (ev["layer"] == layer)]
+    assert len(e) == 1, f"no single evaluation of {id_}/{layer}: {e}"
+    c = tw.cylinders(e["row"].to_numpy(), e["layer_code"].to_numpy())
+    return c.set_index(["radius_cells", "duration_h"])
+
+
+def llr(o: float, e: float) -> float:
+    return o * math.log(o / e) - (o - e) if o > e else 0.0
+
+
+def test_disc_sizes():
+    assert [len(disc_offsets(r)) for r in range(4)] == [1, 5, 13, 29]
+
+
+# The scenario: baseline and recent history around cell C, then x at week WC, hour of week 5.
+#   b1: week WC-10, k=5, cell C, cat A         (in B; same hour of week as x)
+#   b2: week WC-2,  k=9, cell C+(1,0), cat A   (in B and in the recent weeks)
+#   b3: week WC-30, k=9, far cell, cat B       (in B)
+#   b4: week WC-1,  k=9, far cell, cat B       (recent, not in B)
+#   b5: week WC-54, k=5, cell C, cat A         (before B: ignored by B)
+#   p1: week WC, k=3, cell C, cat A            (in the 3 h cylinder of x, not in the 1 h one)
+#   x:  week WC, k=5, cell C, cat A
+#   y:  week WC, k=5, cell C (other point), cat A, same time, id after x (not yet processed for x)
+FAR = (10, 10)
+
+
+def scenario() -> list[tuple[dict, int]]:
+    return [
+        inc("b1", WC - 10, 5, C), inc("b2", WC - 2, 9, (C[0] + 1, C[1])), inc("b3", WC - 30, 9, FAR, "B"),
+        inc("b4", WC - 1, 9, FAR, "B"), inc("b5", WC - 54, 5, C), inc("p1", WC, 3, C),
+        inc("x", WC, 5, C), inc("y", WC, 5, C, frac=0.3),
+    ]
+
+
+def test_expected_all_layer_by_hand():
+    tw = twin_of(scenario())
+    c = cyl(tw, "x", "all")
+    # B = WC-53..WC-2: b1, b2, b3 -> N = 3, Wa = 3 weeks with data
+    N, Wa = 3, 3
+    # recent WC-4..WC-1: b2, b4 -> 2; level = (2+1) / (4*3/3 + 1) = 3/5
+    level = 3 / 5
+    a = 0.5 / 52 * 1.0
+    norm = (N + 168) / 168
+    q5 = (1 + 1) / norm          # b1 at hour of week 5
+    q_other = 1 / norm           # hours 3, 4 have no baseline occurrence
+    # r = 0: n_D = 1 (b1), |D| = 1; d = 1: S = q5/168
+    E01 = level * (q5 / 168) * (1 / Wa + a * 1)
+    assert c.loc[(0, 1), "observed"] == 1
+    assert c.loc[(0, 1), "expected"] == pytest.approx(E01, rel=1e-12)
+    assert c.loc[(0, 1), "llr"] == pytest.approx(llr(1, E01), rel=1e-12)
+    # d = 3: hours k = 3, 4, 5 -> S = (q3 + q4 + q5)/168; O = p1 + x = 2
+    E03 = level * ((2 * q_other + q5) / 168) * (1 / Wa + a)
+    assert c.loc[(0, 3), "observed"] == 2
+    assert c.loc[(0, 3), "expected"] == pytest.approx(E03, rel=1e-12)
+    assert c.loc[(0, 3), "llr"] == pytest.approx(llr(2, E03), rel=1e-12)
+    # r = 1: disc holds C+(1,0) too: n_D = 2 (b1, b2), |D| = 5
+    E13 = level * ((2 * q_other + q5) / 168) * (2 / Wa + 5 * a)
+    assert c.loc[(1, 3), "expected"] == pytest.approx(E13, rel=1e-12)
+    # d = 168: every hour of the week once -> S = sum q / 168 = 1 (the profile's mean is 1)
+    E0w = level * 1.0 * (1 / Wa + a)
+    assert c.loc[(0, 168), "expected"] == pytest.approx(E0w, rel=1e-12)
+    # the far cell's b3/b4 never enter a disc around C (r <= 3)
+    assert c.loc[(3, 168), "observed"] == 2
+
+
+def test_expected_category_layer_level_and_prior_share():
+    tw = twin_of(scenario())
+    c = cyl(tw, "x", "A")
+    # layer A in B: b1, b2 -> N = 2; N_all = 3; Wa = 3 (weeks with any occurrence)
+    N, N_all, Wa = 2, 3, 3
+    level = (1 + 1) / (4 * N / Wa + 1)       # recent A: b2 only
+    a = 0.5 / 52 * (N / N_all)              # the category's share of the prior
+    norm = (N + 168) / 168
+    q5, q_other = 2 / norm, 1 / norm
+    E = level * (q5 / 168) * (1 / Wa + a)
+    assert c.loc[(0, 1), "expected"] == pytest.approx(E, rel=1e-12)
+    E2 = level * ((2 * q_other + q5) / 168) * (2 / Wa + 13 * a)
+    assert c.loc[(2, 3), "expected"] == pytest.approx(E2, rel=1e-12)
+    assert c.loc[(2, 3), "observed"] == 2
+    # layer B: y is category A, so B is never evaluated around C; b4's B evaluation has Wa from all
+    ev = tw.evaluations()
+    assert set(ev[ev["id"] == "b4"]["layer"]) == {"all", "B"}
+
+
+def test_same_hour_later_incident_not_yet_counted():
+    tw = twin_of(scenario())
+    assert cyl(tw, "x", "all").loc[(0, 1), "observed"] == 1
+    assert cyl(tw, "y", "all").loc[(0, 1), "observed"] == 2   # x was processed before y
+
+
+def test_duplicate_rule():
+    base = [inc("b1", WC - 10, 5, C)]
+    # d1, d2: identical point and time, categories A and B: one occurrence of `all`, one of each category.
+    # d3: identical point/time/category to d1: no new occurrence at all.
+    lat, lon = cell_point(*C, 0.7)
+    t = t_of(WC, 7)
+    rows = base + [({"id": "d1", "category": "A", "lat": lat, "lon": lon}, t),
+                   ({"id": "d2", "category": "B", "lat": lat, "lon": lon}, t),
+                   ({"id": "d3", "category": "A", "lat": lat, "lon": lon}, t),
+                   ({"id": "d4", "category": "A", "lat": lat, "lon": lon}, t + 60_000)]  # a minute later: new
+    tw = twin_of(rows)
+    ev = tw.evaluations()
+    got = sorted(zip(ev["id"], ev["layer"]))
+    assert got == [("d1", "A"), ("d1", "all"), ("d2", "B"), ("d4", "A"), ("d4", "all")]
+    # d4 counts d1 and itself in `all` (d2, d3 duplicates of d1's point and time collapse)
+    assert cyl(tw, "d4", "all").loc[(0, 1), "observed"] == 2
+    assert cyl(tw, "d4", "A").loc[(0, 1), "observed"] == 2
+    assert cyl(tw, "d2", "B").loc[(0, 1), "observed"] == 1
+
+
+def test_no_evaluation_without_baseline_weeks():
+    # only data in the previous week: B is empty -> Wa = 0 -> no evaluation
+    rows = [inc("p", WC - 1, 5, C), inc("x", WC, 5, C)]
+    tw = twin_of(rows)
+    assert tw.evaluations().empty
+    # one occurrence 53 weeks back is in B -> x is evaluated, Wa = 1
+    rows = [inc("p", WC - 53, 9, FAR), inc("x", WC, 5, C)]
+    tw = twin_of(rows)
+    c = cyl(tw, "x", "all")
+    N, Wa = 1, 1
+    level = (0 + 1) / (4 * N / Wa + 1)
+    q5 = 1 / ((N + 168) / 168)
+    E = level * (q5 / 168) * (0 / Wa + 0.5 / 52)
+    assert c.loc[(0, 1), "expected"] == pytest.approx(E, rel=1e-12)
+    # 54 weeks back is outside B
+    assert twin_of([inc("p", WC - 54, 5, FAR), inc("x", WC, 5, C)]).evaluations().empty
+
+
+def test_weeks_with_data_counts_weeks_not_incidents():
+    rows = [inc("p1", WC - 20, 1, FAR), inc("p2", WC - 20, 2, FAR), inc("p3", WC - 20, 3, FAR),
+            inc("p4", WC - 5, 1, FAR), inc("x", WC, 5, C)]
+    tw = twin_of(rows)
+    c = cyl(tw, "x", "all")
+    N, Wa = 4, 2
+    level = (0 + 1) / (4 * N / Wa + 1)
+    q5 = 1 / ((N + 168) / 168)
+    E = level * (q5 / 168) * (0 / Wa + 0.5 / 52 * 1)
+    assert c.loc[(0, 1), "expected"] == pytest.approx(E, rel=1e-12)
+
+
+def test_hour_of_week_wraps_across_the_week_boundary():
+    # x at hour of week 1 with d = 3: hours of week 167, 0, 1
+    rows = [inc("p", WC - 10, 167, FAR), inc("p2", WC - 10, 100, FAR), inc("x", WC, 1, C)]
+    tw = twin_of(rows)
+    c = cyl(tw, "x", "all")
+    N, Wa = 2, 1
+    norm = (N + 168) / 168
+    S = (2 / norm + 1 / norm + 1 / norm) / 168
+    level = 1 / (4 * N / Wa + 1)
+    assert c.loc[(0, 3), "expected"] == pytest.approx(level * S * (0.5 / 52), rel=1e-12)
+
+
+def test_findings_pick_largest_llr_with_minimum_observed():
+    tw = twin_of(scenario())
+    ev = tw.evaluations()
+    e = ev[(ev["id"] == "y") & (ev["layer"] == "all")]
+    f = tw.findings(e["row"].to_numpy(), e["layer_code"].to_numpy())
+    c = cyl(tw, "y", "all").reset_index()
+    cand = c[c["observed"] >= 3]
+    assert len(f) == 1
+    assert f["llr"].iloc[0] == pytest.approx(cand["llr"].max(), rel=1e-15)
+    best = cand[cand["llr"] == cand["llr"].max()].sort_values(["radius_cells", "duration_h"]).iloc[0]
+    assert (f["radius_cells"].iloc[0], f["duration_h"].iloc[0]) == (best["radius_cells"], best["duration_h"])
+
+
+def test_rejects_unsorted_frames():
+    df = frame_from_records(scenario(), GRID)
+    with pytest.raises(ValueError):
+        ClusterTwin(df.iloc[::-1].reset_index(drop=True))
