@@ -6,8 +6,8 @@ RI >= R come at about 1/R per day (within a factor of 2) for R in
 
 Method.
 
-1. *Findings.*  Each evaluation's finding (the cylinder with the largest LLR
-   among those with O >= minimum_observed; /work/notes/CLUSTERS-SPEC.md) on
+1. *Findings.*  Each incident's finding (the cylinder with the largest LLR
+   among those with O >= minimum_observed; docs/CLUSTERS.md) on
    the unmodified Toronto stream, with its event time, LLR and centre.  From
    ``vigil replay --cluster-findings FILE`` (one NDJSON line per finding above
    Vigil's floor: ``incident``, ``event_time``, ``llr``, and ``cell`` or
@@ -30,7 +30,8 @@ Method.
    (i) the grouped findings with LLR >= l_R = (ln R - a) / b, and, with
    ``--verify-replays``, (ii) the ``cluster_emerging`` alerts of a real
    ``vigil replay`` with the fitted a, b and min_recurrence = R (environment
-   overrides, names in ``--env-a/--env-b/--env-min-recurrence``), on the
+   overrides ``VIGIL_CLUSTERS_CALIBRATION="a,b"`` and
+   ``VIGIL_ALERTS_MIN_RECURRENCE="Rd"``), on the
    held-out period (2018-2021) and on 2015-2021.  Ratio observed/expected and
    whether it is within a factor of 2.  The default-threshold replay also
    gives the alert volume per day by kind.
@@ -124,12 +125,18 @@ def findings_from_twin(inputs: Sequence[str], config: Path | None, floor: float,
     ev = twin.evaluations()
     out = []
     t0 = time.monotonic()
-    for s in range(0, len(ev), chunk):
-        e = ev.iloc[s:s + chunk]
+    rows_ev = ev["row"].to_numpy()
+    s = 0
+    while s < len(ev):
+        j = min(s + chunk, len(ev))
+        while 0 < j < len(ev) and rows_ev[j] == rows_ev[j - 1]:   # keep an incident's evaluations together
+            j += 1
+        e = ev.iloc[s:j]
         f = twin.findings(e["row"].to_numpy(), e["layer_code"].to_numpy())
         out.append(f[f["llr"] >= floor])
         if s // chunk % 5 == 0:
-            log(f"twin findings: {s + len(e)}/{len(ev)} evaluations ({time.monotonic() - t0:.0f} s)")
+            log(f"twin findings: {j}/{len(ev)} evaluations ({time.monotonic() - t0:.0f} s)")
+        s = j
     f = pd.concat(out, ignore_index=True)
     rows = f["row"].to_numpy()
     g = params.grid
@@ -256,8 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--join-hours", type=float, default=168.0)
     p.add_argument("--verify-replays", action="store_true",
                    help="replay at min_recurrence = 30, 100, 365 with the fitted a, b and count cluster_emerging")
-    p.add_argument("--env-a", default="VIGIL_CLUSTERS_CALIBRATION_A")
-    p.add_argument("--env-b", default="VIGIL_CLUSTERS_CALIBRATION_B")
+    p.add_argument("--env-calibration", default="VIGIL_CLUSTERS_CALIBRATION",
+                   help="environment override of clusters.calibration, written \"a,b\"")
     p.add_argument("--env-min-recurrence", default="VIGIL_ALERTS_MIN_RECURRENCE")
     p.add_argument("--min-recurrence-format", default="{days}d", help="how the environment value is written")
     p.add_argument("--json", help="write the result here (default WORKDIR/calibration.json)")
@@ -299,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.binary:
             p.error("--verify-replays needs --binary or VIGIL_BINARY")
         for R in CHECK_R:
-            env = {args.env_a: repr(a), args.env_b: repr(b), args.env_min_recurrence: args.min_recurrence_format.format(days=R)}
+            env = {args.env_calibration: f"{a!r},{b!r}", args.env_min_recurrence: args.min_recurrence_format.format(days=R)}
             alerts_at[R], _ = replay_alerts(args.binary, inputs, args.config, args.workdir / f"alerts-R{R}.ndjson", env)
     for R in CHECK_R:
         thr = llr_for(R, a, b)
@@ -318,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          if "cluster_emerging" in row else f"{'-':>7} {'-':>6}  {'yes' if row['grouped_within_2'] else 'NO'} (grouped)")
             print(f"{R:>6} {thr:>7.2f} {per.name:>8} {per.days:>6.0f} {exp:>9.1f} {n:>8} {n / exp:>6.2f} {alert_txt}")
     if args.verify_replays:
-        env = {args.env_a: repr(a), args.env_b: repr(b)}
+        env = {args.env_calibration: f"{a!r},{b!r}"}
         default_alerts, summ = replay_alerts(args.binary, inputs, args.config, args.workdir / "alerts-default.ndjson", env)
         per = whole
         sel = default_alerts[(default_alerts["t"] >= per.lo) & (default_alerts["t"] < per.hi)]

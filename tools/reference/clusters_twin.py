@@ -1,8 +1,9 @@
 """Offline twin of Vigil's emerging-cluster scan: O, E and LLR from the input file alone.
 
-An independent numpy/pandas implementation of the statistic written down in
-``/work/notes/CLUSTERS-SPEC.md`` (copied into docs/ACCURACY.md when merged),
-from the specification, not from the Swift sources.  Summary:
+An independent numpy/pandas implementation of the statistic specified in
+docs/CLUSTERS.md ("The specification"; shared with the Swift side as
+CLUSTERS-SPEC), written from the specification, not from the Swift sources.
+Summary:
 
 * Incidents are processed in (event time, id) order (``vigil replay``'s
   default), only the accepted ones (``common.load_frame``).  Hour
@@ -16,12 +17,15 @@ from the specification, not from the Swift sources.  Summary:
   ``O`` counts occurrences of L processed so far (x included) in the cylinder.
 * Baseline weeks B = wc-53 .. wc-2, recent weeks wc-4 .. wc-1 (wc = w(hx)).
   ``n_D`` = occurrences of L in D during B; ``N`` = city-wide occurrences of L
-  during B; ``Wa`` = weeks of B with an occurrence of ``all`` (0: no
-  evaluation); ``q(k) = (city-wide L at hour of week k in B + 1) / ((N + 168)
+  during B; ``Wa`` = weeks of B with an occurrence of ``all``; no
+  evaluation of L when ``N = 0`` or ``Wa < minimum_baseline_weeks``; ``q(k) = (city-wide L at hour of week k in B + 1) / ((N + 168)
   / 168)``; ``S = sum over the cylinder's hours of q(k(h)) / 168``;
   ``level = (recent + 1) / (4 N / Wa + 1)``; ``a = prior_per_cell_year / 52 *
   N / N_all``; ``E = level * S * (n_D / Wa + a |D|)``;
   ``LLR = O ln(O/E) - (O - E)`` if O > E else 0.
+* An incident's finding: over its evaluations (``all`` first, then its
+  category) the candidate (O >= minimum_observed) with the largest LLR > 0;
+  ties keep the earlier (layer ``all``, smaller r, smaller d).
 
 Everything is vectorised: occurrences are keyed by (layer, cell) and sorted,
 so each cylinder count is two ``searchsorted`` calls; the baseline sums come
@@ -66,6 +70,7 @@ class ScanParams:
     durations_hours: tuple[int, ...] = (1, 3, 6, 12, 24, 72, 168)
     prior_per_cell_year: float = 0.5
     minimum_observed: int = 3
+    minimum_baseline_weeks: int = 8
 
     @property
     def grid(self) -> Grid:
@@ -84,7 +89,10 @@ class ScanParams:
         with open(path, "rb") as f:
             doc = tomllib.load(f)
         g, c, d = doc.get("grid", {}), doc.get("clusters", {}), ScanParams()
-        durs = c.get("durations_hours", d.durations_hours)
+        if "durations" in c:
+            durs = [parse_hours(v) for v in c["durations"]]
+        else:
+            durs = c.get("durations_hours", d.durations_hours)
         return ScanParams(
             cell_size_m=float(g.get("cell_size_m", d.cell_size_m)),
             bbox=tuple(float(v) for v in g.get("bbox", d.bbox)),  # type: ignore[arg-type]
@@ -92,7 +100,21 @@ class ScanParams:
             durations_hours=tuple(int(v) for v in durs),
             prior_per_cell_year=float(c.get("prior_per_cell_year", d.prior_per_cell_year)),
             minimum_observed=int(c.get("minimum_observed", d.minimum_observed)),
+            minimum_baseline_weeks=int(c.get("minimum_baseline_weeks", d.minimum_baseline_weeks)),
         )
+
+
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 168}
+
+
+def parse_hours(text: Any) -> int:
+    """Whole hours of a duration like ``"1h"``, ``"3d"``, ``"1w"`` (or a number of hours)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return int(text)
+    t = str(text).strip()
+    if t[-1:] in _UNIT_HOURS and t[:-1].isdigit():
+        return int(t[:-1]) * _UNIT_HOURS[t[-1]]
+    raise ValueError(f"not a whole number of hours: {text!r}")
 
 
 def disc_offsets(r: int) -> np.ndarray:
@@ -195,7 +217,8 @@ class ClusterTwin:
         """Every evaluation in processing order: ``eval, row, id, layer, layer_code, cell, hour``.
 
         Within one incident the ``all`` evaluation comes first (or the category
-        one with ``category_first``); evaluations with ``Wa = 0`` are left out.
+        one with ``category_first``); evaluations without baseline (``N = 0``
+        for the layer, or ``Wa < minimum_baseline_weeks``) are left out.
         """
         rows_all = np.flatnonzero(self.occ_all)
         rows_cat = np.flatnonzero(self.occ_cat)
@@ -206,8 +229,10 @@ class ClusterTwin:
             second = 1 - second
         order = np.lexsort((second, rows))
         rows, lay = rows[order], lay[order]
-        wa = self._weeks_with_data(self.week[rows])
-        keep = wa > 0
+        wc = self.week[rows]
+        wa = self._weeks_with_data(wc)
+        n_layer = self._weekly_sum(lay, wc - BASELINE_FIRST, wc - BASELINE_LAST)
+        keep = (wa >= max(1, self.params.minimum_baseline_weeks)) & (n_layer > 0)
         rows, lay = rows[keep], lay[keep]
         return pd.DataFrame({
             "eval": np.arange(len(rows)), "row": rows, "id": self.ids[rows],
@@ -275,16 +300,18 @@ class ClusterTwin:
         return res
 
     def findings(self, rows: np.ndarray, layers: np.ndarray) -> pd.DataFrame:
-        """Each evaluation's finding: the candidate (O >= minimum_observed) with the largest LLR.
+        """Each incident's finding over its evaluations (``rows``/``layers`` as from :meth:`evaluations`).
 
-        Ties: smaller radius, then smaller duration.  Evaluations without a
-        candidate are left out.
+        The candidate (O >= minimum_observed, LLR > 0) with the largest LLR;
+        ties keep the earlier: layer ``all`` before the category, smaller
+        radius, then smaller duration.  Incidents without a candidate are left out.
         """
         c = self.cylinders(rows, layers)
-        c = c[c["observed"] >= self.params.minimum_observed]
-        c = c.sort_values(["row", "layer_code", "llr", "radius_cells", "duration_h"],
-                          ascending=[True, True, False, True, True], kind="mergesort")
-        return c.drop_duplicates(["row", "layer_code"], keep="first").reset_index(drop=True)
+        c = c[(c["observed"] >= self.params.minimum_observed) & (c["llr"] > 0)]
+        c = c.assign(layer_rank=(c["layer_code"] != 0).astype(np.int64))
+        c = c.sort_values(["row", "llr", "layer_rank", "radius_cells", "duration_h"],
+                          ascending=[True, False, True, True, True], kind="mergesort")
+        return c.drop_duplicates(["row"], keep="first").drop(columns="layer_rank").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ Construction:
   incident at that point (same category when there is one).  No planted row
   shares (lat, lon, event time) with any other row of the stream, so none
   collapses under the detector's duplicate rule and every planted row is a
-  new occurrence (see /work/notes/CLUSTERS-SPEC.md, "Occurrences").
+  new occurrence (docs/CLUSTERS.md, "Occurrences").
 * Episodes (controls included) are kept apart: any two are >= 2 km apart
   or their windows ``[start, end + 6 h]`` are >= 30 days apart; and the
   quiet-place test counts earlier planted rows as well as real ones.

@@ -1,9 +1,9 @@
 """The offline twin against Vigil: every cluster probe of a real-data replay, recomputed.
 
 ``vigil replay --cluster-probes FILE --cluster-probe-every N`` writes, for
-every N-th evaluation of the emerging-cluster scan, one line per (radius,
-duration) cylinder with its observed count O, expected count E and LLR
-(/work/notes/CLUSTERS-SPEC.md, "Probe records").  ``reference.clusters_twin``
+about one evaluation in N of the emerging-cluster scan, one line per
+(radius, duration) cylinder with its observed count O, expected count E and
+LLR (docs/CLUSTERS.md, "Probe records").  ``reference.clusters_twin``
 recomputes them from the input file alone: O must agree exactly, E and LLR
 to 1e-9 relative (LLR also 1e-12 absolute, for cylinders where O is barely
 above E and the LLR is a difference of nearly equal numbers).
@@ -56,8 +56,7 @@ def test_twin_reproduces_every_probe(toronto_records, shipped_config, tmp_path):
     assert cmp.unknown.empty, f"probed evaluations the spec does not make:\n{cmp.unknown.head(20)}"
     assert not cmp.incomplete, f"evaluations without exactly one line per (r, d): {cmp.incomplete[:10]}"
     assert cmp.mismatches.empty, f"{len(cmp.mismatches)} mismatching lines:\n{cmp.mismatches.head(20).to_string()}"
-    # every N-th evaluation, so about total / N of them, with both kinds of layer
-    assert abs(cmp.evaluations - total / EVERY) <= 1, (cmp.evaluations, total)
-    assert cmp.stride is not None, "the probed evaluations are not every N-th of the spec's evaluation sequence"
+    # a deterministic sample of about one evaluation in N, with both kinds of layer
+    assert total / EVERY / 2 <= cmp.evaluations <= total / EVERY * 2, (cmp.evaluations, total)
     assert set(got["layer"]) - {"all"} and "all" in set(got["layer"])
     assert (got["observed"] >= 3).any() and (got["llr"] > 0).any()

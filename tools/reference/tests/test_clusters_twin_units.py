@@ -38,6 +38,8 @@ def inc(id_: str, week: int, k: int, cell: tuple[int, int], cat: str = "A", frac
 
 
 def twin_of(rows: list[tuple[dict, int]], **kw) -> ClusterTwin:
+    """The hand scenarios have a few baseline weeks only: minimum_baseline_weeks 1 unless given."""
+    kw.setdefault("minimum_baseline_weeks", 1)
     return ClusterTwin(frame_from_records(rows, GRID), ScanParams(**kw))
 
 
@@ -136,7 +138,7 @@ def test_same_hour_later_incident_not_yet_counted():
 
 
 def test_duplicate_rule():
-    base = [inc("b1", WC - 10, 5, C)]
+    base = [inc("b1", WC - 10, 5, C), inc("b2", WC - 11, 5, FAR, "B")]  # both layers have a baseline
     # d1, d2: identical point and time, categories A and B: one occurrence of `all`, one of each category.
     # d3: identical point/time/category to d1: no new occurrence at all.
     lat, lon = cell_point(*C, 0.7)
@@ -197,17 +199,46 @@ def test_hour_of_week_wraps_across_the_week_boundary():
     assert c.loc[(0, 3), "expected"] == pytest.approx(level * S * (0.5 / 52), rel=1e-12)
 
 
-def test_findings_pick_largest_llr_with_minimum_observed():
+def test_findings_pick_largest_llr_over_both_layers():
     tw = twin_of(scenario())
     ev = tw.evaluations()
-    e = ev[(ev["id"] == "y") & (ev["layer"] == "all")]
+    e = ev[ev["id"] == "y"]
+    assert list(e["layer"]) == ["all", "A"]
     f = tw.findings(e["row"].to_numpy(), e["layer_code"].to_numpy())
-    c = cyl(tw, "y", "all").reset_index()
-    cand = c[c["observed"] >= 3]
+    c = pd.concat([cyl(tw, "y", "all").reset_index(), cyl(tw, "y", "A").reset_index()])
+    cand = c[(c["observed"] >= 3) & (c["llr"] > 0)]
     assert len(f) == 1
     assert f["llr"].iloc[0] == pytest.approx(cand["llr"].max(), rel=1e-15)
-    best = cand[cand["llr"] == cand["llr"].max()].sort_values(["radius_cells", "duration_h"]).iloc[0]
-    assert (f["radius_cells"].iloc[0], f["duration_h"].iloc[0]) == (best["radius_cells"], best["duration_h"])
+    # ties keep the earlier: layer all, then smaller r, then smaller d
+    best = cand[cand["llr"] == cand["llr"].max()].assign(rank=lambda d: (d["layer"] != "all").astype(int))
+    best = best.sort_values(["rank", "radius_cells", "duration_h"]).iloc[0]
+    assert (f["layer"].iloc[0], f["radius_cells"].iloc[0], f["duration_h"].iloc[0]) == \
+        (best["layer"], best["radius_cells"], best["duration_h"])
+    # x has only O <= 2 cylinders: no candidate, no finding
+    ex = ev[ev["id"] == "x"]
+    assert tw.findings(ex["row"].to_numpy(), ex["layer_code"].to_numpy()).empty
+
+
+def test_minimum_baseline_weeks_and_empty_layer_gate_evaluations():
+    # 7 weeks with data in B: no evaluation at the default of 8; the 8th week opens it
+    hist = [inc(f"h{k}", WC - 10 - k, 9, FAR) for k in range(7)]
+    x = inc("x", WC, 5, C)
+    assert ClusterTwin(frame_from_records(hist + [x], GRID)).evaluations().empty
+    hist8 = hist + [inc("h7", WC - 40, 9, FAR)]
+    ev = ClusterTwin(frame_from_records(hist8 + [x], GRID)).evaluations()
+    assert list(zip(ev["id"], ev["layer"])) == [("x", "all"), ("x", "A")]
+    # a category with no occurrence in B (N = 0) is not evaluated; `all` still is
+    xb = inc("xb", WC, 6, C, "B")
+    ev = ClusterTwin(frame_from_records(hist8 + [x, xb], GRID)).evaluations()
+    assert ("xb", "B") not in set(zip(ev["id"], ev["layer"])) and ("xb", "all") in set(zip(ev["id"], ev["layer"]))
+
+
+def test_durations_from_the_shipped_config_format(tmp_path):
+    cfg = tmp_path / "v.toml"
+    cfg.write_text('[grid]\ncell_size_m = 200.0\n[clusters]\nmax_radius_m = 600.0\n'
+                   'durations = ["1h", "3d", "1w"]\nminimum_baseline_weeks = 4\n')
+    p = ScanParams.from_config(cfg)
+    assert (p.cell_size_m, p.max_radius_cells, p.durations_hours, p.minimum_baseline_weeks) == (200.0, 3, (1, 72, 168), 4)
 
 
 def test_rejects_unsorted_frames():
@@ -237,10 +268,10 @@ def brute_force(rows: list[tuple[dict, int]], p: ScanParams) -> dict[tuple[str, 
             before = [o for o in occ if o[4] < i]
             inB = [o for o in before if o[3] // 168 in B]
             Wa = len({o[3] // 168 for o in inB if o[0] == "all"})
-            if Wa == 0:
-                continue
             mine = [o for o in inB if o[0] == L]
             N = len(mine)
+            if Wa < max(1, p.minimum_baseline_weeks) or N == 0:
+                continue
             N_all = len([o for o in inB if o[0] == "all"])
             recent = len([o for o in before if o[0] == L and wc - 4 <= o[3] // 168 <= wc - 1])
             level = (recent + 1) / (4 * N / Wa + 1)
@@ -275,7 +306,7 @@ def test_twin_equals_brute_force_on_random_data():
         o, t = rows[k]
         rows.append(({**o, "id": f"dup{k:03d}"}, t))
         rows.append(({**o, "id": f"dupc{k:03d}", "category": "C"}, t))
-    p = ScanParams(durations_hours=(1, 3, 24, 168, 400))
+    p = ScanParams(durations_hours=(1, 3, 24, 168, 400), minimum_baseline_weeks=5)
     want = brute_force(rows, p)
     tw = ClusterTwin(frame_from_records(rows, GRID), p)
     ev = tw.evaluations()
