@@ -188,14 +188,20 @@ def group_onsets(f: pd.DataFrame, threshold: float, join_m: float, join_ms: int)
     return np.array(onsets, dtype=np.int64)
 
 
-def rate_curve(f: pd.DataFrame, period: Period, thresholds: np.ndarray, join_m: float, join_ms: int) -> pd.DataFrame:
+def rate_curve(f: pd.DataFrame, period: Period, thresholds: np.ndarray, join_m: float, join_ms: int,
+               stop_below_days: float = 0.0) -> pd.DataFrame:
+    """Grouped chance clusters per day at each threshold, from the highest threshold down, stopping
+    once the interval falls below ``stop_below_days`` (lower thresholds cost more and are not used)."""
     rows = []
-    for thr in thresholds:
+    f = f[(f["t"] >= period.lo - 8 * DAY_MS) & (f["t"] < period.hi)]
+    for thr in sorted(thresholds, reverse=True):
         on = group_onsets(f, float(thr), join_m, join_ms)
         n = int(((on >= period.lo) & (on < period.hi)).sum())
         rows.append({"llr": float(thr), "groups": n, "per_day": n / period.days,
                      "interval_days": period.days / n if n else math.inf})
-    return pd.DataFrame(rows)
+        if n and period.days / n < stop_below_days:
+            break
+    return pd.DataFrame(rows[::-1])
 
 
 def fit(curve: pd.DataFrame, lo_days: float, hi_days: float) -> tuple[float, float, int]:
@@ -291,8 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = f"vigil --cluster-findings ({path})"
     print(f"{len(findings)} findings from {source} ({time.monotonic() - t0:.0f} s)")
     join_ms = int(args.join_hours * 3_600_000)
-    thresholds = np.round(np.arange(max(findings["llr"].min(), 0.0), findings["llr"].quantile(0.9999) + 0.25, 0.25), 2)
-    curve = rate_curve(findings, train, thresholds, args.join_m, join_ms)
+    finite = findings["llr"][np.isfinite(findings["llr"])]
+    thresholds = np.round(np.arange(max(float(finite.min()), 0.0), float(finite.max()) + 0.25, 0.25), 2)
+    curve = rate_curve(findings, train, thresholds, args.join_m, join_ms, stop_below_days=args.fit_range[0] / 2)
     a, b, used = fit(curve, *args.fit_range)
     print(f"fit on {train.start}..{train.end} ({used} thresholds, intervals {args.fit_range[0]:g}-{args.fit_range[1]:g} d):"
           f" RI(LLR) = exp({a:.4f} + {b:.4f} * LLR) days")

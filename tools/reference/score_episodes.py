@@ -16,8 +16,8 @@ detection kind.  Reported:
 * control windows hit: controls matched by a detection alert (and, for
   information, by an alert of any kind);
 * unmatched alerts per day by alert kind: alerts with an event time in the
-  planting period that match no planted episode (surge or cluster; an alert
-  at a control window is unmatched too), divided by the period's days.
+  planting period that match no episode (alerts at control windows are
+  counted under "control windows hit" instead), divided by the period's days.
 
 Several (truth, alerts) pairs (one per seed) are pooled: counts add up,
 delays are pooled, unmatched alerts are divided by the summed days.
@@ -88,16 +88,15 @@ def band_of(kind: str, size: int) -> str | None:
 
 
 def match_episodes(truth: dict[str, Any], alerts: Alerts, grid: Grid = Grid()) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Per-episode outcome records, and a mask of alerts that match a planted (non-control) episode."""
-    matched_planted = np.zeros(len(alerts.t), dtype=bool)
+    """Per-episode outcome records, and a mask of the alerts that match some episode."""
+    matched = np.zeros(len(alerts.t), dtype=bool)
     out = []
     for ep in truth["episodes"]:
         cx, cy = grid.project(ep["centre"]["lat"], ep["centre"]["lon"])
         near = (alerts.x - cx) ** 2 + (alerts.y - cy) ** 2 <= MATCH_RADIUS_M ** 2
         when = (alerts.t >= ep["start_ms"]) & (alerts.t <= ep["end_ms"] + MATCH_AFTER_MS)
         m = near & when
-        if ep["kind"] != "control":
-            matched_planted |= m
+        matched |= m
         det = m & np.isin(alerts.kind, DETECTION_KINDS)
         first = {}
         for k in DETECTION_KINDS:
@@ -111,7 +110,7 @@ def match_episodes(truth: dict[str, Any], alerts: Alerts, grid: Grid = Grid()) -
                "delay_h_by_kind": {k: (v - ep["start_ms"]) / HOUR_MS for k, v in first.items()},
                "alerts_by_kind": {str(k): int(n) for k, n in zip(*np.unique(alerts.kind[m], return_counts=True))}}
         out.append(rec)
-    return out, matched_planted
+    return out, matched
 
 
 def _rate(hit: int, n: int) -> float | None:
@@ -238,7 +237,7 @@ def table(res: dict[str, Any]) -> str:
     c = res["controls"]
     lines.append(f"control windows: {c['n']}, hit by a detection alert: {c['hit']} {c['hit_episodes'] or ''}"
                  f" (by any alert kind: {c['hit_any_kind']} {c['alerts_at_controls_by_kind'] or ''})")
-    lines.append("alerts in the planting period matching no planted episode, per day:")
+    lines.append("alerts in the planting period matching no episode, per day:")
     for k, v in res["unmatched_per_day"].items():
         lines.append(f"  {k:<20}{res['unmatched'][k]:>7}  {v:7.3f}/day")
     if not res["unmatched_per_day"]:
