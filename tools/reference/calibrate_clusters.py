@@ -18,8 +18,9 @@ Method.
    not once per significant evaluation.  At LLR threshold l the findings with
    LLR >= l are grouped: with ``cluster`` ids, per id (a cluster counts at l
    when its peak LLR >= l); otherwise greedily in time order, a finding joins
-   an open group whose latest finding is within ``--join-m`` (750 m) and
-   ``--join-hours`` (168 h) before it, else it opens a new one.  Groups per
+   a group whose first finding is within ``--join-m`` (750 m) of it and whose
+   latest finding is at most ``--join-hours`` (168 h) before it, else it opens
+   a new group.  Groups per
    day = lambda(l).
 3. *Fit.*  On the training period (default 2015-2017: 2014 has no year of
    baseline behind it), weighted least squares of ln(1 / lambda(l)) on l over
@@ -59,7 +60,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .common import DAY_MS, Grid, iter_ndjson, parse_cell_name, parse_rfc3339_ms
+from .common import DAY_MS, Grid, cell_name, format_rfc3339_ms, iter_ndjson, parse_cell_name, parse_rfc3339_ms
 from .plant_surges import day_start_ms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,6 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.findings_from_twin:
         findings = findings_from_twin(inputs, args.config, args.floor)
         source = "offline twin (reference.clusters_twin)"
+        save = args.workdir / "twin-findings.ndjson"
+        with open(save, "w", encoding="utf-8") as fh:
+            for r in findings.itertuples():
+                fh.write(json.dumps({"incident": r.incident, "event_time": format_rfc3339_ms(r.t), "llr": r.llr,
+                                     "layer": r.layer, "cell": cell_name(r.x // grid.cell_size, r.y // grid.cell_size),
+                                     "radius_cells": int(r.radius_cells), "duration_h": int(r.duration_h),
+                                     "observed": int(r.observed), "expected": r.expected}) + "\n")
+        print(f"twin findings written to {save} (readable with --findings)")
     else:
         path = args.findings
         if path is None:
