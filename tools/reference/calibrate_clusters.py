@@ -65,6 +65,9 @@ from .plant_surges import day_start_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK_R = (30, 100, 365)
+# the checking replays need cluster_emerging only: the other rules and the model do not change it
+SCAN_ONLY_ENV = {"VIGIL_ALERTS_KINDS": "cluster_emerging", "VIGIL_HOTSPOTS_ENABLED": "false",
+                 "VIGIL_RULES_COUNT_ENABLED": "false", "VIGIL_RULES_SURGE_ENABLED": "false", "VIGIL_MODEL_PATH": ""}
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.binary:
             p.error("--verify-replays needs --binary or VIGIL_BINARY")
         for R in CHECK_R:
-            env = {args.env_calibration: f"{a!r},{b!r}", args.env_min_recurrence: args.min_recurrence_format.format(days=R)}
+            env = {args.env_calibration: f"{a!r},{b!r}", args.env_min_recurrence: args.min_recurrence_format.format(days=R),
+                   **SCAN_ONLY_ENV}
             alerts_at[R], _ = replay_alerts(args.binary, inputs, args.config, args.workdir / f"alerts-R{R}.ndjson", env)
     for R in CHECK_R:
         thr = llr_for(R, a, b)
