@@ -9,8 +9,10 @@ Summary:
   default), only the accepted ones (``common.load_frame``).  Hour
   ``h = floor(t / 3600000)``, week ``w = floor(h / 168)``, hour of week
   ``k = h mod 168``.  Layers: ``all`` and one per category.
-* An incident is an *occurrence* of a layer unless an earlier-processed one
-  of the same layer had the identical (lat, lon, event time).
+* An incident is an *occurrence* of a layer unless the last occurrence of
+  that layer counted at the identical point (lat, lon) is less than
+  ``max(repeat_window, 1 ms)`` away in event time (default 24 h; 0: only rows
+  at the same point and time collapse).
 * Each occurrence x (cell cx, hour hx) of layer L triggers an evaluation of
   the cylinders D(cx, r) x {hx-d+1 .. hx}, r = 0..R (R = floor(max_radius_m /
   cell_size_m)), d in durations_hours; disc cells have dx^2 + dy^2 <= r^2.
@@ -71,6 +73,7 @@ class ScanParams:
     prior_per_cell_year: float = 0.5
     minimum_observed: int = 3
     minimum_baseline_weeks: int = 8
+    repeat_window_ms: int = 24 * HOUR_MS
 
     @property
     def grid(self) -> Grid:
@@ -101,6 +104,7 @@ class ScanParams:
             prior_per_cell_year=float(c.get("prior_per_cell_year", d.prior_per_cell_year)),
             minimum_observed=int(c.get("minimum_observed", d.minimum_observed)),
             minimum_baseline_weeks=int(c.get("minimum_baseline_weeks", d.minimum_baseline_weeks)),
+            repeat_window_ms=parse_ms(c["repeat_window"]) if "repeat_window" in c else d.repeat_window_ms,
         )
 
 
@@ -115,6 +119,44 @@ def parse_hours(text: Any) -> int:
     if t[-1:] in _UNIT_HOURS and t[:-1].isdigit():
         return int(t[:-1]) * _UNIT_HOURS[t[-1]]
     raise ValueError(f"not a whole number of hours: {text!r}")
+
+
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": HOUR_MS, "d": 24 * HOUR_MS, "w": 168 * HOUR_MS}
+
+
+def parse_ms(text: Any) -> int:
+    """Milliseconds of a duration like ``"24h"``, ``"90m"``, ``"0h"``."""
+    t = str(text).strip()
+    for unit in ("ms", "s", "m", "h", "d", "w"):
+        if t.endswith(unit) and t[: -len(unit)].isdigit():
+            return int(t[: -len(unit)]) * _UNIT_MS[unit]
+    raise ValueError(f"not a duration: {text!r}")
+
+
+def occurrence_flags(group: np.ndarray, t: np.ndarray, window_ms: int) -> np.ndarray:
+    """Occurrence flag of each row (rows in processing order; ``group`` = layer-and-point code).
+
+    A row counts unless the last *counted* row of its group is less than
+    ``max(window_ms, 1)`` away in event time.
+    """
+    n = len(t)
+    w = max(int(window_ms), 1)
+    order = np.lexsort((np.arange(n), group))
+    gs, ts = group[order], t[order]
+    flags = np.ones(n, dtype=bool)
+    if n:
+        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+        ends = np.r_[starts[1:], n]
+        for a, b in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            last = ts[a]
+            for i in range(a + 1, b):
+                if abs(int(ts[i]) - int(last)) < w:
+                    flags[i] = False
+                else:
+                    last = ts[i]
+    out = np.empty(n, dtype=bool)
+    out[order] = flags
+    return out
 
 
 def disc_offsets(r: int) -> np.ndarray:
@@ -164,11 +206,12 @@ class ClusterTwin:
         self.layer_code = {name: k for k, name in enumerate(self.layer_names)}
         self.cat_code = np.array([self.layer_code[c] for c in cats], dtype=np.int64)
         lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
-        # occurrence flags: first processed row of each (lat, lon, t) per layer
-        key_all = pd.DataFrame({"lat": lat, "lon": lon, "t": t})
-        self.occ_all = ~key_all.duplicated(keep="first").to_numpy()
-        key_cat = key_all.assign(c=self.cat_code)
-        self.occ_cat = ~key_cat.duplicated(keep="first").to_numpy()
+        # occurrence flags per layer: the repeat rule at each point
+        pts = pd.DataFrame({"lat": lat, "lon": lon})
+        g_all = pts.groupby(["lat", "lon"], sort=False).ngroup().to_numpy()
+        g_cat = pts.assign(c=self.cat_code).groupby(["c", "lat", "lon"], sort=False).ngroup().to_numpy()
+        self.occ_all = occurrence_flags(g_all, t, self.params.repeat_window_ms)
+        self.occ_cat = occurrence_flags(g_cat, t, self.params.repeat_window_ms)
         # cell keys: offset so disc cells around any incident stay non-negative
         R = self.params.max_radius_cells
         self.x0, self.y0 = (int(self.cx.min()) - R, int(self.cy.min()) - R) if self.n else (0, 0)

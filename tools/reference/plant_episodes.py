@@ -32,9 +32,10 @@ Construction:
   incidents at intersections): a random distinct real point within the
   radius of the centre.  Premises and neighbourhood are copied from a real
   incident at that point (same category when there is one).  No planted row
-  shares (lat, lon, event time) with any other row of the stream, so none
-  collapses under the detector's duplicate rule and every planted row is a
-  new occurrence (docs/CLUSTERS.md, "Occurrences").
+  has another row of the stream (real or planted, any category) at the same
+  point less than 24 h away (``repeat_window_h``), so none collapses under
+  the scan's repeat rule (``clusters.repeat_window``) and every planted row
+  is a new occurrence of its layers (docs/CLUSTERS.md, "Occurrences").
 * Episodes (controls included) are kept apart: any two are >= 2 km apart
   or their windows ``[start, end + 6 h]`` are >= 30 days apart; and the
   quiet-place test counts earlier planted rows as well as real ones.
@@ -55,6 +56,7 @@ CLI (from ``tools/``)::
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -89,6 +91,7 @@ class PlantParams:
     cluster_quiet_max: int = 8        # any category within cluster_radius_m in the previous year
     cluster_main_share: float = 0.7
     quiet_days: int = 365
+    repeat_window_h: float = 24.0    # no two rows at one point closer than this (the scan's clusters.repeat_window)
     separation_m: float = 2000.0
     separation_days: float = 30.0
 
@@ -141,9 +144,9 @@ class EpisodePlanter:
         self.pt_rows = inv.ravel()     # real row -> point
         order = np.argsort(self.pt_rows, kind="stable")
         self.rows_by_pt = np.split(order, np.cumsum(np.bincount(self.pt_rows, minlength=len(pts)))[:-1])
-        # (lat, lon, t) of every row of the stream, to keep planted rows new occurrences
-        self.taken: set[tuple[float, float, int]] = {(float(a), float(b), int(c)) for a, b, c in
-                                                     zip(r.lat.tolist(), r.lon.tolist(), r.t.tolist())}
+        # event times of every row at each point (real and planted), to keep planted rows new occurrences
+        self.times_at: list[list[int]] = [sorted(r.t[rows].tolist()) for rows in self.rows_by_pt]
+        self.gap_ms = max(int(round(params.repeat_window_h * HOUR_MS)), 1)
         lo, hi = period
         self.anchors = np.flatnonzero((r.t >= lo) & (r.t < hi))
         if not len(self.anchors):
@@ -193,19 +196,28 @@ class EpisodePlanter:
         return np.sort(np.concatenate([[0, span_h - 1], rest]).astype(np.int64))[:n]
 
     def _snap(self, x: float, y: float, radius: float, times: np.ndarray) -> list[int] | None:
-        """A real point within ``radius`` for each time, never reusing (point, time) or a taken one."""
+        """A real point within ``radius`` for each time, with no other row (real, planted, or of this
+        episode) at that point less than ``repeat_window_h`` before or after it."""
         pts = np.asarray(self.pt_tree.query_ball_point([x, y], radius), dtype=np.int64)
         if not len(pts):
             return None
         chosen: list[int] = []
-        used: set[tuple[int, int]] = set()
+        mine: dict[int, list[int]] = {}
+        g = self.gap_ms
+
+        def clear(p: int, t: int) -> bool:
+            ts = self.times_at[p]
+            k = bisect.bisect_left(ts, t - g + 1)
+            if k < len(ts) and ts[k] < t + g:
+                return False
+            return all(abs(t - u) >= g for u in mine.get(p, ()))
+
         for t in times.tolist():
-            free = [int(p) for p in pts.tolist() if (int(p), t) not in used
-                    and (float(self.pt_lat[p]), float(self.pt_lon[p]), t) not in self.taken]
+            free = [int(p) for p in pts.tolist() if clear(int(p), t)]
             if not free:
                 return None
             p = free[int(self.rng.integers(len(free)))]
-            used.add((p, t))
+            mine.setdefault(p, []).append(t)
             chosen.append(p)
         return chosen
 
@@ -266,8 +278,8 @@ class EpisodePlanter:
                     rows.append((self._row(pid, pt, t, c), t))
                     ids.append(pid)
                     cats_planted[r.cats[c]] = cats_planted.get(r.cats[c], 0) + 1
-                for obj, t in rows:
-                    self.taken.add((obj["lat"], obj["lon"], t))
+                for (obj, t), pt in zip(rows, snapped):
+                    bisect.insort(self.times_at[pt], t)
                     ox, oy = self.grid.project(obj["lat"], obj["lon"])
                     self.planted_xyt.append((float(ox), float(oy), t, r.cats.index(obj["category"])))
             self.windows.append((x, y, start, end + MATCH_AFTER_MS))

@@ -38,8 +38,10 @@ def inc(id_: str, week: int, k: int, cell: tuple[int, int], cat: str = "A", frac
 
 
 def twin_of(rows: list[tuple[dict, int]], **kw) -> ClusterTwin:
-    """The hand scenarios have a few baseline weeks only: minimum_baseline_weeks 1 unless given."""
+    """The hand scenarios have a few baseline weeks only: minimum_baseline_weeks 1 unless given; and
+    repeat_window 0 (only rows at one point and time collapse) unless given."""
     kw.setdefault("minimum_baseline_weeks", 1)
+    kw.setdefault("repeat_window_ms", 0)
     return ClusterTwin(frame_from_records(rows, GRID), ScanParams(**kw))
 
 
@@ -157,6 +159,26 @@ def test_duplicate_rule():
     assert cyl(tw, "d2", "B").loc[(0, 1), "observed"] == 1
 
 
+def test_repeat_window_collapses_repeats_at_one_point():
+    base = [inc("b1", WC - 10, 5, FAR), inc("b2", WC - 11, 5, FAR, "B")]
+    lat, lon = cell_point(*C, 0.7)
+    t0 = t_of(WC, 20)
+    H = HOUR_MS
+    rows = base + [({"id": "r1", "category": "A", "lat": lat, "lon": lon}, t0),
+                   ({"id": "r2", "category": "A", "lat": lat, "lon": lon}, t0 + 5 * H),          # < 24 h: repeat
+                   ({"id": "r3", "category": "B", "lat": lat, "lon": lon}, t0 + 24 * H - 60_000),  # all: repeat; B: new
+                   ({"id": "r4", "category": "A", "lat": lat, "lon": lon}, t0 + 24 * H),          # 24 h after r1: new
+                   ({"id": "r5", "category": "A", "lat": lat, "lon": lon}, t0 + 30 * H)]          # 6 h after r4: repeat
+    tw = twin_of(rows, repeat_window_ms=24 * H)
+    got = {(i, l) for i, l in zip(tw.evaluations()["id"], tw.evaluations()["layer"]) if i.startswith("r")}
+    assert got == {("r1", "all"), ("r1", "A"), ("r3", "B"), ("r4", "all"), ("r4", "A")}
+    # r4's 168 h cylinder in `all` holds r1 and r4 only
+    assert cyl(tw, "r4", "all").loc[(0, 168), "observed"] == 2
+    # repeat_window 0: only rows at the same point and time collapse, so every row here counts
+    tw0 = twin_of(rows, repeat_window_ms=0)
+    assert cyl(tw0, "r5", "all").loc[(0, 168), "observed"] == 5
+
+
 def test_no_evaluation_without_baseline_weeks():
     # only data in the previous week: B is empty -> Wa = 0 -> no evaluation
     rows = [inc("p", WC - 1, 5, C), inc("x", WC, 5, C)]
@@ -228,7 +250,7 @@ def test_minimum_baseline_weeks_and_empty_layer_gate_evaluations():
     ev = ClusterTwin(frame_from_records(hist8 + [x], GRID)).evaluations()
     assert list(zip(ev["id"], ev["layer"])) == [("x", "all"), ("x", "A")]
     # a category with no occurrence in B (N = 0) is not evaluated; `all` still is
-    xb = inc("xb", WC, 6, C, "B")
+    xb = inc("xb", WC, 6, C, "B", frac=0.3)
     ev = ClusterTwin(frame_from_records(hist8 + [x, xb], GRID)).evaluations()
     assert ("xb", "B") not in set(zip(ev["id"], ev["layer"])) and ("xb", "all") in set(zip(ev["id"], ev["layer"]))
 
@@ -236,9 +258,11 @@ def test_minimum_baseline_weeks_and_empty_layer_gate_evaluations():
 def test_durations_from_the_shipped_config_format(tmp_path):
     cfg = tmp_path / "v.toml"
     cfg.write_text('[grid]\ncell_size_m = 200.0\n[clusters]\nmax_radius_m = 600.0\n'
-                   'durations = ["1h", "3d", "1w"]\nminimum_baseline_weeks = 4\n')
+                   'durations = ["1h", "3d", "1w"]\nminimum_baseline_weeks = 4\nrepeat_window = "6h"\n')
     p = ScanParams.from_config(cfg)
-    assert (p.cell_size_m, p.max_radius_cells, p.durations_hours, p.minimum_baseline_weeks) == (200.0, 3, (1, 72, 168), 4)
+    assert (p.cell_size_m, p.max_radius_cells, p.durations_hours, p.minimum_baseline_weeks, p.repeat_window_ms) == \
+        (200.0, 3, (1, 72, 168), 4, 6 * HOUR_MS)
+    assert ScanParams.from_config(None).repeat_window_ms == 24 * HOUR_MS
 
 
 def test_rejects_unsorted_frames():
@@ -251,17 +275,17 @@ def brute_force(rows: list[tuple[dict, int]], p: ScanParams) -> dict[tuple[str, 
     """The spec read literally, one evaluation at a time with plain loops (slow, small inputs only)."""
     df = frame_from_records(rows, GRID)
     recs = df.to_dict("records")
-    seen: dict[str, set] = {}
+    seen: dict[str, dict] = {}
     occ: list[tuple[str, int, int, int, int]] = []   # processed occurrences: layer, cx, cy, hour, order
     out = {}
     R = int(p.max_radius_m // p.cell_size_m)
     for i, x in enumerate(recs):
         h = x["t"] // HOUR_MS
         for L in ("all", x["category"]):
-            key = (x["lat"], x["lon"], x["t"])
-            if key in seen.setdefault(L, set()):
+            last = seen.setdefault(L, {}).get((x["lat"], x["lon"]))
+            if last is not None and abs(x["t"] - last) < max(p.repeat_window_ms, 1):
                 continue
-            seen[L].add(key)
+            seen[L][(x["lat"], x["lon"])] = x["t"]
             occ.append((L, x["cx"], x["cy"], h, i))
             wc = h // 168
             B = range(wc - 53, wc - 1)
@@ -294,7 +318,7 @@ def test_twin_equals_brute_force_on_random_data():
     rng = np.random.default_rng(7)
     rows = []
     n = 260
-    weeks = rng.integers(WC - 70, WC + 1, n)
+    weeks = rng.integers(WC - 60, WC + 1, n)
     hours = rng.integers(0, 168, n)
     cells = rng.integers(0, 6, (n, 2)) + np.array(C)
     cats = rng.choice(["A", "B", "C"], n, p=[0.6, 0.3, 0.1])
@@ -306,7 +330,7 @@ def test_twin_equals_brute_force_on_random_data():
         o, t = rows[k]
         rows.append(({**o, "id": f"dup{k:03d}"}, t))
         rows.append(({**o, "id": f"dupc{k:03d}", "category": "C"}, t))
-    p = ScanParams(durations_hours=(1, 3, 24, 168, 400), minimum_baseline_weeks=5)
+    p = ScanParams(durations_hours=(1, 3, 24, 168, 400), minimum_baseline_weeks=5, repeat_window_ms=30 * HOUR_MS)
     want = brute_force(rows, p)
     tw = ClusterTwin(frame_from_records(rows, GRID), p)
     ev = tw.evaluations()
