@@ -247,10 +247,11 @@ class EpisodePlanter:
         spans = p.surge_hours if surge else p.cluster_hours
         quiet = p.surge_quiet_max if surge else p.cluster_quiet_max
         letter = {"surge": "S", "cluster": "C", "control": "N"}[kind]
+        # size and span are drawn once: redrawing them on a failed placement would favour small episodes
+        n = int(self.rng.integers(sizes[0], sizes[1] + 1))
+        span_h = int(self.rng.integers(spans[0], spans[1] + 1))
         for _ in range(max_tries):
             a = int(self.anchors[int(self.rng.integers(len(self.anchors)))])
-            n = int(self.rng.integers(sizes[0], sizes[1] + 1))
-            span_h = int(self.rng.integers(spans[0], spans[1] + 1))
             start = int(r.t[a]) // HOUR_MS * HOUR_MS
             end = start + span_h * HOUR_MS
             if end + MATCH_AFTER_MS > self.period[1]:
