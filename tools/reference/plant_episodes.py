@@ -32,10 +32,13 @@ Construction:
   incidents at intersections): a random distinct real point within the
   radius of the centre.  Premises and neighbourhood are copied from a real
   incident at that point (same category when there is one).  No planted row
-  has another row of the stream (real or planted, any category) at the same
-  point less than 24 h away (``repeat_window_h``), so none collapses under
-  the scan's repeat rule (``clusters.repeat_window``) and every planted row
-  is a new occurrence of its layers (docs/CLUSTERS.md, "Occurrences").
+  shares its point and event time with another row of the stream (real or
+  planted), so none is an exact duplicate.  ``repeat_window_h`` > 0 keeps
+  planted rows that far from any other row at their point; the default 0
+  keeps the issue's episode definition, and the truth records for each
+  episode ``occurrences_24h``: how many of its rows a detector that merges
+  repeats at one point within 24 h (``clusters.repeat_window``,
+  docs/CLUSTERS.md "Occurrences") would count, among the planted rows alone.
 * Episodes (controls included) are kept apart: any two are >= 2 km apart
   or their windows ``[start, end + 6 h]`` are >= 30 days apart; and the
   quiet-place test counts earlier planted rows as well as real ones.
@@ -91,7 +94,10 @@ class PlantParams:
     cluster_quiet_max: int = 8        # any category within cluster_radius_m in the previous year
     cluster_main_share: float = 0.7
     quiet_days: int = 365
-    repeat_window_h: float = 24.0    # no two rows at one point closer than this (the scan's clusters.repeat_window)
+    # no planted row closer than this to another row at its point; 0: only the same point and hour is
+    # avoided (the episodes as defined: a detector that merges repeats at one point within
+    # clusters.repeat_window sees fewer; the truth's "occurrences_24h" says how many)
+    repeat_window_h: float = 0.0
     separation_m: float = 2000.0
     separation_days: float = 30.0
 
@@ -284,8 +290,16 @@ class EpisodePlanter:
                     ox, oy = self.grid.project(obj["lat"], obj["lon"])
                     self.planted_xyt.append((float(ox), float(oy), t, r.cats.index(obj["category"])))
             self.windows.append((x, y, start, end + MATCH_AFTER_MS))
+            occ24 = 0
+            last: dict[tuple[float, float], int] = {}
+            for obj, t in sorted(rows, key=lambda r: r[1]):
+                k = (obj["lat"], obj["lon"])
+                if k not in last or t - last[k] >= 24 * HOUR_MS:
+                    occ24 += 1
+                    last[k] = t
             ep = {
                 "episode": f"{letter}{number:03d}", "kind": kind, "template": template,
+                "occurrences_24h": occ24,
                 "category": r.cats[cat], "categories": cats_planted,
                 "centre": {"lat": float(r.lat[a]), "lon": float(r.lon[a])},
                 "neighbourhood": r.hoods[a], "radius_m": radius,

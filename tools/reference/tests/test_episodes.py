@@ -58,12 +58,10 @@ def test_generator_guarantees(toronto_records):
     assert all(parse_rfc3339_ms(o["event_time"]) == t for o, t in stream if o["id"].startswith("plant-"))
     real_pts = set(zip(real["lat"], real["lon"]))
     assert all(p in real_pts for p in zip(planted["lat"], planted["lon"]))
-    # no planted row collapses under the scan's repeat rule: no other row at its point within 24 h
-    pts = df.assign(planted=df["id"].str.startswith("plant-")).sort_values(["lat", "lon", "t"])
-    same = (pts["lat"].to_numpy()[1:] == pts["lat"].to_numpy()[:-1]) & (pts["lon"].to_numpy()[1:] == pts["lon"].to_numpy()[:-1])
-    close = same & (np.diff(pts["t"].to_numpy()) < 24 * HOUR_MS)
-    involved = (close & (pts["planted"].to_numpy()[1:] | pts["planted"].to_numpy()[:-1]))
-    assert not involved.any()
+    # no planted row is an exact duplicate (same point and time) of another row
+    keys = df[["lat", "lon", "t"]].astype(str).agg("|".join, axis=1)
+    assert not keys[planted.index].isin(keys.drop(planted.index)).any()
+    assert keys[planted.index].is_unique
     eps = truth["episodes"]
     assert [sum(e["kind"] == k for e in eps) for k in ("surge", "cluster", "control")] == [10, 4, 4]
     by_id = planted.set_index("id")
@@ -77,6 +75,7 @@ def test_generator_guarantees(toronto_records):
             assert 15 <= e["size"] <= 40 and 72 <= e["span_hours"] <= 240
         else:
             assert e["size"] == 0
+        assert 1 <= e["occurrences_24h"] <= e["size"] or e["size"] == 0
         if len(rows):
             assert (haversine_m(c["lat"], c["lon"], rows["lat"].to_numpy(), rows["lon"].to_numpy())
                     <= e["radius_m"] * 1.001).all()
