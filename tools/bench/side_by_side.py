@@ -203,10 +203,12 @@ listen = ""
             proc.wait()
         out.close()
         err.close()
-    moving = [s for s in samples if s[1] > 0]
-    if len(moving) < 2 or moving[-1][1] < n:
+    first = next((i for i, s in enumerate(samples) if s[1] > 0), None)
+    if first is None or samples[-1][1] < n:
         raise RuntimeError(f"vigil did not finish: {samples[-3:]}")
-    (t0, c0, cpu0), (t1, c1, cpu1) = moving[0], moving[-1]
+    # From the first commit (or, when everything fitted between two samples, the sample before it).
+    start = first if len(samples) - first >= 2 else max(0, first - 1)
+    (t0, c0, cpu0), (t1, c1, cpu1) = samples[start], samples[-1]
     return {"messages": c1, "seconds": round(t1 - t0, 3), "messages_per_s": round((c1 - c0) / (t1 - t0)),
             "cpu_us_per_message": round((cpu1 - cpu0) / max(1, c1 - c0) * 1e6, 2), "peak_rss_mb": memory.get("vmhwm_mb"),
             "rss_mb": memory.get("vmrss_mb")}

@@ -71,7 +71,7 @@ class Consumer:
         self.last_alert: dict = {}
         self.categories: dict = {}
         self.months: dict = {}
-        self.watermark = -(1 << 62)
+        self.watermarks: dict = {}
         self.late = 0
         self.processed = 0
         self.alerts = 0
@@ -82,7 +82,7 @@ class Consumer:
         """Events in ``times`` (sorted) whose bucket lies in (b - w, b]: two bisections."""
         return bisect_left(times, (b + 1) * res) - bisect_left(times, (b - w + 1) * res)
 
-    def process(self, incident: dict, rows: list, alerts: list) -> list[int] | None:
+    def process(self, incident: dict, rows: list, alerts: list, partition: int = 0) -> list[int] | None:
         """Counts one incident, appends its feature row to ``rows`` and any count alert to ``alerts``;
         returns its counts (cell horizons, then block horizons, then (category, cell) 24h), or None
         when it is later than the allowed lateness behind the newest event time (not counted).
@@ -90,11 +90,13 @@ class Consumer:
         Per cell a sorted list of event times of the last 28 days (+ lateness); a window count is
         two C-level bisections, so the 3×3 block costs 9 × 4 × 2 bisections and no Python loops."""
         t = event_ms(incident["event_time"])
-        if t < self.watermark - LATENESS:
+        # One watermark per partition, as Vigil keeps one per partition's engine.
+        watermark = self.watermarks.get(partition, t)
+        if t < watermark - LATENESS:
             self.late += 1  # behind the allowed lateness: not counted (Vigil's late path)
             return None
-        if t > self.watermark:
-            self.watermark = t
+        if t >= watermark:
+            self.watermarks[partition] = watermark = t
         x = math.floor((incident["lon"] - BBOX[1]) * M_LON / CELL)
         y = math.floor((incident["lat"] - BBOX[0]) * M_LAT / CELL)
         cells = self.cell
@@ -106,7 +108,7 @@ class Consumer:
             own.append(t)
         else:
             insort(own, t)
-        cutoff = self.watermark - KEEP
+        cutoff = watermark - KEEP
         if own[0] < cutoff:
             del own[:bisect_left(own, cutoff)]
         specs = self.specs
@@ -156,13 +158,14 @@ class Consumer:
             self.high_risk += 1
             alerts.append({"kind": "high_risk", "score": float(scores[i]), "incident_ids": [batch[i]["id"]]})
 
-    def run_batch(self, payloads) -> list:
-        """Decodes, counts and scores one poll batch; returns its alerts."""
+    def run_batch(self, payloads, partitions=None) -> list:
+        """Decodes, counts and scores one poll batch (`partitions`: each payload's partition);
+        returns its alerts."""
         batch, rows, alerts = [], [], []
-        for p in payloads:
+        for k, p in enumerate(payloads):
             try:
                 incident = orjson.loads(p)
-                if self.process(incident, rows, alerts) is None:
+                if self.process(incident, rows, alerts, partitions[k] if partitions else 0) is None:
                     continue
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 continue  # Vigil dead-letters these; the reference skips them
@@ -257,9 +260,9 @@ def run_kafka(args, consumer: Consumer) -> dict:
                 continue
             if first is None:
                 first, cpu0 = now, cpu_seconds()
-            payloads = [m.value() for m in msgs if m.error() is None]
-            count += len(payloads)
-            for alert in consumer.run_batch(payloads):
+            good = [m for m in msgs if m.error() is None]
+            count += len(good)
+            for alert in consumer.run_batch([m.value() for m in good], [m.partition() for m in good]):
                 producer.produce(args.alerts_topic, orjson.dumps(alert))
             producer.poll(0)
             last = time.perf_counter()
