@@ -138,10 +138,11 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             f += 2
         }
         if hotspots {
-            let near = hot?.near(cell)
-            let entry = near?.entry
+            let entry = hot?.entries[cell]
+            var near = 0
+            if let hot { for dx in Int32(-1)...1 { for dy in Int32(-1)...1 where hot.entries[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 } } }
             out[f] = entry == nil ? 0 : 1
-            out[f + 1] = Double(near?.count ?? 0)
+            out[f + 1] = Double(near)
             out[f + 2] = entry?.giStar ?? 0
             out[f + 3] = Double(entry?.hotspotCells ?? 0)
             out[f + 4] = entry?.intensity ?? 0
