@@ -18,21 +18,23 @@ public struct GiStarResult: Sendable, Equatable {
     public var hot: [Cell]
 }
 
-/// Reusable dense arrays for `GiStar.compute` (a grid-sized scratch space, cleared sparsely).
+/// Reusable per-cell arrays for `GiStar.compute` (tiled, so sized by the cells with incidents;
+/// cleared sparsely after each use).
 struct GiStarScratch: Sendable {
-    var counts: [Int32] = []
-    var marks: [Bool] = []
+    var counts: CellTiles?
+    var marks: CellTiles?
 }
 
 enum GiStar {
     /// Gi* for every cell that can be hot. `counts` lists cells with non-zero counts, all inside
-    /// the universe. Dense arrays make it O(cells with incidents), not O(universe) or hashing.
+    /// the universe. Tiled arrays make it O(cells with incidents), not O(universe) or hashing.
     static func compute(counts: [(GridCell, Int)], columns: Int32, rows: Int32, zThreshold: Double, minimumLocalCount: Int,
                         scratch: inout GiStarScratch) -> GiStarResult {
         let n = Int(columns) * Int(rows)
-        if scratch.counts.count != n {
-            scratch.counts = Array(repeating: 0, count: n)
-            scratch.marks = Array(repeating: false, count: n)
+        let cols = Int(columns), rws = Int(rows)
+        if scratch.counts?.columns != cols || scratch.counts?.rows != rws {
+            scratch.counts = CellTiles(columns: cols, rows: rws, fill: 0)
+            scratch.marks = CellTiles(columns: cols, rows: rws, fill: 0)
         }
         var sum = 0, sumSquares = 0
         for (_, x) in counts { sum += x; sumSquares += x * x }
@@ -40,9 +42,11 @@ enum GiStar {
         let variance = Double(sumSquares) / Double(n) - mean * mean
         guard variance > 0, n > 1 else { return GiStarResult(mean: mean, standardDeviation: 0, universeSize: n, hot: []) }
         let s = variance.squareRoot()
-        let cols = Int(columns), rws = Int(rows)
-        for (cell, x) in counts { scratch.counts[Int(cell.y) * cols + Int(cell.x)] = Int32(x) }
-        var candidates: [Int] = []
+        var cellCounts = scratch.counts!, marks = scratch.marks!
+        scratch.counts = nil; scratch.marks = nil  // unique while mutated: no copy
+        defer { scratch.counts = cellCounts; scratch.marks = marks }
+        for (cell, x) in counts { cellCounts[x: Int(cell.x), y: Int(cell.y)] = Int32(x) }
+        var candidates: [(x: Int, y: Int)] = []
         candidates.reserveCapacity(counts.count * 4)
         for (cell, _) in counts {
             for dy in -1...1 {
@@ -51,57 +55,53 @@ enum GiStar {
                 for dx in -1...1 {
                     let x = Int(cell.x) + dx
                     guard x >= 0, x < cols else { continue }
-                    let i = y * cols + x
-                    if !scratch.marks[i] { scratch.marks[i] = true; candidates.append(i) }
+                    if marks[x: x, y: y] == 0 { marks[x: x, y: y] = 1; candidates.append((x, y)) }
                 }
             }
         }
         // Threshold on the local sum depends only on the number of neighbours in the universe.
         var hot: [GiStarResult.Cell] = []
-        for i in candidates {
-            scratch.marks[i] = false
-            let cx = i % cols, cy = i / cols
+        for (cx, cy) in candidates {
+            marks[x: cx, y: cy] = 0
             var local = 0, weights = 0
             for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
                 for x in max(0, cx - 1)...min(cols - 1, cx + 1) {
                     weights += 1
-                    local += Int(scratch.counts[y * cols + x])
+                    local += Int(cellCounts[x: x, y: y])
                 }
             }
             guard local >= minimumLocalCount else { continue }
             let w = Double(weights)
             let z = (Double(local) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
             if z >= zThreshold {
-                hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(scratch.counts[i]), localSum: local, giStar: z))
+                hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(cellCounts[x: cx, y: cy]), localSum: local, giStar: z))
             }
         }
-        for (cell, _) in counts { scratch.counts[Int(cell.y) * cols + Int(cell.x)] = 0 }
+        for (cell, _) in counts { cellCounts[x: Int(cell.x), y: Int(cell.y)] = 0 }
         hot.sort { $0.cell < $1.cell }
         return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
     }
 
-    /// `components(_:)` for cells inside a `columns × rows` universe, on a dense array instead of
+    /// `components(_:)` for cells inside a `columns × rows` universe, on tiled arrays instead of
     /// a hash set (the hotspot tracker's hot path). Same result, same order.
     static func components(_ cells: [GridCell], columns: Int32, rows: Int32) -> [[GridCell]] {
         let cols = Int(columns), rws = Int(rows)
         guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
-        var pending = [Bool](repeating: false, count: cols * rws)
-        for c in cells { pending[Int(c.y) * cols + Int(c.x)] = true }
+        var pending = CellTiles(columns: cols, rows: rws, fill: 0)
+        for c in cells { pending[x: Int(c.x), y: Int(c.y)] = 1 }
         var out: [[GridCell]] = []
-        var stack: [Int] = []
+        var stack: [(x: Int, y: Int)] = []
         for start in cells.sorted() {
-            let s = Int(start.y) * cols + Int(start.x)
-            guard pending[s] else { continue }
-            pending[s] = false
-            stack.append(s)
+            guard pending[x: Int(start.x), y: Int(start.y)] != 0 else { continue }
+            pending[x: Int(start.x), y: Int(start.y)] = 0
+            stack.append((Int(start.x), Int(start.y)))
             var component: [GridCell] = []
-            while let i = stack.popLast() {
-                let cx = i % cols, cy = i / cols
+            while let (cx, cy) = stack.popLast() {
                 component.append(GridCell(x: Int32(cx), y: Int32(cy)))
                 for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
-                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where pending[y * cols + x] {
-                        pending[y * cols + x] = false
-                        stack.append(y * cols + x)
+                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where pending[x: x, y: y] != 0 {
+                        pending[x: x, y: y] = 0
+                        stack.append((x, y))
                     }
                 }
             }

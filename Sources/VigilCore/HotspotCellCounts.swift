@@ -1,47 +1,63 @@
-/// The hotspot window's per-cell counts on the dense grid, kept up to date as incidents arrive,
-/// so a hotspot evaluation no longer walks every live cell's window or hashes cells.
+/// The hotspot window's per-cell counts, kept up to date as incidents arrive, so a hotspot
+/// evaluation no longer walks every live cell's window, hashes cells or scans the grid.
 ///
-/// Each counted incident is logged under its bucket (one `Int32` per incident). Moving the window
-/// end from `e` to `e'` adds the buckets entering it and subtracts those leaving it: O(incidents
-/// that moved), not O(cells × buckets). Alongside the per-cell totals it keeps each cell's 3×3
-/// local sum and the integer sum and sum of squares, which is all Gi* needs; integer arithmetic
-/// keeps the result identical to `GiStar.compute` over the same counts, whatever the update order.
+/// Each counted incident is logged under its bucket (one packed cell per incident). Moving the
+/// window end from `e` to `e'` adds the buckets entering it and subtracts those leaving it:
+/// O(incidents that moved), not O(cells × buckets). Alongside the per-cell totals it keeps each
+/// cell's 3×3 local sum, an index of cells by local sum, and the integer sum and sum of squares,
+/// which is all Gi* needs; integer arithmetic keeps the result identical to `GiStar.compute` over
+/// the same counts, whatever the update order. Per-cell arrays are tiled (`CellTiles`), so memory
+/// follows the cells with incidents, not the area of the bounding box.
 struct HotspotCellCounts: Sendable {
     let spec: WindowSpec
     let columns: Int
     let rows: Int
-    /// Events per cell with bucket in `(end - w, end]`.
-    private(set) var totals: [Int32]
+    /// Events per cell with bucket in `(end - w, end]` (tiled: memory follows the cells with incidents).
+    private(set) var totals: CellTiles
     /// Sum of `totals` over each cell's 3×3 block (clipped to the universe).
-    private(set) var local: [Int32]
+    private(set) var local: CellTiles
     private(set) var sum = 0
     private(set) var sumSquares = 0
+    /// The cells indexed by local sum: `byLocal[v]` holds every cell (packed `x << 32 | y`) whose
+    /// 3×3 local sum is `v ≥ 1`, in no order; `position` is each cell's place in its list (-1: not
+    /// listed). A cell is hot only if its local sum reaches a threshold that depends on the
+    /// window's mean and standard deviation and the cell's weight count alone, so an evaluation
+    /// reads the lists from that threshold up: its cost follows the hot set, not the grid's area.
+    private(set) var byLocal: [[Int]] = [[]]
+    private var position: CellTiles
     /// The window end (bucket) the totals describe; nil before the first evaluation.
     private(set) var end: Int64?
-    /// Cell indices of the incidents of each bucket that can still enter or leave the window.
-    private var log: [Int64: [Int32]] = [:]
+    /// Cells (packed) of the incidents of each bucket that can still enter or leave the window.
+    private var log: [Int64: [Int]] = [:]
 
     init(spec: WindowSpec, columns: Int32, rows: Int32) {
         self.spec = spec
         self.columns = Int(columns)
         self.rows = Int(rows)
-        totals = Array(repeating: 0, count: Int(columns) * Int(rows))
+        totals = CellTiles(columns: Int(columns), rows: Int(rows), fill: 0)
         local = totals
+        position = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
     }
 
-    var universeSize: Int { totals.count }
+    var universeSize: Int { columns * rows }
+
+    /// Bytes held by the per-cell tiles (for memory reports and tests).
+    var tileBytes: Int { totals.bytes + local.bytes + position.bytes }
+
+    @inline(__always) static func pack(_ x: Int, _ y: Int) -> Int { x << 32 | y }
+    @inline(__always) static func unpack(_ p: Int) -> (x: Int, y: Int) { (p >> 32, p & 0xFFFF_FFFF) }
 
     /// Counts one incident of `cell` at `time` (cells outside the universe are not part of Gi*).
     mutating func add(_ cell: GridCell, at time: Timestamp) {
         guard cell.x >= 0, cell.y >= 0, Int(cell.x) < columns, Int(cell.y) < rows else { return }
         let bucket = spec.bucket(time)
         let w = Int64(spec.buckets)
-        let index = Int32(Int(cell.y) * columns + Int(cell.x))
+        let packed = Self.pack(Int(cell.x), Int(cell.y))
         if let end {
             guard bucket > end - w else { return }  // can never be inside a later window
-            if bucket <= end { apply(Int(index), 1) }
+            if bucket <= end { apply(packed, 1) }
         }
-        log[bucket, default: []].append(index)
+        log[bucket, default: []].append(packed)
     }
 
     /// Moves the window to end at bucket `newEnd`. Returns false (totals unchanged) for a move
@@ -49,7 +65,7 @@ struct HotspotCellCounts: Sendable {
     mutating func advance(to newEnd: Int64) -> Bool {
         let w = Int64(spec.buckets)
         guard let old = end else {
-            for (bucket, cells) in log where bucket > newEnd - w && bucket <= newEnd { for i in cells { apply(Int(i), 1) } }
+            for (bucket, cells) in log where bucket > newEnd - w && bucket <= newEnd { for p in cells { apply(p, 1) } }
             end = newEnd
             prune()
             return true
@@ -61,7 +77,7 @@ struct HotspotCellCounts: Sendable {
             let isIn = bucket > newEnd - w && bucket <= newEnd
             if wasIn == isIn { continue }
             let delta: Int32 = isIn ? 1 : -1
-            for i in cells { apply(Int(i), delta) }
+            for p in cells { apply(p, delta) }
         }
         end = newEnd
         prune()
@@ -74,29 +90,55 @@ struct HotspotCellCounts: Sendable {
         for bucket in log.keys where bucket <= end - w { log[bucket] = nil }
     }
 
-    @inline(__always) private mutating func apply(_ i: Int, _ delta: Int32) {
-        let t = Int(totals[i])
-        totals[i] += delta
+    @inline(__always) private mutating func apply(_ packed: Int, _ delta: Int32) {
+        let (cx, cy) = Self.unpack(packed)
+        let t = Int(totals.add(delta, x: cx, y: cy)) - Int(delta)
         sum += Int(delta)
         sumSquares += delta > 0 ? 2 * t + 1 : 1 - 2 * t
-        let cx = i % columns, cy = i / columns
         for y in max(0, cy - 1)...min(rows - 1, cy + 1) {
-            for x in max(0, cx - 1)...min(columns - 1, cx + 1) { local[y * columns + x] += delta }
+            for x in max(0, cx - 1)...min(columns - 1, cx + 1) {
+                let now = local.add(delta, x: x, y: y)
+                reindex(x, y, from: Int(now - delta), to: Int(now))
+            }
+        }
+    }
+
+    /// Moves a cell from the list of local sum `old` to that of `new` (0 is not listed).
+    @inline(__always) private mutating func reindex(_ x: Int, _ y: Int, from old: Int, to new: Int) {
+        if old > 0 {
+            let at = Int(position[x: x, y: y])
+            let last = byLocal[old].removeLast()
+            if at < byLocal[old].count {
+                byLocal[old][at] = last
+                let (lx, ly) = Self.unpack(last)
+                position[x: lx, y: ly] = Int32(at)
+            }
+        }
+        if new > 0 {
+            while byLocal.count <= new { byLocal.append([]) }
+            position[x: x, y: y] = Int32(byLocal[new].count)
+            byLocal[new].append(Self.pack(x, y))
+        } else {
+            position[x: x, y: y] = -1
         }
     }
 
     /// The cells with a non-zero count, as `GiStar.compute` takes them (for tests and fallbacks).
     var nonZero: [(GridCell, Int)] {
         var out: [(GridCell, Int)] = []
-        for (i, t) in totals.enumerated() where t != 0 { out.append((GridCell(x: Int32(i % columns), y: Int32(i / columns)), Int(t))) }
+        totals.forEachSet { x, y, t in out.append((GridCell(x: Int32(x), y: Int32(y)), Int(t))) }
         return out
     }
 }
 
 extension GiStar {
-    /// `compute(counts:…)` over incrementally kept counts: the same result, from the dense local
-    /// sums instead of gathering neighbours. Candidates are exactly the cells whose local sum
-    /// reaches `minimumLocalCount` (≥ 1), which are the cells `compute` would test and keep.
+    /// `compute(counts:…)` over incrementally kept counts: the same result, from the local-sum
+    /// index instead of gathering neighbours. A cell of weight count `w` is hot when
+    /// `(L - mean·w) / (s·√((n·w - w²)/(n - 1))) ≥ z`, i.e. when its local sum `L` reaches a
+    /// threshold of `w` alone; the lists of local sums from one below the smallest such threshold
+    /// (over every `w` a cell can have) upwards hold every candidate, and each is then tested with
+    /// the exact expression `compute` uses, so the result is identical. Candidates also need a
+    /// local sum of at least `minimumLocalCount` (≥ 1), as in `compute`.
     static func compute(_ counts: HotspotCellCounts, zThreshold: Double, minimumLocalCount: Int) -> GiStarResult {
         let n = counts.universeSize
         let mean = Double(counts.sum) / Double(n)
@@ -104,28 +146,32 @@ extension GiStar {
         guard variance > 0, n > 1 else { return GiStarResult(mean: mean, standardDeviation: 0, universeSize: n, hot: []) }
         let s = variance.squareRoot()
         let cols = counts.columns, rws = counts.rows
-        let floor = Int32(clamping: max(1, minimumLocalCount))
+        var from = max(1, minimumLocalCount)
+        // The smallest local sum that can be hot, over weight counts 1...9; one below it for rounding.
+        var lowest = Double.infinity
+        for weights in 1...9 {
+            let w = Double(weights)
+            lowest = min(lowest, mean * w + zThreshold * s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
+        }
+        if lowest.isFinite {
+            if lowest >= Double(counts.byLocal.count) { from = counts.byLocal.count } else { from = max(from, Int(lowest.rounded(.down)) - 1) }
+        }
         var hot: [GiStarResult.Cell] = []
-        counts.local.withUnsafeBufferPointer { local in
-            counts.totals.withUnsafeBufferPointer { totals in
-                // Column-major scan: hot cells come out ordered by (x, y) like `compute`'s sort.
-                for cx in 0..<cols {
-                    let wx = min(cols - 1, cx + 1) - max(0, cx - 1) + 1
-                    var i = cx
-                    for cy in 0..<rws {
-                        defer { i += cols }
-                        let sumHere = local[i]
-                        guard sumHere >= floor else { continue }
-                        let weights = wx * (min(rws - 1, cy + 1) - max(0, cy - 1) + 1)
-                        let w = Double(weights)
-                        let z = (Double(sumHere) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
-                        if z >= zThreshold {
-                            hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(totals[i]), localSum: Int(sumHere), giStar: z))
-                        }
+        if from < counts.byLocal.count {
+            for sumHere in from..<counts.byLocal.count {
+                for packed in counts.byLocal[sumHere] {
+                    let (cx, cy) = HotspotCellCounts.unpack(packed)
+                    let weights = (min(cols - 1, cx + 1) - max(0, cx - 1) + 1) * (min(rws - 1, cy + 1) - max(0, cy - 1) + 1)
+                    let w = Double(weights)
+                    let z = (Double(sumHere) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
+                    if z >= zThreshold {
+                        hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(counts.totals[x: cx, y: cy]),
+                                         localSum: sumHere, giStar: z))
                     }
                 }
             }
         }
+        hot.sort { $0.cell < $1.cell }
         return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
     }
 }

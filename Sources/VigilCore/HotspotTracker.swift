@@ -16,12 +16,13 @@ struct HotspotTracker: Sendable {
     private(set) var snapshot: HotspotSnapshot?
     var nextEvaluation: Int64?
     private var scratch = GiStarScratch()
-    /// Grid-sized arrays reused by every evaluation (all -1 between evaluations).
+    /// Per-cell arrays reused by every evaluation (all -1 between evaluations; tiled, so only the
+    /// tiles that ever held a hot cell take memory).
     struct DenseScratch: Sendable {
-        var hotIndex: [Int32] = []
-        var componentOf: [Int32] = []
+        var hotIndex: CellTiles
+        var componentOf: CellTiles
     }
-    private var dense = DenseScratch()
+    private var dense: DenseScratch
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
     private(set) var cellCounts: HotspotCellCounts
 
@@ -32,6 +33,8 @@ struct HotspotTracker: Sendable {
         columns = Int32((width / grid.cellSize).rounded(.up))
         rows = Int32((height / grid.cellSize).rounded(.up))
         cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
+        let empty = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
+        dense = DenseScratch(hotIndex: empty, componentOf: empty)
     }
 
     /// Counts one incident in `cell` for later evaluations.
@@ -60,26 +63,26 @@ struct HotspotTracker: Sendable {
 
     private mutating func evaluate(at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid,
                                    categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert] {
-        // Hot cells (the only ones hotspots are made of) and their components on dense grid-sized
+        // Hot cells (the only ones hotspots are made of) and their components on tiled per-cell
         // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
         var hotIndex = takeDense(\.hotIndex)
         var componentOf = takeDense(\.componentOf)
-        for (k, c) in result.hot.enumerated() { hotIndex[denseIndex(c.cell)] = Int32(k) }
+        for (k, c) in result.hot.enumerated() { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = Int32(k) }
         let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows)
 
         let previous = active
-        for (ci, component) in components.enumerated() { for c in component { componentOf[denseIndex(c)] = Int32(ci) } }
+        for (ci, component) in components.enumerated() { for c in component { componentOf[x: Int(c.x), y: Int(c.y)] = Int32(ci) } }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
         var perComponent: [Int: Int] = [:]
         for (pi, p) in previous.enumerated() {
             perComponent.removeAll(keepingCapacity: true)
-            for c in p.cells where componentOf[denseIndex(c)] >= 0 { perComponent[Int(componentOf[denseIndex(c)]), default: 0] += 1 }
+            for c in p.cells where componentOf[x: Int(c.x), y: Int(c.y)] >= 0 { perComponent[Int(componentOf[x: Int(c.x), y: Int(c.y)]), default: 0] += 1 }
             for (ci, overlap) in perComponent { overlaps.append((ci, pi, overlap)) }
         }
-        for c in result.hot { componentOf[denseIndex(c.cell)] = -1 }
+        for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
         dense.componentOf = componentOf
         defer {
-            for c in result.hot { hotIndex[denseIndex(c.cell)] = -1 }
+            for c in result.hot { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
             dense.hotIndex = hotIndex
         }
         overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
@@ -157,23 +160,19 @@ struct HotspotTracker: Sendable {
         return alerts
     }
 
-    @inline(__always) private func denseIndex(_ c: GridCell) -> Int { Int(c.y) * Int(columns) + Int(c.x) }
-
-    /// Takes a grid-sized scratch array out of `dense` (all -1), so it is mutated without copying.
-    private mutating func takeDense(_ path: WritableKeyPath<DenseScratch, [Int32]>) -> [Int32] {
-        var array = dense[keyPath: path]
-        dense[keyPath: path] = []
-        let n = Int(columns) * Int(rows)
-        if array.count != n { array = Array(repeating: -1, count: n) }
+    /// Takes a per-cell scratch array out of `dense` (all -1), so it is mutated without copying.
+    private mutating func takeDense(_ path: WritableKeyPath<DenseScratch, CellTiles>) -> CellTiles {
+        let array = dense[keyPath: path]
+        dense[keyPath: path] = CellTiles(columns: 0, rows: 0, fill: -1)
         return array
     }
 
     /// `hotIndex[cell]` is the cell's index in `hot` (every cell of a component is hot).
-    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: [Int32],
+    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: CellTiles,
                           grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?) -> Hotspot {
         var total = 0, sumLat = 0.0, sumLon = 0.0, maxGiStar: Double?
         for c in cells {
-            let k = Int(hotIndex[denseIndex(c)])
+            let k = Int(hotIndex[x: Int(c.x), y: Int(c.y)])
             let x = k >= 0 ? hot[k].count : 0
             if k >= 0 { maxGiStar = max(maxGiStar ?? -.infinity, hot[k].giStar) }
             let centre = grid.centre(of: c)

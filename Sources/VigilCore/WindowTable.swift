@@ -181,6 +181,27 @@ public struct WindowTable: Sendable {
         guard head != Self.empty else { return 0 }
         if end == head { return Int(heads[hk].sum) }
         let w = Int64(specs[k].buckets)
+        if end > head {
+            // The window ending at `end` is the head's window less its first `end - head` buckets:
+            // walk whichever side is shorter (an idle key costs nothing once `end - head >= w`).
+            let d = end - head
+            if d >= w { return 0 }
+            if d < w - d {
+                let base = s * stride + offsets[k]
+                let capacity = capacities[k]
+                var b = head - w + 1
+                var slot = index(s, k, b) - base
+                var total = Int(heads[hk].sum)
+                while b <= end - w {
+                    let counter = counters[base + slot]
+                    if counter.tag == b { total -= Int(counter.count) }
+                    b += 1
+                    slot += 1
+                    if slot == capacity { slot = 0 }
+                }
+                return total
+            }
+        }
         let oldest = head - Int64(capacities[k]) + 1
         var lo = max(end - w + 1, oldest)
         let hi = min(end, head)

@@ -159,7 +159,7 @@ struct GiStarTests {
             // Something else in between: the scratch must come back clean.
             _ = GiStar.compute(counts: Array(shuffled.prefix(7)), columns: 20, rows: 20, zThreshold: 0.1, minimumLocalCount: 1, scratch: &scratch)
         }
-        #expect(scratch.counts.allSatisfy { $0 == 0 } && scratch.marks.allSatisfy { !$0 })
+        #expect(scratch.counts?.isAllFill == true && scratch.marks?.isAllFill == true)
     }
 
     // MARK: components

@@ -66,4 +66,48 @@ struct HotspotCellCountsTests {
         #expect(first && same && !back)
         #expect(counts.nonZero.map(\.1) == [1])
     }
+
+    @Test("across many tiles and a country-sized universe: same Gi* as a recomputation, memory by activity")
+    func largeUniverse() {
+        var rng = SplitMix64(seed: 0x7113)
+        // 250 m cells over Canada's bounding box: ~18,000 × 18,000 cells (a dense array would be 1.3 GB).
+        for (columns, rows) in [(Int32(200), Int32(150)), (Int32(18_200), Int32(18_400))] {
+            var counts = HotspotCellCounts(spec: Self.spec, columns: columns, rows: rows)
+            var events: [(GridCell, Timestamp)] = []
+            // Two dense clusters far apart (different tiles), plus scattered noise, over ~12 days.
+            let centres = [GridCell(x: 5, y: 7), GridCell(x: columns - 40, y: rows - 30)]
+            var now: Int64 = 0
+            var hot = 0
+            for step in 0..<3000 {
+                now += Int64.random(in: 0...(400_000), using: &rng)
+                let cell: GridCell
+                if Int.random(in: 0..<4, using: &rng) == 0 {
+                    cell = GridCell(x: Int32.random(in: 0..<columns, using: &rng), y: Int32.random(in: 0..<rows, using: &rng))
+                } else {
+                    let c = centres[step % 2]
+                    cell = GridCell(x: c.x + Int32.random(in: -3...3, using: &rng), y: c.y + Int32.random(in: -3...3, using: &rng))
+                }
+                counts.add(cell, at: Timestamp(milliseconds: now))
+                events.append((cell, Timestamp(milliseconds: now)))
+                if step % 250 == 249 {
+                    let end = Self.spec.bucket(Timestamp(milliseconds: now))
+                    let advanced = counts.advance(to: end)
+                    #expect(advanced)
+                    let want = Self.brute(events, end: end)
+                    var scratch = GiStarScratch()
+                    for minimum in [1, 5] {
+                        let reference = GiStar.compute(counts: want, columns: columns, rows: rows, zThreshold: 3.09, minimumLocalCount: minimum, scratch: &scratch)
+                        let result = GiStar.compute(counts, zThreshold: 3.09, minimumLocalCount: minimum)
+                        #expect(result == reference, "\(columns)x\(rows) step \(step)")
+                        hot += result.hot.count
+                    }
+                }
+            }
+            #expect(hot > 100)
+            if columns > 10_000 {
+                // Directory (4 bytes per 1,024 cells, 3 arrays) plus the tiles incidents touched.
+                #expect(counts.tileBytes < 16_000_000, "\(counts.tileBytes) bytes")
+            }
+        }
+    }
 }

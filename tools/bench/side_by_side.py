@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Issue 13's side-by-side table: bare librdkafka loop, the tuned Python consumer and Vigil, same
+broker, same topic, interleaved rounds, medians, CPU µs per message and peak RSS.
+
+The stream: the real Toronto incidents repeated --copies times (copy k shifted by k × 418 weeks and
+re-identified), in event-time order, on a topic of --partitions partitions keyed by 2 km region
+(so each partition is a time-ordered stream of a set of places, as a production topic would be).
+
+Parties (each with a fresh consumer group, reading the whole topic):
+  bare    confluent-kafka ``consume(10000)`` loop that counts messages (the ceiling);
+  python  tools/bench/tuned_pipeline.py (orjson, window counts over own cell and 3×3 block,
+          one XGBoost inplace_predict per poll batch, count and high-risk rules, alerts produced);
+  vigil   ``vigil run`` with the shipped rules and model (Config/vigil.toml's engine sections),
+          throughput from its committed offsets (auto-committed every 100 ms).
+
+CPU µs per message: user + system CPU of the party's process over its measured interval, divided by
+messages. Peak RSS: VmHWM (vigil) or ru_maxrss (Python parties).
+
+  tools/bench/side_by_side.sh OUT_DIR      # builds, makes the stream, starts a broker, runs this
+  side_by_side.py --bootstrap HOST:PORT --input all.ndjson --copies 9 --partitions 4 --runs 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tools.bench.bench_e2e import committed, rss_mb  # noqa: E402
+
+PY = sys.executable
+WEEK_MS = 7 * 86_400_000
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def log(text: str) -> None:
+    print(f"side_by_side: {text}", file=sys.stderr, flush=True)
+
+
+def make_stream(source: str, out: Path, copies: int) -> int:
+    """Writes the incidents `copies` times, copy k shifted by k × 418 weeks, sorted by event time."""
+    import orjson
+
+    rows = []
+    for line in open(source, "rb"):
+        if line.strip():
+            o = orjson.loads(line)
+            rows.append((datetime.fromisoformat(o["event_time"]), o))
+    rows.sort(key=lambda r: (r[0], r[1]["id"]))
+    with open(out, "wb") as f:
+        for k in range(copies):
+            shift = timedelta(weeks=418 * k)
+            for t, o in rows:
+                o2 = dict(o, id=f"{o['id']}-c{k}", event_time=(t + shift).isoformat())
+                f.write(orjson.dumps(o2) + b"\n")
+    return len(rows) * copies
+
+
+def produce(bootstrap: str, path: Path, topic: str, partitions: int) -> dict:
+    """Produces every line, keyed by its 2 km region, on a topic with `partitions` partitions."""
+    import orjson
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(30)
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10000,
+                  "queue.buffering.max.messages": 1_000_000, "compression.type": "none"})
+    m_lat = 6_371_008.8 * math.pi / 180
+    n, start = 0, time.perf_counter()
+    for line in open(path, "rb"):
+        line = line.rstrip(b"\n")
+        if not line:
+            continue
+        o = orjson.loads(line)
+        region = f"{math.floor(o['lat'] * m_lat / 2000)}:{math.floor(o['lon'] * m_lat * 0.72 / 2000)}"
+        partition = (hash_key(region)) % partitions
+        while True:
+            try:
+                p.produce(topic, line, key=region.encode(), partition=partition)
+                break
+            except BufferError:
+                p.poll(0.05)
+        n += 1
+        if n % 10000 == 0:
+            p.poll(0)
+    p.flush(120)
+    seconds = time.perf_counter() - start
+    return {"messages": n, "seconds": round(seconds, 1), "messages_per_s": round(n / seconds)}
+
+
+def hash_key(text: str) -> int:
+    """FNV-1a 32 (stable across runs, unlike Python's hash)."""
+    h = 0x811C9DC5
+    for b in text.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def run_json(cmd: list, timeout: float) -> dict:
+    out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{cmd[:2]} failed ({out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+BARE = r"""
+import json, resource, sys, time
+from confluent_kafka import Consumer
+bootstrap, topic, expect = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bare-{time.time_ns()}", "auto.offset.reset": "earliest",
+              "enable.auto.commit": False, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000})
+c.subscribe([topic])
+n, first, last, cpu0 = 0, None, time.perf_counter(), 0.0
+while n < expect:
+    msgs = c.consume(num_messages=10000, timeout=0.1)
+    now = time.perf_counter()
+    if not msgs:
+        if now - last > 20: break
+        continue
+    if first is None:
+        first = now
+        r = resource.getrusage(resource.RUSAGE_SELF); cpu0 = r.ru_utime + r.ru_stime
+    n += sum(1 for m in msgs if m.error() is None)
+    last = time.perf_counter()
+r = resource.getrusage(resource.RUSAGE_SELF)
+c.close()
+s = max(last - first, 1e-9)
+print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round(n / s),
+                  "cpu_us_per_message": round((r.ru_utime + r.ru_stime - cpu0) / max(n, 1) * 1e6, 2),
+                  "peak_rss_mb": round(r.ru_maxrss / 1024, 1)}))
+"""
+
+
+def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
+    group = f"sbs-vigil-{time.time_ns()}"
+    engine = (ROOT / "Config" / "vigil.toml").read_text()
+    # The shipped engine sections (rules, windows, hotspots, model), Kafka pointed at the bench broker.
+    keep, skip = [], False
+    for line in engine.splitlines():
+        if line.startswith("["):
+            skip = line.split("]")[0].strip("[").split(".")[0] in ("kafka", "topics", "log", "admin")
+        if not skip:
+            keep.append(line)
+    config = run_dir / f"vigil-{k}.toml"
+    model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
+    text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
+    text += f"""
+[kafka]
+bootstrap_servers = "{args.bootstrap}"
+group_id = "{group}"
+client_id = "vigil-sbs"
+topic_partitions = {args.partitions}
+[kafka.consumer]
+"auto.commit.interval.ms" = "100"
+[topics]
+incidents = "{topic}"
+alerts = "{topic}.vigil-alerts-{k}"
+dead_letter = "{topic}.dlq"
+late = "{topic}.late"
+[log]
+level = "warning"
+[admin]
+listen = ""
+"""
+    config.write_text(text)
+    out, err = open(run_dir / f"vigil-{k}.out", "wb"), open(run_dir / f"vigil-{k}.err", "wb")
+    proc = subprocess.Popen([str(args.vigil), "run", "--config", str(config)], stdout=out, stderr=err)
+    try:
+        samples, cpu_first = [], None
+        deadline = time.perf_counter() + args.timeout
+        while time.perf_counter() < deadline:
+            c = committed(args.bootstrap, group, topic, args.partitions)
+            now, cpu = time.perf_counter(), cpu_seconds(proc.pid)
+            samples.append((now, c, cpu))
+            if c >= n:
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"vigil run exited {proc.returncode}: {(run_dir / f'vigil-{k}.err').read_text()[-2000:]}")
+            time.sleep(0.05)
+        memory = rss_mb(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out.close()
+        err.close()
+    first = next((i for i, s in enumerate(samples) if s[1] > 0), None)
+    if first is None or samples[-1][1] < n:
+        raise RuntimeError(f"vigil did not finish: {samples[-3:]}")
+    # From the first commit (or, when everything fitted between two samples, the sample before it).
+    start = first if len(samples) - first >= 2 else max(0, first - 1)
+    (t0, c0, cpu0), (t1, c1, cpu1) = samples[start], samples[-1]
+    return {"messages": c1, "seconds": round(t1 - t0, 3), "messages_per_s": round((c1 - c0) / (t1 - t0)),
+            "cpu_us_per_message": round((cpu1 - cpu0) / max(1, c1 - c0) * 1e6, 2), "peak_rss_mb": memory.get("vmhwm_mb"),
+            "rss_mb": memory.get("vmrss_mb")}
+
+
+def summarize(rows: list[dict]) -> dict:
+    def med(key):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)} if values else None
+    return {"messages_per_s": med("messages_per_s"), "cpu_us_per_message": med("cpu_us_per_message"),
+            "peak_rss_mb": med("peak_rss_mb"), "runs": rows}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="canonical incident NDJSON (tools/replay_incidents.py --to-file)")
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--copies", type=int, default=9)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--parties", default="bare,python,vigil")
+    parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
+    args = parser.parse_args(argv)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    stream = out / f"stream-{args.copies}.ndjson"
+    if not stream.exists():
+        log(f"writing {stream}")
+        make_stream(args.input, stream, args.copies)
+    n = sum(1 for line in open(stream, "rb") if line.strip())
+    model = out / "py-model.json"
+    if not model.exists():
+        log("training the Python consumer's model (150 trees, depth 6, 13 features)")
+        run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--input", stream, "--train-model", model], args.timeout)
+    topic = f"sbs-{int(time.time())}"
+    log(f"producing {n} messages to {topic} ({args.partitions} partitions)")
+    report = {"messages": n, "copies": args.copies, "partitions": args.partitions, "cores": os.cpu_count(),
+              "produce": produce(args.bootstrap, stream, topic, args.partitions)}
+    results: dict = {p: [] for p in args.parties.split(",")}
+    for k in range(args.runs):
+        for party in results:
+            if party == "bare":
+                r = run_json([PY, "-c", BARE, args.bootstrap, topic, n], args.timeout)
+            elif party == "python":
+                r = run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--bootstrap", args.bootstrap, "--topic", topic,
+                              "--alerts-topic", f"{topic}.py-alerts-{k}", "--expect", n, "--model", model], args.timeout)
+            else:
+                r = vigil(args, out, topic, n, k)
+            log(f"round {k + 1} {party}: {r}")
+            results[party].append(r)
+    report["parties"] = {p: summarize(rows) for p, rows in results.items()}
+    if "vigil" in results and "python" in results:
+        report["vigil_over_python"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
+                                            / report["parties"]["python"]["messages_per_s"]["median"], 2)
+    if "vigil" in results and "bare" in results:
+        report["vigil_over_bare"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
+                                          / report["parties"]["bare"]["messages_per_s"]["median"], 3)
+    text = json.dumps(report, indent=2)
+    (out / "side_by_side.json").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
