@@ -52,8 +52,8 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     }
 
     /// Fitted on Toronto 2014–2017 (tools/reference/calibrate_clusters.py; docs/ACCURACY.md).
-    public static let defaultCalibrationA = -6.0
-    public static let defaultCalibrationB = 0.5
+    public static let defaultCalibrationA = -1.7148
+    public static let defaultCalibrationB = 0.2837
 
     /// Days between chance findings at least this strong, city-wide.
     @inline(__always) public func recurrenceDays(llr: Double) -> Double {

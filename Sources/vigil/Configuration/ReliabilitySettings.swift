@@ -61,6 +61,17 @@ struct ReliabilitySettings: Sendable, Equatable {
     }
 
     /// Bounds on values read elsewhere that would otherwise trap (overflow) or exhaust memory.
+    /// Cell coordinates are Int32 and cell indices are products of them: keep both in range.
+    static func checkGrid(cellSize: Double, bounds: GeoBounds) throws(ConfigurationError) {
+        let grid = MetricGrid(cellSize: cellSize, bounds: bounds)
+        let (width, height) = grid.project(latitude: bounds.north, longitude: bounds.east)
+        let columns = (width / cellSize).rounded(.up), rows = (height / cellSize).rounded(.up)
+        guard columns <= 1_000_000, rows <= 1_000_000 else {
+            throw ConfigurationError(key: "grid.bbox", message: "spans \(Int(columns)) × \(Int(rows)) cells of \(cellSize) m; at most 1000000 cells each way",
+                                     fix: "shrink the box to the area served, or use a larger grid.cell_size_m")
+        }
+    }
+
     static func checkBounds(_ config: VigilConfiguration) throws(ConfigurationError) {
         let engine = config.engine
         var durations: [(String, Int64)] = [("time.allowed_lateness", engine.allowedLateness.milliseconds),
@@ -76,14 +87,7 @@ struct ReliabilitySettings: Sendable, Equatable {
         for (key, ms) in durations where ms > maxDurationMs {
             throw ConfigurationError(key: key, message: "\(EventDuration(milliseconds: ms)) is longer than the 3660d Vigil allows", fix: "use a duration of at most a few years")
         }
-        // Cell coordinates are Int32 and cell indices are products of them: keep both in range.
-        let grid = engine.grid
-        let (width, height) = grid.project(latitude: grid.bounds.north, longitude: grid.bounds.east)
-        let columns = (width / grid.cellSize).rounded(.up), rows = (height / grid.cellSize).rounded(.up)
-        guard columns <= 1_000_000, rows <= 1_000_000 else {
-            throw ConfigurationError(key: "grid.bbox", message: "spans \(Int(columns)) × \(Int(rows)) cells of \(grid.cellSize) m; at most 1000000 cells each way",
-                                     fix: "shrink the box to the area served, or use a larger grid.cell_size_m")
-        }
+        try checkGrid(cellSize: engine.grid.cellSize, bounds: engine.grid.bounds)
         let shutdownLimit = 25_000
         guard config.pipeline.shutdownTimeoutMs <= shutdownLimit else {
             throw ConfigurationError(key: "pipeline.shutdown_timeout", message: "must be at most 25s, inside the unit's TimeoutStopSec=30 with margin for the final commit and leaving the group",

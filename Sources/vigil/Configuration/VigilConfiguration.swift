@@ -200,7 +200,6 @@ struct VigilConfiguration {
             throw ConfigurationError(key: "hotspots.\(problem.key)", message: problem.message, fix: nil)
         }
 
-        let alerts = try AlertSettings.read(&r, cellSize: cellSize)
         let maxKeys = try r.int("state.max_keys", default: 1_000_000)
         try require(maxKeys >= 1, "state.max_keys", "must be at least 1", nil)
 
@@ -218,6 +217,8 @@ struct VigilConfiguration {
         try require(pipeline.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
         try require((1...100_000).contains(pipeline.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
         let reliability = try ReliabilitySettings.read(&r, producer: kafka.producer, lateness: lateness, maxFutureMs: pipeline.maxFutureMs)
+        try ReliabilitySettings.checkGrid(cellSize: cellSize, bounds: bounds)
+        let alerts = try AlertSettings.read(&r, cellSize: cellSize)
 
         let rewindText = try r.string("recovery.rewind", default: "all")
         let rewind: Recovery.Rewind
