@@ -12,8 +12,9 @@ extension Alert {
                 + "(expected \(Self.expected(c.expected))), \(Self.recurrence(c.recurrenceDays)) by chance"
         case .clusterEnded:
             guard let c = cluster else { return "cluster ended at \(place)" }
-            return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer unusual "
-                + "(peak \(c.previousObserved ?? 0), now \(c.observed) in \(Self.span(hours: c.durationHours)) against \(Self.expected(c.expected)) expected)"
+            return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer stands out "
+                + "(peak \(c.previousObserved ?? 0); now \(c.observed) in \(Self.span(hours: c.durationHours)) against \(Self.expected(c.expected)) expected, "
+                + "\(Self.recurrence(c.recurrenceDays)) by chance)"
         case .surge:
             let expected = surge.map { Self.expected($0.expected) } ?? "?"
             let p = surge.map { Self.scientific($0.pValue) } ?? "?"

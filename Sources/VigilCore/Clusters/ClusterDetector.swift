@@ -46,6 +46,7 @@ struct ClusterDetector: Sendable {
     var keyCount: Int { scan.table.keyCount }
     var capHits: Int { scan.capHits }
     var threshold: Double { configuration.llr(forRecurrenceDays: configuration.minRecurrenceDays) }
+    var endThreshold: Double { configuration.llr(forRecurrenceDays: configuration.minRecurrenceDays / 4) }
 
     /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
     /// again over the hours that ended and closes those no longer significant.
@@ -58,7 +59,9 @@ struct ClusterDetector: Sendable {
         var still: [Cluster] = []
         for cluster in open {
             let best = strongest(centre: cluster.centre, layers: [cluster.layer], endHour: hour - 1, incident: nil, names: names)
-            if let best, best.llr >= threshold {
+            // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
+            // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
+            if let best, best.llr >= endThreshold {
                 still.append(cluster)
             } else {
                 alerts.append(alert(.clusterEnded, cluster: cluster, cylinder: best, eventTime: ClusterTime.start(ofHour: hour),
