@@ -12,6 +12,10 @@ extension Alert {
                 + "(expected \(Self.expected(c.expected))), \(Self.recurrence(c.recurrenceDays)) by chance"
         case .clusterEnded:
             guard let c = cluster else { return "cluster ended at \(place)" }
+            if c.observed == 0 {
+                return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer stands out "
+                    + "(peak \(c.previousObserved ?? 0); too few incidents left in any window)"
+            }
             return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer stands out "
                 + "(peak \(c.previousObserved ?? 0); now \(c.observed) in \(Self.span(hours: c.durationHours)) against \(Self.expected(c.expected)) expected, "
                 + "\(Self.recurrence(c.recurrenceDays)) by chance)"
