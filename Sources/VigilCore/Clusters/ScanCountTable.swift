@@ -107,21 +107,34 @@ struct ScanCountTable: Sendable {
     }
 
     /// Occurrences of the slot in the baseline weeks of current week `week` (week − 53 … week − 2).
+    /// Cached per slot; a later week moves the cached sum by the weeks that entered and left,
+    /// so a slot read every week costs two additions, not 52.
     mutating func baseline(slot: Int32, week: Int64) -> UInt32 {
         let s = Int(slot)
-        if cacheWeek[s] == week { return cacheSum[s] }
+        let cached = cacheWeek[s]
+        if cached == week { return cacheSum[s] }
         let head = headWeek[s]
         var sum: UInt32 = 0
         if head != Self.empty {
-            var w = week - Self.baselineFirst
-            while w <= week - Self.baselineLast {
-                if w <= head, head - w < Int64(Self.weeks) { sum &+= weekly[s * Self.weeks + Self.position(w, Self.weeks)] }
-                w += 1
+            if cached != Self.empty, week > cached, week - cached < 52, head <= cached + 2 {
+                // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
+                sum = cacheSum[s]
+                var w = cached - 1
+                while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
+                w = cached - Self.baselineFirst
+                while w <= week - Self.baselineFirst - 1 { sum &-= weeklyCount(s, w, head: head); w += 1 }
+            } else {
+                var w = week - Self.baselineFirst
+                while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
             }
         }
         cacheWeek[s] = week
         cacheSum[s] = sum
         return sum
+    }
+
+    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64) -> UInt32 {
+        w <= head && head - w < Int64(Self.weeks) ? weekly[s * Self.weeks + Self.position(w, Self.weeks)] : 0
     }
 
     /// Frees slots with no occurrence since before `week` (they no longer reach any baseline or
