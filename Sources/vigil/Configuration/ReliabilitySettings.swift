@@ -33,7 +33,9 @@ struct ReliabilitySettings: Sendable, Equatable {
             throw ConfigurationError(key: "input.dead_letter_max_bytes", message: "must be between 1024 and \(ceiling) (the producer's message.max.bytes \(producerLimit) less 64 KiB for headers)",
                                      fix: "e.g. 262144; raise kafka.producer \"message.max.bytes\" (and the topic's max.message.bytes) for more")
         }
-        s.clockSkewMs = try duration(&r, "input.clock_skew", default: "5m")
+        // Default: 5 minutes, or half the allowed lateness when that is shorter (it must stay below it).
+        let skewDefault = EventDuration(milliseconds: min(300_000, lateness.milliseconds / 2))
+        s.clockSkewMs = try duration(&r, "input.clock_skew", default: skewDefault.milliseconds > 0 ? skewDefault.description : "5m")
         guard s.clockSkewMs > 0, s.clockSkewMs < lateness.milliseconds, s.clockSkewMs <= maxFutureMs else {
             throw ConfigurationError(key: "input.clock_skew", message: "must be positive, less than time.allowed_lateness (\(lateness)) and at most input.max_future",
                                      fix: "e.g. \"5m\": an incident stamped now is then never late however far ahead another one was stamped")
