@@ -37,7 +37,14 @@ echo "== public aggregates: discrete Laplace vs OpenDP, chi-square, leak scan on
 "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/public
 
 echo "== swift tests (broker $VIGIL_TEST_BOOTSTRAP, librdkafka from $VIGIL_RDKAFKA_LIB)" >&2
-swift test --skip-build "$@"
+if [ "$#" -eq 0 ]; then
+    # The mock-cluster pipeline test times librdkafka's internal retries against injected errors; in
+    # parallel with every other test on 2 cores it starves, so it runs on its own right after.
+    swift test --skip-build --skip PipelineRecoveryMockTests
+    swift test --skip-build --filter PipelineRecoveryMockTests
+else
+    swift test --skip-build "$@"
+fi
 
 if [ "$#" -eq 0 ]; then
     echo "== fault tests: crash (kill -9), broker stall (SIGSTOP), scale-out, against the real broker" >&2

@@ -21,6 +21,8 @@ struct PipelineEndToEndTests {
         incidents = "\(topics.0)"
         alerts = "\(topics.1)"
         dead_letter = "\(topics.2)"
+        [alerts]
+        kinds = ["all"]
         [rules.count]
         window = "24h"
         resolution = "1h"

@@ -69,6 +69,9 @@ cell_size_m = 250.0
 bbox = [{BBOX[0]}, {BBOX[1]}, {BBOX[2]}, {BBOX[3]}]
 [windows]
 horizons = ["1h/5m", "24h/1h", "7d/6h", "28d/1d"]
+[alerts]
+# The feed needs alerts within minutes of 30 days of data: every kind, not only (rare) clusters.
+kinds = ["all"]
 [rules.count]
 enabled = true
 window = "24h"
