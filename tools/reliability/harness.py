@@ -222,7 +222,8 @@ def reference_run(by_partition: Sequence[Sequence[dict[str, Any]]], workdir: Pat
         write_ndjson(src, part)
         subprocess.run([binary, "replay", "--config", str(CONFIG), "--input", str(src), "--keep-order",
                         "--no-final-evaluation", "--output", str(out), "--summary", str(summary), "--quiet"],
-                       check=True, env={**os.environ, **(env or {})}, stderr=subprocess.DEVNULL, timeout=600)
+                       check=True, env={**os.environ, "VIGIL_ALERTS_KINDS": "all", **(env or {})},  # as Daemon runs
+                       stderr=subprocess.DEVNULL, timeout=600)
         for line in out.read_text().splitlines():
             alert = json.loads(line)
             kinds[alert["id"]] = alert["kind"]
