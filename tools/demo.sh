@@ -94,7 +94,21 @@ echo "demo: live: $live_from .. 2021-12-31" >&2
 "$VIGIL_VENV/bin/python" tools/replay_incidents.py --bootstrap "$VIGIL_BOOTSTRAP" --topic incidents \
     --ndjson "$stream" --from "$live_from" --speed "$speed" --inject-malformed "$malformed" $shift
 
-sleep 3  # let the last alerts arrive
+# Wait until vigil has read everything sent (a debug build on a busy machine lags the replay):
+# done once its count of messages read has not moved for 5 s.
+if [[ -n "$admin" ]]; then
+    last=-1; still=0; waited=0
+    while (( still < 5 && waited < 900 )); do
+        consumed=$("$VIGIL_VENV/bin/python" -c 'import sys, urllib.request
+text = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=5).read().decode()
+print(next((int(float(l.split()[1])) for l in text.splitlines() if l.startswith("vigil_messages_consumed_total ")), 0))' "$admin" 2>/dev/null || echo 0)
+        if [[ "${consumed:-0}" == "$last" ]]; then still=$((still + 1)); else still=0; fi
+        (( waited % 10 == 9 && still == 0 )) && echo "demo: vigil is catching up (${consumed:-0} messages read)" >&2
+        last=${consumed:-0}; waited=$((waited + 1))
+        sleep 1
+    done
+fi
+sleep 2  # let the last alerts arrive
 if [[ -n "$keep" ]]; then
     echo "demo: replay finished; vigil and its page stay up until Ctrl-C${admin:+ (http://$admin/)}" >&2
     wait "$vigil_pid" || true
