@@ -20,6 +20,7 @@ INCIDENTS = 30_000
 
 def replay(src: Path, out: Path, summary: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SWIFT_DETERMINISTIC_HASHING"}
+    env["VIGIL_ALERTS_KINDS"] = "all"  # every kind (clusters alone are rare in 30k incidents)
     subprocess.run([H.require_env("VIGIL_BINARY"), "replay", "--config", str(H.CONFIG), "--input", str(src),
                     "--output", str(out), "--summary", str(summary), "--quiet"],
                    check=True, env=env, stderr=subprocess.DEVNULL, timeout=600)
