@@ -28,7 +28,7 @@ from typing import Any, Sequence
 from .common import iter_ndjson
 from .plant_episodes import PlantParams, add_arguments, params_from_args, period_of, plant_episodes, write_stream
 from .plant_surges import day_start_ms, load_records
-from .score_episodes import score_runs, table
+from .score_episodes import report, score_runs, table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,14 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               period=period_of(args.year, args.period_from, args.period_to),
               history_from=day_start_ms(args.history_from) if args.history_from else None,
               params=params_from_args(args), records=load_records(args.input))
-    print(table(res))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(res, f, indent=1)
-            f.write("\n")
-    if args.check and not all(v["ok"] for v in res["acceptance"].values()):
-        return 1
-    return 0
+    return report(res, args.json, args.check)
 
 
 if __name__ == "__main__":

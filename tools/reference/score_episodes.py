@@ -263,15 +263,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for t, a in zip(args.truth, args.alerts):
         with open(t, encoding="utf-8") as f:
             runs.append((json.load(f), list(iter_ndjson(a))))
-    res = score_runs(runs)
+    return report(score_runs(runs), args.json, args.check)
+
+
+def report(res: dict[str, Any], json_path: str | None, check: bool) -> int:
+    """Prints the table, writes the JSON if asked; 1 when --check and a level is not met."""
     print(table(res))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
             json.dump(res, f, indent=1)
             f.write("\n")
-    if args.check and not all(v["ok"] for v in res["acceptance"].values()):
-        return 1
-    return 0
+    return 1 if check and not all(v["ok"] for v in res["acceptance"].values()) else 0
 
 
 if __name__ == "__main__":
