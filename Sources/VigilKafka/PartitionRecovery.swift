@@ -75,6 +75,12 @@ public struct PartitionRecovery: Sendable, Equatable {
     public let rewind: Int64?
     public private(set) var anomaly: Anomaly?
     private let logStart: Int64?
+    /// Records classified since the last seek took effect: a jump past the replay range with
+    /// none read is checked once more (see `classify`).
+    private var readSinceSeek = 0
+    private var jumpRechecked = false
+    /// The rewind last ordered, repeated when a jump is rechecked.
+    private var lastRewind: Action?
 
     /// - Parameters:
     ///   - committed: the group's committed offset (next to read), nil when none.
@@ -134,7 +140,7 @@ public struct PartitionRecovery: Sendable, Equatable {
             // The record is there: the watermark was wrong. Recover as usual from here.
             if rewind == nil {
                 phase = .replaying(until: committed, cutoff: nil, seekPending: true)
-                return .rewind(lookupTime: nil, latest: committed - 1)
+                return ordering(.rewind(lookupTime: nil, latest: committed - 1))
             }
             phase = .probing(committed: committed)
             return classify(offset: offset, eventTime: eventTime, timestamp: timestamp)
@@ -142,18 +148,24 @@ public struct PartitionRecovery: Sendable, Equatable {
             // The record at committed - 1, or the first one after it when that offset holds none.
             guard let eventTime, let rewind else {
                 phase = .replaying(until: committed, cutoff: nil, seekPending: true)
-                return .rewind(lookupTime: nil, latest: committed - 1)
+                return ordering(.rewind(lookupTime: nil, latest: committed - 1))
             }
             let cutoff = eventTime.subtractingClamped(rewind)
             phase = .replaying(until: committed, cutoff: cutoff, seekPending: true)
             // Message timestamps are normally taken after the event; use the earlier of the two.
-            return .rewind(lookupTime: min(cutoff, (timestamp ?? eventTime).subtractingClamped(rewind)), latest: committed - 1)
+            return ordering(.rewind(lookupTime: min(cutoff, (timestamp ?? eventTime).subtractingClamped(rewind)), latest: committed - 1))
         case .replaying(let until, let cutoff, let seekPending):
             if seekPending { return .skip }  // fetched before the rewind took effect: read again
             guard offset < until else {
+                // The first record after the seek is already at or past C although the log holds
+                // offsets before C: the seek may have been overridden (librdkafka applies a
+                // committed-offset fetch still pending from the assignment after a later seek,
+                // confluentinc/librdkafka#2256). Seek once more before believing it.
+                if readSinceSeek == 0, let again = recheckJump(until: until, cutoff: cutoff) { return again }
                 phase = .live  // the first record at or after C, whatever was before it
                 return .process
             }
+            readSinceSeek += 1
             if offset == until - 1 { phase = .live }
             if let cutoff, let eventTime, eventTime < cutoff { return .skip }
             return eventTime == nil ? .skip : .replay
@@ -163,16 +175,39 @@ public struct PartitionRecovery: Sendable, Equatable {
     /// The poll that returned the records classified so far has ended: a seek ordered during it
     /// has taken effect, and later records come from the new position.
     public mutating func batchEnded() {
+        if case .replaying(_, _, true) = phase { readSinceSeek = 0 }
         if case .replaying(let until, let cutoff, true) = phase { phase = .replaying(until: until, cutoff: cutoff, seekPending: false) }
     }
 
     /// The consumer's position for the partition (the next offset it will return), checked while
     /// rebuilding. Goes live (returns true) once everything before C has been read, even when no
     /// record at or after C exists yet. (Watermarks are not trusted here: some brokers misreport them.)
-    public mutating func positionReached(_ position: Int64) -> Bool {
-        guard case .replaying(let until, _, false) = phase, position >= until else { return false }
+    ///
+    /// Returns nil while replaying, `.process` when live, or a `.rewind` to perform when the
+    /// position jumped past C with nothing read since the seek (rechecked once, as in `classify`).
+    public mutating func positionReached(_ position: Int64) -> Action? {
+        guard case .replaying(let until, let cutoff, false) = phase, position >= until else { return nil }
+        if readSinceSeek == 0, let again = recheckJump(until: until, cutoff: cutoff) { return again }
         phase = .live
-        return true
+        return .process
+    }
+
+    /// Remembers `rewind` as the one to repeat if its seek seems overridden.
+    private mutating func ordering(_ rewind: Action) -> Action {
+        lastRewind = rewind
+        return rewind
+    }
+
+    /// Orders the last rewind again (or one to the start) when the log holds offsets before
+    /// `until` that were not read; at most once, so a log whose records before C are all
+    /// transaction markers or compacted away still goes live.
+    private mutating func recheckJump(until: Int64, cutoff: Int64?) -> Action? {
+        guard !jumpRechecked, (logStart ?? 0) < until else { return nil }
+        jumpRechecked = true
+        phase = .replaying(until: until, cutoff: cutoff, seekPending: true)
+        let again = lastRewind ?? .rewind(lookupTime: nil, latest: until - 1)
+        lastRewind = again
+        return again
     }
 
     /// No probe arrived in time (C - 1 holds no record and nothing follows it yet): rebuild from
@@ -185,7 +220,7 @@ public struct PartitionRecovery: Sendable, Equatable {
         }
         guard case .probing(let committed) = phase else { return nil }
         phase = .replaying(until: committed, cutoff: nil, seekPending: true)
-        return .rewind(lookupTime: nil, latest: committed - 1)
+        return ordering(.rewind(lookupTime: nil, latest: committed - 1))
     }
 
     /// The rewind could not be performed: go live without the replay (state stays partial).

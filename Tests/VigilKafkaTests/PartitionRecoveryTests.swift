@@ -74,10 +74,48 @@ struct PartitionRecoveryTests {
         var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 10)
         for o in Int64(0)..<9 { _ = r.classify(offset: o, eventTime: o, timestamp: nil) }
         #expect(!r.isLive, "offset 9 is a transaction marker: no record says the replay is over")
-        let early = r.positionReached(9)
-        #expect(!early)
-        let reached = r.positionReached(10)
-        #expect(reached)
+        #expect(r.positionReached(9) == nil)
+        #expect(r.positionReached(10) == .process)
+        #expect(r.isLive)
+    }
+
+    /// CI caught it on the mock cluster: with the committed-offset lookup failing at assignment,
+    /// librdkafka's own lookup for the assignment completed after the pipeline's seek to the
+    /// start and moved the fetch back to C; the replay saw record C first and went live with an
+    /// empty state. A jump past [start, C) with nothing read since the seek is sought once more.
+    @Test func aSeekOverriddenToTheCommittedOffsetIsRepeatedOnceNotTakenForTheEnd() {
+        var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 20)
+        #expect(r.classify(offset: 10, eventTime: 10, timestamp: nil) == .rewind(lookupTime: nil, latest: 9))
+        #expect(!r.isLive)
+        #expect(r.classify(offset: 11, eventTime: 11, timestamp: nil) == .skip, "fetched before the new seek")
+        r.batchEnded()
+        for o in Int64(0)..<10 { #expect(r.classify(offset: o, eventTime: o, timestamp: nil) == .replay) }
+        #expect(r.isLive)
+        #expect(r.classify(offset: 10, eventTime: 10, timestamp: nil) == .process)
+    }
+
+    @Test func aBoundedRewindOverriddenIsRepeatedWithTheSameLookup() {
+        var r = PartitionRecovery(committed: 100, rewind: 10 * day, low: 0, high: 200)
+        #expect(r.classify(offset: 99, eventTime: 50 * day, timestamp: nil) == .rewind(lookupTime: 40 * day, latest: 99))
+        r.batchEnded()
+        #expect(r.classify(offset: 100, eventTime: 50 * day, timestamp: nil) == .rewind(lookupTime: 40 * day, latest: 99))
+        r.batchEnded()
+        #expect(r.classify(offset: 80, eventTime: 45 * day, timestamp: nil) == .replay)
+    }
+
+    @Test func aPositionPastCWithNothingReadIsSoughtOnceThenBelieved() {
+        var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 10)
+        #expect(r.positionReached(10) == .rewind(lookupTime: nil, latest: 9), "nothing read since the seek")
+        r.batchEnded()
+        #expect(r.positionReached(10) == .process, "sought again and still nothing before C: markers only")
+        #expect(r.isLive)
+    }
+
+    @Test func onlyMarkersBeforeCGoLiveAfterOneRecheck() {
+        var r = PartitionRecovery(committed: 10, rewind: nil, low: 0, high: 20)
+        #expect(r.classify(offset: 10, eventTime: 10, timestamp: nil) == .rewind(lookupTime: nil, latest: 9))
+        r.batchEnded()
+        #expect(r.classify(offset: 10, eventTime: 10, timestamp: nil) == .process)
         #expect(r.isLive)
     }
 

@@ -142,9 +142,15 @@ extension IncidentPipeline {
                 continue
             }
             if positions == nil { positions = consumer.positions(recoveries.keys.sorted()) }
-            if let position = positions?[tp], recovery.positionReached(position) {
+            if let position = positions?[tp], let action = recovery.positionReached(position) {
                 entry.recovery = recovery
-                finishRecovery(tp, entry)
+                if action == .process {
+                    finishRecovery(tp, entry)
+                } else {
+                    entry.phaseSince = now
+                    recoveries[tp] = entry
+                    performRewind(action, tp, betweenPolls: true)
+                }
                 continue
             }
             entry.recovery = recovery
