@@ -159,14 +159,72 @@ import Testing
     }
 }
 
-/// The scan's per-cell cumulative ring against a brute-force count of the same occurrences.
+/// The scan's per-slot counts against a brute-force count of the same occurrences.
 @Suite struct ScanCountTableTests {
+    /// Many slots over several index tiles (negative coordinates included), busy places whose
+    /// recent hours spill out of the record and come back, late occurrences, and expiry that
+    /// frees slots and tiles: every count and baseline equals a brute-force count.
+    @Test(arguments: [11, 12, 13] as [UInt64]) func manySlotsSpillsAndExpiryEqualBruteForce(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var table = ScanCountTable(longestHours: 168, latenessHours: 1)
+        let lengths: [Int64] = [1, 3, 6, 12, 24, 72, 168]
+        var hoursOf: [Int: [Int64]] = [:]   // key: cell index * 4 + layer
+        var cells: [GridCell] = []
+        while cells.count < 40 {
+            let cell = GridCell(x: Int32(Int(rng.next() % 40) - 20), y: Int32(Int(rng.next() % 40) - 20))
+            if !cells.contains(cell) { cells.append(cell) }
+        }
+        var head: Int64 = 10_000
+        var spilled = 0
+        for step in 0..<6_000 {
+            head += rng.next() % 64 == 0 ? Int64(rng.next() % 30) : 0
+            spilled = max(spilled, table.spilledSlots)
+            // A few busy places get most occurrences, so their recent hours spill.
+            let c = rng.next() % 4 == 0 ? Int(rng.next() % 40) : Int(rng.next() % 3)
+            let layer = UInt16(rng.next() % 3)
+            let hour = head - Int64(rng.next() % 2)
+            let key = c * 4 + Int(layer)
+            if let slot = table.slot(for: cells[c], layer: layer, admit: true) {
+                table.add(slot: slot, hour: hour)
+                hoursOf[key, default: []].append(hour)
+            }
+            if step % 997 == 0 {
+                let week = ClusterTime.week(ofHour: head) - 3
+                let removed = table.expire(olderThanWeek: week)
+                let before = hoursOf.count
+                hoursOf = hoursOf.filter { $0.value.contains { ClusterTime.week(ofHour: $0) >= week } }
+                #expect(removed == before - hoursOf.count)
+            }
+            let probe = Int(rng.next() % 40) * 4 + Int(rng.next() % 3)
+            let end = head - Int64(rng.next() % 2)
+            let cell = cells[probe / 4]
+            guard let slot = table.slot(cell, layer: UInt16(probe % 4)) else {
+                #expect(hoursOf[probe] == nil)
+                continue
+            }
+            let hours = hoursOf[probe] ?? []
+            var out = [UInt32](repeating: 0, count: lengths.count + 1)
+            table.addCounts(slot: slot, endHour: end, lengths: lengths, into: &out, at: 1)
+            #expect(out[0] == 0)
+            for (j, length) in lengths.enumerated() {
+                #expect(Int(out[j + 1]) == hours.filter { $0 > end - length && $0 <= end }.count)
+            }
+            let week = ClusterTime.week(ofHour: head)
+            #expect(Int(table.baseline(slot: slot, week: week)) == hours.filter {
+                let w = ClusterTime.week(ofHour: $0)
+                return w >= week - 53 && w <= week - 2
+            }.count)
+        }
+        #expect(table.keyCount == hoursOf.count)
+        #expect(spilled > 0, "busy places' recent hours spilled out of their records")
+    }
+
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64]) func countsEqualBruteForce(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var table = ScanCountTable(longestHours: 168, latenessHours: 1)
         var hours: [Int64] = []
         var head: Int64 = 1_000 + Int64(rng.next() % 100)
-        let slot = table.slot(for: 42, admit: true)!
+        let slot = table.slot(for: GridCell(x: 42, y: -3), layer: 1, admit: true)!
         for _ in 0..<2_000 {
             let step = rng.next() % 10
             if step < 6 { head += Int64(rng.next() % 3) } else if step < 9 { head += 0 } else { head += Int64(rng.next() % 400) }

@@ -1,8 +1,14 @@
-/// Occurrence counts per (cell, layer) for the space-time scan, in flat arrays: one slot per key.
+/// Occurrence counts per (cell, layer) for the space-time scan: one slot per key with occurrences.
 ///
-/// Each slot holds a cumulative hourly ring (occurrences with hour ≤ h, for the last `hours`
-/// hours), so the count of any cylinder length is one subtraction, and a ring of weekly counts
-/// over `weeks` weeks for the trailing-year baseline, whose 52-week sum is cached per current week.
+/// An evaluation reads about 29 slots, so what it reads of a slot sits in one 128-byte record:
+/// the slot's newest hour, its cached 52-week baseline sum, and the hours of its recent
+/// occurrences (those the ring of `hours` hours ending at its newest hour still holds), sorted.
+/// Counting a cylinder's hours is a walk of that short list; a place with more recent
+/// occurrences than the record holds keeps its list beside it. Weekly counts for the baseline
+/// live in a separate ring, read only when a slot's cached week moves.
+///
+/// The counts are those of a cumulative hourly ring of `hours` hours (the design this replaces,
+/// kept as the reference in the tests): an hour older than the ring reads as its oldest hour.
 /// Memory follows the keys that have occurrences, never the area of the grid.
 struct ScanCountTable: Sendable {
     /// Weeks kept: the baseline reaches back to week wc − 53 from the current week wc.
@@ -11,70 +17,77 @@ struct ScanCountTable: Sendable {
     static let baselineLast: Int64 = 2
     static let empty = Int64.min
 
+    /// Record words: newest hour, cached week, cached baseline sum, stored hours (or `spilled`),
+    /// then the hours themselves. Hours and weeks since the epoch fit in 32 bits for years 0–9999.
+    static let stride = 32
+    static let inlineHours = stride - 4
+    private static let emptyWord = Int32.min
+    private static let spilled: Int32 = -1
+
     /// Ring length in hours: the longest cylinder plus the allowed lateness, with margin.
     let hours: Int
-    private var slots: [UInt64: Int32] = [:]
+    private var index = ScanSlotIndex()
     private var freeSlots: [Int32] = []
-    private var cumulative: [UInt32] = []
-    private var headHour: [Int64] = []
+    private var records: [Int32] = []
+    private var spill: [Int32: [Int32]] = [:]
     private var weekly: [UInt32] = []
     private var headWeek: [Int64] = []
-    private var cacheWeek: [Int64] = []
-    private var cacheSum: [UInt32] = []
+    private var owner: [(cell: GridCell, layer: UInt16)] = []
+    private(set) var keyCount = 0
 
     init(longestHours: Int, latenessHours: Int) {
         hours = longestHours + latenessHours + 2
     }
 
-    var keyCount: Int { slots.count }
+    var tileCount: Int { index.tileCount }
+    /// Slots whose recent hours are kept beside their record (busy places).
+    var spilledSlots: Int { spill.count }
 
-    @inline(__always) func slot(of key: UInt64) -> Int32? { slots[key] }
+    @inline(__always) mutating func slot(_ cell: GridCell, layer: UInt16) -> Int32? { index.slot(cell, layer: layer) }
 
-    /// The slot for `key`, creating it; nil when new and `admit` is false (cap reached).
-    mutating func slot(for key: UInt64, admit: Bool) -> Int32? {
-        if let s = slots[key] { return s }
+    /// The slot for (`cell`, `layer`), creating it; nil when new and `admit` is false (cap reached).
+    mutating func slot(for cell: GridCell, layer: UInt16, admit: Bool) -> Int32? {
+        if let s = index.slot(cell, layer: layer) { return s }
         guard admit else { return nil }
         let s: Int32
         if let reused = freeSlots.popLast() {
             s = reused
-            for i in (Int(s) * hours)..<(Int(s) * hours + hours) { cumulative[i] = 0 }
-            for i in (Int(s) * Self.weeks)..<(Int(s) * Self.weeks + Self.weeks) { weekly[i] = 0 }
-            headHour[Int(s)] = Self.empty
             headWeek[Int(s)] = Self.empty
-            cacheWeek[Int(s)] = Self.empty
-            cacheSum[Int(s)] = 0
+            owner[Int(s)] = (cell, layer)
+            for i in (Int(s) * Self.weeks)..<(Int(s) * Self.weeks + Self.weeks) { weekly[i] = 0 }
         } else {
-            s = Int32(headHour.count)
-            cumulative.append(contentsOf: repeatElement(0, count: hours))
+            s = Int32(headWeek.count)
+            records.append(contentsOf: repeatElement(0, count: Self.stride))
             weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
-            headHour.append(Self.empty)
             headWeek.append(Self.empty)
-            cacheWeek.append(Self.empty)
-            cacheSum.append(0)
+            owner.append((cell, layer))
         }
-        slots[key] = s
+        let base = Int(s) * Self.stride
+        records[base] = Self.emptyWord
+        records[base + 1] = Self.emptyWord
+        records[base + 2] = 0
+        records[base + 3] = 0
+        index.insert(s, cell: cell, layer: layer)
+        keyCount += 1
         return s
     }
 
-    /// Counts one occurrence at `hour` (never more than the ring's lateness margin behind the slot's newest hour).
+    /// Counts one occurrence at `hour` (ignored when the ring no longer reaches it, as the
+    /// cumulative ring ignores it).
     mutating func add(slot: Int32, hour: Int64) {
         let s = Int(slot)
-        let base = s * hours
-        let head = headHour[s]
-        if head == Self.empty {
-            headHour[s] = hour
+        let base = s * Self.stride
+        var head = Int64(records[base])
+        if records[base] == Self.emptyWord {
+            head = hour
+            records[base] = Int32(truncatingIfNeeded: hour)
         } else if hour > head {
-            let value = cumulative[base + Self.position(head, hours)]
-            let gap = min(hour - head, Int64(hours))
-            var h = hour - gap + 1
-            while h <= hour { cumulative[base + Self.position(h, hours)] = value; h += 1 }
-            headHour[s] = hour
+            head = hour
+            records[base] = Int32(truncatingIfNeeded: hour)
+            dropHours(slot: slot, throughHour: head - Int64(hours))
         }
-        let newest = headHour[s]
-        if newest - hour < Int64(hours) {
-            var h = hour
-            while h <= newest { cumulative[base + Self.position(h, hours)] &+= 1; h += 1 }
-        }
+        if head - hour < Int64(hours) { insertHour(slot: slot, Int32(truncatingIfNeeded: hour)) }
+
         let week = ClusterTime.week(ofHour: hour)
         let wbase = s * Self.weeks
         let wHead = headWeek[s]
@@ -87,23 +100,46 @@ struct ScanCountTable: Sendable {
             headWeek[s] = week
         }
         if headWeek[s] - week < Int64(Self.weeks) { weekly[wbase + Self.position(week, Self.weeks)] &+= 1 }
-        let cached = cacheWeek[s]
-        if cached != Self.empty, week >= cached - Self.baselineFirst, week <= cached - Self.baselineLast { cacheWeek[s] = Self.empty }
+        let cached = records[base + 1]
+        if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
+            records[base + 1] = Self.emptyWord
+        }
     }
 
     /// Occurrences of the slot with hour in (end − length, end].
-    @inline(__always) func count(slot: Int32, endHour: Int64, length: Int64) -> UInt32 {
-        cumulativeCount(slot: slot, hour: endHour) &- cumulativeCount(slot: slot, hour: endHour - length)
+    mutating func count(slot: Int32, endHour: Int64, length: Int64) -> UInt32 {
+        var out: [UInt32] = [0]
+        addCounts(slot: slot, endHour: endHour, lengths: [length], into: &out, at: 0)
+        return out[0]
     }
 
-    @inline(__always) private func cumulativeCount(slot: Int32, hour: Int64) -> UInt32 {
-        let s = Int(slot)
-        let head = headHour[s]
-        if head == Self.empty { return 0 }
-        if hour >= head { return cumulative[s * hours + Self.position(head, hours)] }
-        if head - hour < Int64(hours) { return cumulative[s * hours + Self.position(hour, hours)] }
-        // Older than the ring: the oldest value held (no cylinder reaches that far back).
-        return cumulative[s * hours + Self.position(head - Int64(hours) + 1, hours)]
+    /// Adds the slot's occurrences with hour in (end − lengths[j], end] to `out[at + j]` for
+    /// every j; `lengths` ascending. One walk of the slot's recent hours for all lengths.
+    @inline(__always)
+    func addCounts(slot: Int32, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+        let base = Int(slot) * Self.stride
+        let headWord = records[base]
+        guard headWord != Self.emptyWord else { return }
+        let head = Int64(headWord)
+        let oldest = head - Int64(hours) + 1
+        @inline(__always) func clamp(_ x: Int64) -> Int64 { min(max(x, oldest), head) }
+        let upper = clamp(endHour)
+        let n = lengths.count
+        @inline(__always) func tally(_ h: Int64) {
+            guard h <= upper else { return }
+            // Lower bounds fall as lengths grow: the first length whose bound h exceeds, and all after it.
+            var j = 0
+            while j < n, h <= clamp(endHour - lengths[j]) { j += 1 }
+            while j < n { out[at + j] &+= 1; j += 1 }
+        }
+        let stored = records[base + 3]
+        if stored == Self.spilled {
+            for h in spill[slot]! { tally(Int64(h)) }
+        } else {
+            var i = base + 4
+            let end = i + Int(stored)
+            while i < end { tally(Int64(records[i])); i += 1 }
+        }
     }
 
     /// Occurrences of the slot in the baseline weeks of current week `week` (week − 53 … week − 2).
@@ -111,14 +147,16 @@ struct ScanCountTable: Sendable {
     /// so a slot read every week costs two additions, not 52.
     mutating func baseline(slot: Int32, week: Int64) -> UInt32 {
         let s = Int(slot)
-        let cached = cacheWeek[s]
-        if cached == week { return cacheSum[s] }
+        let base = s * Self.stride
+        let cachedWord = records[base + 1]
+        if cachedWord != Self.emptyWord, Int64(cachedWord) == week { return UInt32(bitPattern: records[base + 2]) }
         let head = headWeek[s]
         var sum: UInt32 = 0
         if head != Self.empty {
-            if cached != Self.empty, week > cached, week - cached < 52, head <= cached + 2 {
+            let cached = Int64(cachedWord)
+            if cachedWord != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
                 // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
-                sum = cacheSum[s]
+                sum = UInt32(bitPattern: records[base + 2])
                 var w = cached - 1
                 while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
                 w = cached - Self.baselineFirst
@@ -128,8 +166,8 @@ struct ScanCountTable: Sendable {
                 while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
             }
         }
-        cacheWeek[s] = week
-        cacheSum[s] = sum
+        records[base + 1] = Int32(truncatingIfNeeded: week)
+        records[base + 2] = Int32(bitPattern: sum)
         return sum
     }
 
@@ -140,14 +178,69 @@ struct ScanCountTable: Sendable {
     /// Frees slots with no occurrence since before `week` (they no longer reach any baseline or
     /// cylinder). Returns how many were removed.
     mutating func expire(olderThanWeek week: Int64) -> Int {
-        var removed: [UInt64] = []
-        for (key, s) in slots where headWeek[Int(s)] != Self.empty && headWeek[Int(s)] < week { removed.append(key) }
-        for key in removed { freeSlots.append(slots.removeValue(forKey: key)!) }
-        return removed.count
+        var removed = 0
+        for s in headWeek.indices where headWeek[s] != Self.empty && headWeek[s] < week {
+            let slot = Int32(s)
+            index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
+            headWeek[s] = Self.empty
+            records[s * Self.stride] = Self.emptyWord
+            spill[slot] = nil
+            freeSlots.append(slot)
+            removed += 1
+        }
+        keyCount -= removed
+        return removed
     }
 
     @inline(__always) static func position(_ index: Int64, _ size: Int) -> Int {
         let r = Int(index % Int64(size))
         return r < 0 ? r + size : r
+    }
+
+    // MARK: the slot's recent hours, ascending
+
+    private mutating func insertHour(slot: Int32, _ hour: Int32) {
+        let base = Int(slot) * Self.stride
+        let stored = Int(records[base + 3])
+        if records[base + 3] == Self.spilled {
+            var list = spill.removeValue(forKey: slot)!
+            list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
+            spill[slot] = list
+            return
+        }
+        if stored == Self.inlineHours {
+            var list = Array(records[(base + 4)..<(base + 4 + stored)])
+            list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
+            spill[slot] = list
+            records[base + 3] = Self.spilled
+            return
+        }
+        var i = base + 4 + stored
+        while i > base + 4, records[i - 1] > hour { records[i] = records[i - 1]; i -= 1 }
+        records[i] = hour
+        records[base + 3] = Int32(stored + 1)
+    }
+
+    /// Forgets hours ≤ `limit` (the ring moved past them); a spilled list that fits again moves back.
+    private mutating func dropHours(slot: Int32, throughHour limit: Int64) {
+        let base = Int(slot) * Self.stride
+        if records[base + 3] == Self.spilled {
+            var list = spill.removeValue(forKey: slot)!
+            let keep = list.firstIndex(where: { Int64($0) > limit }) ?? list.count
+            list.removeFirst(keep)
+            if list.count <= Self.inlineHours / 2 {
+                for (k, h) in list.enumerated() { records[base + 4 + k] = h }
+                records[base + 3] = Int32(list.count)
+            } else {
+                spill[slot] = list
+            }
+            return
+        }
+        let stored = Int(records[base + 3])
+        var keep = 0
+        while keep < stored, Int64(records[base + 4 + keep]) <= limit { keep += 1 }
+        guard keep > 0 else { return }
+        for k in 0..<(stored - keep) { records[base + 4 + k] = records[base + 4 + keep + k] }
+        records[base + 3] = Int32(stored - keep)
     }
 }

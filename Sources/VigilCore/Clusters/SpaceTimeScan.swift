@@ -10,6 +10,8 @@ struct SpaceTimeScan: Sendable {
     /// Disc cells around a centre, nearest ring first: offset and the smallest radius holding it.
     let offsets: [(dx: Int32, dy: Int32, ring: Int)]
     let cellsWithin: [Int]
+    /// The same cells in the order they are read (the sums per ring do not depend on it).
+    let tileOrder: [(dx: Int32, dy: Int32, ring: Int)]
     private(set) var table: ScanCountTable
     private var profiles: [ScanCityProfile] = []
     /// Scratch per evaluation: observed per (ring, duration), baseline per ring.
@@ -36,6 +38,8 @@ struct SpaceTimeScan: Sendable {
         }
         offsets.sort { ($0.ring, $0.dx, $0.dy) < ($1.ring, $1.dx, $1.dy) }
         self.offsets = offsets
+        // Read column by column: consecutive cells mostly share an index tile.
+        tileOrder = offsets.sorted { ($0.dx, $0.dy) < ($1.dx, $1.dy) }
         cellsWithin = (0...radius).map { ring in offsets.filter { $0.ring <= ring }.count }
         table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours)
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
@@ -43,15 +47,11 @@ struct SpaceTimeScan: Sendable {
         self.maxKeys = maxKeys
     }
 
-    @inline(__always) static func key(_ cell: GridCell, layer: UInt16) -> UInt64 {
-        (UInt64(UInt32(bitPattern: cell.x) & 0xFF_FFFF) << 40) | (UInt64(UInt32(bitPattern: cell.y) & 0xFF_FFFF) << 16) | UInt64(layer)
-    }
-
     /// Counts one occurrence of `layer` in `cell` at `hour`.
     mutating func add(cell: GridCell, layer: UInt16, hour: Int64) {
         while profiles.count <= Int(layer) { profiles.append(ScanCityProfile()) }
         profiles[Int(layer)].add(hour: hour)
-        if let slot = table.slot(for: Self.key(cell, layer: layer), admit: table.keyCount < maxKeys) {
+        if let slot = table.slot(for: cell, layer: layer, admit: table.keyCount < maxKeys) {
             table.add(slot: slot, hour: hour)
         } else {
             capHits += 1
@@ -59,8 +59,11 @@ struct SpaceTimeScan: Sendable {
     }
 
     /// Every cylinder centred on `centre` for `layer` ending at `endHour` (radius-major, then
-    /// duration), or nil when the layer has no baseline yet. `visit` sees each cylinder.
-    mutating func evaluate(centre: GridCell, layer: UInt16, endHour: Int64, visit: (ScanCylinder) -> Void) -> Bool {
+    /// duration) with at least `minimumObserved` occurrences, or false when the layer has no
+    /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
+    /// the others cannot be candidates, so their likelihood ratio is never computed.
+    mutating func evaluate(centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0,
+                           visit: (ScanCylinder) -> Void) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
         let week = ClusterTime.week(ofHour: endHour)
         let weeksWithData = profiles[0].weeksWithData(week: week)
@@ -75,25 +78,27 @@ struct SpaceTimeScan: Sendable {
         let nd = durations.count
         for i in observedScratch.indices { observedScratch[i] = 0 }
         for i in baselineScratch.indices { baselineScratch[i] = 0 }
-        for o in offsets {
+        for o in tileOrder {
             let cell = GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy)
-            guard let slot = table.slot(of: Self.key(cell, layer: layer)) else { continue }
+            guard let slot = table.slot(cell, layer: layer) else { continue }
             baselineScratch[o.ring] &+= table.baseline(slot: slot, week: week)
-            let row = o.ring * nd
-            for j in 0..<nd { observedScratch[row + j] &+= table.count(slot: slot, endHour: endHour, length: durations[j]) }
+            table.addCounts(slot: slot, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
         }
-        var observed = [Int](repeating: 0, count: nd)
-        var baseline = 0
+        // Running sums over rings, in place: row `ring` becomes the disc of that radius.
+        for ring in 1...max(radius, 1) where ring <= radius {
+            baselineScratch[ring] &+= baselineScratch[ring - 1]
+            for j in 0..<nd { observedScratch[ring * nd + j] &+= observedScratch[(ring - 1) * nd + j] }
+        }
         for ring in 0...radius {
-            baseline += Int(baselineScratch[ring])
+            let baseline = Int(baselineScratch[ring])
             let cells = cellsWithin[ring]
             for j in 0..<nd {
-                observed[j] += Int(observedScratch[ring * nd + j])
+                let o = Int(observedScratch[ring * nd + j])
+                guard o >= minimumObserved else { continue }
                 let d = durations[j]
                 let start = ClusterTime.hourOfWeek(endHour - d + 1)
                 let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
                 let expected = level * share * (Double(baseline) / wa + prior * Double(cells))
-                let o = observed[j]
                 visit(ScanCylinder(centre: centre, layer: layer, radiusCells: ring, cellCount: cells, durationHours: Int(d),
                                    endHour: endHour, observed: o, expected: expected,
                                    llr: ScanCylinder.likelihoodRatio(observed: o, expected: expected)))
