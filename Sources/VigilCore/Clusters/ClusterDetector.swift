@@ -108,7 +108,7 @@ struct ClusterDetector: Sendable {
             evaluations += 1
             let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
             var recorded: [ClusterProbe] = []
-            let layerName = layer == 0 ? nil : names.name(layer - 1)
+            let layerName = record && layer != 0 ? names.name(layer - 1) : nil
             _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum) { c in
                 if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
                 if c.observed >= minimum, c.llr > (best?.llr ?? 0) { best = c }

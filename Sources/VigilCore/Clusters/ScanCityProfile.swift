@@ -10,6 +10,8 @@ struct ScanCityProfile: Sendable {
         /// Occurrences in the 52 baseline weeks, and in the 4 weeks before the current one.
         var baselineTotal: Double
         var recentTotal: Double
+        /// Baseline weeks with at least one occurrence.
+        var weeksWithData: Int
         /// Doubled prefix sums of the profile q(k): prefix[i] = Σ_{j<i} q(j mod 168), i in 0...336.
         var prefix: [Double]
     }
@@ -33,6 +35,7 @@ struct ScanCityProfile: Sendable {
                 w += 1
             }
             headWeek = week
+            cached = nil  // the ring reused weeks a cached baseline may count
         }
         guard headWeek - week < Int64(Self.weeks) else { return }
         let p = ScanCountTable.position(week, Self.weeks)
@@ -58,12 +61,14 @@ struct ScanCityProfile: Sendable {
     mutating func summary(week: Int64) -> Summary {
         if let c = cached, c.week == week { return c }
         var baseline = 0.0
+        var withData = 0
         var counts = [Double](repeating: 0, count: Self.hoursPerWeek)
         var w = week - ScanCountTable.baselineFirst
         while w <= week - ScanCountTable.baselineLast {
             if headWeek != ScanCountTable.empty, w <= headWeek, headWeek - w < Int64(Self.weeks) {
                 let p = ScanCountTable.position(w, Self.weeks)
                 baseline += Double(totals[p])
+                if totals[p] > 0 { withData += 1 }
                 for k in 0..<Self.hoursPerWeek { counts[k] += Double(byHour[p * Self.hoursPerWeek + k]) }
             }
             w += 1
@@ -73,7 +78,7 @@ struct ScanCityProfile: Sendable {
         let scale = (baseline + Double(Self.hoursPerWeek)) / Double(Self.hoursPerWeek)
         var prefix = [Double](repeating: 0, count: 2 * Self.hoursPerWeek + 1)
         for i in 0..<(2 * Self.hoursPerWeek) { prefix[i + 1] = prefix[i] + (counts[i % Self.hoursPerWeek] + 1) / scale }
-        let s = Summary(week: week, baselineTotal: baseline, recentTotal: recent, prefix: prefix)
+        let s = Summary(week: week, baselineTotal: baseline, recentTotal: recent, weeksWithData: withData, prefix: prefix)
         cached = s
         return s
     }

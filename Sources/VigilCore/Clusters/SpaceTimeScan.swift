@@ -66,9 +66,9 @@ struct SpaceTimeScan: Sendable {
                            visit: (ScanCylinder) -> Void) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
         let week = ClusterTime.week(ofHour: endHour)
-        let weeksWithData = profiles[0].weeksWithData(week: week)
-        guard weeksWithData > 0, weeksWithData >= configuration.minimumBaselineWeeks else { return false }
         let all = profiles[0].summary(week: week)
+        let weeksWithData = all.weeksWithData
+        guard weeksWithData > 0, weeksWithData >= configuration.minimumBaselineWeeks else { return false }
         let city = profiles[Int(layer)].summary(week: week)
         guard city.baselineTotal > 0 else { return false }
         let wa = Double(weeksWithData)
