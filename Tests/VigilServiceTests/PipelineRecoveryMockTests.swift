@@ -7,7 +7,7 @@ import VigilKafka
 /// Issue 12, "going live with an empty state when a broker call fails": the real pipeline on
 /// librdkafka's mock cluster, with the committed-offset lookup answered by errors at assignment.
 /// On main the partition went live at once with an empty state (nothing replayed).
-@Suite("IncidentPipeline on a mock cluster: failed broker calls at assignment are retried")
+@Suite("IncidentPipeline on a mock cluster: recovery at assignment (failed broker calls, offsets outside the log)", .serialized)
 struct PipelineRecoveryMockTests {
     static let logger: Logger = {
         var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -85,6 +85,71 @@ struct PipelineRecoveryMockTests {
         #expect(pipeline.statistics.replayed == 10, "records 0..<10 rebuilt the state, not skipped")
         #expect(pipeline.statistics.decoded == 10, "records 10..<20 processed live")
         #expect(pipeline.statistics.rebuilds == 1)
+    }
+
+    /// Issue 12, "committed offset beyond the log end" (topic recreated, unclean leader election):
+    /// the group's offset is 50 on a log of 20 records. On main the 20 records were replayed
+    /// silently as history; now they are read live from the log's start and the anomaly is
+    /// reported in the statistics (metric) and to readiness.
+    @Test func aCommittedOffsetBeyondTheLogEndIsReportedAndTheLogIsReadLive() throws {
+        let cluster = try KafkaMockCluster()
+        try cluster.createTopic("in", partitions: 1)
+        for topic in ["alerts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
+        let bootstrap = cluster.bootstrapServers
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap]), logger: Self.logger)
+        for n in 0..<20 { try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: Self.incident(n)), opaque: UInt64(n + 1)) }
+        _ = producer.flush(timeoutMs: 10_000)
+        producer.close(timeoutMs: 1000)
+
+        let tp = TopicPartition("in", 0)
+        let first = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]), logger: Self.logger)
+        try first.subscribe(["in"])
+        var seen = 0
+        let deadline = Date().addingTimeInterval(30)
+        while seen < 1 && Date() < deadline { first.poll(timeoutMs: 100) { _ in seen += 1 } }
+        try first.storeOffsets([tp: 50])
+        try first.commit()
+        first.close()
+
+        let config = try VigilConfiguration.parse(toml: """
+            [kafka]
+            bootstrap_servers = "\(bootstrap)"
+            group_id = "g"
+            create_topics = false
+            [topics]
+            incidents = "in"
+            alerts = "alerts"
+            dead_letter = "dlq"
+            [admin]
+            listen = ""
+            """, environment: [:])
+        let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: Self.logger)
+        let operations = OperationsHub.inert(logger: Self.logger)
+        let pipeline = try IncidentPipeline(config: config, consumer: consumer,
+                                            makeProducer: { try KafkaProducer(configuration: config.producerProperties, logger: Self.logger) },
+                                            logger: Self.logger, output: LogOutput(environment: [:]), stop: StopSignal(),
+                                            operations: operations)
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox(pipeline)
+        Thread {
+            box.error = Result { try box.pipeline.run() }.failure
+            done.signal()
+        }.start()
+        let observer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]), logger: Self.logger)
+        let until = Date().addingTimeInterval(60)
+        Thread.sleep(forTimeInterval: 1)
+        while Date() < until {
+            if let committed = try? observer.committed([tp], timeoutMs: 2_000), committed[tp] == 20 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        observer.close()
+        pipeline.stop.request()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(box.error == nil)
+        #expect(pipeline.statistics.recoveryAnomalies["committed_beyond_end"] == 1, "reported, not absorbed")
+        #expect(pipeline.statistics.replayed == 0, "nothing of the new log replayed silently")
+        #expect(pipeline.statistics.decoded == 20, "the whole new log processed live")
+        #expect(operations.recoveryProblems[tp]?.contains("beyond the log end") == true, "readiness names the problem")
     }
 }
 
