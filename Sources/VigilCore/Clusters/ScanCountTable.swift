@@ -39,7 +39,6 @@ struct ScanCountTable: Sendable {
         hours = longestHours + latenessHours + 2
     }
 
-    var tileCount: Int { index.tileCount }
     /// Slots whose recent hours are kept beside their record (busy places).
     var spilledSlots: Int { spill.count }
 
@@ -107,7 +106,7 @@ struct ScanCountTable: Sendable {
     }
 
     /// Occurrences of the slot with hour in (end − length, end].
-    mutating func count(slot: Int32, endHour: Int64, length: Int64) -> UInt32 {
+    func count(slot: Int32, endHour: Int64, length: Int64) -> UInt32 {
         var out: [UInt32] = [0]
         addCounts(slot: slot, endHour: endHour, lengths: [length], into: &out, at: 0)
         return out[0]

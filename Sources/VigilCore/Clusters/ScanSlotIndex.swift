@@ -77,6 +77,4 @@ struct ScanSlotIndex: Sendable {
         }
         memoKey = UInt64.max
     }
-
-    var tileCount: Int { tiles.count }
 }

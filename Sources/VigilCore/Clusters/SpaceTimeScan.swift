@@ -85,9 +85,11 @@ struct SpaceTimeScan: Sendable {
             table.addCounts(slot: slot, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
         }
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
-        for ring in 1...max(radius, 1) where ring <= radius {
+        var ring = 1
+        while ring <= radius {
             baselineScratch[ring] &+= baselineScratch[ring - 1]
             for j in 0..<nd { observedScratch[ring * nd + j] &+= observedScratch[(ring - 1) * nd + j] }
+            ring += 1
         }
         for ring in 0...radius {
             let baseline = Int(baselineScratch[ring])
