@@ -25,6 +25,7 @@ extension IncidentPipeline {
             case .send(let ticket, let message):
                 do {
                     try producer.send(message, opaque: ticket, queueFullTimeoutMs: queueFullWaitMs())
+                    operations.keepAlive()  // a send may have waited for room (WaitBudget.queueFullMs)
                 } catch {
                     statistics.deliveryFailures += 1
                     queue.append(contentsOf: delivery.sendFailed(ticket, error: error, nowMs: nowMs))
@@ -53,7 +54,7 @@ extension IncidentPipeline {
 
     /// A full local queue waits for room at most this long (the state machine retries after).
     private func queueFullWaitMs() -> Int {
-        min(5_000, remainingShutdownMs() ?? 5_000)
+        min(WaitBudget.queueFullMs, remainingShutdownMs() ?? WaitBudget.queueFullMs)
     }
 
     private func setFetching(paused: Bool) {
@@ -123,7 +124,7 @@ extension IncidentPipeline {
         }
         while !settled() && ContinuousClock.now < deadline {
             operations.keepAlive()
-            try serviceDeliveries(timeoutMs: 50)
+            try serviceDeliveries(timeoutMs: WaitBudget.drainPollMs)
         }
         return settled()
     }

@@ -36,7 +36,7 @@ extension IncidentPipeline: KafkaRebalanceListener {
 
     /// Forgets everything in flight for `partitions` (their next owner replays their inputs).
     private func perform(revoking partitions: [TopicPartition]) {
-        for tp in partitions { hold.drop(tp) }
+        for tp in partitions { router.hold.drop(tp) }
         do { try perform(delivery.revoke(partitions)) } catch {
             logger.error("resuming fetch after a revoke failed", metadata: ["error": "\(error)"])
         }

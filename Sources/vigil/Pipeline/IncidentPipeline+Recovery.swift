@@ -46,7 +46,7 @@ extension IncidentPipeline {
             if let incident = decoded {
                 // Still ahead of the clock: it was held, never processed; hold it again (it is
                 // processed, with its alerts, once the clock reaches it).
-                switch hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
+                switch router.hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
                 case .process:
                     if case .accepted? = engines[tp]?.process(incident) { try feedPublic(incident) }  // issue 15: public feed
                 case .held: statistics.heldAhead += 1
@@ -82,11 +82,11 @@ extension IncidentPipeline {
             var start = KafkaOffset.beginning
             // Negative times are librdkafka's special offsets (-1 end, -2 beginning): a hostile
             // CreateTime near Int64.min rewinds to the beginning instead.
-            if let lookupTime, lookupTime >= 0, let found = try consumer.offsetsForTimes([tp: lookupTime], timeoutMs: 5_000)[tp] {
+            if let lookupTime, lookupTime >= 0, let found = try consumer.offsetsForTimes([tp: lookupTime], timeoutMs: WaitBudget.brokerCallMs)[tp] {
                 start = found >= 0 ? min(found, latest) : latest
             }
             operations.keepAlive()
-            try consumer.seek([tp: start], timeoutMs: 5_000)
+            try consumer.seek([tp: start], timeoutMs: WaitBudget.brokerCallMs)
             entry.pendingRewind = nil
             if betweenPolls { entry.recovery?.batchEnded() }
             logger.info("rebuilding partition state", metadata: [
@@ -165,7 +165,7 @@ extension IncidentPipeline {
         let depth = config.recovery.depth(for: config.engine)
         let committed: [TopicPartition: Int64]
         do {
-            committed = try consumer.committed(partitions, timeoutMs: 5_000)
+            committed = try consumer.committed(partitions, timeoutMs: WaitBudget.brokerCallMs)
         } catch {
             statistics.recoveryRetries += 1
             for tp in partitions {
@@ -184,7 +184,7 @@ extension IncidentPipeline {
             var low: Int64?, high: Int64?
             if c != nil {
                 do {
-                    (low, high) = try consumer.queryWatermarks(tp, timeoutMs: 5_000)
+                    (low, high) = try consumer.queryWatermarks(tp, timeoutMs: WaitBudget.brokerCallMs)
                 } catch {
                     statistics.recoveryRetries += 1
                     entry.scheduleRetry()
@@ -204,9 +204,10 @@ extension IncidentPipeline {
             let start = recovery.startOffset ?? c
             if entry.paused {
                 do {
-                    try consumer.seek([tp: start ?? KafkaOffset.beginning], timeoutMs: 5_000)
+                    try consumer.seek([tp: start ?? KafkaOffset.beginning], timeoutMs: WaitBudget.brokerCallMs)
                     try consumer.resume([tp])
                     entry.paused = false
+                    operations.keepAlive()
                 } catch {
                     statistics.recoveryRetries += 1
                     entry.recovery = nil

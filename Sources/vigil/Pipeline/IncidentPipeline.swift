@@ -35,7 +35,8 @@ final class IncidentPipeline {
     /// Start offsets decided by `resolve` during an assignment callback, handed to librdkafka.
     var pendingStarts: [TopicPartition: Int64?] = [:]
     var delivery: DeliveryStateMachine
-    var hold: FutureHold
+    /// Per-record decisions: re-read, dead letter, held for a fast clock, or process.
+    var router: RecordRouter
     var statistics = PipelineStatistics()
     /// Issue 15: the differentially private public feed (nil when topics.public is off); set by RunCommand.
     var publicFeed: PublicFeed?
@@ -65,8 +66,11 @@ final class IncidentPipeline {
         delivery = DeliveryStateMachine(configuration: .init(retryLimitMs: config.reliability.deliveryTimeoutMs,
                                                              maxInFlight: config.reliability.maxInFlight,
                                                              deadLetterTopic: config.topics.deadLetter))
-        hold = FutureHold(skewMs: config.reliability.clockSkewMs, maxFutureMs: config.pipeline.maxFutureMs,
-                          capacity: config.reliability.maxHeld)
+        router = RecordRouter(decoder: config.decoder,
+                              configuration: .init(deadLetterTopic: config.topics.deadLetter,
+                                                   deadLetterMaxBytes: config.reliability.deadLetterMaxBytes),
+                              hold: FutureHold(skewMs: config.reliability.clockSkewMs, maxFutureMs: config.pipeline.maxFutureMs,
+                                               capacity: config.reliability.maxHeld))
         consumer.rebalanceListener = self
     }
 
@@ -97,7 +101,7 @@ final class IncidentPipeline {
 
     private func loop() throws {
         while !stop.isRequested {
-            let timeout: Int32 = delivery.pendingOutputs > 0 || !hold.held.isEmpty ? 1 : 100
+            let timeout: Int32 = delivery.pendingOutputs > 0 || !router.hold.held.isEmpty ? 1 : 100
             wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
             let errors = try consumer.poll(timeoutMs: timeout) { record in
                 operations.recordArriving()  // ops call site 1
@@ -133,43 +137,33 @@ final class IncidentPipeline {
         if !recoveries.isEmpty, recoveries[tp] != nil {
             guard try rebuild(from: record, tp) else { return }
         }
-        guard delivery.beginInput(tp, offset: record.offset) else {
-            // The fetch position moved backwards (e.g. an offset reset): already processed.
+        switch router.route(tp, offset: record.offset, value: record.value, message: { KafkaMessage(record) },
+                            clockMs: wallClockMs, delivery: &delivery) {
+        case .alreadyProcessed:
             statistics.rereadSkipped += 1
             if errorLogLimiter.allow() {
                 logger.warning("fetch position moved backwards; skipping records already processed (not counted twice)",
                                metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
             }
-            return
-        }
-        switch config.decoder.decode(record.value) {
-        case .failure(let error):
-            statistics.countDeadLetter(reason: error.reason.rawValue)  // ops: per-reason metric
+        case .deadLetter(let deadLetter, let reason, let detail):
+            statistics.countDeadLetter(reason: reason)  // ops: per-reason metric
             if errorLogLimiter.allow() {
-                logger.warning("dead-lettered an undecodable message", metadata: [
-                    "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)",
-                    "error.reason": "\(error.reason.rawValue)", "error.message": "\(error.message)",
+                logger.warning("dead-lettered a message", metadata: [
+                    "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)", "error.reason": "\(reason)",
+                    "error.message": "\(detail)",
                     "message.bytes": "\(record.value?.count ?? 0)"])
             }
-            try send(deadLetter(KafkaMessage(record), reason: error.reason.rawValue, field: error.field, message: error.message),
-                     kind: .deadLetter, for: tp, offset: record.offset)
-        case .success(let incident):
-            switch hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
-            case .reject(let reason, let message):
-                statistics.countDeadLetter(reason: reason)
-                try send(deadLetter(KafkaMessage(record), reason: reason, field: "event_time", message: message),
-                         kind: .deadLetter, for: tp, offset: record.offset)
-            case .held(let releaseMs):
-                statistics.heldAhead += 1
-                if lateLogLimiter.allow() {
-                    logger.notice("incident stamped ahead of the server clock held until the clock reaches it (it does not move the watermark)",
-                                  metadata: ["incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
-                                             "clock": "\(Timestamp(milliseconds: wallClockMs))", "release_at": "\(Timestamp(milliseconds: releaseMs))",
-                                             "reason": "clock_ahead", "stats.held_ahead": "\(statistics.heldAhead)"])
-                }
-            case .process:
-                try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
+            try send(deadLetter, kind: .deadLetter, for: tp, offset: record.offset)
+        case .held(let incident, let releaseMs):
+            statistics.heldAhead += 1
+            if lateLogLimiter.allow() {
+                logger.notice("incident stamped ahead of the server clock held until the clock reaches it (it does not move the watermark)",
+                              metadata: ["incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                                         "clock": "\(Timestamp(milliseconds: wallClockMs))", "release_at": "\(Timestamp(milliseconds: releaseMs))",
+                                         "reason": "clock_ahead", "stats.held_ahead": "\(statistics.heldAhead)"])
             }
+        case .process(let incident):
+            try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
         }
     }
 
@@ -206,8 +200,8 @@ final class IncidentPipeline {
     /// Held incidents whose time the clock has reached: processed now, their outputs charged to
     /// the partition's latest input (their own input was committed when they were held).
     private func releaseHeld() throws {
-        guard !hold.held.isEmpty else { return }
-        for entry in hold.release(clockMs: wallClockMs, ready: { recoveries[$0] == nil && delivery.tracker.nextOffset($0) != nil }) {
+        guard !router.hold.held.isEmpty else { return }
+        for entry in router.hold.release(clockMs: wallClockMs, ready: { recoveries[$0] == nil && delivery.tracker.nextOffset($0) != nil }) {
             guard let next = delivery.tracker.nextOffset(entry.message.topicPartition) else { continue }
             statistics.heldReleased += 1
             try process(entry.incident, source: entry.message, record: nil, tp: entry.message.topicPartition, offset: next - 1)
@@ -242,8 +236,9 @@ final class IncidentPipeline {
         shutdownDeadline = deadline
         logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
         // Leave a quarter of the budget for the final commit, leaving the group and the producer.
-        let drained = try drain(nil, timeoutMs: config.pipeline.shutdownTimeoutMs * 3 / 4)
+        let drained = try drain(nil, timeoutMs: WaitBudget.shutdownDrainMs(config.pipeline.shutdownTimeoutMs))
         if !drained {
+            statistics.unacknowledgedAtStop = delivery.pendingOutputs
             logger.error("shutdown timeout: some outputs unacknowledged; their inputs stay uncommitted and will be replayed",
                          metadata: ["pending": "\(delivery.pendingOutputs)"])
         }
@@ -258,9 +253,12 @@ final class IncidentPipeline {
         }
         operations.keepAlive()
         consumer.close()
-        let left = max(0, Int32(remainingShutdownMs() ?? 2000))
-        producer.close(timeoutMs: min(2000, left))
-        logger.info("stopped", metadata: statistics.logMetadata)
+        producer.close(timeoutMs: Int32(min(WaitBudget.producerCloseMs, remainingShutdownMs() ?? WaitBudget.producerCloseMs)))
+        var metadata = statistics.logMetadata
+        let took = ContinuousClock.now - (deadline - .milliseconds(config.pipeline.shutdownTimeoutMs))
+        metadata["shutdown.seconds"] = "\(String(format: "%.1f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18))"
+        metadata["shutdown.unacknowledged"] = "\(statistics.unacknowledgedAtStop)"
+        logger.info("stopped", metadata: metadata)
     }
 
     /// Milliseconds left before the shutdown deadline, nil when not shutting down.
@@ -280,7 +278,7 @@ final class IncidentPipeline {
         metadata["state.keys_expired"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keysExpired })"
         metadata["state.hotspots"] = "\(engines.values.reduce(0) { $0 + ($1.hotspotSnapshot?.hotspots.count ?? 0) })"
         metadata["state.partitions"] = "\(engines.count)"
-        metadata["state.held_ahead"] = "\(hold.held.count)"
+        metadata["state.held_ahead"] = "\(router.hold.held.count)"
         metadata["delivery.pending"] = "\(delivery.pendingOutputs)"
         logger.info("progress", metadata: metadata)
     }

@@ -32,6 +32,9 @@ struct PipelineStatistics: Sendable {
     var recoveryAnomalies: [String: Int] = [:]
     /// Broker calls at assignment (committed offsets, watermarks, seek) that failed and were retried.
     var recoveryRetries = 0
+    /// Outputs still unacknowledged when the shutdown budget ran out: their inputs stay
+    /// uncommitted and are read again by the next owner (lost nothing, but said).
+    var unacknowledgedAtStop = 0
     /// Dead letters by `vigil.error.reason` (late incidents count under "late_event").
     var deadLetteredByReason: [String: Int] = [:]
     /// Alerts by kind, in `Alert.Kind.allCases` order.
