@@ -47,6 +47,21 @@ public final class KafkaMockCluster {
         codes.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, $0.count, $0.baseAddress) }
     }
 
+    /// Moves the leadership of `topic`'s `partition` to broker `id`.
+    public func setLeader(_ topic: String, partition: Int32, broker id: Int32) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, id), "mock leader of \(topic)/\(partition)")
+    }
+
+    /// Makes broker `id` the coordinator of consumer group `group`.
+    public func setGroupCoordinator(_ group: String, broker id: Int32) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_coordinator_set(cluster, "group", group, id), "mock coordinator of \(group)")
+    }
+
+    /// Delays every response of broker `id` by `ms` (a stalled broker: connected, but slow).
+    public func setRoundTrip(broker id: Int32, ms: Int32) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_broker_set_rtt(cluster, id, ms), "mock broker \(id) round trip")
+    }
+
     public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
         try KafkaError.check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), "mock broker \(id)")
     }

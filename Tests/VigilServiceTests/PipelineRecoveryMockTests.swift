@@ -50,10 +50,13 @@ struct PipelineRecoveryMockTests {
     }
 
     /// A mock cluster whose topic `in` holds 20 incidents, with group `g`'s offset at `groupCommitted`.
-    static func clusterWithTwentyIncidents(groupCommitted: Int64) throws -> KafkaMockCluster {
-        let cluster = try KafkaMockCluster()
+    /// `prepare` runs on the new cluster before anything is produced (leaders, coordinators).
+    static func clusterWithTwentyIncidents(groupCommitted: Int64, brokers: Int32 = 1,
+                                           prepare: (KafkaMockCluster) throws -> Void = { _ in }) throws -> KafkaMockCluster {
+        let cluster = try KafkaMockCluster(brokers: brokers)
         try cluster.createTopic("in", partitions: 1)
         for topic in ["alerts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
+        try prepare(cluster)
         let bootstrap = cluster.bootstrapServers
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap]), logger: logger)
         for n in 0..<20 { try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: incident(n)), opaque: UInt64(n + 1)) }
@@ -74,6 +77,37 @@ struct PipelineRecoveryMockTests {
     /// Runs the pipeline (group `g`) until the group has committed `target` (asked from outside
     /// the loop, at most 60 s), then stops it; returns it, stopped, with its operations hub.
     static func runUntilCommitted(_ target: Int64, on cluster: KafkaMockCluster) throws -> (IncidentPipeline, OperationsHub) {
+        let run = try start(on: cluster)
+        run.waitUntilCommitted(target)
+        run.pipeline.stop.request()
+        #expect(run.done.wait(timeout: .now() + 30) == .success)
+        #expect(run.box.error == nil)
+        return (run.pipeline, run.operations)
+    }
+
+    /// A pipeline of group `g` on `cluster`, running on a thread of its own.
+    struct Running {
+        var pipeline: IncidentPipeline
+        var operations: OperationsHub
+        var done: DispatchSemaphore
+        var box: ResultBox
+        var bootstrap: String
+
+        /// Waits (at most 60 s) until the group has committed `target`, asked from outside the loop.
+        func waitUntilCommitted(_ target: Int64) {
+            guard let observer = try? KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]),
+                                                    logger: PipelineRecoveryMockTests.logger) else { return }
+            let until = Date().addingTimeInterval(60)
+            Thread.sleep(forTimeInterval: 1)
+            while Date() < until {
+                if let committed = try? observer.committed([tp], timeoutMs: 2_000), committed[tp] == target { break }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            observer.close()
+        }
+    }
+
+    static func start(on cluster: KafkaMockCluster, extraTOML: String = "") throws -> Running {
         let bootstrap = cluster.bootstrapServers
         let config = try VigilConfiguration.parse(toml: """
             [kafka]
@@ -86,6 +120,7 @@ struct PipelineRecoveryMockTests {
             dead_letter = "dlq"
             [admin]
             listen = ""
+            \(extraTOML)
             """, environment: [:])
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger)
         let operations = OperationsHub.inert(logger: logger)
@@ -99,23 +134,12 @@ struct PipelineRecoveryMockTests {
             box.error = Result { try box.pipeline.run() }.failure
             done.signal()
         }.start()
-        let observer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]), logger: logger)
-        let until = Date().addingTimeInterval(60)
-        Thread.sleep(forTimeInterval: 1)
-        while Date() < until {
-            if let committed = try? observer.committed([tp], timeoutMs: 2_000), committed[tp] == target { break }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
-        observer.close()
-        pipeline.stop.request()
-        #expect(done.wait(timeout: .now() + 30) == .success)
-        #expect(box.error == nil)
-        return (pipeline, operations)
+        return Running(pipeline: pipeline, operations: operations, done: done, box: box, bootstrap: bootstrap)
     }
 }
 
 /// Hands the pipeline to its thread and its outcome back (read only after the thread ends).
-private final class ResultBox: @unchecked Sendable {
+final class ResultBox: @unchecked Sendable {
     let pipeline: IncidentPipeline
     var error: (any Error)?
     init(_ pipeline: IncidentPipeline) { self.pipeline = pipeline }
