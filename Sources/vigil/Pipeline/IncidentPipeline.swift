@@ -8,9 +8,11 @@ import VigilKafka
 /// has been acknowledged by the broker or given up on loudly (at-least-once, nothing retried forever).
 ///
 /// Confined to one thread: Kafka callbacks (rebalance, delivery reports) run inside its polls.
-/// The decisions live in values with no I/O, tested without a broker: `DeliveryStateMachine`
-/// (outputs, retries, give-ups, backpressure, commit positions), `FutureHold` (bad clocks),
-/// `PartitionRecovery` (rebuilding assigned partitions). This class performs what they decide.
+/// The decisions live in values with no I/O, tested without a broker: `RecordRouter` (what a
+/// record becomes: re-read, dead letter, held for a fast clock through `FutureHold`, or an
+/// incident to process), `DeliveryStateMachine` (outputs, retries, give-ups, backpressure,
+/// commit positions), `PartitionRecovery` (rebuilding assigned partitions). Its waits are
+/// bounded by `WaitBudget`. This class performs what they decide.
 ///
 /// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
 /// assigned partitions by replay), `+Rebalance` (what happens as partitions move).
