@@ -35,12 +35,6 @@ struct RecordRouter {
     let configuration: Configuration
     var hold: FutureHold
 
-    init(decoder: IncidentDecoder, configuration: Configuration, hold: FutureHold) {
-        self.decoder = decoder
-        self.configuration = configuration
-        self.hold = hold
-    }
-
     /// Decides for the record at `offset` of `tp`, whose payload is `value`, at wall clock
     /// `clockMs`. `message` copies the record; it is called only when the record is kept
     /// (held or dead-lettered), never for the common case.
