@@ -46,22 +46,18 @@ struct PublicExportCommand: ParsableCommand {
     var state: String?
 
     func run() throws {
-        var settings: VigilConfiguration
-        do {
-            settings = try config.map { try VigilConfiguration.load(path: $0, environment: ProcessInfo.processInfo.environment) }
-                ?? VigilConfiguration.parse(toml: "", environment: [:])
+        let settings = try ConfigurationExit.orExit { () throws -> VigilConfiguration in
+            var loaded = try ConfigurationExit.configuration(at: config)
             if let neighbourhoods {
                 guard let text = try? String(contentsOfFile: neighbourhoods, encoding: .utf8) else {
                     throw ConfigurationError(key: "--neighbourhoods", message: "cannot read '\(neighbourhoods)'", fix: "one public neighbourhood name per line")
                 }
-                settings.publicFeed.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                loaded.publicFeed.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
             guard ["csv", "json"].contains(format) else {
                 throw ConfigurationError(key: "--format", message: "'\(format)' is not a format", fix: "use csv or json")
             }
-        } catch {
-            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
-            throw ExitCode(78)
+            return loaded
         }
         var files = try IncidentFiles.load(input, decoder: settings.decoder)
         files.incidents.sort { ($0.eventTime, $0.id) < ($1.eventTime, $1.id) }
