@@ -1,4 +1,5 @@
 import TOMLKit
+import VigilCore
 
 /// Reads typed values from a TOML document with environment overrides, and remembers which keys
 /// were read so that unknown (misspelt) keys can be reported instead of silently ignored.
@@ -115,6 +116,18 @@ struct ConfigReader {
             out.append(s)
         }
         return out
+    }
+
+    /// The fix most duration keys give when their text is not a duration.
+    static let durationFix = "write a duration like \"15m\", \"1h\", \"7d\" or \"1h30m\""
+
+    /// A duration such as "15m" or "1h30m"; absent, `fallback`.
+    mutating func duration(_ key: String, default fallback: EventDuration, fix: String = durationFix) throws(ConfigurationError) -> EventDuration {
+        let text = try string(key, default: fallback.description)
+        guard let d = EventDuration.parse(text) else {
+            throw ConfigurationError(key: key, message: "'\(text)' is not a duration", fix: fix)
+        }
+        return d
     }
 
     /// A table of librdkafka properties (string keys; scalar values become strings).
