@@ -95,7 +95,7 @@ final class OperationsHub {
             acceptedIncidents.removeAll(keepingCapacity: true)
         }
         if let start = batchStart {
-            latency.observe(Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds))
+            latency.observe((now - start).seconds)
             batchStart = nil
         }
         if watchdog.isDue(at: now) { notifier.watchdog() }
