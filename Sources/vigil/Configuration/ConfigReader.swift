@@ -130,6 +130,19 @@ struct ConfigReader {
         return d
     }
 
+    /// A section that can be switched off: `<section>.enabled` (default true), then the values
+    /// `read` returns, checked by `problems` whether enabled or not (so that enabling it later
+    /// cannot surprise); nil when disabled.
+    mutating func switchable<T>(_ section: String, _ read: (inout ConfigReader) throws(ConfigurationError) -> T,
+                                problems: (T) -> [(key: String, message: String)]) throws(ConfigurationError) -> T? {
+        let enabled = try bool("\(section).enabled", default: true)
+        let values = try read(&self)
+        if let problem = problems(values).first {
+            throw ConfigurationError(key: "\(section).\(problem.key)", message: problem.message, fix: nil)
+        }
+        return enabled ? values : nil
+    }
+
     /// A table of librdkafka properties (string keys; scalar values become strings).
     mutating func properties(_ key: String) throws(ConfigurationError) -> [String: String] {
         used.insert(key)
