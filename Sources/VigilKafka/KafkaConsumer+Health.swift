@@ -9,15 +9,15 @@ extension KafkaConsumer {
     /// known position or watermark are left out; brokers that misreport watermarks misreport lag.
     public func lag(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
-        var out: [TopicPartition: Int64] = [:]
-        for (tp, position, err) in TopicPartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
-            var low: Int64 = -1, high: Int64 = -1
-            guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
-            out[tp] = max(0, high - position)
+        return TopicPartitionList.with(partitions) { list in
+            guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+            var out: [TopicPartition: Int64] = [:]
+            for (tp, position, err) in TopicPartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
+                var low: Int64 = -1, high: Int64 = -1
+                guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+                out[tp] = max(0, high - position)
+            }
+            return out
         }
-        return out
     }
 }

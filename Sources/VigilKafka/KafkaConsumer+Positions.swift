@@ -22,13 +22,13 @@ extension KafkaConsumer {
     /// (absent before the first record of a partition).
     public func positions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
-        var out: [TopicPartition: Int64] = [:]
-        for (tp, position, err) in TopicPartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
-            out[tp] = position
+        return TopicPartitionList.with(partitions) { list in
+            guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+            var out: [TopicPartition: Int64] = [:]
+            for (tp, position, err) in TopicPartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
+                out[tp] = position
+            }
+            return out
         }
-        return out
     }
 }

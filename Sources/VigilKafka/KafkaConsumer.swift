@@ -81,9 +81,9 @@ public final class KafkaConsumer {
 
     /// Joins the group for `topics`; partitions arrive through the rebalance listener during `poll`.
     public func subscribe(_ topics: [String]) throws(KafkaError) {
-        let list = TopicPartitionList.make(topics.map { (TopicPartition($0, -1), KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_subscribe(handle, list), "subscribe to \(topics)")
+        try TopicPartitionList.with(topics.map { TopicPartition($0, -1) }) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_subscribe(handle, list), "subscribe to \(topics)")
+        }
     }
 
     /// Fetches up to the batch size of messages, waiting at most `timeoutMs` for the first one (never
@@ -135,11 +135,11 @@ public final class KafkaConsumer {
     /// Marks everything before `offset` (the next offset to read) as done for each partition.
     public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
-        let list = TopicPartitionList.make(offsets.map { ($0.key, $0.value) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_offsets_store(handle, list), "store offsets")
-        for (tp, _, err) in TopicPartitionList.entries(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(code: err, message: "store offset for \(tp): \(String(cString: rd_kafka_err2str(err)))")
+        try TopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_offsets_store(handle, list), "store offsets")
+            for (tp, _, err) in TopicPartitionList.entries(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: err, message: "store offset for \(tp): \(String(cString: rd_kafka_err2str(err)))")
+            }
         }
     }
 
@@ -150,17 +150,17 @@ public final class KafkaConsumer {
     /// earliest whatever the time), so callers must still filter what they read by event time.
     public func offsetsForTimes(_ times: [TopicPartition: Int64], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
         guard !times.isEmpty else { return [:] }
-        let list = TopicPartitionList.make(times.map { ($0.key, $0.value) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_offsets_for_times(handle, list, timeoutMs), "look up offsets for times")
-        var out: [TopicPartition: Int64] = [:]
-        for (tp, offset, err) in TopicPartitionList.entries(list) {
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(code: err, message: "offset for time on \(tp): \(String(cString: rd_kafka_err2str(err)))")
+        return try TopicPartitionList.with(times.map { ($0.key, $0.value) }) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_offsets_for_times(handle, list, timeoutMs), "look up offsets for times")
+            var out: [TopicPartition: Int64] = [:]
+            for (tp, offset, err) in TopicPartitionList.entries(list) {
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(code: err, message: "offset for time on \(tp): \(String(cString: rd_kafka_err2str(err)))")
+                }
+                out[tp] = offset
             }
-            out[tp] = offset
+            return out
         }
-        return out
     }
 
     /// Commits the stored offsets now and waits for the broker's answer.
@@ -172,30 +172,30 @@ public final class KafkaConsumer {
 
     /// The group's committed offsets for `partitions` (`KafkaOffset.invalid` when none).
     public func committed(_ partitions: [TopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
-        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_committed(handle, list, timeoutMs), "fetch committed offsets")
-        return Dictionary(TopicPartitionList.entries(list).map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+        try TopicPartitionList.with(partitions) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_committed(handle, list, timeoutMs), "fetch committed offsets")
+            return Dictionary(TopicPartitionList.entries(list).map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+        }
     }
 
     /// Moves the fetch position of assigned partitions.
     public func seek(_ offsets: [TopicPartition: Int64], timeoutMs: Int32 = 10_000) throws(KafkaError) {
-        let list = TopicPartitionList.make(offsets.map { ($0.key, $0.value) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let error = rd_kafka_seek_partitions(handle, list, timeoutMs) { throw KafkaError(consuming: error) }
+        try TopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
+            if let error = rd_kafka_seek_partitions(handle, list, timeoutMs) { throw KafkaError(consuming: error) }
+        }
     }
 
     /// Stops fetching from `partitions` (the group membership is kept alive by `poll`).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_pause_partitions(handle, list), "pause \(partitions)")
+        try TopicPartitionList.with(partitions) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_pause_partitions(handle, list), "pause \(partitions)")
+        }
     }
 
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
-        let list = TopicPartitionList.make(partitions.map { ($0, KafkaOffset.invalid) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_resume_partitions(handle, list), "resume \(partitions)")
+        try TopicPartitionList.with(partitions) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_resume_partitions(handle, list), "resume \(partitions)")
+        }
     }
 
     /// Partitions currently assigned to this consumer.

@@ -27,8 +27,23 @@ public enum KafkaOffset {
 
 /// Bridges between Swift values and `rd_kafka_topic_partition_list_t`.
 enum TopicPartitionList {
+    /// A native list of `entries`, lent to `body` and destroyed when it returns: every list the
+    /// consumer hands librdkafka is made and freed here, so none can leak or be freed twice.
+    static func with<R, E: Error>(_ entries: [(TopicPartition, Int64)],
+                                  _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R) throws(E) -> R {
+        let list = make(entries)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return try body(list)
+    }
+
+    /// `partitions` without offsets (`KafkaOffset.invalid`), lent to `body` as `with(_:_:)` does.
+    static func with<R, E: Error>(_ partitions: [TopicPartition],
+                                  _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R) throws(E) -> R {
+        try with(partitions.map { ($0, KafkaOffset.invalid) }, body)
+    }
+
     /// A new native list; the caller destroys it.
-    static func make(_ entries: [(TopicPartition, Int64)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    private static func make(_ entries: [(TopicPartition, Int64)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         let list = rd_kafka_topic_partition_list_new(Int32(max(entries.count, 1)))!
         for (tp, offset) in entries {
             let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!

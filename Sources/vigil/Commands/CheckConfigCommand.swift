@@ -11,13 +11,8 @@ struct CheckConfigCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        do {
-            let loaded = try VigilConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
-            print(loaded.renderEffective())
-            print(loaded.publicFeed.guaranteeText())
-        } catch {
-            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
-        }
+        let loaded = try ConfigurationExit.load(config)
+        print(loaded.renderEffective())
+        print(loaded.publicFeed.guaranteeText())
     }
 }

@@ -37,14 +37,7 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         guard let horizon = EventDuration.parse(horizon), horizon.milliseconds > 0 else { throw ValidationError("--horizon: '\(self.horizon)' is not a duration like 72h") }
         guard radius > 0 else { throw ValidationError("--radius must be positive") }
-        var settings: VigilConfiguration
-        do {
-            settings = try config.map { try VigilConfiguration.load(path: $0, environment: ProcessInfo.processInfo.environment) }
-                ?? VigilConfiguration.parse(toml: "", environment: [:])
-        } catch {
-            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        var settings = try ConfigurationExit.load(config)
         settings.engine.risk = nil
         var files = try IncidentFiles.load(input, decoder: settings.decoder)
         files.incidents.sort { ($0.eventTime, $0.id) < ($1.eventTime, $1.id) }

@@ -15,13 +15,7 @@ struct RunCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        let loaded: VigilConfiguration
-        do {
-            loaded = try VigilConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure should not spin on this
-        }
+        let loaded = try ConfigurationExit.load(config)
         let level = Logger.Level(rawValue: loaded.log.level) ?? .info
         let format: StructuredLogHandler.Format = loaded.log.format == .json ? .json : .logfmt
         LogLevelControl.shared.level = level  // shared so that SIGHUP can change it

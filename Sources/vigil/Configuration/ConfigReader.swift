@@ -1,4 +1,5 @@
 import TOMLKit
+import VigilCore
 
 /// Reads typed values from a TOML document with environment overrides, and remembers which keys
 /// were read so that unknown (misspelt) keys can be reported instead of silently ignored.
@@ -115,6 +116,31 @@ struct ConfigReader {
             out.append(s)
         }
         return out
+    }
+
+    /// The fix most duration keys give when their text is not a duration.
+    static let durationFix = "write a duration like \"15m\", \"1h\", \"7d\" or \"1h30m\""
+
+    /// A duration such as "15m" or "1h30m"; absent, `fallback`.
+    mutating func duration(_ key: String, default fallback: EventDuration, fix: String = durationFix) throws(ConfigurationError) -> EventDuration {
+        let text = try string(key, default: fallback.description)
+        guard let d = EventDuration.parse(text) else {
+            throw ConfigurationError(key: key, message: "'\(text)' is not a duration", fix: fix)
+        }
+        return d
+    }
+
+    /// A section that can be switched off: `<section>.enabled` (default true), then the values
+    /// `read` returns, checked by `problems` whether enabled or not (so that enabling it later
+    /// cannot surprise); nil when disabled.
+    mutating func switchable<T>(_ section: String, _ read: (inout ConfigReader) throws(ConfigurationError) -> T,
+                                problems: (T) -> [(key: String, message: String)]) throws(ConfigurationError) -> T? {
+        let enabled = try bool("\(section).enabled", default: true)
+        let values = try read(&self)
+        if let problem = problems(values).first {
+            throw ConfigurationError(key: "\(section).\(problem.key)", message: problem.message, fix: nil)
+        }
+        return enabled ? values : nil
     }
 
     /// A table of librdkafka properties (string keys; scalar values become strings).

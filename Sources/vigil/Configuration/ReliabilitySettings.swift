@@ -35,7 +35,7 @@ struct ReliabilitySettings: Sendable, Equatable {
         }
         // Default: 5 minutes, or half the allowed lateness when that is shorter (it must stay below it).
         let skewDefault = EventDuration(milliseconds: min(300_000, lateness.milliseconds / 2))
-        s.clockSkewMs = try duration(&r, "input.clock_skew", default: skewDefault.milliseconds > 0 ? skewDefault.description : "5m")
+        s.clockSkewMs = try r.duration("input.clock_skew", default: skewDefault.milliseconds > 0 ? skewDefault : .minutes(5), fix: durationFix).milliseconds
         guard s.clockSkewMs > 0, s.clockSkewMs < lateness.milliseconds, s.clockSkewMs <= maxFutureMs else {
             throw ConfigurationError(key: "input.clock_skew", message: "must be positive, less than time.allowed_lateness (\(lateness)) and at most input.max_future",
                                      fix: "e.g. \"5m\": an incident stamped now is then never late however far ahead another one was stamped")
@@ -51,7 +51,7 @@ struct ReliabilitySettings: Sendable, Equatable {
         guard (100...10_000_000).contains(s.maxInFlight) else {
             throw ConfigurationError(key: "pipeline.max_in_flight", message: "must be between 100 and 10000000", fix: "e.g. 20000")
         }
-        s.deliveryTimeoutMs = try duration(&r, "pipeline.delivery_timeout", default: "5m")
+        s.deliveryTimeoutMs = try r.duration("pipeline.delivery_timeout", default: EventDuration(milliseconds: s.deliveryTimeoutMs), fix: durationFix).milliseconds
         guard (1000...86_400_000).contains(s.deliveryTimeoutMs) else {
             throw ConfigurationError(key: "pipeline.delivery_timeout", message: "must be between 1s and 1d", fix: "e.g. \"5m\"")
         }
@@ -97,11 +97,6 @@ struct ReliabilitySettings: Sendable, Equatable {
         }
     }
 
-    private static func duration(_ r: inout ConfigReader, _ key: String, default fallback: String) throws(ConfigurationError) -> Int64 {
-        let text = try r.string(key, default: fallback)
-        guard let d = EventDuration.parse(text) else {
-            throw ConfigurationError(key: key, message: "'\(text)' is not a duration", fix: "write a duration like \"5m\" or \"1h\"")
-        }
-        return d.milliseconds
-    }
+    /// The fix these keys give when their text is not a duration.
+    private static let durationFix = "write a duration like \"5m\" or \"1h\""
 }

@@ -95,7 +95,7 @@ final class OperationsHub {
             acceptedIncidents.removeAll(keepingCapacity: true)
         }
         if let start = batchStart {
-            latency.observe(Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds))
+            latency.observe((now - start).seconds)
             batchStart = nil
         }
         if watchdog.isDue(at: now) { notifier.watchdog() }
@@ -185,7 +185,7 @@ final class OperationsHub {
         guard let configPath else { return }
         let candidate: VigilConfiguration
         do {
-            candidate = try VigilConfiguration.load(path: configPath, environment: environment())
+            candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingModel()
         } catch {
             reloadsRefused += 1
             logger.error("reload refused: the configuration is invalid; the running configuration stays",
@@ -204,7 +204,7 @@ final class OperationsHub {
             logger.error("reload refused: these settings need a restart; the running configuration stays",
                          metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
         case .apply(let keys):
-            // The candidate's model was loaded and validated by `VigilConfiguration.load` above: a
+            // The candidate's model was loaded and validated by `loadingModel()` above: a
             // bad model file refused the whole reload there, and the old model keeps serving.
             for tp in Array(engines.keys) { _ = engines[tp]!.updateRules(candidate.engine) }
             if !Self.sameModel(candidate.engine.risk, config.engine.risk) {

@@ -37,7 +37,7 @@ final class BrokerHealthMonitor: Sendable {
         let thread = Thread { [self] in
             while !stopped.load(ordering: .relaxed) {
                 record(probe.check(timeoutMs: timeoutMs))
-                Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: interval.seconds)
             }
         }
         thread.name = "vigil-broker-health"

@@ -10,14 +10,7 @@ enum OutputMessages {
                       input: (tp: TopicPartition, offset: Int64)) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, key: Array(alert.partitionKey.utf8), value: json,
-            headers: [
-                KafkaHeader("content-type", "application/json"),
-                KafkaHeader("ce_specversion", "1.0"),
-                KafkaHeader("ce_id", alert.id),
-                KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
-                KafkaHeader("ce_source", source),
-                KafkaHeader("ce_time", detectedAt.description),
-                KafkaHeader("ce_subject", alert.partitionKey),
+            headers: cloudEventHeaders(alert, contentType: "application/json", source: source, detectedAt: detectedAt) + [
                 KafkaHeader("vigil.source.topic", input.tp.topic),
                 KafkaHeader("vigil.source.partition", String(input.tp.partition)),
                 KafkaHeader("vigil.source.offset", String(input.offset)),
@@ -28,15 +21,21 @@ enum OutputMessages {
     static func capAlert(_ alert: Alert, xml: [UInt8], topic: String, source: String, detectedAt: Timestamp) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, key: Array(alert.partitionKey.utf8), value: xml,
-            headers: [
-                KafkaHeader("content-type", CAPAlert.contentType),
-                KafkaHeader("ce_specversion", "1.0"),
-                KafkaHeader("ce_id", alert.id),
-                KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
-                KafkaHeader("ce_source", source),
-                KafkaHeader("ce_time", detectedAt.description),
-                KafkaHeader("ce_subject", alert.partitionKey),
-            ])
+            headers: cloudEventHeaders(alert, contentType: CAPAlert.contentType, source: source, detectedAt: detectedAt))
+    }
+
+    /// CloudEvents 1.0 binary-mode headers: one identity (id, type, source, time, subject) for an
+    /// alert in every rendering, so consumers of JSON and CAP can match the two.
+    private static func cloudEventHeaders(_ alert: Alert, contentType: String, source: String, detectedAt: Timestamp) -> [KafkaHeader] {
+        [
+            KafkaHeader("content-type", contentType),
+            KafkaHeader("ce_specversion", "1.0"),
+            KafkaHeader("ce_id", alert.id),
+            KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
+            KafkaHeader("ce_source", source),
+            KafkaHeader("ce_time", detectedAt.description),
+            KafkaHeader("ce_subject", alert.partitionKey),
+        ]
     }
 
     /// The input message, byte for byte up to `maxBytes`, plus `vigil.*` headers saying why and

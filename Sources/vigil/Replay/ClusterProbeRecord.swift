@@ -1,9 +1,10 @@
 import VigilCore
 
-extension ReplayCommand {
-    /// One cylinder of one scan evaluation as NDJSON (docs/CLUSTERS.md, "Probe records"): the
-    /// offline twin recomputes observed, expected and llr from the input alone.
-    static func clusterProbeRecord(_ probe: ClusterProbe) -> [UInt8] {
+/// One cylinder of one scan evaluation as NDJSON (docs/CLUSTERS.md, "Probe records"), for
+/// `vigil replay --cluster-probes`: the offline twin recomputes observed, expected and llr from
+/// the input alone.
+enum ClusterProbeRecord {
+    static func encode(_ probe: ClusterProbe) -> [UInt8] {
         let c = probe.cylinder
         var w = JSONWriter()
         w.beginObject()

@@ -1,0 +1,24 @@
+import VigilCore
+
+extension VigilConfiguration {
+    /// `[pipeline]` batch and shutdown settings, and `input.max_future`.
+    struct Pipeline {
+        var maxBatch = 1000
+        /// How long shutdown waits for outstanding deliveries before giving up (offsets stay uncommitted).
+        var shutdownTimeoutMs = 20_000
+        /// Incidents timed further than this ahead of the wall clock are dead-lettered
+        /// (`future_event_time`): one would drag its partition's watermark into the future and
+        /// make every later incident late.
+        var maxFutureMs: Int64 = 86_400_000
+
+        static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> Pipeline {
+            var p = Pipeline()
+            p.maxBatch = try r.int("pipeline.max_batch", default: p.maxBatch)
+            p.shutdownTimeoutMs = Int(try r.duration("pipeline.shutdown_timeout", default: EventDuration(milliseconds: Int64(p.shutdownTimeoutMs))).milliseconds)
+            p.maxFutureMs = try r.duration("input.max_future", default: EventDuration(milliseconds: p.maxFutureMs)).milliseconds
+            try require(p.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
+            try require((1...100_000).contains(p.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
+            return p
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import VigilCore
+
+/// The loop of `vigil replay`: feeds incidents, in the order given, to one engine (one
+/// partition) and writes what it produces: alerts without `detected_at` (so two replays of the
+/// same input are byte-identical), sampled window counts and cluster-scan probes.
+struct ReplayDriver {
+    /// Where the outputs go; only `alerts` is required.
+    struct Outputs {
+        var alerts: OutputFile
+        var probes: OutputFile?
+        /// Indices (in replay order) of the incidents whose window counts `probes` records.
+        var probeIndices: Set<Int> = []
+        var clusterProbes: OutputFile?
+    }
+
+    private(set) var engine: IncidentEngine
+    private(set) var alertsByKind: [String: Int] = [:]
+    private let outputs: Outputs
+
+    /// `clusterProbeEvery`: with `outputs.clusterProbes`, record one scan evaluation in this many.
+    init(configuration: EngineConfiguration, outputs: Outputs, clusterProbeEvery: Int) {
+        engine = IncidentEngine(configuration: configuration)
+        self.outputs = outputs
+        if outputs.clusterProbes != nil { engine.recordClusterProbes(every: max(1, clusterProbeEvery)) }
+    }
+
+    /// Processes every incident; `progress`, when given, hears about it every few seconds.
+    mutating func replay(_ incidents: [Incident], progress: ((String) -> Void)?) {
+        var lastProgress = Date()
+        let engineStart = Date()
+        for (index, incident) in incidents.enumerated() {
+            switch engine.process(incident) {
+            case .accepted(let alerts): emit(alerts)
+            case .late: break
+            }
+            if let clusterProbes = outputs.clusterProbes {
+                for probe in engine.drainClusterProbes() { clusterProbes.writeLine(ClusterProbeRecord.encode(probe)) }
+            }
+            if outputs.probeIndices.contains(index), let probes = outputs.probes {
+                probes.writeLine(WindowCountProbe.record(index: index, incident: incident, counts: engine.windowCounts(for: incident)))
+            }
+            if let progress, index & 0x3FFF == 0, Date().timeIntervalSince(lastProgress) >= 2 {
+                lastProgress = Date()
+                let rate = Double(index) / Date().timeIntervalSince(engineStart)
+                progress("replayed \(index)/\(incidents.count) incidents, event time \(incident.eventTime), \(alertsByKind.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s")
+            }
+        }
+    }
+
+    /// The closing hotspot evaluation over what was read (the daemon never sees an end).
+    mutating func finish() {
+        emit(engine.finish())
+    }
+
+    /// Flushes and closes every output.
+    func close() {
+        outputs.alerts.close()
+        outputs.probes?.close()
+        outputs.clusterProbes?.close()
+    }
+
+    private mutating func emit(_ alerts: [Alert]) {
+        for alert in alerts {
+            alertsByKind[alert.kind.rawValue, default: 0] += 1
+            outputs.alerts.writeLine(AlertJSON.encode(alert, detectedAt: nil))
+        }
+    }
+}
