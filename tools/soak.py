@@ -23,12 +23,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from confluent_kafka import Producer  # noqa: E402
 
-from reliability import harness as H  # noqa: E402
-from vigil_tools import toronto  # noqa: E402
+from tools.reliability import harness as H
+from tools.vigil_tools import toronto
 
 
 def rss_mib(pid: int) -> float:
@@ -121,7 +119,7 @@ def main() -> int:
     lag = samples[-1][2] - samples[-1][3]
     summary = {"minutes": args.minutes, "rate": args.rate, "incidents": samples[-1][2], "rss_after_warmup_mib": first,
                "rss_end_mib": last, "rss_peak_mib": peak, "growth": round((last - first) / first, 4),
-               "final_lag": lag, "exit_status": status, "alerts_logged": sum(1 for l in daemon.log_lines() if "kind" in l)}
+               "final_lag": lag, "exit_status": status, "alerts_logged": sum(1 for line in daemon.log_lines() if "kind" in line)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     ok = status == 0 and summary["growth"] <= args.max_growth and lag <= args.rate * 10

@@ -33,9 +33,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tools.bench.bench_e2e import committed, rss_mb
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from tools.bench.bench_e2e import committed, rss_mb  # noqa: E402
 
 PY = sys.executable
 WEEK_MS = 7 * 86_400_000
@@ -182,7 +182,7 @@ listen = ""
     out, err = open(run_dir / f"vigil-{k}.out", "wb"), open(run_dir / f"vigil-{k}.err", "wb")
     proc = subprocess.Popen([str(args.vigil), "run", "--config", str(config)], stdout=out, stderr=err)
     try:
-        samples, cpu_first = [], None
+        samples = []
         deadline = time.perf_counter() + args.timeout
         while time.perf_counter() < deadline:
             c = committed(args.bootstrap, group, topic, args.partitions)

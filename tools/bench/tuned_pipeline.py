@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from bisect import bisect_left, insort
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from bisect import bisect_left, insort
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -134,7 +134,7 @@ class Consumer:
         day = t // DAY
         month = self.months.get(day)
         if month is None:
-            month = self.months[day] = datetime.fromtimestamp(day * 86_400, timezone.utc).month
+            month = self.months[day] = datetime.fromtimestamp(day * 86_400, UTC).month
         # Hours since the cell's previous incident (before this one), NaN for the first.
         rows.append(cell_counts + block_counts + [(t // HOUR) % 24, (day + 3) % 7, month,
                                                    math.nan if last is None else max(0, t - last) / HOUR, cat])
@@ -242,7 +242,8 @@ def run_file(path: str, consumer: Consumer, batch: int = 10_000) -> dict:
 
 
 def run_kafka(args, consumer: Consumer) -> dict:
-    from confluent_kafka import Consumer as KafkaConsumer, Producer
+    from confluent_kafka import Consumer as KafkaConsumer
+    from confluent_kafka import Producer
 
     kc = KafkaConsumer({"bootstrap.servers": args.bootstrap, "group.id": args.group or f"py-tuned-{time.time_ns()}",
                         "auto.offset.reset": "earliest", "enable.auto.commit": True,

@@ -12,13 +12,13 @@ and reports the median consume throughput (first consumed -> all N consumed) per
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-import os
 from pathlib import Path
 
 from tools.ops import prometheus_text as P

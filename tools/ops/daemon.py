@@ -33,7 +33,7 @@ class NotifySocket:
         while not self._stop:
             try:
                 data = self.sock.recv(65536)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             with self._lock:
                 self.messages.append(data.decode().split("\n"))

@@ -151,9 +151,10 @@ def check_geojson(doc: dict) -> None:
 
 @needs_broker
 def test_vigil_run_operations_end_to_end():
+    from xml.etree import ElementTree
+
     import jsonschema
     import xmlschema
-    from xml.etree import ElementTree
 
     tag = uuid.uuid4().hex[:8]
     topics = {"incidents": f"ops-inc-{tag}", "alerts": f"ops-alerts-{tag}", "dlq": f"ops-dlq-{tag}", "cap": f"ops-cap-{tag}"}

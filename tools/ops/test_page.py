@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,7 +94,7 @@ listen = "127.0.0.1:0"
 
 def toronto() -> list[dict]:
     from tools.vigil_tools import toronto as T
-    start = int(datetime.fromisoformat(FIRST_DAY).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    start = int(datetime.fromisoformat(FIRST_DAY).replace(tzinfo=UTC).timestamp() * 1000)
     end = start + (BACKFILL_DAYS + LIVE_DAYS) * DAY
     out = []
     for inc in T.load_incidents():

@@ -52,10 +52,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -282,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", help="write the result here (default WORKDIR/calibration.json)")
     args = p.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
     inputs = args.input or [str(toronto.dataset_path(s)) for s in toronto.SPLITS]
     grid = Grid()
     train, held, whole = (parse_period(n, v) for n, v in (("train", args.train), ("heldout", args.heldout),

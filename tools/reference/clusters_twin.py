@@ -47,9 +47,10 @@ import json
 import math
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,7 @@ class ScanParams:
         return int(math.floor(self.max_radius_m / self.cell_size_m))
 
     @staticmethod
-    def from_config(path: str | Path | None) -> "ScanParams":
+    def from_config(path: str | Path | None) -> ScanParams:
         """Grid and ``[clusters]`` keys of a Vigil TOML file (missing keys: spec defaults)."""
         if path is None:
             return ScanParams()

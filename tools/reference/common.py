@@ -31,10 +31,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ def parse_cell_name(name: str) -> tuple[int, int]:
 _RFC3339_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_rfc3339_ms(text: Any) -> int | None:
@@ -154,7 +155,7 @@ def parse_rfc3339_ms(text: Any) -> int | None:
     if hh > 23 or mi > 59 or ss > 60:
         return None
     try:
-        base = datetime(y, mo, d, tzinfo=timezone.utc)
+        base = datetime(y, mo, d, tzinfo=UTC)
     except ValueError:
         return None
     frac = m.group(7)
@@ -286,7 +287,7 @@ def load_frame(inputs: Sequence[str | Path] = (), grid: Grid = Grid()) -> pd.Dat
     converted with :func:`vigil_tools.toronto.load_csv` (the file stem names
     the split in the ids); anything else is read as canonical NDJSON.
     """
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
 
     if not inputs:
         return frame_from_incidents(toronto.load_incidents(), grid)

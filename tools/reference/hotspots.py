@@ -46,15 +46,15 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .common import (Grid, add_grid_arguments, cell_name, grid_from_args, load_frame, parse_cell_name,
-                     utc_day, DAY_MS)
+from .common import DAY_MS, Grid, add_grid_arguments, cell_name, grid_from_args, load_frame, parse_cell_name, utc_day
 
 DEFAULT_Z = 3.090232306167813
 DEFAULT_MIN_LOCAL = 5

@@ -41,21 +41,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .common import HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
 
 WEEK_MS = 7 * 24 * HOUR_MS
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CANONICAL_KEYS = ("id", "event_time", "category", "premises", "neighbourhood", "lat", "lon", "source")
 
 
 def day_start_ms(d: date) -> int:
-    return int((datetime(d.year, d.month, d.day, tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1))
+    return int((datetime(d.year, d.month, d.day, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1))
 
 
 def canonical(obj: dict[str, Any], t_ms: int) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def write_ndjson(objs: Iterable[dict[str, Any]], path: str | Path) -> None:
 
 def load_records(inputs: Sequence[str]) -> list[tuple[dict[str, Any], int | None]]:
     """Real incidents: the packaged Toronto data, or the given CSV / NDJSON files."""
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
 
     if not inputs:
         return [(i.obj, i.epoch_ms) for i in toronto.load_incidents()]

@@ -22,13 +22,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .common import iter_ndjson
 from .plant_episodes import PlantParams, add_arguments, params_from_args, period_of, plant_episodes, write_stream
 from .plant_surges import day_start_ms, load_records
-from .score_episodes import report, score_runs, table
+from .score_episodes import report, score_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .common import DAY_MS, HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
 

@@ -42,15 +42,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .common import (FAMILIES, HORIZONS, Grid, add_grid_arguments, cell_name, frame_from_incidents,
-                     grid_from_args, iter_ndjson, load_frame)
+from .common import (
+    FAMILIES,
+    HORIZONS,
+    Grid,
+    add_grid_arguments,
+    cell_name,
+    frame_from_incidents,
+    grid_from_args,
+    iter_ndjson,
+    load_frame,
+)
 
 __all__ = ["WindowIndex", "reference_counts", "expected_counts", "main"]
 

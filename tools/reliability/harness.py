@@ -20,14 +20,15 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from vigil_tools import toronto
+from tools.vigil_tools import toronto
 
 ROOT = Path(__file__).resolve().parents[2]
 # VIGIL_TEST_CONFIG: another configuration file, e.g. an older release's when running these
@@ -73,7 +74,7 @@ def split_by_partition(incidents: Sequence[dict[str, Any]], partitions: int) -> 
 
 
 def event_ms(incident: dict[str, Any]) -> int:
-    from reference.common import parse_rfc3339_ms
+    from tools.reference.common import parse_rfc3339_ms
     ms = parse_rfc3339_ms(incident["event_time"])
     assert ms is not None
     return ms
@@ -90,7 +91,7 @@ class Broker:
         self.process = process
 
     @classmethod
-    def private(cls) -> "Broker":
+    def private(cls) -> Broker:
         tansu = require_env("VIGIL_TANSU")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -244,7 +245,7 @@ class Daemon:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
-    def start(self) -> "Daemon":
+    def start(self) -> Daemon:
         binary = require_env("VIGIL_BINARY")
         self.log_path = self.workdir / f"{self.name}.log"
         env = {**os.environ,
@@ -283,7 +284,7 @@ class Daemon:
         return out
 
     def logged(self, message: str) -> list[dict[str, Any]]:
-        return [l for l in self.log_lines() if l.get("msg") == message]
+        return [line for line in self.log_lines() if line.get("msg") == message]
 
     @property
     def admin_port(self) -> int | None:

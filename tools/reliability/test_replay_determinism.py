@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from reliability import harness as H
+from tools.reliability import harness as H
 
 INCIDENTS = 30_000
 

@@ -32,12 +32,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any, Iterable, Mapping, Sequence, Union
+from typing import IO, Any, Union
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -62,7 +63,7 @@ __all__ = [
 SOURCE = "toronto-mci"
 SPLITS = ("train", "test")
 TORONTO = ZoneInfo("America/Toronto")
-UTC = timezone.utc
+UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reference import common as C
-from reference import hotspots as H
-from reference import plant_surges as P
-from reference import score_surges as S
-from reference import windows as W
+from tools.reference import common as C
+from tools.reference import hotspots as H
+from tools.reference import plant_surges as P
+from tools.reference import score_surges as S
+from tools.reference import windows as W
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -469,7 +469,7 @@ def replay(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def toronto_inputs() -> list[str]:
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
     return ["--input", str(toronto.dataset_path("train")), "--input", str(toronto.dataset_path("test"))]
 
 
