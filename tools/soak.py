@@ -23,18 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Producer
 
 from tools.reliability import harness as H
 from tools.vigil_tools import toronto
-
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+from tools.vigil_tools.procfs import memory_mb
 
 
 def main() -> int:
@@ -100,7 +93,7 @@ def main() -> int:
                 print("soak: the daemon exited", file=sys.stderr)
                 return 1
             committed = sum(max(0, c) for c in broker.committed("soak", topics["incidents"], 6))
-            samples.append((round(time.monotonic() - t0, 1), round(rss_mib(daemon.process.pid), 1), produced[0], committed))
+            samples.append((round(time.monotonic() - t0, 1), memory_mb(daemon.pid)["vmrss_mb"], produced[0], committed))
             print(f"soak: {samples[-1][0]:7.1f} s  RSS {samples[-1][1]:7.1f} MiB  produced {samples[-1][2]}  committed {committed}",
                   file=sys.stderr, flush=True)
     finally:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tools.ops import prometheus_text as P
-from tools.ops.daemon import Daemon, http_get
+from tools.vigil_tools.daemon import VigilDaemon, http_get
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("VIGIL_BINARY")
@@ -159,7 +159,7 @@ def test_vigil_run_operations_end_to_end():
     tag = uuid.uuid4().hex[:8]
     topics = {"incidents": f"ops-inc-{tag}", "alerts": f"ops-alerts-{tag}", "dlq": f"ops-dlq-{tag}", "cap": f"ops-cap-{tag}"}
     group = f"vigil-ops-{tag}"
-    d = Daemon(BINARY, config(BOOTSTRAP, group, topics), env={"WATCHDOG_USEC": "2000000"})
+    d = VigilDaemon.with_config(BINARY, config(BOOTSTRAP, group, topics), env={"WATCHDOG_USEC": "2000000"})
     try:
         port = d.admin_port()
         # The admin API is up before the loop has run: not ready.
@@ -167,7 +167,7 @@ def test_vigil_run_operations_end_to_end():
         assert status == 503, body
         ready_msg = d.notify.wait_for(lambda m: "READY=1" in m)
         assert ready_msg is not None, "READY=1 sent once the loop runs"
-        assert d.wait_log(lambda o: o.get("msg") == "partitions assigned", 30) is not None, d.stderr()
+        assert d.wait_log(lambda o: o.get("msg") == "partitions assigned", 30) is not None, d.stderr_text()
         deadline = time.time() + 30
         while time.time() < deadline and http_get(port, "/readyz")[0] != 200:
             time.sleep(0.2)
@@ -198,7 +198,7 @@ def test_vigil_run_operations_end_to_end():
             assert headers["ce_time"] == alert["detected_at"]
             assert headers["content-type"] == "application/json"
             assert log_alerts.get(alert["id"]) == alert, "an alert's log line is its JSON"
-        for line in d.lines:
+        for line in d.raw_lines():
             assert "\x1b[" not in line, "no colour codes in the log"
 
         # CAP 1.2 output validates against the OASIS XSD, with CAP's lat,lon order.
@@ -271,7 +271,7 @@ def test_vigil_run_operations_end_to_end():
         # SIGHUP with a new threshold: RELOADING=1 + MONOTONIC_USEC, applied, READY=1.
         before = len(d.notify.snapshot())
         d.config.write_text(config(BOOTSTRAP, group, topics, threshold=5))
-        d.proc.send_signal(signal.SIGHUP)
+        d.process.send_signal(signal.SIGHUP)
         applied = d.wait_log(lambda o: o.get("msg") == "reload applied", 20)
         assert applied is not None and "rules.count.threshold" in applied["config.keys"]
         after = d.notify.snapshot()[before:]
@@ -282,7 +282,7 @@ def test_vigil_run_operations_end_to_end():
 
         # A structural change is refused, naming the key; the daemon keeps running and stays ready.
         d.config.write_text(config(BOOTSTRAP, group, topics, threshold=5, cell=300.0))
-        d.proc.send_signal(signal.SIGHUP)
+        d.process.send_signal(signal.SIGHUP)
         refused = d.wait_log(lambda o: o.get("msg", "").startswith("reload refused"), 20)
         assert refused is not None and "grid.cell_size_m" in refused["config.keys"]
         time.sleep(1.5)
@@ -292,7 +292,7 @@ def test_vigil_run_operations_end_to_end():
         assert http_get(port, "/readyz")[0] == 200
     finally:
         code = d.stop()
-    assert code == 0, d.stderr()
+    assert code == 0, d.stderr_text()
     assert any("STOPPING=1" in m for m in d.notify.snapshot()), "STOPPING=1 on SIGTERM"
 
 
@@ -301,7 +301,7 @@ def test_readyz_names_an_unreachable_broker():
     """No broker at all: the loop runs (healthz 200) but readiness says the broker is unreachable."""
     text = config("127.0.0.1:1", "vigil-nobroker", {"incidents": "i", "alerts": "a", "dlq": "d", "cap": "c"})
     text = text.replace("topic_partitions = 1", "topic_partitions = 1\ncreate_topics = false")
-    d = Daemon(BINARY, text)
+    d = VigilDaemon.with_config(BINARY, text)
     try:
         port = d.admin_port()
         deadline = time.time() + 30
@@ -317,4 +317,4 @@ def test_readyz_names_an_unreachable_broker():
         assert P.value(fams, "vigil_broker_reachable") == 0 and P.value(fams, "vigil_ready") == 0
     finally:
         code = d.stop()
-    assert code == 0, d.stderr()
+    assert code == 0, d.stderr_text()

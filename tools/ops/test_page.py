@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.ops.daemon import Daemon, http_get
+from tools.vigil_tools.daemon import VigilDaemon, http_get
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("VIGIL_BINARY")
@@ -138,9 +138,9 @@ def console_errors(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def alerts_logged(d: Daemon) -> list[dict]:
+def alerts_logged(d: VigilDaemon) -> list[dict]:
     out = []
-    for line in list(d.lines):
+    for line in d.raw_lines():
         try:
             o = json.loads(line)
         except ValueError:
@@ -161,7 +161,7 @@ def test_operator_page_in_chromium(tmp_path):
     backfill, live = records[:split], records[split:]
     run = uuid.uuid4().hex[:8]
     topics = {"incidents": f"page-in-{run}", "alerts": f"page-alerts-{run}", "dlq": f"page-dlq-{run}"}
-    d = Daemon(BINARY, config(f"page-{run}", topics))
+    d = VigilDaemon.with_config(BINARY, config(f"page-{run}", topics))
     driver = None
     try:
         port = d.admin_port()
@@ -306,7 +306,7 @@ def test_basic_auth_and_client_cap(tmp_path):
     creds.chmod(0o600)
     run = uuid.uuid4().hex[:8]
     topics = {"incidents": f"page-in-{run}", "alerts": f"page-alerts-{run}", "dlq": f"page-dlq-{run}"}
-    d = Daemon(BINARY, config(f"page-{run}", topics, f'auth_file = "{creds}"\nevents_max_clients = 1'))
+    d = VigilDaemon.with_config(BINARY, config(f"page-{run}", topics, f'auth_file = "{creds}"\nevents_max_clients = 1'))
     try:
         port = d.admin_port()
         status, headers, _ = http_get(port, "/")

@@ -61,7 +61,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .common import DAY_MS, Grid, cell_name, format_rfc3339_ms, iter_ndjson, parse_cell_name, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, Grid, cell_name, format_rfc3339_ms, parse_cell_name, parse_rfc3339_ms
 from .plant_surges import day_start_ms
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -55,7 +55,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .common import HOUR_MS, Grid, cell_name, frame_from_ndjson, iter_ndjson
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import HOUR_MS, Grid, cell_name, frame_from_ndjson
 
 WEEK_HOURS = 168
 BASELINE_FIRST, BASELINE_LAST = 53, 2   # B = wc-53 .. wc-2

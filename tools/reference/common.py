@@ -28,7 +28,6 @@ lat, lon, x_m, y_m, cx, cy, day``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tools.vigil_tools.ndjson import iter_ndjson
 
 EARTH_RADIUS_M = 6371008.8
 DEFAULT_BBOX = (43.58, -79.64, 43.86, -79.11)  # south, west, north, east
@@ -254,14 +255,6 @@ def finish_frame(df: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     df["cy"] = np.floor(y / grid.cell_size).astype(np.int64)
     df["day"] = utc_day(df["t"].to_numpy())
     return df
-
-
-def iter_ndjson(path: str | Path) -> Iterator[dict[str, Any]]:
-    with open(path, "rb") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                yield json.loads(line)
 
 
 def frame_from_ndjson(path: str | Path, grid: Grid = Grid()) -> pd.DataFrame:

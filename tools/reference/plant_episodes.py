@@ -71,6 +71,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from tools.vigil_tools.ndjson import write_ndjson
+
 from .common import DAY_MS, HOUR_MS, Grid, format_rfc3339_ms
 from .plant_surges import day_start_ms, load_records
 
@@ -362,10 +364,8 @@ def plant_episodes(records: Sequence[tuple[dict[str, Any], int | None]], *, seed
 
 
 def write_stream(stream: Sequence[tuple[dict[str, Any], int]], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for obj, _ in stream:
-            f.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-            f.write("\n")
+    """The planted stream's incidents (without their times) as NDJSON."""
+    write_ndjson(path, (obj for obj, _ in stream))
 
 
 def period_of(year: int | None, start: date | None, end: date | None) -> tuple[int, int]:

@@ -48,7 +48,9 @@ from typing import Any
 
 import numpy as np
 
-from .common import HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson, write_ndjson
+
+from .common import HOUR_MS, format_rfc3339_ms, parse_rfc3339_ms
 
 WEEK_MS = 7 * 24 * HOUR_MS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -143,13 +145,6 @@ def plant(records: Iterable[tuple[dict[str, Any], int | None]], *, surges: int =
     return stream, truth
 
 
-def write_ndjson(objs: Iterable[dict[str, Any]], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for o in objs:
-            f.write(json.dumps(o, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-            f.write("\n")
-
-
 def load_records(inputs: Sequence[str]) -> list[tuple[dict[str, Any], int | None]]:
     """Real incidents: the packaged Toronto data, or the given CSV / NDJSON files."""
     from tools.vigil_tools import toronto
@@ -184,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream, truth = plant(load_records(args.input), surges=args.surges, size=args.size,
                           span_hours=args.span_hours, seed=args.seed, start=args.start, end=args.end,
                           warmup_days=args.warmup_days)
-    write_ndjson(stream, args.out)
+    write_ndjson(args.out, stream)
     with open(args.truth, "w", encoding="utf-8") as f:
         json.dump(truth, f, ensure_ascii=False, indent=1)
         f.write("\n")

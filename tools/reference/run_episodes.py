@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .common import iter_ndjson
+from tools.vigil_tools.ndjson import iter_ndjson
+
 from .plant_episodes import PlantParams, add_arguments, params_from_args, period_of, plant_episodes, write_stream
 from .plant_surges import day_start_ms, load_records
 from .score_episodes import report, score_runs

@@ -44,7 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from .common import DAY_MS, HOUR_MS, Grid, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, HOUR_MS, Grid, parse_rfc3339_ms
 
 DETECTION_KINDS = ("cluster_emerging", "cluster_grew", "surge")
 MATCH_RADIUS_M = 400.0

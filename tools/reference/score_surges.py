@@ -32,7 +32,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .common import DAY_MS, HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, HOUR_MS, format_rfc3339_ms, parse_rfc3339_ms
 
 
 @dataclass

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tools.vigil_tools.ndjson import iter_ndjson
+
 from .common import (
     FAMILIES,
     HORIZONS,
@@ -57,7 +59,6 @@ from .common import (
     cell_name,
     frame_from_incidents,
     grid_from_args,
-    iter_ndjson,
     load_frame,
 )
 

@@ -51,7 +51,7 @@ def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp
     daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "poison").start()
     committed = H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101], 90)
     alive = daemon.process.poll() is None
-    log_tail = daemon.log_path.read_text(errors="replace")[-3000:]
+    log_tail = (daemon.stdout_path.read_text(errors="replace") + daemon.stderr_text())[-3000:]
     exit_code = daemon.terminate()
     assert alive, f"the daemon must stay up; log tail:\n{log_tail}"
     assert committed, f"all 101 offsets committed; got {broker.committed(group, topics['incidents'], 1)}"

@@ -29,7 +29,6 @@ rows are still emitted so that the daemon can dead-letter them.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +42,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from tools.vigil_tools.ndjson import dumps
 
 __all__ = [
     "SOURCE",
@@ -393,7 +394,7 @@ def sort_incidents(incidents: Sequence[Incident]) -> list[Incident]:
 def to_json(incident: Mapping[str, Any] | Incident) -> bytes:
     """Compact UTF-8 JSON for an incident object (keys in insertion order)."""
     obj = incident.obj if isinstance(incident, Incident) else incident
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return dumps(obj)
 
 
 def kafka_key(incident: Mapping[str, Any] | Incident) -> bytes:
