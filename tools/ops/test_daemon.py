@@ -11,7 +11,6 @@ structural change), and SIGTERM sends STOPPING=1 and exits 0.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 import uuid
@@ -21,12 +20,9 @@ import pytest
 
 from tools.ops import prometheus_text as P
 from tools.vigil_tools.daemon import VigilDaemon, http_get
+from tools.vigil_tools.fixtures import BINARY, BOOTSTRAP, admin_section, kafka_sections, needs_broker
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("VIGIL_BINARY")
-BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP,
-                                  reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
 
 CLUSTER = [(43.6500, -79.3850), (43.6500, -79.3820), (43.6523, -79.3850)]  # adjacent 250 m cells
 SCATTER = [(43.6420 + 0.0017 * i, -79.3980 + 0.0029 * ((i * 7) % 10)) for i in range(10)]
@@ -34,16 +30,7 @@ BASE = 1614816000  # 2021-03-04T00:00:00Z
 
 
 def config(bootstrap: str, group: str, topics: dict[str, str], threshold: int = 3, cell: float = 250.0) -> str:
-    return f"""
-[kafka]
-bootstrap_servers = "{bootstrap}"
-group_id = "{group}"
-topic_partitions = 1
-[topics]
-incidents = "{topics['incidents']}"
-alerts = "{topics['alerts']}"
-dead_letter = "{topics['dlq']}"
-cap = "{topics['cap']}"
+    return kafka_sections(group, topics, bootstrap) + admin_section() + f"""
 [grid]
 cell_size_m = {cell}
 bbox = [43.64, -79.40, 43.66, -79.37]
@@ -68,8 +55,6 @@ minimum_local_count = 3
 minimum_cells = 1
 minimum_persistence = 1
 close_after = "1d"
-[admin]
-listen = "127.0.0.1:0"
 [cap]
 sender = "vigil-test@police.example"
 status = "Test"
@@ -185,7 +170,7 @@ def test_vigil_run_operations_end_to_end():
         # Every alert validates against the schema; CloudEvents headers are right; the log line is the JSON.
         schema = json.loads((ROOT / "Config/schemas/alert.schema.json").read_text())
         validator = jsonschema.Draft202012Validator(schema)
-        log_alerts = {o["id"]: o for o in d.logs() if "kind" in o and "evidence" in o}
+        log_alerts = {o["id"]: o for o in d.log_lines() if "kind" in o and "evidence" in o}
         for m in published:
             alert = json.loads(m.value())
             errors = list(validator.iter_errors(alert))

@@ -13,13 +13,8 @@ import tempfile
 import time
 import uuid
 
-import pytest
-
 from tools.vigil_tools.daemon import VigilDaemon, http_get
-
-BINARY = os.environ.get("VIGIL_BINARY")
-BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP, reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
+from tools.vigil_tools.fixtures import BINARY, BOOTSTRAP, admin_section, kafka_sections, needs_broker
 
 DAY = 86_400
 START = 1_767_571_200  # 2026-01-05T00:00:00Z, a Monday
@@ -55,22 +50,11 @@ def as_json(r: dict) -> bytes:
 
 
 def config(topics: dict[str, str], group: str, state: str) -> str:
-    return f"""
-[kafka]
-bootstrap_servers = "{BOOTSTRAP}"
-group_id = "{group}"
-topic_partitions = 1
-[topics]
-incidents = "{topics['incidents']}"
-alerts = "{topics['alerts']}"
-dead_letter = "{topics['dlq']}"
-public = "{topics['public']}"
+    return kafka_sections(group, topics) + admin_section() + f"""
 [grid]
 bbox = [43.63, -79.41, 43.67, -79.36]
 [time]
 allowed_lateness = "5m"
-[admin]
-listen = "127.0.0.1:0"
 [public]
 neighbourhoods = ["North", "South", "East"]
 categories = {json.dumps(CATEGORIES)}
