@@ -26,10 +26,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.vigil_tools.daemon import VigilDaemon
-from tools.vigil_tools.procfs import memory_mb
+from tools.vigil_tools.procfs import cpu_seconds, memory_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".build" / "release"
@@ -95,25 +96,31 @@ level = "warning"
         return committed(bootstrap, self.group, self.incidents, self.partitions)
 
 
+def until_committed(daemon: VigilDaemon, committed_now: Callable[[], int], n: int,
+                    timeout: float) -> tuple[list[tuple[float, int, float]], dict]:
+    """Samples (time, messages committed, the daemon's CPU seconds) every 50 ms until `n` are committed
+    or `timeout` s have passed; with the daemon's memory at the end. Raises when the daemon exits first."""
+    samples = []
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        c = committed_now()
+        samples.append((time.perf_counter(), c, cpu_seconds(daemon.pid)))
+        if c >= n:
+            break
+        if not daemon.running():
+            raise RuntimeError(f"vigil run exited {daemon.process.returncode}: {daemon.stderr_text()[-2000:]}")
+        time.sleep(0.05)
+    return samples, memory_mb(daemon.pid)
+
+
 def daemon_throughput(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
     """Messages/s between the first and the last change of the daemon's committed offsets."""
     d = Daemon(args.bootstrap, run_dir, f"throughput-{k}", topic, f"{topic}.alerts-{k}", 1)
     try:
-        samples = []
-        deadline = time.perf_counter() + args.timeout
-        while time.perf_counter() < deadline:
-            c = d.committed(args.bootstrap)
-            now = time.perf_counter()
-            samples.append((now, c))
-            if c >= n:
-                break
-            if d.process.poll() is not None:
-                raise RuntimeError(f"vigil run exited {d.process.returncode}: {(run_dir / f'throughput-{k}.err').read_text()[-2000:]}")
-            time.sleep(0.05)
-        memory = memory_mb(d.pid)
+        samples, memory = until_committed(d, lambda: d.committed(args.bootstrap), n, args.timeout)
     finally:
         d.stop()
-    moving = [(t, c) for t, c in samples if c > 0]
+    moving = [(t, c) for t, c, _ in samples if c > 0]
     if len(moving) < 2 or moving[-1][1] < n:
         raise RuntimeError(f"daemon did not finish: {samples[-3:]}")
     (t0, c0), (t1, c1) = moving[0], moving[-1]

@@ -32,9 +32,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tools.bench.bench_e2e import committed
+from tools.bench.bench_e2e import committed, until_committed
 from tools.vigil_tools.daemon import VigilDaemon
-from tools.vigil_tools.procfs import cpu_seconds, memory_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -176,18 +175,8 @@ listen = ""
     config.write_text(text)
     daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
     try:
-        samples = []
-        deadline = time.perf_counter() + args.timeout
-        while time.perf_counter() < deadline:
-            c = committed(args.bootstrap, group, topic, args.partitions)
-            now, cpu = time.perf_counter(), cpu_seconds(daemon.pid)
-            samples.append((now, c, cpu))
-            if c >= n:
-                break
-            if daemon.process.poll() is not None:
-                raise RuntimeError(f"vigil run exited {daemon.process.returncode}: {(run_dir / f'vigil-{k}.err').read_text()[-2000:]}")
-            time.sleep(0.05)
-        memory = memory_mb(daemon.pid)
+        samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
+                                          args.timeout)
     finally:
         daemon.stop()
     first = next((i for i, s in enumerate(samples) if s[1] > 0), None)
