@@ -39,8 +39,8 @@ Method.
 
 CLI (from ``tools/``)::
 
-    python -m reference.calibrate_clusters --workdir /tmp/calib --findings-from-twin
-    python -m reference.calibrate_clusters --workdir /tmp/calib --binary $VIGIL_BINARY --verify-replays
+    python -m tools.reference.calibrate_clusters --workdir /tmp/calib --findings-from-twin
+    python -m tools.reference.calibrate_clusters --workdir /tmp/calib --binary $VIGIL_BINARY --verify-replays
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def within2(obs: float, exp: float) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.calibrate_clusters", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.calibrate_clusters", description=__doc__.split("\n\n")[0])
     p.add_argument("--workdir", type=Path, required=True)
     p.add_argument("--binary", default=os.environ.get("VIGIL_BINARY"))
     p.add_argument("--config", type=Path, default=ROOT / "Config" / "vigil.toml")

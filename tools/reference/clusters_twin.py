@@ -36,7 +36,7 @@ from cumulative per-week tables.
 CLI (from ``tools/``): recompute every probe line of ``vigil replay
 --cluster-probes`` and compare::
 
-    python -m reference.clusters_twin --input slice.ndjson --config ../Config/vigil.toml \\
+    python -m tools.reference.clusters_twin --input slice.ndjson --config Config/vigil.toml \\
         --probes probes.ndjson [--every N]
 """
 
@@ -428,7 +428,7 @@ def compare(twin: ClusterTwin, probes: pd.DataFrame, every: int | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.clusters_twin", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.clusters_twin", description=__doc__.split("\n\n")[0])
     p.add_argument("--input", required=True, help="the canonical NDJSON given to vigil replay")
     p.add_argument("--config", help="the Vigil TOML given to vigil replay (grid, [clusters]); default: spec defaults")
     p.add_argument("--probes", help="vigil replay --cluster-probes output to check")

@@ -51,7 +51,7 @@ holds the parameters, the planting period and one record per episode.
 
 CLI (from ``tools/``)::
 
-    python -m reference.plant_episodes --seed 1 --out planted.ndjson --truth truth.json \\
+    python -m tools.reference.plant_episodes --seed 1 --out planted.ndjson --truth truth.json \\
         [--year 2021 | --period-from 2021-01-15 --period-to 2021-06-30] [--history-from 2014-01-01] \\
         [--surges 30 --clusters 15 --controls 20]
 """
@@ -395,7 +395,7 @@ def params_from_args(args: argparse.Namespace) -> PlantParams:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.plant_episodes", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.plant_episodes", description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, help="stream NDJSON to write")
     p.add_argument("--truth", required=True, help="ground-truth JSON to write")

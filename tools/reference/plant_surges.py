@@ -32,7 +32,7 @@ ids, anchor_id}``.
 
 CLI (from ``tools/``)::
 
-    python -m reference.plant_surges --out planted.ndjson --truth truth.json \\
+    python -m tools.reference.plant_surges --out planted.ndjson --truth truth.json \\
         [--from 2019-01-01 --to 2021-12-31 --surges 200 --size 8 --span-hours 3 --seed 1]
 """
 
@@ -161,7 +161,7 @@ def load_records(inputs: Sequence[str]) -> list[tuple[dict[str, Any], int | None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.plant_surges", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.plant_surges", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="stream NDJSON to write")
     p.add_argument("--truth", required=True, help="truth JSON to write")
     p.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2019, 1, 1))

@@ -31,7 +31,7 @@ on the buckets being monotone in ``j``.
 
 CLI (from ``tools/``)::
 
-    python -m reference.windows --probes probes.ndjson [--input train.csv --input test.csv]
+    python -m tools.reference.windows --probes probes.ndjson [--input train.csv --input test.csv]
 
 prints ``N probes x 15 windows checked, M mismatches`` and exits 1 on any
 mismatch (the first 10 printed in detail).
@@ -219,7 +219,7 @@ def reference_counts(incidents: Any, probes_records: Iterable[dict[str, Any]],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.windows", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.windows", description=__doc__.split("\n\n")[0])
     p.add_argument("--probes", required=True, help="probe NDJSON written by vigil replay --probe-output")
     add_grid_arguments(p)
     args = p.parse_args(argv)
