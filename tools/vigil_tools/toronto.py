@@ -183,13 +183,11 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
-def _coord(value: Any) -> float | None:
+def _number(value: Any) -> float | None:
+    """A finite number from CSV text or a JSON number; None for anything else (blank, text, bool, inf, NaN)."""
     if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
         try:
-            f = float(value)  # correctly rounded; repr() round-trips the CSV text
+            f = float(value.strip())  # correctly rounded; repr() round-trips the CSV text
         except ValueError:
             return None
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -199,18 +197,13 @@ def _coord(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _coord(value: Any) -> float | None:
+    return _number(value)
+
+
 def _hour(value: Any) -> int | None:
-    if isinstance(value, str):
-        value = value.strip()
-        try:
-            f = float(value)
-        except ValueError:
-            return None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        f = float(value)
-    else:
-        return None
-    if not math.isfinite(f) or f != int(f) or not (-48 <= f <= 48):
+    f = _number(value)
+    if f is None or f != int(f) or not (-48 <= f <= 48):
         return None
     return int(f)
 
