@@ -74,8 +74,8 @@ live_from="$(date -u -d "2021-12-31 - $((days - 1)) days" +%F)"
 history_to="$(date -u -d "$live_from - 1 day" +%F)"
 history_from="$(date -u -d "$live_from - 400 days" +%F)"
 stream="$VIGIL_RUN/demo-stream.ndjson"
-(cd tools && "$VIGIL_VENV/bin/python" -m reference.plant_episodes --seed 7 --period-from "$live_from" --period-to 2021-12-31 \
-    --history-from "$history_from" --surges 3 --clusters 2 --controls 0 --out "$stream" --truth "$VIGIL_RUN/demo-planted.json") >/dev/null
+"$VIGIL_VENV/bin/python" -m tools.reference.plant_episodes --seed 7 --period-from "$live_from" --period-to 2021-12-31 \
+    --history-from "$history_from" --surges 3 --clusters 2 --controls 0 --out "$stream" --truth "$VIGIL_RUN/demo-planted.json" >/dev/null
 "$VIGIL_VENV/bin/python" - "$VIGIL_RUN/demo-planted.json" >&2 <<'PY' || true
 import json, sys
 episodes = [e for e in json.load(open(sys.argv[1]))["episodes"] if e["kind"] != "control"]

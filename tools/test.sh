@@ -8,6 +8,9 @@ cd "$VIGIL_ROOT"
 
 "$VIGIL_ROOT/tools/setup.sh"
 
+echo "== ruff check (tools/, configured in pyproject.toml)" >&2
+"$VIGIL_VENV/bin/ruff" check --quiet
+
 echo "== build" >&2
 mkdir -p "$VIGIL_RUN"
 swift build --build-tests 2>&1 | tee "$VIGIL_RUN/build.log"

@@ -17,16 +17,15 @@ import argparse
 import json
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+from tools.vigil_tools import model as vm
+from tools.vigil_tools.toronto import dataset_path
 
-from vigil_tools import model as vm  # noqa: E402
-from vigil_tools.toronto import dataset_path  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = 0
 THREADS = 2
@@ -36,7 +35,7 @@ XGB_PARAMS = dict(n_estimators=250, max_depth=5, learning_rate=0.05, subsample=0
 
 
 def ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def main(argv=None) -> int:
@@ -54,8 +53,8 @@ def main(argv=None) -> int:
     p.add_argument("--report", default=str(ROOT / "docs/model-metrics"), help="writes REPORT.json and REPORT.md")
     args = p.parse_args(argv)
 
-    import xgboost as xgb
     import sklearn
+    import xgboost as xgb
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,12 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from tools.vigil_tools.daemon import VigilDaemon
+from tools.vigil_tools.procfs import cpu_seconds, memory_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".build" / "release"
@@ -58,23 +61,15 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
         c.close()
 
 
-def rss_mb(pid: int) -> dict:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            out[line.split(":")[0].lower() + "_mb"] = round(int(line.split()[1]) / 1024, 1)
-    return out
-
-
-class Daemon:
+class Daemon(VigilDaemon):
     """`vigil run` with a fresh group, its own config file, stdout (alert lines) to a file."""
 
     def __init__(self, bootstrap: str, run_dir: Path, name: str, incidents: str, alerts: str, partitions: int,
                  consumer: dict | None = None, count_threshold: int | None = None, max_batch: int | None = None):
         self.group = f"bench-{name}-{time.time_ns()}"
         self.incidents, self.partitions = incidents, partitions
-        self.config = run_dir / f"{name}.toml"
-        self.config.write_text(f"""
+        config = run_dir / f"{name}.toml"
+        config.write_text(f"""
 [kafka]
 bootstrap_servers = "{bootstrap}"
 group_id = "{self.group}"
@@ -94,44 +89,38 @@ late = "{incidents}.dlq"
 [log]
 level = "warning"
 """)
-        self.out = open(run_dir / f"{name}.out", "wb")
-        self.err = open(run_dir / f"{name}.err", "wb")
-        self.proc = subprocess.Popen([str(BIN / "vigil"), "run", "--config", str(self.config)], stdout=self.out, stderr=self.err)
-        self.started = time.perf_counter()
+        super().__init__(BIN / "vigil", config, run_dir, name)
+        self.start()
 
     def committed(self, bootstrap: str) -> int:
         return committed(bootstrap, self.group, self.incidents, self.partitions)
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.out.close()
-        self.err.close()
+
+def until_committed(daemon: VigilDaemon, committed_now: Callable[[], int], n: int,
+                    timeout: float) -> tuple[list[tuple[float, int, float]], dict]:
+    """Samples (time, messages committed, the daemon's CPU seconds) every 50 ms until `n` are committed
+    or `timeout` s have passed; with the daemon's memory at the end. Raises when the daemon exits first."""
+    samples = []
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        c = committed_now()
+        samples.append((time.perf_counter(), c, cpu_seconds(daemon.pid)))
+        if c >= n:
+            break
+        if not daemon.running():
+            raise RuntimeError(f"vigil run exited {daemon.process.returncode}: {daemon.stderr_text()[-2000:]}")
+        time.sleep(0.05)
+    return samples, memory_mb(daemon.pid)
 
 
 def daemon_throughput(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
     """Messages/s between the first and the last change of the daemon's committed offsets."""
     d = Daemon(args.bootstrap, run_dir, f"throughput-{k}", topic, f"{topic}.alerts-{k}", 1)
     try:
-        samples = []
-        deadline = time.perf_counter() + args.timeout
-        while time.perf_counter() < deadline:
-            c = d.committed(args.bootstrap)
-            now = time.perf_counter()
-            samples.append((now, c))
-            if c >= n:
-                break
-            if d.proc.poll() is not None:
-                raise RuntimeError(f"vigil run exited {d.proc.returncode}: {(run_dir / f'throughput-{k}.err').read_text()[-2000:]}")
-            time.sleep(0.05)
-        memory = rss_mb(d.proc.pid)
+        samples, memory = until_committed(d, lambda: d.committed(args.bootstrap), n, args.timeout)
     finally:
         d.stop()
-    moving = [(t, c) for t, c in samples if c > 0]
+    moving = [(t, c) for t, c, _ in samples if c > 0]
     if len(moving) < 2 or moving[-1][1] < n:
         raise RuntimeError(f"daemon did not finish: {samples[-3:]}")
     (t0, c0), (t1, c1) = moving[0], moving[-1]
@@ -154,7 +143,7 @@ def latency(args, run_dir: Path, rate: int, k: int, consumer: dict, count_thresh
         result = run_json([BIN / "vigil-loadgen", "--bootstrap", args.bootstrap, "--input", args.input, "--topic", topic,
                            "--partitions", "0", "--skip", "1", "--count", str(args.latency_events), "--rate", str(rate),
                            "--alerts-topic", f"{topic}.alerts", "--linger-ms", str(args.linger_ms)], args.timeout)
-        result["daemon_rss"] = rss_mb(d.proc.pid)
+        result["daemon_rss"] = memory_mb(d.pid)
         result["daemon_consumer_settings"] = consumer
         result["count_threshold"] = count_threshold or 4
         result["max_batch"] = max_batch or 1000

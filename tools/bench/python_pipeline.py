@@ -23,7 +23,6 @@ Examples:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -32,6 +31,8 @@ from collections import deque
 from datetime import datetime
 
 import numpy as np
+
+from tools.bench import pipeline_runner
 
 # Vigil's defaults (Config/vigil.toml): horizon and resolution in milliseconds.
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
@@ -188,56 +189,24 @@ def run_file(path: str, pipeline: Pipeline) -> dict:
 
 
 def run_kafka(args, pipeline: Pipeline) -> dict:
-    from confluent_kafka import Consumer, Producer
+    def handle(messages) -> list[tuple[bytes, bytes | None]]:
+        out = []
+        for message in messages:
+            try:
+                _, alert = pipeline.process(json.loads(message.value()))
+            except (ValueError, KeyError, TypeError):
+                continue  # Vigil dead-letters these; the reference just skips them
+            if alert is not None:
+                out.append((json.dumps(alert).encode(), alert["cell"].encode()))
+        return out
 
-    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group or f"py-pipeline-{time.time_ns()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         # What Vigil's consumer uses; the test broker holds a first join for the rebalance timeout otherwise.
-                         "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000})
-    producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 1})
-    consumer.subscribe([args.topic])
-    count, first, last = 0, None, time.perf_counter()
-    try:
-        while count < args.expect:
-            batch = consumer.consume(num_messages=1000, timeout=0.1)
-            now = time.perf_counter()
-            if not batch:
-                if now - last > args.idle_seconds:
-                    break
-                continue
-            if first is None:
-                first = now
-            for message in batch:
-                if message.error():
-                    continue
-                count += 1
-                try:
-                    incident = json.loads(message.value())
-                    _, alert = pipeline.process(incident)
-                except (ValueError, KeyError, TypeError):
-                    continue  # Vigil dead-letters these; the reference just skips them
-                if alert is not None:
-                    producer.produce(args.alerts_topic, json.dumps(alert).encode(), key=alert["cell"].encode())
-            producer.poll(0)
-            last = time.perf_counter()
-        producer.flush(30)
-    finally:
-        consumer.close()
-    seconds = max((last - first) if first else 0.0, 1e-9)
-    return {"mode": "kafka", "messages": count, "expected": args.expect, "seconds": round(seconds, 3),
-            "messages_per_s": round(count / seconds), "alerts": pipeline.alerts}
+    result = pipeline_runner.consume(args, handle, group_prefix="py-pipeline", batch=1000, auto_commit=False, linger_ms=1)
+    del result["cpu_seconds"]
+    return {**result, "alerts": pipeline.alerts}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--bootstrap", metavar="HOST:PORT")
-    source.add_argument("--input", metavar="NDJSON", help="process a file instead of consuming")
-    parser.add_argument("--topic", default="incidents")
-    parser.add_argument("--alerts-topic", default="py.alerts")
-    parser.add_argument("--expect", type=int, default=0, help="stop after this many messages (Kafka mode)")
-    parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--group")
+    parser = pipeline_runner.arguments(__doc__)
     parser.add_argument("--model", help="joblib/pickle file of a fitted estimator with predict_proba")
     parser.add_argument("--no-model", action="store_true", help="skip scoring (windows + count rule only)")
     args = parser.parse_args(argv)

@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,13 +32,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tools.bench.bench_e2e import committed, until_committed
+from tools.vigil_tools.daemon import VigilDaemon
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from tools.bench.bench_e2e import committed, rss_mb  # noqa: E402
 
 PY = sys.executable
 WEEK_MS = 7 * 86_400_000
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(text: str) -> None:
@@ -104,11 +103,6 @@ def hash_key(text: str) -> int:
     for b in text.encode():
         h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
     return h
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def run_json(cmd: list, timeout: float) -> dict:
@@ -179,30 +173,12 @@ level = "warning"
 listen = ""
 """
     config.write_text(text)
-    out, err = open(run_dir / f"vigil-{k}.out", "wb"), open(run_dir / f"vigil-{k}.err", "wb")
-    proc = subprocess.Popen([str(args.vigil), "run", "--config", str(config)], stdout=out, stderr=err)
+    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
     try:
-        samples, cpu_first = [], None
-        deadline = time.perf_counter() + args.timeout
-        while time.perf_counter() < deadline:
-            c = committed(args.bootstrap, group, topic, args.partitions)
-            now, cpu = time.perf_counter(), cpu_seconds(proc.pid)
-            samples.append((now, c, cpu))
-            if c >= n:
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"vigil run exited {proc.returncode}: {(run_dir / f'vigil-{k}.err').read_text()[-2000:]}")
-            time.sleep(0.05)
-        memory = rss_mb(proc.pid)
+        samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
+                                          args.timeout)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        out.close()
-        err.close()
+        daemon.stop()
     first = next((i for i, s in enumerate(samples) if s[1] > 0), None)
     if first is None or samples[-1][1] < n:
         raise RuntimeError(f"vigil did not finish: {samples[-3:]}")

@@ -2,7 +2,7 @@
 input (in order and slightly out of order), and its count rule fires like Vigil's. Fast: < 2 s."""
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ def reference_counts(events):
     p = Pipeline(use_model=False)
     rows = []
     for e in events:
-        rows.append({"t": event_ms(e["event_time"]), "category": e["category"], "cell": "%d_%d" % p.grid.cell_of(e["lat"], e["lon"]),
+        rows.append({"t": event_ms(e["event_time"]), "category": e["category"], "cell": "{}_{}".format(*p.grid.cell_of(e["lat"], e["lon"])),
                      "nb": e.get("neighbourhood")})
     df = pd.DataFrame(rows)
     out = []
@@ -89,7 +89,7 @@ def test_rolling_counts_match_pandas_slightly_out_of_order():
 
 
 def test_count_rule_fires_at_threshold_then_cools_down():
-    base = datetime(2021, 3, 1, 10, tzinfo=timezone.utc)
+    base = datetime(2021, 3, 1, 10, tzinfo=UTC)
     events = [{"id": f"a{i}", "event_time": (base + timedelta(minutes=5 * i)).isoformat(), "category": "Assault",
                "lat": 43.6532, "lon": -79.3832} for i in range(THRESHOLD + 3)]
     counts, alerts = run(events)

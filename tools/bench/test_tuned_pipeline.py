@@ -2,13 +2,25 @@
 slightly out of order), late events are left out like Vigil's late path, and its count rule
 fires like Vigil's. Fast: < 3 s."""
 import math
+from datetime import UTC
 
 import numpy as np
 import orjson
 import pandas as pd
 
 from tools.bench.test_python_pipeline import incidents
-from tools.bench.tuned_pipeline import BBOX, CELL, COUNT_THRESHOLD, HOUR, LATENESS, M_LAT, M_LON, SPECS, Consumer, event_ms
+from tools.bench.tuned_pipeline import (
+    BBOX,
+    CELL,
+    COUNT_THRESHOLD,
+    HOUR,
+    LATENESS,
+    M_LAT,
+    M_LON,
+    SPECS,
+    Consumer,
+    event_ms,
+)
 
 
 def cell(e):
@@ -75,9 +87,9 @@ def test_counts_match_pandas_out_of_order_and_late_events_are_dropped():
 
 
 def test_count_rule_and_batch_run():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    base = datetime(2021, 3, 1, 10, tzinfo=timezone.utc)
+    base = datetime(2021, 3, 1, 10, tzinfo=UTC)
     events = [{"id": f"a{i}", "event_time": (base + timedelta(minutes=5 * i)).isoformat(), "category": "Assault",
                "lat": 43.6532, "lon": -79.3832} for i in range(COUNT_THRESHOLD + 3)]
     c = Consumer()

@@ -27,16 +27,18 @@ Examples:
 """
 from __future__ import annotations
 
-import argparse
 import math
-from bisect import bisect_left, insort
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from bisect import bisect_left, insort
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
+
+from tools.bench import pipeline_runner
+from tools.bench.pipeline_runner import cpu_seconds
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 SPECS = [(HOUR, 5 * MINUTE), (24 * HOUR, HOUR), (7 * DAY, 6 * HOUR), (28 * DAY, DAY)]
@@ -134,7 +136,7 @@ class Consumer:
         day = t // DAY
         month = self.months.get(day)
         if month is None:
-            month = self.months[day] = datetime.fromtimestamp(day * 86_400, timezone.utc).month
+            month = self.months[day] = datetime.fromtimestamp(day * 86_400, UTC).month
         # Hours since the cell's previous incident (before this one), NaN for the first.
         rows.append(cell_counts + block_counts + [(t // HOUR) % 24, (day + 3) % 7, month,
                                                    math.nan if last is None else max(0, t - last) / HOUR, cat])
@@ -224,11 +226,6 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 def run_file(path: str, consumer: Consumer, batch: int = 10_000) -> dict:
     with open(path, "rb") as f:
         lines = [line for line in f.read().splitlines() if line]
@@ -242,50 +239,18 @@ def run_file(path: str, consumer: Consumer, batch: int = 10_000) -> dict:
 
 
 def run_kafka(args, consumer: Consumer) -> dict:
-    from confluent_kafka import Consumer as KafkaConsumer, Producer
+    def handle(messages) -> list[tuple[bytes, bytes | None]]:
+        alerts = consumer.run_batch([m.value() for m in messages], [m.partition() for m in messages])
+        return [(orjson.dumps(alert), None) for alert in alerts]
 
-    kc = KafkaConsumer({"bootstrap.servers": args.bootstrap, "group.id": args.group or f"py-tuned-{time.time_ns()}",
-                        "auto.offset.reset": "earliest", "enable.auto.commit": True,
-                        "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000})
-    producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 5})
-    kc.subscribe([args.topic])
-    count, first, last, cpu0 = 0, None, time.perf_counter(), None
-    try:
-        while count < args.expect:
-            msgs = kc.consume(num_messages=10_000, timeout=0.1)
-            now = time.perf_counter()
-            if not msgs:
-                if now - last > args.idle_seconds:
-                    break
-                continue
-            if first is None:
-                first, cpu0 = now, cpu_seconds()
-            good = [m for m in msgs if m.error() is None]
-            count += len(good)
-            for alert in consumer.run_batch([m.value() for m in good], [m.partition() for m in good]):
-                producer.produce(args.alerts_topic, orjson.dumps(alert))
-            producer.poll(0)
-            last = time.perf_counter()
-        producer.flush(30)
-    finally:
-        kc.close()
-    seconds = max((last - first) if first else 0.0, 1e-9)
-    cpu = cpu_seconds() - (cpu0 or 0.0)
-    return {"mode": "kafka", "messages": count, "expected": args.expect, "seconds": round(seconds, 3),
-            "messages_per_s": round(count / seconds), "cpu_us_per_message": round(cpu / max(1, count) * 1e6, 2),
+    result = pipeline_runner.consume(args, handle, group_prefix="py-tuned", batch=10_000, auto_commit=True, linger_ms=5)
+    cpu = result.pop("cpu_seconds")
+    return {**result, "cpu_us_per_message": round(cpu / max(1, result["messages"]) * 1e6, 2),
             "alerts": consumer.alerts, "scored": consumer.scored, "late": consumer.late, "peak_rss_mb": peak_rss_mb()}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--bootstrap", metavar="HOST:PORT")
-    source.add_argument("--input", metavar="NDJSON", help="process a file instead of consuming")
-    parser.add_argument("--topic", default="incidents")
-    parser.add_argument("--alerts-topic", default="py.alerts")
-    parser.add_argument("--expect", type=int, default=0, help="stop after this many messages (Kafka mode)")
-    parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--group")
+    parser = pipeline_runner.arguments(__doc__)
     parser.add_argument("--model", help="XGBoost JSON model from --train-model (none: no scoring)")
     parser.add_argument("--train-model", metavar="OUT", help="train the benchmark model from --input and exit")
     args = parser.parse_args(argv)

@@ -12,17 +12,17 @@ and reports the median consume throughput (first consumed -> all N consumed) per
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-import os
 from pathlib import Path
 
 from tools.ops import prometheus_text as P
-from tools.ops.daemon import Daemon, http_get
+from tools.vigil_tools.daemon import VigilDaemon, http_get
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ listen = "127.0.0.1:0"
 [log]
 level = "notice"
 """
-    d = Daemon(binary, cfg)
+    d = VigilDaemon.with_config(binary, cfg)
     stop = threading.Event()
     try:
         port = d.admin_port()

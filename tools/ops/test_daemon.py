@@ -11,7 +11,6 @@ structural change), and SIGTERM sends STOPPING=1 and exits 0.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 import uuid
@@ -20,13 +19,10 @@ from pathlib import Path
 import pytest
 
 from tools.ops import prometheus_text as P
-from tools.ops.daemon import Daemon, http_get
+from tools.vigil_tools.daemon import VigilDaemon, http_get
+from tools.vigil_tools.fixtures import BINARY, BOOTSTRAP, admin_section, kafka_sections, needs_broker
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("VIGIL_BINARY")
-BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP,
-                                  reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
 
 CLUSTER = [(43.6500, -79.3850), (43.6500, -79.3820), (43.6523, -79.3850)]  # adjacent 250 m cells
 SCATTER = [(43.6420 + 0.0017 * i, -79.3980 + 0.0029 * ((i * 7) % 10)) for i in range(10)]
@@ -34,16 +30,7 @@ BASE = 1614816000  # 2021-03-04T00:00:00Z
 
 
 def config(bootstrap: str, group: str, topics: dict[str, str], threshold: int = 3, cell: float = 250.0) -> str:
-    return f"""
-[kafka]
-bootstrap_servers = "{bootstrap}"
-group_id = "{group}"
-topic_partitions = 1
-[topics]
-incidents = "{topics['incidents']}"
-alerts = "{topics['alerts']}"
-dead_letter = "{topics['dlq']}"
-cap = "{topics['cap']}"
+    return kafka_sections(group, topics, bootstrap) + admin_section() + f"""
 [grid]
 cell_size_m = {cell}
 bbox = [43.64, -79.40, 43.66, -79.37]
@@ -68,8 +55,6 @@ minimum_local_count = 3
 minimum_cells = 1
 minimum_persistence = 1
 close_after = "1d"
-[admin]
-listen = "127.0.0.1:0"
 [cap]
 sender = "vigil-test@police.example"
 status = "Test"
@@ -151,14 +136,15 @@ def check_geojson(doc: dict) -> None:
 
 @needs_broker
 def test_vigil_run_operations_end_to_end():
+    from xml.etree import ElementTree
+
     import jsonschema
     import xmlschema
-    from xml.etree import ElementTree
 
     tag = uuid.uuid4().hex[:8]
     topics = {"incidents": f"ops-inc-{tag}", "alerts": f"ops-alerts-{tag}", "dlq": f"ops-dlq-{tag}", "cap": f"ops-cap-{tag}"}
     group = f"vigil-ops-{tag}"
-    d = Daemon(BINARY, config(BOOTSTRAP, group, topics), env={"WATCHDOG_USEC": "2000000"})
+    d = VigilDaemon.with_config(BINARY, config(BOOTSTRAP, group, topics), env={"WATCHDOG_USEC": "2000000"})
     try:
         port = d.admin_port()
         # The admin API is up before the loop has run: not ready.
@@ -166,7 +152,7 @@ def test_vigil_run_operations_end_to_end():
         assert status == 503, body
         ready_msg = d.notify.wait_for(lambda m: "READY=1" in m)
         assert ready_msg is not None, "READY=1 sent once the loop runs"
-        assert d.wait_log(lambda o: o.get("msg") == "partitions assigned", 30) is not None, d.stderr()
+        assert d.wait_log(lambda o: o.get("msg") == "partitions assigned", 30) is not None, d.stderr_text()
         deadline = time.time() + 30
         while time.time() < deadline and http_get(port, "/readyz")[0] != 200:
             time.sleep(0.2)
@@ -184,7 +170,7 @@ def test_vigil_run_operations_end_to_end():
         # Every alert validates against the schema; CloudEvents headers are right; the log line is the JSON.
         schema = json.loads((ROOT / "Config/schemas/alert.schema.json").read_text())
         validator = jsonschema.Draft202012Validator(schema)
-        log_alerts = {o["id"]: o for o in d.logs() if "kind" in o and "evidence" in o}
+        log_alerts = {o["id"]: o for o in d.log_lines() if "kind" in o and "evidence" in o}
         for m in published:
             alert = json.loads(m.value())
             errors = list(validator.iter_errors(alert))
@@ -197,7 +183,7 @@ def test_vigil_run_operations_end_to_end():
             assert headers["ce_time"] == alert["detected_at"]
             assert headers["content-type"] == "application/json"
             assert log_alerts.get(alert["id"]) == alert, "an alert's log line is its JSON"
-        for line in d.lines:
+        for line in d.raw_lines():
             assert "\x1b[" not in line, "no colour codes in the log"
 
         # CAP 1.2 output validates against the OASIS XSD, with CAP's lat,lon order.
@@ -270,7 +256,7 @@ def test_vigil_run_operations_end_to_end():
         # SIGHUP with a new threshold: RELOADING=1 + MONOTONIC_USEC, applied, READY=1.
         before = len(d.notify.snapshot())
         d.config.write_text(config(BOOTSTRAP, group, topics, threshold=5))
-        d.proc.send_signal(signal.SIGHUP)
+        d.process.send_signal(signal.SIGHUP)
         applied = d.wait_log(lambda o: o.get("msg") == "reload applied", 20)
         assert applied is not None and "rules.count.threshold" in applied["config.keys"]
         after = d.notify.snapshot()[before:]
@@ -281,7 +267,7 @@ def test_vigil_run_operations_end_to_end():
 
         # A structural change is refused, naming the key; the daemon keeps running and stays ready.
         d.config.write_text(config(BOOTSTRAP, group, topics, threshold=5, cell=300.0))
-        d.proc.send_signal(signal.SIGHUP)
+        d.process.send_signal(signal.SIGHUP)
         refused = d.wait_log(lambda o: o.get("msg", "").startswith("reload refused"), 20)
         assert refused is not None and "grid.cell_size_m" in refused["config.keys"]
         time.sleep(1.5)
@@ -291,7 +277,7 @@ def test_vigil_run_operations_end_to_end():
         assert http_get(port, "/readyz")[0] == 200
     finally:
         code = d.stop()
-    assert code == 0, d.stderr()
+    assert code == 0, d.stderr_text()
     assert any("STOPPING=1" in m for m in d.notify.snapshot()), "STOPPING=1 on SIGTERM"
 
 
@@ -300,7 +286,7 @@ def test_readyz_names_an_unreachable_broker():
     """No broker at all: the loop runs (healthz 200) but readiness says the broker is unreachable."""
     text = config("127.0.0.1:1", "vigil-nobroker", {"incidents": "i", "alerts": "a", "dlq": "d", "cap": "c"})
     text = text.replace("topic_partitions = 1", "topic_partitions = 1\ncreate_topics = false")
-    d = Daemon(BINARY, text)
+    d = VigilDaemon.with_config(BINARY, text)
     try:
         port = d.admin_port()
         deadline = time.time() + 30
@@ -316,4 +302,4 @@ def test_readyz_names_an_unreachable_broker():
         assert P.value(fams, "vigil_broker_reachable") == 0 and P.value(fams, "vigil_ready") == 0
     finally:
         code = d.stop()
-    assert code == 0, d.stderr()
+    assert code == 0, d.stderr_text()

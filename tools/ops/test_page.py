@@ -17,18 +17,15 @@ import socket
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tools.ops.daemon import Daemon, http_get
+from tools.vigil_tools.daemon import VigilDaemon, http_get
+from tools.vigil_tools.fixtures import BINARY, BOOTSTRAP, admin_section, kafka_sections, needs_broker
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("VIGIL_BINARY")
-BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP,
-                                  reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
 BBOX = (43.58, -79.64, 43.86, -79.11)
 DAY = 86_400_000
 # Real incidents (both splits): 30 days, then 2 more days while the page is open.
@@ -54,16 +51,8 @@ def chromium():
     return webdriver.Chrome(service=Service(driver), options=opts)
 
 
-def config(group: str, topics: dict[str, str], extra_admin: str = "") -> str:
-    return f"""
-[kafka]
-bootstrap_servers = "{BOOTSTRAP}"
-group_id = "{group}"
-topic_partitions = 1
-[topics]
-incidents = "{topics['incidents']}"
-alerts = "{topics['alerts']}"
-dead_letter = "{topics['dlq']}"
+def config(group: str, topics: dict[str, str], *extra_admin: str) -> str:
+    return kafka_sections(group, topics) + admin_section(*extra_admin) + f"""
 [grid]
 cell_size_m = 250.0
 bbox = [{BBOX[0]}, {BBOX[1]}, {BBOX[2]}, {BBOX[3]}]
@@ -86,15 +75,12 @@ window = "28d/1d"
 evaluate_every = "1d"
 minimum_cells = 2
 minimum_persistence = 1
-[admin]
-listen = "127.0.0.1:0"
-{extra_admin}
 """
 
 
 def toronto() -> list[dict]:
     from tools.vigil_tools import toronto as T
-    start = int(datetime.fromisoformat(FIRST_DAY).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    start = int(datetime.fromisoformat(FIRST_DAY).replace(tzinfo=UTC).timestamp() * 1000)
     end = start + (BACKFILL_DAYS + LIVE_DAYS) * DAY
     out = []
     for inc in T.load_incidents():
@@ -138,9 +124,9 @@ def console_errors(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def alerts_logged(d: Daemon) -> list[dict]:
+def alerts_logged(d: VigilDaemon) -> list[dict]:
     out = []
-    for line in list(d.lines):
+    for line in d.raw_lines():
         try:
             o = json.loads(line)
         except ValueError:
@@ -161,7 +147,7 @@ def test_operator_page_in_chromium(tmp_path):
     backfill, live = records[:split], records[split:]
     run = uuid.uuid4().hex[:8]
     topics = {"incidents": f"page-in-{run}", "alerts": f"page-alerts-{run}", "dlq": f"page-dlq-{run}"}
-    d = Daemon(BINARY, config(f"page-{run}", topics))
+    d = VigilDaemon.with_config(BINARY, config(f"page-{run}", topics))
     driver = None
     try:
         port = d.admin_port()
@@ -306,7 +292,7 @@ def test_basic_auth_and_client_cap(tmp_path):
     creds.chmod(0o600)
     run = uuid.uuid4().hex[:8]
     topics = {"incidents": f"page-in-{run}", "alerts": f"page-alerts-{run}", "dlq": f"page-dlq-{run}"}
-    d = Daemon(BINARY, config(f"page-{run}", topics, f'auth_file = "{creds}"\nevents_max_clients = 1'))
+    d = VigilDaemon.with_config(BINARY, config(f"page-{run}", topics, f'auth_file = "{creds}"', "events_max_clients = 1"))
     try:
         port = d.admin_port()
         status, headers, _ = http_get(port, "/")

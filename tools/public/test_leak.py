@@ -13,13 +13,8 @@ import tempfile
 import time
 import uuid
 
-import pytest
-
-from tools.ops.daemon import Daemon, http_get
-
-BINARY = os.environ.get("VIGIL_BINARY")
-BOOTSTRAP = os.environ.get("VIGIL_TEST_BOOTSTRAP")
-needs_broker = pytest.mark.skipif(not BINARY or not BOOTSTRAP, reason="needs VIGIL_BINARY and VIGIL_TEST_BOOTSTRAP (run through tools/test.sh)")
+from tools.vigil_tools.daemon import VigilDaemon, http_get
+from tools.vigil_tools.fixtures import BINARY, BOOTSTRAP, admin_section, kafka_sections, needs_broker
 
 DAY = 86_400
 START = 1_767_571_200  # 2026-01-05T00:00:00Z, a Monday
@@ -55,22 +50,11 @@ def as_json(r: dict) -> bytes:
 
 
 def config(topics: dict[str, str], group: str, state: str) -> str:
-    return f"""
-[kafka]
-bootstrap_servers = "{BOOTSTRAP}"
-group_id = "{group}"
-topic_partitions = 1
-[topics]
-incidents = "{topics['incidents']}"
-alerts = "{topics['alerts']}"
-dead_letter = "{topics['dlq']}"
-public = "{topics['public']}"
+    return kafka_sections(group, topics) + admin_section() + f"""
 [grid]
 bbox = [43.63, -79.41, 43.67, -79.36]
 [time]
 allowed_lateness = "5m"
-[admin]
-listen = "127.0.0.1:0"
 [public]
 neighbourhoods = ["North", "South", "East"]
 categories = {json.dumps(CATEGORIES)}
@@ -111,7 +95,7 @@ def test_public_topic_leaks_nothing() -> None:
     records = incidents()
     state_dir = tempfile.mkdtemp(prefix="vigil-public-ledger-")
     cfg = config(topics, f"leak-{suffix}", os.path.join(state_dir, "ledger.json"))
-    daemon = Daemon(BINARY, cfg)
+    daemon = VigilDaemon.with_config(BINARY, cfg)
     try:
         port = daemon.admin_port()
         p = Producer({"bootstrap.servers": BOOTSTRAP})
@@ -120,7 +104,7 @@ def test_public_topic_leaks_nothing() -> None:
         assert p.flush(30) == 0
         # 15 daily releases x 2 families + 2 weekly x 2 families.
         got = read_public(topics["public"], 2 * DAYS + 4)
-        assert len(got) == 2 * DAYS + 4, f"{len(got)} public records; log tail: {daemon.lines[-5:]}"
+        assert len(got) == 2 * DAYS + 4, f"{len(got)} public records; log tail: {daemon.raw_lines()[-5:]}"
 
         status, _, body = http_get(port, "/public/aggregates")
         assert status == 200 and json.loads(body)["enabled"] is True
@@ -132,9 +116,9 @@ def test_public_topic_leaks_nothing() -> None:
 
     # A restart with the same ledger replays the input (same group: rebuild by replay) and must
     # neither re-release a period nor charge again; one more day of input releases just that day.
-    again = Daemon(BINARY, cfg)
+    again = VigilDaemon.with_config(BINARY, cfg)
     try:
-        assert again.wait_log(lambda o: o.get("msg") == "public feed on" and o.get("public.restored") in ("true", True), 30), again.lines[-5:]
+        assert again.wait_log(lambda o: o.get("msg") == "public feed on" and o.get("public.restored") in ("true", True), 30), again.raw_lines()[-5:]
         p = Producer({"bootstrap.servers": BOOTSTRAP})
         p.produce(topics["incidents"], key=b"North", partition=0, value=as_json(
             {"id": f"leak-tick2-{uuid.uuid4().hex}", "t": START + (DAYS + 2) * DAY + 11, "category": "Robbery",

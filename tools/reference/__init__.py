@@ -18,10 +18,10 @@ scikit-learn only, a quantity that ``vigil replay`` writes, and compares:
 * :mod:`reference.calibrate_clusters` - the recurrence-interval fit
   RI(LLR) = exp(a + b LLR) and its check on held-out years.
 
-:mod:`reference.common` holds the shared definitions (grid, acceptance,
+:mod:`tools.reference.common` holds the shared definitions (grid, acceptance,
 loading).  Vigil's outputs are only ever read to be *compared*; nothing here
 feeds them back into a computation.
 
-Run the CLIs from ``tools/`` (or with ``PYTHONPATH=tools``), e.g.
-``python -m reference.windows --probes probes.ndjson``.
+Run the CLIs with the venv's Python from anywhere (tools/setup.sh installs the package), e.g.
+``.venv/bin/python -m tools.reference.windows --probes probes.ndjson``.
 """

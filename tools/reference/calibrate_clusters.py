@@ -39,8 +39,8 @@ Method.
 
 CLI (from ``tools/``)::
 
-    python -m reference.calibrate_clusters --workdir /tmp/calib --findings-from-twin
-    python -m reference.calibrate_clusters --workdir /tmp/calib --binary $VIGIL_BINARY --verify-replays
+    python -m tools.reference.calibrate_clusters --workdir /tmp/calib --findings-from-twin
+    python -m tools.reference.calibrate_clusters --workdir /tmp/calib --binary $VIGIL_BINARY --verify-replays
 """
 
 from __future__ import annotations
@@ -52,15 +52,18 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .common import DAY_MS, Grid, cell_name, format_rfc3339_ms, iter_ndjson, parse_cell_name, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, Grid, cell_name, format_rfc3339_ms, parse_cell_name, parse_rfc3339_ms
 from .plant_surges import day_start_ms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,7 +259,7 @@ def within2(obs: float, exp: float) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.calibrate_clusters", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.calibrate_clusters", description=__doc__.split("\n\n")[0])
     p.add_argument("--workdir", type=Path, required=True)
     p.add_argument("--binary", default=os.environ.get("VIGIL_BINARY"))
     p.add_argument("--config", type=Path, default=ROOT / "Config" / "vigil.toml")
@@ -282,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", help="write the result here (default WORKDIR/calibration.json)")
     args = p.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
     inputs = args.input or [str(toronto.dataset_path(s)) for s in toronto.SPLITS]
     grid = Grid()
     train, held, whole = (parse_period(n, v) for n, v in (("train", args.train), ("heldout", args.heldout),

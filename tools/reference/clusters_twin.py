@@ -36,7 +36,7 @@ from cumulative per-week tables.
 CLI (from ``tools/``): recompute every probe line of ``vigil replay
 --cluster-probes`` and compare::
 
-    python -m reference.clusters_twin --input slice.ndjson --config ../Config/vigil.toml \\
+    python -m tools.reference.clusters_twin --input slice.ndjson --config Config/vigil.toml \\
         --probes probes.ndjson [--every N]
 """
 
@@ -47,14 +47,17 @@ import json
 import math
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .common import HOUR_MS, Grid, cell_name, frame_from_ndjson, iter_ndjson
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import HOUR_MS, Grid, cell_name, frame_from_ndjson
 
 WEEK_HOURS = 168
 BASELINE_FIRST, BASELINE_LAST = 53, 2   # B = wc-53 .. wc-2
@@ -85,7 +88,7 @@ class ScanParams:
         return int(math.floor(self.max_radius_m / self.cell_size_m))
 
     @staticmethod
-    def from_config(path: str | Path | None) -> "ScanParams":
+    def from_config(path: str | Path | None) -> ScanParams:
         """Grid and ``[clusters]`` keys of a Vigil TOML file (missing keys: spec defaults)."""
         if path is None:
             return ScanParams()
@@ -425,7 +428,7 @@ def compare(twin: ClusterTwin, probes: pd.DataFrame, every: int | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.clusters_twin", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.clusters_twin", description=__doc__.split("\n\n")[0])
     p.add_argument("--input", required=True, help="the canonical NDJSON given to vigil replay")
     p.add_argument("--config", help="the Vigil TOML given to vigil replay (grid, [clusters]); default: spec defaults")
     p.add_argument("--probes", help="vigil replay --cluster-probes output to check")

@@ -28,16 +28,18 @@ lat, lon, x_m, y_m, cx, cy, day``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tools.vigil_tools.ndjson import iter_ndjson
 
 EARTH_RADIUS_M = 6371008.8
 DEFAULT_BBOX = (43.58, -79.64, 43.86, -79.11)  # south, west, north, east
@@ -136,7 +138,7 @@ def parse_cell_name(name: str) -> tuple[int, int]:
 _RFC3339_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_rfc3339_ms(text: Any) -> int | None:
@@ -154,7 +156,7 @@ def parse_rfc3339_ms(text: Any) -> int | None:
     if hh > 23 or mi > 59 or ss > 60:
         return None
     try:
-        base = datetime(y, mo, d, tzinfo=timezone.utc)
+        base = datetime(y, mo, d, tzinfo=UTC)
     except ValueError:
         return None
     frac = m.group(7)
@@ -255,14 +257,6 @@ def finish_frame(df: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     return df
 
 
-def iter_ndjson(path: str | Path) -> Iterator[dict[str, Any]]:
-    with open(path, "rb") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                yield json.loads(line)
-
-
 def frame_from_ndjson(path: str | Path, grid: Grid = Grid()) -> pd.DataFrame:
     """Accepted incidents of a canonical-incident NDJSON file."""
     def pairs() -> Iterator[tuple[dict[str, Any], int | None]]:
@@ -286,7 +280,7 @@ def load_frame(inputs: Sequence[str | Path] = (), grid: Grid = Grid()) -> pd.Dat
     converted with :func:`vigil_tools.toronto.load_csv` (the file stem names
     the split in the ids); anything else is read as canonical NDJSON.
     """
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
 
     if not inputs:
         return frame_from_incidents(toronto.load_incidents(), grid)

@@ -25,16 +25,16 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tools.vigil_tools.toronto import dataset_path
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-from vigil_tools.toronto import dataset_path  # noqa: E402
 
 
 def day_ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def replay(binary: str, calibration: tuple[float, float], min_days: float, workdir: Path) -> list[dict]:

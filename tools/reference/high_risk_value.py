@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tools.reference import common as C
+from tools.vigil_tools.toronto import dataset_path
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-from reference import common as C  # noqa: E402
-from vigil_tools.toronto import dataset_path  # noqa: E402
 
 HOUR = 3_600_000
 

@@ -34,7 +34,7 @@ itself is.  Noise (``-1``) is one label for the ARI, on both sides.
 
 CLI (from ``tools/``)::
 
-    python -m reference.hotspots --state hotspots.json [--markdown] [--input ...]
+    python -m tools.reference.hotspots --state hotspots.json [--markdown] [--input ...]
 
 exits 1 if the hot-cell sets or the components differ (or the evaluated day,
 parameters, grid or per-cell numbers disagree).
@@ -46,15 +46,15 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .common import (Grid, add_grid_arguments, cell_name, grid_from_args, load_frame, parse_cell_name,
-                     utc_day, DAY_MS)
+from .common import DAY_MS, Grid, add_grid_arguments, cell_name, grid_from_args, load_frame, parse_cell_name, utc_day
 
 DEFAULT_Z = 3.090232306167813
 DEFAULT_MIN_LOCAL = 5
@@ -396,7 +396,7 @@ def render_table(df: pd.DataFrame, title: str, markdown: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.hotspots", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.hotspots", description=__doc__.split("\n\n")[0])
     p.add_argument("--state", required=True, help="hotspot state JSON written by vigil replay --hotspots-output")
     p.add_argument("--markdown", action="store_true", help="print the ARI tables as markdown")
     p.add_argument("--z", type=float, default=DEFAULT_Z, help="Gi* threshold")

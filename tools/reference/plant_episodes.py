@@ -51,7 +51,7 @@ holds the parameters, the planting period and one record per episode.
 
 CLI (from ``tools/``)::
 
-    python -m reference.plant_episodes --seed 1 --out planted.ndjson --truth truth.json \\
+    python -m tools.reference.plant_episodes --seed 1 --out planted.ndjson --truth truth.json \\
         [--year 2021 | --period-from 2021-01-15 --period-to 2021-06-30] [--history-from 2014-01-01] \\
         [--surges 30 --clusters 15 --controls 20]
 """
@@ -62,13 +62,16 @@ import argparse
 import bisect
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
+
+from tools.vigil_tools.ndjson import write_ndjson
 
 from .common import DAY_MS, HOUR_MS, Grid, format_rfc3339_ms
 from .plant_surges import day_start_ms, load_records
@@ -361,10 +364,8 @@ def plant_episodes(records: Sequence[tuple[dict[str, Any], int | None]], *, seed
 
 
 def write_stream(stream: Sequence[tuple[dict[str, Any], int]], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for obj, _ in stream:
-            f.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-            f.write("\n")
+    """The planted stream's incidents (without their times) as NDJSON."""
+    write_ndjson(path, (obj for obj, _ in stream))
 
 
 def period_of(year: int | None, start: date | None, end: date | None) -> tuple[int, int]:
@@ -394,7 +395,7 @@ def params_from_args(args: argparse.Namespace) -> PlantParams:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.plant_episodes", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.plant_episodes", description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, help="stream NDJSON to write")
     p.add_argument("--truth", required=True, help="ground-truth JSON to write")

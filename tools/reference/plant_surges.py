@@ -32,7 +32,7 @@ ids, anchor_id}``.
 
 CLI (from ``tools/``)::
 
-    python -m reference.plant_surges --out planted.ndjson --truth truth.json \\
+    python -m tools.reference.plant_surges --out planted.ndjson --truth truth.json \\
         [--from 2019-01-01 --to 2021-12-31 --surges 200 --size 8 --span-hours 3 --seed 1]
 """
 
@@ -41,21 +41,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .common import HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson, write_ndjson
+
+from .common import HOUR_MS, format_rfc3339_ms, parse_rfc3339_ms
 
 WEEK_MS = 7 * 24 * HOUR_MS
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CANONICAL_KEYS = ("id", "event_time", "category", "premises", "neighbourhood", "lat", "lon", "source")
 
 
 def day_start_ms(d: date) -> int:
-    return int((datetime(d.year, d.month, d.day, tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1))
+    return int((datetime(d.year, d.month, d.day, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1))
 
 
 def canonical(obj: dict[str, Any], t_ms: int) -> dict[str, Any]:
@@ -142,16 +145,9 @@ def plant(records: Iterable[tuple[dict[str, Any], int | None]], *, surges: int =
     return stream, truth
 
 
-def write_ndjson(objs: Iterable[dict[str, Any]], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for o in objs:
-            f.write(json.dumps(o, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-            f.write("\n")
-
-
 def load_records(inputs: Sequence[str]) -> list[tuple[dict[str, Any], int | None]]:
     """Real incidents: the packaged Toronto data, or the given CSV / NDJSON files."""
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
 
     if not inputs:
         return [(i.obj, i.epoch_ms) for i in toronto.load_incidents()]
@@ -165,7 +161,7 @@ def load_records(inputs: Sequence[str]) -> list[tuple[dict[str, Any], int | None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.plant_surges", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.plant_surges", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="stream NDJSON to write")
     p.add_argument("--truth", required=True, help="truth JSON to write")
     p.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2019, 1, 1))
@@ -183,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream, truth = plant(load_records(args.input), surges=args.surges, size=args.size,
                           span_hours=args.span_hours, seed=args.seed, start=args.start, end=args.end,
                           warmup_days=args.warmup_days)
-    write_ndjson(stream, args.out)
+    write_ndjson(args.out, stream)
     with open(args.truth, "w", encoding="utf-8") as f:
         json.dump(truth, f, ensure_ascii=False, indent=1)
         f.write("\n")

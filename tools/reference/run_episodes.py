@@ -10,8 +10,8 @@ for docs/ACCURACY.md; tools/test.sh runs a small version
 
 CLI (from ``tools/``; ``VIGIL_BINARY`` or ``--binary`` names the vigil executable)::
 
-    python -m reference.run_episodes --seeds 1-10 --workdir /tmp/episodes \\
-        [--config ../Config/vigil.toml] [--json score.json] [--check]
+    python -m tools.reference.run_episodes --seeds 1-10 --workdir /tmp/episodes \\
+        [--config Config/vigil.toml] [--json score.json] [--check]
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .common import iter_ndjson
+from tools.vigil_tools.ndjson import iter_ndjson
+
 from .plant_episodes import PlantParams, add_arguments, params_from_args, period_of, plant_episodes, write_stream
 from .plant_surges import day_start_ms, load_records
-from .score_episodes import report, score_runs, table
+from .score_episodes import report, score_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +89,7 @@ def run(seeds: Sequence[int], workdir: Path, binary: str, config: Path, *, perio
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.run_episodes", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.run_episodes", description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", default="1-10", help="e.g. 1-10 or 1,2,5 (default 1-10: the held-out seeds)")
     p.add_argument("--workdir", required=True, type=Path)
     p.add_argument("--binary", default=os.environ.get("VIGIL_BINARY"), help="vigil executable (default $VIGIL_BINARY)")

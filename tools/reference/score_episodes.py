@@ -28,7 +28,7 @@ delay <= 24 h; no control window hit by a detection alert).
 
 CLI (from ``tools/``)::
 
-    python -m reference.score_episodes --truth truth.json --alerts alerts.ndjson \\
+    python -m tools.reference.score_episodes --truth truth.json --alerts alerts.ndjson \\
         [--truth t2.json --alerts a2.ndjson ...] [--json score.json] [--check]
 """
 
@@ -38,12 +38,15 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .common import DAY_MS, HOUR_MS, Grid, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, HOUR_MS, Grid, parse_rfc3339_ms
 
 DETECTION_KINDS = ("cluster_emerging", "cluster_grew", "surge")
 MATCH_RADIUS_M = 400.0
@@ -251,7 +254,7 @@ def table(res: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.score_episodes", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.score_episodes", description=__doc__.split("\n\n")[0])
     p.add_argument("--truth", action="append", required=True, help="truth JSON of plant_episodes (repeat per seed)")
     p.add_argument("--alerts", action="append", required=True, help="alerts NDJSON of vigil replay (same order)")
     p.add_argument("--json", help="write the full result (with per-episode records) here")

@@ -19,7 +19,7 @@ unless ``--no-fail``.
 
 CLI (from ``tools/``)::
 
-    python -m reference.score_surges --truth truth.json --alerts alerts.ndjson \\
+    python -m tools.reference.score_surges --truth truth.json --alerts alerts.ndjson \\
         [--window-hours 6] [--baseline-alerts base.ndjson --days 1096]
 """
 
@@ -28,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from .common import DAY_MS, HOUR_MS, format_rfc3339_ms, iter_ndjson, parse_rfc3339_ms
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import DAY_MS, HOUR_MS, format_rfc3339_ms, parse_rfc3339_ms
 
 
 @dataclass
@@ -91,7 +94,7 @@ def score(truth: Sequence[dict[str, Any]], alerts: Iterable[dict[str, Any]], win
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.score_surges", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.score_surges", description=__doc__.split("\n\n")[0])
     p.add_argument("--truth", required=True)
     p.add_argument("--alerts", required=True, help="alerts NDJSON of vigil replay on the planted stream")
     p.add_argument("--window-hours", type=float, default=6.0)

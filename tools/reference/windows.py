@@ -31,7 +31,7 @@ on the buckets being monotone in ``j``.
 
 CLI (from ``tools/``)::
 
-    python -m reference.windows --probes probes.ndjson [--input train.csv --input test.csv]
+    python -m tools.reference.windows --probes probes.ndjson [--input train.csv --input test.csv]
 
 prints ``N probes x 15 windows checked, M mismatches`` and exits 1 on any
 mismatch (the first 10 printed in detail).
@@ -42,15 +42,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .common import (FAMILIES, HORIZONS, Grid, add_grid_arguments, cell_name, frame_from_incidents,
-                     grid_from_args, iter_ndjson, load_frame)
+from tools.vigil_tools.ndjson import iter_ndjson
+
+from .common import (
+    FAMILIES,
+    HORIZONS,
+    Grid,
+    add_grid_arguments,
+    cell_name,
+    frame_from_incidents,
+    grid_from_args,
+    load_frame,
+)
 
 __all__ = ["WindowIndex", "reference_counts", "expected_counts", "main"]
 
@@ -209,7 +219,7 @@ def reference_counts(incidents: Any, probes_records: Iterable[dict[str, Any]],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reference.windows", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.reference.windows", description=__doc__.split("\n\n")[0])
     p.add_argument("--probes", required=True, help="probe NDJSON written by vigil replay --probe-output")
     add_grid_arguments(p)
     args = p.parse_args(argv)

@@ -20,14 +20,17 @@ import threading
 import time
 import uuid
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from vigil_tools import toronto
+from tools.vigil_tools import toronto
+from tools.vigil_tools.daemon import VigilDaemon, http_get
+from tools.vigil_tools.ndjson import write_ndjson
 
 ROOT = Path(__file__).resolve().parents[2]
 # VIGIL_TEST_CONFIG: another configuration file, e.g. an older release's when running these
@@ -73,7 +76,7 @@ def split_by_partition(incidents: Sequence[dict[str, Any]], partitions: int) -> 
 
 
 def event_ms(incident: dict[str, Any]) -> int:
-    from reference.common import parse_rfc3339_ms
+    from tools.reference.common import parse_rfc3339_ms
     ms = parse_rfc3339_ms(incident["event_time"])
     assert ms is not None
     return ms
@@ -90,7 +93,7 @@ class Broker:
         self.process = process
 
     @classmethod
-    def private(cls) -> "Broker":
+    def private(cls) -> Broker:
         tansu = require_env("VIGIL_TANSU")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -195,12 +198,6 @@ class Broker:
 # ---------------------------------------------------------------------------
 # reference and daemon
 
-def write_ndjson(path: Path, incidents: Iterable[dict[str, Any]]) -> None:
-    with open(path, "wb") as f:
-        for inc in incidents:
-            f.write(toronto.to_json(inc) + b"\n")
-
-
 @dataclass
 class Reference:
     kinds: dict[str, str]  # alert id -> kind
@@ -231,77 +228,29 @@ def reference_run(by_partition: Sequence[Sequence[dict[str, Any]]], workdir: Pat
     return Reference(kinds, digests)
 
 
-@dataclass
-class Daemon:
-    """One `vigil run` process with its log captured to a file."""
+class Daemon(VigilDaemon):
+    """A fault test's `vigil run` (VIGIL_BINARY, Config/vigil.toml): the broker, group, topics and
+    client id NAME from the environment, its log in WORKDIR/NAME.out; `start()` returns it."""
 
-    bootstrap: str
-    group: str
-    topics: dict[str, str]
-    workdir: Path
-    name: str
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
-    log_path: Path | None = None
-
-    def start(self) -> "Daemon":
-        binary = require_env("VIGIL_BINARY")
-        self.log_path = self.workdir / f"{self.name}.log"
-        env = {**os.environ,
-               "VIGIL_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "VIGIL_KAFKA_GROUP_ID": self.group,
-               "VIGIL_KAFKA_CLIENT_ID": self.name,
-               "VIGIL_TOPICS_INCIDENTS": self.topics["incidents"], "VIGIL_TOPICS_ALERTS": self.topics["alerts"],
-               "VIGIL_TOPICS_DEAD_LETTER": self.topics["dlq"], "VIGIL_TOPICS_LATE": self.topics["dlq"],
-               "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0",
-               # Every alert kind, not only the (rare) default cluster alerts: the fault tests compare
-               # alert ids, so they need many of them.
-               "VIGIL_ALERTS_KINDS": "all", **self.env}
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([binary, "run", "--config", str(CONFIG)], stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=env)
-        return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def terminate(self, timeout: float = 60) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        out = []
-        assert self.log_path is not None
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            line = re.sub(r"^<\d>", "", line)
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-        return out
-
-    def logged(self, message: str) -> list[dict[str, Any]]:
-        return [l for l in self.log_lines() if l.get("msg") == message]
-
-    @property
-    def admin_port(self) -> int | None:
-        lines = self.logged("admin API listening")
-        return int(lines[-1]["admin.port"]) if lines else None
+    def __init__(self, bootstrap: str, group: str, topics: dict[str, str], workdir: Path, name: str,
+                 env: dict[str, str] | None = None):
+        super().__init__(require_env("VIGIL_BINARY"), CONFIG, workdir, name, {
+            "VIGIL_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "VIGIL_KAFKA_GROUP_ID": group, "VIGIL_KAFKA_CLIENT_ID": name,
+            "VIGIL_TOPICS_INCIDENTS": topics["incidents"], "VIGIL_TOPICS_ALERTS": topics["alerts"],
+            "VIGIL_TOPICS_DEAD_LETTER": topics["dlq"], "VIGIL_TOPICS_LATE": topics["dlq"],
+            "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0",
+            # Every alert kind, not only the (rare) default cluster alerts: the fault tests compare
+            # alert ids, so they need many of them.
+            "VIGIL_ALERTS_KINDS": "all", **(env or {})})
 
     def readyz(self) -> tuple[int, str]:
         """(HTTP status, body) of the admin API's /readyz; (0, error) when it cannot be reached."""
-        import urllib.error
-        import urllib.request
-        port = self.admin_port
-        if port is None:
+        lines = self.logged("admin API listening")
+        if not lines:
             return 0, "admin API not listening yet"
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            status, _, body = http_get(int(lines[-1]["admin.port"]), "/readyz", timeout=5)
+            return status, body.decode()
         except OSError as e:
             return 0, str(e)
 

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from reliability import harness as H
+from tools.reliability import harness as H
 
 INCIDENTS = 12_000
 PARTITIONS = 2

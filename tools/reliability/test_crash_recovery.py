@@ -17,14 +17,13 @@ Bounded: ~50,000 incidents produced over ~25 s, six crashes, about two minutes p
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from pathlib import Path
 
-import threading
-
 import pytest
 
-from reliability import harness as H
+from tools.reliability import harness as H
 
 INCIDENTS = 50_000
 PARTITIONS = 2
@@ -56,7 +55,7 @@ def test_kill_nine_repeatedly_loses_and_invents_nothing(tmp_path: Path, rewind: 
         daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, f"crash-{n}", env={"VIGIL_RECOVERY_REWIND": rewind}).start()
         crashed.append(daemon)
         # Let it join, rebuild and get going, then kill it mid-stream without warning.
-        assert H.wait_for(lambda: bool(daemon.logged("partitions assigned")), 60), f"instance {n} never got partitions"
+        assert H.wait_for(lambda d=daemon: bool(d.logged("partitions assigned")), 60), f"instance {n} never got partitions"
         H.time.sleep(rng.uniform(0.5, 3.0))
         daemon.kill()
         committed_at_crash.append(broker.committed(group, topics["incidents"], PARTITIONS))
@@ -67,10 +66,10 @@ def test_kill_nine_repeatedly_loses_and_invents_nothing(tmp_path: Path, rewind: 
     assert H.wait_for(lambda: broker.committed(group, topics["incidents"], PARTITIONS) == sizes, 240), \
         f"the final instance did not commit everything: {broker.committed(group, topics['incidents'], PARTITIONS)} of {sizes}"
     assert final.terminate() == 0
-    rebuilt = [l for d in crashed[1:] + [final] for l in d.logged("partition state rebuilt; live from the committed offset")]
+    rebuilt = [line for d in crashed[1:] + [final] for line in d.logged("partition state rebuilt; live from the committed offset")]
     assert rebuilt, "later instances rebuilt partition state by replay"
     if rewind == "auto":
-        cutoffs = [l["recovery.cutoff"] for d in crashed + [final] for l in d.logged("rebuilding partition state")]
+        cutoffs = [line["recovery.cutoff"] for d in crashed + [final] for line in d.logged("rebuilding partition state")]
         assert cutoffs and all(c != "none" for c in cutoffs), "a bounded rewind filters the replay by event time"
 
     alerts = H.alerts_on_topic(broker, topics["alerts"])

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from reliability import harness as H
-from vigil_tools import toronto
+from tools.reliability import harness as H
+from tools.vigil_tools import toronto
 
 GOOD = 4_000
 
@@ -71,7 +71,7 @@ def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_are_unaffecte
     letters = broker.read_all(topics["dlq"])
     assert [(h["vigil.error.reason"], v) for v, h in letters] == expected_letters, \
         "every bad message is dead-lettered, unchanged, in order, with its reason"
-    for value, headers in letters:
+    for _value, headers in letters:
         assert headers["vigil.error.message"], "each dead letter says why"
         assert headers["vigil.source.topic"] == topics["incidents"] and int(headers["vigil.source.offset"]) >= 0
 

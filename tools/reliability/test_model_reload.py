@@ -12,7 +12,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from reliability import harness as H
+from tools.reliability import harness as H
 
 MODELS = H.ROOT / "Config" / "models"
 

@@ -16,17 +16,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confluent_kafka import Producer
 
-from reliability import harness as H
-from vigil_tools import toronto
+from tools.reliability import harness as H
+from tools.vigil_tools import toronto
 
 
 def rfc3339(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
@@ -51,7 +51,7 @@ def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp
     daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "poison").start()
     committed = H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101], 90)
     alive = daemon.process.poll() is None
-    log_tail = daemon.log_path.read_text(errors="replace")[-3000:]
+    log_tail = (daemon.stdout_path.read_text(errors="replace") + daemon.stderr_text())[-3000:]
     exit_code = daemon.terminate()
     assert alive, f"the daemon must stay up; log tail:\n{log_tail}"
     assert committed, f"all 101 offsets committed; got {broker.committed(group, topics['incidents'], 1)}"
@@ -72,7 +72,7 @@ def test_one_incident_stamped_23_hours_ahead_does_not_send_the_next_ones_to_the_
     broker = H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
     topics = {"incidents": H.unique("clock-in"), "alerts": H.unique("clock-alerts"), "dlq": H.unique("clock-dlq")}
     broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 1, topics["dlq"]: 1})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     base = H.real_incidents(101)
     stamped = []
     for n, inc in enumerate(base):

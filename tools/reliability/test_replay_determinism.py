@@ -13,7 +13,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from reliability import harness as H
+from tools.reliability import harness as H
+from tools.vigil_tools.ndjson import write_ndjson
 
 INCIDENTS = 30_000
 
@@ -28,7 +29,7 @@ def replay(src: Path, out: Path, summary: Path) -> None:
 
 def test_two_processes_replay_the_same_input_to_the_same_bytes(tmp_path: Path) -> None:
     src = tmp_path / "incidents.ndjson"
-    H.write_ndjson(src, H.real_incidents(INCIDENTS))
+    write_ndjson(src, H.real_incidents(INCIDENTS))
     runs = []
     for n in range(2):
         out, summary = tmp_path / f"alerts-{n}.ndjson", tmp_path / f"summary-{n}.json"

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from reliability import harness as H
+from tools.reliability import harness as H
 
 INCIDENTS = 30_000
 PARTITIONS = 6

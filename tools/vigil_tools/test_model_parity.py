@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vigil_tools import model as vm
-from vigil_tools.toronto import dataset_path
+from tools.vigil_tools import model as vm
+from tools.vigil_tools.toronto import dataset_path
 
 ROOT = Path(__file__).resolve().parents[2]
 VIGIL = os.environ.get("VIGIL_BINARY")

@@ -8,12 +8,12 @@ from __future__ import annotations
 import io
 import json
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from vigil_tools import toronto as T
+from tools.vigil_tools import toronto as T
 
 HEADER = (
     "occurrencedate,occurrencehour,premises_type,occurrencemonth,occurrencedayofweek,MCI,"
@@ -41,7 +41,7 @@ def convert(*rows: str, split: str = "train") -> list[T.Incident]:
 
 
 def utc_ms(*args: int) -> int:
-    return int(datetime(*args, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_fast_path_matches_zoneinfo_everywhere():
     for k in range(0, 730, 1):
         d = start + timedelta(days=k)
         # occurrencedate as the layout writes it: local midnight in UTC
-        midnight_utc = datetime(d.year, d.month, d.day, tzinfo=T.TORONTO).astimezone(timezone.utc)
+        midnight_utc = datetime(d.year, d.month, d.day, tzinfo=T.TORONTO).astimezone(UTC)
         cell = midnight_utc.strftime("%Y/%m/%d %H:%M:%S+00")
         for h in (0, 1, 2, 3, 12, 23):
             rows.append(row(cell, str(h)))
@@ -286,11 +286,12 @@ def test_packaged_dataset():
 
 
 # ---------------------------------------------------------------------------
-# Helpers of the CLIs in tools/ (importable because tools/ is on sys.path)
+# Helpers of the CLIs in tools/ (modules of the `tools` package)
 
 
 def test_replay_select_filters_and_malformed():
-    replay = pytest.importorskip("replay_incidents")
+    from tools import replay_incidents as replay
+
     incs = T.sort_incidents(convert(*(row(f"2020/01/{d:02d} 05:00:00+00", "1") for d in range(1, 11))))
     sel = replay.select(incs, date_from=date(2020, 1, 3), date_to=date(2020, 1, 8))
     assert [i.local_date.day for i in sel] == [3, 4, 5, 6, 7, 8]
@@ -318,14 +319,15 @@ def test_replay_select_filters_and_malformed():
     b'{"event_time":-99999999999999999999}',
 ])
 def test_tail_renderer_never_crashes(value):
-    tail = pytest.importorskip("tail_alerts")
+    from tools import tail_alerts as tail
+
     for color in (False, True):
-        r = tail.Renderer(color, timezone.utc)
+        r = tail.Renderer(color, UTC)
         line, _ = r.alert_line(value, 1_700_000_000_000)
         assert isinstance(line, str) and "\n" not in line
         dl = r.dead_letter_line(value, [("vigil.error", b"bad"), ("x-other", b"1"), ("vigil.reason", None)])
         assert "\n" not in dl
-    plain = tail.Renderer(False, timezone.utc)
+    plain = tail.Renderer(False, UTC)
     if value and value.startswith(b'{"kind":"burst"'):
         line, ok = plain.alert_line(value)
         assert ok and "Assault" in line and "Moss Park" in line and "7 ≥ 5" in line and "in 1h" in line

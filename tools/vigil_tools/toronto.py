@@ -29,19 +29,21 @@ rows are still emitted so that the daemon can dead-letter them.
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any, Iterable, Mapping, Sequence, Union
+from typing import IO, Any, Union
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from tools.vigil_tools.ndjson import dumps
 
 __all__ = [
     "SOURCE",
@@ -62,7 +64,7 @@ __all__ = [
 SOURCE = "toronto-mci"
 SPLITS = ("train", "test")
 TORONTO = ZoneInfo("America/Toronto")
-UTC = timezone.utc
+UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -181,13 +183,11 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
-def _coord(value: Any) -> float | None:
+def _number(value: Any) -> float | None:
+    """A finite number from CSV text or a JSON number; None for anything else (blank, text, bool, inf, NaN)."""
     if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
         try:
-            f = float(value)  # correctly rounded; repr() round-trips the CSV text
+            f = float(value.strip())  # correctly rounded; repr() round-trips the CSV text
         except ValueError:
             return None
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -197,18 +197,13 @@ def _coord(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _coord(value: Any) -> float | None:
+    return _number(value)
+
+
 def _hour(value: Any) -> int | None:
-    if isinstance(value, str):
-        value = value.strip()
-        try:
-            f = float(value)
-        except ValueError:
-            return None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        f = float(value)
-    else:
-        return None
-    if not math.isfinite(f) or f != int(f) or not (-48 <= f <= 48):
+    f = _number(value)
+    if f is None or f != int(f) or not (-48 <= f <= 48):
         return None
     return int(f)
 
@@ -392,7 +387,7 @@ def sort_incidents(incidents: Sequence[Incident]) -> list[Incident]:
 def to_json(incident: Mapping[str, Any] | Incident) -> bytes:
     """Compact UTF-8 JSON for an incident object (keys in insertion order)."""
     obj = incident.obj if isinstance(incident, Incident) else incident
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return dumps(obj)
 
 
 def kafka_key(incident: Mapping[str, Any] | Incident) -> bytes:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="session")
 def toronto_records():
     """The packaged Toronto incidents as (object, epoch ms) pairs, loaded once per session."""
-    from reference.plant_surges import load_records
+    from tools.reference.plant_surges import load_records
 
     return load_records([])
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from reference.calibrate_clusters import Period, fit, group_onsets, llr_for, rate_curve
-from reference.common import DAY_MS, HOUR_MS
-from datetime import date
+from tools.reference.calibrate_clusters import Period, fit, group_onsets, llr_for, rate_curve
+from tools.reference.common import HOUR_MS
 
 
 def findings(rows):

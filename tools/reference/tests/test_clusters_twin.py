@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import date
 
 import pytest
 
-from reference.clusters_twin import ClusterTwin, ScanParams, compare, read_probes
-from reference.common import frame_from_ndjson
-from reference.plant_episodes import write_stream
-from reference.plant_surges import day_start_ms
-from datetime import date
+from tools.reference.clusters_twin import ClusterTwin, ScanParams, compare, read_probes
+from tools.reference.common import frame_from_ndjson
+from tools.reference.plant_episodes import write_stream
+from tools.reference.plant_surges import day_start_ms
 
 VIGIL_BINARY = os.environ.get("VIGIL_BINARY")
 EVERY = 97

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference.clusters_twin import ClusterTwin, ScanParams, disc_offsets
-from reference.common import HOUR_MS, Grid, frame_from_records
+from tools.reference.clusters_twin import ClusterTwin, ScanParams, disc_offsets
+from tools.reference.common import HOUR_MS, Grid, frame_from_records
 
 GRID = Grid()
 WC = 2900          # the current week of the scenario (hours WC*168 ...)
@@ -170,7 +170,7 @@ def test_repeat_window_collapses_repeats_at_one_point():
                    ({"id": "r4", "category": "A", "lat": lat, "lon": lon}, t0 + 24 * H),          # 24 h after r1: new
                    ({"id": "r5", "category": "A", "lat": lat, "lon": lon}, t0 + 30 * H)]          # 6 h after r4: repeat
     tw = twin_of(rows, repeat_window_ms=24 * H)
-    got = {(i, l) for i, l in zip(tw.evaluations()["id"], tw.evaluations()["layer"]) if i.startswith("r")}
+    got = {(i, layer) for i, layer in zip(tw.evaluations()["id"], tw.evaluations()["layer"]) if i.startswith("r")}
     assert got == {("r1", "all"), ("r1", "A"), ("r3", "B"), ("r4", "all"), ("r4", "A")}
     # r4's 168 h cylinder in `all` holds r1 and r4 only
     assert cyl(tw, "r4", "all").loc[(0, 168), "observed"] == 2

@@ -15,7 +15,6 @@ Skipped only when ``VIGIL_BINARY`` is unset (tools/test.sh sets it).
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import date
 
@@ -23,11 +22,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference.common import DAY_MS, HOUR_MS, parse_rfc3339_ms
-from reference.plant_episodes import PlantParams, plant_episodes
-from reference.plant_surges import day_start_ms
-from reference.run_episodes import run
-from reference.score_episodes import table
+from tools.reference.common import DAY_MS, HOUR_MS, parse_rfc3339_ms
+from tools.reference.plant_episodes import PlantParams, plant_episodes
+from tools.reference.plant_surges import day_start_ms
+from tools.reference.run_episodes import run
+from tools.reference.score_episodes import table
 
 VIGIL_BINARY = os.environ.get("VIGIL_BINARY")
 SEEDS = (101, 102)

@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reference import common as C
-from reference import hotspots as H
-from reference import plant_surges as P
-from reference import score_surges as S
-from reference import windows as W
+from tools.reference import common as C
+from tools.reference import hotspots as H
+from tools.reference import plant_surges as P
+from tools.reference import score_surges as S
+from tools.reference import windows as W
+from tools.vigil_tools.ndjson import iter_ndjson, write_ndjson
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -47,11 +48,8 @@ def inc(id_: str, t: int, category: str = "Assault", cell: tuple[int, int] = (0,
     return obj, t
 
 
-def write_ndjson(path: Path, records) -> Path:
-    with open(path, "w", encoding="utf-8") as f:
-        for obj, _ in records:
-            f.write(json.dumps(obj) + "\n")
-    return path
+def write_records(path: Path, records) -> Path:
+    return write_ndjson(path, (obj for obj, _ in records))
 
 
 # ---------------------------------------------------------------------------
@@ -198,7 +196,7 @@ def test_reference_counts_reports_mismatches_and_cli(tmp_path, capsys):
     kinds = sorted(m["kind"] for m in mism)
     assert kinds == ["count", "id", "missing_entry", "missing_entry", "unexpected_entry"]
 
-    inp = write_ndjson(tmp_path / "in.ndjson", recs)
+    inp = write_records(tmp_path / "in.ndjson", recs)
     good = tmp_path / "probes.ndjson"
     good.write_text("".join(json.dumps(p) + "\n" for p in probes))
     assert W.main(["--probes", str(good), "--input", str(inp)]) == 0
@@ -265,7 +263,7 @@ def small_world(tmp_path: Path):
     recs = [inc(f"c{k}", k * 1000, cell=(2, 2), grid=grid) for k in range(10)]
     recs.append(inc("corner", 50_000, cell=(0, 0), grid=grid))
     recs += [inc(f"old{k}", -30 * C.DAY_MS + k, cell=(4, 4), grid=grid) for k in range(3)]
-    return grid, recs, write_ndjson(tmp_path / "small.ndjson", recs)
+    return grid, recs, write_records(tmp_path / "small.ndjson", recs)
 
 
 def test_evaluate_and_compare_small_world(tmp_path, capsys):
@@ -383,7 +381,7 @@ def test_plant_surges_truth_consistent_with_stream(tmp_path):
     # deterministic
     assert P.plant(real, surges=6, size=5, seed=4, start=date(2020, 1, 1), end=date(2020, 2, 29)) == (stream, truth)
     # the written stream reads back with the same instants and ids
-    P.write_ndjson(stream, tmp_path / "s.ndjson")
+    write_ndjson(tmp_path / "s.ndjson", stream)
     f = C.frame_from_ndjson(tmp_path / "s.ndjson")
     assert len(f) == len(stream) and sorted(f["id"]) == sorted(by_id)
 
@@ -408,7 +406,7 @@ def test_plant_surges_warmup():
 
 
 def test_plant_surges_cli(tmp_path):
-    src = write_ndjson(tmp_path / "real.ndjson", synthetic_real_stream())
+    src = write_records(tmp_path / "real.ndjson", synthetic_real_stream())
     out, truth = tmp_path / "out.ndjson", tmp_path / "truth.json"
     assert P.main(["--input", str(src), "--out", str(out), "--truth", str(truth), "--from", "2020-01-01",
                    "--to", "2020-02-29", "--surges", "4", "--seed", "2"]) == 0
@@ -469,7 +467,7 @@ def replay(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def toronto_inputs() -> list[str]:
-    from vigil_tools import toronto
+    from tools.vigil_tools import toronto
     return ["--input", str(toronto.dataset_path("train")), "--input", str(toronto.dataset_path("test"))]
 
 
@@ -483,7 +481,7 @@ def test_replay_probes_match_reference(tmp_path, toronto_frame):
     probes, summary = tmp_path / "probes.ndjson", tmp_path / "summary.json"
     replay(toronto_inputs() + ["--probes", "1000", "--probe-seed", "7", "--probe-output", str(probes),
                                "--output", str(tmp_path / "alerts.ndjson"), "--summary", str(summary)], tmp_path)
-    records = list(C.iter_ndjson(probes))
+    records = list(iter_ndjson(probes))
     assert len(records) == 1000
     assert json.loads(summary.read_text())["incidents"] == len(toronto_frame)
     mismatches = W.reference_counts(W.WindowIndex(toronto_frame), records)
@@ -507,11 +505,11 @@ def test_replay_detects_planted_surges(tmp_path):
     # alert before the stream has 8 weeks of history, so anchors start after a 56-day warm-up.
     stream, truth = P.plant(P.load_records([]), surges=100, seed=1, start=date(2020, 1, 1),
                             end=date(2021, 12, 31), warmup_days=SURGE_WARMUP_DAYS)
-    P.write_ndjson(stream, tmp_path / "planted.ndjson")
+    write_ndjson(tmp_path / "planted.ndjson", stream)
     alerts = tmp_path / "alerts.ndjson"
     config = tmp_path / "surges.toml"
     config.write_text('[alerts]\nkinds = ["surge"]\n')  # the neighbourhood surge rule's alerts are opt-in
     replay(["--input", str(tmp_path / "planted.ndjson"), "--config", str(config), "--output", str(alerts)], tmp_path)
-    res = S.score(truth, C.iter_ndjson(alerts), window_hours=6)
+    res = S.score(truth, iter_ndjson(alerts), window_hours=6)
     missed = [(s["category"], s["neighbourhood"], C.format_rfc3339_ms(s["start_ms"])) for s in res.missed[:10]]
     assert res.rate >= 0.95, f"detection {res.rate:.3f}; missed e.g. {missed}"
