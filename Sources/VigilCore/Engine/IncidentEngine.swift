@@ -1,70 +1,3 @@
-/// Settings of the analytics engine.
-public struct EngineConfiguration: Sendable, Equatable {
-    public var grid: MetricGrid
-    /// Events this far behind the newest event time are still placed in their windows.
-    public var allowedLateness: EventDuration
-    /// Horizons kept for every key of every family (the count rule's window is added if missing).
-    public var windows: [WindowSpec]
-    public var countRule: CountRuleConfiguration?
-    public var surgeRule: SurgeRuleConfiguration?
-    public var hotspots: HotspotConfiguration?
-    /// Hard cap on window keys per partition (all families together; the surge rule's keys are
-    /// capped separately at the same number); new keys beyond it are counted as cap hits, not tracked.
-    public var maxKeys: Int
-    /// The near-repeat risk model every accepted incident is scored with (nil: no scoring).
-    /// Build it with `RiskScorer.load` under this same configuration.
-    public var risk: RiskScorer?
-    /// The emerging-cluster scan (nil: off).
-    public var clusters: ClusterScanConfiguration?
-    /// Alert kinds the engine returns (nil: all). The others are still computed where state needs
-    /// them (hotspots feed /hotspots and the model), but are not news for a dispatcher by default.
-    public var alertKinds: Set<Alert.Kind>?
-
-    public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
-                countRule: CountRuleConfiguration? = CountRuleConfiguration(),
-                surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
-                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil,
-                clusters: ClusterScanConfiguration? = nil, alertKinds: Set<Alert.Kind>? = nil) {
-        self.grid = grid
-        self.allowedLateness = allowedLateness
-        self.windows = windows
-        self.countRule = countRule
-        self.surgeRule = surgeRule
-        self.hotspots = hotspots
-        self.maxKeys = maxKeys
-        self.risk = risk
-        self.clusters = clusters
-        self.alertKinds = alertKinds
-    }
-}
-
-/// Counters an operator watches; all monotonic except `keys`.
-public struct EngineStatistics: Sendable, Equatable {
-    public var accepted = 0
-    public var late = 0
-    public var alerts = 0
-    public var keys = 0
-    public var keysExpired = 0
-    /// Incidents whose key could not be tracked because `maxKeys` was reached.
-    public var capHits = 0
-    public var hotspotEvaluations = 0
-    /// Incidents scored by the risk model, and how many of them reached its threshold.
-    public var scored = 0
-    public var highRisk = 0
-    /// Space-time scan evaluations (one per layer an incident adds an occurrence to).
-    public var clusterEvaluations = 0
-    /// Clusters open now (not monotonic).
-    public var openClusters = 0
-}
-
-/// What the engine decided about one incident.
-public enum EngineDecision: Sendable, Equatable {
-    /// Counted; these alerts fired (often none).
-    case accepted([Alert])
-    /// Behind the watermark: not counted; the caller sends it to the late side path.
-    case late(watermark: Timestamp)
-}
-
 /// Vigil's analytics for one input partition: a pure, deterministic state machine.
 ///
 /// No I/O, no clock: time comes from the events. The same incidents in the same order produce the
@@ -376,14 +309,4 @@ public struct IncidentEngine: Sendable {
               let slot = windows.slot(of: AggregateKey.categoryCell(id, cell)), let newest = watermark.maxEventTime else { return 0 }
         return windows.count(slot: slot, spec: rule.specIndex, at: newest)
     }
-}
-
-/// One window count of one key, as reported by queries.
-public struct WindowCount: Sendable, Equatable {
-    public var family: AggregateKey.Family
-    public var category: String?
-    public var neighbourhood: String?
-    public var cell: GridCell?
-    public var spec: WindowSpec
-    public var count: Int
 }
