@@ -81,9 +81,9 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
-        if watermark.isLate(incident.eventTime) {
+        if watermark.isLate(incident.eventTime), let current = watermark.current {
             statistics.late += 1
-            return .late(watermark: watermark.current!)
+            return .late(watermark: current)
         }
         // Surge warm-up counts continuous history only: after a gap longer than the baseline's
         // span (e.g. one decades-old first record, then today's), it starts again.
@@ -92,12 +92,13 @@ public struct IncidentEngine: Sendable {
             firstEventTime = incident.eventTime
         }
         watermark.observe(incident.eventTime)
-        if firstEventTime == nil { firstEventTime = incident.eventTime }
+        let historyStart = firstEventTime ?? incident.eventTime
+        firstEventTime = historyStart
         statistics.accepted += 1
         var alerts: [Alert] = []
         // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
         if hotspots != nil { alerts += evaluateHotspotsIfDue() }
-        if clusters != nil { alerts += clusters!.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) }
+        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) { alerts += ended }
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
@@ -111,15 +112,15 @@ public struct IncidentEngine: Sendable {
             statistics.alerts += alerts.count
             return .accepted(alerts)
         }
-        if clusters != nil {
-            alerts += clusters!.observe(incident, cell: cell, category: category, names: categories)
-            statistics.clusterEvaluations = clusters!.evaluations
-            statistics.openClusters = clusters!.open.count
+        if let found = clusters?.observe(incident, cell: cell, category: category, names: categories) { alerts += found }
+        if let scan = clusters {
+            statistics.clusterEvaluations = scan.evaluations
+            statistics.openClusters = scan.open.count
         }
         let cellKey = AggregateKey.categoryCell(category, cell)
         if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
             windows.add(slot: slot, time: incident.eventTime)
-            if countRule != nil, let alert = countRule!.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
+            if let alert = countRule?.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
                 alerts.append(alert)
             }
         } else {
@@ -139,12 +140,10 @@ public struct IncidentEngine: Sendable {
             } else {
                 statistics.capHits += 1
             }
-            if surgeRule != nil {
-                let history = EventDuration(milliseconds: incident.eventTime.milliseconds - firstEventTime!.milliseconds)
-                let (alert, admitted) = surgeRule!.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
-                                                           history: history, admit: surgeRule!.keyCount < configuration.maxKeys)
-                if !admitted { statistics.capHits += 1 }
-                if let alert { alerts.append(alert) }
+            if let surge = surgeRule?.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
+                                              historySince: historyStart, maxKeys: configuration.maxKeys) {
+                if !surge.admitted { statistics.capHits += 1 }
+                if let alert = surge.alert { alerts.append(alert) }
             }
         }
 
@@ -197,9 +196,9 @@ public struct IncidentEngine: Sendable {
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).
     public mutating func finish() -> [Alert] {
-        guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
+        guard var tracker = hotspots, let k = hotspotSpec, let newest = watermark.maxEventTime else { return [] }
         hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
-        var alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
+        var alerts = evaluate(&tracker, spec: k, at: newest + EventDuration(milliseconds: 1))
         hotspots = tracker
         if let kinds = configuration.alertKinds { alerts.removeAll { !kinds.contains($0.kind) } }
         statistics.alerts += alerts.count
@@ -209,7 +208,7 @@ public struct IncidentEngine: Sendable {
     private mutating func evaluateHotspotsIfDue() -> [Alert] {
         // Not due (almost every event): answer without copying the tracker out of its optional.
         if let next = hotspots?.nextEvaluation, let wm = watermark.current, wm.milliseconds < next { return [] }
-        guard var tracker = hotspots, let wm = watermark.current else { return [] }
+        guard var tracker = hotspots, let k = hotspotSpec, let wm = watermark.current else { return [] }
         let every = tracker.configuration.evaluateEvery.milliseconds
         let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
         guard let next = tracker.nextEvaluation else {
@@ -220,15 +219,15 @@ public struct IncidentEngine: Sendable {
         guard wm.milliseconds >= next else { return [] }
         tracker.nextEvaluation = due + every
         hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
-        let alerts = evaluate(&tracker, at: Timestamp(milliseconds: due))
+        let alerts = evaluate(&tracker, spec: k, at: Timestamp(milliseconds: due))
         hotspots = tracker
         return alerts
     }
 
-    /// Gi* over the hotspot window ending at the bucket of `time - 1 ms` (what precedes `time`).
-    private mutating func evaluate(_ tracker: inout HotspotTracker, at time: Timestamp) -> [Alert] {
+    /// Gi* over the hotspot window (`windows.specs[k]`) ending at the bucket of `time - 1 ms`
+    /// (what precedes `time`).
+    private mutating func evaluate(_ tracker: inout HotspotTracker, spec k: Int, at time: Timestamp) -> [Alert] {
         statistics.hotspotEvaluations += 1
-        let k = hotspotSpec!
         let end = windows.specs[k].bucket(time - EventDuration(milliseconds: 1))
         let table = windows
         let names = categories
@@ -254,7 +253,7 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func expire(_ now: Timestamp) {
-        let longest = windows.specs.map(\.horizon.milliseconds).max()! + configuration.allowedLateness.milliseconds
+        let longest = (windows.specs.map(\.horizon.milliseconds).max() ?? 0) + configuration.allowedLateness.milliseconds
         let cutoff = now - EventDuration(milliseconds: longest)
         let rule = countRule
         var expired = Set<UInt64>()
@@ -275,7 +274,7 @@ public struct IncidentEngine: Sendable {
 
     public mutating func drainClusterProbes() -> [ClusterProbe] {
         guard let probes = clusters?.probes, !probes.isEmpty else { return [] }
-        clusters!.probes = []
+        clusters?.probes = []
         return probes
     }
 

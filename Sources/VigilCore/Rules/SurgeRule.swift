@@ -23,11 +23,13 @@ struct SurgeRule: Sendable {
 
     var keyCount: Int { hourly.keyCount }
 
-    /// Counts `incident` in its key; returns a surge alert when significant. `history` is how much
-    /// event time the stream has covered: no alerts before the baseline weeks exist.
+    /// Counts `incident` in its key; returns a surge alert when significant. The stream's continuous
+    /// history begins at `historySince`: no alerts before the baseline weeks exist. A new key is
+    /// tracked only while fewer than `maxKeys` are (`admitted` false: dropped, a cap hit).
     mutating func observe(_ incident: Incident, key: UInt64, neighbourhood: String, cell: GridCell, grid: MetricGrid,
-                          history: EventDuration, admit: Bool) -> (alert: Alert?, admitted: Bool) {
-        guard let slot = hourly.slot(for: key, admit: admit) else { return (nil, false) }
+                          historySince: Timestamp, maxKeys: Int) -> (alert: Alert?, admitted: Bool) {
+        let history = EventDuration(milliseconds: incident.eventTime.milliseconds - historySince.milliseconds)
+        guard let slot = hourly.slot(for: key, admit: hourly.keyCount < maxKeys) else { return (nil, false) }
         let t = incident.eventTime.milliseconds
         let bucket = hourly.specs[0].bucket(incident.eventTime)
         hourly.add(slot: slot, time: incident.eventTime)
