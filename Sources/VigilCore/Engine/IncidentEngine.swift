@@ -210,7 +210,7 @@ public struct IncidentEngine: Sendable {
         if let next = hotspots?.nextEvaluation, let wm = watermark.current, wm.milliseconds < next { return [] }
         guard var tracker = hotspots, let k = hotspotSpec, let wm = watermark.current else { return [] }
         let every = tracker.configuration.evaluateEvery.milliseconds
-        let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
+        let due = floorDivide(wm.milliseconds, every) * every
         guard let next = tracker.nextEvaluation else {
             tracker.nextEvaluation = due + every
             hotspots = tracker
