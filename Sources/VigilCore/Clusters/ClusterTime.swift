@@ -5,13 +5,6 @@ enum ClusterTime {
 
     @inline(__always) static func hour(of time: Timestamp) -> Int64 { floorDivide(time.milliseconds, hourMilliseconds) }
     @inline(__always) static func week(ofHour hour: Int64) -> Int64 { floorDivide(hour, hoursPerWeek) }
-    @inline(__always) static func hourOfWeek(_ hour: Int64) -> Int {
-        let r = Int(hour % hoursPerWeek)
-        return r < 0 ? r + Int(hoursPerWeek) : r
-    }
-    @inline(__always) static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
+    @inline(__always) static func hourOfWeek(_ hour: Int64) -> Int { Int(floorModulo(hour, hoursPerWeek)) }
     static func start(ofHour hour: Int64) -> Timestamp { Timestamp(milliseconds: hour * hourMilliseconds) }
 }

@@ -191,10 +191,7 @@ struct ScanCountTable: Sendable {
         return removed
     }
 
-    @inline(__always) static func position(_ index: Int64, _ size: Int) -> Int {
-        let r = Int(index % Int64(size))
-        return r < 0 ? r + size : r
-    }
+    @inline(__always) static func position(_ index: Int64, _ size: Int) -> Int { Int(floorModulo(index, Int64(size))) }
 
     // MARK: the slot's recent hours, ascending
 

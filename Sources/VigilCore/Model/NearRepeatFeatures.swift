@@ -70,9 +70,9 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         if out.count != names.count { out = Array(repeating: 0, count: names.count) }
         let t = incident.eventTime
         let ms = t.milliseconds
-        let day = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let day = floorDivide(ms, 86_400_000)
         out[0] = Double((ms - day * 86_400_000) / 3_600_000)
-        out[1] = Double(((day + 3) % 7 + 7) % 7)  // Monday = 0 (1970-01-01 was a Thursday)
+        out[1] = Double(floorModulo(day + 3, 7))  // Monday = 0 (1970-01-01 was a Thursday)
         out[2] = Double(RFC3339.civilFromDays(Int(day)).month)
         let h = windows.count
         var f = 3

@@ -66,21 +66,3 @@ public struct RiskScorer: Sendable, Equatable {
                                         modelHash: hash, radiusMetres: radiusMetres, topFeatures: top))
     }
 }
-
-/// Why an incident was scored high: the score, the model that gave it and the features behind it.
-public struct RiskEvidence: Sendable, Equatable {
-    public var score: Double
-    public var threshold: Double
-    public var modelKind: String
-    public var modelVersion: String
-    public var modelHash: String
-    public var radiusMetres: Double
-    /// Largest contributions to the log-odds first.
-    public var topFeatures: [FeatureContribution]
-}
-
-public struct FeatureContribution: Sendable, Equatable {
-    public var name: String
-    public var value: Double
-    public var contribution: Double
-}

@@ -27,7 +27,7 @@ public struct ReleaseSchedule: Sendable, Equatable, Codable {
 
     static func index(of time: Timestamp, _ period: Period) -> Int64 {
         let offset = time.milliseconds - period.originMs
-        return offset >= 0 ? offset / period.milliseconds : -((-offset + period.milliseconds - 1) / period.milliseconds)
+        return floorDivide(offset, period.milliseconds)
     }
 
     public func start(of index: Int64) -> Timestamp { Timestamp(milliseconds: period.originMs + index * period.milliseconds) }

@@ -3,28 +3,6 @@
 /// The universe is every cell of the grid's bounding box: `columns × rows` cells, empty ones
 /// counting as zero. Gi* changes a lot with the universe, so it is fixed by configuration, not by
 /// where incidents happened to fall. Integer sums keep the result independent of iteration order.
-public struct GiStarResult: Sendable, Equatable {
-    public struct Cell: Sendable, Equatable {
-        public var cell: GridCell
-        public var count: Int
-        public var localSum: Int
-        public var giStar: Double
-    }
-
-    public var mean: Double
-    public var standardDeviation: Double
-    public var universeSize: Int
-    /// Hot cells, sorted by cell.
-    public var hot: [Cell]
-}
-
-/// Reusable per-cell arrays for `GiStar.compute` (tiled, so sized by the cells with incidents;
-/// cleared sparsely after each use).
-struct GiStarScratch: Sendable {
-    var counts: CellTiles?
-    var marks: CellTiles?
-}
-
 enum GiStar {
     /// Gi* for every cell that can be hot. `counts` lists cells with non-zero counts, all inside
     /// the universe. Tiled arrays make it O(cells with incidents), not O(universe) or hashing.

@@ -1,11 +1,3 @@
-/// Window counts of one category (or of all categories together) at every horizon the engine keeps.
-public struct CategoryWindowCounts: Sendable, Equatable {
-    /// nil: all categories together.
-    public var category: String?
-    /// One count per `IncidentEngine.windows.specs` entry, as of the newest event time.
-    public var counts: [Int]
-}
-
 extension IncidentEngine {
     /// Counts for `cell` per category and in total, at every horizon, as of the newest event
     /// time; empty when the engine has seen nothing. For the admin API's `/aggregates`.

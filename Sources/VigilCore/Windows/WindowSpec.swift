@@ -23,9 +23,7 @@ public struct WindowSpec: Sendable, Hashable, CustomStringConvertible {
     public var buckets: Int { Int(horizon.milliseconds / resolution.milliseconds) }
 
     @inline(__always) public func bucket(_ t: Timestamp) -> Int64 {
-        let r = resolution.milliseconds
-        let m = t.milliseconds
-        return m >= 0 ? m / r : (m - r + 1) / r
+        floorDivide(t.milliseconds, resolution.milliseconds)
     }
 
     /// "24h/1h".

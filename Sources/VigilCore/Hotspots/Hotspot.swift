@@ -17,12 +17,3 @@ public struct Hotspot: Sendable, Equatable {
     /// Whether an opened alert was sent, and the size it last announced.
     public var announcedCells: Int?
 }
-
-/// The outcome of the latest hotspot evaluation (for the admin API and offline comparison).
-public struct HotspotSnapshot: Sendable, Equatable {
-    public var evaluatedAt: Timestamp
-    /// Bucket index (of the hotspot window's resolution) the counts end at.
-    public var windowEndBucket: Int64
-    public var giStar: GiStarResult
-    public var hotspots: [Hotspot]
-}

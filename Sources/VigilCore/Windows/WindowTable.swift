@@ -102,10 +102,7 @@ public struct WindowTable: Sendable {
             memoTime = t
             for k in 0..<specs.count {
                 let b = specs[k].bucket(time)
-                let cap = Int64(capacities[k])
-                var m = b % cap
-                if m < 0 { m += cap }
-                memo[k] = Memo(bucket: b, position: Int(m))
+                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(capacities[k]))))
             }
         }
         let nSpecs = specs.count, stride = self.stride
@@ -157,10 +154,7 @@ public struct WindowTable: Sendable {
     }
 
     @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
-        let cap = Int64(capacities[k])
-        var m = bucket % cap
-        if m < 0 { m += cap }
-        return s * stride + offsets[k] + Int(m)
+        s * stride + offsets[k] + Int(floorModulo(bucket, Int64(capacities[k])))
     }
 
     /// The count of `bucket` if its counter still holds that bucket, else zero.

@@ -1,70 +1,3 @@
-/// Settings of the analytics engine.
-public struct EngineConfiguration: Sendable, Equatable {
-    public var grid: MetricGrid
-    /// Events this far behind the newest event time are still placed in their windows.
-    public var allowedLateness: EventDuration
-    /// Horizons kept for every key of every family (the count rule's window is added if missing).
-    public var windows: [WindowSpec]
-    public var countRule: CountRuleConfiguration?
-    public var surgeRule: SurgeRuleConfiguration?
-    public var hotspots: HotspotConfiguration?
-    /// Hard cap on window keys per partition (all families together; the surge rule's keys are
-    /// capped separately at the same number); new keys beyond it are counted as cap hits, not tracked.
-    public var maxKeys: Int
-    /// The near-repeat risk model every accepted incident is scored with (nil: no scoring).
-    /// Build it with `RiskScorer.load` under this same configuration.
-    public var risk: RiskScorer?
-    /// The emerging-cluster scan (nil: off).
-    public var clusters: ClusterScanConfiguration?
-    /// Alert kinds the engine returns (nil: all). The others are still computed where state needs
-    /// them (hotspots feed /hotspots and the model), but are not news for a dispatcher by default.
-    public var alertKinds: Set<Alert.Kind>?
-
-    public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
-                countRule: CountRuleConfiguration? = CountRuleConfiguration(),
-                surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
-                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil,
-                clusters: ClusterScanConfiguration? = nil, alertKinds: Set<Alert.Kind>? = nil) {
-        self.grid = grid
-        self.allowedLateness = allowedLateness
-        self.windows = windows
-        self.countRule = countRule
-        self.surgeRule = surgeRule
-        self.hotspots = hotspots
-        self.maxKeys = maxKeys
-        self.risk = risk
-        self.clusters = clusters
-        self.alertKinds = alertKinds
-    }
-}
-
-/// Counters an operator watches; all monotonic except `keys`.
-public struct EngineStatistics: Sendable, Equatable {
-    public var accepted = 0
-    public var late = 0
-    public var alerts = 0
-    public var keys = 0
-    public var keysExpired = 0
-    /// Incidents whose key could not be tracked because `maxKeys` was reached.
-    public var capHits = 0
-    public var hotspotEvaluations = 0
-    /// Incidents scored by the risk model, and how many of them reached its threshold.
-    public var scored = 0
-    public var highRisk = 0
-    /// Space-time scan evaluations (one per layer an incident adds an occurrence to).
-    public var clusterEvaluations = 0
-    /// Clusters open now (not monotonic).
-    public var openClusters = 0
-}
-
-/// What the engine decided about one incident.
-public enum EngineDecision: Sendable, Equatable {
-    /// Counted; these alerts fired (often none).
-    case accepted([Alert])
-    /// Behind the watermark: not counted; the caller sends it to the late side path.
-    case late(watermark: Timestamp)
-}
-
 /// Vigil's analytics for one input partition: a pure, deterministic state machine.
 ///
 /// No I/O, no clock: time comes from the events. The same incidents in the same order produce the
@@ -148,9 +81,9 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
-        if watermark.isLate(incident.eventTime) {
+        if watermark.isLate(incident.eventTime), let current = watermark.current {
             statistics.late += 1
-            return .late(watermark: watermark.current!)
+            return .late(watermark: current)
         }
         // Surge warm-up counts continuous history only: after a gap longer than the baseline's
         // span (e.g. one decades-old first record, then today's), it starts again.
@@ -159,12 +92,13 @@ public struct IncidentEngine: Sendable {
             firstEventTime = incident.eventTime
         }
         watermark.observe(incident.eventTime)
-        if firstEventTime == nil { firstEventTime = incident.eventTime }
+        let historyStart = firstEventTime ?? incident.eventTime
+        firstEventTime = historyStart
         statistics.accepted += 1
         var alerts: [Alert] = []
         // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
         if hotspots != nil { alerts += evaluateHotspotsIfDue() }
-        if clusters != nil { alerts += clusters!.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) }
+        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) { alerts += ended }
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
@@ -178,15 +112,15 @@ public struct IncidentEngine: Sendable {
             statistics.alerts += alerts.count
             return .accepted(alerts)
         }
-        if clusters != nil {
-            alerts += clusters!.observe(incident, cell: cell, category: category, names: categories)
-            statistics.clusterEvaluations = clusters!.evaluations
-            statistics.openClusters = clusters!.open.count
+        if let found = clusters?.observe(incident, cell: cell, category: category, names: categories) { alerts += found }
+        if let scan = clusters {
+            statistics.clusterEvaluations = scan.evaluations
+            statistics.openClusters = scan.open.count
         }
         let cellKey = AggregateKey.categoryCell(category, cell)
         if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
             windows.add(slot: slot, time: incident.eventTime)
-            if countRule != nil, let alert = countRule!.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
+            if let alert = countRule?.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
                 alerts.append(alert)
             }
         } else {
@@ -206,12 +140,10 @@ public struct IncidentEngine: Sendable {
             } else {
                 statistics.capHits += 1
             }
-            if surgeRule != nil {
-                let history = EventDuration(milliseconds: incident.eventTime.milliseconds - firstEventTime!.milliseconds)
-                let (alert, admitted) = surgeRule!.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
-                                                           history: history, admit: surgeRule!.keyCount < configuration.maxKeys)
-                if !admitted { statistics.capHits += 1 }
-                if let alert { alerts.append(alert) }
+            if let surge = surgeRule?.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
+                                              historySince: historyStart, maxKeys: configuration.maxKeys) {
+                if !surge.admitted { statistics.capHits += 1 }
+                if let alert = surge.alert { alerts.append(alert) }
             }
         }
 
@@ -264,9 +196,9 @@ public struct IncidentEngine: Sendable {
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).
     public mutating func finish() -> [Alert] {
-        guard var tracker = hotspots, let newest = watermark.maxEventTime else { return [] }
+        guard var tracker = hotspots, let k = hotspotSpec, let newest = watermark.maxEventTime else { return [] }
         hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
-        var alerts = evaluate(&tracker, at: newest + EventDuration(milliseconds: 1))
+        var alerts = evaluate(&tracker, spec: k, at: newest + EventDuration(milliseconds: 1))
         hotspots = tracker
         if let kinds = configuration.alertKinds { alerts.removeAll { !kinds.contains($0.kind) } }
         statistics.alerts += alerts.count
@@ -276,9 +208,9 @@ public struct IncidentEngine: Sendable {
     private mutating func evaluateHotspotsIfDue() -> [Alert] {
         // Not due (almost every event): answer without copying the tracker out of its optional.
         if let next = hotspots?.nextEvaluation, let wm = watermark.current, wm.milliseconds < next { return [] }
-        guard var tracker = hotspots, let wm = watermark.current else { return [] }
+        guard var tracker = hotspots, let k = hotspotSpec, let wm = watermark.current else { return [] }
         let every = tracker.configuration.evaluateEvery.milliseconds
-        let due = (wm.milliseconds >= 0 ? wm.milliseconds / every : (wm.milliseconds - every + 1) / every) * every
+        let due = floorDivide(wm.milliseconds, every) * every
         guard let next = tracker.nextEvaluation else {
             tracker.nextEvaluation = due + every
             hotspots = tracker
@@ -287,15 +219,15 @@ public struct IncidentEngine: Sendable {
         guard wm.milliseconds >= next else { return [] }
         tracker.nextEvaluation = due + every
         hotspots = nil  // the tracker is unique while it evaluates: its arrays change in place, not copied
-        let alerts = evaluate(&tracker, at: Timestamp(milliseconds: due))
+        let alerts = evaluate(&tracker, spec: k, at: Timestamp(milliseconds: due))
         hotspots = tracker
         return alerts
     }
 
-    /// Gi* over the hotspot window ending at the bucket of `time - 1 ms` (what precedes `time`).
-    private mutating func evaluate(_ tracker: inout HotspotTracker, at time: Timestamp) -> [Alert] {
+    /// Gi* over the hotspot window (`windows.specs[k]`) ending at the bucket of `time - 1 ms`
+    /// (what precedes `time`).
+    private mutating func evaluate(_ tracker: inout HotspotTracker, spec k: Int, at time: Timestamp) -> [Alert] {
         statistics.hotspotEvaluations += 1
-        let k = hotspotSpec!
         let end = windows.specs[k].bucket(time - EventDuration(milliseconds: 1))
         let table = windows
         let names = categories
@@ -321,7 +253,7 @@ public struct IncidentEngine: Sendable {
     }
 
     private mutating func expire(_ now: Timestamp) {
-        let longest = windows.specs.map(\.horizon.milliseconds).max()! + configuration.allowedLateness.milliseconds
+        let longest = (windows.specs.map(\.horizon.milliseconds).max() ?? 0) + configuration.allowedLateness.milliseconds
         let cutoff = now - EventDuration(milliseconds: longest)
         let rule = countRule
         var expired = Set<UInt64>()
@@ -342,7 +274,7 @@ public struct IncidentEngine: Sendable {
 
     public mutating func drainClusterProbes() -> [ClusterProbe] {
         guard let probes = clusters?.probes, !probes.isEmpty else { return [] }
-        clusters!.probes = []
+        clusters?.probes = []
         return probes
     }
 
@@ -376,14 +308,4 @@ public struct IncidentEngine: Sendable {
               let slot = windows.slot(of: AggregateKey.categoryCell(id, cell)), let newest = watermark.maxEventTime else { return 0 }
         return windows.count(slot: slot, spec: rule.specIndex, at: newest)
     }
-}
-
-/// One window count of one key, as reported by queries.
-public struct WindowCount: Sendable, Equatable {
-    public var family: AggregateKey.Family
-    public var category: String?
-    public var neighbourhood: String?
-    public var cell: GridCell?
-    public var spec: WindowSpec
-    public var count: Int
 }

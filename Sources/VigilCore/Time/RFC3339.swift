@@ -66,9 +66,9 @@ public enum RFC3339 {
     /// Appends the formatted time to a byte buffer (no allocation beyond the buffer's growth).
     public static func append(_ t: Timestamp, to out: inout [UInt8]) {
         let ms = t.milliseconds
-        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let secs = floorDivide(ms, 1000)
         let millis = Int(ms - secs * 1000)
-        let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
+        let days = floorDivide(secs, 86400)
         let sod = Int(secs - days * 86400)
         let (y, m, d) = civilFromDays(Int(days))
         func put(_ v: Int, _ width: Int) {
@@ -96,7 +96,7 @@ public enum RFC3339 {
     /// Days since 1970-01-01 (Howard Hinnant's algorithm).
     public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
+        let era = floorDivide(y, 400)
         let yoe = y - era * 400
         let mp = (month + 9) % 12
         let doy = (153 * mp + 2) / 5 + day - 1
@@ -106,7 +106,7 @@ public enum RFC3339 {
 
     public static func civilFromDays(_ z: Int) -> (year: Int, month: Int, day: Int) {
         let z = z + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let era = floorDivide(z, 146_097)
         let doe = z - era * 146_097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)

@@ -1,0 +1,44 @@
+extension GiStar {
+    /// `compute(counts:…)` over incrementally kept counts: the same result, from the local-sum
+    /// index instead of gathering neighbours. A cell of weight count `w` is hot when
+    /// `(L - mean·w) / (s·√((n·w - w²)/(n - 1))) ≥ z`, i.e. when its local sum `L` reaches a
+    /// threshold of `w` alone; the lists of local sums from one below the smallest such threshold
+    /// (over every `w` a cell can have) upwards hold every candidate, and each is then tested with
+    /// the exact expression `compute` uses, so the result is identical. Candidates also need a
+    /// local sum of at least `minimumLocalCount` (≥ 1), as in `compute`.
+    static func compute(_ counts: HotspotCellCounts, zThreshold: Double, minimumLocalCount: Int) -> GiStarResult {
+        let n = counts.universeSize
+        let mean = Double(counts.sum) / Double(n)
+        let variance = Double(counts.sumSquares) / Double(n) - mean * mean
+        guard variance > 0, n > 1 else { return GiStarResult(mean: mean, standardDeviation: 0, universeSize: n, hot: []) }
+        let s = variance.squareRoot()
+        let cols = counts.columns, rws = counts.rows
+        var from = max(1, minimumLocalCount)
+        // The smallest local sum that can be hot, over weight counts 1...9; one below it for rounding.
+        var lowest = Double.infinity
+        for weights in 1...9 {
+            let w = Double(weights)
+            lowest = min(lowest, mean * w + zThreshold * s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
+        }
+        if lowest.isFinite {
+            if lowest >= Double(counts.byLocal.count) { from = counts.byLocal.count } else { from = max(from, Int(lowest.rounded(.down)) - 1) }
+        }
+        var hot: [GiStarResult.Cell] = []
+        if from < counts.byLocal.count {
+            for sumHere in from..<counts.byLocal.count {
+                for packed in counts.byLocal[sumHere] {
+                    let (cx, cy) = HotspotCellCounts.unpack(packed)
+                    let weights = (min(cols - 1, cx + 1) - max(0, cx - 1) + 1) * (min(rws - 1, cy + 1) - max(0, cy - 1) + 1)
+                    let w = Double(weights)
+                    let z = (Double(sumHere) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
+                    if z >= zThreshold {
+                        hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(counts.totals[x: cx, y: cy]),
+                                         localSum: sumHere, giStar: z))
+                    }
+                }
+            }
+        }
+        hot.sort { $0.cell < $1.cell }
+        return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
+    }
+}
