@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilKafka", targets: ["VigilKafka"]),
+        .library(name: "VigilService", targets: ["VigilService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,8 +31,10 @@ let package = Package(
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "VigilCore"),
-        .executableTarget(
-            name: "vigil",
+        // The service layer: commands, configuration, the processing loop, operations (admin HTTP,
+        // systemd, logging), the public feed. A library, so tests import it rather than an executable.
+        .target(
+            name: "VigilService",
             dependencies: [
                 "VigilCore", "VigilKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,6 +45,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .executableTarget(name: "vigil", dependencies: ["VigilService"]),
         // Benchmarks, apart from the tests: swift run -c release vigil-bench --input FILE
         // (docs/PERFORMANCE.md). The C helper counts allocations; it is linked into benchmarks only.
         .target(name: "CVigilBenchSupport", path: "Benchmarks/CVigilBenchSupport"),
@@ -72,7 +76,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore", "vigil"]),
         // Unit tests of the service layer (operations, configuration, formats): no broker needed.
-        .testTarget(name: "VigilServiceTests", dependencies: ["vigil", "VigilCore", "VigilKafka"]),
+        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilKafka"]),
     ],
     swiftLanguageModes: [.v6]
 )

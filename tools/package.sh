@@ -32,7 +32,7 @@ for tool in dpkg-deb dpkg-shlibdeps strip python3 gzip; do
 done
 
 # --- version -------------------------------------------------------------------------------------
-version_file=Sources/vigil/Commands/VigilCommand.swift
+version_file=Sources/VigilService/Commands/VigilCommand.swift
 upstream="$(sed -n 's/^ *static let string = "\([0-9][0-9A-Za-z.+~]*\)"$/\1/p' "$version_file")"
 [[ -n "$upstream" && $(wc -l <<<"$upstream") -eq 1 ]] || die "cannot read VigilVersion.string from $version_file"
 if [[ -z "$version" ]]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Embeds Web/page.{html,css,js} into Sources/vigil/Admin/PageAssets.swift, so the operator's page
+"""Embeds Web/page.{html,css,js} into Sources/VigilService/Admin/PageAssets.swift, so the operator's page
 ships inside the vigil binary (no files to install, nothing fetched from elsewhere).
 
   tools/page_assets.py          rewrite the Swift file
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "Sources/vigil/Admin/PageAssets.swift"
+OUT = ROOT / "Sources/VigilService/Admin/PageAssets.swift"
 
 
 def literal(text: str) -> str:
@@ -33,6 +33,6 @@ if __name__ == "__main__":
     text = render()
     if "--check" in sys.argv:
         if not OUT.exists() or OUT.read_text() != text:
-            sys.exit("Sources/vigil/Admin/PageAssets.swift is out of date: run tools/page_assets.py")
+            sys.exit("Sources/VigilService/Admin/PageAssets.swift is out of date: run tools/page_assets.py")
     else:
         OUT.write_text(text)

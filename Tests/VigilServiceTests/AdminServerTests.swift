@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import VigilCore
-@testable import vigil
+@testable import VigilService
 
 /// The NIO server on an ephemeral loopback port, with a board but no processing loop: checks
 /// routing, status codes, keep-alive, and the /aggregates mailbox (answered or timed out).

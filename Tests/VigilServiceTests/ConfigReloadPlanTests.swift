@@ -1,5 +1,5 @@
 import Testing
-@testable import vigil
+@testable import VigilService
 
 @Suite("SIGHUP reload decisions")
 struct ConfigReloadPlanTests {

@@ -1,6 +1,6 @@
 import Testing
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// A poison message of 1.2 MB (issue 12): its dead letter must fit the topic.
 @Suite("Dead letters: truncated to fit, with the original's length, SHA-256 and offset")

@@ -1,6 +1,6 @@
 import Testing
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// The pipeline's delivery decisions, event by event, without a broker (issue 12: permanent
 /// errors retried forever, commit frozen, in-flight work growing without bound).

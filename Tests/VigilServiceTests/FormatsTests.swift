@@ -1,7 +1,7 @@
 import Testing
 import VigilCore
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 @Suite("admin formats")
 struct FormatsTests {

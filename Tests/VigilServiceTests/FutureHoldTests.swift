@@ -1,7 +1,7 @@
 import Testing
 import VigilCore
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// Bad clocks (issue 12): one incident stamped 23 h ahead must not black out its partition.
 @Suite("FutureHold: incidents ahead of the server clock never move the watermark")

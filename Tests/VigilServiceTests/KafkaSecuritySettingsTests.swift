@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import vigil
+@testable import VigilService
 
 @Suite("Kafka TLS and SASL settings")
 struct KafkaSecuritySettingsTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
-@testable import vigil
+@testable import VigilService
 
 /// The operator page's pieces without a browser: the alert ring and its resume rules, SSE
 /// framing, basic-auth parsing and checking, routing and security, recent incidents, and the

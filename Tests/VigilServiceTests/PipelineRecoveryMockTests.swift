@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Testing
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// Issue 12, recovery at assignment, with the real `IncidentPipeline` on librdkafka's in-process
 /// mock cluster: faults the local broker cannot produce (failed committed-offset lookups, a group

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Testing
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// Issue 12, "shutdown can outlast TimeoutStopSec": a stop requested while the dead-letter
 /// topic's leader is down and the group's coordinator is down or stalled. The drain gives the

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import VigilCore
-@testable import vigil
+@testable import VigilService
 
 @Suite("[public] settings")
 struct PublicSettingsTests {

@@ -1,7 +1,7 @@
 import Testing
 import VigilCore
 import VigilKafka
-@testable import vigil
+@testable import VigilService
 
 /// The per-record decisions of `vigil run`, without a broker (issue 12): the two messages that
 /// broke the daemon (1.2 MB, 23 h ahead), an offset reset, hostile values, and a property over

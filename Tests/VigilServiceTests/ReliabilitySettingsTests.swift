@@ -1,5 +1,5 @@
 import Testing
-@testable import vigil
+@testable import VigilService
 
 /// Configuration bounds (issue 12): hostile values stop startup with the key named (exit 78).
 @Suite("Reliability settings and configuration bounds")

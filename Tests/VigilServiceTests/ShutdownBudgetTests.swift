@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import vigil
+@testable import VigilService
 
 /// Issue 12, "shutdown can outlast TimeoutStopSec" and "blocking calls without a watchdog ping":
 /// the loop's waits (`WaitBudget`) and the configuration's limits held against the systemd unit

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import vigil
+@testable import VigilService
 
 /// The notifier against a datagram socket the test owns, as systemd's would be.
 @Suite("systemd notify protocol")

@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
 
         let stop = StopSignal()
         stop.installHandlers()
-        // Admin HTTP, systemd notify/watchdog, SIGHUP reload (Sources/vigil/Operations).
+        // Admin HTTP, systemd notify/watchdog, SIGHUP reload (Sources/VigilService/Operations).
         let operations = OperationsRuntime(config: loaded, configPath: config, logger: logger)
         defer { operations.stop() }
         let outcome = Mutex<Result<Void, any Error>>(.success(()))
