@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import VigilCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The kernel's cryptographically secure generator (`getrandom(2)`) as a `RandomBitSource`: the
 /// only randomness a real release uses. Reads 4 KiB at a time; never seeded, never falls back.
@@ -19,7 +20,7 @@ struct SystemRandomBits: RandomBitSource {
         buffer.withUnsafeMutableBytes { raw in
             var filled = 0
             while filled < raw.count {
-                let n = vigil_getrandom(raw.baseAddress! + filled, raw.count - filled, 0)
+                let n = systemGetrandom(raw.baseAddress! + filled, raw.count - filled, 0)
                 if n < 0 {
                     if errno == EINTR { continue }
                     // No secure randomness means no release: stopping is the only safe answer.
@@ -36,4 +37,4 @@ struct SystemRandomBits: RandomBitSource {
 /// the Glibc module does not export: blocks until the kernel pool is initialised, then never fails
 /// short of EINTR. Bound by symbol name; the signature matches the C ABI on every Linux target.
 @_silgen_name("getrandom")
-private func vigil_getrandom(_ buffer: UnsafeMutableRawPointer, _ count: Int, _ flags: UInt32) -> Int
+private func systemGetrandom(_ buffer: UnsafeMutableRawPointer, _ count: Int, _ flags: UInt32) -> Int
