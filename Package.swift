@@ -8,7 +8,7 @@ let package = Package(
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilKafka", targets: ["VigilKafka"]),
-        .library(name: "VigilService", targets: ["VigilService"]),
+        .library(name: "VigilService", targets: ["VigilService"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,7 +17,7 @@ let package = Package(
         // Admin HTTP only (NIOCore, NIOPosix, NIOHTTP1): small enough to build on two cores.
         .package(url: "https://github.com/apple/swift-nio", .upToNextMinor(from: "2.101.0")),
         // Latency histograms for the benchmark tools only (vigil-loadgen), never in `vigil`.
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0")
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev; only Sources/VigilKafka imports it.
@@ -42,7 +42,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio")
             ]
         ),
         .executableTarget(name: "vigil", dependencies: ["VigilService"]),
@@ -54,7 +54,7 @@ let package = Package(
             dependencies: [
                 "VigilCore", "VigilKafka", "CVigilBenchSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             path: "Benchmarks/VigilBench"
         ),
@@ -65,7 +65,7 @@ let package = Package(
                 "VigilKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift")
             ],
             path: "Benchmarks/VigilLoadgen"
         ),
@@ -76,7 +76,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilEndToEndTests", dependencies: ["VigilKafka", "VigilCore", "vigil"]),
         // Unit tests of the service layer (operations, configuration, formats): no broker needed.
-        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilKafka"]),
+        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilKafka"])
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,16 +30,20 @@ struct ConsumeBench: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "vigil-bench.consume")
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration([
-            "bootstrap.servers": bootstrap,
-            "group.id": group ?? "vigil-bench-\(UInt64(Date().timeIntervalSince1970 * 1000))-\(getpid())",
-            "enable.auto.commit": "false",
-        ]), logger: logger, maxBatch: maxBatch)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration([
+                "bootstrap.servers": bootstrap,
+                "group.id": group ?? "vigil-bench-\(UInt64(Date().timeIntervalSince1970 * 1000))-\(getpid())",
+                "enable.auto.commit": "false"
+            ]), logger: logger, maxBatch: maxBatch)
         let assignment = AssignmentClock()
         consumer.rebalanceListener = assignment
         try consumer.subscribe([topic])
-        var count = 0, bytes = 0, checksum: UInt64 = 0
-        var first: UInt64 = 0, last: UInt64 = 0
+        var count = 0
+        var bytes = 0
+        var checksum: UInt64 = 0
+        var first: UInt64 = 0
+        var last: UInt64 = 0
         let started = Clock.now()
         while count < expect {
             let before = count
@@ -62,8 +66,11 @@ struct ConsumeBench: ParsableCommand {
         // From the moment partitions were assigned (group join excluded, fetching included).
         let from = assignment.assignedAt ?? first
         let seconds = max(Double(last - from) / 1e9, 1e-9)
-        print(String(format: "{\"consumer\":\"bare-librdkafka\",\"messages\":%d,\"expected\":%d,\"seconds\":%.3f,\"messages_per_s\":%.0f,\"mb_per_s\":%.1f,\"join_seconds\":%.3f,\"checksum\":%llu}",
-                     count, expect, seconds, Double(count) / seconds, Double(bytes) / seconds / 1e6, Double(from - started) / 1e9, checksum))
+        print(
+            String(
+                format:
+                    "{\"consumer\":\"bare-librdkafka\",\"messages\":%d,\"expected\":%d,\"seconds\":%.3f,\"messages_per_s\":%.0f,\"mb_per_s\":%.1f,\"join_seconds\":%.3f,\"checksum\":%llu}",
+                count, expect, seconds, Double(count) / seconds, Double(bytes) / seconds / 1e6, Double(from - started) / 1e9, checksum))
         if count < expect { throw ExitCode(2) }
     }
 }

@@ -46,8 +46,12 @@ struct EngineBench: ParsableCommand {
 
     func run() throws {
         let workload = try Workload(path: input, copies: copies, mode: mode)
-        let incidents = workload.incidents, wire = workload.wire, decoder = workload.decoder
-        print("events: \(incidents.count) (\(copies) × \(workload.base), mode \(mode)), cores: \(ProcessInfo.processInfo.activeProcessorCount), clock overhead \(Clock.overhead()) ns")
+        let incidents = workload.incidents
+        let wire = workload.wire
+        let decoder = workload.decoder
+        print(
+            "events: \(incidents.count) (\(copies) × \(workload.base), mode \(mode)), cores: \(ProcessInfo.processInfo.activeProcessorCount), clock overhead \(Clock.overhead()) ns"
+        )
         let grid = MetricGrid(cellSize: 250, bounds: Workload.bounds)
         var results: [Measurement] = []
 
@@ -63,9 +67,13 @@ struct EngineBench: ParsableCommand {
                     precondition(ok == wire.count)
                 }
                 (m.rates, m.cpuRates) = timeRuns(runs, events: wire.count, body)
-                if !noExtras { m = withExtras(m) { perEvent in
-                    for bytes in wire { perEvent { blackHole(bytes.withUnsafeBytes({ decoder.decode($0) })) } }
-                } body: { body() } }
+                if !noExtras {
+                    m = withExtras(m) { perEvent in
+                        for bytes in wire { perEvent { blackHole(bytes.withUnsafeBytes({ decoder.decode($0) })) } }
+                    } body: {
+                        body()
+                    }
+                }
                 report(m, &results)
                 continue
             case "models":
@@ -87,7 +95,8 @@ struct EngineBench: ParsableCommand {
             }
             let withDecode = stage == "engine" || stage == "rebuild"
             let range = stage == "rebuild" ? workload.lastDays(rebuildDays) : 0..<incidents.count
-            let config = configuration, recording = layout
+            let config = configuration
+            let recording = layout
             let body = {
                 var engine = IncidentEngine(configuration: config)
                 var alerts = 0
@@ -107,19 +116,25 @@ struct EngineBench: ParsableCommand {
             }
             var m = Measurement(name: stage, events: range.count)
             (m.rates, m.cpuRates) = timeRuns(runs, events: range.count, body)
-            if !noExtras { m = withExtras(m) { perEvent in
-                var engine = IncidentEngine(configuration: config)
-                for index in range {
-                    perEvent {
-                        if withDecode {
-                            if case .success(let i) = wire[index].withUnsafeBytes({ decoder.decode($0) }) { blackHole(engine.process(i)) }
-                        } else {
-                            blackHole(engine.process(incidents[index]))
+            if !noExtras {
+                m = withExtras(m) { perEvent in
+                    var engine = IncidentEngine(configuration: config)
+                    for index in range {
+                        perEvent {
+                            if withDecode {
+                                if case .success(let i) = wire[index].withUnsafeBytes({ decoder.decode($0) }) {
+                                    blackHole(engine.process(i))
+                                }
+                            } else {
+                                blackHole(engine.process(incidents[index]))
+                            }
                         }
                     }
+                    blackHole(engine.finish())
+                } body: {
+                    body()
                 }
-                blackHole(engine.finish())
-            } body: { body() } }
+            }
             if stage == "rebuild" {
                 // State held after rebuilding: heap in use with the engine alive, against before.
                 let heapBefore = CVigilBench_heapInUse()
@@ -143,8 +158,9 @@ struct EngineBench: ParsableCommand {
     }
 
     private func loadScorer(_ path: String, _ configuration: EngineConfiguration) throws -> RiskScorer {
-        try RiskScorer.load([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), configuration: configuration,
-                            threshold: threshold, topFeatures: 5)
+        try RiskScorer.load(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), configuration: configuration,
+            threshold: threshold, topFeatures: 5)
     }
 
     /// Model evaluation alone (probability, then alert explanations) on feature rows precomputed
@@ -156,7 +172,8 @@ struct EngineBench: ParsableCommand {
         configuration.hotspots = HotspotConfiguration()
         let scorers = try [model, logisticModel].map { try loadScorer($0, configuration) }
         var engine = IncidentEngine(configuration: configuration)
-        var rows: [[Double]] = [], row: [Double] = []
+        var rows: [[Double]] = []
+        var row: [Double] = []
         for i in incidents.prefix(500_000) {
             if case .accepted = engine.process(i, recording: scorers[0].layout, into: &row) { rows.append(row) }
         }
@@ -174,7 +191,10 @@ struct EngineBench: ParsableCommand {
             (explain.rates, explain.cpuRates) = timeRuns(runs, events: rows.count) {
                 var c: [Double] = []
                 var sum = 0.0
-                for r in rows { m.contributions(r, into: &c); sum += c[0] }
+                for r in rows {
+                    m.contributions(r, into: &c)
+                    sum += c[0]
+                }
                 blackHole(sum)
             }
             last = explain

@@ -21,8 +21,9 @@ struct Measurement {
 
     func line() -> String {
         let sorted = rates.sorted()
-        var text = String(format: "%-9@ median %10.0f events/s  (min %10.0f, max %10.0f, %d runs)  %7.1f ns/event",
-                          name as NSString, median, sorted.first ?? 0, sorted.last ?? 0, rates.count, 1e9 / median)
+        var text = String(
+            format: "%-9@ median %10.0f events/s  (min %10.0f, max %10.0f, %d runs)  %7.1f ns/event",
+            name as NSString, median, sorted.first ?? 0, sorted.last ?? 0, rates.count, 1e9 / median)
         let cpu = cpuRates.sorted()
         if !cpu.isEmpty { text += String(format: "  cpu-time median %10.0f/s (min %10.0f, max %10.0f)", cpuMedian, cpu.first!, cpu.last!) }
         if let a = allocationsPerEvent, let b = bytesPerEvent { text += String(format: "  allocs/event %.2f (%.0f B)", a, b) }
@@ -33,10 +34,12 @@ struct Measurement {
 
     func json() -> String {
         let sorted = rates.sorted()
-        var fields = ["\"stage\":\"\(name)\"", "\"events\":\(events)", "\"median_events_per_s\":\(Int(median))",
-                      "\"min_events_per_s\":\(Int(sorted.first ?? 0))", "\"max_events_per_s\":\(Int(sorted.last ?? 0))",
-                      "\"runs\":\(rates.count)", "\"cpu_median_events_per_s\":\(Int(cpuMedian))",
-                      "\"cpu_min_events_per_s\":\(Int(cpuRates.min() ?? 0))", "\"cpu_max_events_per_s\":\(Int(cpuRates.max() ?? 0))"]
+        var fields = [
+            "\"stage\":\"\(name)\"", "\"events\":\(events)", "\"median_events_per_s\":\(Int(median))",
+            "\"min_events_per_s\":\(Int(sorted.first ?? 0))", "\"max_events_per_s\":\(Int(sorted.last ?? 0))",
+            "\"runs\":\(rates.count)", "\"cpu_median_events_per_s\":\(Int(cpuMedian))",
+            "\"cpu_min_events_per_s\":\(Int(cpuRates.min() ?? 0))", "\"cpu_max_events_per_s\":\(Int(cpuRates.max() ?? 0))"
+        ]
         if let a = allocationsPerEvent { fields.append(String(format: "\"allocations_per_event\":%.3f", a)) }
         if let b = bytesPerEvent { fields.append(String(format: "\"allocated_bytes_per_event\":%.1f", b)) }
         for (label, ns) in percentiles { fields.append(String(format: "\"%@_ns\":%.0f", label as NSString, ns)) }
@@ -65,11 +68,14 @@ enum Clock {
 /// thread's CPU time.
 func timeRuns(_ runs: Int, events: Int, _ body: () -> Void) -> (wall: [Double], cpu: [Double]) {
     body()
-    var wall: [Double] = [], cpu: [Double] = []
+    var wall: [Double] = []
+    var cpu: [Double] = []
     for _ in 0..<runs {
-        let start = Clock.now(), cpuStart = CVigilBench_threadCPUNanoseconds()
+        let start = Clock.now()
+        let cpuStart = CVigilBench_threadCPUNanoseconds()
         body()
-        let cpuEnd = CVigilBench_threadCPUNanoseconds(), end = Clock.now()
+        let cpuEnd = CVigilBench_threadCPUNanoseconds()
+        let end = Clock.now()
         wall.append(Double(events) / (Double(end - start) / 1e9))
         cpu.append(Double(events) / (Double(cpuEnd - cpuStart) / 1e9))
     }
@@ -78,7 +84,8 @@ func timeRuns(_ runs: Int, events: Int, _ body: () -> Void) -> (wall: [Double], 
 
 /// Allocation calls and bytes made by `body`, per event (nil where the shim is unavailable).
 func countAllocations(events: Int, _ body: () -> Void) -> (Double, Double)? {
-    let calls = CVigilBench_allocations(), bytes = CVigilBench_allocatedBytes()
+    let calls = CVigilBench_allocations()
+    let bytes = CVigilBench_allocatedBytes()
     guard CVigilBench_countAllocations(1) == 1 else { return nil }
     body()
     CVigilBench_countAllocations(0)

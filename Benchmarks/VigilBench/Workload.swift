@@ -22,7 +22,8 @@ struct Workload {
         for line in Self.split(raw) {
             if case .success(let i) = line.withUnsafeBytes({ decoder.decode($0) }) { originals.append(i) }
         }
-        guard let first = originals.min(by: { $0.eventTime < $1.eventTime }), let last = originals.max(by: { $0.eventTime < $1.eventTime }) else {
+        guard let first = originals.min(by: { $0.eventTime < $1.eventTime }), let last = originals.max(by: { $0.eventTime < $1.eventTime })
+        else {
             throw BenchError("no decodable incidents in \(path)")
         }
         originals.sort { ($0.eventTime, $0.id) < ($1.eventTime, $1.id) }
@@ -47,7 +48,8 @@ struct Workload {
     func lastDays(_ days: Int) -> Range<Int> {
         guard let newest = incidents.last?.eventTime.milliseconds else { return 0..<0 }
         let cutoff = newest - Int64(days) * 86_400_000
-        var lo = 0, hi = incidents.count
+        var lo = 0
+        var hi = incidents.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if incidents[mid].eventTime.milliseconds <= cutoff { lo = mid + 1 } else { hi = mid }
@@ -69,14 +71,26 @@ struct Workload {
     static func encode(_ i: Incident) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
-        w.key("id"); w.string(i.id)
-        w.key("event_time"); w.timestamp(i.eventTime)
-        w.key("category"); w.string(i.category)
-        if let p = i.premises { w.key("premises"); w.string(p) }
-        if let n = i.neighbourhood { w.key("neighbourhood"); w.string(n) }
-        w.key("lat"); w.double(i.latitude)
-        w.key("lon"); w.double(i.longitude)
-        w.key("source"); w.string("toronto-mci")
+        w.key("id")
+        w.string(i.id)
+        w.key("event_time")
+        w.timestamp(i.eventTime)
+        w.key("category")
+        w.string(i.category)
+        if let p = i.premises {
+            w.key("premises")
+            w.string(p)
+        }
+        if let n = i.neighbourhood {
+            w.key("neighbourhood")
+            w.string(n)
+        }
+        w.key("lat")
+        w.double(i.latitude)
+        w.key("lon")
+        w.double(i.longitude)
+        w.key("source")
+        w.string("toronto-mci")
         w.endObject()
         return w.bytes
     }

@@ -13,8 +13,9 @@ import VigilKafka
 /// HdrHistogram, the time from handing the alert's triggering incident (the last id it cites)
 /// to the producer until the alert arrives: event→alert latency on one monotonic clock.
 struct Loadgen: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vigil-loadgen",
-                                                    abstract: "Produce incidents at a fixed rate or at maximum; measure event→alert latency.")
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-loadgen",
+        abstract: "Produce incidents at a fixed rate or at maximum; measure event→alert latency.")
 
     @Option(help: "Kafka bootstrap servers.")
     var bootstrap: String
@@ -66,16 +67,23 @@ struct Loadgen: ParsableCommand {
             let admin = try KafkaAdmin(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap]), logger: logger)
             try admin.createTopics([topic: partitions])
         }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration([
-            "bootstrap.servers": bootstrap, "linger.ms": "\(lingerMs)", "queue.buffering.max.messages": "1000000",
-        ]), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration([
+                "bootstrap.servers": bootstrap, "linger.ms": "\(lingerMs)", "queue.buffering.max.messages": "1000000"
+            ]), logger: logger)
 
         let probeDone = DispatchSemaphore(value: 0)
         let probeTopic = probeIncidents ? topic : alertsTopic
-        let probe = probeTopic.map { Probe(bootstrap: bootstrap, topic: $0, index: index, times: times, drainSeconds: drainSeconds,
-                                           incidents: probeIncidents) }
+        let probe = probeTopic.map {
+            Probe(
+                bootstrap: bootstrap, topic: $0, index: index, times: times, drainSeconds: drainSeconds,
+                incidents: probeIncidents)
+        }
         if let probe {
-            Thread { probe.run(); probeDone.signal() }.start()
+            Thread {
+                probe.run()
+                probeDone.signal()
+            }.start()
             probe.waitUntilAssigned()
         }
 
@@ -106,7 +114,7 @@ struct Loadgen: ParsableCommand {
             String(format: "\"enqueue_seconds\":%.3f", Double(enqueued - start) / 1e9),
             String(format: "\"seconds\":%.3f", Double(flushed - start) / 1e9),
             String(format: "\"messages_per_s\":%.0f", Double(messages.count) / (Double(flushed - start) / 1e9)),
-            "\"delivery_failures\":\(failures)",
+            "\"delivery_failures\":\(failures)"
         ]
         if let probe { fields += probe.summary() }
         print("{" + fields.joined(separator: ",") + "}")
@@ -120,8 +128,16 @@ final class ProduceTimes: @unchecked Sendable {
 
     init(count: Int) { times = Array(repeating: 0, count: count) }
 
-    func set(_ i: Int, _ t: UInt64) { lock.lock(); times[i] = t; lock.unlock() }
-    func get(_ i: Int) -> UInt64 { lock.lock(); defer { lock.unlock() }; return times[i] }
+    func set(_ i: Int, _ t: UInt64) {
+        lock.lock()
+        times[i] = t
+        lock.unlock()
+    }
+    func get(_ i: Int) -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return times[i]
+    }
 }
 
 /// Reads alerts and records event→alert latency of those that cite a produced incident.
@@ -134,7 +150,8 @@ final class Probe: @unchecked Sendable {
     private let lock = NSLock()
     private var finished = false
     private var assigned = false
-    private var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    private var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     private var alerts = 0, unattributed = 0, firstAlert: UInt64 = 0, lastAlert: UInt64 = 0
 
     init(bootstrap: String, topic: String, index: [String: Int32], times: ProduceTimes, drainSeconds: Double, incidents: Bool) {
@@ -146,11 +163,17 @@ final class Probe: @unchecked Sendable {
         self.drainSeconds = drainSeconds
     }
 
-    func producingFinished() { lock.lock(); finished = true; lock.unlock() }
+    func producingFinished() {
+        lock.lock()
+        finished = true
+        lock.unlock()
+    }
 
     func waitUntilAssigned() {
         for _ in 0..<300 {
-            lock.lock(); let done = assigned; lock.unlock()
+            lock.lock()
+            let done = assigned
+            lock.unlock()
             if done { return }
             usleep(50_000)
         }
@@ -159,10 +182,11 @@ final class Probe: @unchecked Sendable {
     func run() {
         let logger = Logger(label: "vigil-loadgen.probe")
         do {
-            let consumer = try KafkaConsumer(configuration: KafkaConfiguration([
-                "bootstrap.servers": bootstrap, "group.id": "vigil-loadgen-probe-\(getpid())-\(DispatchTime.now().uptimeNanoseconds)",
-                "enable.auto.commit": "false", "fetch.wait.max.ms": "5", "fetch.queue.backoff.ms": "1",
-            ]), logger: logger, maxBatch: 1000)
+            let consumer = try KafkaConsumer(
+                configuration: KafkaConfiguration([
+                    "bootstrap.servers": bootstrap, "group.id": "vigil-loadgen-probe-\(getpid())-\(DispatchTime.now().uptimeNanoseconds)",
+                    "enable.auto.commit": "false", "fetch.wait.max.ms": "5", "fetch.queue.backoff.ms": "1"
+                ]), logger: logger, maxBatch: 1000)
             try consumer.subscribe([topic])
             var lastActivity = DispatchTime.now().uptimeNanoseconds
             while true {
@@ -170,14 +194,21 @@ final class Probe: @unchecked Sendable {
                     let now = DispatchTime.now().uptimeNanoseconds
                     lastActivity = now
                     guard let value = record.value else { return }
-                    lock.lock(); defer { lock.unlock() }
+                    lock.lock()
+                    defer { lock.unlock() }
                     alerts += 1
                     if firstAlert == 0 { firstAlert = now }
                     lastAlert = now
                     let cited = incidents ? Lines.string(after: "id", in: value) : Lines.lastIncidentID(in: value)
-                    guard let id = cited, let i = index[id] else { unattributed += 1; return }
+                    guard let id = cited, let i = index[id] else {
+                        unattributed += 1
+                        return
+                    }
                     let produced = times.get(Int(i))
-                    guard produced > 0, now > produced else { unattributed += 1; return }
+                    guard produced > 0, now > produced else {
+                        unattributed += 1
+                        return
+                    }
                     _ = histogram.record((now - produced) / 1000)  // microseconds
                 }
                 let now = DispatchTime.now().uptimeNanoseconds
@@ -190,12 +221,15 @@ final class Probe: @unchecked Sendable {
             consumer.close()
         } catch {
             FileHandle.standardError.write(Data("vigil-loadgen: probe failed: \(error)\n".utf8))
-            lock.lock(); assigned = true; lock.unlock()
+            lock.lock()
+            assigned = true
+            lock.unlock()
         }
     }
 
     func summary() -> [String] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var out = ["\"alerts\":\(alerts)", "\"alerts_attributed\":\(histogram.totalCount)", "\"alerts_unattributed\":\(unattributed)"]
         if histogram.totalCount > 0 {
             for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99_9", 99.9)] {

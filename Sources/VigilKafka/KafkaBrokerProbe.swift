@@ -22,7 +22,9 @@ public final class KafkaBrokerProbe: @unchecked Sendable {
         let err = rd_kafka_metadata(producer.handle, 0, nil, &metadata, timeoutMs)
         if let metadata { rd_kafka_metadata_destroy(metadata) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            return KafkaError(code: err, message: "no broker answered a metadata request within \(timeoutMs) ms: \(String(cString: rd_kafka_err2str(err)))")
+            return KafkaError(
+                code: err,
+                message: "no broker answered a metadata request within \(timeoutMs) ms: \(String(cString: rd_kafka_err2str(err)))")
         }
         return nil
     }

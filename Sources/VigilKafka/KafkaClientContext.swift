@@ -36,16 +36,19 @@ final class KafkaClientContext: @unchecked Sendable {
     }
 }
 
-private func kafkaLogCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: UnsafePointer<CChar>?,
-                              _ buffer: UnsafePointer<CChar>?) {
+private func kafkaLogCallback(
+    _ rk: OpaquePointer?, _ level: Int32, _ facility: UnsafePointer<CChar>?,
+    _ buffer: UnsafePointer<CChar>?
+) {
     guard let rk, let context = KafkaClientContext.from(rd_kafka_opaque(rk)) else { return }
     // syslog levels: 0 emerg … 7 debug
-    let swiftLevel: Logger.Level = switch level {
-    case ...3: .error
-    case 4: .warning
-    case 5, 6: .info
-    default: .debug
-    }
+    let swiftLevel: Logger.Level =
+        switch level {
+        case ...3: .error
+        case 4: .warning
+        case 5, 6: .info
+        default: .debug
+        }
     let text = buffer.map { String(cString: $0) } ?? ""
     let fac = facility.map { String(cString: $0) } ?? ""
     guard let suppressed = context.repeats.withLock({ $0.admit("log:\(fac):\(level)") }) else { return }
@@ -54,8 +57,10 @@ private func kafkaLogCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: 
     context.logger.log(level: swiftLevel, "\(text)", metadata: metadata)
 }
 
-private func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePointer<CChar>?,
-                                _ opaque: UnsafeMutableRawPointer?) {
+private func kafkaErrorCallback(
+    _ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePointer<CChar>?,
+    _ opaque: UnsafeMutableRawPointer?
+) {
     guard let context = KafkaClientContext.from(opaque) else { return }
     let code = rd_kafka_resp_err_t(err)
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })

@@ -13,8 +13,10 @@ extension KafkaConsumer {
             guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
             var out: [TopicPartition: Int64] = [:]
             for (tp, position, err) in TopicPartitionList.entries(list) where err == RD_KAFKA_RESP_ERR_NO_ERROR && position >= 0 {
-                var low: Int64 = -1, high: Int64 = -1
-                guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+                var low: Int64 = -1
+                var high: Int64 = -1
+                guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
+                else { continue }
                 out[tp] = max(0, high - position)
             }
             return out

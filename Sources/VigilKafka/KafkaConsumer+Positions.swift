@@ -5,16 +5,21 @@ extension KafkaConsumer {
     /// round trip of at most `timeoutMs`). Recovery decides from these where the committed
     /// offset stands, instead of waiting to see one exact offset.
     public func queryWatermarks(_ tp: TopicPartition, timeoutMs: Int32 = 5_000) throws(KafkaError) -> (low: Int64, high: Int64) {
-        var low: Int64 = -1, high: Int64 = -1
-        try KafkaError.check(rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, timeoutMs),
-                             "query watermarks of \(tp)")
+        var low: Int64 = -1
+        var high: Int64 = -1
+        try KafkaError.check(
+            rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, timeoutMs),
+            "query watermarks of \(tp)")
         return (low, high)
     }
 
     /// The high watermark librdkafka last saw for `tp` in a fetch response (no round trip).
     public func cachedHighWatermark(_ tp: TopicPartition) -> Int64? {
-        var low: Int64 = -1, high: Int64 = -1
-        guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        var low: Int64 = -1
+        var high: Int64 = -1
+        guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else {
+            return nil
+        }
         return high
     }
 

@@ -8,7 +8,7 @@ import Logging
 public final class KafkaConsumer {
     /// Settings Vigil needs for correctness; an operator's config cannot override them.
     public static let enforced: [String: String] = [
-        "enable.auto.offset.store": "false",
+        "enable.auto.offset.store": "false"
     ]
     /// Settings that are good defaults; an operator's config wins.
     public static let defaults: [String: String] = [
@@ -22,7 +22,7 @@ public final class KafkaConsumer {
         // How long the broker may hold a fetch open waiting for data (librdkafka: 500 ms). Alerts
         // are for dispatchers: at 10k msg/s this took event->alert p50 from 247 to 39 ms on the
         // local broker; the cost is an idle consumer's ~100 fetch requests a second.
-        "fetch.wait.max.ms": "10",
+        "fetch.wait.max.ms": "10"
     ]
 
     let handle: OpaquePointer
@@ -101,9 +101,13 @@ public final class KafkaConsumer {
         }
         if count <= 0, timeoutMs > 0, let first = rd_kafka_consume_queue(queue, timeoutMs) {
             buffer[0] = first
-            count = 1 + max(0, buffer.withUnsafeMutableBufferPointer { buf in
-                rd_kafka_consume_batch_queue(queue, 0, buf.baseAddress! + 1, buf.count - 1)
-            })
+            count =
+                1
+                + max(
+                    0,
+                    buffer.withUnsafeMutableBufferPointer { buf in
+                        rd_kafka_consume_batch_queue(queue, 0, buf.baseAddress! + 1, buf.count - 1)
+                    })
         }
         guard count > 0 else { return [] }
         context.markBrokersReachable()
@@ -231,7 +235,9 @@ public final class KafkaConsumer {
                     if let start = starts[tp] { elements[i].offset = start }
                 }
             }
-            logger.info("partitions assigned", metadata: ["kafka.partitions": "\(moved)", "kafka.protocol": "\(cooperative ? "cooperative" : "eager")"])
+            logger.info(
+                "partitions assigned",
+                metadata: ["kafka.partitions": "\(moved)", "kafka.protocol": "\(cooperative ? "cooperative" : "eager")"])
             if cooperative {
                 if let error = rd_kafka_incremental_assign(handle, partitions) { reportRebalanceFailure(KafkaError(consuming: error)) }
             } else {
@@ -260,8 +266,10 @@ public final class KafkaConsumer {
 }
 
 /// Applies a rebalance with no one to tell (the consumer is being destroyed), in the group's protocol.
-private func releaseWithoutListener(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t,
-                                    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+private func releaseWithoutListener(
+    _ rk: OpaquePointer, _ err: rd_kafka_resp_err_t,
+    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+) {
     let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
     let assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
     if cooperative {
@@ -272,9 +280,11 @@ private func releaseWithoutListener(_ rk: OpaquePointer, _ err: rd_kafka_resp_er
     }
 }
 
-private func kafkaRebalanceCallback(_ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
-                                    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-                                    _ opaque: UnsafeMutableRawPointer?) {
+private func kafkaRebalanceCallback(
+    _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
+    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+    _ opaque: UnsafeMutableRawPointer?
+) {
     guard let rk, let partitions, let context = KafkaClientContext.from(opaque), let handler = context.rebalance else { return }
     handler(rk, err, partitions)
 }

@@ -22,8 +22,10 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
         lhs.code == rhs.code && lhs.message == rhs.message && lhs.isFatal == rhs.isFatal
     }
 
-    init(code: rd_kafka_resp_err_t, message: String? = nil, isFatal: Bool = false,
-         file: String = #fileID, line: Int = #line) {
+    init(
+        code: rd_kafka_resp_err_t, message: String? = nil, isFatal: Bool = false,
+        file: String = #fileID, line: Int = #line
+    ) {
         self.code = code.rawValue
         self.name = String(cString: rd_kafka_err2name(code))
         self.message = message ?? String(cString: rd_kafka_err2str(code))
@@ -35,9 +37,10 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Takes ownership of an `rd_kafka_error_t` and destroys it.
     init(consuming error: OpaquePointer, file: String = #fileID, line: Int = #line) {
         defer { rd_kafka_error_destroy(error) }
-        self.init(code: rd_kafka_error_code(error),
-                  message: String(cString: rd_kafka_error_string(error)),
-                  isFatal: rd_kafka_error_is_fatal(error) != 0, file: file, line: line)
+        self.init(
+            code: rd_kafka_error_code(error),
+            message: String(cString: rd_kafka_error_string(error)),
+            isFatal: rd_kafka_error_is_fatal(error) != 0, file: file, line: line)
     }
 
     /// A configuration problem detected before librdkafka was involved, or reported by it.
@@ -46,11 +49,14 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// Wraps a non-zero response code; returns nil for `NO_ERROR`.
-    static func check(_ code: rd_kafka_resp_err_t, _ context: String,
-                      file: String = #fileID, line: Int = #line) throws(KafkaError) {
+    static func check(
+        _ code: rd_kafka_resp_err_t, _ context: String,
+        file: String = #fileID, line: Int = #line
+    ) throws(KafkaError) {
         guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
-        throw KafkaError(code: code, message: "\(context): \(String(cString: rd_kafka_err2str(code)))",
-                         file: file, line: line)
+        throw KafkaError(
+            code: code, message: "\(context): \(String(cString: rd_kafka_err2str(code)))",
+            file: file, line: line)
     }
 
     /// True for the transient "local queue full" condition, which a caller resolves by polling.
@@ -60,9 +66,11 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
     /// sequence lost, typically after requests timed out during a broker stall): retrying on the
     /// same instance fails forever; a new producer instance gets a new identity and succeeds.
     public var invalidatesProducer: Bool {
-        [RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
-         RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING]
-            .contains { $0.rawValue == code } || isFatal
+        [
+            RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID,
+            RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING
+        ]
+        .contains { $0.rawValue == code } || isFatal
     }
 }
 

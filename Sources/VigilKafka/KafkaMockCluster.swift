@@ -12,7 +12,13 @@ public final class KafkaMockCluster {
 
     /// Kafka protocol API keys, for `failNext`.
     public enum API: Int16 {
-        case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, offsetCommit = 8, offsetFetch = 9, findCoordinator = 10
+        case produce = 0
+        case fetch = 1
+        case listOffsets = 2
+        case metadata = 3
+        case offsetCommit = 8
+        case offsetFetch = 9
+        case findCoordinator = 10
     }
 
     public init(brokers: Int32 = 1) throws(KafkaError) {
@@ -63,6 +69,7 @@ public final class KafkaMockCluster {
     }
 
     public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
-        try KafkaError.check(up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), "mock broker \(id)")
+        try KafkaError.check(
+            up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id), "mock broker \(id)")
     }
 }

@@ -12,7 +12,7 @@ public final class KafkaProducer {
         "enable.idempotence": "true",
         "acks": "all",
         "linger.ms": "1",
-        "message.timeout.ms": "30000",
+        "message.timeout.ms": "30000"
     ]
 
     let handle: OpaquePointer
@@ -120,8 +120,16 @@ public final class KafkaProducer {
                     add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = message.partition ?? -1 }
                     add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
                     add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(opaque)) }
-                    if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) } }
-                    if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) } }
+                    if let key {
+                        add(RD_KAFKA_VTYPE_KEY) {
+                            $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count)
+                        }
+                    }
+                    if let value {
+                        add(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count)
+                        }
+                    }
                     if let timestamp = message.timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
                     if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
                     return vus.withUnsafeMutableBufferPointer { rd_kafka_produceva(handle, $0.baseAddress, n) }
@@ -143,13 +151,18 @@ private func withOptionalBytes<R>(_ array: [UInt8]?, _ body: (UnsafeRawBufferPoi
     return array.withUnsafeBytes { body($0) }
 }
 
-private func kafkaDeliveryCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?,
-                                   _ opaque: UnsafeMutableRawPointer?) {
+private func kafkaDeliveryCallback(
+    _ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?,
+    _ opaque: UnsafeMutableRawPointer?
+) {
     guard let message, let context = KafkaClientContext.from(opaque) else { return }
     let m = message.pointee
-    let error = m.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil
+    let error =
+        m.err == RD_KAFKA_RESP_ERR_NO_ERROR
+        ? nil
         : KafkaError(code: m.err, message: String(cString: rd_kafka_err2str(m.err)))
-    context.deliveryReports.append(DeliveryReport(
-        topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
-        opaque: UInt64(UInt(bitPattern: m._private)), error: error))
+    context.deliveryReports.append(
+        DeliveryReport(
+            topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+            opaque: UInt64(UInt(bitPattern: m._private)), error: error))
 }

@@ -27,7 +27,8 @@ public struct KafkaRecord {
             var value: UnsafeRawPointer?
             var size = 0
             guard rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  let name else { break }
+                let name
+            else { break }
             let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
             result.append(KafkaHeader(String(cString: name), bytes))
             index += 1
@@ -63,8 +64,10 @@ public struct KafkaMessage: Sendable, Equatable {
     public var value: [UInt8]?
     public var headers: [KafkaHeader]
 
-    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64? = nil, key: [UInt8]? = nil,
-                value: [UInt8]?, headers: [KafkaHeader] = []) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, timestamp: Int64? = nil, key: [UInt8]? = nil,
+        value: [UInt8]?, headers: [KafkaHeader] = []
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

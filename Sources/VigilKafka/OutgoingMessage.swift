@@ -10,8 +10,10 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// Milliseconds since the epoch; nil lets librdkafka stamp the send time.
     public var timestamp: Int64?
 
-    public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-                headers: [KafkaHeader] = [], timestamp: Int64? = nil) {
+    public init(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
+        headers: [KafkaHeader] = [], timestamp: Int64? = nil
+    ) {
         self.topic = topic
         self.partition = partition
         self.key = key

@@ -63,7 +63,8 @@ public struct PartitionRecovery: Sendable, Equatable {
         public var description: String {
             switch self {
             case .committedBeyondEnd(let c, let end):
-                return "committed offset \(c) is beyond the log end \(end) (log truncated or topic recreated): reading the log from its start, live"
+                return
+                    "committed offset \(c) is beyond the log end \(end) (log truncated or topic recreated): reading the log from its start, live"
             case .committedBeforeStart(let c, let start):
                 return "committed offset \(c) is before the log start \(start): records \(c)..<\(start) were deleted unread"
             }

@@ -29,16 +29,20 @@ public enum KafkaOffset {
 enum TopicPartitionList {
     /// A native list of `entries`, lent to `body` and destroyed when it returns: every list the
     /// consumer hands librdkafka is made and freed here, so none can leak or be freed twice.
-    static func with<R, E: Error>(_ entries: [(TopicPartition, Int64)],
-                                  _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R) throws(E) -> R {
+    static func with<R, E: Error>(
+        _ entries: [(TopicPartition, Int64)],
+        _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R
+    ) throws(E) -> R {
         let list = make(entries)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         return try body(list)
     }
 
     /// `partitions` without offsets (`KafkaOffset.invalid`), lent to `body` as `with(_:_:)` does.
-    static func with<R, E: Error>(_ partitions: [TopicPartition],
-                                  _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R) throws(E) -> R {
+    static func with<R, E: Error>(
+        _ partitions: [TopicPartition],
+        _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(E) -> R
+    ) throws(E) -> R {
         try with(partitions.map { ($0, KafkaOffset.invalid) }, body)
     }
 

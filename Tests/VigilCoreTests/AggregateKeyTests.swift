@@ -1,10 +1,11 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("AggregateKey")
 struct AggregateKeyTests {
     /// The cell indices a key can hold: 22 bits per axis, biased by 2^21.
-    static let axisRange: ClosedRange<Int32> = -(1 << 21) ... (1 << 21) - 1
+    static let axisRange: ClosedRange<Int32> = -(1 << 21)...(1 << 21) - 1
 
     static func randomCell(_ rng: inout SplitMix64) -> GridCell {
         // Mostly small (realistic) indices, sometimes anywhere in the representable range.
@@ -78,7 +79,7 @@ struct AggregateKeyTests {
             let packed = [
                 AggregateKey.categoryCell(category, cell),
                 AggregateKey.cell(cell),
-                AggregateKey.categoryNeighbourhood(category, neighbourhood),
+                AggregateKey.categoryNeighbourhood(category, neighbourhood)
             ]
             #expect(Set(packed).count == 3)
             #expect(packed.map { AggregateKey.family($0) } == [.categoryCell, .cell, .categoryNeighbourhood])

@@ -1,15 +1,19 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("AlertJSON")
 struct AlertJSONTests {
     /// A real count-threshold alert (threshold 2) for `category` with the given evidence ids.
-    static func sample(category: String = "Assault", neighbourhood: String? = "West Humber-Clairville",
-                       ids: [String] = ["a1", "a2", "a3", "a4"]) throws -> Alert {
+    static func sample(
+        category: String = "Assault", neighbourhood: String? = "West Humber-Clairville",
+        ids: [String] = ["a1", "a2", "a3", "a4"]
+    ) throws -> Alert {
         let factory = IncidentFactory()
-        var engine = IncidentEngine(configuration: EngineConfiguration(
-            grid: factory.grid, countRule: CountRuleConfiguration(threshold: 2, cooldown: EventDuration(milliseconds: 0))))
+        var engine = IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: factory.grid, countRule: CountRuleConfiguration(threshold: 2, cooldown: EventDuration(milliseconds: 0))))
         var last: Alert?
         let start = ts("2014-03-02T15:00:00.250Z")
         for (k, id) in ids.enumerated() {
@@ -28,7 +32,9 @@ struct AlertJSONTests {
     func requiredKeys() throws {
         let alert = try Self.sample()
         let json = try Self.parse(AlertJSON.encode(alert, detectedAt: nil))
-        let required = ["id", "kind", "rule", "severity", "summary", "event_time", "key", "location", "window", "evidence", "incident_ids", "source"]
+        let required = [
+            "id", "kind", "rule", "severity", "summary", "event_time", "key", "location", "window", "evidence", "incident_ids", "source"
+        ]
         for key in required { #expect(json[key] != nil, "\(key)") }
         #expect(Set(json.keys) == Set(required + ["neighbourhood"]))
         #expect(json["id"] as? String == alert.id)
@@ -91,7 +97,8 @@ struct AlertJSONTests {
     @Test("strings round-trip through JSONSerialization (random strings)")
     func stringRoundTrip() throws {
         var rng = SplitMix64(seed: 0x57A1)
-        let pool: [Unicode.Scalar] = (0..<0x20).map { Unicode.Scalar(UInt8($0)) }
+        let pool: [Unicode.Scalar] =
+            (0..<0x20).map { Unicode.Scalar(UInt8($0)) }
             + ["\"", "\\", "/", "'", "a", "Z", "0", " ", "\u{7F}", "é", "ß", "中", "😀", "\u{2028}", "\u{2029}", "\u{10FFFF}"]
         func random() -> String {
             var s = String.UnicodeScalarView()
@@ -100,9 +107,13 @@ struct AlertJSONTests {
         }
         func scalars(_ s: String?) -> [Unicode.Scalar]? { s.map { Array($0.unicodeScalars) } }
         for _ in 0..<500 {
-            let category = random(), neighbourhood = random(), ids = [random(), random()], source = random()
-            let bytes = AlertJSON.encode(try Self.sample(category: category, neighbourhood: neighbourhood, ids: ids),
-                                         detectedAt: nil, source: source)
+            let category = random()
+            let neighbourhood = random()
+            let ids = [random(), random()]
+            let source = random()
+            let bytes = AlertJSON.encode(
+                try Self.sample(category: category, neighbourhood: neighbourhood, ids: ids),
+                detectedAt: nil, source: source)
             #expect(!bytes.contains { $0 < 0x20 }, "control characters are escaped")
             let json = try Self.parse(bytes)
             let key = try #require(json["key"] as? [String: Any])

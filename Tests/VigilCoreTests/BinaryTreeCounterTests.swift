@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 /// The tree mechanism over two simulated years of daily releases, against the analytic error:
@@ -23,7 +24,8 @@ struct BinaryTreeCounterTests {
         var random = SplitMix64(seed: 2011)
         var counts = SplitMix64(seed: 2010)
         // Squared errors pooled by popcount(t), and of the per-period counts.
-        var sumSquares = [Double](repeating: 0, count: levels + 1), samples = [Int](repeating: 0, count: levels + 1)
+        var sumSquares = [Double](repeating: 0, count: levels + 1)
+        var samples = [Int](repeating: 0, count: levels + 1)
         var countSquares = 0.0
         var worstByDay = [Double](repeating: 0, count: Self.days + 1)
         for _ in 0..<Self.keys {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 /// The emerging-cluster scan inside the engine: what becomes news, what does not, and the
@@ -14,8 +15,10 @@ import Testing
     static let start = ts("2019-01-07T00:00:00Z")
 
     func engine(_ scan: ClusterScanConfiguration = Self.scan) -> IncidentEngine {
-        IncidentEngine(configuration: EngineConfiguration(grid: factory.grid, countRule: nil, surgeRule: nil, hotspots: nil,
-                                                          clusters: scan, alertKinds: [.clusterEmerging, .clusterGrew, .clusterEnded]))
+        IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: factory.grid, countRule: nil, surgeRule: nil, hotspots: nil,
+                clusters: scan, alertKinds: [.clusterEmerging, .clusterGrew, .clusterEnded]))
     }
 
     /// 60 weeks of city-wide background: one incident every 3 hours somewhere in a 40×40-cell area,
@@ -45,8 +48,12 @@ import Testing
         #expect(noise.isEmpty, "uniform background raised \(noise.count) cluster alerts")
         var alerts: [Alert] = []
         for i in 0..<5 {
-            alerts += e.process(factory.make("burst-\(i)", end + .minutes(Int64(20 * i)), category: "Robbery", cell: Self.quiet,
-                                              east: Double(i) * 30)).alerts ?? []
+            alerts +=
+                e.process(
+                    factory.make(
+                        "burst-\(i)", end + .minutes(Int64(20 * i)), category: "Robbery", cell: Self.quiet,
+                        east: Double(i) * 30)
+                ).alerts ?? []
         }
         let emerging = alerts.filter { $0.kind == .clusterEmerging }
         #expect(emerging.count == 1)
@@ -66,7 +73,8 @@ import Testing
         let (_, end) = background(&e)
         var alerts: [Alert] = []
         for i in 0..<5 {
-            alerts += e.process(factory.make("burst-\(i)", end + .minutes(Int64(20 * i)), category: "Assault", cell: Self.busy)).alerts ?? []
+            alerts +=
+                e.process(factory.make("burst-\(i)", end + .minutes(Int64(20 * i)), category: "Assault", cell: Self.busy)).alerts ?? []
         }
         #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
     }
@@ -87,13 +95,18 @@ import Testing
         var alerts: [Alert] = []
         // One building broken into again and again over a day: one place, one occurrence.
         for i in 0..<6 {
-            alerts += e.process(factory.make("rep-\(i)", end + .hours(Int64(3 * i)), category: "Break and Enter", cell: Self.quiet)).alerts ?? []
+            alerts +=
+                e.process(factory.make("rep-\(i)", end + .hours(Int64(3 * i)), category: "Break and Enter", cell: Self.quiet)).alerts ?? []
         }
         #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
         // Six more, spread over six points (after those: within the allowed lateness), are a burst.
         for i in 0..<6 {
-            alerts += e.process(factory.make("spread-\(i)", end + .hours(Int64(16 + i)), category: "Break and Enter",
-                                              cell: Self.quiet, east: Double(i + 1) * 20)).alerts ?? []
+            alerts +=
+                e.process(
+                    factory.make(
+                        "spread-\(i)", end + .hours(Int64(16 + i)), category: "Break and Enter",
+                        cell: Self.quiet, east: Double(i + 1) * 20)
+                ).alerts ?? []
         }
         #expect(alerts.contains { $0.kind == .clusterEmerging })
     }
@@ -102,8 +115,12 @@ import Testing
         var e = engine()
         var alerts: [Alert] = []
         for i in 0..<8 {
-            alerts += e.process(factory.make("early-\(i)", Self.start + .minutes(Int64(10 * i)), category: "Robbery", cell: Self.quiet,
-                                              east: Double(i) * 20)).alerts ?? []
+            alerts +=
+                e.process(
+                    factory.make(
+                        "early-\(i)", Self.start + .minutes(Int64(10 * i)), category: "Robbery", cell: Self.quiet,
+                        east: Double(i) * 20)
+                ).alerts ?? []
         }
         #expect(alerts.isEmpty)
     }
@@ -138,12 +155,17 @@ import Testing
             var e = engine()
             var (alerts, end) = background(&e, weeks: 56)
             for i in 0..<6 {
-                alerts += e.process(factory.make("b-\(i)", end + .minutes(Int64(15 * i)), category: "Robbery", cell: Self.quiet,
-                                                  east: Double(i) * 25)).alerts ?? []
+                alerts +=
+                    e.process(
+                        factory.make(
+                            "b-\(i)", end + .minutes(Int64(15 * i)), category: "Robbery", cell: Self.quiet,
+                            east: Double(i) * 25)
+                    ).alerts ?? []
             }
             return alerts.map { AlertJSON.encode($0, detectedAt: nil) }
         }
-        let a = run(), b = run()
+        let a = run()
+        let b = run()
         #expect(!a.isEmpty)
         #expect(a == b)
     }
@@ -168,7 +190,7 @@ import Testing
         var rng = SplitMix64(seed: seed)
         var table = ScanCountTable(longestHours: 168, latenessHours: 1)
         let lengths: [Int64] = [1, 3, 6, 12, 24, 72, 168]
-        var hoursOf: [Int: [Int64]] = [:]   // key: cell index * 4 + layer
+        var hoursOf: [Int: [Int64]] = [:]  // key: cell index * 4 + layer
         var cells: [GridCell] = []
         while cells.count < 40 {
             let cell = GridCell(x: Int32(Int(rng.next() % 40) - 20), y: Int32(Int(rng.next() % 40) - 20))
@@ -210,10 +232,12 @@ import Testing
                 #expect(Int(out[j + 1]) == hours.filter { $0 > end - length && $0 <= end }.count)
             }
             let week = ClusterTime.week(ofHour: head)
-            #expect(Int(table.baseline(slot: slot, week: week)) == hours.filter {
-                let w = ClusterTime.week(ofHour: $0)
-                return w >= week - 53 && w <= week - 2
-            }.count)
+            #expect(
+                Int(table.baseline(slot: slot, week: week))
+                    == hours.filter {
+                        let w = ClusterTime.week(ofHour: $0)
+                        return w >= week - 53 && w <= week - 2
+                    }.count)
         }
         #expect(table.keyCount == hoursOf.count)
         #expect(spilled > 0, "busy places' recent hours spilled out of their records")

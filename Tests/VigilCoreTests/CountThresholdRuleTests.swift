@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("CountThresholdRule through IncidentEngine")
@@ -7,12 +8,15 @@ struct CountThresholdRuleTests {
     var grid: MetricGrid { factory.grid }
 
     /// An engine with only the count rule (no surge rule, no hotspots).
-    func engine(window: EventDuration = .hours(24), resolution: EventDuration = .hours(1), threshold: Int = 4,
-                cooldown: EventDuration = .hours(24), lateness: EventDuration = .hours(1), maxKeys: Int = 1_000_000) -> IncidentEngine {
-        IncidentEngine(configuration: EngineConfiguration(
-            grid: grid, allowedLateness: lateness,
-            countRule: CountRuleConfiguration(window: window, resolution: resolution, threshold: threshold, cooldown: cooldown),
-            surgeRule: nil, hotspots: nil, maxKeys: maxKeys))
+    func engine(
+        window: EventDuration = .hours(24), resolution: EventDuration = .hours(1), threshold: Int = 4,
+        cooldown: EventDuration = .hours(24), lateness: EventDuration = .hours(1), maxKeys: Int = 1_000_000
+    ) -> IncidentEngine {
+        IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: grid, allowedLateness: lateness,
+                countRule: CountRuleConfiguration(window: window, resolution: resolution, threshold: threshold, cooldown: cooldown),
+                surgeRule: nil, hotspots: nil, maxKeys: maxKeys))
     }
 
     @Test("four Assaults in one cell within 24 h: one alert on the fourth, with the right window and evidence")
@@ -22,7 +26,7 @@ struct CountThresholdRuleTests {
             factory.make("a1", "2014-03-02T08:00:00Z"),
             factory.make("a2", "2014-03-02T10:00:00Z"),
             factory.make("a3", "2014-03-02T13:00:00Z"),
-            factory.make("a4", "2014-03-02T15:30:00Z", neighbourhood: "Rexdale"),
+            factory.make("a4", "2014-03-02T15:30:00Z", neighbourhood: "Rexdale")
         ]
         for incident in incidents.dropLast() {
             #expect(engine.process(incident).countAlerts == [])
@@ -94,9 +98,11 @@ struct CountThresholdRuleTests {
         #expect(engine.process(factory.make("a5", "2014-03-03T03:00:00Z")).countAlerts?.count == 1)
     }
 
-    @Test("the window start is inclusive and the window end exclusive", arguments: [
-        ("2014-03-01T16:00:00Z", true), ("2014-03-01T15:59:59.999Z", false),
-    ])
+    @Test(
+        "the window start is inclusive and the window end exclusive",
+        arguments: [
+            ("2014-03-01T16:00:00Z", true), ("2014-03-01T15:59:59.999Z", false)
+        ])
     func windowStartBoundary(firstTime: String, alerts: Bool) {
         var engine = engine()
         _ = engine.process(factory.make("a1", firstTime))
@@ -154,12 +160,15 @@ struct CountThresholdRuleTests {
 
     @Test("alert ids differ between windows, categories, cells and window lengths")
     func distinctIDs() throws {
-        func firstAlert(category: String = "Assault", cell: GridCell = IncidentFactory.home, day: Int = 2,
-                        window: EventDuration = .hours(24)) throws -> Alert {
+        func firstAlert(
+            category: String = "Assault", cell: GridCell = IncidentFactory.home, day: Int = 2,
+            window: EventDuration = .hours(24)
+        ) throws -> Alert {
             var engine = engine(window: window)
             var found: Alert?
             for (k, time) in ["08:00", "10:00", "13:00", "15:30"].enumerated() {
-                found = engine.process(factory.make("i\(k)", "2014-03-0\(day)T\(time):00Z", category: category, cell: cell)).countAlerts?.first
+                found =
+                    engine.process(factory.make("i\(k)", "2014-03-0\(day)T\(time):00Z", category: category, cell: cell)).countAlerts?.first
             }
             return try #require(found)
         }
@@ -169,7 +178,7 @@ struct CountThresholdRuleTests {
             try firstAlert(cell: GridCell(x: 41, y: 60)).id,
             try firstAlert(cell: GridCell(x: 40, y: 61)).id,
             try firstAlert(day: 3).id,
-            try firstAlert(window: .hours(12)).id,
+            try firstAlert(window: .hours(12)).id
         ]
         #expect(Set(ids).count == ids.count, "\(ids)")
         #expect(try firstAlert().id == ids[0], "same input, same id")
@@ -179,7 +188,8 @@ struct CountThresholdRuleTests {
     func configurationProblems() {
         #expect(CountRuleConfiguration().problems().isEmpty)
         #expect(CountRuleConfiguration().windowBuckets == 24)
-        let bad = CountRuleConfiguration(window: .minutes(90), resolution: .hours(1), threshold: 1, cooldown: EventDuration(milliseconds: -1))
+        let bad = CountRuleConfiguration(
+            window: .minutes(90), resolution: .hours(1), threshold: 1, cooldown: EventDuration(milliseconds: -1))
         #expect(Set(bad.problems().map(\.key)) == ["window", "threshold", "cooldown"])
         // Window and resolution problems come from `WindowSpec.problem`, under the key "window".
         let zeroResolution = CountRuleConfiguration(resolution: EventDuration(milliseconds: 0)).problems()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 extension SplitMix64: RandomBitSource {
@@ -11,7 +12,9 @@ extension SplitMix64: RandomBitSource {
 /// §6.2), not anything from Vigil.
 @Suite("ExactDiscreteLaplace")
 struct DiscreteLaplaceSamplerTests {
-    @Test("one million draws match the closed-form pmf (chi-square)", arguments: [(UInt64(11), UInt64(2)), (UInt64(1), UInt64(3)), (UInt64(40), UInt64(1))])
+    @Test(
+        "one million draws match the closed-form pmf (chi-square)",
+        arguments: [(UInt64(11), UInt64(2)), (UInt64(1), UInt64(3)), (UInt64(40), UInt64(1))])
     func chiSquare(numerator: UInt64, denominator: UInt64) {
         let dist = ExactDiscreteLaplace(scaleNumerator: numerator, denominator: denominator)!
         var random = SplitMix64(seed: 0x5EED_0000 + numerator * 31 + denominator)
@@ -21,7 +24,8 @@ struct DiscreteLaplaceSamplerTests {
         // Bins: every x with expected count ≥ 20, plus the two tails beyond them.
         var edge: Int64 = 0
         while Double(draws) * Self.pmf(edge + 1, scale: dist.scale) >= 20 { edge += 1 }
-        var chi2 = 0.0, bins = 0
+        var chi2 = 0.0
+        var bins = 0
         for x in -edge...edge {
             let expected = Double(draws) * Self.pmf(x, scale: dist.scale)
             let observed = Double(histogram[x] ?? 0)
@@ -46,7 +50,8 @@ struct DiscreteLaplaceSamplerTests {
         var random = SplitMix64(seed: 7)
         var histogram: [Int64: Int] = [:]
         for _ in 0..<1_000_000 { histogram[dist.sample(using: &random), default: 0] += 1 }
-        var chi2 = 0.0, bins = 0
+        var chi2 = 0.0
+        var bins = 0
         for x in Int64(-20)...20 {
             let expected = 1e6 * Self.pmf(x, scale: 5)
             chi2 += pow(Double(histogram[x] ?? 0) - expected, 2) / expected
@@ -58,7 +63,9 @@ struct DiscreteLaplaceSamplerTests {
     @Test("closed forms: variance and tail mass agree with direct sums of the pmf")
     func closedForms() {
         let dist = ExactDiscreteLaplace(scaleNumerator: 11, denominator: 2)!
-        var variance = 0.0, tail5 = 0.0, mass = 0.0
+        var variance = 0.0
+        var tail5 = 0.0
+        var mass = 0.0
         for x in Int64(-400)...400 {
             let p = Self.pmf(x, scale: 5.5)
             mass += p
@@ -103,24 +110,34 @@ struct DiscreteLaplaceSamplerTests {
 
     /// P[χ²_df > x] = Q(df/2, x/2), the regularized upper incomplete gamma.
     static func chiSquareUpperTail(_ x: Double, degreesOfFreedom df: Int) -> Double {
-        let a = Double(df) / 2, z = x / 2
+        let a = Double(df) / 2
+        let z = x / 2
         if z <= 0 { return 1 }
         let logPrefix = a * log(z) - z - lgamma(a)
         if z < a + 1 {  // series for P, then Q = 1 - P
-            var term = 1 / a, sum = term, n = a
+            var term = 1 / a
+            var sum = term
+            var n = a
             for _ in 0..<10_000 {
-                n += 1; term *= z / n; sum += term
+                n += 1
+                term *= z / n
+                sum += term
                 if abs(term) < abs(sum) * 1e-15 { break }
             }
             return 1 - sum * exp(logPrefix)
         }
         // Lentz's continued fraction for Q.
-        var b = z + 1 - a, c = 1 / 1e-300, d = 1 / b, h = d
+        var b = z + 1 - a
+        var c = 1 / 1e-300
+        var d = 1 / b
+        var h = d
         for i in 1..<10_000 {
             let an = -Double(i) * (Double(i) - a)
             b += 2
-            d = an * d + b; if abs(d) < 1e-300 { d = 1e-300 }
-            c = b + an / c; if abs(c) < 1e-300 { c = 1e-300 }
+            d = an * d + b
+            if abs(d) < 1e-300 { d = 1e-300 }
+            c = b + an / c
+            if abs(c) < 1e-300 { c = 1e-300 }
             d = 1 / d
             let delta = d * c
             h *= delta

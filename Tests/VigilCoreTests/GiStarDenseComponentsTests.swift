@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("GiStar dense components")
@@ -6,7 +7,8 @@ struct GiStarDenseComponentsTests {
     @Test func denseLabellingEqualsTheHashSetVersion() {
         var rng = SplitMix64(seed: 99)
         for _ in 0..<300 {
-            let columns = Int32(1 + rng.next() % 30), rows = Int32(1 + rng.next() % 30)
+            let columns = Int32(1 + rng.next() % 30)
+            let rows = Int32(1 + rng.next() % 30)
             var cells = Set<GridCell>()
             let count = Int(rng.next() % UInt64(columns * rows))
             for _ in 0..<count { cells.insert(GridCell(x: Int32(rng.next() % UInt64(columns)), y: Int32(rng.next() % UInt64(rows)))) }

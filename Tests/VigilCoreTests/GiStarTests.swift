@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("GiStar")
@@ -8,14 +9,17 @@ struct GiStarTests {
     /// mean 0.92, S² = 129/25 − 0.92² = 4.3136.
     static let small: [(GridCell, Int)] = [
         (GridCell(x: 2, y: 2), 8), (GridCell(x: 1, y: 2), 4), (GridCell(x: 0, y: 0), 6),
-        (GridCell(x: 0, y: 1), 3), (GridCell(x: 2, y: 0), 2),
+        (GridCell(x: 0, y: 1), 3), (GridCell(x: 2, y: 0), 2)
     ]
 
-    static func compute(_ counts: [(GridCell, Int)], columns: Int32 = 5, rows: Int32 = 5, z: Double = -.infinity,
-                        minimumLocalCount: Int = 0) -> GiStarResult {
+    static func compute(
+        _ counts: [(GridCell, Int)], columns: Int32 = 5, rows: Int32 = 5, z: Double = -.infinity,
+        minimumLocalCount: Int = 0
+    ) -> GiStarResult {
         var scratch = GiStarScratch()
-        return GiStar.compute(counts: counts, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimumLocalCount,
-                              scratch: &scratch)
+        return GiStar.compute(
+            counts: counts, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimumLocalCount,
+            scratch: &scratch)
     }
 
     // MARK: compute
@@ -87,8 +91,10 @@ struct GiStarTests {
     }
 
     /// Dense brute force over every cell of the universe, for comparison.
-    static func bruteForce(_ counts: [(GridCell, Int)], columns: Int, rows: Int, z threshold: Double,
-                           minimumLocalCount: Int) -> [GiStarResult.Cell] {
+    static func bruteForce(
+        _ counts: [(GridCell, Int)], columns: Int, rows: Int, z threshold: Double,
+        minimumLocalCount: Int
+    ) -> [GiStarResult.Cell] {
         var grid = Array(repeating: Array(repeating: 0, count: columns), count: rows)
         for (c, x) in counts { grid[Int(c.y)][Int(c.x)] = x }
         let n = Double(columns * rows)
@@ -100,7 +106,8 @@ struct GiStarTests {
         var out: [GiStarResult.Cell] = []
         for y in 0..<rows {
             for x in 0..<columns {
-                var local = 0, w = 0
+                var local = 0
+                var w = 0
                 for ny in (y - 1)...(y + 1) where ny >= 0 && ny < rows {
                     for nx in (x - 1)...(x + 1) where nx >= 0 && nx < columns {
                         local += grid[ny][nx]
@@ -123,17 +130,20 @@ struct GiStarTests {
         var scratch = GiStarScratch()
         var hotSeen = 0
         for round in 0..<300 {
-            let columns = Int.random(in: 4...14, using: &rng), rows = Int.random(in: 4...14, using: &rng)
+            let columns = Int.random(in: 4...14, using: &rng)
+            let rows = Int.random(in: 4...14, using: &rng)
             var cells = Set<GridCell>()
             for _ in 0..<Int.random(in: 0...(columns * rows / 3), using: &rng) {
-                cells.insert(GridCell(x: Int32.random(in: 0..<Int32(columns), using: &rng), y: Int32.random(in: 0..<Int32(rows), using: &rng)))
+                cells.insert(
+                    GridCell(x: Int32.random(in: 0..<Int32(columns), using: &rng), y: Int32.random(in: 0..<Int32(rows), using: &rng)))
             }
             let counts = cells.sorted().map { ($0, Int.random(in: 1...12, using: &rng)) }.shuffled(using: &rng)
             let z = Double.random(in: 0.5...3.5, using: &rng)
             let minimum = Int.random(in: 1...10, using: &rng)
             // The same scratch across universes of different sizes.
-            let got = GiStar.compute(counts: counts, columns: Int32(columns), rows: Int32(rows), zThreshold: z,
-                                     minimumLocalCount: minimum, scratch: &scratch)
+            let got = GiStar.compute(
+                counts: counts, columns: Int32(columns), rows: Int32(rows), zThreshold: z,
+                minimumLocalCount: minimum, scratch: &scratch)
             let want = Self.bruteForce(counts, columns: columns, rows: rows, z: z, minimumLocalCount: minimum)
             hotSeen += want.count
             #expect(got.hot.map(\.cell) == want.map(\.cell), "round \(round)")
@@ -147,7 +157,9 @@ struct GiStarTests {
     func orderIndependent() {
         var rng = SplitMix64(seed: 0x0D3)
         var cells = Set<GridCell>()
-        while cells.count < 60 { cells.insert(GridCell(x: Int32.random(in: 0..<20, using: &rng), y: Int32.random(in: 0..<20, using: &rng))) }
+        while cells.count < 60 {
+            cells.insert(GridCell(x: Int32.random(in: 0..<20, using: &rng), y: Int32.random(in: 0..<20, using: &rng)))
+        }
         let counts = cells.sorted().map { ($0, Int.random(in: 1...9, using: &rng)) }
         let reference = Self.compute(counts, columns: 20, rows: 20, z: 1.5, minimumLocalCount: 3)
         #expect(!reference.hot.isEmpty)
@@ -157,7 +169,8 @@ struct GiStarTests {
             let result = GiStar.compute(counts: shuffled, columns: 20, rows: 20, zThreshold: 1.5, minimumLocalCount: 3, scratch: &scratch)
             #expect(result == reference)
             // Something else in between: the scratch must come back clean.
-            _ = GiStar.compute(counts: Array(shuffled.prefix(7)), columns: 20, rows: 20, zThreshold: 0.1, minimumLocalCount: 1, scratch: &scratch)
+            _ = GiStar.compute(
+                counts: Array(shuffled.prefix(7)), columns: 20, rows: 20, zThreshold: 0.1, minimumLocalCount: 1, scratch: &scratch)
         }
         #expect(scratch.counts?.isAllFill == true && scratch.marks?.isAllFill == true)
     }
@@ -203,10 +216,14 @@ struct GiStarTests {
                 #expect(component == component.sorted())
                 for c in component { owner[c] = i }
                 // Connected: a flood fill inside the component reaches all of it.
-                var seen: Set<GridCell> = [component[0]], stack = [component[0]]
+                var seen: Set<GridCell> = [component[0]]
+                var stack = [component[0]]
                 let members = Set(component)
                 while let c = stack.popLast() {
-                    for d in members where touches(c, d) && !seen.contains(d) { seen.insert(d); stack.append(d) }
+                    for d in members where touches(c, d) && !seen.contains(d) {
+                        seen.insert(d)
+                        stack.append(d)
+                    }
                 }
                 #expect(seen == members)
             }
@@ -240,8 +257,9 @@ struct GiStarTests {
         func ring(_ cells: [GridCell]) -> [[Int64]] { GiStar.hull(of: cells).map { [$0.0, $0.1] } }
         #expect(ring([GridCell(x: 0, y: 0)]) == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]])
         #expect(ring([GridCell(x: -2, y: -3)]) == [[-2, -3], [-1, -3], [-1, -2], [-2, -2], [-2, -3]])
-        #expect(ring([GridCell(x: 2, y: 0), GridCell(x: 0, y: 0), GridCell(x: 1, y: 0)]) == [[0, 0], [3, 0], [3, 1], [0, 1], [0, 0]],
-                "collinear corners are dropped")
+        #expect(
+            ring([GridCell(x: 2, y: 0), GridCell(x: 0, y: 0), GridCell(x: 1, y: 0)]) == [[0, 0], [3, 0], [3, 1], [0, 1], [0, 0]],
+            "collinear corners are dropped")
     }
 
     @Test("random hulls are closed, strictly convex, counter-clockwise and contain every corner")
@@ -263,7 +281,8 @@ struct GiStarTests {
                 #expect(cross(a, b, c) > 0, "strict left turn at every vertex")
             }
             for cell in cells {
-                let x = Int64(cell.x), y = Int64(cell.y)
+                let x = Int64(cell.x)
+                let y = Int64(cell.y)
                 for p in [(x, y), (x + 1, y), (x + 1, y + 1), (x, y + 1)] {
                     for i in open.indices { #expect(cross(open[i], open[(i + 1) % open.count], p) >= 0, "corner inside") }
                 }

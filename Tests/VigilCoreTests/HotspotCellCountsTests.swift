@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("HotspotCellCounts")
@@ -19,9 +20,11 @@ struct HotspotCellCountsTests {
     @Test("incremental counts and Gi* equal a recomputation from the events at every evaluation")
     func matchesRecomputation() {
         var rng = SplitMix64(seed: 0xC0FFEE)
-        var evaluations = 0, hot = 0
+        var evaluations = 0
+        var hot = 0
         for round in 0..<40 {
-            let columns = Int32.random(in: 3...12, using: &rng), rows = Int32.random(in: 3...12, using: &rng)
+            let columns = Int32.random(in: 3...12, using: &rng)
+            let rows = Int32.random(in: 3...12, using: &rng)
             var counts = HotspotCellCounts(spec: Self.spec, columns: columns, rows: rows)
             var events: [(GridCell, Timestamp)] = []
             var now: Int64 = Int64.random(in: -5...5, using: &rng) * 86_400_000
@@ -43,8 +46,10 @@ struct HotspotCellCountsTests {
                     let got = counts.nonZero.sorted { $0.0 < $1.0 }
                     #expect(got.map(\.0) == want.map(\.0) && got.map(\.1) == want.map(\.1), "round \(round)")
                     var scratch = GiStarScratch()
-                    let z = Double.random(in: 0.5...2.5, using: &rng), minimum = Int.random(in: 1...4, using: &rng)
-                    let reference = GiStar.compute(counts: want, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimum, scratch: &scratch)
+                    let z = Double.random(in: 0.5...2.5, using: &rng)
+                    let minimum = Int.random(in: 1...4, using: &rng)
+                    let reference = GiStar.compute(
+                        counts: want, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimum, scratch: &scratch)
                     let result = GiStar.compute(counts, zThreshold: z, minimumLocalCount: minimum)
                     #expect(result == reference, "round \(round)")
                     hot += result.hot.count
@@ -62,7 +67,9 @@ struct HotspotCellCountsTests {
     func refusesBackwards() {
         var counts = HotspotCellCounts(spec: Self.spec, columns: 4, rows: 4)
         counts.add(GridCell(x: 1, y: 1), at: .init(milliseconds: 5 * 86_400_000))
-        let first = counts.advance(to: 5), same = counts.advance(to: 5), back = counts.advance(to: 4)
+        let first = counts.advance(to: 5)
+        let same = counts.advance(to: 5)
+        let back = counts.advance(to: 4)
         #expect(first && same && !back)
         #expect(counts.nonZero.map(\.1) == [1])
     }
@@ -96,7 +103,8 @@ struct HotspotCellCountsTests {
                     let want = Self.brute(events, end: end)
                     var scratch = GiStarScratch()
                     for minimum in [1, 5] {
-                        let reference = GiStar.compute(counts: want, columns: columns, rows: rows, zThreshold: 3.09, minimumLocalCount: minimum, scratch: &scratch)
+                        let reference = GiStar.compute(
+                            counts: want, columns: columns, rows: rows, zThreshold: 3.09, minimumLocalCount: minimum, scratch: &scratch)
                         let result = GiStar.compute(counts, zThreshold: 3.09, minimumLocalCount: minimum)
                         #expect(result == reference, "\(columns)x\(rows) step \(step)")
                         hot += result.hot.count

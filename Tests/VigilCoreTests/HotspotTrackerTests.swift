@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 /// Drives hotspot detection through `IncidentEngine` day by day on a small 21×21-cell grid.
@@ -20,19 +21,26 @@ struct HotspotDriver {
     private var serial = 0
     private(set) var nextDay = 0
 
-    init(window: WindowSpec = WindowSpec(horizon: .days(28), resolution: .days(1)), minimumCells: Int = 3,
-         minimumPersistence: Int = 1, growthFactor: Double = 1.5, closeAfter: EventDuration = .days(7),
-         countRule: CountRuleConfiguration? = nil, surgeRule: SurgeRuleConfiguration? = nil) {
-        engine = IncidentEngine(configuration: EngineConfiguration(
-            grid: Self.grid, countRule: countRule, surgeRule: surgeRule,
-            hotspots: HotspotConfiguration(window: window, evaluateEvery: .days(1), minimumCells: minimumCells,
-                                           minimumPersistence: minimumPersistence, growthFactor: growthFactor, closeAfter: closeAfter)))
+    init(
+        window: WindowSpec = WindowSpec(horizon: .days(28), resolution: .days(1)), minimumCells: Int = 3,
+        minimumPersistence: Int = 1, growthFactor: Double = 1.5, closeAfter: EventDuration = .days(7),
+        countRule: CountRuleConfiguration? = nil, surgeRule: SurgeRuleConfiguration? = nil
+    ) {
+        engine = IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: Self.grid, countRule: countRule, surgeRule: surgeRule,
+                hotspots: HotspotConfiguration(
+                    window: window, evaluateEvery: .days(1), minimumCells: minimumCells,
+                    minimumPersistence: minimumPersistence, growthFactor: growthFactor, closeAfter: closeAfter)))
     }
 
-    static func incident(_ id: String, _ cell: GridCell, _ time: Timestamp, category: String = "Assault",
-                         neighbourhood: String? = nil) -> Incident {
+    static func incident(
+        _ id: String, _ cell: GridCell, _ time: Timestamp, category: String = "Assault",
+        neighbourhood: String? = nil
+    ) -> Incident {
         let p = grid.centre(of: cell)
-        return Incident(id: id, eventTime: time, category: category, neighbourhood: neighbourhood, latitude: p.latitude, longitude: p.longitude)
+        return Incident(
+            id: id, eventTime: time, category: category, neighbourhood: neighbourhood, latitude: p.latitude, longitude: p.longitude)
     }
 
     static func start(ofDay day: Int) -> Timestamp { day0 + .days(Int64(day)) }
@@ -66,15 +74,17 @@ struct HotspotDriver {
 struct HotspotTrackerTests {
     typealias Driver = HotspotDriver
     static let cluster: [(GridCell, Int, String)] = [
-        (GridCell(x: 5, y: 5), 5, "Assault"), (GridCell(x: 6, y: 5), 5, "Assault"), (GridCell(x: 5, y: 6), 5, "Robbery"),
+        (GridCell(x: 5, y: 5), 5, "Assault"), (GridCell(x: 6, y: 5), 5, "Assault"), (GridCell(x: 5, y: 6), 5, "Robbery")
     ]
 
     @Test("the 21×21 test grid is the Gi* universe")
     func universe() {
         let tracker = HotspotTracker(configuration: HotspotConfiguration(), grid: Driver.grid)
         #expect(tracker.columns == 21 && tracker.rows == 21)
-        #expect(Driver.grid.cell(latitude: Driver.grid.centre(of: Driver.outside).latitude,
-                                 longitude: Driver.grid.centre(of: Driver.outside).longitude) == Driver.outside)
+        #expect(
+            Driver.grid.cell(
+                latitude: Driver.grid.centre(of: Driver.outside).latitude,
+                longitude: Driver.grid.centre(of: Driver.outside).longitude) == Driver.outside)
     }
 
     @Test("a dense cluster opens one hotspot, with polygon, categories and cell ids")
@@ -149,8 +159,10 @@ struct HotspotTrackerTests {
     func growsWithStableID() throws {
         var driver = Driver()
         // A cluster that creeps north-east one cell a day (28-day window: nothing leaves it).
-        let walk: [GridCell] = [GridCell(x: 6, y: 6), GridCell(x: 7, y: 6), GridCell(x: 7, y: 7), GridCell(x: 8, y: 7), GridCell(x: 8, y: 8),
-                                GridCell(x: 9, y: 8), GridCell(x: 9, y: 9), GridCell(x: 10, y: 9), GridCell(x: 10, y: 10), GridCell(x: 11, y: 10)]
+        let walk: [GridCell] = [
+            GridCell(x: 6, y: 6), GridCell(x: 7, y: 6), GridCell(x: 7, y: 7), GridCell(x: 8, y: 7), GridCell(x: 8, y: 8),
+            GridCell(x: 9, y: 8), GridCell(x: 9, y: 9), GridCell(x: 10, y: 9), GridCell(x: 10, y: 10), GridCell(x: 11, y: 10)
+        ]
         driver.runDay(Self.cluster)
         for cell in walk { driver.runDay([(cell, 5, "Assault")]) }
         driver.runDays(through: walk.count + 2)
@@ -230,10 +242,14 @@ struct HotspotTrackerTests {
     func merge() throws {
         var driver = Driver()
         // A (4 cells) on the left, B (3 cells) on the right, far enough apart to be separate.
-        let a: [(GridCell, Int, String)] = [(GridCell(x: 3, y: 5), 6, "Assault"), (GridCell(x: 4, y: 5), 6, "Assault"),
-                                            (GridCell(x: 3, y: 6), 6, "Assault"), (GridCell(x: 4, y: 6), 6, "Assault")]
-        let b: [(GridCell, Int, String)] = [(GridCell(x: 12, y: 5), 6, "Robbery"), (GridCell(x: 13, y: 5), 6, "Robbery"),
-                                            (GridCell(x: 12, y: 6), 6, "Robbery")]
+        let a: [(GridCell, Int, String)] = [
+            (GridCell(x: 3, y: 5), 6, "Assault"), (GridCell(x: 4, y: 5), 6, "Assault"),
+            (GridCell(x: 3, y: 6), 6, "Assault"), (GridCell(x: 4, y: 6), 6, "Assault")
+        ]
+        let b: [(GridCell, Int, String)] = [
+            (GridCell(x: 12, y: 5), 6, "Robbery"), (GridCell(x: 13, y: 5), 6, "Robbery"),
+            (GridCell(x: 12, y: 6), 6, "Robbery")
+        ]
         driver.runDay(a + b)  // day 0
         driver.runDay()  // day 1
         let opened = driver.alerts(.hotspotOpened)
@@ -264,8 +280,9 @@ struct HotspotTrackerTests {
         #expect(driver.alerts.count == 4, "two opened, one grew, one closed")
     }
 
-    @Test("persistence hysteresis: hot for fewer evaluations than minimumPersistence is never announced",
-          arguments: [(1, false), (2, true)])
+    @Test(
+        "persistence hysteresis: hot for fewer evaluations than minimumPersistence is never announced",
+        arguments: [(1, false), (2, true)])
     func persistence(burstDays: Int, announced: Bool) throws {
         // 3-day window: a burst on days 0…burstDays-1 is hot in 2 + burstDays consecutive evaluations.
         var driver = Driver(window: WindowSpec(horizon: .days(3), resolution: .days(1)), minimumPersistence: 4)
@@ -326,21 +343,24 @@ struct HotspotTrackerTests {
                     cell = GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
                 }
                 let late = Int.random(in: 0..<10, using: &rng) == 0 ? Int64.random(in: 0...5_000_000, using: &rng) : 0
-                return Driver.incident("d\(k)", cell, Timestamp(milliseconds: time - late),
-                                       category: categories.randomElement(using: &rng)!, neighbourhood: "N\(cell.x / 7)")
+                return Driver.incident(
+                    "d\(k)", cell, Timestamp(milliseconds: time - late),
+                    category: categories.randomElement(using: &rng)!, neighbourhood: "N\(cell.x / 7)")
             }
         }
         func run(_ incidents: [Incident]) -> (alerts: [Alert], statistics: EngineStatistics, snapshot: HotspotSnapshot?) {
-            var engine = IncidentEngine(configuration: EngineConfiguration(
-                grid: Driver.grid,
-                hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(7), resolution: .days(1)), minimumPersistence: 2)))
+            var engine = IncidentEngine(
+                configuration: EngineConfiguration(
+                    grid: Driver.grid,
+                    hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(7), resolution: .days(1)), minimumPersistence: 2)))
             var alerts: [Alert] = []
             for incident in incidents { alerts += engine.process(incident).alerts ?? [] }
             alerts += engine.finish()
             return (alerts, engine.statistics, engine.hotspotSnapshot)
         }
         let input = incidents(seed: 0x4075)
-        let a = run(input), b = run(input)
+        let a = run(input)
+        let b = run(input)
         #expect(a.alerts.map { AlertJSON.encode($0, detectedAt: nil) } == b.alerts.map { AlertJSON.encode($0, detectedAt: nil) })
         #expect(a.alerts == b.alerts && a.statistics == b.statistics && a.snapshot == b.snapshot)
         let kinds = Set(a.alerts.map(\.kind))
@@ -349,7 +369,8 @@ struct HotspotTrackerTests {
         #expect(Set(a.alerts.map(\.id)).count == a.alerts.count, "alert ids are unique")
         // Every hotspot alert carries a valid GeoJSON ring (closed, at least 4 positions).
         for alert in a.alerts where alert.hotspot != nil {
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(AlertJSON.encode(alert, detectedAt: nil))) as? [String: Any])
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(AlertJSON.encode(alert, detectedAt: nil))) as? [String: Any])
             let geometry = (json["location"] as? [String: Any])?["polygon"] as? [String: Any]
             let ring = (geometry?["coordinates"] as? [[[Double]]])?.first ?? []
             #expect(ring.count >= 4 && ring.first == ring.last, "\(alert.kind) \(alert.id)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 private let expectedCanonical = Incident(
@@ -41,14 +42,16 @@ struct IncidentDecoderTests {
         #expect(viaPointer == .success(expectedCanonical))
     }
 
-    @Test("skips unknown fields of every JSON type, wherever they are", arguments: [
-        #"{"a":{"b":[1,2,{"c":null}],"d":"x"},"e":[]}"#,
-        #"[[],[[]],{},[{"k":[true,false,null]}]]"#,
-        #""esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 {[,:]}""#,
-        "-1.5e-3", "2E+10", "1e5", "0", "-0.0", "12345678901234567890123", "0.000001",
-        "true", "false", "null", #""""#, "{}", "[]", #"{"id":1,"lat":"x"}"#,
-        " \t\n\r 7 \n",
-    ])
+    @Test(
+        "skips unknown fields of every JSON type, wherever they are",
+        arguments: [
+            #"{"a":{"b":[1,2,{"c":null}],"d":"x"},"e":[]}"#,
+            #"[[],[[]],{},[{"k":[true,false,null]}]]"#,
+            #""esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 {[,:]}""#,
+            "-1.5e-3", "2E+10", "1e5", "0", "-0.0", "12345678901234567890123", "0.000001",
+            "true", "false", "null", #""""#, "{}", "[]", #"{"id":1,"lat":"x"}"#,
+            " \t\n\r 7 \n"
+        ])
     func skipsUnknownFields(value: String) throws {
         for position in [0, 3, canonicalFields.count] {
             var fields = canonicalFields
@@ -60,7 +63,8 @@ struct IncidentDecoderTests {
 
     @Test("a key that only matches after unescaping is the field; other keys are skipped")
     func escapedKeys() throws {
-        let fields = canonicalFields.map { $0.key == "id" ? (#"\u0069d"#, $0.value) : $0 }
+        let fields =
+            canonicalFields.map { $0.key == "id" ? (#"\u0069d"#, $0.value) : $0 }
             + [(#"l\u0061t_unused"#, "1"), (#"la\"t"#, "2")]
         #expect(try decoder.decode(jsonObject(fields)).get() == expectedCanonical)
     }
@@ -92,26 +96,29 @@ struct IncidentDecoderTests {
         }
     }
 
-    @Test("escaped strings decode to the right characters", arguments: [
-        (#""a\nb""#, "a\nb"),
-        (#""Caf\u00e9""#, "Café"),
-        (#""Caf\u00E9""#, "Café"),
-        (#""\ud83d\ude00""#, "😀"),
-        (#""\uD83D\uDE00!""#, "😀!"),
-        (#""q\"b\\s\/""#, "q\"b\\s/"),
-        (#""\b\f\r\t""#, "\u{08}\u{0C}\r\t"),
-        (#""\u0041\u00e9\u4e2d""#, "Aé中"),
-        ("\"Caf\u{E9} \u{1F600}\"", "Café 😀"),  // raw UTF-8, no escapes
-    ])
+    @Test(
+        "escaped strings decode to the right characters",
+        arguments: [
+            (#""a\nb""#, "a\nb"),
+            (#""Caf\u00e9""#, "Café"),
+            (#""Caf\u00E9""#, "Café"),
+            (#""\ud83d\ude00""#, "😀"),
+            (#""\uD83D\uDE00!""#, "😀!"),
+            (#""q\"b\\s\/""#, "q\"b\\s/"),
+            (#""\b\f\r\t""#, "\u{08}\u{0C}\r\t"),
+            (#""\u0041\u00e9\u4e2d""#, "Aé中"),
+            ("\"Caf\u{E9} \u{1F600}\"", "Café 😀")  // raw UTF-8, no escapes
+        ])
     func escapes(json: String, expected: String) throws {
         for key in ["id", "category", "premises", "neighbourhood"] {
             let incident = try decoder.decode(canonical(replacing: key, with: json)).get()
-            let actual = switch key {
-            case "id": incident.id
-            case "category": incident.category
-            case "premises": incident.premises
-            default: incident.neighbourhood
-            }
+            let actual =
+                switch key {
+                case "id": incident.id
+                case "category": incident.category
+                case "premises": incident.premises
+                default: incident.neighbourhood
+                }
             #expect(actual.map { Array($0.unicodeScalars) } == Array(expected.unicodeScalars), "\(key)")
         }
     }
@@ -119,13 +126,15 @@ struct IncidentDecoderTests {
     /// JSON escapes are legal anywhere in a string, and some encoders escape more than needed
     /// (.NET's System.Text.Json writes `+` as `\u002B` by default). The decoder parses the raw
     /// bytes of event_time without unescaping them.
-    @Test("an escaped event_time decodes like the unescaped one", arguments: [
-        (#""2014-03-02T08:00:00\u002B00:00""#, Int64(1_393_747_200)),
-        (#""2014-03-02T08:00:00\u002b00:00""#, 1_393_747_200),
-        (#""2014-03-02T08:00:00\u002D05:00""#, 1_393_765_200),
-        (#""2014-03-02T13:00:00\u005A""#, 1_393_765_200),
-        (#""2014\u002d03-02T13:00:00Z""#, 1_393_765_200),
-    ])
+    @Test(
+        "an escaped event_time decodes like the unescaped one",
+        arguments: [
+            (#""2014-03-02T08:00:00\u002B00:00""#, Int64(1_393_747_200)),
+            (#""2014-03-02T08:00:00\u002b00:00""#, 1_393_747_200),
+            (#""2014-03-02T08:00:00\u002D05:00""#, 1_393_765_200),
+            (#""2014-03-02T13:00:00\u005A""#, 1_393_765_200),
+            (#""2014\u002d03-02T13:00:00Z""#, 1_393_765_200)
+        ])
     func escapedEventTime(json: String, epochSeconds: Int64) {
         let decoded = decoder.decode(canonical(replacing: "event_time", with: json))
         #expect(decoded.success?.eventTime == Timestamp(seconds: epochSeconds), "\(decoded)")
@@ -150,10 +159,12 @@ struct IncidentDecoderTests {
         }
     }
 
-    @Test("numbers with exponents, long mantissas and signs", arguments: [
-        "43.73401277", "4.373401277e1", "4373401277E-8", "0.4373401277e+2", "43.7340127700000000000000000001",
-        "43.73401277000000000000000000000000000000", "43", "-43.5", "43.734012770e0", "90", "-90", "0.5",
-    ])
+    @Test(
+        "numbers with exponents, long mantissas and signs",
+        arguments: [
+            "43.73401277", "4.373401277e1", "4373401277E-8", "0.4373401277e+2", "43.7340127700000000000000000001",
+            "43.73401277000000000000000000000000000000", "43", "-43.5", "43.734012770e0", "90", "-90", "0.5"
+        ])
     func numberForms(text: String) throws {
         let incident = try decoder.decode(canonical(replacing: "lat", with: text)).get()
         #expect(incident.latitude.bitPattern == Double(text)!.bitPattern)
@@ -177,14 +188,16 @@ struct IncidentDecoderTests {
         expectFailure(decoder.decode(String(repeating: " ", count: 65_537)), .tooLarge, field: nil)
     }
 
-    @Test("malformed JSON is malformed_json", arguments: [
-        "", "   ", "{", "}", "{]", "{{}}", #"{"id"}"#, #"{"id":"x",}"#, #"{"id":"x"} {}"#, #"{"id":'x'}"#,
-        "nul", #"{"a":tru}"#, #"{"a":nulls}"#, #"{"a":01}"#, #"{"a":1.}"#, #"{"a":-}"#, #"{"a":1e}"#, #"{"a":1e+}"#,
-        #"{"a":--1}"#, #"{"a":0x10}"#, #"{"a":"x\u{01}y"}"#, #"{"a":"unterminated}"#, #"{"a" 1}"#, #"{a:1}"#,
-        #"{"a":1 "b":2}"#, #"{"a":1,,"b":2}"#, #"{"a":[1,]}"#, #"{"a":[1 2]}"#, #"{"a":{"b"}}"#,
-        #"{"a":"\uZZZZ"}"#, #"{"id":"\q"}"#, #"{"id":"\u12"}"#, #"{"id":"\ud83d"}"#, #"{"id":"\ude00"}"#,
-        #"{"id":"\ud83d\u0041"}"#, #"{"lat":1e400}"#, "\u{FEFF}{}", "[1", "1 2", #""x" "y""#,
-    ])
+    @Test(
+        "malformed JSON is malformed_json",
+        arguments: [
+            "", "   ", "{", "}", "{]", "{{}}", #"{"id"}"#, #"{"id":"x",}"#, #"{"id":"x"} {}"#, #"{"id":'x'}"#,
+            "nul", #"{"a":tru}"#, #"{"a":nulls}"#, #"{"a":01}"#, #"{"a":1.}"#, #"{"a":-}"#, #"{"a":1e}"#, #"{"a":1e+}"#,
+            #"{"a":--1}"#, #"{"a":0x10}"#, #"{"a":"x\u{01}y"}"#, #"{"a":"unterminated}"#, #"{"a" 1}"#, #"{a:1}"#,
+            #"{"a":1 "b":2}"#, #"{"a":1,,"b":2}"#, #"{"a":[1,]}"#, #"{"a":[1 2]}"#, #"{"a":{"b"}}"#,
+            #"{"a":"\uZZZZ"}"#, #"{"id":"\q"}"#, #"{"id":"\u12"}"#, #"{"id":"\ud83d"}"#, #"{"id":"\ude00"}"#,
+            #"{"id":"\ud83d\u0041"}"#, #"{"lat":1e400}"#, "\u{FEFF}{}", "[1", "1 2", #""x" "y""#
+        ])
     func malformed(text: String) {
         let text = text.replacingOccurrences(of: #"\u{01}"#, with: "\u{01}")
         expectFailure(decoder.decode(text), .malformedJSON)
@@ -200,7 +213,8 @@ struct IncidentDecoderTests {
     func deepNesting() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         expectFailure(IncidentDecoder(maxMessageBytes: 1 << 20).decode(deep), .malformedJSON)
-        let deepField = canonical(replacing: "source", with: String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000))
+        let deepField = canonical(
+            replacing: "source", with: String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000))
         expectFailure(IncidentDecoder(maxMessageBytes: 1 << 20).decode(deepField), .malformedJSON)
         // 60 levels is fine.
         let ok = canonical(replacing: "source", with: String(repeating: "[", count: 60) + String(repeating: "]", count: 60))
@@ -209,9 +223,11 @@ struct IncidentDecoderTests {
 
     /// RFC 8259: a string with an invalid escape is not JSON. The scanner claims to validate what it
     /// skips ("a malformed one is always caught"), but `scanString` only steps over `\x` pairs.
-    @Test("invalid escapes are malformed_json even in skipped fields and keys", arguments: [
-        #""\q""#, #""\u12""#, #""\uZZZZ""#, #""\x41""#, #""\'""#,
-    ])
+    @Test(
+        "invalid escapes are malformed_json even in skipped fields and keys",
+        arguments: [
+            #""\q""#, #""\u12""#, #""\uZZZZ""#, #""\x41""#, #""\'""#
+        ])
     func invalidEscapeInSkippedField(value: String) {
         expectFailure(decoder.decode(canonical(replacing: "source", with: value)), .malformedJSON)
         let badKey = jsonObject(canonicalFields + [(String(value.dropFirst().dropLast()), "1")])
@@ -219,11 +235,13 @@ struct IncidentDecoderTests {
     }
 
     /// Property: every strict prefix of a valid message is malformed JSON, never anything else.
-    @Test("every strict prefix of a valid message is malformed_json", arguments: [
-        VigilCoreTests.canonicalMessage,
-        " { \"id\" : \"tor\\u00e9\" ,\n\"event_time\":\"2014-03-02T08:00:00.5-05:00\", \"category\" :\"A\",\"premises\":null,"
-            + "\"neighbourhood\": null, \"x\": [1, {\"y\": -2.5e-3}, true, false, null], \"lat\": 43.7 , \"lon\" : -79.5 } ",
-    ])
+    @Test(
+        "every strict prefix of a valid message is malformed_json",
+        arguments: [
+            VigilCoreTests.canonicalMessage,
+            " { \"id\" : \"tor\\u00e9\" ,\n\"event_time\":\"2014-03-02T08:00:00.5-05:00\", \"category\" :\"A\",\"premises\":null,"
+                + "\"neighbourhood\": null, \"x\": [1, {\"y\": -2.5e-3}, true, false, null], \"lat\": 43.7 , \"lon\" : -79.5 } "
+        ])
     func truncatedPrefixes(message: String) throws {
         let bytes = Array(message.utf8)
         try #require(decoder.decode(bytes).success != nil)
@@ -244,19 +262,23 @@ struct IncidentDecoderTests {
     }
 
     /// A message cut off right after a known field's colon is truncated JSON, not a wrong type.
-    @Test("a message truncated after a known field's ':' is malformed_json", arguments: [
-        "id", "event_time", "category", "premises", "neighbourhood", "lat", "lon",
-    ])
+    @Test(
+        "a message truncated after a known field's ':' is malformed_json",
+        arguments: [
+            "id", "event_time", "category", "premises", "neighbourhood", "lat", "lon"
+        ])
     func truncatedAfterColon(key: String) {
         expectFailure(decoder.decode("{\"\(key)\":"), .malformedJSON)
         expectFailure(decoder.decode("{\"\(key)\": \n"), .malformedJSON)
         expectFailure(decoder.decode("{\"\(key)\":}"), .malformedJSON)
     }
 
-    @Test("invalid UTF-8 inside strings is invalid_utf8", arguments: [
-        [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x80], [0xE2, 0x82], [0xF5, 0x80, 0x80, 0x80],
-        [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF], [0xC3, 0x28],
-    ] as [[UInt8]])
+    @Test(
+        "invalid UTF-8 inside strings is invalid_utf8",
+        arguments: [
+            [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x80], [0xE2, 0x82], [0xF5, 0x80, 0x80, 0x80],
+            [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF], [0xC3, 0x28]
+        ] as [[UInt8]])
     func invalidUTF8(raw: [UInt8]) {
         for key in ["id", "category", "premises", "source"] {
             let parts = canonical(replacing: key, with: "\"a@b\"").components(separatedBy: "@")
@@ -265,9 +287,11 @@ struct IncidentDecoderTests {
         }
     }
 
-    @Test("valid JSON that is not an object is not_an_object", arguments: [
-        "[1]", #""x""#, "3", "true", "null", " [ ] ", "-1.5e3", #"[{"id":"x"}]"#,
-    ])
+    @Test(
+        "valid JSON that is not an object is not_an_object",
+        arguments: [
+            "[1]", #""x""#, "3", "true", "null", " [ ] ", "-1.5e3", #"[{"id":"x"}]"#
+        ])
     func notAnObject(text: String) {
         expectFailure(decoder.decode(text), .notAnObject, field: nil)
     }
@@ -283,10 +307,12 @@ struct IncidentDecoderTests {
         expectFailure(decoder.decode(" { } "), .missingField, field: "id")
     }
 
-    @Test("a repeated known field is duplicate_field", arguments: [
-        ("id", #""other""#), ("event_time", #""2014-03-02T08:00:00Z""#), ("category", #""Robbery""#),
-        ("premises", "null"), ("neighbourhood", #""x""#), ("lat", "43.7"), ("lon", "-79.5"),
-    ])
+    @Test(
+        "a repeated known field is duplicate_field",
+        arguments: [
+            ("id", #""other""#), ("event_time", #""2014-03-02T08:00:00Z""#), ("category", #""Robbery""#),
+            ("premises", "null"), ("neighbourhood", #""x""#), ("lat", "43.7"), ("lon", "-79.5")
+        ])
     func duplicateField(key: String, value: String) {
         expectFailure(decoder.decode(jsonObject(canonicalFields + [(key, value)])), .duplicateField, field: key)
         // An escaped spelling of the same key is the same key.
@@ -299,29 +325,33 @@ struct IncidentDecoderTests {
         #expect(decoder.decode(jsonObject(canonicalFields + [("source", "1")])) == .success(expectedCanonical))
     }
 
-    @Test("a known field of the wrong JSON type is wrong_type", arguments: [
-        ("lat", #""43.7""#), ("lon", "true"), ("lat", "null"), ("lon", "[1]"), ("lat", "{}"),
-        ("id", "1"), ("id", "null"), ("category", "[]"), ("category", "false"),
-        ("event_time", "1393765200"), ("event_time", "null"),
-        ("premises", "1"), ("neighbourhood", "{}"), ("premises", "true"),
-    ])
+    @Test(
+        "a known field of the wrong JSON type is wrong_type",
+        arguments: [
+            ("lat", #""43.7""#), ("lon", "true"), ("lat", "null"), ("lon", "[1]"), ("lat", "{}"),
+            ("id", "1"), ("id", "null"), ("category", "[]"), ("category", "false"),
+            ("event_time", "1393765200"), ("event_time", "null"),
+            ("premises", "1"), ("neighbourhood", "{}"), ("premises", "true")
+        ])
     func wrongType(key: String, value: String) {
         expectFailure(decoder.decode(canonical(replacing: key, with: value)), .wrongType, field: key)
     }
 
-    @Test("values outside the domain are invalid_value", arguments: [
-        ("event_time", #""yesterday""#, "event_time"),
-        ("event_time", #""2014-03-02T08:00:00""#, "event_time"),
-        ("event_time", #""2014-02-30T08:00:00Z""#, "event_time"),
-        ("event_time", #""1800-01-01T00:00:00Z""#, "event_time"),
-        ("event_time", #""1899-12-31T23:59:59.999Z""#, "event_time"),
-        ("event_time", #""2200-01-01T00:00:00.001Z""#, "event_time"),
-        ("event_time", #""""#, "event_time"),
-        ("lat", "91", "lat"), ("lat", "-90.000001", "lat"), ("lat", "1e3", "lat"),
-        ("lon", "-181", "lon"), ("lon", "180.5", "lon"),
-        ("id", #""""#, "id"), ("id", "\"" + String(repeating: "x", count: 257) + "\"", "id"),
-        ("category", #""""#, "category"), ("category", "\"" + String(repeating: "é", count: 65) + "\"", "category"),
-    ])
+    @Test(
+        "values outside the domain are invalid_value",
+        arguments: [
+            ("event_time", #""yesterday""#, "event_time"),
+            ("event_time", #""2014-03-02T08:00:00""#, "event_time"),
+            ("event_time", #""2014-02-30T08:00:00Z""#, "event_time"),
+            ("event_time", #""1800-01-01T00:00:00Z""#, "event_time"),
+            ("event_time", #""1899-12-31T23:59:59.999Z""#, "event_time"),
+            ("event_time", #""2200-01-01T00:00:00.001Z""#, "event_time"),
+            ("event_time", #""""#, "event_time"),
+            ("lat", "91", "lat"), ("lat", "-90.000001", "lat"), ("lat", "1e3", "lat"),
+            ("lon", "-181", "lon"), ("lon", "180.5", "lon"),
+            ("id", #""""#, "id"), ("id", "\"" + String(repeating: "x", count: 257) + "\"", "id"),
+            ("category", #""""#, "category"), ("category", "\"" + String(repeating: "é", count: 65) + "\"", "category")
+        ])
     func invalidValue(key: String, value: String, field: String) {
         expectFailure(decoder.decode(canonical(replacing: key, with: value)), .invalidValue, field: field)
     }
@@ -347,18 +377,22 @@ struct IncidentDecoderTests {
         #expect(decoder.decode(canonical(replacing: "lon", with: "180")).success != nil)
     }
 
-    @Test("coordinates outside the configured box are out_of_bounds", arguments: [
-        ("43.57", "-79.59"), ("43.87", "-79.59"), ("43.7", "-79.65"), ("43.7", "-79.10"), ("51.5", "-0.12"),
-    ])
+    @Test(
+        "coordinates outside the configured box are out_of_bounds",
+        arguments: [
+            ("43.57", "-79.59"), ("43.87", "-79.59"), ("43.7", "-79.65"), ("43.7", "-79.10"), ("51.5", "-0.12")
+        ])
     func outOfBounds(lat: String, lon: String) {
         let text = jsonObject(canonicalFields.map { $0.key == "lat" ? ("lat", lat) : $0.key == "lon" ? ("lon", lon) : $0 })
         expectFailure(toronto.decode(text), .outOfBounds, field: "lat")
         #expect(decoder.decode(text).success != nil, "the world box accepts it")
     }
 
-    @Test("the box's edges are inside", arguments: [
-        ("43.58", "-79.64"), ("43.86", "-79.11"), ("43.58", "-79.11"), ("43.86", "-79.64"),
-    ])
+    @Test(
+        "the box's edges are inside",
+        arguments: [
+            ("43.58", "-79.64"), ("43.86", "-79.11"), ("43.58", "-79.11"), ("43.86", "-79.64")
+        ])
     func boxEdges(lat: String, lon: String) {
         let text = jsonObject(canonicalFields.map { $0.key == "lat" ? ("lat", lat) : $0.key == "lon" ? ("lon", lon) : $0 })
         #expect(toronto.decode(text).success != nil)
@@ -379,7 +413,9 @@ struct IncidentDecoderTests {
         for k in 0..<1500 {
             var value = Double.random(in: -limit...limit, using: &rng)
             if k % 5 == 0 { value /= pow(10, Double(Int.random(in: 1...12, using: &rng))) }  // small magnitudes
-            let text = k % 2 == 0 ? value.description
+            let text =
+                k % 2 == 0
+                ? value.description
                 : String(format: "%.\(Int.random(in: 1...12, using: &rng))f", value)
             let incident = try #require(decoder.decode(canonical(replacing: key, with: text)).success, "\(text)")
             let decoded = key == "lat" ? incident.latitude : incident.longitude
@@ -447,7 +483,8 @@ struct IncidentDecoderTests {
     func fuzzMutations() {
         var rng = SplitMix64(seed: 0x0077A7E)
         let message = Array(VigilCoreTests.canonicalMessage.utf8)
-        var successes = 0, failures = 0
+        var successes = 0
+        var failures = 0
         for _ in 0..<5000 {
             let bytes = Self.mutate(message, using: &rng)
             let result = toronto.decode(bytes)
@@ -471,7 +508,9 @@ struct IncidentDecoderTests {
                 rejectedByFoundation.append(String(decoding: bytes, as: UTF8.self).debugDescription)
             }
         }
-        #expect(rejectedByFoundation.isEmpty,
-                "\(rejectedByFoundation.count) accepted messages are not JSON, e.g.:\n\(rejectedByFoundation.prefix(5).joined(separator: "\n"))")
+        #expect(
+            rejectedByFoundation.isEmpty,
+            "\(rejectedByFoundation.count) accepted messages are not JSON, e.g.:\n\(rejectedByFoundation.prefix(5).joined(separator: "\n"))"
+        )
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("IncidentEngine")
@@ -6,12 +7,15 @@ struct IncidentEngineTests {
     let factory = IncidentFactory()
 
     /// An engine with only the count rule (no surge rule, no hotspots).
-    func engine(window: EventDuration = .hours(24), threshold: Int = 4, cooldown: EventDuration = .hours(24),
-                lateness: EventDuration = .hours(1), maxKeys: Int = 1_000_000) -> IncidentEngine {
-        IncidentEngine(configuration: EngineConfiguration(
-            grid: factory.grid, allowedLateness: lateness,
-            countRule: CountRuleConfiguration(window: window, resolution: .hours(1), threshold: threshold, cooldown: cooldown),
-            surgeRule: nil, hotspots: nil, maxKeys: maxKeys))
+    func engine(
+        window: EventDuration = .hours(24), threshold: Int = 4, cooldown: EventDuration = .hours(24),
+        lateness: EventDuration = .hours(1), maxKeys: Int = 1_000_000
+    ) -> IncidentEngine {
+        IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: factory.grid, allowedLateness: lateness,
+                countRule: CountRuleConfiguration(window: window, resolution: .hours(1), threshold: threshold, cooldown: cooldown),
+                surgeRule: nil, hotspots: nil, maxKeys: maxKeys))
     }
 
     /// Whether the window table holds the (category, cell) key.
@@ -118,7 +122,8 @@ struct IncidentEngineTests {
         var alerts: [Alert] = []
         var alertTotal = 0
         for incident in incidents {
-            let da = a.process(incident), db = b.process(incident)
+            let da = a.process(incident)
+            let db = b.process(incident)
             #expect(da == db)
             for (x, y) in zip(da.countAlerts ?? [], db.countAlerts ?? []) {
                 #expect(AlertJSON.encode(x, detectedAt: nil) == AlertJSON.encode(y, detectedAt: nil))
@@ -185,10 +190,11 @@ struct IncidentEngineTests {
         // Hotspot alerts are evaluated before the incident's category is interned; an incident whose
         // category cannot be interned must still count the alerts it returns.
         let day = HotspotDriver.start(ofDay: 0)
-        var engine = IncidentEngine(configuration: EngineConfiguration(
-            grid: HotspotDriver.grid, windows: [WindowSpec(horizon: .days(1), resolution: .days(1))], countRule: nil, surgeRule: nil,
-            hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(1), resolution: .days(1)), minimumPersistence: 1),
-            maxKeys: 8))
+        var engine = IncidentEngine(
+            configuration: EngineConfiguration(
+                grid: HotspotDriver.grid, windows: [WindowSpec(horizon: .days(1), resolution: .days(1))], countRule: nil, surgeRule: nil,
+                hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(1), resolution: .days(1)), minimumPersistence: 1),
+                maxKeys: 8))
         var returned = 0
         func feed(_ incident: Incident) { returned += engine.process(incident).alerts?.count ?? 0 }
         feed(HotspotDriver.incident("tick", HotspotDriver.outside, day + .hours(1)))
@@ -258,8 +264,9 @@ struct IncidentEngineTests {
         let probe = factory.make("q", t0 + .minutes(40))
         let counts = engine.windowCounts(for: probe)
         try #require(counts.count == 3 * 5)
-        #expect(counts.map(\.family) == Array(repeating: .categoryCell, count: 5) + Array(repeating: .categoryNeighbourhood, count: 5)
-            + Array(repeating: .cell, count: 5))
+        #expect(
+            counts.map(\.family) == Array(repeating: .categoryCell, count: 5) + Array(repeating: .categoryNeighbourhood, count: 5)
+                + Array(repeating: .cell, count: 5))
         #expect(counts.map(\.spec) == WindowSpec.defaults + WindowSpec.defaults + WindowSpec.defaults)
         // Horizons 15m/1m, 1h/5m, 24h/1h, 7d/6h, 28d/1d, ending in the bucket of 08:40.
         #expect(counts[0..<5].map(\.count) == [1, 3, 3, 4, 4], "Assault × x40y60: e4 | e1 e2 e4 | e1 e2 e4 | + e0 | + e0")

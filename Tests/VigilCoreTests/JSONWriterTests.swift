@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("JSONWriter")
@@ -10,11 +11,27 @@ struct JSONWriterTests {
     func separators() {
         var w = JSONWriter()
         w.beginObject()
-        w.key("a"); w.int(1)
-        w.key("b"); w.beginArray(); w.int(-2); w.bool(true); w.null(); w.beginObject(); w.endObject(); w.beginArray(); w.endArray(); w.endArray()
-        w.key("c"); w.beginObject(); w.dynamicKey("d\"e"); w.bool(false); w.endObject()
-        w.key("f"); w.rawJSON(Array(#"{"x":[1]}"#.utf8))
-        w.key("g"); w.string("h")
+        w.key("a")
+        w.int(1)
+        w.key("b")
+        w.beginArray()
+        w.int(-2)
+        w.bool(true)
+        w.null()
+        w.beginObject()
+        w.endObject()
+        w.beginArray()
+        w.endArray()
+        w.endArray()
+        w.key("c")
+        w.beginObject()
+        w.dynamicKey("d\"e")
+        w.bool(false)
+        w.endObject()
+        w.key("f")
+        w.rawJSON(Array(#"{"x":[1]}"#.utf8))
+        w.key("g")
+        w.string("h")
         w.endObject()
         #expect(text(w) == #"{"a":1,"b":[-2,true,null,{},[]],"c":{"d\"e":false},"f":{"x":[1]},"g":"h"}"#)
         #expect((try? JSONSerialization.jsonObject(with: Data(w.bytes))) != nil)
@@ -23,18 +40,24 @@ struct JSONWriterTests {
     @Test("top-level values in sequence are comma-separated")
     func sequence() {
         var w = JSONWriter()
-        w.beginArray(); w.string("a"); w.timestamp(Timestamp(milliseconds: 1)); w.double(0.1); w.endArray()
+        w.beginArray()
+        w.string("a")
+        w.timestamp(Timestamp(milliseconds: 1))
+        w.double(0.1)
+        w.endArray()
         #expect(text(w) == #"["a","1970-01-01T00:00:00.001Z",0.1]"#)
     }
 
-    @Test("string escaping", arguments: [
-        ("plain", #""plain""#),
-        ("q\"b\\", #""q\"b\\""#),
-        ("\n\r\t", #""\n\r\t""#),
-        ("\u{00}\u{01}\u{08}\u{0C}\u{1F}", #""\u0000\u0001\u0008\u000c\u001f""#),
-        ("/\u{7F}é😀", "\"/\u{7F}é😀\""),
-        ("\u{FEFF}x\u{2028}", "\"\u{FEFF}x\u{2028}\""),
-    ])
+    @Test(
+        "string escaping",
+        arguments: [
+            ("plain", #""plain""#),
+            ("q\"b\\", #""q\"b\\""#),
+            ("\n\r\t", #""\n\r\t""#),
+            ("\u{00}\u{01}\u{08}\u{0C}\u{1F}", #""\u0000\u0001\u0008\u000c\u001f""#),
+            ("/\u{7F}é😀", "\"/\u{7F}é😀\""),
+            ("\u{FEFF}x\u{2028}", "\"\u{FEFF}x\u{2028}\"")
+        ])
     func escaping(value: String, json: String) {
         var w = JSONWriter()
         w.string(value)
@@ -45,9 +68,16 @@ struct JSONWriterTests {
     func doubles() {
         var w = JSONWriter()
         w.beginArray()
-        w.double(0.1); w.double(-79.59033164); w.double(250); w.double(.nan); w.double(.infinity)
-        w.double(43.7123456789, decimals: 6); w.double(-79.5987654, decimals: 6); w.double(2.5, decimals: 0)
-        w.double(.nan, decimals: 3); w.double(1.23456, decimals: 2)
+        w.double(0.1)
+        w.double(-79.59033164)
+        w.double(250)
+        w.double(.nan)
+        w.double(.infinity)
+        w.double(43.7123456789, decimals: 6)
+        w.double(-79.5987654, decimals: 6)
+        w.double(2.5, decimals: 0)
+        w.double(.nan, decimals: 3)
+        w.double(1.23456, decimals: 2)
         w.endArray()
         #expect(text(w) == "[0.1,-79.59033164,250.0,null,null,43.712346,-79.598765,3.0,null,1.23]")
     }
@@ -80,7 +110,11 @@ struct JSONWriterTests {
     @Test("ints")
     func ints() {
         var w = JSONWriter()
-        w.beginArray(); w.int(0); w.int(Int.max); w.int(Int.min); w.endArray()
+        w.beginArray()
+        w.int(0)
+        w.int(Int.max)
+        w.int(Int.min)
+        w.endArray()
         #expect(text(w) == "[0,\(Int.max),\(Int.min)]")
     }
 }

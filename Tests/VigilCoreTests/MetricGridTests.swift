@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("MetricGrid")
@@ -43,8 +44,10 @@ struct MetricGridTests {
             // A point well inside a random cell (away from edges, so rounding cannot matter).
             let cell = GridCell(x: Int32.random(in: -20...190, using: &rng), y: Int32.random(in: -20...140, using: &rng))
             let centre = grid.centre(of: cell)
-            let dx = Double.random(in: -100...100, using: &rng), dy = Double.random(in: -100...100, using: &rng)
-            let lat = centre.latitude + dy * perMetre.latitude, lon = centre.longitude + dx * perMetre.longitude
+            let dx = Double.random(in: -100...100, using: &rng)
+            let dy = Double.random(in: -100...100, using: &rng)
+            let lat = centre.latitude + dy * perMetre.latitude
+            let lon = centre.longitude + dx * perMetre.longitude
             #expect(grid.cell(latitude: lat, longitude: lon) == cell)
             let east = grid.cell(latitude: lat, longitude: lon + 250 * perMetre.longitude)
             let north = grid.cell(latitude: lat + 250 * perMetre.latitude, longitude: lon)
@@ -78,7 +81,10 @@ struct MetricGridTests {
     func corners() {
         for cell in [GridCell(x: 0, y: 0), GridCell(x: 17, y: 42), GridCell(x: -3, y: 5)] {
             let c = grid.corners(of: cell)
-            guard c.count == 4 else { Issue.record("\(c.count) corners"); continue }
+            guard c.count == 4 else {
+                Issue.record("\(c.count) corners")
+                continue
+            }
             let (sw, se, ne, nw) = (c[0], c[1], c[2], c[3])
             #expect(sw.latitude == se.latitude && ne.latitude == nw.latitude && sw.latitude < nw.latitude)
             #expect(sw.longitude == nw.longitude && se.longitude == ne.longitude && sw.longitude < se.longitude)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("Near-repeat features and labels")
@@ -17,11 +18,13 @@ struct NearRepeatFeaturesTests {
         var out: [Incident] = []
         for i in 0..<count {
             let t = start + Int64.random(in: 0..<span, using: &rng)
-            let cell = GridCell(x: IncidentFactory.home.x + Int32.random(in: -3...3, using: &rng),
-                                y: IncidentFactory.home.y + Int32.random(in: -3...3, using: &rng))
-            var incident = factory.make("syn-\(i)", Timestamp(milliseconds: t), category: categories.randomElement(using: &rng)!,
-                                        cell: cell, east: Double.random(in: -100...100, using: &rng),
-                                        neighbourhood: neighbourhoods.randomElement(using: &rng)!)
+            let cell = GridCell(
+                x: IncidentFactory.home.x + Int32.random(in: -3...3, using: &rng),
+                y: IncidentFactory.home.y + Int32.random(in: -3...3, using: &rng))
+            var incident = factory.make(
+                "syn-\(i)", Timestamp(milliseconds: t), category: categories.randomElement(using: &rng)!,
+                cell: cell, east: Double.random(in: -100...100, using: &rng),
+                neighbourhood: neighbourhoods.randomElement(using: &rng)!)
             incident.premises = premises.randomElement(using: &rng)!
             out.append(incident)
         }
@@ -97,7 +100,7 @@ struct NearRepeatFeaturesTests {
             factory.make("same-instant", "2014-03-02T08:00:00Z", east: 10),
             factory.make("far", "2014-03-02T09:00:00Z", cell: GridCell(x: 60, y: 60)),
             factory.make("near-later", "2014-03-04T08:00:00Z", east: 200),
-            factory.make("too-late", "2014-03-08T08:00:00Z"),
+            factory.make("too-late", "2014-03-08T08:00:00Z")
         ]
         let labels = NearRepeatLabels.compute(incidents, grid: factory.grid, radius: 250, horizon: .hours(72))
         #expect(labels.label == [true, true, false, false, false])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("PoissonTail")
@@ -11,7 +12,8 @@ struct PoissonTailTests {
         if k <= 0 { return 1 }
         let last = max(k, Int(lambda)) + Int(40 * lambda.squareRoot()) + 60
         var p = exp(-lambda)
-        var sum = 0.0, compensation = 0.0
+        var sum = 0.0
+        var compensation = 0.0
         for i in 0...last {
             if i > 0 { p *= lambda / Double(i) }
             guard i >= k else { continue }
@@ -49,7 +51,7 @@ struct PoissonTailTests {
             (6, 1, 5.941848175816929988270910613646434388872e-4),
             (7, 1, 8.324114928802310772219693614039223410635e-5),
             (150, 100, 1.88421046603867001353269130272290946439e-6),
-            (200, 100, 9.343150072988390280323554633294146647701e-19),
+            (200, 100, 9.343150072988390280323554633294146647701e-19)
         ]
         for c in cases {
             let got = PoissonTail.upper(c.k, mean: c.lambda)

@@ -1,17 +1,23 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("PublicReleaser and PrivacyAccountant")
 struct PublicReleaserTests {
-    static let domain = PublicDomain(neighbourhoods: ["Annex", "Moss Park"], categories: ["Assault", "Robbery"],
-                                     grid: MetricGrid(cellSize: 1000, bounds: GeoBounds(south: 43.60, west: -79.50, north: 43.62, east: -79.48)))
+    static let domain = PublicDomain(
+        neighbourhoods: ["Annex", "Moss Park"], categories: ["Assault", "Robbery"],
+        grid: MetricGrid(cellSize: 1000, bounds: GeoBounds(south: 43.60, west: -79.50, north: 43.62, east: -79.48)))
 
     /// Daily neighbourhood releases from 2026-01-01, 4 days per epoch, ε 0.5 per epoch, lifetime 1.
     static func configuration(totalMicros: Int64 = 1_000_000) -> PublicReleaseConfiguration {
         PublicReleaseConfiguration(
-            streams: [.init(family: .neighbourhoodCategory, schedule: ReleaseSchedule(period: .day, startingAt: ts("2026-01-01T00:00:00Z"), horizon: 4),
-                            epsilonMicros: 500_000)],
+            streams: [
+                .init(
+                    family: .neighbourhoodCategory,
+                    schedule: ReleaseSchedule(period: .day, startingAt: ts("2026-01-01T00:00:00Z"), horizon: 4),
+                    epsilonMicros: 500_000)
+            ],
             totalMicros: totalMicros, nonNegative: false, areaTotals: true)
     }
 
@@ -93,8 +99,12 @@ struct PublicReleaserTests {
     @Test("incidents outside the domain are not counted, and keys never come from the data")
     func domainIsFixed() {
         let config = PublicReleaseConfiguration(
-            streams: [.init(family: .neighbourhoodCategory, schedule: ReleaseSchedule(period: .week, startingAt: ts("2026-01-05T00:00:00Z"), horizon: 52),
-                            epsilonMicros: 1_000_000)], totalMicros: 10_000_000)
+            streams: [
+                .init(
+                    family: .neighbourhoodCategory,
+                    schedule: ReleaseSchedule(period: .week, startingAt: ts("2026-01-05T00:00:00Z"), horizon: 52),
+                    epsilonMicros: 1_000_000)
+            ], totalMicros: 10_000_000)
         var releaser = PublicReleaser(configuration: config, domain: Self.domain)
         var random = SplitMix64(seed: 4)
         releaser.record(Self.incident("x", "2026-01-06T10:00:00Z", "Nowhere"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("RFC 3339 parsing and formatting")
@@ -15,29 +16,33 @@ struct RFC3339Tests {
         #expect(RFC3339.parse("2200-01-01T00:00:00Z") == Timestamp(seconds: 7_258_118_400))
     }
 
-    @Test("applies ±HH:MM offsets", arguments: [
-        ("2014-03-02T08:00:00-05:00", Int64(1_393_765_200)),
-        ("2014-03-02T18:30:00+05:30", 1_393_765_200),
-        ("2014-03-02T13:00:00+00:00", 1_393_765_200),
-        ("2014-03-02T13:00:00-00:00", 1_393_765_200),
-        ("2014-03-03T12:59:00+23:59", 1_393_765_200),
-        ("2014-03-01T13:01:00-23:59", 1_393_765_200),
-        ("1970-01-01T00:00:00+01:00", -3600),
-        ("1969-12-31T19:00:00-05:00", 0),
-    ])
+    @Test(
+        "applies ±HH:MM offsets",
+        arguments: [
+            ("2014-03-02T08:00:00-05:00", Int64(1_393_765_200)),
+            ("2014-03-02T18:30:00+05:30", 1_393_765_200),
+            ("2014-03-02T13:00:00+00:00", 1_393_765_200),
+            ("2014-03-02T13:00:00-00:00", 1_393_765_200),
+            ("2014-03-03T12:59:00+23:59", 1_393_765_200),
+            ("2014-03-01T13:01:00-23:59", 1_393_765_200),
+            ("1970-01-01T00:00:00+01:00", -3600),
+            ("1969-12-31T19:00:00-05:00", 0)
+        ])
     func parsesOffsets(text: String, epochSeconds: Int64) {
         #expect(RFC3339.parse(text) == Timestamp(seconds: epochSeconds))
     }
 
-    @Test("keeps milliseconds of 1–3 digit fractions", arguments: [
-        ("2014-03-02T13:00:00.5Z", Int64(500)),
-        ("2014-03-02T13:00:00.05Z", 50),
-        ("2014-03-02T13:00:00.005Z", 5),
-        ("2014-03-02T13:00:00.123Z", 123),
-        ("2014-03-02T13:00:00.999Z", 999),
-        ("2014-03-02T13:00:00.000Z", 0),
-        ("2014-03-02T08:00:00.250-05:00", 250),
-    ])
+    @Test(
+        "keeps milliseconds of 1–3 digit fractions",
+        arguments: [
+            ("2014-03-02T13:00:00.5Z", Int64(500)),
+            ("2014-03-02T13:00:00.05Z", 50),
+            ("2014-03-02T13:00:00.005Z", 5),
+            ("2014-03-02T13:00:00.123Z", 123),
+            ("2014-03-02T13:00:00.999Z", 999),
+            ("2014-03-02T13:00:00.000Z", 0),
+            ("2014-03-02T08:00:00.250-05:00", 250)
+        ])
     func shortFractions(text: String, millis: Int64) {
         #expect(RFC3339.parse(text) == Timestamp(milliseconds: 1_393_765_200_000 + millis))
     }
@@ -55,7 +60,7 @@ struct RFC3339Tests {
                 ("2014-03-02T13:00:00.000001Z", 0),
                 ("2014-03-02T13:00:00.1234567Z", 123),
                 ("2014-03-02T13:00:00.12345678Z", 123),
-                ("2014-03-02T08:00:00.123456789-05:00", 123),
+                ("2014-03-02T08:00:00.123456789-05:00", 123)
             ]
             for (text, millis) in cases {
                 precondition(RFC3339.parse(text) == Timestamp(milliseconds: base + millis), text)
@@ -63,85 +68,93 @@ struct RFC3339Tests {
         }
     }
 
-    @Test("accepts lowercase t and z and a space separator", arguments: [
-        "2014-03-02t13:00:00Z", "2014-03-02T13:00:00z", "2014-03-02t13:00:00z", "2014-03-02 13:00:00Z",
-        "2014-03-02 08:00:00-05:00",
-    ])
+    @Test(
+        "accepts lowercase t and z and a space separator",
+        arguments: [
+            "2014-03-02t13:00:00Z", "2014-03-02T13:00:00z", "2014-03-02t13:00:00z", "2014-03-02 13:00:00Z",
+            "2014-03-02 08:00:00-05:00"
+        ])
     func lenientSeparators(text: String) {
         #expect(RFC3339.parse(text) == Timestamp(seconds: 1_393_765_200))
     }
 
-    @Test("accepts Feb 29 in leap years", arguments: [
-        ("2020-02-29T00:00:00Z", Int64(1_582_934_400)),
-        ("2000-02-29T12:00:00Z", 951_825_600),
-    ])
+    @Test(
+        "accepts Feb 29 in leap years",
+        arguments: [
+            ("2020-02-29T00:00:00Z", Int64(1_582_934_400)),
+            ("2000-02-29T12:00:00Z", 951_825_600)
+        ])
     func leapDays(text: String, epochSeconds: Int64) {
         #expect(RFC3339.parse(text) == Timestamp(seconds: epochSeconds))
     }
 
     // MARK: Rejected forms
 
-    @Test("rejects malformed or impossible timestamps", arguments: [
-        "",
-        "2014-03-02",
-        "2014-03-02T13:00:00",  // no offset
-        "2014-03-02T13:00:00.5",  // fraction but no offset
-        "2014-03-02T13:00:00.Z",  // empty fraction
-        "2021-02-30T00:00:00Z",  // Feb 30
-        "2021-02-29T00:00:00Z",  // not a leap year
-        "1900-02-29T00:00:00Z",  // century, not a leap year
-        "2100-02-29T00:00:00Z",
-        "2021-04-31T00:00:00Z",
-        "2021-00-10T00:00:00Z",
-        "2021-13-01T00:00:00Z",
-        "2021-01-00T00:00:00Z",
-        "2021-01-32T00:00:00Z",
-        "2021-01-01T24:00:00Z",  // hour 24
-        "2021-01-01T23:60:00Z",
-        "2021-01-01T23:59:61Z",
-        "2021/01/01T00:00:00Z",
-        "2021-01-01X00:00:00Z",
-        "2021-01-01_00:00:00Z",
-        "2021-01-01T00-00-00Z",
-        "2021-01-01T00:00.00Z",
-        "2021-1-01T00:00:00Z",
-        "20210101T000000Z",
-        "2021-01-01T00:00:00 Z",
-        "2021-01-01T00:00:00+0500",
-        "2021-01-01T00:00:00+05",
-        "2021-01-01T00:00:00+05:0",
-        "2021-01-01T00:00:00+24:00",
-        "2021-01-01T00:00:00+05:60",
-        "2021-01-01T00:00:00*05:00",
-        "2021-01-01T00:00:00ZZ",
-        "2021-01-01T00:00:00Zjunk",
-        "2021-01-01T00:00:00Z ",
-        " 2021-01-01T00:00:00Z",
-        "2021-01-01T00:00:00+05:00x",
-        "2021-01-01T00:00:00+05:00Z",
-        "2021-01-01T00:00:00.5.5Z",
-        "2021-01-01T00:00:00,5Z",
-        "２021-01-01T00:00:00Z",
-        "abcd-ef-ghTij:kl:mnZ",
-    ])
+    @Test(
+        "rejects malformed or impossible timestamps",
+        arguments: [
+            "",
+            "2014-03-02",
+            "2014-03-02T13:00:00",  // no offset
+            "2014-03-02T13:00:00.5",  // fraction but no offset
+            "2014-03-02T13:00:00.Z",  // empty fraction
+            "2021-02-30T00:00:00Z",  // Feb 30
+            "2021-02-29T00:00:00Z",  // not a leap year
+            "1900-02-29T00:00:00Z",  // century, not a leap year
+            "2100-02-29T00:00:00Z",
+            "2021-04-31T00:00:00Z",
+            "2021-00-10T00:00:00Z",
+            "2021-13-01T00:00:00Z",
+            "2021-01-00T00:00:00Z",
+            "2021-01-32T00:00:00Z",
+            "2021-01-01T24:00:00Z",  // hour 24
+            "2021-01-01T23:60:00Z",
+            "2021-01-01T23:59:61Z",
+            "2021/01/01T00:00:00Z",
+            "2021-01-01X00:00:00Z",
+            "2021-01-01_00:00:00Z",
+            "2021-01-01T00-00-00Z",
+            "2021-01-01T00:00.00Z",
+            "2021-1-01T00:00:00Z",
+            "20210101T000000Z",
+            "2021-01-01T00:00:00 Z",
+            "2021-01-01T00:00:00+0500",
+            "2021-01-01T00:00:00+05",
+            "2021-01-01T00:00:00+05:0",
+            "2021-01-01T00:00:00+24:00",
+            "2021-01-01T00:00:00+05:60",
+            "2021-01-01T00:00:00*05:00",
+            "2021-01-01T00:00:00ZZ",
+            "2021-01-01T00:00:00Zjunk",
+            "2021-01-01T00:00:00Z ",
+            " 2021-01-01T00:00:00Z",
+            "2021-01-01T00:00:00+05:00x",
+            "2021-01-01T00:00:00+05:00Z",
+            "2021-01-01T00:00:00.5.5Z",
+            "2021-01-01T00:00:00,5Z",
+            "２021-01-01T00:00:00Z",
+            "abcd-ef-ghTij:kl:mnZ"
+        ])
     func rejects(text: String) {
         #expect(RFC3339.parse(text) == nil)
     }
 
     // MARK: Formatting
 
-    @Test("formats UTC with milliseconds only when non-zero", arguments: [
-        (Int64(0), "1970-01-01T00:00:00Z"),
-        (1_393_765_200_000, "2014-03-02T13:00:00Z"),
-        (1_393_765_200_007, "2014-03-02T13:00:00.007Z"),
-        (1_393_765_200_120, "2014-03-02T13:00:00.120Z"),
-        (-1, "1969-12-31T23:59:59.999Z"),
-        (-1000, "1969-12-31T23:59:59Z"),
-        (-86_400_000, "1969-12-31T00:00:00Z"),
-        (-2_208_988_800_000, "1900-01-01T00:00:00Z"),
-        (7_258_118_400_000, "2200-01-01T00:00:00Z"),
-        (951_825_600_000, "2000-02-29T12:00:00Z"),
-    ])
+    @Test(
+        "formats UTC with milliseconds only when non-zero",
+        arguments: [
+            (Int64(0), "1970-01-01T00:00:00Z"),
+            (1_393_765_200_000, "2014-03-02T13:00:00Z"),
+            (1_393_765_200_007, "2014-03-02T13:00:00.007Z"),
+            (1_393_765_200_120, "2014-03-02T13:00:00.120Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (-1000, "1969-12-31T23:59:59Z"),
+            (-86_400_000, "1969-12-31T00:00:00Z"),
+            (-2_208_988_800_000, "1900-01-01T00:00:00Z"),
+            (7_258_118_400_000, "2200-01-01T00:00:00Z"),
+            (951_825_600_000, "2000-02-29T12:00:00Z")
+        ])
     func formats(millis: Int64, text: String) {
         #expect(RFC3339.format(Timestamp(milliseconds: millis)) == text)
         #expect(Timestamp(milliseconds: millis).description == text)
@@ -182,7 +195,8 @@ struct RFC3339Tests {
             let year = Int.random(in: 1900...2199, using: &rng)
             let month = Int.random(in: 1...12, using: &rng)
             let day = Int.random(in: 1...RFC3339.daysIn(month: month, year: year), using: &rng)
-            let hour = Int.random(in: 0...23, using: &rng), minute = Int.random(in: 0...59, using: &rng)
+            let hour = Int.random(in: 0...23, using: &rng)
+            let minute = Int.random(in: 0...59, using: &rng)
             let second = Int.random(in: 0...59, using: &rng)
             let millis = Bool.random(using: &rng) ? 0 : Int.random(in: 1...999, using: &rng)
             let civil = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
@@ -199,7 +213,8 @@ struct RFC3339Tests {
             // The same wall-clock time at a random offset is that many seconds earlier/later.
             let offsetMinutes = Int.random(in: -(23 * 60 + 59)...(23 * 60 + 59), using: &rng)
             let sign = offsetMinutes < 0 ? "-" : "+"
-            let withOffset = civil + (millis == 0 ? "" : ".\(pad(millis, 3))")
+            let withOffset =
+                civil + (millis == 0 ? "" : ".\(pad(millis, 3))")
                 + "\(sign)\(pad(abs(offsetMinutes) / 60, 2)):\(pad(abs(offsetMinutes) % 60, 2))"
             #expect(RFC3339.parse(withOffset)?.milliseconds == expected - Int64(offsetMinutes) * 60_000, "\(withOffset)")
         }
@@ -219,7 +234,9 @@ struct RFC3339Tests {
             #expect(RFC3339.daysFromCivil(year: y, month: m, day: d) == days, "\(days) -> \(y)-\(m)-\(d)")
             // The next day is the next calendar date.
             let next = RFC3339.civilFromDays(days + 1)
-            let expectedNext: (Int, Int, Int) = d < RFC3339.daysIn(month: m, year: y) ? (y, m, d + 1)
+            let expectedNext: (Int, Int, Int) =
+                d < RFC3339.daysIn(month: m, year: y)
+                ? (y, m, d + 1)
                 : m < 12 ? (y, m + 1, 1) : (y + 1, 1, 1)
             #expect(next == expectedNext, "\(days)")
         }

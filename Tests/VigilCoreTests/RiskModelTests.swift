@@ -1,10 +1,12 @@
 import Testing
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+
 @testable import VigilCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 @Suite("Risk models")
 struct RiskModelTests {
@@ -12,15 +14,15 @@ struct RiskModelTests {
 
     /// Two stumps: f0 < 0.1 (float32) → 0.3 else −0.2, missing left; f1 < 1.25 → 0.1 else 0.4, missing right.
     static let stumps = """
-    {"learner":{"attributes":{"vigil_version":"t1"},"feature_names":["f0","f1"],"feature_types":["float","float"],
-     "gradient_booster":{"model":{"trees":[
-       {"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.1,0.3,-0.2],
-        "default_left":[1,0,0],"sum_hessian":[10,6,4],"split_type":[0,0,0]},
-       {"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[1,0,0],"split_conditions":[1.25,0.1,0.4],
-        "default_left":[0,0,0],"sum_hessian":[10,5,5],"split_type":[0,0,0]}]},"name":"gbtree"},
-     "learner_model_param":{"base_score":"[5E-1]","num_class":"0","num_feature":"2"},
-     "objective":{"name":"binary:logistic"}},"version":[3,2,0]}
-    """
+        {"learner":{"attributes":{"vigil_version":"t1"},"feature_names":["f0","f1"],"feature_types":["float","float"],
+         "gradient_booster":{"model":{"trees":[
+           {"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[0,0,0],"split_conditions":[0.1,0.3,-0.2],
+            "default_left":[1,0,0],"sum_hessian":[10,6,4],"split_type":[0,0,0]},
+           {"left_children":[1,-1,-1],"right_children":[2,-1,-1],"split_indices":[1,0,0],"split_conditions":[1.25,0.1,0.4],
+            "default_left":[0,0,0],"sum_hessian":[10,5,5],"split_type":[0,0,0]}]},"name":"gbtree"},
+         "learner_model_param":{"base_score":"[5E-1]","num_class":"0","num_feature":"2"},
+         "objective":{"name":"binary:logistic"}},"version":[3,2,0]}
+        """
 
     func xgb() throws -> XGBoostModel { try XGBoostModel(json: try JSONValue.parse(Array(Self.stumps.utf8))) }
 
@@ -59,7 +61,9 @@ struct RiskModelTests {
         #expect(throws: ModelError.self) { try RiskModel.parse(Array("{}".utf8)) }
         let multi = Self.stumps.replacingOccurrences(of: "binary:logistic", with: "multi:softprob")
         #expect(throws: ModelError.self) { try RiskModel.parse(Array(multi.utf8)) }
-        let badChild = Self.stumps.replacingOccurrences(of: "\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[0,0,0]", with: "\"left_children\":[7,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[0,0,0]")
+        let badChild = Self.stumps.replacingOccurrences(
+            of: "\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[0,0,0]",
+            with: "\"left_children\":[7,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[0,0,0]")
         #expect(throws: ModelError.self) { try RiskModel.parse(Array(badChild.utf8)) }
     }
 
@@ -67,21 +71,26 @@ struct RiskModelTests {
     /// score is sigmoid(intercept + weight * standardised hot feature).
     static func logistic(_ names: [String], intercept: Double, weight: Double = 0, on feature: String = "nbr_28d") -> [UInt8] {
         let coefficients = names.map { $0 == feature ? "\(weight)" : "0" }.joined(separator: ",")
-        let ones = names.map { _ in "1" }.joined(separator: ","), zeros = names.map { _ in "0" }.joined(separator: ",")
+        let ones = names.map { _ in "1" }.joined(separator: ",")
+        let zeros = names.map { _ in "0" }.joined(separator: ",")
         let quoted = names.map { "\"\($0)\"" }.joined(separator: ",")
-        return Array("""
-        {"format":"vigil-logistic/1","features":[\(quoted)],"intercept":\(intercept),"coefficients":[\(coefficients)],
-         "scaler":{"mean":[\(zeros)],"scale":[\(ones)]},"impute":[\(zeros)],"attributes":{"vigil_version":"test-\(intercept)"}}
-        """.utf8)
+        return Array(
+            """
+            {"format":"vigil-logistic/1","features":[\(quoted)],"intercept":\(intercept),"coefficients":[\(coefficients)],
+             "scaler":{"mean":[\(zeros)],"scale":[\(ones)]},"impute":[\(zeros)],"attributes":{"vigil_version":"test-\(intercept)"}}
+            """.utf8)
     }
 
     @Test("logistic: standardise, impute NaN, sigmoid; contributions are coefficient times standardised value")
     func logisticScore() throws {
         let text = """
-        {"format":"vigil-logistic/1","features":["a","b"],"intercept":-1,"coefficients":[2,0.5],
-         "scaler":{"mean":[1,10],"scale":[2,5]},"impute":[3,20]}
-        """
-        guard case .logistic(let m) = try RiskModel.parse(Array(text.utf8)) else { Issue.record("not logistic"); return }
+            {"format":"vigil-logistic/1","features":["a","b"],"intercept":-1,"coefficients":[2,0.5],
+             "scaler":{"mean":[1,10],"scale":[2,5]},"impute":[3,20]}
+            """
+        guard case .logistic(let m) = try RiskModel.parse(Array(text.utf8)) else {
+            Issue.record("not logistic")
+            return
+        }
         let z = -1 + 2 * (5.0 - 1) / 2 + 0.5 * (20.0 - 10) / 5
         #expect(abs(m.probability([5, .nan]) - 1 / (1 + exp(-z))) < 1e-15)
         var c: [Double] = []
@@ -97,7 +106,8 @@ struct RiskModelTests {
         let never = try RiskScorer.load(Self.logistic(layout.names, intercept: -5), configuration: plain, threshold: 0.5)
         var scored = plain
         scored.risk = always
-        var a = IncidentEngine(configuration: plain), b = IncidentEngine(configuration: scored)
+        var a = IncidentEngine(configuration: plain)
+        var b = IncidentEngine(configuration: scored)
         let incidents = NearRepeatFeaturesTests().stream(seed: 3, count: 600)
         for (i, incident) in incidents.enumerated() {
             if i == 300 { try b.replaceModel(never) }
@@ -117,7 +127,9 @@ struct RiskModelTests {
         // A model trained under another configuration is refused and the current one keeps serving.
         let other = EngineConfiguration(grid: factory.grid, hotspots: nil)
         let foreign = NearRepeatFeatures(configuration: other, categories: [], premises: [])
-        #expect(throws: ModelError.self) { try RiskScorer.load(Self.logistic(foreign.names, intercept: 0), configuration: plain, threshold: 0.5) }
+        #expect(throws: ModelError.self) {
+            try RiskScorer.load(Self.logistic(foreign.names, intercept: 0), configuration: plain, threshold: 0.5)
+        }
         let misfit = try RiskScorer.load(Self.logistic(foreign.names, intercept: 0), configuration: other, threshold: 0.5)
         #expect(throws: ModelError.self) { try b.replaceModel(misfit) }
         #expect(b.risk == never)

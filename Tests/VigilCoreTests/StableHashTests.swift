@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("StableHash")
@@ -36,22 +37,33 @@ struct StableHashTests {
 
     @Test("the separator keeps field boundaries: combine(ab, c) != combine(a, bc)")
     func boundaries() {
-        var a = StableHash(), b = StableHash()
-        a.combine("ab"); a.combine("c")
-        b.combine("a"); b.combine("bc")
+        var a = StableHash()
+        var b = StableHash()
+        a.combine("ab")
+        a.combine("c")
+        b.combine("a")
+        b.combine("bc")
         #expect(a.value != b.value)
-        var c = StableHash(), d = StableHash()
-        c.combine(""); c.combine("x")
-        d.combine("x"); d.combine("")
+        var c = StableHash()
+        var d = StableHash()
+        c.combine("")
+        c.combine("x")
+        d.combine("x")
+        d.combine("")
         #expect(c.value != d.value)
     }
 
     @Test("same input, same value; order matters")
     func determinism() {
-        var a = StableHash(), b = StableHash(), c = StableHash()
-        a.combine("x"); a.combine(Int64(5))
-        b.combine("x"); b.combine(Int64(5))
-        c.combine(Int64(5)); c.combine("x")
+        var a = StableHash()
+        var b = StableHash()
+        var c = StableHash()
+        a.combine("x")
+        a.combine(Int64(5))
+        b.combine("x")
+        b.combine(Int64(5))
+        c.combine(Int64(5))
+        c.combine("x")
         #expect(a.value == b.value && a.value != c.value)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilCore
 
 @Suite("SurgeRule through IncidentEngine")
@@ -72,7 +73,8 @@ struct SurgeRuleTests {
         #expect(Self.feed(&engine, [make("first", t0, neighbourhood: "Elsewhere")]).isEmpty)
         let eightWeeks = EventDuration.days(56)
         // 10 in 90 minutes, far above the 0.5 floor, ending 1 ms before 8 weeks of history.
-        let early = (0..<10).map { make("e\($0)", t0 + eightWeeks - .hours(2) + .minutes(Int64($0) * 10)) }
+        let early =
+            (0..<10).map { make("e\($0)", t0 + eightWeeks - .hours(2) + .minutes(Int64($0) * 10)) }
             + [make("edge", t0 + eightWeeks - EventDuration(milliseconds: 1))]
         #expect(Self.feed(&engine, early).isEmpty, "under 8 weeks of history")
         let alerts = Self.feed(&engine, [make("at", t0 + eightWeeks)])
@@ -126,8 +128,9 @@ struct SurgeRuleTests {
     @Test("configuration problems")
     func configurationProblems() {
         #expect(SurgeRuleConfiguration().problems().isEmpty)
-        let bad = SurgeRuleConfiguration(window: .minutes(90), trailingWeeks: 0, minimumCount: 1, minimumExpected: 0,
-                                         pValue: 0.5, cooldown: EventDuration(milliseconds: -1))
+        let bad = SurgeRuleConfiguration(
+            window: .minutes(90), trailingWeeks: 0, minimumCount: 1, minimumExpected: 0,
+            pValue: 0.5, cooldown: EventDuration(milliseconds: -1))
         #expect(bad.problems().map(\.key) == ["window", "trailing_weeks", "minimum_count", "minimum_expected", "p_value", "cooldown"])
         #expect(SurgeRuleConfiguration(window: .days(8)).problems().map(\.key) == ["window"])
         #expect(SurgeRuleConfiguration(window: .days(7), trailingWeeks: 52).problems().isEmpty)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 /// Issue 12, "surge warm-up bypassed": the guard keyed off the first accepted event, so a

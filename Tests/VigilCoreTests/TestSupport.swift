@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 /// SplitMix64: a tiny, seeded, deterministic generator so property tests replay exactly.
@@ -29,7 +30,8 @@ func ts(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> Ti
 let torontoBounds = GeoBounds(south: 43.58, west: -79.64, north: 43.86, east: -79.11)
 
 /// The canonical example incident from the brief.
-let canonicalMessage = #"{"id":"tor-mci-train-000001","event_time":"2014-03-02T08:00:00-05:00","category":"Assault","premises":"House","neighbourhood":"West Humber-Clairville","lat":43.73401277,"lon":-79.59033164,"source":"toronto-mci"}"#
+let canonicalMessage =
+    #"{"id":"tor-mci-train-000001","event_time":"2014-03-02T08:00:00-05:00","category":"Assault","premises":"House","neighbourhood":"West Humber-Clairville","lat":43.73401277,"lon":-79.59033164,"source":"toronto-mci"}"#
 
 /// The canonical message's fields as (key, raw JSON value) pairs, in wire order.
 let canonicalFields: [(key: String, value: String)] = [
@@ -40,7 +42,7 @@ let canonicalFields: [(key: String, value: String)] = [
     ("neighbourhood", #""West Humber-Clairville""#),
     ("lat", "43.73401277"),
     ("lon", "-79.59033164"),
-    ("source", #""toronto-mci""#),
+    ("source", #""toronto-mci""#)
 ]
 
 /// Builds `{"k":v,...}` from raw JSON values.
@@ -50,10 +52,11 @@ func jsonObject(_ fields: [(key: String, value: String)]) -> String {
 
 /// The canonical fields with `key` replaced by `value` (or removed when `value` is nil).
 func canonical(replacing key: String, with value: String?) -> String {
-    jsonObject(canonicalFields.compactMap { field in
-        guard field.key == key else { return field }
-        return value.map { (key, $0) }
-    })
+    jsonObject(
+        canonicalFields.compactMap { field in
+            guard field.key == key else { return field }
+            return value.map { (key, $0) }
+        })
 }
 
 extension IncidentDecoder {
@@ -84,16 +87,21 @@ struct IncidentFactory {
         return (centre.latitude, centre.longitude + east / metresPerDegreeLongitude)
     }
 
-    func make(_ id: String, _ time: String, category: String = "Assault", cell: GridCell = home,
-              east: Double = 0, neighbourhood: String? = "West Humber-Clairville") -> Incident {
+    func make(
+        _ id: String, _ time: String, category: String = "Assault", cell: GridCell = home,
+        east: Double = 0, neighbourhood: String? = "West Humber-Clairville"
+    ) -> Incident {
         make(id, ts(time), category: category, cell: cell, east: east, neighbourhood: neighbourhood)
     }
 
-    func make(_ id: String, _ time: Timestamp, category: String = "Assault", cell: GridCell = home,
-              east: Double = 0, neighbourhood: String? = "West Humber-Clairville") -> Incident {
+    func make(
+        _ id: String, _ time: Timestamp, category: String = "Assault", cell: GridCell = home,
+        east: Double = 0, neighbourhood: String? = "West Humber-Clairville"
+    ) -> Incident {
         let p = location(cell, east: east)
-        return Incident(id: id, eventTime: time, category: category, premises: "House",
-                        neighbourhood: neighbourhood, latitude: p.latitude, longitude: p.longitude)
+        return Incident(
+            id: id, eventTime: time, category: category, premises: "House",
+            neighbourhood: neighbourhood, latitude: p.latitude, longitude: p.longitude)
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("WindowSpec")
@@ -44,10 +45,11 @@ struct WindowSpecTests {
 @Suite("WindowTable")
 struct WindowTableTests {
     /// Several specs at once, including a one-bucket window and resolutions that do not divide an hour.
-    static let specs = WindowSpec.defaults + [
-        WindowSpec(horizon: .minutes(10), resolution: .minutes(10)),
-        WindowSpec(horizon: .minutes(91), resolution: .minutes(7)),
-    ]
+    static let specs =
+        WindowSpec.defaults + [
+            WindowSpec(horizon: .minutes(10), resolution: .minutes(10)),
+            WindowSpec(horizon: .minutes(91), resolution: .minutes(7))
+        ]
 
     /// The naive model: every accepted event time per key; a window ending at bucket `end` counts
     /// the events whose bucket lies in `(end - buckets, end]`.
@@ -77,8 +79,9 @@ struct WindowTableTests {
         return (lateness.milliseconds + r - 1) / r + 1
     }
 
-    @Test("counts match a naive model for every spec, for windows ending anywhere in the lateness margin",
-          arguments: [(UInt64(1), Int64(20)), (2, 60), (3, 7), (4, 0)])
+    @Test(
+        "counts match a naive model for every spec, for windows ending anywhere in the lateness margin",
+        arguments: [(UInt64(1), Int64(20)), (2, 60), (3, 7), (4, 0)])
     func matchesNaiveModel(seed: UInt64, latenessMinutes: Int64) {
         let lateness = EventDuration.minutes(latenessMinutes)
         let specs = Self.specs
@@ -88,7 +91,9 @@ struct WindowTableTests {
         let keys: [UInt64] = (0..<4).map { AggregateKey.categoryCell(UInt16($0), GridCell(x: Int32($0) - 2, y: -7)) }
         // Start just before the epoch so negative buckets are crossed too.
         var newest = Int64.random(in: -2 * 86_400_000 ... -1, using: &rng)
-        var jumps = 0, late = 0, mismatches = 0
+        var jumps = 0
+        var late = 0
+        var mismatches = 0
         for step in 0..<600 {
             let roll = Int.random(in: 0..<100, using: &rng)
             let t: Int64
@@ -134,12 +139,14 @@ struct WindowTableTests {
                         if got != want {
                             mismatches += 1
                             if mismatches <= 5 {
-                                Issue.record("step \(step) key \(checked) spec \(spec) end \(end) (head \(head)): table \(got), model \(want)")
+                                Issue.record(
+                                    "step \(step) key \(checked) spec \(spec) end \(end) (head \(head)): table \(got), model \(want)")
                             }
                         }
                     }
-                    #expect(table.count(slot: checkedSlot, spec: k, at: newestOfKey)
-                        == model.count(key: checked, spec: k, specs: specs, endingAt: head))
+                    #expect(
+                        table.count(slot: checkedSlot, spec: k, at: newestOfKey)
+                            == model.count(key: checked, spec: k, specs: specs, endingAt: head))
                 }
             }
         }

@@ -30,7 +30,7 @@ struct CommandLineTests {
         ("this is not toml = = =", "TOML syntax error"),
         ("[model]\npath = \"/nonexistent/model.json\"\n", "model.path"),
         ("[model]\nthreshold = 1.5\n", "model.threshold"),
-        ("[model]\npath = \"/etc/hostname\"\n", "model.path"),
+        ("[model]\npath = \"/etc/hostname\"\n", "model.path")
     ])
     func aBrokenConfigStopsStartupNamingTheKey(config: String, key: String) throws {
         let path = try E2E.writeConfig(config)
@@ -41,7 +41,8 @@ struct CommandLineTests {
 
     @Test func checkConfigPrintsTheEffectiveConfigWithoutSecrets() throws {
         let secret = try E2E.writeConfig("hunter2\n")  // any file will do as a password file
-        let path = try E2E.writeConfig("""
+        let path = try E2E.writeConfig(
+            """
             [kafka]
             security_protocol = "sasl_plaintext"
             sasl_mechanism = "SCRAM-SHA-256"

@@ -48,7 +48,8 @@ enum E2E {
     }
 
     static func readAll(_ bootstrap: String, topic: String, atLeast count: Int, timeout: TimeInterval = 30) throws -> [KafkaMessage] {
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": unique("reader")]), logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": unique("reader")]), logger: logger)
         defer { consumer.close() }
         try consumer.subscribe([topic])
         var out: [KafkaMessage] = []
@@ -62,7 +63,8 @@ enum E2E {
 
     /// The group's committed offset of partition 0 of `topic` (-1001 when none).
     static func committed(_ bootstrap: String, group: String, topic: String) throws -> Int64 {
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": group]), logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": group]), logger: logger)
         defer { consumer.close() }
         let tp = TopicPartition(topic, 0)
         return try consumer.committed([tp])[tp] ?? KafkaOffset.invalid
@@ -115,7 +117,8 @@ final class ChildProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let pending = Locked<Data>(Data())

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilKafka
 
 @Suite("Kafka producer and consumer against the real broker", .serialized)
@@ -10,9 +11,10 @@ struct KafkaRoundTripTests {
         let producer = try TestEnvironment.producer()
         defer { producer.close(timeoutMs: 5000) }
         var sent: [OutgoingMessage] = (0..<50).map { i in
-            OutgoingMessage(topic: topic, key: Array("key-\(i % 7)".utf8), value: Array("value-\(i)".utf8),
-                            headers: [KafkaHeader("n", "\(i)"), KafkaHeader("null-header", nil as [UInt8]?)],
-                            timestamp: 1_600_000_000_000 + Int64(i))
+            OutgoingMessage(
+                topic: topic, key: Array("key-\(i % 7)".utf8), value: Array("value-\(i)".utf8),
+                headers: [KafkaHeader("n", "\(i)"), KafkaHeader("null-header", nil as [UInt8]?)],
+                timestamp: 1_600_000_000_000 + Int64(i))
         }
         sent.append(OutgoingMessage(topic: topic, key: Array("tomb".utf8), value: nil, headers: [KafkaHeader("n", "tombstone")]))
         sent.append(OutgoingMessage(topic: topic, key: nil, value: [], headers: [KafkaHeader("n", "empty")]))
@@ -72,9 +74,11 @@ struct KafkaRoundTripTests {
         try TestEnvironment.admin().createTopics([topic: 1])
         let producer = try TestEnvironment.producer()
         let base: Int64 = 1_600_000_000_000
-        _ = try TestEnvironment.produceAll(producer, (0..<10).map {
-            OutgoingMessage(topic: topic, key: nil, value: Array("\($0)".utf8), timestamp: base + Int64($0) * 60_000)
-        })
+        _ = try TestEnvironment.produceAll(
+            producer,
+            (0..<10).map {
+                OutgoingMessage(topic: topic, key: nil, value: Array("\($0)".utf8), timestamp: base + Int64($0) * 60_000)
+            })
         producer.close(timeoutMs: 1000)
 
         // No subscription needed: the lookup asks the partition leader directly.

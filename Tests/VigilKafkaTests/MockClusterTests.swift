@@ -6,17 +6,21 @@ import VigilKafka
 @Suite("Mock cluster: exact broker answers and injected request errors")
 struct MockClusterTests {
     func produce(_ cluster: KafkaMockCluster, _ topic: String, count: Int, base: Int64) throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
-                                         logger: TestEnvironment.logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
+            logger: TestEnvironment.logger)
         defer { producer.close(timeoutMs: 1000) }
-        _ = try TestEnvironment.produceAll(producer, (0..<count).map {
-            OutgoingMessage(topic: topic, partition: 0, key: nil, value: Array("\($0)".utf8), timestamp: base + Int64($0) * 60_000)
-        })
+        _ = try TestEnvironment.produceAll(
+            producer,
+            (0..<count).map {
+                OutgoingMessage(topic: topic, partition: 0, key: nil, value: Array("\($0)".utf8), timestamp: base + Int64($0) * 60_000)
+            })
     }
 
     func consumer(_ cluster: KafkaMockCluster) throws -> KafkaConsumer {
-        try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "group.id": TestEnvironment.uniqueName("g")]),
-                          logger: TestEnvironment.logger)
+        try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "group.id": TestEnvironment.uniqueName("g")]),
+            logger: TestEnvironment.logger)
     }
 
     /// The positions recovery decides from: log start and high watermark, from the leader.

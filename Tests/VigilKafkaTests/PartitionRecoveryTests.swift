@@ -51,8 +51,9 @@ struct PartitionRecoveryTests {
     /// with an empty state, and `rewind = "all"` skipped every later record forever.
     @Test func aMissingCommittedRecordStillRebuildsWithTheNextRecordAsProbe() {
         var r = PartitionRecovery(committed: 10, rewind: day, low: 0, high: 20)
-        #expect(r.classify(offset: 15, eventTime: 5 * day, timestamp: nil) == .rewind(lookupTime: 4 * day, latest: 9),
-                "the first record after C - 1 tells the event time reached")
+        #expect(
+            r.classify(offset: 15, eventTime: 5 * day, timestamp: nil) == .rewind(lookupTime: 4 * day, latest: 9),
+            "the first record after C - 1 tells the event time reached")
         r.batchEnded()
         #expect(r.classify(offset: 3, eventTime: 4 * day + 1, timestamp: nil) == .replay)
         #expect(r.classify(offset: 8, eventTime: 5 * day, timestamp: nil) == .replay)
@@ -196,14 +197,20 @@ struct PartitionRecoveryTests {
             let times = (0..<committed + 20).map { _ in Int64(rng.next() % 1000) }
             let rewind = Int64(rng.next() % 600)
             var r = PartitionRecovery(committed: committed, rewind: rewind)
-            guard case .rewind(let lookup, let latest)? = Optional(r.classify(offset: committed - 1, eventTime: times[Int(committed - 1)], timestamp: nil)) else {
-                Issue.record("the probe must ask for a rewind"); return
+            guard
+                case .rewind(let lookup, let latest)? = Optional(
+                    r.classify(offset: committed - 1, eventTime: times[Int(committed - 1)], timestamp: nil))
+            else {
+                Issue.record("the probe must ask for a rewind")
+                return
             }
             #expect(latest == committed - 1)
             #expect(lookup == times[Int(committed - 1)] - rewind)
             let cutoff = times[Int(committed - 1)] - rewind
             // Stale prefetched records beyond the probe, then the replay from a start the broker chose.
-            for o in committed..<min(committed + 5, Int64(times.count)) { #expect(r.classify(offset: o, eventTime: times[Int(o)], timestamp: nil) == .skip) }
+            for o in committed..<min(committed + 5, Int64(times.count)) {
+                #expect(r.classify(offset: o, eventTime: times[Int(o)], timestamp: nil) == .skip)
+            }
             r.batchEnded()
             let start = Int64(rng.next() % UInt64(committed))
             var replayed: [Int64] = []

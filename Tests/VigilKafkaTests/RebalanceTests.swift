@@ -47,7 +47,8 @@ struct RebalanceTests {
         try second.subscribe([topic])
         deadline = Date().addingTimeInterval(45)
         while (secondListener.owned.isEmpty || !firstListener.owned.isDisjoint(with: secondListener.owned)
-               || firstListener.owned.union(secondListener.owned) != all) && Date() < deadline {
+            || firstListener.owned.union(secondListener.owned) != all) && Date() < deadline
+        {
             first.poll(timeoutMs: 50) { _ in }
             second.poll(timeoutMs: 50) { _ in }
         }

@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
 import VigilCore
+
 @testable import VigilService
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The NIO server on an ephemeral loopback port, with a board but no processing loop: checks
 /// routing, status codes, keep-alive, and the /aggregates mailbox (answered or timed out).
@@ -18,8 +20,12 @@ struct AdminServerTests {
         let result = Locked<(Int, String?, String)?>(nil)
         URLSession.shared.dataTask(with: url) { data, response, _ in
             let http = response as? HTTPURLResponse
-            result.withLock { $0 = (http?.statusCode ?? -1, http?.value(forHTTPHeaderField: "content-type"),
-                                    String(decoding: data ?? Data(), as: UTF8.self)) }
+            result.withLock {
+                $0 = (
+                    http?.statusCode ?? -1, http?.value(forHTTPHeaderField: "content-type"),
+                    String(decoding: data ?? Data(), as: UTF8.self)
+                )
+            }
             done.signal()
         }.resume()
         _ = done.wait(timeout: .now() + 10)
@@ -61,8 +67,9 @@ struct AdminServerTests {
 
     @Test func aggregatesAreAnsweredThroughTheMailboxOrTimeOut() throws {
         let board = OperationsBoard()
-        let server = try AdminServer(host: "127.0.0.1", port: 0, router: AdminRouter(board: board, grid: Self.grid), board: board,
-                                     answerTimeout: .milliseconds(300))
+        let server = try AdminServer(
+            host: "127.0.0.1", port: 0, router: AdminRouter(board: board, grid: Self.grid), board: board,
+            answerTimeout: .milliseconds(300))
         defer { server.stop() }
         #expect(try Self.get(server.port, "/aggregates?cell=x1y2").status == 503, "nobody drains the mailbox")
         _ = board.takeQuestions()  // the unanswered question; answering it late must be harmless

@@ -1,17 +1,18 @@
 import Testing
+
 @testable import VigilService
 
 @Suite("SIGHUP reload decisions")
 struct ConfigReloadPlanTests {
     static let base = """
-    [kafka]
-    bootstrap_servers = "b:9092"
-    group_id = "g"
-    [rules.count]
-    threshold = 4
-    [log]
-    level = "info"
-    """
+        [kafka]
+        bootstrap_servers = "b:9092"
+        group_id = "g"
+        [rules.count]
+        threshold = 4
+        [log]
+        level = "info"
+        """
 
     func plan(_ newText: String) throws -> ConfigReloadPlan.Decision {
         let old = try VigilConfiguration.parse(toml: Self.base, environment: [:])
@@ -24,7 +25,8 @@ struct ConfigReloadPlanTests {
     }
 
     @Test func thresholdsAndLogLevelApplyLive() throws {
-        let text = Self.base.replacingOccurrences(of: "threshold = 4", with: "threshold = 6")
+        let text =
+            Self.base.replacingOccurrences(of: "threshold = 4", with: "threshold = 6")
             .replacingOccurrences(of: "level = \"info\"", with: "level = \"debug\"") + "\n[hotspots]\nz_threshold = 2.5\n"
         #expect(try plan(text) == .apply(changed: ["hotspots.z_threshold", "log.level", "rules.count.threshold"]))
     }
@@ -35,7 +37,7 @@ struct ConfigReloadPlanTests {
         ("[time]\nallowed_lateness = \"2h\"\n", "time.allowed_lateness"),
         ("[admin]\nlisten = \"127.0.0.1:9999\"\n", "admin.listen"),
         ("[topics]\nalerts = \"other\"\n", "topics.alerts"),
-        ("[rules.surge]\nenabled = false\n", "rules.surge.enabled"),
+        ("[rules.surge]\nenabled = false\n", "rules.surge.enabled")
     ])
     func structuralChangesAreRefusedByName(extra: String, key: String) throws {
         guard case .refuse(let keys) = try plan(Self.base + "\n" + extra) else {

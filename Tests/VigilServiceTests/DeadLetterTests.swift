@@ -1,5 +1,6 @@
 import Testing
 import VigilKafka
+
 @testable import VigilService
 
 /// A poison message of 1.2 MB (issue 12): its dead letter must fit the topic.
@@ -17,7 +18,8 @@ struct DeadLetterTests {
     @Test func aLargeMessageIsCutToTheLimitAndDescribedInHeaders() {
         let payload = (0..<1_200_000).map { UInt8($0 % 251) }
         let source = KafkaMessage(topic: "incidents", partition: 0, offset: 50, timestamp: 1, key: Array("k".utf8), value: payload)
-        let letter = OutputMessages.deadLetter(source, reason: "too_large", field: nil, message: "1200000 bytes", topic: "dlq", maxBytes: 65_536)
+        let letter = OutputMessages.deadLetter(
+            source, reason: "too_large", field: nil, message: "1200000 bytes", topic: "dlq", maxBytes: 65_536)
         #expect(letter.value == Array(payload.prefix(65_536)))
         func header(_ name: String) -> String? { letter.headers.last { $0.name == name }?.stringValue }
         #expect(header("vigil.payload.truncated") == "true")
@@ -30,7 +32,8 @@ struct DeadLetterTests {
     }
 
     @Test func aSmallMessageIsCopiedUnchangedWithoutTruncationHeaders() {
-        let source = KafkaMessage(topic: "incidents", partition: 2, offset: 7, value: Array("{\"x\":1}".utf8), headers: [KafkaHeader("h", "v")])
+        let source = KafkaMessage(
+            topic: "incidents", partition: 2, offset: 7, value: Array("{\"x\":1}".utf8), headers: [KafkaHeader("h", "v")])
         let letter = OutputMessages.deadLetter(source, reason: "missing_field", field: "id", message: "m", topic: "dlq", maxBytes: 65_536)
         #expect(letter.value == source.value)
         #expect(letter.headers.first == KafkaHeader("h", "v"))
@@ -38,8 +41,9 @@ struct DeadLetterTests {
     }
 
     @Test func hugeInputHeadersAreDroppedNotCopied() {
-        let source = KafkaMessage(topic: "incidents", partition: 0, offset: 1, value: [1],
-                                  headers: [KafkaHeader("big", [UInt8](repeating: 1, count: 100_000))])
+        let source = KafkaMessage(
+            topic: "incidents", partition: 0, offset: 1, value: [1],
+            headers: [KafkaHeader("big", [UInt8](repeating: 1, count: 100_000))])
         let letter = OutputMessages.deadLetter(source, reason: "r", field: nil, message: "m", topic: "dlq", maxBytes: 65_536)
         #expect(!letter.headers.contains { $0.name == "big" })
         #expect(letter.headers.contains { $0.name == "vigil.source.headers_dropped" })

@@ -1,5 +1,6 @@
 import Testing
 import VigilKafka
+
 @testable import VigilService
 
 /// The pipeline's delivery decisions, event by event, without a broker (issue 12: permanent
@@ -7,11 +8,11 @@ import VigilKafka
 @Suite("DeliveryStateMachine: retries are bounded, per-message failures are diverted, offsets move on")
 struct DeliveryStateMachineTests {
     let tp = TopicPartition("incidents", 0)
-    static let tooLarge = KafkaError(rawCode: 10, message: "message too large")           // MSG_SIZE_TOO_LARGE
-    static let timedOut = KafkaError(rawCode: -192, message: "message timed out")         // _MSG_TIMED_OUT
-    static let unknownTopic = KafkaError(rawCode: -188, message: "unknown topic")         // _UNKNOWN_TOPIC
-    static let clusterAuth = KafkaError(rawCode: 31, message: "cluster authorization")    // CLUSTER_AUTHORIZATION_FAILED
-    static let fenced = KafkaError(rawCode: 90, message: "producer fenced")               // PRODUCER_FENCED
+    static let tooLarge = KafkaError(rawCode: 10, message: "message too large")  // MSG_SIZE_TOO_LARGE
+    static let timedOut = KafkaError(rawCode: -192, message: "message timed out")  // _MSG_TIMED_OUT
+    static let unknownTopic = KafkaError(rawCode: -188, message: "unknown topic")  // _UNKNOWN_TOPIC
+    static let clusterAuth = KafkaError(rawCode: 31, message: "cluster authorization")  // CLUSTER_AUTHORIZATION_FAILED
+    static let fenced = KafkaError(rawCode: 90, message: "producer fenced")  // PRODUCER_FENCED
 
     func machine(retryLimitMs: Int64 = 10_000, maxInFlight: Int = 100) -> DeliveryStateMachine {
         DeliveryStateMachine(configuration: .init(retryLimitMs: retryLimitMs, maxInFlight: maxInFlight, deadLetterTopic: "dlq"))
@@ -75,7 +76,10 @@ struct DeliveryStateMachineTests {
         _ = m.beginInput(tp, offset: 3)
         let t = ticket(m.output(message("alerts", "{\"id\":\"a\"}"), kind: .alert, for: tp, offset: 3))
         let actions = m.delivered(report(t, Self.unknownTopic), nowMs: 0)
-        guard case .send(_, let diverted)? = actions.last else { Issue.record("\(actions)"); return }
+        guard case .send(_, let diverted)? = actions.last else {
+            Issue.record("\(actions)")
+            return
+        }
         #expect(diverted.topic == "dlq")
         #expect(diverted.value == Array("{\"id\":\"a\"}".utf8), "the alert's JSON is kept")
         #expect(diverted.headers.contains(KafkaHeader("vigil.error.reason", "delivery_failed")))
@@ -96,7 +100,10 @@ struct DeliveryStateMachineTests {
             gaveUp = actions.contains { if case .gaveUp = $0 { true } else { false } }
             if gaveUp { break }
             #expect(actions.isEmpty, "a retriable failure waits for its back-off")
-            guard let due = m.nextDueMs else { Issue.record("no retry scheduled"); return }
+            guard let due = m.nextDueMs else {
+                Issue.record("no retry scheduled")
+                return
+            }
             #expect(due > now)
             let early = m.timer(nowMs: due - 1)
             #expect(early.isEmpty, "not before it is due")

@@ -1,6 +1,7 @@
 import Testing
 import VigilCore
 import VigilKafka
+
 @testable import VigilService
 
 @Suite("admin formats")
@@ -24,7 +25,10 @@ struct FormatsTests {
 
     @Test func geoJSONRingsAreClosedAndCounterClockwiseInLonLat() {
         // Clockwise in (lon, lat), not closed.
-        let cw = [GeoPoint(latitude: 0, longitude: 0), GeoPoint(latitude: 1, longitude: 0), GeoPoint(latitude: 1, longitude: 1), GeoPoint(latitude: 0, longitude: 1)]
+        let cw = [
+            GeoPoint(latitude: 0, longitude: 0), GeoPoint(latitude: 1, longitude: 0), GeoPoint(latitude: 1, longitude: 1),
+            GeoPoint(latitude: 0, longitude: 1)
+        ]
         let ring = HotspotGeoJSON.ring(cw)
         #expect(ring.first == ring.last && ring.count == 5)
         var area = 0.0
@@ -37,21 +41,28 @@ struct FormatsTests {
         #expect(AggregatesQuery.parse("neighbourhood=Church-Yonge%20Corridor") == .success(.neighbourhood("Church-Yonge Corridor")))
         #expect(AggregatesQuery.parse("neighbourhood=Church+Yonge") == .success(.neighbourhood("Church Yonge")))
         for bad in [nil, "", "cell=12,34", "cell=x1y", "cell=x1y2&neighbourhood=A", "colour=red", "neighbourhood="] {
-            guard case .failure = AggregatesQuery.parse(bad) else { Issue.record("accepted \(bad ?? "nil")"); continue }
+            guard case .failure = AggregatesQuery.parse(bad) else {
+                Issue.record("accepted \(bad ?? "nil")")
+                continue
+            }
         }
     }
 
     @Test func capTimesCarryANumericOffsetAndWholeSeconds() {
         #expect(CAPAlert.time(Timestamp(milliseconds: 1_614_816_000_123)) == "2021-03-04T00:00:00+00:00")
-        #expect(CAPAlert.polygon([GeoPoint(latitude: 43.6, longitude: -79.4), GeoPoint(latitude: 43.7, longitude: -79.4),
-                                  GeoPoint(latitude: 43.7, longitude: -79.3)])
+        #expect(
+            CAPAlert.polygon([
+                GeoPoint(latitude: 43.6, longitude: -79.4), GeoPoint(latitude: 43.7, longitude: -79.4),
+                GeoPoint(latitude: 43.7, longitude: -79.3)
+            ])
                 == "43.600000,-79.400000 43.700000,-79.400000 43.700000,-79.300000 43.600000,-79.400000")
         #expect(CAPAlert.escape("a<b & \"c\"") == "a&lt;b &amp; &quot;c&quot;")
     }
 
     @Test func monotonicTotalsSurviveRevokedAndRecreatedPartitions() {
         var totals = MonotonicTotals()
-        let a = TopicPartition("t", 0), b = TopicPartition("t", 1)
+        let a = TopicPartition("t", 0)
+        let b = TopicPartition("t", 1)
         // b revoked: its 2 stay counted; then a recreated from zero.
         let seen = [totals.total([a: 5, b: 2]), totals.total([a: 6]), totals.total([a: 1, b: 0])]
         #expect(seen == [7, 8, 9])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+
 @testable import VigilService
 
 /// The operator page's pieces without a browser: the alert ring and its resume rules, SSE
@@ -49,27 +50,44 @@ struct OperatorPageTests {
     @Test func routerServesThePageAndGuardsItWithCredentials() throws {
         let board = OperationsBoard()
         let open = AdminRouter(board: board, grid: Self.grid)
-        guard case .respond(let page) = open.route(method: "GET", path: "/", query: nil) else { Issue.record("no page"); return }
+        guard case .respond(let page) = open.route(method: "GET", path: "/", query: nil) else {
+            Issue.record("no page")
+            return
+        }
         #expect(page.status == 200 && page.contentType.hasPrefix("text/html"))
         let html = String(decoding: page.body, as: UTF8.self)
         #expect(html.contains("<script src=\"/page.js\""))
         #expect(!html.contains("<script>") && !html.contains("style="))
         #expect(open.route(method: "GET", path: "/events", query: nil, lastEventID: "41") == .stream(after: 41))
         #expect(open.route(method: "GET", path: "/events", query: "last_event_id=9") == .stream(after: 9))
-        #expect(open.route(method: "GET", path: "/page/cells", query: "window=7d/6h") == .ask(.page(.cells(window: WindowSpec.parse("7d/6h")))))
-        #expect(open.route(method: "GET", path: "/page/trends", query: "neighbourhood=Moss+Park&category=Assault")
+        #expect(
+            open.route(method: "GET", path: "/page/cells", query: "window=7d/6h") == .ask(.page(.cells(window: WindowSpec.parse("7d/6h")))))
+        #expect(
+            open.route(method: "GET", path: "/page/trends", query: "neighbourhood=Moss+Park&category=Assault")
                 == .ask(.page(.trends(neighbourhood: "Moss Park", category: "Assault"))))
         var settings = PageSettings()
         settings.credentials = try BasicAuth.parse("ana:pw\n")
         let guarded = AdminRouter(board: board, grid: Self.grid, page: settings)
-        guard case .respond(let denied) = guarded.route(method: "GET", path: "/", query: nil) else { Issue.record("not denied"); return }
+        guard case .respond(let denied) = guarded.route(method: "GET", path: "/", query: nil) else {
+            Issue.record("not denied")
+            return
+        }
         #expect(denied.status == 401 && denied.headers["www-authenticate"]?.hasPrefix("Basic realm=") == true)
-        guard case .respond(let probe) = guarded.route(method: "GET", path: "/healthz", query: nil) else { Issue.record("probe"); return }
+        guard case .respond(let probe) = guarded.route(method: "GET", path: "/healthz", query: nil) else {
+            Issue.record("probe")
+            return
+        }
         #expect(probe.status == 503)  // open (no loop yet), not 401
         let ok = guarded.route(method: "GET", path: "/", query: nil, authorization: "Basic " + Data("ana:pw".utf8).base64EncodedString())
-        guard case .respond(let allowed) = ok else { Issue.record("not allowed"); return }
+        guard case .respond(let allowed) = ok else {
+            Issue.record("not allowed")
+            return
+        }
         #expect(allowed.status == 200)
-        guard case .respond(let off) = AdminRouter(board: board, grid: Self.grid, page: PageSettings(enabled: false)).route(method: "GET", path: "/", query: nil) else { return }
+        guard
+            case .respond(let off) = AdminRouter(board: board, grid: Self.grid, page: PageSettings(enabled: false)).route(
+                method: "GET", path: "/", query: nil)
+        else { return }
         #expect(off.status == 404)
     }
 
@@ -85,7 +103,9 @@ struct OperatorPageTests {
     @Test func recentIncidentsKeepTheNewestAndFindById() {
         let ring = RecentIncidents(capacity: 3)
         func e(_ n: Int) -> RecentIncidents.Entry {
-            .init(id: "i\(n)", eventTime: Timestamp(milliseconds: Int64(n)), category: "Assault", neighbourhood: nil, latitude: 43.7, longitude: -79.4)
+            .init(
+                id: "i\(n)", eventTime: Timestamp(milliseconds: Int64(n)), category: "Assault", neighbourhood: nil, latitude: 43.7,
+                longitude: -79.4)
         }
         ring.append([e(1), e(2)])
         ring.append([e(3), e(4)])
@@ -97,7 +117,8 @@ struct OperatorPageTests {
     @Test func trendSeriesAreTheDailyCountsOfTheInput() throws {
         let daily = WindowSpec(horizon: .days(28), resolution: .days(1))
         let hourly = WindowSpec(horizon: .hours(24), resolution: .hours(1))
-        var engine = IncidentEngine(configuration: EngineConfiguration(grid: Self.grid, windows: [hourly, daily], countRule: nil, surgeRule: nil, hotspots: nil))
+        var engine = IncidentEngine(
+            configuration: EngineConfiguration(grid: Self.grid, windows: [hourly, daily], countRule: nil, surgeRule: nil, hotspots: nil))
         let day: Int64 = 86_400_000
         let base: Int64 = 1_633_046_400_000  // 2021-10-01T00:00Z
         var expected: [Int64: Int] = [:]
@@ -108,8 +129,10 @@ struct OperatorPageTests {
                 let category = k % 2 == 0 ? "Assault" : "Robbery"
                 if category == "Assault" { expected[t / day, default: 0] += 1 }
                 n += 1
-                _ = engine.process(Incident(id: "e\(n)", eventTime: Timestamp(milliseconds: t), category: category,
-                                            neighbourhood: "Moss Park", latitude: 43.66, longitude: -79.37))
+                _ = engine.process(
+                    Incident(
+                        id: "e\(n)", eventTime: Timestamp(milliseconds: t), category: category,
+                        neighbourhood: "Moss Park", latitude: 43.66, longitude: -79.37))
             }
         }
         let k = try #require(engine.windows.specs.firstIndex(of: daily))

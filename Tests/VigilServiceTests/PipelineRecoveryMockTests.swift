@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import VigilKafka
+
 @testable import VigilService
 
 /// Issue 12, recovery at assignment, with the real `IncidentPipeline` on librdkafka's in-process
@@ -46,20 +47,26 @@ struct PipelineRecoveryMockTests {
     // MARK: - Fixture
 
     static func incident(_ n: Int) -> [UInt8] {
-        Array(#"{"id":"mock-\#(n)","event_time":"2014-03-02T08:\#(String(format: "%02d", n)):00Z","category":"Assault","neighbourhood":"Annex","lat":43.67,"lon":-79.40}"#.utf8)
+        Array(
+            #"{"id":"mock-\#(n)","event_time":"2014-03-02T08:\#(String(format: "%02d", n)):00Z","category":"Assault","neighbourhood":"Annex","lat":43.67,"lon":-79.40}"#
+                .utf8)
     }
 
     /// A mock cluster whose topic `in` holds 20 incidents, with group `g`'s offset at `groupCommitted`.
     /// `prepare` runs on the new cluster before anything is produced (leaders, coordinators).
-    static func clusterWithTwentyIncidents(groupCommitted: Int64, brokers: Int32 = 1,
-                                           prepare: (KafkaMockCluster) throws -> Void = { _ in }) throws -> KafkaMockCluster {
+    static func clusterWithTwentyIncidents(
+        groupCommitted: Int64, brokers: Int32 = 1,
+        prepare: (KafkaMockCluster) throws -> Void = { _ in }
+    ) throws -> KafkaMockCluster {
         let cluster = try KafkaMockCluster(brokers: brokers)
         try cluster.createTopic("in", partitions: 1)
         for topic in ["alerts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
         try prepare(cluster)
         let bootstrap = cluster.bootstrapServers
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap]), logger: logger)
-        for n in 0..<20 { try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: incident(n)), opaque: UInt64(n + 1)) }
+        for n in 0..<20 {
+            try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: incident(n)), opaque: UInt64(n + 1))
+        }
         _ = producer.flush(timeoutMs: 10_000)
         producer.close(timeoutMs: 1000)
         // Join the group (the first poll that returns a record), then commit the offset.
@@ -95,8 +102,11 @@ struct PipelineRecoveryMockTests {
 
         /// Waits (at most 60 s) until the group has committed `target`, asked from outside the loop.
         func waitUntilCommitted(_ target: Int64) {
-            guard let observer = try? KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]),
-                                                    logger: PipelineRecoveryMockTests.logger) else { return }
+            guard
+                let observer = try? KafkaConsumer(
+                    configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g"]),
+                    logger: PipelineRecoveryMockTests.logger)
+            else { return }
             let until = Date().addingTimeInterval(60)
             Thread.sleep(forTimeInterval: 1)
             while Date() < until {
@@ -109,25 +119,27 @@ struct PipelineRecoveryMockTests {
 
     static func start(on cluster: KafkaMockCluster, extraTOML: String = "") throws -> Running {
         let bootstrap = cluster.bootstrapServers
-        let config = try VigilConfiguration.parse(toml: """
-            [kafka]
-            bootstrap_servers = "\(bootstrap)"
-            group_id = "g"
-            create_topics = false
-            [topics]
-            incidents = "in"
-            alerts = "alerts"
-            dead_letter = "dlq"
-            [admin]
-            listen = ""
-            \(extraTOML)
-            """, environment: [:])
+        let config = try VigilConfiguration.parse(
+            toml: """
+                [kafka]
+                bootstrap_servers = "\(bootstrap)"
+                group_id = "g"
+                create_topics = false
+                [topics]
+                incidents = "in"
+                alerts = "alerts"
+                dead_letter = "dlq"
+                [admin]
+                listen = ""
+                \(extraTOML)
+                """, environment: [:])
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger)
         let operations = OperationsHub.inert(logger: logger)
-        let pipeline = try IncidentPipeline(config: config, consumer: consumer,
-                                            makeProducer: { try KafkaProducer(configuration: config.producerProperties, logger: logger) },
-                                            logger: logger, output: LogOutput(environment: [:]), stop: StopSignal(),
-                                            operations: operations)
+        let pipeline = try IncidentPipeline(
+            config: config, consumer: consumer,
+            makeProducer: { try KafkaProducer(configuration: config.producerProperties, logger: logger) },
+            logger: logger, output: LogOutput(environment: [:]), stop: StopSignal(),
+            operations: operations)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox(pipeline)
         Thread {

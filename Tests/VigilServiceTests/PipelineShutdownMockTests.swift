@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import VigilKafka
+
 @testable import VigilService
 
 /// Issue 12, "shutdown can outlast TimeoutStopSec": a stop requested while the dead-letter
@@ -32,9 +33,13 @@ struct PipelineShutdownMockTests {
         run.waitUntilCommitted(20)
         // Five malformed records, each owing a dead letter that cannot be delivered.
         try cluster.setBroker(2, up: false)
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
-                                         logger: PipelineRecoveryMockTests.logger)
-        for n in 0..<5 { try producer.send(OutgoingMessage(topic: "in", partition: 0, key: nil, value: Array("not json \(n)".utf8)), opaque: UInt64(n + 1)) }
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
+            logger: PipelineRecoveryMockTests.logger)
+        for n in 0..<5 {
+            try producer.send(
+                OutgoingMessage(topic: "in", partition: 0, key: nil, value: Array("not json \(n)".utf8)), opaque: UInt64(n + 1))
+        }
         _ = producer.flush(timeoutMs: 10_000)
         producer.close(timeoutMs: 0)
         Thread.sleep(forTimeInterval: 3)

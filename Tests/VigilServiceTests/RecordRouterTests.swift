@@ -1,6 +1,7 @@
 import Testing
 import VigilCore
 import VigilKafka
+
 @testable import VigilService
 
 /// The per-record decisions of `vigil run`, without a broker (issue 12): the two messages that
@@ -14,9 +15,10 @@ struct RecordRouterTests {
     static let deadLetterMaxBytes = 262_144
 
     static func router(maxHeld: Int = 100) -> RecordRouter {
-        RecordRouter(decoder: IncidentDecoder(maxMessageBytes: 65_536),
-                     configuration: .init(deadLetterTopic: "dlq", deadLetterMaxBytes: deadLetterMaxBytes),
-                     hold: FutureHold(skewMs: 5 * 60_000, maxFutureMs: 24 * hour, capacity: maxHeld))
+        RecordRouter(
+            decoder: IncidentDecoder(maxMessageBytes: 65_536),
+            configuration: .init(deadLetterTopic: "dlq", deadLetterMaxBytes: deadLetterMaxBytes),
+            hold: FutureHold(skewMs: 5 * 60_000, maxFutureMs: 24 * hour, capacity: maxHeld))
     }
 
     static func delivery() -> DeliveryStateMachine {
@@ -24,7 +26,9 @@ struct RecordRouterTests {
     }
 
     static func incident(_ id: String, at ms: Int64) -> [UInt8] {
-        Array(#"{"id":"\#(id)","event_time":"\#(Timestamp(milliseconds: ms))","category":"Assault","neighbourhood":"Annex","lat":43.67,"lon":-79.40}"#.utf8)
+        Array(
+            #"{"id":"\#(id)","event_time":"\#(Timestamp(milliseconds: ms))","category":"Assault","neighbourhood":"Annex","lat":43.67,"lon":-79.40}"#
+                .utf8)
     }
 
     static func record(_ offset: Int64, _ value: [UInt8]?) -> KafkaMessage {
@@ -35,7 +39,8 @@ struct RecordRouterTests {
     /// than the topic accepts). Now: its dead letter is cut to the configured size, says the
     /// original length and hash, and once acknowledged all 101 offsets are committable.
     @Test func a12MBMessageBecomesATruncatedDeadLetterAndAll101OffsetsAreCommitted() {
-        var router = Self.router(), delivery = Self.delivery()
+        var router = Self.router()
+        var delivery = Self.delivery()
         var processed = 0
         var deadLetters: [(UInt64, OutgoingMessage)] = []
         let big = [UInt8](repeating: UInt8(ascii: "x"), count: 1_200_000)
@@ -71,16 +76,23 @@ struct RecordRouterTests {
     /// incidents to the late path. Now it is held (its offset committable at once, nothing sent)
     /// and the 50 are processed.
     @Test func anIncident23HoursAheadIsHeldAndTheRealOnesAfterItAreProcessed() {
-        var router = Self.router(), delivery = Self.delivery()
-        guard case .held(let incident, let releaseMs) = router.route(Self.record(0, Self.incident("tz", at: Self.now + 23 * Self.hour)),
-                                                                     clockMs: Self.now, delivery: &delivery) else {
-            Issue.record("23 h ahead (within max_future 24 h) is held"); return
+        var router = Self.router()
+        var delivery = Self.delivery()
+        guard
+            case .held(let incident, let releaseMs) = router.route(
+                Self.record(0, Self.incident("tz", at: Self.now + 23 * Self.hour)),
+                clockMs: Self.now, delivery: &delivery)
+        else {
+            Issue.record("23 h ahead (within max_future 24 h) is held")
+            return
         }
         #expect(incident.id == "tz")
         #expect(releaseMs == Self.now + 23 * Self.hour - 5 * 60_000)
         var processed = 0
         for offset in Int64(1)...50 {
-            if case .process = router.route(Self.record(offset, Self.incident("r\(offset)", at: Self.now + offset)), clockMs: Self.now, delivery: &delivery) {
+            if case .process = router.route(
+                Self.record(offset, Self.incident("r\(offset)", at: Self.now + offset)), clockMs: Self.now, delivery: &delivery)
+            {
                 processed += 1
             }
         }
@@ -90,7 +102,8 @@ struct RecordRouterTests {
     }
 
     @Test func recordsReadAgainAfterAnOffsetResetAreSkippedWithoutDecoding() {
-        var router = Self.router(), delivery = Self.delivery()
+        var router = Self.router()
+        var delivery = Self.delivery()
         for offset in Int64(0)..<10 {
             _ = router.route(Self.record(offset, Self.incident("i\(offset)", at: Self.now)), clockMs: Self.now, delivery: &delivery)
         }
@@ -98,7 +111,8 @@ struct RecordRouterTests {
             // Undecodable on purpose: a skipped re-read is not even decoded (no second dead letter).
             #expect(router.route(Self.record(offset, Array("garbage".utf8)), clockMs: Self.now, delivery: &delivery) == .alreadyProcessed)
         }
-        if case .process = router.route(Self.record(10, Self.incident("i10", at: Self.now)), clockMs: Self.now, delivery: &delivery) {} else {
+        if case .process = router.route(Self.record(10, Self.incident("i10", at: Self.now)), clockMs: Self.now, delivery: &delivery) {
+        } else {
             Issue.record("the first new offset is processed")
         }
     }
@@ -106,9 +120,12 @@ struct RecordRouterTests {
     /// Hostile values never trap and never pass: a tombstone, a year-9999 stamp, beyond
     /// `max_future`, and a full hold each become a dead letter with a reason.
     @Test func hostileRecordsBecomeDeadLettersWithAReason() {
-        var router = Self.router(maxHeld: 1), delivery = Self.delivery()
+        var router = Self.router(maxHeld: 1)
+        var delivery = Self.delivery()
         func reason(_ offset: Int64, _ value: [UInt8]?) -> String? {
-            if case .deadLetter(_, let reason, _) = router.route(Self.record(offset, value), clockMs: Self.now, delivery: &delivery) { return reason }
+            if case .deadLetter(_, let reason, _) = router.route(Self.record(offset, value), clockMs: Self.now, delivery: &delivery) {
+                return reason
+            }
             return nil
         }
         #expect(reason(0, nil) != nil, "a tombstone is dead-lettered, not dropped")
@@ -128,7 +145,8 @@ struct RecordRouterTests {
         let timedOut = KafkaError(rawCode: -192, message: "message timed out")
         let tooLarge = KafkaError(rawCode: 10, message: "message too large")
         for round in 0..<100 {
-            var router = Self.router(maxHeld: 1_000), delivery = Self.delivery()
+            var router = Self.router(maxHeld: 1_000)
+            var delivery = Self.delivery()
             var owed: [UInt64: Int64] = [:]
             var decided: [Int64: String] = [:]
             var now: Int64 = 0
@@ -138,7 +156,9 @@ struct RecordRouterTests {
                 if next > 3, rng.next() % 10 == 0 {  // an offset reset: re-read a few records
                     let back = Int64(1 + rng.next() % UInt64(min(next, 5)))
                     for offset in (next - back)..<next {
-                        #expect(router.route(Self.record(offset, Array("{}".utf8)), clockMs: Self.now, delivery: &delivery) == .alreadyProcessed)
+                        #expect(
+                            router.route(Self.record(offset, Array("{}".utf8)), clockMs: Self.now, delivery: &delivery) == .alreadyProcessed
+                        )
                     }
                     continue
                 }
@@ -159,10 +179,15 @@ struct RecordRouterTests {
                 case .deadLetter(let message, let reason, _):
                     decided[offset] = "dead_letter"
                     #expect([0, 1, 3].contains(kind), "round \(round): kind \(kind) dead-lettered (\(reason))")
-                    #expect(reason == ["malformed_json", "too_large", "", "future_event_time"][kind] || kind == 0,
-                            "round \(round): kind \(kind) reason \(reason)")
-                    for case .send(let ticket, _) in delivery.output(message, kind: .deadLetter, for: Self.tp, offset: offset) { owed[ticket] = offset }
-                case .held: decided[offset] = "held"; #expect(kind == 2)
+                    #expect(
+                        reason == ["malformed_json", "too_large", "", "future_event_time"][kind] || kind == 0,
+                        "round \(round): kind \(kind) reason \(reason)")
+                    for case .send(let ticket, _) in delivery.output(message, kind: .deadLetter, for: Self.tp, offset: offset) {
+                        owed[ticket] = offset
+                    }
+                case .held:
+                    decided[offset] = "held"
+                    #expect(kind == 2)
                 case .process(let incident):
                     decided[offset] = "process"
                     #expect(kind >= 4)
@@ -173,7 +198,9 @@ struct RecordRouterTests {
                 while let ticket = owed.keys.sorted().first, rng.next() % 2 == 0 {
                     now += Int64(rng.next() % 3_000)
                     let error: KafkaError? = [nil, nil, timedOut, tooLarge][Int(rng.next() % 4)]
-                    for case .send(let again, _) in delivery.delivered(DeliveryReport(topic: "dlq", partition: 0, offset: 0, opaque: ticket, error: error), nowMs: now) {
+                    for case .send(let again, _) in delivery.delivered(
+                        DeliveryReport(topic: "dlq", partition: 0, offset: 0, opaque: ticket, error: error), nowMs: now)
+                    {
                         owed[again] = owed[ticket]
                     }
                     _ = delivery.timer(nowMs: now)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilService
 
 /// Configuration bounds (issue 12): hostile values stop startup with the key named (exit 78).
@@ -29,7 +30,7 @@ struct ReliabilitySettingsTests {
         ("[kafka]\nreplication_factor = 0", "kafka.replication_factor"),
         ("[rules.count]\ncooldown = \"100000000d\"", "rules.count.cooldown"),
         ("[hotspots]\nclose_after = \"99999999d\"", "hotspots.close_after"),
-        ("[grid]\ncell_size_m = 10.0\nbbox = [-60.0, -170.0, 80.0, 170.0]", "grid.bbox"),
+        ("[grid]\ncell_size_m = 10.0\nbbox = [-60.0, -170.0, 80.0, 170.0]", "grid.bbox")
     ])
     func hostileValuesNameTheirKey(toml: String, key: String) {
         let e = error(toml)

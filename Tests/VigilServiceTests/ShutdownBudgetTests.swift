@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilService
 
 /// Issue 12, "shutdown can outlast TimeoutStopSec" and "blocking calls without a watchdog ping":
@@ -23,7 +24,8 @@ struct ShutdownBudgetTests {
     }
 
     static func config(shutdownTimeout: String) throws -> VigilConfiguration {
-        try VigilConfiguration.parse(toml: "[pipeline]\nshutdown_timeout = \"\(shutdownTimeout)\"\n[admin]\nlisten = \"\"\n", environment: [:])
+        try VigilConfiguration.parse(
+            toml: "[pipeline]\nshutdown_timeout = \"\(shutdownTimeout)\"\n[admin]\nlisten = \"\"\n", environment: [:])
     }
 
     @Test func theLongestAcceptedShutdownEndsInsideTheUnitsStopTimeoutWithMargin() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VigilService
 
 /// The notifier against a datagram socket the test owns, as systemd's would be.

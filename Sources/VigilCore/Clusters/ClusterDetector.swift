@@ -51,7 +51,10 @@ struct ClusterDetector: Sendable {
     /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
     /// again over the hours that ended and closes those no longer significant.
     mutating func advance(to hour: Int64, names: Interner) -> [Alert] {
-        guard let checked = checkedHour else { checkedHour = hour; return [] }
+        guard let checked = checkedHour else {
+            checkedHour = hour
+            return []
+        }
         guard hour > checked else { return [] }
         checkedHour = hour
         guard !open.isEmpty else { return [] }
@@ -64,8 +67,10 @@ struct ClusterDetector: Sendable {
             if let best, best.llr >= endThreshold {
                 still.append(cluster)
             } else {
-                alerts.append(alert(.clusterEnded, cluster: cluster, cylinder: best, eventTime: ClusterTime.start(ofHour: hour),
-                                    names: names, previous: cluster.peakObserved))
+                alerts.append(
+                    alert(
+                        .clusterEnded, cluster: cluster, cylinder: best, eventTime: ClusterTime.start(ofHour: hour),
+                        names: names, previous: cluster.peakObserved))
             }
         }
         open = still
@@ -93,15 +98,21 @@ struct ClusterDetector: Sendable {
         }
         recent.append(cell: cell, hour: hour, category: category, id: incident.id)
         sinceExpiry += 1
-        if sinceExpiry >= 4096 { sinceExpiry = 0; expire(currentHour: hour) }
+        if sinceExpiry >= 4096 {
+            sinceExpiry = 0
+            expire(currentHour: hour)
+        }
         guard !layers.isEmpty, let best = strongest(centre: cell, layers: layers, endHour: hour, incident: incident.id, names: names),
-              best.llr >= threshold else { return [] }
+            best.llr >= threshold
+        else { return [] }
         return track(best, incident: incident, names: names)
     }
 
     /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layers`, in scan order.
-    private mutating func strongest(centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?,
-                                    names: Interner) -> ScanCylinder? {
+    private mutating func strongest(
+        centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?,
+        names: Interner
+    ) -> ScanCylinder? {
         var best: ScanCylinder?
         let minimum = configuration.minimumObserved
         for layer in layers {
@@ -122,12 +133,14 @@ struct ClusterDetector: Sendable {
         if let i = open.firstIndex(where: { overlaps($0, best) }) {
             var cluster = open[i]
             cluster.peakObserved = max(cluster.peakObserved, best.observed)
-            let grown = max(Int((Double(cluster.announcedObserved) * configuration.growthFactor).rounded(.up)), cluster.announcedObserved + 3)
+            let grown = max(
+                Int((Double(cluster.announcedObserved) * configuration.growthFactor).rounded(.up)), cluster.announcedObserved + 3)
             var alerts: [Alert] = []
             if best.observed >= grown {
                 let previous = cluster.announcedObserved
                 cluster.announcedObserved = best.observed
-                alerts.append(alert(.clusterGrew, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: previous))
+                alerts.append(
+                    alert(.clusterGrew, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: previous))
             }
             open[i] = cluster
             return alerts
@@ -138,23 +151,30 @@ struct ClusterDetector: Sendable {
         hash.combine(Int64(best.centre.x))
         hash.combine(Int64(best.centre.y))
         hash.combine(best.windowStart.milliseconds)
-        let cluster = Cluster(id: "clu-\(hash.hex)", layer: best.layer, centre: best.centre, radiusCells: best.radiusCells,
-                              startHour: best.endHour - Int64(best.durationHours) + 1, announcedObserved: best.observed,
-                              peakObserved: best.observed, neighbourhood: incident.neighbourhood)
+        let cluster = Cluster(
+            id: "clu-\(hash.hex)", layer: best.layer, centre: best.centre, radiusCells: best.radiusCells,
+            startHour: best.endHour - Int64(best.durationHours) + 1, announcedObserved: best.observed,
+            peakObserved: best.observed, neighbourhood: incident.neighbourhood)
         open.append(cluster)
         return [alert(.clusterEmerging, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: nil)]
     }
 
     private func overlaps(_ cluster: Cluster, _ c: ScanCylinder) -> Bool {
-        let dx = Int(cluster.centre.x) - Int(c.centre.x), dy = Int(cluster.centre.y) - Int(c.centre.y)
+        let dx = Int(cluster.centre.x) - Int(c.centre.x)
+        let dy = Int(cluster.centre.y) - Int(c.centre.y)
         let reach = cluster.radiusCells + c.radiusCells + 1
         return dx * dx + dy * dy <= reach * reach
     }
 
-    private func alert(_ kind: Alert.Kind, cluster: Cluster, cylinder: ScanCylinder?, eventTime: Timestamp, names: Interner,
-                       previous: Int?) -> Alert {
-        let c = cylinder ?? ScanCylinder(centre: cluster.centre, layer: cluster.layer, radiusCells: cluster.radiusCells, cellCount: 0,
-                                         durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, llr: 0)
+    private func alert(
+        _ kind: Alert.Kind, cluster: Cluster, cylinder: ScanCylinder?, eventTime: Timestamp, names: Interner,
+        previous: Int?
+    ) -> Alert {
+        let c =
+            cylinder
+            ?? ScanCylinder(
+                centre: cluster.centre, layer: cluster.layer, radiusCells: cluster.radiusCells, cellCount: 0,
+                durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, llr: 0)
         let cells = grid.disc(around: c.centre, radius: c.radiusCells)
         let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
         var perCategory: [UInt16: Int] = [:]
@@ -178,9 +198,10 @@ struct ClusterDetector: Sendable {
             latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
             windowStart: start, windowEnd: c.windowEnd, count: c.observed, threshold: nil, surge: nil, hotspot: nil,
             incidentIDs: entries.suffix(16).map(\.id),
-            cluster: ClusterEvidence(id: cluster.id, layer: layerName, radiusMetres: (Double(c.radiusCells) + 0.5) * grid.cellSize,
-                                     durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr,
-                                     recurrenceDays: days, cells: cells, categories: categories, previousObserved: previous))
+            cluster: ClusterEvidence(
+                id: cluster.id, layer: layerName, radiusMetres: (Double(c.radiusCells) + 0.5) * grid.cellSize,
+                durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr,
+                recurrenceDays: days, cells: cells, categories: categories, previousObserved: previous))
     }
 
     private mutating func expire(currentHour: Int64) {

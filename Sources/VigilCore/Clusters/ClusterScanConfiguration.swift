@@ -33,12 +33,14 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     /// the count last announced (and at least 3 more incidents).
     public var growthFactor: Double
 
-    public init(maxRadiusMetres: Double = 750, durationsHours: [Int] = [1, 3, 6, 12, 24, 72, 168],
-                minimumObserved: Int = 3, priorPerCellYear: Double = 0.5,
-                calibrationA: Double = ClusterScanConfiguration.defaultCalibrationA,
-                calibrationB: Double = ClusterScanConfiguration.defaultCalibrationB,
-                minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8,
-                repeatWindowHours: Int = 24) {
+    public init(
+        maxRadiusMetres: Double = 750, durationsHours: [Int] = [1, 3, 6, 12, 24, 72, 168],
+        minimumObserved: Int = 3, priorPerCellYear: Double = 0.5,
+        calibrationA: Double = ClusterScanConfiguration.defaultCalibrationA,
+        calibrationB: Double = ClusterScanConfiguration.defaultCalibrationB,
+        minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8,
+        repeatWindowHours: Int = 24
+    ) {
         self.maxRadiusMetres = maxRadiusMetres
         self.durationsHours = durationsHours
         self.minimumObserved = minimumObserved
@@ -73,7 +75,9 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
         if !(maxRadiusMetres >= 0) || maxRadiusCells(cellSize: cellSize) > 8 {
             out.append(("max_radius_m", "must be between 0 and 8 grid cells (\(Int(8 * cellSize)) m with this grid)"))
         }
-        if durationsHours.isEmpty || durationsHours.contains(where: { !(1...168).contains($0) }) || Set(durationsHours).count != durationsHours.count {
+        if durationsHours.isEmpty || durationsHours.contains(where: { !(1...168).contains($0) })
+            || Set(durationsHours).count != durationsHours.count
+        {
             out.append(("durations", "must be distinct whole hours between 1h and 168h (7d)"))
         }
         if minimumObserved < 2 { out.append(("minimum_observed", "must be at least 2")) }

@@ -54,7 +54,10 @@ struct ScanCityProfile: Sendable {
     func weeksWithData(week: Int64) -> Int {
         var n = 0
         var w = week - ScanCountTable.baselineFirst
-        while w <= week - ScanCountTable.baselineLast { if total(week: w) > 0 { n += 1 }; w += 1 }
+        while w <= week - ScanCountTable.baselineLast {
+            if total(week: w) > 0 { n += 1 }
+            w += 1
+        }
         return n
     }
 

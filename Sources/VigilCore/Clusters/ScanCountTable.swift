@@ -95,7 +95,10 @@ struct ScanCountTable: Sendable {
         } else if week > wHead {
             let gap = min(week - wHead, Int64(Self.weeks))
             var w = week - gap + 1
-            while w <= week { weekly[wbase + Self.position(w, Self.weeks)] = 0; w += 1 }
+            while w <= week {
+                weekly[wbase + Self.position(w, Self.weeks)] = 0
+                w += 1
+            }
             headWeek[s] = week
         }
         if headWeek[s] - week < Int64(Self.weeks) { weekly[wbase + Self.position(week, Self.weeks)] &+= 1 }
@@ -129,7 +132,10 @@ struct ScanCountTable: Sendable {
             // Lower bounds fall as lengths grow: the first length whose bound h exceeds, and all after it.
             var j = 0
             while j < n, h <= clamp(endHour - lengths[j]) { j += 1 }
-            while j < n { out[at + j] &+= 1; j += 1 }
+            while j < n {
+                out[at + j] &+= 1
+                j += 1
+            }
         }
         let stored = records[base + 3]
         if stored == Self.spilled {
@@ -137,7 +143,10 @@ struct ScanCountTable: Sendable {
         } else {
             var i = base + 4
             let end = i + Int(stored)
-            while i < end { tally(Int64(records[i])); i += 1 }
+            while i < end {
+                tally(Int64(records[i]))
+                i += 1
+            }
         }
     }
 
@@ -157,12 +166,21 @@ struct ScanCountTable: Sendable {
                 // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
                 sum = UInt32(bitPattern: records[base + 2])
                 var w = cached - 1
-                while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
+                while w <= week - Self.baselineLast {
+                    sum &+= weeklyCount(s, w, head: head)
+                    w += 1
+                }
                 w = cached - Self.baselineFirst
-                while w <= week - Self.baselineFirst - 1 { sum &-= weeklyCount(s, w, head: head); w += 1 }
+                while w <= week - Self.baselineFirst - 1 {
+                    sum &-= weeklyCount(s, w, head: head)
+                    w += 1
+                }
             } else {
                 var w = week - Self.baselineFirst
-                while w <= week - Self.baselineLast { sum &+= weeklyCount(s, w, head: head); w += 1 }
+                while w <= week - Self.baselineLast {
+                    sum &+= weeklyCount(s, w, head: head)
+                    w += 1
+                }
             }
         }
         records[base + 1] = Int32(truncatingIfNeeded: week)
@@ -212,7 +230,10 @@ struct ScanCountTable: Sendable {
             return
         }
         var i = base + 4 + stored
-        while i > base + 4, records[i - 1] > hour { records[i] = records[i - 1]; i -= 1 }
+        while i > base + 4, records[i - 1] > hour {
+            records[i] = records[i - 1]
+            i -= 1
+        }
         records[i] = hour
         records[base + 3] = Int32(stored + 1)
     }

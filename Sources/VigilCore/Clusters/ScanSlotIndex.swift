@@ -11,7 +11,7 @@ struct ScanSlotIndex: Sendable {
     static let none: Int32 = -1
 
     private var tiles: [UInt64: Int32] = [:]
-    private var cells: [Int32] = []       // tileCells entries per tile: slot or `none`
+    private var cells: [Int32] = []  // tileCells entries per tile: slot or `none`
     private var liveInTile: [Int32] = []
     private var freeTiles: [Int32] = []
     /// Where each slot sits: tile index × tileCells + position (for freeing).

@@ -62,8 +62,10 @@ struct SpaceTimeScan: Sendable {
     /// duration) with at least `minimumObserved` occurrences, or false when the layer has no
     /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
     /// the others cannot be candidates, so their likelihood ratio is never computed.
-    mutating func evaluate(centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0,
-                           visit: (ScanCylinder) -> Void) -> Bool {
+    mutating func evaluate(
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0,
+        visit: (ScanCylinder) -> Void
+    ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
         let week = ClusterTime.week(ofHour: endHour)
         let all = profiles[0].summary(week: week)
@@ -101,9 +103,11 @@ struct SpaceTimeScan: Sendable {
                 let start = ClusterTime.hourOfWeek(endHour - d + 1)
                 let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
                 let expected = level * share * (Double(baseline) / wa + prior * Double(cells))
-                visit(ScanCylinder(centre: centre, layer: layer, radiusCells: ring, cellCount: cells, durationHours: Int(d),
-                                   endHour: endHour, observed: o, expected: expected,
-                                   llr: ScanCylinder.likelihoodRatio(observed: o, expected: expected)))
+                visit(
+                    ScanCylinder(
+                        centre: centre, layer: layer, radiusCells: ring, cellCount: cells, durationHours: Int(d),
+                        endHour: endHour, observed: o, expected: expected,
+                        llr: ScanCylinder.likelihoodRatio(observed: o, expected: expected)))
             }
         }
         return true

@@ -6,22 +6,22 @@ extension EngineConfiguration {
         guard grid == old.grid, allowedLateness == old.allowedLateness, windows == old.windows else { return false }
         switch (countRule, old.countRule) {
         case (nil, nil): break
-        case let (new?, was?) where new.window == was.window && new.resolution == was.resolution: break
+        case (let new?, let was?) where new.window == was.window && new.resolution == was.resolution: break
         default: return false
         }
         switch (surgeRule, old.surgeRule) {
         case (nil, nil): break
-        case let (new?, was?) where new.window == was.window && new.trailingWeeks == was.trailingWeeks: break
+        case (let new?, let was?) where new.window == was.window && new.trailingWeeks == was.trailingWeeks: break
         default: return false
         }
         switch (hotspots, old.hotspots) {
         case (nil, nil): break
-        case let (new?, was?) where new.window == was.window && new.evaluateEvery == was.evaluateEvery: break
+        case (let new?, let was?) where new.window == was.window && new.evaluateEvery == was.evaluateEvery: break
         default: return false
         }
         switch (clusters, old.clusters) {
         case (nil, nil): break
-        case let (new?, was?) where new.maxRadiusMetres == was.maxRadiusMetres && new.durationsHours == was.durationsHours: break
+        case (let new?, let was?) where new.maxRadiusMetres == was.maxRadiusMetres && new.durationsHours == was.durationsHours: break
         default: return false
         }
         return true

@@ -13,7 +13,9 @@ extension EngineConfiguration {
         var reach = windows.map(\.horizon.milliseconds).max() ?? 0
         if let rule = countRule { reach = max(reach, rule.window.milliseconds + rule.cooldown.milliseconds) }
         if let rule = surgeRule {
-            reach = max(reach, Int64(rule.trailingWeeks) * EventDuration.days(7).milliseconds + rule.window.milliseconds + rule.cooldown.milliseconds)
+            reach = max(
+                reach,
+                Int64(rule.trailingWeeks) * EventDuration.days(7).milliseconds + rule.window.milliseconds + rule.cooldown.milliseconds)
         }
         if let h = hotspots {
             let persistence = Int64(h.minimumPersistence) * h.evaluateEvery.milliseconds

@@ -20,11 +20,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// them (hotspots feed /hotspots and the model), but are not news for a dispatcher by default.
     public var alertKinds: Set<Alert.Kind>?
 
-    public init(grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
-                countRule: CountRuleConfiguration? = CountRuleConfiguration(),
-                surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
-                hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil,
-                clusters: ClusterScanConfiguration? = nil, alertKinds: Set<Alert.Kind>? = nil) {
+    public init(
+        grid: MetricGrid, allowedLateness: EventDuration = .hours(1), windows: [WindowSpec] = WindowSpec.defaults,
+        countRule: CountRuleConfiguration? = CountRuleConfiguration(),
+        surgeRule: SurgeRuleConfiguration? = SurgeRuleConfiguration(),
+        hotspots: HotspotConfiguration? = HotspotConfiguration(), maxKeys: Int = 1_000_000, risk: RiskScorer? = nil,
+        clusters: ClusterScanConfiguration? = nil, alertKinds: Set<Alert.Kind>? = nil
+    ) {
         self.grid = grid
         self.allowedLateness = allowedLateness
         self.windows = windows

@@ -9,7 +9,8 @@ extension IncidentEngine {
                 out.append(CategoryWindowCounts(category: categories.name(UInt16(id)), counts: counts(slot: slot, at: now)))
             }
         }
-        let total = windows.slot(of: AggregateKey.cell(cell)).map { counts(slot: $0, at: now) }
+        let total =
+            windows.slot(of: AggregateKey.cell(cell)).map { counts(slot: $0, at: now) }
             ?? [Int](repeating: 0, count: windows.specs.count)
         out.append(CategoryWindowCounts(category: nil, counts: total))
         return out

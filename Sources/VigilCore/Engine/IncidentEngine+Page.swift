@@ -20,7 +20,8 @@ extension IncidentEngine {
     /// The buckets sum to what `aggregates(neighbourhood:)` reports for the same window.
     public func series(neighbourhood name: String, category: String?, spec k: Int) -> WindowSeries? {
         guard let now = watermark.maxEventTime, windows.specs.indices.contains(k),
-              let n = neighbourhoods.existingID(for: name) else { return nil }
+            let n = neighbourhoods.existingID(for: name)
+        else { return nil }
         let spec = windows.specs[k]
         let end = spec.bucket(now)
         var ids: [UInt16] = []

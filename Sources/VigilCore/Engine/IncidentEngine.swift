@@ -45,7 +45,8 @@ public struct IncidentEngine: Sendable {
         surgeRule = configuration.surgeRule.map { SurgeRule(configuration: $0, allowedLateness: configuration.allowedLateness) }
         hotspots = configuration.hotspots.map { HotspotTracker(configuration: $0, grid: configuration.grid) }
         clusters = configuration.clusters.map {
-            ClusterDetector(configuration: $0, grid: configuration.grid, allowedLateness: configuration.allowedLateness, maxKeys: configuration.maxKeys)
+            ClusterDetector(
+                configuration: $0, grid: configuration.grid, allowedLateness: configuration.allowedLateness, maxKeys: configuration.maxKeys)
         }
         risk = configuration.risk
     }
@@ -55,7 +56,8 @@ public struct IncidentEngine: Sendable {
     /// feature layout is not the one this engine's configuration computes.
     public mutating func replaceModel(_ scorer: RiskScorer?) throws(ModelError) {
         if let scorer {
-            let expected = NearRepeatFeatures(configuration: configuration, categories: scorer.layout.categories, premises: scorer.layout.premises)
+            let expected = NearRepeatFeatures(
+                configuration: configuration, categories: scorer.layout.categories, premises: scorer.layout.premises)
             guard expected == scorer.layout else {
                 _ = try NearRepeatFeatures.matching(scorer.layout.names, configuration: configuration)
                 throw ModelError(.featureMismatch, "the model's feature layout does not match this engine's configuration")
@@ -72,7 +74,9 @@ public struct IncidentEngine: Sendable {
 
     /// Processes `incident` and writes its near-repeat features under `layout` into `features`,
     /// computed from the state before the incident is counted (what `vigil features` records).
-    public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
+    public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double])
+        -> EngineDecision
+    {
         let decision = processAll(incident, recording: layout, into: &features)
         guard case .accepted(let all) = decision, let kinds = configuration.alertKinds, !all.isEmpty else { return decision }
         let published = all.filter { kinds.contains($0.kind) }
@@ -80,7 +84,9 @@ public struct IncidentEngine: Sendable {
         return .accepted(published)
     }
 
-    private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double]) -> EngineDecision {
+    private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double])
+        -> EngineDecision
+    {
         if watermark.isLate(incident.eventTime), let current = watermark.current {
             statistics.late += 1
             return .late(watermark: current)
@@ -88,7 +94,8 @@ public struct IncidentEngine: Sendable {
         // Surge warm-up counts continuous history only: after a gap longer than the baseline's
         // span (e.g. one decades-old first record, then today's), it starts again.
         if let newest = watermark.maxEventTime, let surge = configuration.surgeRule,
-           incident.eventTime.milliseconds &- newest.milliseconds > Int64(surge.trailingWeeks + 1) * 7 * 86_400_000 {
+            incident.eventTime.milliseconds &- newest.milliseconds > Int64(surge.trailingWeeks + 1) * 7 * 86_400_000
+        {
             firstEventTime = incident.eventTime
         }
         watermark.observe(incident.eventTime)
@@ -140,8 +147,10 @@ public struct IncidentEngine: Sendable {
             } else {
                 statistics.capHits += 1
             }
-            if let surge = surgeRule?.observe(incident, key: key, neighbourhood: name, cell: cell, grid: grid,
-                                              historySince: historyStart, maxKeys: configuration.maxKeys) {
+            if let surge = surgeRule?.observe(
+                incident, key: key, neighbourhood: name, cell: cell, grid: grid,
+                historySince: historyStart, maxKeys: configuration.maxKeys)
+            {
                 if !surge.admitted { statistics.capHits += 1 }
                 if let alert = surge.alert { alerts.append(alert) }
             }
@@ -172,24 +181,29 @@ public struct IncidentEngine: Sendable {
     }
 
     /// Features (and the score, when a model serves) of `incident` from the state before it counts.
-    private mutating func scoreBeforeCounting(_ incident: Incident, cell: GridCell, layout: NearRepeatFeatures?,
-                                              features: inout [Double]) -> Alert? {
+    private mutating func scoreBeforeCounting(
+        _ incident: Incident, cell: GridCell, layout: NearRepeatFeatures?,
+        features: inout [Double]
+    ) -> Alert? {
         let category = categories.existingID(for: incident.category)
         let neighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
         if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
             hotIndex = HotCellIndex(snapshot)
             hotIndexEvaluation = statistics.hotspotEvaluations
         }
-        layout?.extract(incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
-                        surgeRule: surgeRule, hot: hotIndex, into: &features)
+        layout?.extract(
+            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+            surgeRule: surgeRule, hot: hotIndex, into: &features)
         guard let scorer = risk else { return nil }
-        scorer.layout.extract(incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
-                              surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
+        scorer.layout.extract(
+            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+            surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
         let score = scorer.model.probability(riskFeatures)
         statistics.scored += 1
         lastScore = score
-        let alert = scorer.alert(incident, cell: cell, grid: configuration.grid, score: score, features: riskFeatures,
-                                 contributions: &riskContributions)
+        let alert = scorer.alert(
+            incident, cell: cell, grid: configuration.grid, score: score, features: riskFeatures,
+            contributions: &riskContributions)
         if alert != nil { statistics.highRisk += 1 }
         return alert
     }
@@ -236,7 +250,9 @@ public struct IncidentEngine: Sendable {
             for id in 0..<names.count {
                 var total = 0
                 for c in cells {
-                    if let slot = table.slot(of: AggregateKey.categoryCell(UInt16(id), c)) { total += table.count(slot: slot, spec: k, endingAt: end) }
+                    if let slot = table.slot(of: AggregateKey.categoryCell(UInt16(id), c)) {
+                        total += table.count(slot: slot, spec: k, endingAt: end)
+                    }
                 }
                 if total > 0 { out.append(CategoryCount(category: names.name(UInt16(id)), count: total)) }
             }
@@ -294,9 +310,11 @@ public struct IncidentEngine: Sendable {
         for (family, key) in keys {
             for (k, spec) in windows.specs.enumerated() {
                 let count = windows.slot(of: key).map { windows.count(slot: $0, spec: k, at: incident.eventTime) } ?? 0
-                out.append(WindowCount(family: family, category: family == .cell ? nil : incident.category,
-                                       neighbourhood: family == .categoryNeighbourhood ? incident.neighbourhood : nil,
-                                       cell: family == .categoryNeighbourhood ? nil : cell, spec: spec, count: count))
+                out.append(
+                    WindowCount(
+                        family: family, category: family == .cell ? nil : incident.category,
+                        neighbourhood: family == .categoryNeighbourhood ? incident.neighbourhood : nil,
+                        cell: family == .categoryNeighbourhood ? nil : cell, spec: spec, count: count))
             }
         }
         return out
@@ -305,7 +323,8 @@ public struct IncidentEngine: Sendable {
     /// Current count of the count rule's window for (category, cell), for admin queries and tests.
     public func currentCount(category: String, cell: GridCell) -> Int {
         guard let rule = countRule, let id = categories.existingID(for: category),
-              let slot = windows.slot(of: AggregateKey.categoryCell(id, cell)), let newest = watermark.maxEventTime else { return 0 }
+            let slot = windows.slot(of: AggregateKey.categoryCell(id, cell)), let newest = watermark.maxEventTime
+        else { return 0 }
         return windows.count(slot: slot, spec: rule.specIndex, at: newest)
     }
 }

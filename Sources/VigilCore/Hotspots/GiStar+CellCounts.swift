@@ -12,7 +12,8 @@ extension GiStar {
         let variance = Double(counts.sumSquares) / Double(n) - mean * mean
         guard variance > 0, n > 1 else { return GiStarResult(mean: mean, standardDeviation: 0, universeSize: n, hot: []) }
         let s = variance.squareRoot()
-        let cols = counts.columns, rws = counts.rows
+        let cols = counts.columns
+        let rws = counts.rows
         var from = max(1, minimumLocalCount)
         // The smallest local sum that can be hot, over weight counts 1...9; one below it for rounding.
         var lowest = Double.infinity
@@ -21,7 +22,11 @@ extension GiStar {
             lowest = min(lowest, mean * w + zThreshold * s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
         }
         if lowest.isFinite {
-            if lowest >= Double(counts.byLocal.count) { from = counts.byLocal.count } else { from = max(from, Int(lowest.rounded(.down)) - 1) }
+            if lowest >= Double(counts.byLocal.count) {
+                from = counts.byLocal.count
+            } else {
+                from = max(from, Int(lowest.rounded(.down)) - 1)
+            }
         }
         var hot: [GiStarResult.Cell] = []
         if from < counts.byLocal.count {
@@ -32,8 +37,10 @@ extension GiStar {
                     let w = Double(weights)
                     let z = (Double(sumHere) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
                     if z >= zThreshold {
-                        hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(counts.totals[x: cx, y: cy]),
-                                         localSum: sumHere, giStar: z))
+                        hot.append(
+                            .init(
+                                cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(counts.totals[x: cx, y: cy]),
+                                localSum: sumHere, giStar: z))
                     }
                 }
             }

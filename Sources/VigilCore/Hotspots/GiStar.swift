@@ -6,23 +6,35 @@
 enum GiStar {
     /// Gi* for every cell that can be hot. `counts` lists cells with non-zero counts, all inside
     /// the universe. Tiled arrays make it O(cells with incidents), not O(universe) or hashing.
-    static func compute(counts: [(GridCell, Int)], columns: Int32, rows: Int32, zThreshold: Double, minimumLocalCount: Int,
-                        scratch: inout GiStarScratch) -> GiStarResult {
+    static func compute(
+        counts: [(GridCell, Int)], columns: Int32, rows: Int32, zThreshold: Double, minimumLocalCount: Int,
+        scratch: inout GiStarScratch
+    ) -> GiStarResult {
         let n = Int(columns) * Int(rows)
-        let cols = Int(columns), rws = Int(rows)
+        let cols = Int(columns)
+        let rws = Int(rows)
         if scratch.counts?.columns != cols || scratch.counts?.rows != rws {
             scratch.counts = CellTiles(columns: cols, rows: rws, fill: 0)
             scratch.marks = CellTiles(columns: cols, rows: rws, fill: 0)
         }
-        var sum = 0, sumSquares = 0
-        for (_, x) in counts { sum += x; sumSquares += x * x }
+        var sum = 0
+        var sumSquares = 0
+        for (_, x) in counts {
+            sum += x
+            sumSquares += x * x
+        }
         let mean = Double(sum) / Double(n)
         let variance = Double(sumSquares) / Double(n) - mean * mean
         guard variance > 0, n > 1 else { return GiStarResult(mean: mean, standardDeviation: 0, universeSize: n, hot: []) }
         let s = variance.squareRoot()
-        var cellCounts = scratch.counts!, marks = scratch.marks!
-        scratch.counts = nil; scratch.marks = nil  // unique while mutated: no copy
-        defer { scratch.counts = cellCounts; scratch.marks = marks }
+        var cellCounts = scratch.counts!
+        var marks = scratch.marks!
+        scratch.counts = nil
+        scratch.marks = nil  // unique while mutated: no copy
+        defer {
+            scratch.counts = cellCounts
+            scratch.marks = marks
+        }
         for (cell, x) in counts { cellCounts[x: Int(cell.x), y: Int(cell.y)] = Int32(x) }
         var candidates: [(x: Int, y: Int)] = []
         candidates.reserveCapacity(counts.count * 4)
@@ -33,7 +45,10 @@ enum GiStar {
                 for dx in -1...1 {
                     let x = Int(cell.x) + dx
                     guard x >= 0, x < cols else { continue }
-                    if marks[x: x, y: y] == 0 { marks[x: x, y: y] = 1; candidates.append((x, y)) }
+                    if marks[x: x, y: y] == 0 {
+                        marks[x: x, y: y] = 1
+                        candidates.append((x, y))
+                    }
                 }
             }
         }
@@ -41,7 +56,8 @@ enum GiStar {
         var hot: [GiStarResult.Cell] = []
         for (cx, cy) in candidates {
             marks[x: cx, y: cy] = 0
-            var local = 0, weights = 0
+            var local = 0
+            var weights = 0
             for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
                 for x in max(0, cx - 1)...min(cols - 1, cx + 1) {
                     weights += 1
@@ -52,7 +68,8 @@ enum GiStar {
             let w = Double(weights)
             let z = (Double(local) - mean * w) / (s * ((Double(n) * w - w * w) / Double(n - 1)).squareRoot())
             if z >= zThreshold {
-                hot.append(.init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(cellCounts[x: cx, y: cy]), localSum: local, giStar: z))
+                hot.append(
+                    .init(cell: GridCell(x: Int32(cx), y: Int32(cy)), count: Int(cellCounts[x: cx, y: cy]), localSum: local, giStar: z))
             }
         }
         for (cell, _) in counts { cellCounts[x: Int(cell.x), y: Int(cell.y)] = 0 }
@@ -63,7 +80,8 @@ enum GiStar {
     /// `components(_:)` for cells inside a `columns × rows` universe, on tiled arrays instead of
     /// a hash set (the hotspot tracker's hot path). Same result, same order.
     static func components(_ cells: [GridCell], columns: Int32, rows: Int32) -> [[GridCell]] {
-        let cols = Int(columns), rws = Int(rows)
+        let cols = Int(columns)
+        let rws = Int(rows)
         guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
         var pending = CellTiles(columns: cols, rows: rws, fill: 0)
         for c in cells { pending[x: Int(c.x), y: Int(c.y)] = 1 }
@@ -116,8 +134,12 @@ enum GiStar {
         var corners: [(Int64, Int64)] = []
         corners.reserveCapacity(cells.count * 4)
         for c in cells {
-            let x = Int64(c.x), y = Int64(c.y)
-            corners.append((x, y)); corners.append((x + 1, y)); corners.append((x + 1, y + 1)); corners.append((x, y + 1))
+            let x = Int64(c.x)
+            let y = Int64(c.y)
+            corners.append((x, y))
+            corners.append((x + 1, y))
+            corners.append((x + 1, y + 1))
+            corners.append((x, y + 1))
         }
         corners.sort { $0 < $1 }
         var sorted: [(Int64, Int64)] = []
@@ -127,7 +149,8 @@ enum GiStar {
         func cross(_ o: (Int64, Int64), _ a: (Int64, Int64), _ b: (Int64, Int64)) -> Int64 {
             (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
         }
-        var lower: [(Int64, Int64)] = [], upper: [(Int64, Int64)] = []
+        var lower: [(Int64, Int64)] = []
+        var upper: [(Int64, Int64)] = []
         for p in sorted {
             while lower.count >= 2, cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
             lower.append(p)

@@ -20,10 +20,12 @@ public struct HotspotConfiguration: Sendable, Equatable {
     /// comes back sooner). Without this, cells near the threshold make hotspots flicker.
     public var closeAfter: EventDuration
 
-    public init(window: WindowSpec = WindowSpec(horizon: .days(28), resolution: .days(1)),
-                evaluateEvery: EventDuration = .days(1), zThreshold: Double = 3.090232306167813,
-                minimumLocalCount: Int = 5, minimumCells: Int = 3, minimumPersistence: Int = 3, growthFactor: Double = 1.5,
-                closeAfter: EventDuration = .days(7)) {
+    public init(
+        window: WindowSpec = WindowSpec(horizon: .days(28), resolution: .days(1)),
+        evaluateEvery: EventDuration = .days(1), zThreshold: Double = 3.090232306167813,
+        minimumLocalCount: Int = 5, minimumCells: Int = 3, minimumPersistence: Int = 3, growthFactor: Double = 1.5,
+        closeAfter: EventDuration = .days(7)
+    ) {
         self.window = window
         self.evaluateEvery = evaluateEvery
         self.zThreshold = zThreshold

@@ -45,24 +45,31 @@ struct HotspotTracker: Sendable {
     /// Evaluates at `time` over the window ending at `endBucket`, from the counts given to
     /// `record`; nil when those cannot describe that window (a move backwards in event time),
     /// and the caller passes the counts to `evaluate(at:endBucket:counts:…)` instead.
-    mutating func evaluateRecorded(at time: Timestamp, endBucket: Int64, grid: MetricGrid,
-                                   categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert]? {
+    mutating func evaluateRecorded(
+        at time: Timestamp, endBucket: Int64, grid: MetricGrid,
+        categories: @escaping ([GridCell]) -> [CategoryCount]
+    ) -> [Alert]? {
         guard cellCounts.advance(to: endBucket) else { return nil }
         let result = GiStar.compute(cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
         return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
     }
 
     /// Evaluates at `time` with per-cell counts of the window ending at `endBucket`.
-    mutating func evaluate(at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid,
-                           categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert] {
+    mutating func evaluate(
+        at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid,
+        categories: @escaping ([GridCell]) -> [CategoryCount]
+    ) -> [Alert] {
         let listed = counts.filter { $0.0.x >= 0 && $0.0.y >= 0 && $0.0.x < columns && $0.0.y < rows }
-        let result = GiStar.compute(counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
-                                    minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
+        let result = GiStar.compute(
+            counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
+            minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
         return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
     }
 
-    private mutating func evaluate(at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid,
-                                   categories: @escaping ([GridCell]) -> [CategoryCount]) -> [Alert] {
+    private mutating func evaluate(
+        at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid,
+        categories: @escaping ([GridCell]) -> [CategoryCount]
+    ) -> [Alert] {
         // Hot cells (the only ones hotspots are made of) and their components on tiled per-cell
         // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
         var hotIndex = takeDense(\.hotIndex)
@@ -76,7 +83,9 @@ struct HotspotTracker: Sendable {
         var perComponent: [Int: Int] = [:]
         for (pi, p) in previous.enumerated() {
             perComponent.removeAll(keepingCapacity: true)
-            for c in p.cells where componentOf[x: Int(c.x), y: Int(c.y)] >= 0 { perComponent[Int(componentOf[x: Int(c.x), y: Int(c.y)]), default: 0] += 1 }
+            for c in p.cells where componentOf[x: Int(c.x), y: Int(c.y)] >= 0 {
+                perComponent[Int(componentOf[x: Int(c.x), y: Int(c.y)]), default: 0] += 1
+            }
             for (ci, overlap) in perComponent { overlaps.append((ci, pi, overlap)) }
         }
         for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
@@ -86,7 +95,8 @@ struct HotspotTracker: Sendable {
             dense.hotIndex = hotIndex
         }
         overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
-        var componentOwner: [Int: Int] = [:], previousTaken = Set<Int>()
+        var componentOwner: [Int: Int] = [:]
+        var previousTaken = Set<Int>()
         for o in overlaps where componentOwner[o.component] == nil && !previousTaken.contains(o.previous) {
             componentOwner[o.component] = o.previous
             previousTaken.insert(o.previous)
@@ -101,7 +111,9 @@ struct HotspotTracker: Sendable {
         var idOfComponent: [Int: String] = [:]
         for (ci, component) in components.enumerated() {
             let owner = componentOwner[ci].map { previous[$0] }
-            let biggestOverlap = overlaps.filter { $0.component == ci }.max { ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id) }
+            let biggestOverlap = overlaps.filter { $0.component == ci }.max {
+                ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id)
+            }
             var id = owner?.id
             if id == nil {
                 var hash = StableHash()
@@ -113,31 +125,42 @@ struct HotspotTracker: Sendable {
             }
             idOfComponent[ci] = id!
             // Consecutive only if it was seen at the previous evaluation (not dormant since).
-            let persistence = owner.map {
-                time.milliseconds - $0.lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds ? $0.persistence + 1 : 1
-            } ?? 1
+            let persistence =
+                owner.map {
+                    time.milliseconds - $0.lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds ? $0.persistence + 1 : 1
+                } ?? 1
             let announced = owner?.announcedCells
             let change: Alert.Kind?
             if let announced {
                 let target = max(announced + 1, Int((Double(announced) * configuration.growthFactor).rounded(.up)))
                 change = component.count >= target ? .hotspotGrew : nil
             } else {
-                change = component.count >= configuration.minimumCells && persistence >= configuration.minimumPersistence ? .hotspotOpened : nil
+                change =
+                    component.count >= configuration.minimumCells && persistence >= configuration.minimumPersistence ? .hotspotOpened : nil
             }
             // Outline and categories only when an alert carries them.
-            var hotspot = describe(id: id!, openedAt: owner?.openedAt ?? time, cells: component, hot: result.hot,
-                                   hotIndex: hotIndex, grid: grid, categories: change == nil ? nil : categories)
+            var hotspot = describe(
+                id: id!, openedAt: owner?.openedAt ?? time, cells: component, hot: result.hot,
+                hotIndex: hotIndex, grid: grid, categories: change == nil ? nil : categories)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
             if change == .hotspotGrew {
-                let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous) }
-                    .map { previous[$0.previous].id }.sorted()
-                alerts.append(alert(.hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window, grid: grid))
+                let merged = overlaps.filter {
+                    $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous)
+                }
+                .map { previous[$0.previous].id }.sorted()
+                alerts.append(
+                    alert(
+                        .hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window,
+                        grid: grid))
                 hotspot.announcedCells = component.count
             } else if change == .hotspotOpened {
                 let split = owner == nil ? biggestOverlap.map { previous[$0.previous].id } : nil
-                alerts.append(alert(.hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window, grid: grid))
+                alerts.append(
+                    alert(
+                        .hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window,
+                        grid: grid))
                 hotspot.announcedCells = component.count
             }
             next.append(hotspot)
@@ -151,8 +174,10 @@ struct HotspotTracker: Sendable {
                 continue
             }
             if p.announcedCells != nil {
-                alerts.append(alert(.hotspotClosed, p, previousCells: p.cells.count, mergedWith: mergedInto.map { [$0] } ?? [],
-                                    splitFrom: nil, time: time, window: window, grid: grid))
+                alerts.append(
+                    alert(
+                        .hotspotClosed, p, previousCells: p.cells.count, mergedWith: mergedInto.map { [$0] } ?? [],
+                        splitFrom: nil, time: time, window: window, grid: grid))
             }
         }
         active = next + dormant
@@ -168,9 +193,14 @@ struct HotspotTracker: Sendable {
     }
 
     /// `hotIndex[cell]` is the cell's index in `hot` (every cell of a component is hot).
-    private func describe(id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: CellTiles,
-                          grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?) -> Hotspot {
-        var total = 0, sumLat = 0.0, sumLon = 0.0, maxGiStar: Double?
+    private func describe(
+        id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: CellTiles,
+        grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?
+    ) -> Hotspot {
+        var total = 0
+        var sumLat = 0.0
+        var sumLon = 0.0
+        var maxGiStar: Double?
         for c in cells {
             let k = Int(hotIndex[x: Int(c.x), y: Int(c.y)])
             let x = k >= 0 ? hot[k].count : 0
@@ -185,30 +215,39 @@ struct HotspotTracker: Sendable {
             centroid = GeoPoint(latitude: sumLat / Double(total), longitude: sumLon / Double(total))
         } else {
             let centres = cells.map { grid.centre(of: $0) }
-            centroid = GeoPoint(latitude: centres.map(\.latitude).reduce(0, +) / Double(cells.count),
-                                longitude: centres.map(\.longitude).reduce(0, +) / Double(cells.count))
+            centroid = GeoPoint(
+                latitude: centres.map(\.latitude).reduce(0, +) / Double(cells.count),
+                longitude: centres.map(\.longitude).reduce(0, +) / Double(cells.count))
         }
         // Outline and categories cost more than the rest: computed only for alerts (and on demand).
-        let polygon: [GeoPoint] = categories == nil ? [] : GiStar.hull(of: cells).map { corner in
-            let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
-            return GeoPoint(latitude: lat, longitude: lon)
-        }
+        let polygon: [GeoPoint] =
+            categories == nil
+            ? []
+            : GiStar.hull(of: cells).map { corner in
+                let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
+                return GeoPoint(latitude: lat, longitude: lon)
+            }
         let areaKm2 = Double(cells.count) * grid.cellSize * grid.cellSize / 1e6
-        return Hotspot(id: id, openedAt: openedAt, cells: cells, count: total,
-                       maxGiStar: maxGiStar ?? 0, centroid: centroid, polygon: polygon,
-                       intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
+        return Hotspot(
+            id: id, openedAt: openedAt, cells: cells, count: total,
+            maxGiStar: maxGiStar ?? 0, centroid: centroid, polygon: polygon,
+            intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
     }
 
-    private func alert(_ kind: Alert.Kind, _ h: Hotspot, previousCells: Int?, mergedWith: [String], splitFrom: String?,
-                       time: Timestamp, window: (Timestamp, Timestamp), grid: MetricGrid) -> Alert {
+    private func alert(
+        _ kind: Alert.Kind, _ h: Hotspot, previousCells: Int?, mergedWith: [String], splitFrom: String?,
+        time: Timestamp, window: (Timestamp, Timestamp), grid: MetricGrid
+    ) -> Alert {
         var hash = StableHash()
         hash.combine(kind.rawValue)
         hash.combine(h.id)
         hash.combine(time.milliseconds)
-        let polygon = h.polygon.isEmpty ? GiStar.hull(of: h.cells).map { corner in
-            let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
-            return GeoPoint(latitude: lat, longitude: lon)
-        } : h.polygon
+        let polygon =
+            h.polygon.isEmpty
+            ? GiStar.hull(of: h.cells).map { corner in
+                let (lat, lon) = grid.unproject(x: Double(corner.0) * grid.cellSize, y: Double(corner.1) * grid.cellSize)
+                return GeoPoint(latitude: lat, longitude: lon)
+            } : h.polygon
         // Large clusters matter most to a dispatcher; z-scores are high for any tight cluster at low densities.
         let severity: Alert.Severity = kind == .hotspotClosed ? .low : (h.cells.count >= 10 ? .high : .medium)
         return Alert(
@@ -217,9 +256,10 @@ struct HotspotTracker: Sendable {
             cell: grid.cell(latitude: h.centroid.latitude, longitude: h.centroid.longitude),
             latitude: h.centroid.latitude, longitude: h.centroid.longitude, cellSize: grid.cellSize,
             windowStart: window.0, windowEnd: window.1, count: h.count, threshold: nil, surge: nil,
-            hotspot: HotspotEvidence(id: h.id, cells: h.cells, previousCells: previousCells, polygon: polygon,
-                                     maxGiStar: h.maxGiStar, intensity: h.intensity, categories: h.categories,
-                                     mergedWith: mergedWith, splitFrom: splitFrom),
+            hotspot: HotspotEvidence(
+                id: h.id, cells: h.cells, previousCells: previousCells, polygon: polygon,
+                maxGiStar: h.maxGiStar, intensity: h.intensity, categories: h.categories,
+                mergedWith: mergedWith, splitFrom: splitFrom),
             incidentIDs: [])
     }
 }

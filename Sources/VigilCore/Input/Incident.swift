@@ -16,8 +16,10 @@ public struct Incident: Sendable, Equatable {
     public var latitude: Double
     public var longitude: Double
 
-    public init(id: String, eventTime: Timestamp, category: String, premises: String? = nil,
-                neighbourhood: String? = nil, latitude: Double, longitude: Double) {
+    public init(
+        id: String, eventTime: Timestamp, category: String, premises: String? = nil,
+        neighbourhood: String? = nil, latitude: Double, longitude: Double
+    ) {
         self.id = id
         self.eventTime = eventTime
         self.category = category

@@ -13,8 +13,10 @@ public struct IncidentDecoder: Sendable {
 
     public static let defaultPlausibleTimes = Timestamp(seconds: -2_208_988_800)...Timestamp(seconds: 7_258_118_400)
 
-    public init(maxMessageBytes: Int = 65_536, bounds: GeoBounds = .world,
-                plausibleTimes: ClosedRange<Timestamp> = IncidentDecoder.defaultPlausibleTimes) {
+    public init(
+        maxMessageBytes: Int = 65_536, bounds: GeoBounds = .world,
+        plausibleTimes: ClosedRange<Timestamp> = IncidentDecoder.defaultPlausibleTimes
+    ) {
         self.maxMessageBytes = maxMessageBytes
         self.bounds = bounds
         self.plausibleTimes = plausibleTimes
@@ -41,8 +43,9 @@ public struct IncidentDecoder: Sendable {
     /// Applies the same validation as `decode` to an incident built elsewhere (e.g. from CSV).
     public func validate(_ incident: Incident) -> Result<Incident, DecodeError> {
         do throws(DecodeError) {
-            try validate(id: incident.id, category: incident.category, eventTime: incident.eventTime,
-                         lat: incident.latitude, lon: incident.longitude)
+            try validate(
+                id: incident.id, category: incident.category, eventTime: incident.eventTime,
+                lat: incident.latitude, lon: incident.longitude)
             return .success(incident)
         } catch {
             return .failure(error)
@@ -63,7 +66,6 @@ public struct IncidentDecoder: Sendable {
             case .lon: "lon"
             }
         }
-
 
         /// Dispatch on the key's length first: at most two byte comparisons, no array of names.
         static func match(_ key: UnsafeRawBufferPointer) -> Field? {
@@ -95,8 +97,13 @@ public struct IncidentDecoder: Sendable {
             throw s.fail("expected '{'")
         }
         s.index += 1
-        var id: String?, category: String?, premises: String?, neighbourhood: String?
-        var eventTime: Timestamp?, lat: Double?, lon: Double?
+        var id: String?
+        var category: String?
+        var premises: String?
+        var neighbourhood: String?
+        var eventTime: Timestamp?
+        var lat: Double?
+        var lon: Double?
         var seen: UInt8 = 0
         s.skipWhitespace()
         if s.peek() == 0x7D {
@@ -117,7 +124,9 @@ public struct IncidentDecoder: Sendable {
                 s.skipWhitespace()
                 if let field {
                     let bit = UInt8(1) << UInt8(field.rawValue)
-                    guard seen & bit == 0 else { throw DecodeError(.duplicateField, field: field.name, "field '\(field.name)' appears twice") }
+                    guard seen & bit == 0 else {
+                        throw DecodeError(.duplicateField, field: field.name, "field '\(field.name)' appears twice")
+                    }
                     seen |= bit
                     switch field {
                     case .id: id = try requiredString(&s, field)
@@ -132,7 +141,10 @@ public struct IncidentDecoder: Sendable {
                     try s.skipValue()
                 }
                 s.skipWhitespace()
-                if s.peek() == 0x2C { s.index += 1; continue }
+                if s.peek() == 0x2C {
+                    s.index += 1
+                    continue
+                }
                 try s.expect(0x7D, "'}' or ','")
                 break
             }
@@ -146,8 +158,9 @@ public struct IncidentDecoder: Sendable {
         guard let lat else { throw missing(.lat) }
         guard let lon else { throw missing(.lon) }
         try validate(id: id, category: category, eventTime: eventTime, lat: lat, lon: lon)
-        return Incident(id: id, eventTime: eventTime, category: category, premises: premises,
-                        neighbourhood: neighbourhood, latitude: lat, longitude: lon)
+        return Incident(
+            id: id, eventTime: eventTime, category: category, premises: premises,
+            neighbourhood: neighbourhood, latitude: lat, longitude: lon)
     }
 
     private func missing(_ field: Field) -> DecodeError {
@@ -169,7 +182,10 @@ public struct IncidentDecoder: Sendable {
     }
 
     private func optionalString(_ s: inout JSONScanner, _ field: Field) throws(DecodeError) -> String? {
-        if s.peek() == 0x6E { try s.literal("null"); return nil }
+        if s.peek() == 0x6E {
+            try s.literal("null")
+            return nil
+        }
         guard s.peek() == 0x22 else { throw wrongType(s, field, "a string or null") }
         let value = try s.readString()
         return value.isEmpty ? nil : value
@@ -193,7 +209,8 @@ public struct IncidentDecoder: Sendable {
         }
         guard let t = parsed else {
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: s.bytes[start..<min(end, start + 40)]), as: UTF8.self)
-            throw DecodeError(.invalidValue, field: field.name, "'\(text)' is not an RFC 3339 timestamp with offset (e.g. 2021-03-04T13:00:00-05:00)")
+            throw DecodeError(
+                .invalidValue, field: field.name, "'\(text)' is not an RFC 3339 timestamp with offset (e.g. 2021-03-04T13:00:00-05:00)")
         }
         return t
     }
@@ -206,15 +223,22 @@ public struct IncidentDecoder: Sendable {
             throw DecodeError(.invalidValue, field: "category", "category must be 1–128 bytes")
         }
         guard plausibleTimes.contains(eventTime) else {
-            throw DecodeError(.invalidValue, field: "event_time", "event time \(eventTime) is outside the plausible range \(plausibleTimes.lowerBound)–\(plausibleTimes.upperBound)")
+            throw DecodeError(
+                .invalidValue, field: "event_time",
+                "event time \(eventTime) is outside the plausible range \(plausibleTimes.lowerBound)–\(plausibleTimes.upperBound)")
         }
         guard (-90.0...90.0).contains(lat) else { throw DecodeError(.invalidValue, field: "lat", "latitude \(lat) is not in [-90, 90]") }
-        guard (-180.0...180.0).contains(lon) else { throw DecodeError(.invalidValue, field: "lon", "longitude \(lon) is not in [-180, 180]") }
+        guard (-180.0...180.0).contains(lon) else {
+            throw DecodeError(.invalidValue, field: "lon", "longitude \(lon) is not in [-180, 180]")
+        }
         guard !(lat == 0 && lon == 0) else {
             throw DecodeError(.invalidValue, field: "lat", "coordinates (0, 0) are a missing-location placeholder")
         }
         guard bounds.contains(latitude: lat, longitude: lon) else {
-            throw DecodeError(.outOfBounds, field: "lat", "(\(lat), \(lon)) is outside the configured bounding box [\(bounds.south), \(bounds.west), \(bounds.north), \(bounds.east)]")
+            throw DecodeError(
+                .outOfBounds, field: "lat",
+                "(\(lat), \(lon)) is outside the configured bounding box [\(bounds.south), \(bounds.west), \(bounds.north), \(bounds.east)]"
+            )
         }
     }
 }

@@ -58,7 +58,9 @@ struct JSONScanner {
                     guard index + 6 <= bytes.count else { throw fail("short \\u escape") }
                     for k in (index + 2)..<(index + 6) {
                         let h = bytes[k]
-                        guard (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102) else { throw fail("bad hex digit in \\u escape") }
+                        guard (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102) else {
+                            throw fail("bad hex digit in \\u escape")
+                        }
                     }
                     index += 6
                 default:
@@ -104,7 +106,11 @@ struct JSONScanner {
         }
         while i < raw.count {
             let c = raw[i]
-            guard c == 0x5C else { out.append(c); i += 1; continue }
+            guard c == 0x5C else {
+                out.append(c)
+                i += 1
+                continue
+            }
             guard i + 1 < raw.count else { throw bad("dangling escape") }
             let e = raw[i + 1]
             i += 2
@@ -144,7 +150,10 @@ struct JSONScanner {
         var digits = 0
         var fractionDigits = 0
         var negative = false
-        if peek() == 0x2D { negative = true; index += 1 }
+        if peek() == 0x2D {
+            negative = true
+            index += 1
+        }
         guard let first = peek(), first >= 48, first <= 57 else { throw fail("expected number") }
         if first == 48 {
             index += 1
@@ -160,7 +169,10 @@ struct JSONScanner {
             index += 1
             var any = false
             while let c = peek(), c >= 48, c <= 57 {
-                if digits < 19 { mantissa = mantissa * 10 + UInt64(c - 48); fractionDigits += 1 }
+                if digits < 19 {
+                    mantissa = mantissa * 10 + UInt64(c - 48)
+                    fractionDigits += 1
+                }
                 if mantissa != 0 || c != 48 { digits += 1 }
                 any = true
                 index += 1
@@ -173,7 +185,10 @@ struct JSONScanner {
             index += 1
             if let s = peek(), s == 0x2B || s == 0x2D { index += 1 }
             var any = false
-            while let c = peek(), c >= 48, c <= 57 { any = true; index += 1 }
+            while let c = peek(), c >= 48, c <= 57 {
+                any = true
+                index += 1
+            }
             guard any else { throw fail("expected exponent digits") }
         }
         // Clinger's fast path: an exactly representable integer divided by an exact power of ten
@@ -203,25 +218,37 @@ struct JSONScanner {
         case 0x7B:
             index += 1
             skipWhitespace()
-            if peek() == 0x7D { index += 1; return }
+            if peek() == 0x7D {
+                index += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 _ = try scanString()
                 try expect(0x3A, "':'")
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                if peek() == 0x2C { index += 1; continue }
+                if peek() == 0x2C {
+                    index += 1
+                    continue
+                }
                 try expect(0x7D, "'}' or ','")
                 return
             }
         case 0x5B:
             index += 1
             skipWhitespace()
-            if peek() == 0x5D { index += 1; return }
+            if peek() == 0x5D {
+                index += 1
+                return
+            }
             while true {
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                if peek() == 0x2C { index += 1; continue }
+                if peek() == 0x2C {
+                    index += 1
+                    continue
+                }
                 try expect(0x5D, "']' or ','")
                 return
             }
@@ -257,6 +284,9 @@ struct JSONScanner {
     /// True when a complete, valid JSON value starts at the cursor (checked on a copy).
     func hasValidValue() -> Bool {
         var probe = self
-        do { try probe.skipValue(); return true } catch { return false }
+        do {
+            try probe.skipValue()
+            return true
+        } catch { return false }
     }
 }

@@ -17,7 +17,8 @@ struct HotCellIndex: Sendable {
         for c in snapshot.giStar.hot { gi[c.cell] = c.giStar }
         for h in snapshot.hotspots {
             for c in h.cells {
-                entries[c] = Entry(giStar: gi[c] ?? 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)
+                entries[c] = Entry(
+                    giStar: gi[c] ?? 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)
             }
         }
     }

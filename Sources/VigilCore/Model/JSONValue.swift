@@ -39,14 +39,20 @@ public indirect enum JSONValue: Sendable, Equatable {
             s.index += 1
             var out: [String: JSONValue] = [:]
             s.skipWhitespace()
-            if s.peek() == 0x7D { s.index += 1; return .object(out) }
+            if s.peek() == 0x7D {
+                s.index += 1
+                return .object(out)
+            }
             while true {
                 s.skipWhitespace()
                 let key = try s.readString()
                 try s.expect(0x3A, "':'")
                 out[key] = try read(&s, depth: depth + 1)
                 s.skipWhitespace()
-                if s.peek() == 0x2C { s.index += 1; continue }
+                if s.peek() == 0x2C {
+                    s.index += 1
+                    continue
+                }
                 try s.expect(0x7D, "'}' or ','")
                 return .object(out)
             }
@@ -54,17 +60,29 @@ public indirect enum JSONValue: Sendable, Equatable {
             s.index += 1
             var out: [JSONValue] = []
             s.skipWhitespace()
-            if s.peek() == 0x5D { s.index += 1; return .array(out) }
+            if s.peek() == 0x5D {
+                s.index += 1
+                return .array(out)
+            }
             while true {
                 out.append(try read(&s, depth: depth + 1))
                 s.skipWhitespace()
-                if s.peek() == 0x2C { s.index += 1; continue }
+                if s.peek() == 0x2C {
+                    s.index += 1
+                    continue
+                }
                 try s.expect(0x5D, "']' or ','")
                 return .array(out)
             }
-        case 0x74: try s.literal("true"); return .bool(true)
-        case 0x66: try s.literal("false"); return .bool(false)
-        case 0x6E: try s.literal("null"); return .null
+        case 0x74:
+            try s.literal("true")
+            return .bool(true)
+        case 0x66:
+            try s.literal("false")
+            return .bool(false)
+        case 0x6E:
+            try s.literal("null")
+            return .null
         default:
             let start = s.index
             _ = try s.readNumber()
@@ -77,10 +95,22 @@ public indirect enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    public var double: Double? { if case .number(let t) = self { return Double(t) }; return nil }
-    public var float: Float? { if case .number(let t) = self { return Float(t) }; return nil }
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var array: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var double: Double? {
+        if case .number(let t) = self { return Double(t) }
+        return nil
+    }
+    public var float: Float? {
+        if case .number(let t) = self { return Float(t) }
+        return nil
+    }
     public var int: Int? {
         if case .number(let t) = self { return Int(t) ?? Double(t).flatMap { $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil } }
         return nil

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A standardised logistic regression in Vigil's documented JSON format `vigil-logistic/1`
@@ -32,11 +32,18 @@ public struct LogisticModel: Sendable, Equatable {
         func numbers(_ value: JSONValue?, _ key: String) throws(ModelError) -> [Double] {
             guard let a = value?.array else { throw ModelError(.malformed, "'\(key)' must be an array of \(names.count) numbers") }
             var out: [Double] = []
-            for v in a { guard let d = v.double, d.isFinite else { throw ModelError(.malformed, "'\(key)' holds a non-number") }; out.append(d) }
-            guard out.count == names.count else { throw ModelError(.malformed, "'\(key)' has \(out.count) numbers for \(names.count) features") }
+            for v in a {
+                guard let d = v.double, d.isFinite else { throw ModelError(.malformed, "'\(key)' holds a non-number") }
+                out.append(d)
+            }
+            guard out.count == names.count else {
+                throw ModelError(.malformed, "'\(key)' has \(out.count) numbers for \(names.count) features")
+            }
             return out
         }
-        guard let intercept = json["intercept"]?.double, intercept.isFinite else { throw ModelError(.malformed, "'intercept' must be a number") }
+        guard let intercept = json["intercept"]?.double, intercept.isFinite else {
+            throw ModelError(.malformed, "'intercept' must be a number")
+        }
         featureNames = names
         self.intercept = intercept
         coefficients = try numbers(json["coefficients"], "coefficients")

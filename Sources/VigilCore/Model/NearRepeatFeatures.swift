@@ -43,8 +43,9 @@ public struct NearRepeatFeatures: Sendable, Equatable {
 
     /// The layout an engine with `configuration` computes, with the given vocabularies.
     public init(configuration: EngineConfiguration, categories: [String], premises: [String]) {
-        self.init(windows: configuration.windows, surge: configuration.surgeRule != nil, hotspots: configuration.hotspots != nil,
-                  categories: categories, premises: premises)
+        self.init(
+            windows: configuration.windows, surge: configuration.surgeRule != nil, hotspots: configuration.hotspots != nil,
+            categories: categories, premises: premises)
     }
 
     /// The layout whose names are exactly `names` under `configuration`, or a `featureMismatch`
@@ -57,16 +58,21 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         let i = (0..<min(layout.names.count, names.count)).first { layout.names[$0] != names[$0] } ?? min(layout.names.count, names.count)
         let want = i < layout.names.count ? "'\(layout.names[i])'" : "nothing"
         let got = i < names.count ? "'\(names[i])'" : "nothing"
-        throw ModelError(.featureMismatch, "the model's feature \(i) is \(got) but this configuration computes \(want) "
-                         + "(model has \(names.count) features, engine \(layout.names.count)); retrain with `vigil features` under this configuration")
+        throw ModelError(
+            .featureMismatch,
+            "the model's feature \(i) is \(got) but this configuration computes \(want) "
+                + "(model has \(names.count) features, engine \(layout.names.count)); retrain with `vigil features` under this configuration"
+        )
     }
 
     public var count: Int { names.count }
 
     /// Fills `out` (resized to `count`) with the features of `incident` from the engine state.
     /// Called before the incident is counted; reads nothing but past state.
-    func extract(_ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, windows table: WindowTable,
-                 surgeRule: SurgeRule?, hot: HotCellIndex?, into out: inout [Double]) {
+    func extract(
+        _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, windows table: WindowTable,
+        surgeRule: SurgeRule?, hot: HotCellIndex?, into out: inout [Double]
+    ) {
         if out.count != names.count { out = Array(repeating: 0, count: names.count) }
         let t = incident.eventTime
         let ms = t.milliseconds
@@ -78,38 +84,44 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         var f = 3
         // Zero the count blocks, then add cell by cell over the 3x3 neighbourhood.
         for i in f..<(f + 5 * h) { out[i] = 0 }
-        let cellBase = f, nbrBase = f + h, catCellBase = f + 2 * h, catNbrBase = f + 3 * h, nbhdBase = f + 4 * h
-        var lastCell = Int64.min, lastNbr = Int64.min, lastCatNbr = Int64.min
+        let cellBase = f
+        let nbrBase = f + h
+        let catCellBase = f + 2 * h
+        let catNbrBase = f + 3 * h
+        let nbhdBase = f + 4 * h
+        var lastCell = Int64.min
+        var lastNbr = Int64.min
+        var lastCatNbr = Int64.min
         // The bucket each horizon's window ends at (one division per horizon, not per slot).
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(h, 1)) { end in
-        for k in 0..<h { end[k] = table.specs[k].bucket(t) }
-        for dx in Int32(-1)...1 {
-            for dy in Int32(-1)...1 {
-                let c = GridCell(x: cell.x + dx, y: cell.y + dy)
-                let own = dx == 0 && dy == 0
-                if let slot = table.slot(of: AggregateKey.cell(c)) {
-                    for k in 0..<h {
-                        let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
-                        out[nbrBase + k] += n
-                        if own { out[cellBase + k] = n }
+            for k in 0..<h { end[k] = table.specs[k].bucket(t) }
+            for dx in Int32(-1)...1 {
+                for dy in Int32(-1)...1 {
+                    let c = GridCell(x: cell.x + dx, y: cell.y + dy)
+                    let own = dx == 0 && dy == 0
+                    if let slot = table.slot(of: AggregateKey.cell(c)) {
+                        for k in 0..<h {
+                            let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
+                            out[nbrBase + k] += n
+                            if own { out[cellBase + k] = n }
+                        }
+                        let seen = table.lastSeen[Int(slot)]
+                        lastNbr = max(lastNbr, seen)
+                        if own { lastCell = seen }
                     }
-                    let seen = table.lastSeen[Int(slot)]
-                    lastNbr = max(lastNbr, seen)
-                    if own { lastCell = seen }
-                }
-                if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
-                    for k in 0..<h {
-                        let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
-                        out[catNbrBase + k] += n
-                        if own { out[catCellBase + k] = n }
+                    if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
+                        for k in 0..<h {
+                            let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
+                            out[catNbrBase + k] += n
+                            if own { out[catCellBase + k] = n }
+                        }
+                        lastCatNbr = max(lastCatNbr, table.lastSeen[Int(slot)])
                     }
-                    lastCatNbr = max(lastCatNbr, table.lastSeen[Int(slot)])
                 }
             }
-        }
-        if let category, let neighbourhood, let slot = table.slot(of: AggregateKey.categoryNeighbourhood(category, neighbourhood)) {
-            for k in 0..<h { out[nbhdBase + k] = Double(table.count(slot: slot, spec: k, endingAt: end[k])) }
-        }
+            if let category, let neighbourhood, let slot = table.slot(of: AggregateKey.categoryNeighbourhood(category, neighbourhood)) {
+                for k in 0..<h { out[nbhdBase + k] = Double(table.count(slot: slot, spec: k, endingAt: end[k])) }
+            }
         }
         f += 5 * h
         // Short-term change: rate over each horizon against the rate over the longest one.
@@ -124,23 +136,32 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         func hoursSince(_ last: Int64) -> Double {
             last == Int64.min || last == WindowTable.empty ? .nan : Double(max(0, ms - last)) / 3_600_000
         }
-        out[f] = hoursSince(lastCell); out[f + 1] = hoursSince(lastNbr); out[f + 2] = hoursSince(lastCatNbr)
+        out[f] = hoursSince(lastCell)
+        out[f + 1] = hoursSince(lastNbr)
+        out[f + 2] = hoursSince(lastCatNbr)
         f += 3
         if surge {
             if let surgeRule, let category, let neighbourhood {
                 let s = surgeRule.seasonal(key: AggregateKey.categoryNeighbourhood(category, neighbourhood), at: t)
-                out[f] = Double(s.count); out[f + 1] = s.expected
+                out[f] = Double(s.count)
+                out[f + 1] = s.expected
             } else if incident.neighbourhood == nil {
-                out[f] = .nan; out[f + 1] = .nan
+                out[f] = .nan
+                out[f + 1] = .nan
             } else {
-                out[f] = 0; out[f + 1] = 0
+                out[f] = 0
+                out[f + 1] = 0
             }
             f += 2
         }
         if hotspots {
             let entry = hot?.entries[cell]
             var near = 0
-            if let hot { for dx in Int32(-1)...1 { for dy in Int32(-1)...1 where hot.entries[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 } } }
+            if let hot {
+                for dx in Int32(-1)...1 {
+                    for dy in Int32(-1)...1 where hot.entries[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 }
+                }
+            }
             out[f] = entry == nil ? 0 : 1
             out[f + 1] = Double(near)
             out[f + 2] = entry?.giStar ?? 0

@@ -14,7 +14,8 @@ public struct NearRepeatLabels: Sendable {
         let t = incidents.map(\.eventTime.milliseconds)
         let xy = incidents.map { grid.project(latitude: $0.latitude, longitude: $0.longitude) }
         let r2 = radius * radius
-        var label = [Bool](repeating: false, count: n), censored = [Bool](repeating: false, count: n)
+        var label = [Bool](repeating: false, count: n)
+        var censored = [Bool](repeating: false, count: n)
         var positives = 0
         let last = t.last ?? 0
         var firstLater = 0  // first index with a strictly later time than i
@@ -25,8 +26,13 @@ public struct NearRepeatLabels: Sendable {
             censored[i] = end > last
             var j = firstLater
             while j < n && t[j] <= end {
-                let dx = xy[j].x - xy[i].x, dy = xy[j].y - xy[i].y
-                if dx * dx + dy * dy <= r2 { label[i] = true; positives += 1; break }
+                let dx = xy[j].x - xy[i].x
+                let dy = xy[j].y - xy[i].y
+                if dx * dx + dy * dy <= r2 {
+                    label[i] = true
+                    positives += 1
+                    break
+                }
                 j += 1
             }
         }

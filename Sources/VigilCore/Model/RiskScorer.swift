@@ -19,18 +19,21 @@ public struct RiskScorer: Sendable, Equatable {
     public let radiusMetres: Double
     public let horizon: EventDuration
 
-    public static func load(_ bytes: [UInt8], configuration: EngineConfiguration, threshold: Double,
-                            topFeatures: Int = 5) throws(ModelError) -> RiskScorer {
+    public static func load(
+        _ bytes: [UInt8], configuration: EngineConfiguration, threshold: Double,
+        topFeatures: Int = 5
+    ) throws(ModelError) -> RiskScorer {
         guard threshold > 0 && threshold <= 1 else { throw ModelError(.malformed, "threshold \(threshold) is not in (0, 1]") }
         let model = try RiskModel.parse(bytes)
         let layout = try NearRepeatFeatures.matching(model.featureNames, configuration: configuration)
         var hash = StableHash()
         for b in bytes { hash.combineRaw(b) }
         let attributes = model.attributes
-        return RiskScorer(model: model, layout: layout, threshold: threshold, topFeatures: max(0, topFeatures),
-                          version: attributes["vigil_version"] ?? "unversioned", hash: hash.hex,
-                          radiusMetres: attributes["vigil_radius_m"].flatMap(Double.init) ?? 250,
-                          horizon: .hours(attributes["vigil_horizon_h"].flatMap { Int64($0) } ?? 72))
+        return RiskScorer(
+            model: model, layout: layout, threshold: threshold, topFeatures: max(0, topFeatures),
+            version: attributes["vigil_version"] ?? "unversioned", hash: hash.hex,
+            radiusMetres: attributes["vigil_radius_m"].flatMap(Double.init) ?? 250,
+            horizon: .hours(attributes["vigil_horizon_h"].flatMap { Int64($0) } ?? 72))
     }
 
     public static func == (a: RiskScorer, b: RiskScorer) -> Bool {
@@ -38,8 +41,10 @@ public struct RiskScorer: Sendable, Equatable {
     }
 
     /// The `high_risk` alert for `incident` scored `score` on `features`, or nil below the threshold.
-    func alert(_ incident: Incident, cell: GridCell, grid: MetricGrid, score: Double, features: [Double],
-               contributions: inout [Double]) -> Alert? {
+    func alert(
+        _ incident: Incident, cell: GridCell, grid: MetricGrid, score: Double, features: [Double],
+        contributions: inout [Double]
+    ) -> Alert? {
         guard score >= threshold else { return nil }
         var top: [FeatureContribution] = []
         if topFeatures > 0 {
@@ -57,12 +62,14 @@ public struct RiskScorer: Sendable, Equatable {
         let centre = grid.centre(of: cell)
         // High when the score is at least halfway from the threshold to certainty.
         let severity: Alert.Severity = score >= threshold + (1 - threshold) / 2 ? .high : .medium
-        return Alert(id: "risk-\(h.hex)", kind: .highRisk, rule: Self.ruleName, severity: severity, eventTime: incident.eventTime,
-                     category: incident.category, neighbourhood: incident.neighbourhood, cell: cell,
-                     latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
-                     windowStart: incident.eventTime, windowEnd: incident.eventTime + horizon, count: 1, threshold: nil,
-                     surge: nil, hotspot: nil, incidentIDs: [incident.id],
-                     risk: RiskEvidence(score: score, threshold: threshold, modelKind: model.kind, modelVersion: version,
-                                        modelHash: hash, radiusMetres: radiusMetres, topFeatures: top))
+        return Alert(
+            id: "risk-\(h.hex)", kind: .highRisk, rule: Self.ruleName, severity: severity, eventTime: incident.eventTime,
+            category: incident.category, neighbourhood: incident.neighbourhood, cell: cell,
+            latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
+            windowStart: incident.eventTime, windowEnd: incident.eventTime + horizon, count: 1, threshold: nil,
+            surge: nil, hotspot: nil, incidentIDs: [incident.id],
+            risk: RiskEvidence(
+                score: score, threshold: threshold, modelKind: model.kind, modelVersion: version,
+                modelHash: hash, radiusMetres: radiusMetres, topFeatures: top))
     }
 }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A binary:logistic gradient-boosted tree ensemble read from XGBoost's JSON model format
@@ -66,16 +66,26 @@ public struct XGBoostModel: Sendable, Equatable {
         guard let trees = learner["gradient_booster"]?["model"]?["trees"]?.array else {
             throw ModelError(.malformed, "no learner.gradient_booster.model.trees array")
         }
-        var feature: [Int32] = [], condition: [Float] = [], left: [Int32] = [], right: [Int32] = []
-        var defaultLeft: [Bool] = [], hessian: [Double] = [], roots: [Int32] = []
+        var feature: [Int32] = []
+        var condition: [Float] = []
+        var left: [Int32] = []
+        var right: [Int32] = []
+        var defaultLeft: [Bool] = []
+        var hessian: [Double] = []
+        var roots: [Int32] = []
         for (t, tree) in trees.enumerated() {
             func ints(_ key: String) throws(ModelError) -> [Int] {
                 guard let a = tree[key]?.array else { throw ModelError(.malformed, "tree \(t): no '\(key)' array") }
                 var out: [Int] = []
-                for v in a { guard let i = v.int else { throw ModelError(.malformed, "tree \(t): '\(key)' holds a non-integer") }; out.append(i) }
+                for v in a {
+                    guard let i = v.int else { throw ModelError(.malformed, "tree \(t): '\(key)' holds a non-integer") }
+                    out.append(i)
+                }
                 return out
             }
-            let l = try ints("left_children"), r = try ints("right_children"), idx = try ints("split_indices")
+            let l = try ints("left_children")
+            let r = try ints("right_children")
+            let idx = try ints("split_indices")
             let dl = try ints("default_left")
             guard let conds = tree["split_conditions"]?.array, let hess = tree["sum_hessian"]?.array else {
                 throw ModelError(.malformed, "tree \(t): no split_conditions or sum_hessian")
@@ -114,18 +124,25 @@ public struct XGBoostModel: Sendable, Equatable {
         func fill(_ i: Int, depth: Int) throws(ModelError) -> Double {
             guard depth < 1000 else { throw ModelError(.malformed, "tree deeper than 1000 (a cycle?)") }
             if !mean[i].isNaN { return mean[i] }
-            if left[i] < 0 { mean[i] = Double(condition[i]); return mean[i] }
-            let l = Int(left[i]), r = Int(right[i])
+            if left[i] < 0 {
+                mean[i] = Double(condition[i])
+                return mean[i]
+            }
+            let l = Int(left[i])
+            let r = Int(right[i])
             let h = hessian[i] > 0 ? hessian[i] : 1
             mean[i] = (try fill(l, depth: depth + 1) * hessian[l] + (try fill(r, depth: depth + 1)) * hessian[r]) / h
             return mean[i]
         }
         // Re-lay each tree breadth-first, children in adjacent slots.
-        var nodes: [Node] = [], means: [Double] = [], newRoots: [Int32] = []
+        var nodes: [Node] = []
+        var means: [Double] = []
+        var newRoots: [Int32] = []
         nodes.reserveCapacity(feature.count)
         for root in roots {
             _ = try fill(Int(root), depth: 0)
-            var queue = [Int(root)], head = 0
+            var queue = [Int(root)]
+            var head = 0
             newRoots.append(Int32(nodes.count))
             var next = nodes.count + 1  // the next free slot (after the root)
             while head < queue.count {
@@ -135,7 +152,8 @@ public struct XGBoostModel: Sendable, Equatable {
                 if left[i] < 0 {
                     nodes.append(Node(feature: 0, condition: condition[i], left: -1, missingRight: 0))
                 } else {
-                    nodes.append(Node(feature: feature[i], condition: condition[i], left: Int32(next), missingRight: defaultLeft[i] ? 0 : 1))
+                    nodes.append(
+                        Node(feature: feature[i], condition: condition[i], left: Int32(next), missingRight: defaultLeft[i] ? 0 : 1))
                     next += 2
                     queue.append(Int(left[i]))
                     queue.append(Int(right[i]))
@@ -170,18 +188,36 @@ public struct XGBoostModel: Sendable, Equatable {
                     var sum = baseMargin
                     var t = 0
                     while t + 8 <= rootList.count {
-                        var a = rootList[t], b = rootList[t + 1], c = rootList[t + 2], d = rootList[t + 3]
-                        var e = rootList[t + 4], f = rootList[t + 5], g = rootList[t + 6], h = rootList[t + 7]
+                        var a = rootList[t]
+                        var b = rootList[t + 1]
+                        var c = rootList[t + 2]
+                        var d = rootList[t + 3]
+                        var e = rootList[t + 4]
+                        var f = rootList[t + 5]
+                        var g = rootList[t + 6]
+                        var h = rootList[t + 7]
                         // The AND of the first-child indices is negative only when all eight are leaves
                         // (-1); a step at a leaf stays there.
                         while (tree[Int(a)].left & tree[Int(b)].left & tree[Int(c)].left & tree[Int(d)].left
-                               & tree[Int(e)].left & tree[Int(f)].left & tree[Int(g)].left & tree[Int(h)].left) >= 0 {
-                            a = step(a); b = step(b); c = step(c); d = step(d); e = step(e); f = step(f); g = step(g); h = step(h)
+                            & tree[Int(e)].left & tree[Int(f)].left & tree[Int(g)].left & tree[Int(h)].left) >= 0
+                        {
+                            a = step(a)
+                            b = step(b)
+                            c = step(c)
+                            d = step(d)
+                            e = step(e)
+                            f = step(f)
+                            g = step(g)
+                            h = step(h)
                         }
-                        sum += tree[Int(a)].condition; sum += tree[Int(b)].condition
-                        sum += tree[Int(c)].condition; sum += tree[Int(d)].condition
-                        sum += tree[Int(e)].condition; sum += tree[Int(f)].condition
-                        sum += tree[Int(g)].condition; sum += tree[Int(h)].condition
+                        sum += tree[Int(a)].condition
+                        sum += tree[Int(b)].condition
+                        sum += tree[Int(c)].condition
+                        sum += tree[Int(d)].condition
+                        sum += tree[Int(e)].condition
+                        sum += tree[Int(f)].condition
+                        sum += tree[Int(g)].condition
+                        sum += tree[Int(h)].condition
                         t += 8
                     }
                     while t < rootList.count {

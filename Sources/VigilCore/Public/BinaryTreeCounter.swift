@@ -55,7 +55,11 @@ public struct BinaryTreeCounter: Sendable, Equatable, Codable {
         let level = t.trailingZeroBitCount
         // The node completed at t covers the nodes below it, now merged into it.
         var sum = count
-        for j in 0..<level { sum += exact[j]; exact[j] = 0; noisy[j] = 0 }
+        for j in 0..<level {
+            sum += exact[j]
+            exact[j] = 0
+            noisy[j] = 0
+        }
         exact[level] = sum
         noisy[level] = sum + noise.sample(using: &random)
         // The leaf of period t: for odd t it is the node just completed; for even t it is a node

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The discrete Laplace (two-sided geometric) distribution with a rational scale, sampled
@@ -54,7 +54,8 @@ public struct ExactDiscreteLaplace: Sendable, Equatable {
 
     /// One exact draw (CKS Algorithm 2 with t = numerator, s = denominator).
     public func sample<R: RandomBitSource>(using random: inout R) -> Int64 {
-        let t = numerator, s = denominator
+        let t = numerator
+        let s = denominator
         while true {
             let u = random.uniform(below: t)
             guard Self.bernoulliExp(numerator: u, denominator: t, using: &random) else { continue }
@@ -79,7 +80,8 @@ public struct ExactDiscreteLaplace: Sendable, Equatable {
     }
 
     /// Bernoulli(exp(-γ)) for γ = n/d in [0, 1]: the parity of the first K with Bernoulli(γ/K) = 0.
-    private static func bernoulliExpAtMostOne<R: RandomBitSource>(numerator n: UInt64, denominator d: UInt64, using random: inout R) -> Bool {
+    private static func bernoulliExpAtMostOne<R: RandomBitSource>(numerator n: UInt64, denominator d: UInt64, using random: inout R) -> Bool
+    {
         var k: UInt64 = 1
         while random.bernoulli(n, over: d * k) { k += 1 }
         return k % 2 == 1
@@ -88,8 +90,8 @@ public struct ExactDiscreteLaplace: Sendable, Equatable {
     static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 { b == 0 ? a : gcd(b, a % b) }
 }
 
-private extension Double {
-    var exp: Double { naturalExp(self) }
+extension Double {
+    fileprivate var exp: Double { naturalExp(self) }
 }
 
 private func naturalExp(_ x: Double) -> Double { exp(x) }

@@ -61,7 +61,8 @@ public struct PrivacyAccountant: Sendable, Equatable, Codable {
 
     /// micro-ε as a decimal string, e.g. 250000 → "0.25".
     public static func format(micros: Int64) -> String {
-        let whole = micros / 1_000_000, fraction = micros % 1_000_000
+        let whole = micros / 1_000_000
+        let fraction = micros % 1_000_000
         guard fraction != 0 else { return "\(whole)" }
         var digits = String(fraction)
         digits = String(repeating: "0", count: 6 - digits.count) + digits

@@ -53,7 +53,8 @@ public struct PublicDomain: Sendable, Equatable {
             return n * categories.count + c
         case .cellCategory:
             guard grid.bounds.contains(latitude: incident.latitude, longitude: incident.longitude),
-                  let cell = cellIndex[grid.cell(latitude: incident.latitude, longitude: incident.longitude)] else { return nil }
+                let cell = cellIndex[grid.cell(latitude: incident.latitude, longitude: incident.longitude)]
+            else { return nil }
             return cell * categories.count + c
         }
     }

@@ -46,12 +46,17 @@ public struct PublicReleaseConfiguration: Sendable, Equatable {
         var lines = ["public release: event-level ε-differential privacy (the unit is one incident)"]
         for s in streams {
             let levels = BinaryTreeCounter.levels(forHorizon: s.schedule.horizon)
-            lines.append("  \(s.name): ε = \(PrivacyAccountant.format(micros: s.epsilonMicros)) per epoch of \(s.schedule.horizon) \(s.schedule.period.rawValue)s "
-                + "(binary tree, \(levels) levels, discrete Laplace scale \(String(format3(s.noise.scale))) per node, "
-                + "count 95% ± \(s.noise.halfWidth95))")
+            lines.append(
+                "  \(s.name): ε = \(PrivacyAccountant.format(micros: s.epsilonMicros)) per epoch of \(s.schedule.horizon) \(s.schedule.period.rawValue)s "
+                    + "(binary tree, \(levels) levels, discrete Laplace scale \(String(format3(s.noise.scale))) per node, "
+                    + "count 95% ± \(s.noise.halfWidth95))")
         }
-        lines.append("  one incident changes at most one count of each release; all releases about it together: ε = \(PrivacyAccountant.format(micros: perIncidentMicros))")
-        lines.append("  lifetime budget ε = \(PrivacyAccountant.format(micros: totalMicros)); release stops when starting another epoch would exceed it")
+        lines.append(
+            "  one incident changes at most one count of each release; all releases about it together: ε = \(PrivacyAccountant.format(micros: perIncidentMicros))"
+        )
+        lines.append(
+            "  lifetime budget ε = \(PrivacyAccountant.format(micros: totalMicros)); release stops when starting another epoch would exceed it"
+        )
         return lines
     }
 

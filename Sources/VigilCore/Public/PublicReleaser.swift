@@ -1,4 +1,3 @@
-
 /// The open-data release as a value-type state machine: incidents are counted privately per
 /// stream and period; when the watermark passes the end of a scheduled period, `advance` closes it
 /// for every key of the fixed domain through that key's binary tree and returns the releases to
@@ -48,17 +47,22 @@ public struct PublicReleaser: Sendable {
         self.domain = domain
         // A saved ledger is never dropped: its charges stay, and each configured stream resumes
         // from its saved position (a stream new to the configuration starts at its first period).
-        let accountant = saved.map { PrivacyAccountant(totalMicros: configuration.totalMicros, keeping: $0.accountant) }
+        let accountant =
+            saved.map { PrivacyAccountant(totalMicros: configuration.totalMicros, keeping: $0.accountant) }
             ?? PrivacyAccountant(totalMicros: configuration.totalMicros)
         // A stream whose ε or horizon changed mid-way stops: its current epoch was charged and
         // noised under the old values, and restarting it would release its periods twice.
-        state = State(accountant: accountant, streams: configuration.streams.map { stream in
-            guard var resumed = saved?.streams.first(where: { $0.name == stream.name }) else {
-                return StreamState(name: stream.name, nextPeriod: stream.schedule.firstPeriod, epsilonMicros: stream.epsilonMicros, horizon: stream.schedule.horizon)
-            }
-            if resumed.epsilonMicros != stream.epsilonMicros || resumed.horizon != stream.schedule.horizon { resumed.stopped = true }
-            return resumed
-        })
+        state = State(
+            accountant: accountant,
+            streams: configuration.streams.map { stream in
+                guard var resumed = saved?.streams.first(where: { $0.name == stream.name }) else {
+                    return StreamState(
+                        name: stream.name, nextPeriod: stream.schedule.firstPeriod, epsilonMicros: stream.epsilonMicros,
+                        horizon: stream.schedule.horizon)
+                }
+                if resumed.epsilonMicros != stream.epsilonMicros || resumed.horizon != stream.schedule.horizon { resumed.stopped = true }
+                return resumed
+            })
         pending = Array(repeating: [:], count: configuration.streams.count)
     }
 
@@ -92,8 +96,9 @@ public struct PublicReleaser: Sendable {
                         continue
                     case .charged, .alreadyCharged:
                         state.streams[i].epoch = position.epoch
-                        state.streams[i].trees = Array(repeating: BinaryTreeCounter(horizon: stream.schedule.horizon),
-                                                       count: domain.keyCount(stream.family))
+                        state.streams[i].trees = Array(
+                            repeating: BinaryTreeCounter(horizon: stream.schedule.horizon),
+                            count: domain.keyCount(stream.family))
                     }
                 }
                 let counts = pending[i].removeValue(forKey: period)
@@ -104,7 +109,9 @@ public struct PublicReleaser: Sendable {
         return actions
     }
 
-    private mutating func release<R: RandomBitSource>(stream i: Int, period: Int64, step: Int, counts: [Int32]?, using random: inout R) -> PublicRelease {
+    private mutating func release<R: RandomBitSource>(stream i: Int, period: Int64, step: Int, counts: [Int32]?, using random: inout R)
+        -> PublicRelease
+    {
         let stream = configuration.streams[i]
         let noise = stream.noise
         var figures: [PublicRelease.Figure] = []

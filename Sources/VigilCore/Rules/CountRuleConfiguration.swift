@@ -9,8 +9,10 @@ public struct CountRuleConfiguration: Sendable, Equatable {
     /// After an alert, the same key stays quiet for this much event time.
     public var cooldown: EventDuration
 
-    public init(window: EventDuration = .hours(24), resolution: EventDuration = .hours(1),
-                threshold: Int = 4, cooldown: EventDuration = .hours(24)) {
+    public init(
+        window: EventDuration = .hours(24), resolution: EventDuration = .hours(1),
+        threshold: Int = 4, cooldown: EventDuration = .hours(24)
+    ) {
         self.window = window
         self.resolution = resolution
         self.threshold = threshold

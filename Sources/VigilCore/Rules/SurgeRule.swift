@@ -26,8 +26,10 @@ struct SurgeRule: Sendable {
     /// Counts `incident` in its key; returns a surge alert when significant. The stream's continuous
     /// history begins at `historySince`: no alerts before the baseline weeks exist. A new key is
     /// tracked only while fewer than `maxKeys` are (`admitted` false: dropped, a cap hit).
-    mutating func observe(_ incident: Incident, key: UInt64, neighbourhood: String, cell: GridCell, grid: MetricGrid,
-                          historySince: Timestamp, maxKeys: Int) -> (alert: Alert?, admitted: Bool) {
+    mutating func observe(
+        _ incident: Incident, key: UInt64, neighbourhood: String, cell: GridCell, grid: MetricGrid,
+        historySince: Timestamp, maxKeys: Int
+    ) -> (alert: Alert?, admitted: Bool) {
         let history = EventDuration(milliseconds: incident.eventTime.milliseconds - historySince.milliseconds)
         guard let slot = hourly.slot(for: key, admit: hourly.keyCount < maxKeys) else { return (nil, false) }
         let t = incident.eventTime.milliseconds

@@ -12,8 +12,10 @@ public struct SurgeRuleConfiguration: Sendable, Equatable {
     public var pValue: Double
     public var cooldown: EventDuration
 
-    public init(window: EventDuration = .hours(6), trailingWeeks: Int = 8, minimumCount: Int = 5,
-                minimumExpected: Double = 0.5, pValue: Double = 1e-4, cooldown: EventDuration = .hours(24)) {
+    public init(
+        window: EventDuration = .hours(6), trailingWeeks: Int = 8, minimumCount: Int = 5,
+        minimumExpected: Double = 0.5, pValue: Double = 1e-4, cooldown: EventDuration = .hours(24)
+    ) {
         self.window = window
         self.trailingWeeks = trailingWeeks
         self.minimumCount = minimumCount

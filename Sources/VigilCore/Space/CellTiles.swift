@@ -81,7 +81,8 @@ struct CellTiles: Sendable {
     /// Every cell of an allocated tile whose value differs from `fill`, row-major within tiles.
     func forEachSet(_ body: (_ x: Int, _ y: Int, _ value: Int32) -> Void) {
         for (d, t) in directory.enumerated() where t >= 0 {
-            let x0 = (d % tileColumns) << Self.shift, y0 = (d / tileColumns) << Self.shift
+            let x0 = (d % tileColumns) << Self.shift
+            let y0 = (d / tileColumns) << Self.shift
             let base = Int(t) * Self.tileCells
             for o in 0..<Self.tileCells where storage[base + o] != fill {
                 body(x0 + (o & Self.mask), y0 + (o >> Self.shift), storage[base + o])

@@ -16,8 +16,8 @@ public struct GeoBounds: Sendable, Equatable {
     public static let world = GeoBounds(south: -90, west: -180, north: 90, east: 180)
 
     public var isValid: Bool {
-        south.isFinite && north.isFinite && west.isFinite && east.isFinite &&
-            -90 <= south && south < north && north <= 90 && -180 <= west && west < east && east <= 180
+        south.isFinite && north.isFinite && west.isFinite && east.isFinite && -90 <= south && south < north && north <= 90 && -180 <= west
+            && west < east && east <= 180
     }
 
     public func contains(latitude: Double, longitude: Double) -> Bool {

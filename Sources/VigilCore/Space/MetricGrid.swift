@@ -44,7 +44,8 @@ public struct MetricGrid: Sendable, Equatable {
 
     /// The cell's corners (SW, SE, NE, NW) in degrees, for polygons.
     public func corners(of cell: GridCell) -> [(latitude: Double, longitude: Double)] {
-        let x0 = Double(cell.x) * cellSize, y0 = Double(cell.y) * cellSize
+        let x0 = Double(cell.x) * cellSize
+        let y0 = Double(cell.y) * cellSize
         return [(x0, y0), (x0 + cellSize, y0), (x0 + cellSize, y0 + cellSize), (x0, y0 + cellSize)].map {
             (bounds.south + $0.1 / metresPerDegreeLatitude, bounds.west + $0.0 / metresPerDegreeLongitude)
         }
@@ -62,9 +63,9 @@ public struct MetricGrid: Sendable, Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

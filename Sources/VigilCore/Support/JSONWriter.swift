@@ -6,10 +6,24 @@ public struct JSONWriter: Sendable {
 
     public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
-    public mutating func beginObject() { separate(); bytes.append(0x7B); needsComma = false }
-    public mutating func endObject() { bytes.append(0x7D); needsComma = true }
-    public mutating func beginArray() { separate(); bytes.append(0x5B); needsComma = false }
-    public mutating func endArray() { bytes.append(0x5D); needsComma = true }
+    public mutating func beginObject() {
+        separate()
+        bytes.append(0x7B)
+        needsComma = false
+    }
+    public mutating func endObject() {
+        bytes.append(0x7D)
+        needsComma = true
+    }
+    public mutating func beginArray() {
+        separate()
+        bytes.append(0x5B)
+        needsComma = false
+    }
+    public mutating func endArray() {
+        bytes.append(0x5D)
+        needsComma = true
+    }
 
     public mutating func key(_ name: StaticString) {
         separate()
@@ -39,11 +53,21 @@ public struct JSONWriter: Sendable {
         bytes.append(0x22)
         for b in value.utf8 {
             switch b {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0x22:
+                bytes.append(0x5C)
+                bytes.append(0x22)
+            case 0x5C:
+                bytes.append(0x5C)
+                bytes.append(0x5C)
+            case 0x0A:
+                bytes.append(0x5C)
+                bytes.append(0x6E)
+            case 0x0D:
+                bytes.append(0x5C)
+                bytes.append(0x72)
+            case 0x09:
+                bytes.append(0x5C)
+                bytes.append(0x74)
             case 0..<0x20:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])

@@ -12,7 +12,10 @@ public struct StableHash: Sendable {
 
     public mutating func combine(_ number: Int64) {
         var n = UInt64(bitPattern: number)
-        for _ in 0..<8 { combineByte(UInt8(truncatingIfNeeded: n)); n >>= 8 }
+        for _ in 0..<8 {
+            combineByte(UInt8(truncatingIfNeeded: n))
+            n >>= 8
+        }
     }
 
     /// One byte, no separator (hashing a whole file's bytes).

@@ -11,15 +11,19 @@ public enum RFC3339 {
         }
         @inline(__always) func number(_ i: Int, _ len: Int) -> Int? {
             var v = 0
-            for k in i..<(i + len) { guard let d = digit(k) else { return nil }; v = v * 10 + d }
+            for k in i..<(i + len) {
+                guard let d = digit(k) else { return nil }
+                v = v * 10 + d
+            }
             return v
         }
         guard let year = number(0, 4), b[4] == 45, let month = number(5, 2), b[7] == 45, let day = number(8, 2),
-              b[10] == 84 || b[10] == 116 || b[10] == 32,
-              let hour = number(11, 2), b[13] == 58, let minute = number(14, 2), b[16] == 58, let second = number(17, 2)
+            b[10] == 84 || b[10] == 116 || b[10] == 32,
+            let hour = number(11, 2), b[13] == 58, let minute = number(14, 2), b[16] == 58, let second = number(17, 2)
         else { return nil }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+            hour <= 23, minute <= 59, second <= 60
+        else { return nil }
         var i = 19
         var millis = 0
         if i < n, b[i] == 46 {  // fraction: keep milliseconds, ignore finer digits
@@ -38,7 +42,8 @@ public enum RFC3339 {
         if b[i] == 90 || b[i] == 122 {
             i += 1
         } else if b[i] == 43 || b[i] == 45, i + 6 <= n, let oh = number(i + 1, 2), b[i + 3] == 58, let om = number(i + 4, 2),
-                  oh <= 23, om <= 59 {
+            oh <= 23, om <= 59
+        {
             offsetSeconds = (oh * 3600 + om * 60) * (b[i] == 45 ? -1 : 1)
             i += 6
         } else {
@@ -74,12 +79,27 @@ public enum RFC3339 {
         func put(_ v: Int, _ width: Int) {
             var digits = [UInt8](repeating: 48, count: width)
             var v = v
-            for k in stride(from: width - 1, through: 0, by: -1) { digits[k] = UInt8(48 + v % 10); v /= 10 }
+            for k in stride(from: width - 1, through: 0, by: -1) {
+                digits[k] = UInt8(48 + v % 10)
+                v /= 10
+            }
             out.append(contentsOf: digits)
         }
-        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
-        put(sod / 3600, 2); out.append(58); put(sod / 60 % 60, 2); out.append(58); put(sod % 60, 2)
-        if millis != 0 { out.append(46); put(millis, 3) }
+        put(y, 4)
+        out.append(45)
+        put(m, 2)
+        out.append(45)
+        put(d, 2)
+        out.append(84)
+        put(sod / 3600, 2)
+        out.append(58)
+        put(sod / 60 % 60, 2)
+        out.append(58)
+        put(sod % 60, 2)
+        if millis != 0 {
+            out.append(46)
+            put(millis, 3)
+        }
         out.append(90)
     }
 

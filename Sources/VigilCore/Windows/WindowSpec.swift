@@ -17,7 +17,7 @@ public struct WindowSpec: Sendable, Hashable, CustomStringConvertible {
         WindowSpec(horizon: .hours(1), resolution: .minutes(5)),
         WindowSpec(horizon: .hours(24), resolution: .hours(1)),
         WindowSpec(horizon: .days(7), resolution: .hours(6)),
-        WindowSpec(horizon: .days(28), resolution: .days(1)),
+        WindowSpec(horizon: .days(28), resolution: .days(1))
     ]
 
     public var buckets: Int { Int(horizon.milliseconds / resolution.milliseconds) }
@@ -32,14 +32,18 @@ public struct WindowSpec: Sendable, Hashable, CustomStringConvertible {
     /// Parses "24h/1h" (horizon/resolution).
     public static func parse(_ text: String) -> WindowSpec? {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let h = EventDuration.parse(String(parts[0])), let r = EventDuration.parse(String(parts[1])) else { return nil }
+        guard parts.count == 2, let h = EventDuration.parse(String(parts[0])), let r = EventDuration.parse(String(parts[1])) else {
+            return nil
+        }
         return WindowSpec(horizon: h, resolution: r)
     }
 
     /// Why this spec is unusable, or nil.
     public var problem: String? {
         if resolution.milliseconds <= 0 || horizon.milliseconds <= 0 { return "horizon and resolution must be positive" }
-        if horizon.milliseconds % resolution.milliseconds != 0 { return "horizon \(horizon) is not a whole multiple of resolution \(resolution)" }
+        if horizon.milliseconds % resolution.milliseconds != 0 {
+            return "horizon \(horizon) is not a whole multiple of resolution \(resolution)"
+        }
         if buckets > 10_000 { return "\(buckets) buckets; use a coarser resolution (at most 10000 buckets)" }
         return nil
     }

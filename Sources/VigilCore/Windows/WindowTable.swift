@@ -48,7 +48,8 @@ public struct WindowTable: Sendable {
     public init(specs: [WindowSpec], allowedLateness: EventDuration) {
         precondition(!specs.isEmpty && specs.allSatisfy { $0.problem == nil }, "validated by configuration")
         self.specs = specs
-        var capacities: [Int] = [], offsets: [Int] = []
+        var capacities: [Int] = []
+        var offsets: [Int] = []
         var total = 0
         for spec in specs {
             let r = spec.resolution.milliseconds
@@ -105,52 +106,56 @@ public struct WindowTable: Sendable {
                 memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(capacities[k]))))
             }
         }
-        let nSpecs = specs.count, stride = self.stride
+        let nSpecs = specs.count
+        let stride = self.stride
         let base = s * stride
         memo.withUnsafeBufferPointer { memo in
-        layout.withUnsafeBufferPointer { layout in
-        counters.withUnsafeMutableBufferPointer { counters in
-        heads.withUnsafeMutableBufferPointer { heads in
-            for k in 0..<nSpecs {
-                let bucket = memo[k].bucket
-                let hk = s * nSpecs + k
-                let capacity = layout[k].capacity
-                let w = layout[k].windowBuckets
-                let ring = base + layout[k].offset
-                let head = heads[hk].bucket
-                if head == Self.empty {
-                    heads[hk] = Head(bucket: bucket, sum: 0)
-                } else if bucket > head {
-                    // Move the window: subtract the buckets that leave it (at most w reads, no writes).
-                    if bucket - head >= w {
-                        heads[hk].sum = 0
-                    } else {
-                        var sum = heads[hk].sum
-                        var leaving = head + 1 - w
-                        // Ring position of `leaving`, from the memoised one of `bucket` (no division).
-                        var slot = memo[k].position - Int(bucket - leaving)
-                        while slot < 0 { slot += capacity }
-                        while leaving <= bucket - w {
-                            let counter = counters[ring + slot]
-                            if counter.tag == leaving { sum -= Int32(counter.count) }
-                            leaving += 1
-                            slot += 1
-                            if slot == capacity { slot = 0 }
+            layout.withUnsafeBufferPointer { layout in
+                counters.withUnsafeMutableBufferPointer { counters in
+                    heads.withUnsafeMutableBufferPointer { heads in
+                        for k in 0..<nSpecs {
+                            let bucket = memo[k].bucket
+                            let hk = s * nSpecs + k
+                            let capacity = layout[k].capacity
+                            let w = layout[k].windowBuckets
+                            let ring = base + layout[k].offset
+                            let head = heads[hk].bucket
+                            if head == Self.empty {
+                                heads[hk] = Head(bucket: bucket, sum: 0)
+                            } else if bucket > head {
+                                // Move the window: subtract the buckets that leave it (at most w reads, no writes).
+                                if bucket - head >= w {
+                                    heads[hk].sum = 0
+                                } else {
+                                    var sum = heads[hk].sum
+                                    var leaving = head + 1 - w
+                                    // Ring position of `leaving`, from the memoised one of `bucket` (no division).
+                                    var slot = memo[k].position - Int(bucket - leaving)
+                                    while slot < 0 { slot += capacity }
+                                    while leaving <= bucket - w {
+                                        let counter = counters[ring + slot]
+                                        if counter.tag == leaving { sum -= Int32(counter.count) }
+                                        leaving += 1
+                                        slot += 1
+                                        if slot == capacity { slot = 0 }
+                                    }
+                                    heads[hk].sum = sum
+                                }
+                                heads[hk].bucket = bucket
+                            } else if bucket <= head - Int64(capacity) {
+                                continue  // older than the ring: the watermark keeps this from happening
+                            }
+                            let i = ring + memo[k].position
+                            if counters[i].tag != bucket {
+                                counters[i] = Counter(tag: bucket, count: 0)
+                            }
+                            counters[i].count &+= 1
+                            if bucket > heads[hk].bucket - w { heads[hk].sum += 1 }
                         }
-                        heads[hk].sum = sum
                     }
-                    heads[hk].bucket = bucket
-                } else if bucket <= head - Int64(capacity) {
-                    continue  // older than the ring: the watermark keeps this from happening
                 }
-                let i = ring + memo[k].position
-                if counters[i].tag != bucket {
-                    counters[i] = Counter(tag: bucket, count: 0)
-                }
-                counters[i].count &+= 1
-                if bucket > heads[hk].bucket - w { heads[hk].sum += 1 }
             }
-        }}}}
+        }
     }
 
     @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
@@ -227,7 +232,7 @@ public struct WindowTable: Sendable {
     }
 
     /// Every (key, slot) pair, in no particular order.
-    public var entries: Dictionary<UInt64, Int32> { slots }
+    public var entries: [UInt64: Int32] { slots }
 }
 
 extension WindowTable {

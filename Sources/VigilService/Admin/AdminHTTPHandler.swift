@@ -1,6 +1,6 @@
 import NIOCore
-import Synchronization
 import NIOHTTP1
+import Synchronization
 
 /// One HTTP/1.1 exchange per request: route it, answer it (for `/aggregates` once the
 /// processing loop has), keep the connection alive when the client asks; `/events` turns the
@@ -26,13 +26,17 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     /// Sent with every answer: the page runs only its own script and style, nothing is sniffed,
     /// framed or sent elsewhere. No `Access-Control-Allow-Origin`: other origins cannot read it.
     static func securityHeaders(tileOrigin: String?) -> [(String, String)] {
-        [("content-security-policy",
-          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:\(tileOrigin.map { " " + $0 } ?? ""); "
-          + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
-         ("x-content-type-options", "nosniff"),
-         ("x-frame-options", "DENY"),
-         ("referrer-policy", "no-referrer"),
-         ("cross-origin-resource-policy", "same-origin")]
+        [
+            (
+                "content-security-policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:\(tileOrigin.map { " " + $0 } ?? ""); "
+                    + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            ),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+            ("cross-origin-resource-policy", "same-origin")
+        ]
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,9 +49,10 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             let path = parts.first.map(String.init) ?? "/"
             let query = parts.count > 1 ? String(parts[1]) : nil
-            let outcome = router.route(method: head.method.rawValue, path: path, query: query,
-                                       authorization: head.headers.first(name: "authorization"),
-                                       lastEventID: head.headers.first(name: "last-event-id"))
+            let outcome = router.route(
+                method: head.method.rawValue, path: path, query: query,
+                authorization: head.headers.first(name: "authorization"),
+                lastEventID: head.headers.first(name: "last-event-id"))
             switch outcome {
             case .respond(let response):
                 write(response, for: head, context: context)
@@ -83,7 +88,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             return
         }
         guard let streams, streams.count < streams.maxClients else {
-            var r = AdminResponse.text(503, streams == nil ? "event stream not available" : "too many event-stream clients (admin.events_max_clients)")
+            var r = AdminResponse.text(
+                503, streams == nil ? "event stream not available" : "too many event-stream clients (admin.events_max_clients)")
             r.headers["retry-after"] = "10"
             write(r, for: request, context: context)
             return
@@ -93,7 +99,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         let head = HTTPResponseHead(version: request.version, status: .ok, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         // retry: how long the browser waits before reconnecting (and resuming with Last-Event-ID).
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "retry: 2000\n\n")))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "retry: 2000\n\n")))), promise: nil)
         streaming = true
         _ = streams.add(context.channel, after: after)
     }

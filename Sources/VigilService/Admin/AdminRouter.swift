@@ -47,7 +47,11 @@ struct AdminRouter: Sendable {
             }
         default:
             if page.enabled, let outcome = pageRoute(path: path, query: query, lastEventID: lastEventID) { return outcome }
-            return .respond(.text(404, "not found; routes: / /events /healthz /readyz /metrics /hotspots /aggregates?cell=x12y34|neighbourhood=NAME /public/aggregates"))
+            return .respond(
+                .text(
+                    404,
+                    "not found; routes: / /events /healthz /readyz /metrics /hotspots /aggregates?cell=x12y34|neighbourhood=NAME /public/aggregates"
+                ))
         }
     }
 
@@ -76,9 +80,11 @@ struct AdminRouter: Sendable {
             }
         case "/events":
             // The browser's EventSource resends the last id it saw as Last-Event-ID on reconnect.
-            let text = lastEventID ?? query.flatMap { q in
-                q.split(separator: "&").first { $0.hasPrefix("last_event_id=") }.map { String($0.dropFirst(14)) }
-            }
+            let text =
+                lastEventID
+                ?? query.flatMap { q in
+                    q.split(separator: "&").first { $0.hasPrefix("last_event_id=") }.map { String($0.dropFirst(14)) }
+                }
             return .stream(after: text.flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } ?? 0)
         default:
             return nil

@@ -17,7 +17,8 @@ final class AdminServer: Sendable {
     /// Binds `host:port` (port 0 picks a free one) and starts serving.
     init(host: String, port: Int, router: AdminRouter, board: OperationsBoard, answerTimeout: TimeAmount = .seconds(5)) throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let streams = router.page.enabled
+        let streams =
+            router.page.enabled
             ? EventStreamHub(feed: board.alertFeed, maxClients: router.page.maxEventClients, loop: group.next()) : nil
         self.streams = streams
         do {

@@ -15,7 +15,8 @@ enum AggregatesQuery: Sendable, Equatable {
         var components = URLComponents()
         components.percentEncodedQuery = query?.replacingOccurrences(of: "+", with: "%20")
         let items = components.queryItems ?? []
-        let cells = items.filter { $0.name == "cell" }, names = items.filter { $0.name == "neighbourhood" }
+        let cells = items.filter { $0.name == "cell" }
+        let names = items.filter { $0.name == "neighbourhood" }
         guard items.count == 1, cells.count + names.count == 1 else {
             return .failure(AggregatesQueryError("give exactly one of cell=x<col>y<row> or neighbourhood=<name>"))
         }
@@ -31,7 +32,9 @@ enum AggregatesQuery: Sendable, Equatable {
 
     static func parseCell(_ text: String) -> GridCell? {
         guard text.first == "x", let y = text.firstIndex(of: "y") else { return nil }
-        guard let col = Int32(text[text.index(after: text.startIndex)..<y]), let row = Int32(text[text.index(after: y)...]) else { return nil }
+        guard let col = Int32(text[text.index(after: text.startIndex)..<y]), let row = Int32(text[text.index(after: y)...]) else {
+            return nil
+        }
         return GridCell(x: col, y: row)
     }
 
@@ -70,25 +73,47 @@ enum AggregatesQuery: Sendable, Equatable {
         var w = JSONWriter(capacity: 1024)
         w.beginObject()
         switch self {
-        case .cell(let cell): w.key("cell"); w.string(cell.description)
-        case .neighbourhood(let name): w.key("neighbourhood"); w.string(name)
+        case .cell(let cell):
+            w.key("cell")
+            w.string(cell.description)
+        case .neighbourhood(let name):
+            w.key("neighbourhood")
+            w.string(name)
         case .page: break
         }
-        w.key("windows"); w.beginArray(); for s in specs { w.string(s.description) }; w.endArray()
-        w.key("as_of"); w.beginArray()
+        w.key("windows")
+        w.beginArray()
+        for s in specs { w.string(s.description) }
+        w.endArray()
+        w.key("as_of")
+        w.beginArray()
         for (tp, t) in asOf {
-            w.beginObject(); w.key("topic"); w.string(tp.topic); w.key("partition"); w.int(Int(tp.partition))
-            w.key("newest_event_time"); w.timestamp(t); w.endObject()
+            w.beginObject()
+            w.key("topic")
+            w.string(tp.topic)
+            w.key("partition")
+            w.int(Int(tp.partition))
+            w.key("newest_event_time")
+            w.timestamp(t)
+            w.endObject()
         }
         w.endArray()
         func counts(_ values: [Int]) {
             w.beginObject()
-            for (k, spec) in specs.enumerated() { w.dynamicKey(spec.description); w.int(k < values.count ? values[k] : 0) }
+            for (k, spec) in specs.enumerated() {
+                w.dynamicKey(spec.description)
+                w.int(k < values.count ? values[k] : 0)
+            }
             w.endObject()
         }
-        w.key("total"); counts(total)
-        w.key("categories"); w.beginObject()
-        for name in byCategory.keys.sorted() { w.dynamicKey(name); counts(byCategory[name]!) }
+        w.key("total")
+        counts(total)
+        w.key("categories")
+        w.beginObject()
+        for name in byCategory.keys.sorted() {
+            w.dynamicKey(name)
+            counts(byCategory[name]!)
+        }
         w.endObject()
         w.endObject()
         return .json(200, w.bytes)

@@ -33,7 +33,9 @@ final class AlertFeed: Sendable {
         ring.withLock { r in
             let id = newest.load(ordering: .relaxed) + 1
             let event = Event(id: id, json: json)
-            if r.events.count < capacity { r.events.append(event) } else {
+            if r.events.count < capacity {
+                r.events.append(event)
+            } else {
                 r.events[r.next] = event
                 r.next = (r.next + 1) % capacity
             }

@@ -16,7 +16,8 @@ struct BasicAuth: Sendable, Equatable {
 
     static func load(path: String) throws(LoadError) -> BasicAuth {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw LoadError(message: "cannot read '\(path)'")
         }
         if let mode = attributes[.posixPermissions] as? Int, mode & 0o007 != 0 {
@@ -44,7 +45,8 @@ struct BasicAuth: Sendable, Equatable {
         guard let header, header.count < 4096 else { return false }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)) else { return false }
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        else { return false }
         let given = [UInt8](decoded)
         var ok = false
         for candidate in accepted where Self.constantTimeEqual(candidate, given) { ok = true }

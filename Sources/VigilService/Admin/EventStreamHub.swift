@@ -29,7 +29,10 @@ final class EventStreamHub: @unchecked Sendable {
         self.heartbeat = heartbeat
     }
 
-    var count: Int { loop.preconditionInEventLoop(); return clients.count }
+    var count: Int {
+        loop.preconditionInEventLoop()
+        return clients.count
+    }
 
     /// Adds a client whose response head was written; false when the cap is reached.
     func add(_ channel: any Channel, after: UInt64) -> Bool {
@@ -59,13 +62,18 @@ final class EventStreamHub: @unchecked Sendable {
         let latest = feed.latestID
         let now = NIODeadline.now()
         for (id, var client) in clients {
-            guard client.channel.isActive else { clients[id] = nil; continue }
+            guard client.channel.isActive else {
+                clients[id] = nil
+                continue
+            }
             guard client.channel.isWritable else { continue }
             var text: [UInt8] = []
             if client.lastID != latest {
                 let page = feed.events(after: client.lastID, limit: batch)
                 if page.gap, let first = page.events.first {
-                    text += Array("event: gap\ndata: {\"next_id\":\(first.id),\"reason\":\"events before it left the ring of \(feed.capacity)\"}\n\n".utf8)
+                    text += Array(
+                        "event: gap\ndata: {\"next_id\":\(first.id),\"reason\":\"events before it left the ring of \(feed.capacity)\"}\n\n"
+                            .utf8)
                 }
                 for event in page.events { text += Self.frame(event) }
                 if let last = page.events.last { client.lastID = last.id } else if client.lastID > latest { client.lastID = latest }
@@ -85,7 +93,9 @@ final class EventStreamHub: @unchecked Sendable {
         var json = event.json[...]
         while json.last == 0x0A || json.last == 0x0D { json = json.dropLast() }
         for line in json.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            out += Array("data: ".utf8); out += line; out.append(0x0A)
+            out += Array("data: ".utf8)
+            out += line
+            out.append(0x0A)
         }
         out.append(0x0A)
         return out

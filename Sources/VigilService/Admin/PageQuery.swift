@@ -25,7 +25,9 @@ enum PageQuery: Sendable, Equatable {
         switch path {
         case "/page/cells":
             guard let text = value("window") else { return .success(.cells(window: nil)) }
-            guard let spec = WindowSpec.parse(text) else { return .failure(AggregatesQueryError("window '\(text)' is not horizon/resolution like 7d/6h")) }
+            guard let spec = WindowSpec.parse(text) else {
+                return .failure(AggregatesQueryError("window '\(text)' is not horizon/resolution like 7d/6h"))
+            }
             return .success(.cells(window: spec))
         case "/page/trends":
             guard let name = value("neighbourhood"), !name.isEmpty, name.count <= 200 else {
@@ -71,11 +73,18 @@ enum PageQuery: Sendable, Equatable {
         let sorted = totals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(cellLimit)
         var w = JSONWriter(capacity: 256 + sorted.count * 32)
         w.beginObject()
-        w.key("window"); if let used { w.string(used.description) } else { w.null() }
-        w.key("as_of"); if let asOf { w.timestamp(asOf) } else { w.null() }
-        w.key("cells"); w.beginArray()
+        w.key("window")
+        if let used { w.string(used.description) } else { w.null() }
+        w.key("as_of")
+        if let asOf { w.timestamp(asOf) } else { w.null() }
+        w.key("cells")
+        w.beginArray()
         for (cell, count) in sorted {
-            w.beginArray(); w.int(Int(cell.x)); w.int(Int(cell.y)); w.int(count); w.endArray()
+            w.beginArray()
+            w.int(Int(cell.x))
+            w.int(Int(cell.y))
+            w.int(count)
+            w.endArray()
         }
         w.endArray()
         w.endObject()
@@ -85,15 +94,18 @@ enum PageQuery: Sendable, Equatable {
     private static func trends(_ name: String, _ category: String?, _ engines: [TopicPartition: IncidentEngine]) -> AdminResponse {
         var w = JSONWriter(capacity: 1024)
         w.beginObject()
-        w.key("neighbourhood"); w.string(name)
-        w.key("category"); if let category { w.string(category) } else { w.null() }
+        w.key("neighbourhood")
+        w.string(name)
+        w.key("category")
+        if let category { w.string(category) } else { w.null() }
         var found = false
         for (label, spec) in [("daily", dailySpec), ("hourly", hourlySpec)] {
             var all: [WindowSeries] = []
             for tp in engines.keys.sorted() {
                 let engine = engines[tp]!
                 guard let k = engine.windows.specs.firstIndex(of: spec),
-                      let s = engine.series(neighbourhood: name, category: category, spec: k) else { continue }
+                    let s = engine.series(neighbourhood: name, category: category, spec: k)
+                else { continue }
                 all.append(s)
             }
             found = found || !all.isEmpty
@@ -104,10 +116,16 @@ enum PageQuery: Sendable, Equatable {
                 let shift = Int((start!.milliseconds - s.start.milliseconds) / spec.resolution.milliseconds)
                 for j in counts.indices where j + shift < s.counts.count { counts[j] += s.counts[j + shift] }
             }
-            w.dynamicKey(label); w.beginObject()
-            w.key("window"); w.string(spec.description)
-            w.key("start"); if let start { w.timestamp(start) } else { w.null() }
-            w.key("counts"); w.beginArray(); for c in counts { w.int(c) }; w.endArray()
+            w.dynamicKey(label)
+            w.beginObject()
+            w.key("window")
+            w.string(spec.description)
+            w.key("start")
+            if let start { w.timestamp(start) } else { w.null() }
+            w.key("counts")
+            w.beginArray()
+            for c in counts { w.int(c) }
+            w.endArray()
             w.endObject()
         }
         w.endObject()
@@ -116,15 +134,22 @@ enum PageQuery: Sendable, Equatable {
     }
 
     private static func names(_ engines: [TopicPartition: IncidentEngine]) -> AdminResponse {
-        var neighbourhoods = Set<String>(), categories = Set<String>()
+        var neighbourhoods = Set<String>()
+        var categories = Set<String>()
         for engine in engines.values {
             neighbourhoods.formUnion(engine.neighbourhoodNames)
             categories.formUnion(engine.categoryNames)
         }
         var w = JSONWriter(capacity: 4096)
         w.beginObject()
-        w.key("neighbourhoods"); w.beginArray(); for n in neighbourhoods.sorted() { w.string(n) }; w.endArray()
-        w.key("categories"); w.beginArray(); for c in categories.sorted() { w.string(c) }; w.endArray()
+        w.key("neighbourhoods")
+        w.beginArray()
+        for n in neighbourhoods.sorted() { w.string(n) }
+        w.endArray()
+        w.key("categories")
+        w.beginArray()
+        for c in categories.sorted() { w.string(c) }
+        w.endArray()
         w.endObject()
         return .json(200, w.bytes)
     }

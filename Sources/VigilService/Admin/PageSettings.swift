@@ -23,9 +23,12 @@ struct PageSettings: Sendable, Equatable {
 
     /// The tile server's origin ("https://tiles.example.org"), which the CSP allows for images.
     var tileOrigin: String? {
-        guard !tileURL.isEmpty, let url = URL(string: tileURL.replacingOccurrences(of: "{z}", with: "0")
-            .replacingOccurrences(of: "{x}", with: "0").replacingOccurrences(of: "{y}", with: "0")),
-              let scheme = url.scheme, let host = url.host else { return nil }
+        guard !tileURL.isEmpty,
+            let url = URL(
+                string: tileURL.replacingOccurrences(of: "{z}", with: "0")
+                    .replacingOccurrences(of: "{x}", with: "0").replacingOccurrences(of: "{y}", with: "0")),
+            let scheme = url.scheme, let host = url.host
+        else { return nil }
         return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
     }
 
@@ -35,11 +38,13 @@ struct PageSettings: Sendable, Equatable {
         s.authFile = try r.string("admin.auth_file", default: s.authFile)
         if !s.authFile.isEmpty {
             // Like the Kafka secrets: an absolute path, or a credential name in $CREDENTIALS_DIRECTORY.
-            let path = try KafkaSecuritySettings.resolve(s.authFile, key: "admin.auth_file",
-                                                         credentials: ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"])
+            let path = try KafkaSecuritySettings.resolve(
+                s.authFile, key: "admin.auth_file",
+                credentials: ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"])
             do { s.credentials = try BasicAuth.load(path: path) } catch {
-                throw ConfigurationError(key: "admin.auth_file", message: error.message,
-                                         fix: "one 'user:password' line per operator, in a file only vigil can read (chmod 600), or \"\" for no authentication")
+                throw ConfigurationError(
+                    key: "admin.auth_file", message: error.message,
+                    fix: "one 'user:password' line per operator, in a file only vigil can read (chmod 600), or \"\" for no authentication")
             }
         }
         s.tileURL = try r.string("admin.tile_url", default: s.tileURL)
@@ -47,12 +52,14 @@ struct PageSettings: Sendable, Equatable {
         if !s.tileURL.isEmpty {
             let placeholders = ["{z}", "{x}", "{y}"].allSatisfy { s.tileURL.contains($0) }
             guard placeholders, s.tileURL.hasPrefix("https://") || s.tileURL.hasPrefix("http://"), s.tileOrigin != nil else {
-                throw ConfigurationError(key: "admin.tile_url", message: "'\(s.tileURL)' is not an http(s) tile URL template with {z}, {x} and {y}",
-                                         fix: "e.g. \"https://tiles.example.org/{z}/{x}/{y}.png\" (your own tile server), or \"\" for no basemap")
+                throw ConfigurationError(
+                    key: "admin.tile_url", message: "'\(s.tileURL)' is not an http(s) tile URL template with {z}, {x} and {y}",
+                    fix: "e.g. \"https://tiles.example.org/{z}/{x}/{y}.png\" (your own tile server), or \"\" for no basemap")
             }
             guard !s.tileAttribution.isEmpty else {
-                throw ConfigurationError(key: "admin.tile_attribution", message: "a basemap needs its attribution",
-                                         fix: "set the credit the tile data's licence asks for, e.g. \"© OpenStreetMap contributors\"")
+                throw ConfigurationError(
+                    key: "admin.tile_attribution", message: "a basemap needs its attribution",
+                    fix: "set the credit the tile data's licence asks for, e.g. \"© OpenStreetMap contributors\"")
             }
         }
         s.maxEventClients = try r.int("admin.events_max_clients", default: s.maxEventClients)
@@ -65,7 +72,8 @@ struct PageSettings: Sendable, Equatable {
         }
         s.incidentRing = try r.int("admin.page_incidents", default: s.incidentRing)
         guard (1...1_000_000).contains(s.incidentRing) else {
-            throw ConfigurationError(key: "admin.page_incidents", message: "\(s.incidentRing) is out of range", fix: "use 1 to 1000000 incidents")
+            throw ConfigurationError(
+                key: "admin.page_incidents", message: "\(s.incidentRing) is out of range", fix: "use 1 to 1000000 incidents")
         }
         return s
     }

@@ -9,8 +9,10 @@ struct PrometheusExposition {
 
     private var out = ""
 
-    static func render(_ s: OperationsSnapshot, startTime: Double, librdkafka: String = LibrdkafkaVersion.string,
-                       vigil: String = VigilVersion.string) -> String {
+    static func render(
+        _ s: OperationsSnapshot, startTime: Double, librdkafka: String = LibrdkafkaVersion.string,
+        vigil: String = VigilVersion.string
+    ) -> String {
         var p = PrometheusExposition()
         let st = s.statistics
         p.single("vigil_messages_consumed_total", "counter", "Messages read from the incidents topic.", st.consumed)
@@ -24,24 +26,52 @@ struct PrometheusExposition {
         for (i, kind) in Alert.Kind.allCases.enumerated() {
             p.sample("vigil_alerts_total", [("kind", kind.rawValue)], st.alertsByKind[i])
         }
-        p.single("vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).", st.deliveryFailures)
+        p.single(
+            "vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).",
+            st.deliveryFailures)
         p.single("vigil_consumer_errors_total", "counter", "Errors reported by the Kafka consumer.", st.consumerErrors)
-        p.single("vigil_replayed_records_total", "counter", "Records applied silently while rebuilding assigned partitions' state by replay.", st.replayed)
-        p.single("vigil_replay_skipped_records_total", "counter", "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).", st.replaySkipped)
-        p.single("vigil_partition_rebuilds_total", "counter", "Partitions whose state was rebuilt by replay (assignments with a committed offset).", st.rebuilds)
-        p.single("vigil_producer_restarts_total", "counter", "Producer instances replaced because the broker stopped accepting one (fenced after a stall).", st.producerRestarts)
+        p.single(
+            "vigil_replayed_records_total", "counter", "Records applied silently while rebuilding assigned partitions' state by replay.",
+            st.replayed)
+        p.single(
+            "vigil_replay_skipped_records_total", "counter",
+            "Records read while rebuilding but not applied (before the rewind cutoff, or fetched before the rewind).", st.replaySkipped)
+        p.single(
+            "vigil_partition_rebuilds_total", "counter",
+            "Partitions whose state was rebuilt by replay (assignments with a committed offset).", st.rebuilds)
+        p.single(
+            "vigil_producer_restarts_total", "counter",
+            "Producer instances replaced because the broker stopped accepting one (fenced after a stall).", st.producerRestarts)
         // Reliability (docs/RELIABILITY.md, fault matrix).
-        p.single("vigil_incidents_held_ahead_total", "counter", "Incidents stamped further ahead of the server clock than input.clock_skew, held until the clock reaches them.", st.heldAhead)
+        p.single(
+            "vigil_incidents_held_ahead_total", "counter",
+            "Incidents stamped further ahead of the server clock than input.clock_skew, held until the clock reaches them.", st.heldAhead)
         p.single("vigil_incidents_held_released_total", "counter", "Held incidents processed once the clock reached them.", st.heldReleased)
-        p.single("vigil_reread_skipped_total", "counter", "Records skipped because the fetch position moved backwards (already processed).", st.rereadSkipped)
-        p.single("vigil_backpressure_pauses_total", "counter", "Times fetching paused because pipeline.max_in_flight outputs were unacknowledged.", st.backpressurePauses)
-        p.family("vigil_delivery_given_up_total", "counter", "Outputs Vigil stopped trying to deliver (per-message error, or retriable past pipeline.delivery_timeout), by kind.")
-        for kind in st.deliveryGivenUp.keys.sorted() { p.sample("vigil_delivery_given_up_total", [("kind", kind)], st.deliveryGivenUp[kind]!) }
-        p.family("vigil_recovery_anomalies_total", "counter", "Assignments whose committed offset was outside the log (beyond its end, before its start), by kind.")
-        for kind in st.recoveryAnomalies.keys.sorted() { p.sample("vigil_recovery_anomalies_total", [("kind", kind)], st.recoveryAnomalies[kind]!) }
-        p.single("vigil_recovery_retries_total", "counter", "Broker calls at assignment that failed and were retried with back-off.", st.recoveryRetries)
+        p.single(
+            "vigil_reread_skipped_total", "counter", "Records skipped because the fetch position moved backwards (already processed).",
+            st.rereadSkipped)
+        p.single(
+            "vigil_backpressure_pauses_total", "counter",
+            "Times fetching paused because pipeline.max_in_flight outputs were unacknowledged.", st.backpressurePauses)
+        p.family(
+            "vigil_delivery_given_up_total", "counter",
+            "Outputs Vigil stopped trying to deliver (per-message error, or retriable past pipeline.delivery_timeout), by kind.")
+        for kind in st.deliveryGivenUp.keys.sorted() {
+            p.sample("vigil_delivery_given_up_total", [("kind", kind)], st.deliveryGivenUp[kind]!)
+        }
+        p.family(
+            "vigil_recovery_anomalies_total", "counter",
+            "Assignments whose committed offset was outside the log (beyond its end, before its start), by kind.")
+        for kind in st.recoveryAnomalies.keys.sorted() {
+            p.sample("vigil_recovery_anomalies_total", [("kind", kind)], st.recoveryAnomalies[kind]!)
+        }
+        p.single(
+            "vigil_recovery_retries_total", "counter", "Broker calls at assignment that failed and were retried with back-off.",
+            st.recoveryRetries)
 
-        p.family("vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration.")
+        p.family(
+            "vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration."
+        )
         let cumulative = s.batchLatency.cumulative
         for (i, bound) in LatencyHistogram.bounds.enumerated() {
             p.sample("vigil_batch_processing_seconds_bucket", [("le", Self.number(bound))], cumulative[i])
@@ -55,14 +85,17 @@ struct PrometheusExposition {
         for part in s.partitions { p.sample("vigil_partition_rebuilding", labels(part.topicPartition), part.rebuilding ? 1 : 0) }
         p.family("vigil_partition_newest_event_time_seconds", "gauge", "Newest event time seen per partition (Unix seconds).")
         for part in s.partitions {
-            if let t = part.newestEventTime { p.sample("vigil_partition_newest_event_time_seconds", labels(part.topicPartition), Double(t.milliseconds) / 1000) }
+            if let t = part.newestEventTime {
+                p.sample("vigil_partition_newest_event_time_seconds", labels(part.topicPartition), Double(t.milliseconds) / 1000)
+            }
         }
         p.family("vigil_consumer_lag", "gauge", "Messages behind the partition's high watermark (absent when librdkafka does not know it).")
         for part in s.partitions {
             if let lag = part.lag { p.sample("vigil_consumer_lag", labels(part.topicPartition), Int(lag)) }
         }
         p.single("vigil_state_keys", "gauge", "Window keys held in state, all partitions.", s.keys)
-        p.single("vigil_state_cap_hits_total", "counter", "Incidents whose key was not tracked because state.max_keys was reached.", s.capHits)
+        p.single(
+            "vigil_state_cap_hits_total", "counter", "Incidents whose key was not tracked because state.max_keys was reached.", s.capHits)
         p.single("vigil_state_keys_expired_total", "counter", "Idle keys removed from state.", s.keysExpired)
         p.single("vigil_hotspots_open", "gauge", "Hotspots currently tracked (all partitions).", s.hotspots.count)
         p.single("vigil_broker_reachable", "gauge", "1 when the Kafka cluster is reachable, else 0.", s.brokerReachable ? 1 : 0)
@@ -79,10 +112,14 @@ struct PrometheusExposition {
         let pub = PublicFeedBoard.shared.snapshot  // issue 15: the public feed, only when it is on
         if pub.enabled {
             p.single("vigil_public_releases_total", "counter", "Differentially private releases published on topics.public.", pub.releases)
-            p.single("vigil_public_budget_exhausted_streams", "gauge", "Public streams stopped because the privacy budget is exhausted.", pub.exhaustedStreams)
+            p.single(
+                "vigil_public_budget_exhausted_streams", "gauge", "Public streams stopped because the privacy budget is exhausted.",
+                pub.exhaustedStreams)
             p.single("vigil_public_epsilon_spent", "gauge", "Privacy budget charged so far (ε).", Double(pub.spentMicros) / 1e6)
             p.single("vigil_public_epsilon_total", "gauge", "Lifetime privacy budget (ε).", Double(pub.totalMicros) / 1e6)
-            p.single("vigil_public_late_incidents_total", "counter", "Incidents whose period had already been released (not counted).", pub.lateIncidents)
+            p.single(
+                "vigil_public_late_incidents_total", "counter", "Incidents whose period had already been released (not counted).",
+                pub.lateIncidents)
             p.single("vigil_public_publish_failures_total", "counter", "Public releases the broker did not accept.", pub.publishFailures)
         }
         p.single("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startTime)

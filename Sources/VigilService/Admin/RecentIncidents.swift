@@ -26,7 +26,9 @@ final class RecentIncidents: Sendable {
         guard !batch.isEmpty else { return }
         ring.withLock { r in
             for e in batch.suffix(capacity) {
-                if r.entries.count < capacity { r.entries.append(e) } else {
+                if r.entries.count < capacity {
+                    r.entries.append(e)
+                } else {
                     r.entries[r.next] = e
                     r.next = (r.next + 1) % capacity
                 }

@@ -10,11 +10,15 @@ import VigilCore
 enum CAPAlert {
     static let contentType = "application/cap+xml"
 
-    static func render(_ alert: Alert, sent: Timestamp, sender: String, status: String, scope: String,
-                       grid: MetricGrid) -> [UInt8] {
+    static func render(
+        _ alert: Alert, sent: Timestamp, sender: String, status: String, scope: String,
+        grid: MetricGrid
+    ) -> [UInt8] {
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">"
         func element(_ name: String, _ value: String) { x += "<\(name)>\(escape(value))</\(name)>" }
-        func parameter(_ name: String, _ value: String) { x += "<parameter><valueName>\(escape(name))</valueName><value>\(escape(value))</value></parameter>" }
+        func parameter(_ name: String, _ value: String) {
+            x += "<parameter><valueName>\(escape(name))</valueName><value>\(escape(value))</value></parameter>"
+        }
         element("identifier", alert.id)
         element("sender", sender)
         element("sent", time(sent))
@@ -28,7 +32,9 @@ enum CAPAlert {
         element("responseType", alert.kind == .hotspotClosed || alert.kind == .clusterEnded ? "AllClear" : "Monitor")
         element("urgency", urgency(alert.kind))
         element("severity", severity(alert.severity))
-        element("certainty", [.hotspotClosed, .countThreshold, .clusterEmerging, .clusterGrew, .clusterEnded].contains(alert.kind) ? "Observed" : "Likely")
+        element(
+            "certainty",
+            [.hotspotClosed, .countThreshold, .clusterEmerging, .clusterGrew, .clusterEnded].contains(alert.kind) ? "Observed" : "Likely")
         element("senderName", "Vigil incident analytics")
         element("headline", headline(alert))
         element("description", description(alert))
@@ -60,7 +66,8 @@ enum CAPAlert {
         if let h = alert.hotspot, let ring = polygon(h.polygon.isEmpty ? grid.outline(of: h.cells) : h.polygon) {
             element("polygon", ring)
         } else if let c = alert.cluster {
-            element("circle", "\(coordinate(alert.latitude)),\(coordinate(alert.longitude)) \(String(format: "%.3f", c.radiusMetres / 1000))")
+            element(
+                "circle", "\(coordinate(alert.latitude)),\(coordinate(alert.longitude)) \(String(format: "%.3f", c.radiusMetres / 1000))")
         } else {
             // The cell's circumscribed circle: its centre and half its diagonal.
             let radiusKm = alert.cellSize * 2.0.squareRoot() / 2 / 1000
@@ -139,7 +146,9 @@ enum CAPAlert {
 
     private static func areaDescription(_ alert: Alert) -> String {
         if let h = alert.hotspot { return "Hotspot \(h.id) (\(h.cells.count) cells)" }
-        if let c = alert.cluster { return "Within \(Int(c.radiusMetres)) m of \(alert.neighbourhood.map { "\($0), " } ?? "")grid cell \(alert.cell)" }
+        if let c = alert.cluster {
+            return "Within \(Int(c.radiusMetres)) m of \(alert.neighbourhood.map { "\($0), " } ?? "")grid cell \(alert.cell)"
+        }
         if let n = alert.neighbourhood { return "\(n), grid cell \(alert.cell)" }
         return "Grid cell \(alert.cell)"
     }
@@ -165,7 +174,9 @@ enum CAPAlert {
         if let s = alert.surge { text += String(format: " Seasonal expectation %.2f, Poisson upper-tail p = %.3g.", s.expected, s.pValue) }
         if let h = alert.hotspot { text += String(format: " Max Gi* %.2f, %.1f incidents/km².", h.maxGiStar, h.intensity) }
         if let r = alert.risk {
-            text += String(format: " Model %@ %@, score %.3f >= threshold %.3f within %.0f m.", r.modelKind, r.modelVersion, r.score, r.threshold, r.radiusMetres)
+            text += String(
+                format: " Model %@ %@, score %.3f >= threshold %.3f within %.0f m.", r.modelKind, r.modelVersion, r.score, r.threshold,
+                r.radiusMetres)
             if !r.topFeatures.isEmpty { text += " Top features: " + r.topFeatures.map { "\($0.name)" }.joined(separator: ", ") + "." }
         }
         if !alert.incidentIDs.isEmpty { text += " Incidents: \(alert.incidentIDs.joined(separator: ", "))." }

@@ -9,9 +9,9 @@ struct PublicExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Release DP counts from incident files (Toronto CSV or NDJSON) as CSV or JSON lines.",
         discussion: """
-        Uses [public] from --config (domain, schedule, ε, post-processing). Each run draws fresh noise and so spends \
-        the budget again unless --state names the ledger of earlier runs (then released periods are never re-released).
-        """)
+            Uses [public] from --config (domain, schedule, ε, post-processing). Each run draws fresh noise and so spends \
+            the budget again unless --state names the ledger of earlier runs (then released periods are never re-released).
+            """)
 
     @Option(name: .shortAndLong, help: "Input file; repeat for several.")
     var input: [String]
@@ -39,9 +39,11 @@ struct PublicExportCommand: ParsableCommand {
             var loaded = try ConfigurationExit.configuration(at: config)
             if let neighbourhoods {
                 guard let text = try? String(contentsOfFile: neighbourhoods, encoding: .utf8) else {
-                    throw ConfigurationError(key: "--neighbourhoods", message: "cannot read '\(neighbourhoods)'", fix: "one public neighbourhood name per line")
+                    throw ConfigurationError(
+                        key: "--neighbourhoods", message: "cannot read '\(neighbourhoods)'", fix: "one public neighbourhood name per line")
                 }
-                loaded.publicFeed.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                loaded.publicFeed.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
             }
             guard ["csv", "json"].contains(format) else {
                 throw ConfigurationError(key: "--format", message: "'\(format)' is not a format", fix: "use csv or json")
@@ -56,7 +58,9 @@ struct PublicExportCommand: ParsableCommand {
         if let stream {
             release.streams = release.streams.filter { $0.name == stream }
             guard !release.streams.isEmpty else {
-                throw ValidationError("--stream '\(stream)' is not one of neighbourhood_category/day, neighbourhood_category/week, cell_category/day, cell_category/week")
+                throw ValidationError(
+                    "--stream '\(stream)' is not one of neighbourhood_category/day, neighbourhood_category/week, cell_category/day, cell_category/week"
+                )
             }
         }
         var releaser = PublicReleaser(configuration: release, domain: domain, restoring: saved)
@@ -78,10 +82,16 @@ struct PublicExportCommand: ParsableCommand {
                     for row in PublicReleaseFormat.csvRows(release) { out.writeLine(Array(row.utf8)) }
                 }
             case .exhausted(let name, let needed, let remaining):
-                FileHandle.standardError.write(Data("vigil public: \(name): budget exhausted (next epoch needs ε \(PrivacyAccountant.format(micros: needed)), \(PrivacyAccountant.format(micros: max(0, remaining))) left); release stopped\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "vigil public: \(name): budget exhausted (next epoch needs ε \(PrivacyAccountant.format(micros: needed)), \(PrivacyAccountant.format(micros: max(0, remaining))) left); release stopped\n"
+                            .utf8))
             }
         }
         out.close()
-        FileHandle.standardError.write(Data("vigil public: \(files.incidents.count) incidents, \(released) releases, ε spent \(PrivacyAccountant.format(micros: releaser.state.accountant.spentMicros)) of \(PrivacyAccountant.format(micros: releaser.state.accountant.totalMicros)); \(releaser.lateIncidents) incidents after their period was released\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "vigil public: \(files.incidents.count) incidents, \(released) releases, ε spent \(PrivacyAccountant.format(micros: releaser.state.accountant.spentMicros)) of \(PrivacyAccountant.format(micros: releaser.state.accountant.totalMicros)); \(releaser.lateIncidents) incidents after their period was released\n"
+                    .utf8))
     }
 }

@@ -9,10 +9,10 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay incident files (Toronto CSV layout or canonical NDJSON) through the engine; write alerts as NDJSON.",
         discussion: """
-        Incidents are sorted by (event time, id) unless --keep-order is given, then processed by one engine \
-        (one partition). Alerts are written without detected_at, so two replays of the same input are byte-identical. \
-        A summary goes to stderr (and to --summary as JSON).
-        """)
+            Incidents are sorted by (event time, id) unless --keep-order is given, then processed by one engine \
+            (one partition). Alerts are written without detected_at, so two replays of the same input are byte-identical. \
+            A summary goes to stderr (and to --summary as JSON).
+            """)
 
     @Option(name: .shortAndLong, help: "Input file; repeat for several (CSV in the Toronto MCI layout, or NDJSON).")
     var input: [String]
@@ -44,7 +44,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the final hotspot evaluation (Gi* hot cells, hotspots) as JSON here.")
     var hotspotsOutput: String?
 
-    @Option(help: "Write every cylinder of every N-th cluster-scan evaluation (see --cluster-probe-every) as NDJSON here, for the offline twin.")
+    @Option(
+        help: "Write every cylinder of every N-th cluster-scan evaluation (see --cluster-probe-every) as NDJSON here, for the offline twin."
+    )
     var clusterProbes: String?
 
     @Option(help: "With --cluster-probes: record one evaluation in this many.")
@@ -62,7 +64,11 @@ struct ReplayCommand: ParsableCommand {
         }
         let loadSeconds = Date().timeIntervalSince(started)
         let incidents = files.incidents
-        if !quiet { progress("loaded \(incidents.count) incidents (\(files.rejected.values.reduce(0, +)) rejected) in \(String(format: "%.1f", loadSeconds)) s") }
+        if !quiet {
+            progress(
+                "loaded \(incidents.count) incidents (\(files.rejected.values.reduce(0, +)) rejected) in \(String(format: "%.1f", loadSeconds)) s"
+            )
+        }
 
         let outputs = ReplayDriver.Outputs(
             alerts: try OutputFile(path: output),
@@ -82,8 +88,10 @@ struct ReplayCommand: ParsableCommand {
             file.close()
         }
 
-        let summary = ReplaySummary(incidents: incidents, rejected: files.rejected, alertsByKind: driver.alertsByKind,
-                                    loadSeconds: loadSeconds, engineSeconds: engineSeconds).json(engine: driver.engine)
+        let summary = ReplaySummary(
+            incidents: incidents, rejected: files.rejected, alertsByKind: driver.alertsByKind,
+            loadSeconds: loadSeconds, engineSeconds: engineSeconds
+        ).json(engine: driver.engine)
         FileHandle.standardError.write(Data(summary + [0x0A]))
         if let summaryPath = self.summary { try Data(summary + [0x0A]).write(to: URL(fileURLWithPath: summaryPath)) }
         for example in files.rejectExamples where !quiet { progress("rejected: \(example)") }

@@ -24,8 +24,9 @@ struct RunCommand: ParsableCommand {
 
         logger.info("starting", metadata: ["vigil.version": "\(VigilVersion.string)", "librdkafka.version": "\(LibrdkafkaVersion.string)"])
         if LibrdkafkaVersion.isBelowRecommended {
-            logger.warning("librdkafka is older than 2.1; it mis-parses some brokers' ApiVersion responses. Upgrade librdkafka.",
-                           metadata: ["librdkafka.version": "\(LibrdkafkaVersion.string)"])
+            logger.warning(
+                "librdkafka is older than 2.1; it mis-parses some brokers' ApiVersion responses. Upgrade librdkafka.",
+                metadata: ["librdkafka.version": "\(LibrdkafkaVersion.string)"])
         }
 
         let stop = StopSignal()
@@ -55,7 +56,9 @@ struct RunCommand: ParsableCommand {
         if config.kafka.createTopics {
             let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
-            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? []) + (config.topics.scored.map { [$0] } ?? []) {
+            for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? [])
+                + (config.topics.scored.map { [$0] } ?? [])
+            {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
             if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order
@@ -63,15 +66,18 @@ struct RunCommand: ParsableCommand {
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
-        let health = BrokerHealthMonitor(probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
+        let health = BrokerHealthMonitor(
+            probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
         health.start()
         defer { health.stop() }
-        let pipeline = try IncidentPipeline(config: config, consumer: consumer, makeProducer: makeProducer, logger: logger,
-                                            output: .shared, stop: stop, operations: operations.makeHub(logger: logger),
-                                            brokerProbe: health)
+        let pipeline = try IncidentPipeline(
+            config: config, consumer: consumer, makeProducer: makeProducer, logger: logger,
+            output: .shared, stop: stop, operations: operations.makeHub(logger: logger),
+            brokerProbe: health)
         if let topic = config.publicFeed.topic {
-            pipeline.publicFeed = try PublicFeed(settings: config.publicFeed, topic: topic, bounds: config.engine.grid.bounds,
-                                                 producerProperties: config.producerProperties, logger: logger)
+            pipeline.publicFeed = try PublicFeed(
+                settings: config.publicFeed, topic: topic, bounds: config.engine.grid.bounds,
+                producerProperties: config.producerProperties, logger: logger)
         }
         defer { pipeline.publicFeed?.close() }
         try pipeline.run()

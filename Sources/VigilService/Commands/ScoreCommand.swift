@@ -8,7 +8,8 @@ struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score the rows of a feature CSV with a model file; write one probability per line.",
-        discussion: "Columns are matched by the model's feature names; other columns are ignored. Empty or \"nan\" cells are missing values.")
+        discussion:
+            "Columns are matched by the model's feature names; other columns are ignored. Empty or \"nan\" cells are missing values.")
 
     @Option(name: .shortAndLong, help: "Model file (XGBoost JSON or vigil-logistic/1).")
     var model: String
@@ -19,7 +20,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write scores here (default: standard output).")
     var output: String?
 
-    @Flag(help: "After each score, the per-feature contributions to the log-odds that alerts report (comma-separated, model feature order).")
+    @Flag(
+        help: "After each score, the per-feature contributions to the log-odds that alerts report (comma-separated, model feature order).")
     var contributions = false
 
     func run() throws {
@@ -36,7 +38,9 @@ struct ScoreCommand: ParsableCommand {
         let columns = Self.fields(header)
         var index: [Int] = []
         for name in m.featureNames {
-            guard let c = columns.firstIndex(of: name) else { throw ValidationError("\(input) has no column '\(name)' (a feature of the model)") }
+            guard let c = columns.firstIndex(of: name) else {
+                throw ValidationError("\(input) has no column '\(name)' (a feature of the model)")
+            }
             index.append(c)
         }
         let out = try OutputFile(path: output)
@@ -44,10 +48,15 @@ struct ScoreCommand: ParsableCommand {
         var c: [Double] = []
         for (row, line) in lines.enumerated() {
             let f = Self.fields(line)
-            guard f.count == columns.count else { throw ValidationError("\(input) row \(row + 1): \(f.count) fields, header has \(columns.count)") }
+            guard f.count == columns.count else {
+                throw ValidationError("\(input) row \(row + 1): \(f.count) fields, header has \(columns.count)")
+            }
             for (k, c) in index.enumerated() {
                 let cell = f[c]
-                if cell.isEmpty || cell == "nan" || cell == "NaN" { x[k] = .nan; continue }
+                if cell.isEmpty || cell == "nan" || cell == "NaN" {
+                    x[k] = .nan
+                    continue
+                }
                 guard let v = Double(cell) else { throw ValidationError("\(input) row \(row + 1): '\(cell)' is not a number") }
                 x[k] = v
             }
@@ -63,7 +72,9 @@ struct ScoreCommand: ParsableCommand {
 
     /// Splits a CSV line (double-quoted fields may hold commas).
     static func fields(_ line: Substring) -> [String] {
-        var out: [String] = [], current = "", quoted = false
+        var out: [String] = []
+        var current = ""
+        var quoted = false
         var chars = line.makeIterator()
         while let c = chars.next() {
             if quoted {
@@ -71,7 +82,8 @@ struct ScoreCommand: ParsableCommand {
             } else if c == "\"" {
                 quoted = true
             } else if c == "," {
-                out.append(current); current = ""
+                out.append(current)
+                current = ""
             } else if c != "\r" {
                 current.append(c)
             }

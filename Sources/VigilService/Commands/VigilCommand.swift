@@ -6,7 +6,10 @@ public struct VigilCommand: ParsableCommand {
         commandName: "vigil",
         abstract: "Real-time incident analytics: consumes incidents from Kafka, publishes alerts.",
         version: VigilVersion.string,
-        subcommands: [RunCommand.self, ReplayCommand.self, FeaturesCommand.self, ScoreCommand.self, CheckConfigCommand.self, PublicCommand.self, VersionCommand.self])
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, FeaturesCommand.self, ScoreCommand.self, CheckConfigCommand.self, PublicCommand.self,
+            VersionCommand.self
+        ])
 
     public init() {}
 }

@@ -16,35 +16,45 @@ struct AlertSettings: Sendable, Equatable {
         let names = try r.strings("alerts.kinds", default: defaultKinds.map(\.rawValue))
         var kinds: Set<Alert.Kind>? = []
         for name in names {
-            if name == "all" { kinds = nil; continue }
+            if name == "all" {
+                kinds = nil
+                continue
+            }
             guard let kind = Alert.Kind(rawValue: name) else {
-                throw ConfigurationError(key: "alerts.kinds", message: "'\(name)' is not an alert kind",
-                                         fix: "use \"all\" or kinds from: \(Alert.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationError(
+                    key: "alerts.kinds", message: "'\(name)' is not an alert kind",
+                    fix: "use \"all\" or kinds from: \(Alert.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             kinds?.insert(kind)
         }
         let minRecurrence = try r.string("alerts.min_recurrence", default: "365d")
         guard let recurrence = EventDuration.parse(minRecurrence), recurrence.milliseconds > 0 else {
-            throw ConfigurationError(key: "alerts.min_recurrence", message: "'\(minRecurrence)' is not a duration",
-                                     fix: "write a duration like \"365d\" (one chance alert a year city-wide)")
+            throw ConfigurationError(
+                key: "alerts.min_recurrence", message: "'\(minRecurrence)' is not a duration",
+                fix: "write a duration like \"365d\" (one chance alert a year city-wide)")
         }
         let enabled = try r.bool("clusters.enabled", default: true)
         let defaults = ClusterScanConfiguration()
         var durations: [Int] = []
         for text in try r.strings("clusters.durations", default: defaults.durationsHours.map { "\($0)h" }) {
             guard let d = EventDuration.parse(text), d.milliseconds % 3_600_000 == 0 else {
-                throw ConfigurationError(key: "clusters.durations", message: "'\(text)' is not a whole number of hours", fix: "write entries like \"1h\", \"24h\", \"7d\"")
+                throw ConfigurationError(
+                    key: "clusters.durations", message: "'\(text)' is not a whole number of hours",
+                    fix: "write entries like \"1h\", \"24h\", \"7d\"")
             }
             durations.append(Int(d.milliseconds / 3_600_000))
         }
         let repeatText = try r.string("clusters.repeat_window", default: "\(defaults.repeatWindowHours)h")
         guard let repeatWindow = EventDuration.parse(repeatText), repeatWindow.milliseconds % 3_600_000 == 0 else {
-            throw ConfigurationError(key: "clusters.repeat_window", message: "'\(repeatText)' is not a whole number of hours", fix: "e.g. \"24h\", or \"0h\" for exact duplicates only")
+            throw ConfigurationError(
+                key: "clusters.repeat_window", message: "'\(repeatText)' is not a whole number of hours",
+                fix: "e.g. \"24h\", or \"0h\" for exact duplicates only")
         }
         let calibration = try r.doubles("clusters.calibration", default: [defaults.calibrationA, defaults.calibrationB])
         guard calibration.count == 2 else {
-            throw ConfigurationError(key: "clusters.calibration", message: "must be two numbers [a, b]",
-                                     fix: "recurrence days = exp(a + b × LLR); refit with tools/reference/calibrate_clusters.py")
+            throw ConfigurationError(
+                key: "clusters.calibration", message: "must be two numbers [a, b]",
+                fix: "recurrence days = exp(a + b × LLR); refit with tools/reference/calibrate_clusters.py")
         }
         let scan = ClusterScanConfiguration(
             maxRadiusMetres: try r.double("clusters.max_radius_m", default: defaults.maxRadiusMetres),

@@ -17,8 +17,10 @@ struct ConfigReader {
         do {
             root = try TOMLTable(string: toml)
         } catch let error as TOMLParseError {
-            throw ConfigurationError(key: "", message: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)",
-                                     fix: "correct the syntax (see Config/vigil.toml for a complete example)")
+            throw ConfigurationError(
+                key: "",
+                message: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)",
+                fix: "correct the syntax (see Config/vigil.toml for a complete example)")
         } catch {
             throw ConfigurationError(key: "", message: "cannot parse TOML: \(error)", fix: nil)
         }
@@ -59,7 +61,11 @@ struct ConfigReader {
 
     mutating func int(_ key: String, default fallback: Int) throws(ConfigurationError) -> Int {
         if let value = env(key) {
-            guard let i = Int(value) else { throw ConfigurationError(key: key, message: "environment value '\(value)' is not an integer", fix: "set \(Self.environmentName(key)) to a whole number") }
+            guard let i = Int(value) else {
+                throw ConfigurationError(
+                    key: key, message: "environment value '\(value)' is not an integer",
+                    fix: "set \(Self.environmentName(key)) to a whole number")
+            }
             return i
         }
         guard let value = lookup(key) else { return fallback }
@@ -69,7 +75,10 @@ struct ConfigReader {
 
     mutating func double(_ key: String, default fallback: Double) throws(ConfigurationError) -> Double {
         if let value = env(key) {
-            guard let d = Double(value) else { throw ConfigurationError(key: key, message: "environment value '\(value)' is not a number", fix: "set \(Self.environmentName(key)) to a number") }
+            guard let d = Double(value) else {
+                throw ConfigurationError(
+                    key: key, message: "environment value '\(value)' is not a number", fix: "set \(Self.environmentName(key)) to a number")
+            }
             return d
         }
         guard let value = lookup(key) else { return fallback }
@@ -94,14 +103,23 @@ struct ConfigReader {
     mutating func doubles(_ key: String, default fallback: [Double]) throws(ConfigurationError) -> [Double] {
         if let value = env(key) {
             let parts = value.split(separator: ",").map { Double($0.trimmingSpaces) }
-            guard parts.allSatisfy({ $0 != nil }) else { throw ConfigurationError(key: key, message: "environment value '\(value)' is not a comma-separated list of numbers", fix: nil) }
+            guard parts.allSatisfy({ $0 != nil }) else {
+                throw ConfigurationError(
+                    key: key, message: "environment value '\(value)' is not a comma-separated list of numbers", fix: nil)
+            }
             return parts.map { $0! }
         }
         guard let value = lookup(key) else { return fallback }
         guard let array = value.array else { throw typeError(key, value, "an array of numbers") }
         var out: [Double] = []
         for element in array {
-            if let d = element.double { out.append(d) } else if let i = element.int { out.append(Double(i)) } else { throw typeError(key, value, "an array of numbers") }
+            if let d = element.double {
+                out.append(d)
+            } else if let i = element.int {
+                out.append(Double(i))
+            } else {
+                throw typeError(key, value, "an array of numbers")
+            }
         }
         return out
     }
@@ -122,7 +140,9 @@ struct ConfigReader {
     static let durationFix = "write a duration like \"15m\", \"1h\", \"7d\" or \"1h30m\""
 
     /// A duration such as "15m" or "1h30m"; absent, `fallback`.
-    mutating func duration(_ key: String, default fallback: EventDuration, fix: String = durationFix) throws(ConfigurationError) -> EventDuration {
+    mutating func duration(_ key: String, default fallback: EventDuration, fix: String = durationFix) throws(ConfigurationError)
+        -> EventDuration
+    {
         let text = try string(key, default: fallback.description)
         guard let d = EventDuration.parse(text) else {
             throw ConfigurationError(key: key, message: "'\(text)' is not a duration", fix: fix)
@@ -133,8 +153,10 @@ struct ConfigReader {
     /// A section that can be switched off: `<section>.enabled` (default true), then the values
     /// `read` returns, checked by `problems` whether enabled or not (so that enabling it later
     /// cannot surprise); nil when disabled.
-    mutating func switchable<T>(_ section: String, _ read: (inout ConfigReader) throws(ConfigurationError) -> T,
-                                problems: (T) -> [(key: String, message: String)]) throws(ConfigurationError) -> T? {
+    mutating func switchable<T>(
+        _ section: String, _ read: (inout ConfigReader) throws(ConfigurationError) -> T,
+        problems: (T) -> [(key: String, message: String)]
+    ) throws(ConfigurationError) -> T? {
         let enabled = try bool("\(section).enabled", default: true)
         let values = try read(&self)
         if let problem = problems(values).first {
@@ -151,11 +173,17 @@ struct ConfigReader {
         var out: [String: String] = [:]
         for name in table.keys {
             let v = table[name]!
-            if let s = v.string { out[name] = s }
-            else if let i = v.int { out[name] = String(i) }
-            else if let b = v.bool { out[name] = String(b) }
-            else if let d = v.double { out[name] = String(d) }
-            else { throw typeError("\(key).\(name)", v, "a string, number or boolean") }
+            if let s = v.string {
+                out[name] = s
+            } else if let i = v.int {
+                out[name] = String(i)
+            } else if let b = v.bool {
+                out[name] = String(b)
+            } else if let d = v.double {
+                out[name] = String(d)
+            } else {
+                throw typeError("\(key).\(name)", v, "a string, number or boolean")
+            }
         }
         return out
     }
@@ -175,7 +203,8 @@ struct ConfigReader {
     }
 
     private func typeError(_ key: String, _ value: TOMLValueConvertible, _ expected: String) -> ConfigurationError {
-        ConfigurationError(key: key, message: "expected \(expected), found \(value.type) \(value.debugDescription)", fix: "write it as \(expected)")
+        ConfigurationError(
+            key: key, message: "expected \(expected), found \(value.type) \(value.debugDescription)", fix: "write it as \(expected)")
     }
 }
 

@@ -23,13 +23,14 @@ struct ConfigReloadPlan: Equatable {
         "hotspots.z_threshold", "hotspots.minimum_local_count", "hotspots.minimum_cells", "hotspots.minimum_persistence",
         "hotspots.growth_factor", "hotspots.close_after",
         "state.max_keys", "log.level",
-        "model.path", "model.threshold",
+        "model.path", "model.threshold"
     ]
 
     let decision: Decision
 
     init(old: VigilConfiguration, new: VigilConfiguration) {
-        let before = Self.flatten(old.renderEffective(masked: false)), after = Self.flatten(new.renderEffective(masked: false))
+        let before = Self.flatten(old.renderEffective(masked: false))
+        let after = Self.flatten(new.renderEffective(masked: false))
         let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
         // Secret file contents are not rendered: a changed password alone is a structural change.
         let secrets = old.security != new.security && changed.allSatisfy { !$0.hasPrefix("kafka.") } ? ["kafka (secret file contents)"] : []
@@ -47,11 +48,15 @@ struct ConfigReloadPlan: Equatable {
 
     /// `section.key = value` pairs of a rendered configuration (comments and blanks skipped).
     static func flatten(_ toml: String) -> [String: String] {
-        var section = "", out: [String: String] = [:]
+        var section = ""
+        var out: [String: String] = [:]
         for raw in toml.split(separator: "\n", omittingEmptySubsequences: true) {
             let line = raw.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()); continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                section = String(line.dropFirst().dropLast())
+                continue
+            }
             guard let eq = line.firstIndex(of: "=") else { continue }
             var key = String(line[..<eq].trimmingSpaces)
             if key.hasPrefix("\"") && key.hasSuffix("\"") && key.count >= 2 { key = String(key.dropFirst().dropLast()) }

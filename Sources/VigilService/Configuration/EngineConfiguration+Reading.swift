@@ -15,7 +15,8 @@ extension EngineConfiguration {
         let hotspots = try HotspotConfiguration.read(&r)
         let maxKeys = try r.int("state.max_keys", default: d.maxKeys)
         try VigilConfiguration.require(maxKeys >= 1, "state.max_keys", "must be at least 1", nil)
-        return EngineConfiguration(grid: grid, allowedLateness: lateness, windows: windows, countRule: countRule,
-                                   surgeRule: surgeRule, hotspots: hotspots, maxKeys: maxKeys)
+        return EngineConfiguration(
+            grid: grid, allowedLateness: lateness, windows: windows, countRule: countRule,
+            surgeRule: surgeRule, hotspots: hotspots, maxKeys: maxKeys)
     }
 }

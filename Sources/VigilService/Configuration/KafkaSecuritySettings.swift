@@ -36,8 +36,10 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     }
 
     /// librdkafka properties these settings own: setting them in a passthrough table too is an error.
-    static let managedProperties = ["security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username",
-                                    "ssl.ca.location", "ssl.certificate.location", "ssl.key.location"]
+    static let managedProperties = [
+        "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username",
+        "ssl.ca.location", "ssl.certificate.location", "ssl.key.location"
+    ]
 
     static func read(_ r: inout ConfigReader, environment: [String: String]) throws(ConfigurationError) -> KafkaSecuritySettings {
         func optional(_ key: String) throws(ConfigurationError) -> String? {
@@ -56,53 +58,71 @@ struct KafkaSecuritySettings: Sendable, Equatable {
 
         let proto = s.securityProtocol ?? "plaintext"
         guard protocols.contains(proto) else {
-            throw ConfigurationError(key: "kafka.security_protocol", message: "'\(proto)' is not a security protocol",
-                                     fix: "use one of \(protocols.joined(separator: ", "))")
+            throw ConfigurationError(
+                key: "kafka.security_protocol", message: "'\(proto)' is not a security protocol",
+                fix: "use one of \(protocols.joined(separator: ", "))")
         }
-        let sasl = proto.hasPrefix("sasl_"), tls = proto.hasSuffix("ssl")
+        let sasl = proto.hasPrefix("sasl_")
+        let tls = proto.hasSuffix("ssl")
         if sasl {
             guard let mechanism = s.saslMechanism else {
-                throw ConfigurationError(key: "kafka.sasl_mechanism", message: "is required with security_protocol = \"\(proto)\"",
-                                         fix: "set it to one of \(mechanisms.joined(separator: ", "))")
+                throw ConfigurationError(
+                    key: "kafka.sasl_mechanism", message: "is required with security_protocol = \"\(proto)\"",
+                    fix: "set it to one of \(mechanisms.joined(separator: ", "))")
             }
             guard mechanisms.contains(mechanism) else {
-                throw ConfigurationError(key: "kafka.sasl_mechanism", message: "'\(mechanism)' is not supported",
-                                         fix: "use one of \(mechanisms.joined(separator: ", "))")
+                throw ConfigurationError(
+                    key: "kafka.sasl_mechanism", message: "'\(mechanism)' is not supported",
+                    fix: "use one of \(mechanisms.joined(separator: ", "))")
             }
             guard s.saslUsername != nil else {
                 throw ConfigurationError(key: "kafka.sasl_username", message: "is required with SASL", fix: "set the SASL user name")
             }
             guard s.saslPasswordFile != nil else {
-                throw ConfigurationError(key: "kafka.sasl_password_file", message: "is required with SASL",
-                                         fix: "point it at a file holding the password, or at a systemd credential name (LoadCredential=)")
+                throw ConfigurationError(
+                    key: "kafka.sasl_password_file", message: "is required with SASL",
+                    fix: "point it at a file holding the password, or at a systemd credential name (LoadCredential=)")
             }
         } else {
-            for (key, value) in [("kafka.sasl_mechanism", s.saslMechanism), ("kafka.sasl_username", s.saslUsername), ("kafka.sasl_password_file", s.saslPasswordFile)] where value != nil {
-                throw ConfigurationError(key: key, message: "has no effect with security_protocol = \"\(proto)\"",
-                                         fix: "set kafka.security_protocol to \"sasl_ssl\" (or \"sasl_plaintext\"), or remove it")
+            for (key, value) in [
+                ("kafka.sasl_mechanism", s.saslMechanism), ("kafka.sasl_username", s.saslUsername),
+                ("kafka.sasl_password_file", s.saslPasswordFile)
+            ] where value != nil {
+                throw ConfigurationError(
+                    key: key, message: "has no effect with security_protocol = \"\(proto)\"",
+                    fix: "set kafka.security_protocol to \"sasl_ssl\" (or \"sasl_plaintext\"), or remove it")
             }
         }
         if !tls {
-            for (key, value) in [("kafka.ssl_ca_location", s.sslCALocation), ("kafka.ssl_certificate_location", s.sslCertificateLocation),
-                                 ("kafka.ssl_key_location", s.sslKeyLocation), ("kafka.ssl_key_password_file", s.sslKeyPasswordFile)] where value != nil {
-                throw ConfigurationError(key: key, message: "has no effect with security_protocol = \"\(proto)\"",
-                                         fix: "set kafka.security_protocol to \"ssl\" or \"sasl_ssl\", or remove it")
+            for (key, value) in [
+                ("kafka.ssl_ca_location", s.sslCALocation), ("kafka.ssl_certificate_location", s.sslCertificateLocation),
+                ("kafka.ssl_key_location", s.sslKeyLocation), ("kafka.ssl_key_password_file", s.sslKeyPasswordFile)
+            ] where value != nil {
+                throw ConfigurationError(
+                    key: key, message: "has no effect with security_protocol = \"\(proto)\"",
+                    fix: "set kafka.security_protocol to \"ssl\" or \"sasl_ssl\", or remove it")
             }
         }
         if (s.sslCertificateLocation == nil) != (s.sslKeyLocation == nil) {
-            throw ConfigurationError(key: s.sslKeyLocation == nil ? "kafka.ssl_key_location" : "kafka.ssl_certificate_location",
-                                     message: "a client certificate needs both ssl_certificate_location and ssl_key_location", fix: "set both, or neither")
+            throw ConfigurationError(
+                key: s.sslKeyLocation == nil ? "kafka.ssl_key_location" : "kafka.ssl_certificate_location",
+                message: "a client certificate needs both ssl_certificate_location and ssl_key_location", fix: "set both, or neither")
         }
         if s.sslKeyPasswordFile != nil && s.sslKeyLocation == nil {
-            throw ConfigurationError(key: "kafka.ssl_key_password_file", message: "is set without kafka.ssl_key_location", fix: "set the key location too, or remove it")
+            throw ConfigurationError(
+                key: "kafka.ssl_key_password_file", message: "is set without kafka.ssl_key_location",
+                fix: "set the key location too, or remove it")
         }
         let credentials = environment["CREDENTIALS_DIRECTORY"]
         for key in ["kafka.ssl_ca_location", "kafka.ssl_certificate_location", "kafka.ssl_key_location"] {
-            let path: String? = key == "kafka.ssl_ca_location" ? s.sslCALocation : key == "kafka.ssl_certificate_location" ? s.sslCertificateLocation : s.sslKeyLocation
+            let path: String? =
+                key == "kafka.ssl_ca_location"
+                ? s.sslCALocation : key == "kafka.ssl_certificate_location" ? s.sslCertificateLocation : s.sslKeyLocation
             guard let path else { continue }
             let resolved = try resolve(path, key: key, credentials: credentials)
             guard FileManager.default.isReadableFile(atPath: resolved) else {
-                throw ConfigurationError(key: key, message: "'\(resolved)' is not a readable file", fix: "check the path and that the service user may read it")
+                throw ConfigurationError(
+                    key: key, message: "'\(resolved)' is not a readable file", fix: "check the path and that the service user may read it")
             }
             switch key {
             case "kafka.ssl_ca_location": s.sslCALocation = resolved
@@ -111,7 +131,9 @@ struct KafkaSecuritySettings: Sendable, Equatable {
             }
         }
         if let file = s.saslPasswordFile { s.saslPassword = try secret(file, key: "kafka.sasl_password_file", credentials: credentials) }
-        if let file = s.sslKeyPasswordFile { s.sslKeyPassword = try secret(file, key: "kafka.ssl_key_password_file", credentials: credentials) }
+        if let file = s.sslKeyPasswordFile {
+            s.sslKeyPassword = try secret(file, key: "kafka.ssl_key_password_file", credentials: credentials)
+        }
         return s
     }
 
@@ -119,11 +141,14 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     static func resolve(_ path: String, key: String, credentials: String?) throws(ConfigurationError) -> String {
         if path.hasPrefix("/") { return path }
         guard let credentials, !credentials.isEmpty else {
-            throw ConfigurationError(key: key, message: "'\(path)' is relative but CREDENTIALS_DIRECTORY is not set",
-                                     fix: "give an absolute path, or run under systemd with LoadCredential=\(path):/path/to/file")
+            throw ConfigurationError(
+                key: key, message: "'\(path)' is relative but CREDENTIALS_DIRECTORY is not set",
+                fix: "give an absolute path, or run under systemd with LoadCredential=\(path):/path/to/file")
         }
         guard !path.contains("/") else {
-            throw ConfigurationError(key: key, message: "'\(path)' is not a credential name", fix: "a credential name has no '/'; give an absolute path otherwise")
+            throw ConfigurationError(
+                key: key, message: "'\(path)' is not a credential name",
+                fix: "a credential name has no '/'; give an absolute path otherwise")
         }
         return credentials + "/" + path
     }
@@ -132,7 +157,8 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     static func secret(_ path: String, key: String, credentials: String?) throws(ConfigurationError) -> String {
         let resolved = try resolve(path, key: key, credentials: credentials)
         guard let data = FileManager.default.contents(atPath: resolved) else {
-            throw ConfigurationError(key: key, message: "cannot read '\(resolved)'", fix: "check the path and that the service user may read it")
+            throw ConfigurationError(
+                key: key, message: "cannot read '\(resolved)'", fix: "check the path and that the service user may read it")
         }
         guard var text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(key: key, message: "'\(resolved)' is not UTF-8 text", fix: "store the secret as text")

@@ -10,19 +10,25 @@ enum ModelFile {
         return (directory as NSString).appendingPathComponent(path)
     }
 
-    static func load(path: String, configuration: EngineConfiguration, threshold: Double, topFeatures: Int) throws(ConfigurationError) -> RiskScorer {
+    static func load(path: String, configuration: EngineConfiguration, threshold: Double, topFeatures: Int) throws(ConfigurationError)
+        -> RiskScorer
+    {
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw ConfigurationError(key: "model.path", message: "cannot read model file '\(path)'",
-                                     fix: "point it at a model written by tools/train.py (relative paths are relative to the config file), or set it to \"\" to disable scoring")
+            throw ConfigurationError(
+                key: "model.path", message: "cannot read model file '\(path)'",
+                fix:
+                    "point it at a model written by tools/train.py (relative paths are relative to the config file), or set it to \"\" to disable scoring"
+            )
         }
         do {
             return try RiskScorer.load(bytes, configuration: configuration, threshold: threshold, topFeatures: topFeatures)
         } catch {
-            throw ConfigurationError(key: "model.path", message: "model file '\(path)' rejected: \(error)",
-                                     fix: "retrain with tools/train.py under this configuration ([windows], [rules.surge], [hotspots] shape the features)")
+            throw ConfigurationError(
+                key: "model.path", message: "model file '\(path)' rejected: \(error)",
+                fix: "retrain with tools/train.py under this configuration ([windows], [rules.surge], [hotspots] shape the features)")
         }
     }
 }

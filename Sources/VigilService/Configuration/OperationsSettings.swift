@@ -29,8 +29,9 @@ struct OperationsSettings: Sendable, Equatable {
             s.admin.port = nil
         } else {
             guard let (host, port) = splitHostPort(s.admin.listen), (0...65535).contains(port) else {
-                throw ConfigurationError(key: "admin.listen", message: "'\(s.admin.listen)' is not host:port",
-                                         fix: "e.g. \"127.0.0.1:9464\" (port 0 picks a free port; \"\" disables the admin API)")
+                throw ConfigurationError(
+                    key: "admin.listen", message: "'\(s.admin.listen)' is not host:port",
+                    fix: "e.g. \"127.0.0.1:9464\" (port 0 picks a free port; \"\" disables the admin API)")
             }
             s.admin.host = host
             s.admin.port = port
@@ -38,12 +39,15 @@ struct OperationsSettings: Sendable, Equatable {
         s.page = try PageSettings.read(&r)
         s.cap.sender = try r.string("cap.sender", default: s.cap.sender)
         if s.cap.sender.isEmpty || s.cap.sender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" || $0.isWhitespace }) {
-            throw ConfigurationError(key: "cap.sender", message: "'\(s.cap.sender)' is not a CAP sender", fix: "use an id without spaces, commas, '<' or '&', e.g. \"vigil@police.example\"")
+            throw ConfigurationError(
+                key: "cap.sender", message: "'\(s.cap.sender)' is not a CAP sender",
+                fix: "use an id without spaces, commas, '<' or '&', e.g. \"vigil@police.example\"")
         }
         s.cap.status = try r.string("cap.status", default: s.cap.status)
         let statuses = ["Actual", "Exercise", "System", "Test", "Draft"]
         guard statuses.contains(s.cap.status) else {
-            throw ConfigurationError(key: "cap.status", message: "'\(s.cap.status)' is not a CAP status", fix: "use one of \(statuses.joined(separator: ", "))")
+            throw ConfigurationError(
+                key: "cap.status", message: "'\(s.cap.status)' is not a CAP status", fix: "use one of \(statuses.joined(separator: ", "))")
         }
         s.cap.scope = try r.string("cap.scope", default: s.cap.scope)
         guard ["Public", "Private"].contains(s.cap.scope) else {

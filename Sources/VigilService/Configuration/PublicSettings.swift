@@ -31,7 +31,9 @@ struct PublicSettings: Sendable, Equatable {
         let topic = try r.string("topics.public", default: "")
         if !topic.isEmpty {
             guard VigilConfiguration.isValidTopic(topic) else {
-                throw ConfigurationError(key: "topics.public", message: "'\(topic)' is not a valid Kafka topic name", fix: "use 1–249 characters from [a-zA-Z0-9._-], or \"\" to turn the public feed off")
+                throw ConfigurationError(
+                    key: "topics.public", message: "'\(topic)' is not a valid Kafka topic name",
+                    fix: "use 1–249 characters from [a-zA-Z0-9._-], or \"\" to turn the public feed off")
             }
             s.topic = topic
         }
@@ -40,24 +42,33 @@ struct PublicSettings: Sendable, Equatable {
         if !file.isEmpty {
             let path = ModelFile.resolve(file, relativeTo: directory)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError(key: "public.neighbourhoods_file", message: "cannot read '\(path)'", fix: "list the public neighbourhood names, one per line")
+                throw ConfigurationError(
+                    key: "public.neighbourhoods_file", message: "cannot read '\(path)'",
+                    fix: "list the public neighbourhood names, one per line")
             }
-            s.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            s.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         }
         if Set(s.neighbourhoods).count != s.neighbourhoods.count {
-            throw ConfigurationError(key: "public.neighbourhoods", message: "lists a neighbourhood twice", fix: "each name once: the domain is a set of keys")
+            throw ConfigurationError(
+                key: "public.neighbourhoods", message: "lists a neighbourhood twice", fix: "each name once: the domain is a set of keys")
         }
         s.categories = try r.strings("public.categories", default: s.categories)
         if s.categories.isEmpty || Set(s.categories).count != s.categories.count {
-            throw ConfigurationError(key: "public.categories", message: "must list at least one category, each once", fix: "e.g. [\"Assault\", \"Robbery\"]")
+            throw ConfigurationError(
+                key: "public.categories", message: "must list at least one category, each once", fix: "e.g. [\"Assault\", \"Robbery\"]")
         }
         s.cellSizeMeters = try r.double("public.cell_size_m", default: s.cellSizeMeters)
         if !(250...50_000).contains(s.cellSizeMeters) {
-            throw ConfigurationError(key: "public.cell_size_m", message: "must be between 250 and 50000 metres", fix: "1000 is the usual coarse cell")
+            throw ConfigurationError(
+                key: "public.cell_size_m", message: "must be between 250 and 50000 metres", fix: "1000 is the usual coarse cell")
         }
         let startText = try r.string("public.start", default: "2026-01-05")
         guard let start = RFC3339.parse(startText + "T00:00:00Z") else {
-            throw ConfigurationError(key: "public.start", message: "'\(startText)' is not a date", fix: "write the first release period as \"YYYY-MM-DD\" (UTC; weeks start on the Monday on or before it)")
+            throw ConfigurationError(
+                key: "public.start", message: "'\(startText)' is not a date",
+                fix: "write the first release period as \"YYYY-MM-DD\" (UTC; weeks start on the Monday on or before it)")
         }
         s.start = start
         s.dailyEpsilonMicros = try epsilon(&r, "public.daily_epsilon", default: s.dailyEpsilonMicros)
@@ -65,17 +76,26 @@ struct PublicSettings: Sendable, Equatable {
         s.totalEpsilonMicros = try epsilon(&r, "public.total_epsilon", default: s.totalEpsilonMicros)
         s.dailyHorizon = try r.int("public.daily_horizon", default: s.dailyHorizon)
         s.weeklyHorizon = try r.int("public.weekly_horizon", default: s.weeklyHorizon)
-        for (key, value) in [("public.daily_horizon", s.dailyHorizon), ("public.weekly_horizon", s.weeklyHorizon)] where !(1...100_000).contains(value) {
-            throw ConfigurationError(key: key, message: "must be between 1 and 100000 periods", fix: "e.g. 730 days or 104 weeks: the running totals start over after it")
+        for (key, value) in [("public.daily_horizon", s.dailyHorizon), ("public.weekly_horizon", s.weeklyHorizon)]
+        where !(1...100_000).contains(value) {
+            throw ConfigurationError(
+                key: key, message: "must be between 1 and 100000 periods",
+                fix: "e.g. 730 days or 104 weeks: the running totals start over after it")
         }
         if s.totalEpsilonMicros < 2 * (s.dailyEpsilonMicros + s.weeklyEpsilonMicros) {
-            throw ConfigurationError(key: "public.total_epsilon", message: "is less than one epoch of every stream", fix: "raise it to at least 2 × (daily_epsilon + weekly_epsilon): two key families, each daily and weekly")
+            throw ConfigurationError(
+                key: "public.total_epsilon", message: "is less than one epoch of every stream",
+                fix: "raise it to at least 2 × (daily_epsilon + weekly_epsilon): two key families, each daily and weekly")
         }
         s.nonNegative = try r.bool("public.non_negative", default: s.nonNegative)
         s.areaTotals = try r.bool("public.area_totals", default: s.areaTotals)
         s.statePath = ModelFile.resolve(try r.string("public.state_path", default: s.statePath), relativeTo: directory)
         if s.topic != nil && s.neighbourhoods.isEmpty {
-            throw ConfigurationError(key: "public.neighbourhoods", message: "is empty while topics.public is set", fix: "list the public neighbourhood names (or public.neighbourhoods_file); keys must come from a fixed public list, never from the data")
+            throw ConfigurationError(
+                key: "public.neighbourhoods", message: "is empty while topics.public is set",
+                fix:
+                    "list the public neighbourhood names (or public.neighbourhoods_file); keys must come from a fixed public list, never from the data"
+            )
         }
         return s
     }
@@ -85,7 +105,9 @@ struct PublicSettings: Sendable, Equatable {
         let value = try r.double(key, default: Double(fallback) / 1_000_000)
         let micros = (value * 1_000_000).rounded()
         guard value > 0, value <= 1000, abs(micros - value * 1_000_000) < 1e-3 else {
-            throw ConfigurationError(key: key, message: "\(value) is not a usable ε", fix: "a positive number up to 1000 with at most 6 decimals, e.g. 0.5 (smaller is more private; see docs/PRIVACY.md)")
+            throw ConfigurationError(
+                key: key, message: "\(value) is not a usable ε",
+                fix: "a positive number up to 1000 with at most 6 decimals, e.g. 0.5 (smaller is more private; see docs/PRIVACY.md)")
         }
         return Int64(micros)
     }
@@ -94,10 +116,17 @@ struct PublicSettings: Sendable, Equatable {
     func releaseConfiguration() -> PublicReleaseConfiguration {
         var streams: [PublicReleaseConfiguration.Stream] = []
         for family in PublicDomain.Family.allCases {
-            streams.append(.init(family: family, schedule: ReleaseSchedule(period: .day, startingAt: start, horizon: dailyHorizon), epsilonMicros: dailyEpsilonMicros))
-            streams.append(.init(family: family, schedule: ReleaseSchedule(period: .week, startingAt: start, horizon: weeklyHorizon), epsilonMicros: weeklyEpsilonMicros))
+            streams.append(
+                .init(
+                    family: family, schedule: ReleaseSchedule(period: .day, startingAt: start, horizon: dailyHorizon),
+                    epsilonMicros: dailyEpsilonMicros))
+            streams.append(
+                .init(
+                    family: family, schedule: ReleaseSchedule(period: .week, startingAt: start, horizon: weeklyHorizon),
+                    epsilonMicros: weeklyEpsilonMicros))
         }
-        return PublicReleaseConfiguration(streams: streams, totalMicros: totalEpsilonMicros, nonNegative: nonNegative, areaTotals: areaTotals)
+        return PublicReleaseConfiguration(
+            streams: streams, totalMicros: totalEpsilonMicros, nonNegative: nonNegative, areaTotals: areaTotals)
     }
 
     func domain(bounds: GeoBounds) -> PublicDomain {

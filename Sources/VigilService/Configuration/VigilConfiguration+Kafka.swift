@@ -24,8 +24,11 @@ extension VigilConfiguration {
             try require(!k.groupID.isEmpty, "kafka.group_id", "must not be empty", "name the consumer group, e.g. \"vigil\"")
             try require(k.topicPartitions >= 1, "kafka.topic_partitions", "must be at least 1", nil)
             for (section, props) in [("kafka.consumer", k.consumer), ("kafka.producer", k.producer)] {
-                for managed in ["bootstrap.servers", "group.id", "enable.auto.offset.store"] where props[managed] != nil && !(section == "kafka.producer" && managed == "bootstrap.servers") {
-                    throw ConfigurationError(key: "\(section).\(managed)", message: "is managed by Vigil", fix: "remove it; set kafka.bootstrap_servers / kafka.group_id instead")
+                for managed in ["bootstrap.servers", "group.id", "enable.auto.offset.store"]
+                where props[managed] != nil && !(section == "kafka.producer" && managed == "bootstrap.servers") {
+                    throw ConfigurationError(
+                        key: "\(section).\(managed)", message: "is managed by Vigil",
+                        fix: "remove it; set kafka.bootstrap_servers / kafka.group_id instead")
                 }
             }
             return k

@@ -10,10 +10,13 @@ extension VigilConfiguration {
         static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> Log {
             var log = Log()
             log.level = try r.string("log.level", default: log.level)
-            try require(validLevels.contains(log.level), "log.level", "'\(log.level)' is not a log level", "use one of \(validLevels.joined(separator: ", "))")
+            try require(
+                validLevels.contains(log.level), "log.level", "'\(log.level)' is not a log level",
+                "use one of \(validLevels.joined(separator: ", "))")
             let formatText = try r.string("log.format", default: log.format.rawValue)
             guard let format = Format(rawValue: formatText) else {
-                throw ConfigurationError(key: "log.format", message: "'\(formatText)' is not a log format", fix: "use \"json\" or \"logfmt\"")
+                throw ConfigurationError(
+                    key: "log.format", message: "'\(formatText)' is not a log format", fix: "use \"json\" or \"logfmt\"")
             }
             log.format = format
             return log

@@ -16,7 +16,9 @@ extension VigilConfiguration {
             m.path = pathText.isEmpty ? nil : ModelFile.resolve(pathText, relativeTo: directory)
             m.threshold = try r.double("model.threshold", default: m.threshold)
             m.topFeatures = try r.int("model.top_features", default: m.topFeatures)
-            try require(m.threshold > 0 && m.threshold <= 1, "model.threshold", "must be in (0, 1]", "pick it from the evaluation in docs/ACCURACY.md, e.g. the top 5% of scores")
+            try require(
+                m.threshold > 0 && m.threshold <= 1, "model.threshold", "must be in (0, 1]",
+                "pick it from the evaluation in docs/ACCURACY.md, e.g. the top 5% of scores")
             try require((0...50).contains(m.topFeatures), "model.top_features", "must be between 0 and 50", nil)
             return m
         }
@@ -28,7 +30,8 @@ extension VigilConfiguration {
     func loadingModel() throws(ConfigurationError) -> VigilConfiguration {
         guard let path = model.path else { return self }
         var loaded = self
-        loaded.engine.risk = try ModelFile.load(path: path, configuration: engine, threshold: model.threshold, topFeatures: model.topFeatures)
+        loaded.engine.risk = try ModelFile.load(
+            path: path, configuration: engine, threshold: model.threshold, topFeatures: model.topFeatures)
         return loaded
     }
 }

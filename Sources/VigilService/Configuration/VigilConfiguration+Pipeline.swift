@@ -14,7 +14,8 @@ extension VigilConfiguration {
         static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> Pipeline {
             var p = Pipeline()
             p.maxBatch = try r.int("pipeline.max_batch", default: p.maxBatch)
-            p.shutdownTimeoutMs = Int(try r.duration("pipeline.shutdown_timeout", default: EventDuration(milliseconds: Int64(p.shutdownTimeoutMs))).milliseconds)
+            p.shutdownTimeoutMs = Int(
+                try r.duration("pipeline.shutdown_timeout", default: EventDuration(milliseconds: Int64(p.shutdownTimeoutMs))).milliseconds)
             p.maxFutureMs = try r.duration("input.max_future", default: EventDuration(milliseconds: p.maxFutureMs)).milliseconds
             try require(p.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
             try require((1...100_000).contains(p.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)

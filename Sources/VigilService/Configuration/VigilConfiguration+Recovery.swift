@@ -32,8 +32,9 @@ extension VigilConfiguration {
             case "all": return Recovery(rewind: .all)
             default:
                 guard let d = EventDuration.parse(text), d.milliseconds > 0 else {
-                    throw ConfigurationError(key: "recovery.rewind", message: "'\(text)' is not \"auto\", \"all\" or a duration",
-                                             fix: "write \"auto\" (the engine's state horizon), \"all\" or a duration like \"90d\"")
+                    throw ConfigurationError(
+                        key: "recovery.rewind", message: "'\(text)' is not \"auto\", \"all\" or a duration",
+                        fix: "write \"auto\" (the engine's state horizon), \"all\" or a duration like \"90d\"")
                 }
                 return Recovery(rewind: .duration(d))
             }
@@ -42,8 +43,11 @@ extension VigilConfiguration {
         /// A rewind shorter than the state horizon would rebuild incomplete windows and baselines.
         func checkCovers(_ engine: EngineConfiguration) throws(ConfigurationError) {
             if case .duration(let d) = rewind, d.milliseconds < engine.stateHorizon.milliseconds {
-                throw ConfigurationError(key: "recovery.rewind", message: "\(d) is shorter than the engine's state horizon (\(engine.stateHorizon)), so rebuilt windows and baselines would be incomplete",
-                                         fix: "use \"auto\", \"all\" or at least \"\(engine.stateHorizon)\"")
+                throw ConfigurationError(
+                    key: "recovery.rewind",
+                    message:
+                        "\(d) is shorter than the engine's state horizon (\(engine.stateHorizon)), so rebuilt windows and baselines would be incomplete",
+                    fix: "use \"auto\", \"all\" or at least \"\(engine.stateHorizon)\"")
             }
         }
     }

@@ -21,11 +21,19 @@ extension VigilConfiguration {
             t.incidents = try r.string("topics.incidents", default: t.incidents)
             t.alerts = try r.string("topics.alerts", default: t.alerts)
             t.late = try r.optionalString("topics.late") ?? t.deadLetter
-            for (key, name) in [("topics.incidents", t.incidents), ("topics.alerts", t.alerts), ("topics.dead_letter", t.deadLetter), ("topics.late", t.late)] {
-                try require(isValidTopic(name), key, "'\(name)' is not a valid Kafka topic name", "use 1–249 characters from [a-zA-Z0-9._-]")
+            for (key, name) in [
+                ("topics.incidents", t.incidents), ("topics.alerts", t.alerts), ("topics.dead_letter", t.deadLetter),
+                ("topics.late", t.late)
+            ] {
+                try require(
+                    isValidTopic(name), key, "'\(name)' is not a valid Kafka topic name", "use 1–249 characters from [a-zA-Z0-9._-]")
             }
-            try require(t.alerts != t.incidents, "topics.alerts", "must differ from topics.incidents", "alerts feeding back into the input would loop")
-            try require(t.deadLetter != t.incidents, "topics.dead_letter", "must differ from topics.incidents", "dead letters feeding back into the input would loop")
+            try require(
+                t.alerts != t.incidents, "topics.alerts", "must differ from topics.incidents",
+                "alerts feeding back into the input would loop")
+            try require(
+                t.deadLetter != t.incidents, "topics.dead_letter", "must differ from topics.incidents",
+                "dead letters feeding back into the input would loop")
             return t
         }
 
@@ -35,8 +43,12 @@ extension VigilConfiguration {
             let capTopic = try r.string("topics.cap", default: "")
             let scoredTopic = try r.string("topics.scored", default: "")
             if !scoredTopic.isEmpty {
-                try require(isValidTopic(scoredTopic), "topics.scored", "'\(scoredTopic)' is not a valid Kafka topic name", "use 1–249 characters from [a-zA-Z0-9._-], or \"\" for off")
-                try require(scoredTopic != incidents && scoredTopic != alerts, "topics.scored", "must differ from topics.incidents and topics.alerts", nil)
+                try require(
+                    isValidTopic(scoredTopic), "topics.scored", "'\(scoredTopic)' is not a valid Kafka topic name",
+                    "use 1–249 characters from [a-zA-Z0-9._-], or \"\" for off")
+                try require(
+                    scoredTopic != incidents && scoredTopic != alerts, "topics.scored",
+                    "must differ from topics.incidents and topics.alerts", nil)
             }
             try checkOperations(kafka: kafka, topics: self, capTopic: capTopic)
             cap = capTopic.isEmpty ? nil : capTopic

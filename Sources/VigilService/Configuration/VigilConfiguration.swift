@@ -35,7 +35,9 @@ struct VigilConfiguration {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(key: "", message: "cannot read configuration file '\(path)'", fix: "pass --config with a readable TOML file (see Config/vigil.toml)")
+            throw ConfigurationError(
+                key: "", message: "cannot read configuration file '\(path)'",
+                fix: "pass --config with a readable TOML file (see Config/vigil.toml)")
         }
         return try parse(toml: text, environment: environment, directory: (path as NSString).deletingLastPathComponent)
     }
@@ -43,7 +45,9 @@ struct VigilConfiguration {
     /// Reads the sections in a fixed order (the first problem found is the one reported), then
     /// the checks that tie sections together. `directory` resolves relative paths in the file
     /// (model.path, public files); nil: the working directory.
-    static func parse(toml: String, environment: [String: String], directory: String? = nil) throws(ConfigurationError) -> VigilConfiguration {
+    static func parse(toml: String, environment: [String: String], directory: String? = nil) throws(ConfigurationError)
+        -> VigilConfiguration
+    {
         var r = try ConfigReader(toml: toml, environment: environment)
         let kafka = try Kafka.read(&r)
         var topics = try Topics.read(&r)
@@ -52,7 +56,8 @@ struct VigilConfiguration {
         var engine = try EngineConfiguration.read(&r)
         let log = try Log.read(&r)
         let pipeline = try Pipeline.read(&r)
-        let reliability = try ReliabilitySettings.read(&r, producer: kafka.producer, lateness: engine.allowedLateness, maxFutureMs: pipeline.maxFutureMs)
+        let reliability = try ReliabilitySettings.read(
+            &r, producer: kafka.producer, lateness: engine.allowedLateness, maxFutureMs: pipeline.maxFutureMs)
         try ReliabilitySettings.checkGrid(cellSize: engine.grid.cellSize, bounds: engine.grid.bounds)
         let alerts = try AlertSettings.read(&r, cellSize: engine.grid.cellSize)
         engine.clusters = alerts.clusters
@@ -64,7 +69,9 @@ struct VigilConfiguration {
         let model = try Model.read(&r, directory: directory)
         let publicFeed = try PublicSettings.read(&r, directory: directory)
         if let unknown = r.unknownKeys().first {
-            throw ConfigurationError(key: unknown, message: "is not a Vigil setting", fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
+            throw ConfigurationError(
+                key: unknown, message: "is not a Vigil setting",
+                fix: "check the spelling against Config/vigil.toml (librdkafka properties go under [kafka.consumer] or [kafka.producer])")
         }
 
         let config = VigilConfiguration(
@@ -74,7 +81,9 @@ struct VigilConfiguration {
         try recovery.checkCovers(engine)
         try ReliabilitySettings.checkBounds(config)
         if let topic = publicFeed.topic, [topics.incidents, topics.alerts, topics.deadLetter, topics.late].contains(topic) {
-            throw ConfigurationError(key: "topics.public", message: "'\(topic)' is already used by another stream", fix: "give the public feed a topic of its own: nothing else may ever be written to it")
+            throw ConfigurationError(
+                key: "topics.public", message: "'\(topic)' is already used by another stream",
+                fix: "give the public feed a topic of its own: nothing else may ever be written to it")
         }
         return config
     }
@@ -107,6 +116,7 @@ struct VigilConfiguration {
     /// Property names whose values must never be printed or logged.
     static func isSecret(_ property: String) -> Bool {
         let p = property.lowercased()
-        return p.contains("password") || p.contains("secret") || p.hasSuffix(".key.pem") || p.contains("sasl.oauthbearer.config") || p.hasSuffix("token")
+        return p.contains("password") || p.contains("secret") || p.hasSuffix(".key.pem") || p.contains("sasl.oauthbearer.config")
+            || p.hasSuffix("token")
     }
 }

@@ -6,7 +6,8 @@ extension WindowSpec {
         var windows: [WindowSpec] = []
         for text in try r.strings("windows.horizons", default: defaults.map(\.description)) {
             guard let spec = WindowSpec.parse(text) else {
-                throw ConfigurationError(key: "windows.horizons", message: "'\(text)' is not horizon/resolution", fix: "write entries like \"24h/1h\"")
+                throw ConfigurationError(
+                    key: "windows.horizons", message: "'\(text)' is not horizon/resolution", fix: "write entries like \"24h/1h\"")
             }
             if let problem = spec.problem { throw ConfigurationError(key: "windows.horizons", message: "'\(text)': \(problem)", fix: nil) }
             windows.append(spec)

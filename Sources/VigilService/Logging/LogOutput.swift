@@ -27,7 +27,10 @@ final class LogOutput: Sendable {
                 var offset = 0
                 while offset < buf.count {
                     let n = Foundation.write(STDOUT_FILENO, buf.baseAddress! + offset, buf.count - offset)
-                    if n <= 0 { if errno == EINTR { continue }; return }
+                    if n <= 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
                     offset += n
                 }
             }

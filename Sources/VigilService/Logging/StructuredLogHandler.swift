@@ -37,10 +37,11 @@ struct StructuredLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        let line: [UInt8] = switch format {
-        case .json: json(event, merged, now)
-        case .logfmt: logfmt(event, merged, now)
-        }
+        let line: [UInt8] =
+            switch format {
+            case .json: json(event, merged, now)
+            case .logfmt: logfmt(event, merged, now)
+            }
         output.write(line, priority: Self.syslogPriority(event.level))
     }
 
@@ -58,10 +59,14 @@ struct StructuredLogHandler: LogHandler {
     private func json(_ event: LogEvent, _ metadata: Logger.Metadata, _ now: Timestamp) -> [UInt8] {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
-        w.key("ts"); w.timestamp(now)
-        w.key("level"); w.string(event.level.rawValue)
-        w.key("logger"); w.string(label)
-        w.key("msg"); w.string(event.message.description)
+        w.key("ts")
+        w.timestamp(now)
+        w.key("level")
+        w.string(event.level.rawValue)
+        w.key("logger")
+        w.string(label)
+        w.key("msg")
+        w.string(event.message.description)
         for key in metadata.keys.sorted() {
             w.dynamicKey(key)
             w.rawJSON(Self.jsonValue(metadata[key]!))
@@ -103,7 +108,8 @@ struct StructuredLogHandler: LogHandler {
     private func logfmt(_ event: LogEvent, _ metadata: Logger.Metadata, _ now: Timestamp) -> [UInt8] {
         func quote(_ s: String) -> String {
             if !s.isEmpty, s.allSatisfy({ $0 != " " && $0 != "\"" && $0 != "=" && !$0.isNewline }) { return s }
-            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\""
+                + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n") + "\""
         }
         var parts = ["ts=\(now)", "level=\(event.level.rawValue)", "logger=\(quote(label))", "msg=\(quote(event.message.description))"]

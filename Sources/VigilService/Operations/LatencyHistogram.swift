@@ -17,6 +17,9 @@ struct LatencyHistogram: Sendable {
     /// Cumulative counts for each bound, then +Inf (equal to `count`).
     var cumulative: [Int] {
         var running = 0
-        return counts.map { running += $0; return running }
+        return counts.map {
+            running += $0
+            return running
+        }
     }
 }

@@ -19,8 +19,10 @@ final class OperationsBoard: Sendable {
     let alertFeed: AlertFeed
     let recentIncidents: RecentIncidents
 
-    init(startTime: Double = Date().timeIntervalSince1970, stallAfter: Duration = .seconds(30),
-         alertFeed: AlertFeed = AlertFeed(), recentIncidents: RecentIncidents = RecentIncidents()) {
+    init(
+        startTime: Double = Date().timeIntervalSince1970, stallAfter: Duration = .seconds(30),
+        alertFeed: AlertFeed = AlertFeed(), recentIncidents: RecentIncidents = RecentIncidents()
+    ) {
         self.startTime = startTime
         self.stallAfter = stallAfter
         self.alertFeed = alertFeed
@@ -51,7 +53,6 @@ final class OperationsBoard: Sendable {
     private static func nanoseconds(_ d: Duration) -> Int64 {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
-
 
     // MARK: Aggregates mailbox
 

@@ -10,7 +10,8 @@ struct ModelFileStamp: Equatable {
 
     init?(path: String) {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? NSNumber, let modified = attributes[.modificationDate] as? Date else { return nil }
+            let size = attributes[.size] as? NSNumber, let modified = attributes[.modificationDate] as? Date
+        else { return nil }
         self.size = size.uint64Value
         self.modified = modified
     }
@@ -24,8 +25,10 @@ struct ModelFileStamp: Equatable {
 extension OperationsHub {
     static let modelCheckInterval = Duration.seconds(5)
 
-    func reloadModelIfFileChanged(_ config: inout VigilConfiguration, _ engines: inout [TopicPartition: IncidentEngine],
-                                  now: ContinuousClock.Instant) {
+    func reloadModelIfFileChanged(
+        _ config: inout VigilConfiguration, _ engines: inout [TopicPartition: IncidentEngine],
+        now: ContinuousClock.Instant
+    ) {
         if modelVersion == nil, let risk = config.engine.risk { modelVersion = Self.describe(risk) }
         guard let path = config.model.path else { return }
         if let last = lastModelCheck, now - last < Self.modelCheckInterval { return }
@@ -38,27 +41,34 @@ extension OperationsHub {
         guard stamp != seen else { return }
         modelFileSeen = stamp
         do {
-            let scorer = try ModelFile.load(path: path, configuration: config.engine, threshold: config.model.threshold,
-                                            topFeatures: config.model.topFeatures)
+            let scorer = try ModelFile.load(
+                path: path, configuration: config.engine, threshold: config.model.threshold,
+                topFeatures: config.model.topFeatures)
             guard scorer.hash != config.engine.risk?.hash else { return }
             swapModel(scorer, into: &config, &engines, reason: "model file changed")
         } catch {
-            logger.error("new model file rejected; the previous model keeps serving",
-                         metadata: ["model.path": "\(path)", "error": "\(error)",
-                                    "model.serving": "\(config.engine.risk.map(Self.describe) ?? "none")"])
+            logger.error(
+                "new model file rejected; the previous model keeps serving",
+                metadata: [
+                    "model.path": "\(path)", "error": "\(error)",
+                    "model.serving": "\(config.engine.risk.map(Self.describe) ?? "none")"
+                ])
         }
     }
 
     /// Puts `scorer` into every engine and the configuration new partitions are built from.
-    func swapModel(_ scorer: RiskScorer?, into config: inout VigilConfiguration, _ engines: inout [TopicPartition: IncidentEngine],
-                   reason: String) {
+    func swapModel(
+        _ scorer: RiskScorer?, into config: inout VigilConfiguration, _ engines: inout [TopicPartition: IncidentEngine],
+        reason: String
+    ) {
         for tp in Array(engines.keys) {
             do {
                 try engines[tp]!.replaceModel(scorer)
             } catch {
                 // Cannot happen for a model validated against this configuration; keep serving.
-                logger.error("model swap refused by a partition's engine; the previous model keeps serving",
-                             metadata: ["kafka.partition": "\(tp)", "error": "\(error)"])
+                logger.error(
+                    "model swap refused by a partition's engine; the previous model keeps serving",
+                    metadata: ["kafka.partition": "\(tp)", "error": "\(error)"])
                 return
             }
         }
@@ -66,8 +76,12 @@ extension OperationsHub {
         config.engine.risk = scorer
         if let path = config.model.path { modelFileSeen = ModelFileStamp(path: path) }
         modelVersion = scorer.map(Self.describe)
-        logger.notice("model swapped", metadata: ["model.previous": "\(previous)", "model.serving": "\(modelVersion ?? "none")",
-                                                  "reason": "\(reason)"])
+        logger.notice(
+            "model swapped",
+            metadata: [
+                "model.previous": "\(previous)", "model.serving": "\(modelVersion ?? "none")",
+                "reason": "\(reason)"
+            ])
     }
 
     /// Same file contents, threshold and explanation depth.

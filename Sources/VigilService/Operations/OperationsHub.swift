@@ -45,9 +45,11 @@ final class OperationsHub {
     var modelFileSeen: ModelFileStamp?
     var lastModelCheck: ContinuousClock.Instant?
 
-    init(board: OperationsBoard, notifier: SystemdNotifier, logger: Logger, configPath: String?,
-         environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
-         publishEvery: Duration = .seconds(1), statusEvery: Duration = .seconds(5)) {
+    init(
+        board: OperationsBoard, notifier: SystemdNotifier, logger: Logger, configPath: String?,
+        environment: @escaping () -> [String: String] = { ProcessInfo.processInfo.environment },
+        publishEvery: Duration = .seconds(1), statusEvery: Duration = .seconds(5)
+    ) {
         self.board = board
         self.notifier = notifier
         self.logger = logger
@@ -75,9 +77,11 @@ final class OperationsHub {
     /// Page hook, for each accepted incident: kept locally (no lock) until the next tick.
     @inline(__always)
     func recordAccepted(_ incident: Incident) {
-        acceptedIncidents.append(RecentIncidents.Entry(id: incident.id, eventTime: incident.eventTime, category: incident.category,
-                                                       neighbourhood: incident.neighbourhood, latitude: incident.latitude,
-                                                       longitude: incident.longitude))
+        acceptedIncidents.append(
+            RecentIncidents.Entry(
+                id: incident.id, eventTime: incident.eventTime, category: incident.category,
+                neighbourhood: incident.neighbourhood, latitude: incident.latitude,
+                longitude: incident.longitude))
     }
 
     /// Page hook, for each published alert: appended to the `/events` ring at once (alerts are rare).
@@ -86,8 +90,10 @@ final class OperationsHub {
     }
 
     /// Call site 2, at the end of every loop iteration (at least every poll timeout).
-    func tick(consumer: KafkaConsumer, config: inout VigilConfiguration, engines: inout [TopicPartition: IncidentEngine],
-              statistics: PipelineStatistics) {
+    func tick(
+        consumer: KafkaConsumer, config: inout VigilConfiguration, engines: inout [TopicPartition: IncidentEngine],
+        statistics: PipelineStatistics
+    ) {
         let now = ContinuousClock.now
         board.beat(now)
         if !acceptedIncidents.isEmpty {
@@ -132,18 +138,23 @@ final class OperationsHub {
 
     // MARK: - Snapshot
 
-    private func makeSnapshot(consumer: KafkaConsumer, engines: [TopicPartition: IncidentEngine],
-                              statistics: PipelineStatistics) -> OperationsSnapshot {
+    private func makeSnapshot(
+        consumer: KafkaConsumer, engines: [TopicPartition: IncidentEngine],
+        statistics: PipelineStatistics
+    ) -> OperationsSnapshot {
         var s = OperationsSnapshot()
         s.takenAt = Date().timeIntervalSince1970
         s.statistics = statistics
         let assigned = engines.keys.sorted()
         let lags = consumer.lag(assigned)
-        var caps: [TopicPartition: Int] = [:], expired: [TopicPartition: Int] = [:]
+        var caps: [TopicPartition: Int] = [:]
+        var expired: [TopicPartition: Int] = [:]
         for tp in assigned {
             let engine = engines[tp]!
-            s.partitions.append(.init(topicPartition: tp, rebuilding: rebuilding.contains(tp),
-                                      newestEventTime: engine.watermark.maxEventTime, lag: lags[tp], keys: engine.statistics.keys))
+            s.partitions.append(
+                .init(
+                    topicPartition: tp, rebuilding: rebuilding.contains(tp),
+                    newestEventTime: engine.watermark.maxEventTime, lag: lags[tp], keys: engine.statistics.keys))
             s.keys += engine.statistics.keys
             caps[tp] = engine.statistics.capHits
             expired[tp] = engine.statistics.keysExpired
@@ -172,7 +183,8 @@ final class OperationsHub {
     static func status(_ s: OperationsSnapshot) -> String {
         let st = s.statistics
         let lag = s.partitions.compactMap(\.lag).reduce(0, +)
-        var text = "\(s.partitions.count) partitions, \(st.consumed) consumed, \(st.alerts) alerts, \(st.deadLettered) dead-lettered, \(st.late) late, \(s.keys) keys, \(s.hotspots.count) hotspots, lag \(lag)"
+        var text =
+            "\(s.partitions.count) partitions, \(st.consumed) consumed, \(st.alerts) alerts, \(st.deadLettered) dead-lettered, \(st.late) late, \(s.keys) keys, \(s.hotspots.count) hotspots, lag \(lag)"
         if let reason = s.notReadyReason { text += "; not ready: \(reason)" }
         return text
     }
@@ -188,8 +200,9 @@ final class OperationsHub {
             candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingModel()
         } catch {
             reloadsRefused += 1
-            logger.error("reload refused: the configuration is invalid; the running configuration stays",
-                         metadata: ["config.path": "\(configPath)", "error": "\(error)"])
+            logger.error(
+                "reload refused: the configuration is invalid; the running configuration stays",
+                metadata: ["config.path": "\(configPath)", "error": "\(error)"])
             return
         }
         switch ConfigReloadPlan(old: config, new: candidate).decision {
@@ -201,8 +214,9 @@ final class OperationsHub {
             logger.notice("reload: configuration unchanged", metadata: ["config.path": "\(configPath)"])
         case .refuse(let keys):
             reloadsRefused += 1
-            logger.error("reload refused: these settings need a restart; the running configuration stays",
-                         metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
+            logger.error(
+                "reload refused: these settings need a restart; the running configuration stays",
+                metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
         case .apply(let keys):
             // The candidate's model was loaded and validated by `loadingModel()` above: a
             // bad model file refused the whole reload there, and the old model keeps serving.

@@ -11,8 +11,9 @@ final class OperationsRuntime: Sendable {
     private let reloadSignal: ReloadSignal
 
     init(config: VigilConfiguration, configPath: String, logger: Logger) {
-        board = OperationsBoard(alertFeed: AlertFeed(capacity: config.operations.page.eventRing),
-                                recentIncidents: RecentIncidents(capacity: config.operations.page.incidentRing))
+        board = OperationsBoard(
+            alertFeed: AlertFeed(capacity: config.operations.page.eventRing),
+            recentIncidents: RecentIncidents(capacity: config.operations.page.incidentRing))
         notifier = SystemdNotifier()
         self.configPath = configPath
         reloadSignal = ReloadSignal()
@@ -25,8 +26,9 @@ final class OperationsRuntime: Sendable {
                 self.server = server
             } catch {
                 // Alerts matter more than metrics: keep processing, say so loudly (and in STATUS=).
-                logger.critical("admin API not started; processing continues without health and metrics endpoints",
-                                metadata: ["admin.listen": "\(config.operations.admin.listen)", "error": "\(error)"])
+                logger.critical(
+                    "admin API not started; processing continues without health and metrics endpoints",
+                    metadata: ["admin.listen": "\(config.operations.admin.listen)", "error": "\(error)"])
                 server = nil
             }
         } else {
@@ -34,8 +36,12 @@ final class OperationsRuntime: Sendable {
             logger.notice("admin API disabled (admin.listen is empty)")
         }
         if notifier.isEnabled {
-            logger.info("systemd notify enabled", metadata: [
-                "systemd.watchdog_usec": "\(notifier.watchdogInterval.map { String($0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? "off")"])
+            logger.info(
+                "systemd notify enabled",
+                metadata: [
+                    "systemd.watchdog_usec":
+                        "\(notifier.watchdogInterval.map { String($0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? "off")"
+                ])
         }
     }
 

@@ -26,7 +26,10 @@ struct DeliveryStateMachine {
 
     /// What an output is; decides how a per-message failure is diverted.
     enum Kind: String, Sendable, Equatable {
-        case alert, capAlert = "cap_alert", deadLetter = "dead_letter", late
+        case alert
+        case capAlert = "cap_alert"
+        case deadLetter = "dead_letter"
+        case late
         /// An accepted incident with its risk score (topics.scored).
         case scored
         /// A diverted output (failed alert copy or payload-less dead letter): never diverted again.
@@ -182,7 +185,9 @@ struct DeliveryStateMachine {
 
     /// Sends a replacement that the topic will accept, once; gives up on a replacement.
     private mutating func divert(_ ticket: Ticket, _ entry: Entry, error: KafkaError) -> [Action] {
-        guard entry.kind != .diverted, let replacement = Self.diversion(of: entry, error: error, deadLetterTopic: configuration.deadLetterTopic) else {
+        guard entry.kind != .diverted,
+            let replacement = Self.diversion(of: entry, error: error, deadLetterTopic: configuration.deadLetterTopic)
+        else {
             return [.gaveUp(ticket, kind: entry.kind, error: error, topic: entry.message.topic)] + settle(ticket)
         }
         entries[ticket] = Entry(message: replacement, kind: .diverted)
@@ -193,8 +198,10 @@ struct DeliveryStateMachine {
     /// dead letter keeps its `vigil.*` headers but loses its payload.
     private static func diversion(of entry: Entry, error: KafkaError, deadLetterTopic: String) -> OutgoingMessage? {
         var message = entry.message
-        let failure = [KafkaHeader("vigil.delivery.error", "\(error.name): \(error.message)"),
-                       KafkaHeader("vigil.delivery.topic", message.topic)]
+        let failure = [
+            KafkaHeader("vigil.delivery.error", "\(error.name): \(error.message)"),
+            KafkaHeader("vigil.delivery.topic", message.topic)
+        ]
         switch entry.kind {
         case .alert, .capAlert, .scored:
             message.headers += [KafkaHeader("vigil.error.reason", "delivery_failed")] + failure

@@ -53,12 +53,20 @@ struct FutureHold {
         let ahead = incident.eventTime.milliseconds.subtractingReportingOverflow(clockMs)
         if ahead.overflow && incident.eventTime.milliseconds < 0 { return .process }  // far past: the late path's business
         if ahead.overflow || ahead.partialValue > maxFutureMs {
-            return .reject(reason: "future_event_time", message: "event time \(Self.text(incident.eventTime)) is more than \(EventDuration(milliseconds: maxFutureMs)) ahead of the server clock (\(Timestamp(milliseconds: clockMs)))")
+            return .reject(
+                reason: "future_event_time",
+                message:
+                    "event time \(Self.text(incident.eventTime)) is more than \(EventDuration(milliseconds: maxFutureMs)) ahead of the server clock (\(Timestamp(milliseconds: clockMs)))"
+            )
         }
         guard ahead.partialValue > skewMs else { return .process }
         let entry = Held(incident: incident, message: message())
         guard held.count < capacity, heldBytes + Self.size(of: entry.message) <= capacityBytes else {
-            return .reject(reason: "future_event_time", message: "event time \(Self.text(incident.eventTime)) is ahead of the server clock (\(Timestamp(milliseconds: clockMs))) and \(capacity) incidents are already held (input.max_held)")
+            return .reject(
+                reason: "future_event_time",
+                message:
+                    "event time \(Self.text(incident.eventTime)) is ahead of the server clock (\(Timestamp(milliseconds: clockMs))) and \(capacity) incidents are already held (input.max_held)"
+            )
         }
         let index = held.firstIndex { $0.incident.eventTime > incident.eventTime } ?? held.endIndex
         held.insert(entry, at: index)
@@ -93,7 +101,8 @@ struct FutureHold {
 
     /// RFC 3339 for plausible times; raw milliseconds for hostile ones (formatting traps on them).
     private static func text(_ time: Timestamp) -> String {
-        (-100_000_000_000_000..<100_000_000_000_000).contains(time.milliseconds) ? time.description : "\(time.milliseconds) ms since the epoch"
+        (-100_000_000_000_000..<100_000_000_000_000).contains(time.milliseconds)
+            ? time.description : "\(time.milliseconds) ms since the epoch"
     }
 
     private static func size(of message: KafkaMessage) -> Int {

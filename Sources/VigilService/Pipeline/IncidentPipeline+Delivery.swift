@@ -32,18 +32,28 @@ extension IncidentPipeline {
                 }
             case .gaveUp(_, let kind, let error, let topic):
                 statistics.countDeliveryGivenUp(kind: kind.rawValue)
-                logger.error("an output could not be delivered and was given up; its input is committed", metadata: [
-                    "output.kind": "\(kind.rawValue)", "kafka.topic": "\(topic)", "kafka.error": "\(error)",
-                    "error.class": "\(error.deliveryClass.rawValue)",
-                    "next": "\(kind == .diverted ? "dropped (the log holds every alert's JSON)" : "diverted to \(config.topics.deadLetter)")"])
+                logger.error(
+                    "an output could not be delivered and was given up; its input is committed",
+                    metadata: [
+                        "output.kind": "\(kind.rawValue)", "kafka.topic": "\(topic)", "kafka.error": "\(error)",
+                        "error.class": "\(error.deliveryClass.rawValue)",
+                        "next":
+                            "\(kind == .diverted ? "dropped (the log holds every alert's JSON)" : "diverted to \(config.topics.deadLetter)")"
+                    ])
             case .replaceProducer(let error):
                 try startNewProducer(cause: error)
             case .fatal(let error):
-                throw PipelineFailure(message: "no output can be delivered with this configuration (\(error.deliveryClass.rawValue) error); fix the cause and restart", cause: error)
+                throw PipelineFailure(
+                    message:
+                        "no output can be delivered with this configuration (\(error.deliveryClass.rawValue) error); fix the cause and restart",
+                    cause: error)
             case .pauseFetching:
                 statistics.backpressurePauses += 1
-                logger.warning("pausing fetch: too many unacknowledged outputs", metadata: [
-                    "delivery.pending": "\(delivery.pendingOutputs)", "pipeline.max_in_flight": "\(config.reliability.maxInFlight)"])
+                logger.warning(
+                    "pausing fetch: too many unacknowledged outputs",
+                    metadata: [
+                        "delivery.pending": "\(delivery.pendingOutputs)", "pipeline.max_in_flight": "\(config.reliability.maxInFlight)"
+                    ])
                 setFetching(paused: true)
             case .resumeFetching:
                 logger.notice("resuming fetch", metadata: ["delivery.pending": "\(delivery.pendingOutputs)"])
@@ -76,9 +86,12 @@ extension IncidentPipeline {
         for report in producer.poll(timeoutMs: timeoutMs) {
             if report.error != nil { statistics.deliveryFailures += 1 }
             if let error = report.error, deliveryLogLimiter.allow() {
-                logger.error("delivery failed", metadata: [
-                    "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "error.class": "\(error.deliveryClass.rawValue)",
-                    "stats.delivery_failures": "\(statistics.deliveryFailures)"])
+                logger.error(
+                    "delivery failed",
+                    metadata: [
+                        "kafka.topic": "\(report.topic)", "kafka.error": "\(error)", "error.class": "\(error.deliveryClass.rawValue)",
+                        "stats.delivery_failures": "\(statistics.deliveryFailures)"
+                    ])
             }
             try perform(delivery.delivered(report, nowMs: nowMs))
         }
@@ -91,9 +104,12 @@ extension IncidentPipeline {
     /// deliver may then appear twice, which alert ids make harmless.
     func startNewProducer(cause: KafkaError) throws {
         statistics.producerRestarts += 1
-        logger.warning("the broker no longer accepts this producer instance; starting a new one and sending all unacknowledged messages again",
-                       metadata: ["pending": "\(delivery.pendingOutputs)", "kafka.error": "\(cause)",
-                                  "stats.producer_restarts": "\(statistics.producerRestarts)"])
+        logger.warning(
+            "the broker no longer accepts this producer instance; starting a new one and sending all unacknowledged messages again",
+            metadata: [
+                "pending": "\(delivery.pendingOutputs)", "kafka.error": "\(cause)",
+                "stats.producer_restarts": "\(statistics.producerRestarts)"
+            ])
         producer.close(timeoutMs: 0)
         do {
             producer = try makeProducer()

@@ -23,7 +23,10 @@ extension IncidentPipeline: KafkaRebalanceListener {
             // Finish what these partitions caused and commit it while we still own them, within
             // the shutdown budget when stopping (the watchdog is fed while waiting).
             let drained = (try? drain(partitions, timeoutMs: config.pipeline.shutdownTimeoutMs / 2)) ?? false
-            if !drained { logger.warning("revoking with unacknowledged outputs; the next owner replays them", metadata: ["kafka.partitions": "\(partitions)"]) }
+            if !drained {
+                logger.warning(
+                    "revoking with unacknowledged outputs; the next owner replays them", metadata: ["kafka.partitions": "\(partitions)"])
+            }
             storeCommittable()
             do { try consumer.commit() } catch { logger.warning("commit on revoke failed", metadata: ["kafka.error": "\(error)"]) }
         }

@@ -82,24 +82,36 @@ extension IncidentPipeline {
             var start = KafkaOffset.beginning
             // Negative times are librdkafka's special offsets (-1 end, -2 beginning): a hostile
             // CreateTime near Int64.min rewinds to the beginning instead.
-            if let lookupTime, lookupTime >= 0, let found = try consumer.offsetsForTimes([tp: lookupTime], timeoutMs: WaitBudget.brokerCallMs)[tp] {
+            if let lookupTime, lookupTime >= 0,
+                let found = try consumer.offsetsForTimes([tp: lookupTime], timeoutMs: WaitBudget.brokerCallMs)[tp]
+            {
                 start = found >= 0 ? min(found, latest) : latest
             }
             operations.keepAlive()
             try consumer.seek([tp: start], timeoutMs: WaitBudget.brokerCallMs)
             entry.pendingRewind = nil
             if betweenPolls { entry.recovery?.batchEnded() }
-            logger.info("rebuilding partition state", metadata: [
-                "kafka.partition": "\(tp)", "kafka.offset.start": "\(start)", "kafka.offset.committed": "\(latest + 1)",
-                "recovery.cutoff": "\(lookupTime.map { Timestamp(milliseconds: $0).description } ?? "none")"])
-            if entry.paused { try? consumer.resume([tp]); entry.paused = false }
+            logger.info(
+                "rebuilding partition state",
+                metadata: [
+                    "kafka.partition": "\(tp)", "kafka.offset.start": "\(start)", "kafka.offset.committed": "\(latest + 1)",
+                    "recovery.cutoff": "\(lookupTime.map { Timestamp(milliseconds: $0).description } ?? "none")"
+                ])
+            if entry.paused {
+                try? consumer.resume([tp])
+                entry.paused = false
+            }
         } catch {
             statistics.recoveryRetries += 1
             entry.pendingRewind = action
             entry.scheduleRetry()
-            if !entry.paused { try? consumer.pause([tp]); entry.paused = true }
-            logger.error("could not rewind to rebuild state; the partition waits (not ready) and the rewind is retried",
-                         metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)", "recovery.attempt": "\(entry.attempts)"])
+            if !entry.paused {
+                try? consumer.pause([tp])
+                entry.paused = true
+            }
+            logger.error(
+                "could not rewind to rebuild state; the partition waits (not ready) and the rewind is retried",
+                metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)", "recovery.attempt": "\(entry.attempts)"])
         }
         operations.keepAlive()
         recoveries[tp] = entry
@@ -114,7 +126,11 @@ extension IncidentPipeline {
         for tp in recoveries.keys.sorted() {
             guard var entry = recoveries[tp] else { continue }
             if entry.recovery == nil || entry.pendingRewind != nil {
-                if !entry.paused { try? consumer.pause([tp]); entry.paused = true; recoveries[tp] = entry }
+                if !entry.paused {
+                    try? consumer.pause([tp])
+                    entry.paused = true
+                    recoveries[tp] = entry
+                }
                 guard entry.retryAt.map({ $0 <= now }) ?? true else { continue }
                 if entry.recovery == nil {
                     resolve([tp])
@@ -136,8 +152,9 @@ extension IncidentPipeline {
                 entry.recovery = recovery
                 entry.phaseSince = now
                 recoveries[tp] = entry
-                logger.warning("no record at or after the committed offset - 1 to probe; rebuilding from the partition's start",
-                               metadata: ["kafka.partition": "\(tp)"])
+                logger.warning(
+                    "no record at or after the committed offset - 1 to probe; rebuilding from the partition's start",
+                    metadata: ["kafka.partition": "\(tp)"])
                 performRewind(rewind, tp, betweenPolls: true)
                 continue
             }
@@ -173,15 +190,17 @@ extension IncidentPipeline {
                 entry.scheduleRetry()
                 recoveries[tp] = entry
             }
-            logger.error("could not read committed offsets; the partitions wait (not ready) and the call is retried",
-                         metadata: ["kafka.partitions": "\(partitions)", "kafka.error": "\(error)"])
+            logger.error(
+                "could not read committed offsets; the partitions wait (not ready) and the call is retried",
+                metadata: ["kafka.partitions": "\(partitions)", "kafka.error": "\(error)"])
             return
         }
         operations.keepAlive()
         for tp in partitions {
             var entry = recoveries[tp] ?? RecoveryEntry()
             let c = committed[tp].flatMap { $0 >= 0 ? $0 : nil }
-            var low: Int64?, high: Int64?
+            var low: Int64?
+            var high: Int64?
             if c != nil {
                 do {
                     (low, high) = try consumer.queryWatermarks(tp, timeoutMs: WaitBudget.brokerCallMs)
@@ -189,8 +208,9 @@ extension IncidentPipeline {
                     statistics.recoveryRetries += 1
                     entry.scheduleRetry()
                     recoveries[tp] = entry
-                    logger.error("could not read the partition's watermarks; it waits (not ready) and the call is retried",
-                                 metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)", "recovery.attempt": "\(entry.attempts)"])
+                    logger.error(
+                        "could not read the partition's watermarks; it waits (not ready) and the call is retried",
+                        metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)", "recovery.attempt": "\(entry.attempts)"])
                     continue
                 }
                 operations.keepAlive()
@@ -213,7 +233,8 @@ extension IncidentPipeline {
                     entry.recovery = nil
                     entry.scheduleRetry()
                     recoveries[tp] = entry
-                    logger.error("could not seek a resolved partition; retrying", metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)"])
+                    logger.error(
+                        "could not seek a resolved partition; retrying", metadata: ["kafka.partition": "\(tp)", "kafka.error": "\(error)"])
                     continue
                 }
             }
@@ -234,9 +255,12 @@ extension IncidentPipeline {
         entry.anomalyReported = true
         statistics.recoveryAnomalies[anomaly.kind, default: 0] += 1
         operations.recoveryProblems[tp] = "\(tp): \(anomaly)"
-        logger.critical("committed offset outside the log; not absorbed silently", metadata: [
-            "kafka.partition": "\(tp)", "recovery.anomaly": "\(anomaly.kind)", "recovery.detail": "\(anomaly)",
-            "kafka.offset.high_at_assignment": "\(entry.high ?? -1)"])
+        logger.critical(
+            "committed offset outside the log; not absorbed silently",
+            metadata: [
+                "kafka.partition": "\(tp)", "recovery.anomaly": "\(anomaly.kind)", "recovery.detail": "\(anomaly)",
+                "kafka.offset.high_at_assignment": "\(entry.high ?? -1)"
+            ])
     }
 
     private func finishRecovery(_ tp: TopicPartition, _ entry: RecoveryEntry) {
@@ -244,9 +268,13 @@ extension IncidentPipeline {
         statistics.rebuilds += 1
         let elapsed = ContinuousClock.now - entry.began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        logger.info("partition state rebuilt; live from the committed offset", metadata: [
-            "kafka.partition": "\(tp)", "recovery.replayed": "\(entry.replayed)", "recovery.seconds": "\(String(format: "%.3f", seconds))",
-            "state.keys": "\(engines[tp]?.statistics.keys ?? 0)"])
+        logger.info(
+            "partition state rebuilt; live from the committed offset",
+            metadata: [
+                "kafka.partition": "\(tp)", "recovery.replayed": "\(entry.replayed)",
+                "recovery.seconds": "\(String(format: "%.3f", seconds))",
+                "state.keys": "\(engines[tp]?.statistics.keys ?? 0)"
+            ])
     }
 
     /// Tells readiness which partitions rebuild or wait for the broker.

@@ -53,8 +53,10 @@ final class IncidentPipeline {
     /// Set when a stop is requested: every later wait ends by then (inside TimeoutStopSec).
     var shutdownDeadline: ContinuousClock.Instant?
 
-    init(config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
-         output: LogOutput, stop: StopSignal, operations: OperationsHub, brokerProbe: BrokerHealthMonitor? = nil) throws {
+    init(
+        config: VigilConfiguration, consumer: KafkaConsumer, makeProducer: @escaping () throws -> KafkaProducer, logger: Logger,
+        output: LogOutput, stop: StopSignal, operations: OperationsHub, brokerProbe: BrokerHealthMonitor? = nil
+    ) throws {
         self.brokerProbe = brokerProbe
         self.config = config
         self.consumer = consumer
@@ -65,14 +67,19 @@ final class IncidentPipeline {
         self.stop = stop
         self.operations = operations
         ceSource = "vigil/\(config.kafka.groupID)"
-        delivery = DeliveryStateMachine(configuration: .init(retryLimitMs: config.reliability.deliveryTimeoutMs,
-                                                             maxInFlight: config.reliability.maxInFlight,
-                                                             deadLetterTopic: config.topics.deadLetter))
-        router = RecordRouter(decoder: config.decoder,
-                              configuration: .init(deadLetterTopic: config.topics.deadLetter,
-                                                   deadLetterMaxBytes: config.reliability.deadLetterMaxBytes),
-                              hold: FutureHold(skewMs: config.reliability.clockSkewMs, maxFutureMs: config.pipeline.maxFutureMs,
-                                               capacity: config.reliability.maxHeld))
+        delivery = DeliveryStateMachine(
+            configuration: .init(
+                retryLimitMs: config.reliability.deliveryTimeoutMs,
+                maxInFlight: config.reliability.maxInFlight,
+                deadLetterTopic: config.topics.deadLetter))
+        router = RecordRouter(
+            decoder: config.decoder,
+            configuration: .init(
+                deadLetterTopic: config.topics.deadLetter,
+                deadLetterMaxBytes: config.reliability.deadLetterMaxBytes),
+            hold: FutureHold(
+                skewMs: config.reliability.clockSkewMs, maxFutureMs: config.pipeline.maxFutureMs,
+                capacity: config.reliability.maxHeld))
         consumer.rebalanceListener = self
     }
 
@@ -90,8 +97,9 @@ final class IncidentPipeline {
             logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
             try loop()
         } catch {
-            logger.critical("processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
-                            metadata: ["error": "\(error)"])
+            logger.critical(
+                "processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
+                metadata: ["error": "\(error)"])
             shutdownDeadline = .now + .seconds(5)
             consumer.close()
             producer.close(timeoutMs: 2000)
@@ -139,30 +147,39 @@ final class IncidentPipeline {
         if !recoveries.isEmpty, recoveries[tp] != nil {
             guard try rebuild(from: record, tp) else { return }
         }
-        switch router.route(tp, offset: record.offset, value: record.value, message: { KafkaMessage(record) },
-                            clockMs: wallClockMs, delivery: &delivery) {
+        switch router.route(
+            tp, offset: record.offset, value: record.value, message: { KafkaMessage(record) },
+            clockMs: wallClockMs, delivery: &delivery)
+        {
         case .alreadyProcessed:
             statistics.rereadSkipped += 1
             if errorLogLimiter.allow() {
-                logger.warning("fetch position moved backwards; skipping records already processed (not counted twice)",
-                               metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
+                logger.warning(
+                    "fetch position moved backwards; skipping records already processed (not counted twice)",
+                    metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
             }
         case .deadLetter(let deadLetter, let reason, let detail):
             statistics.countDeadLetter(reason: reason)  // ops: per-reason metric
             if errorLogLimiter.allow() {
-                logger.warning("dead-lettered a message", metadata: [
-                    "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)", "error.reason": "\(reason)",
-                    "error.message": "\(detail)",
-                    "message.bytes": "\(record.value?.count ?? 0)"])
+                logger.warning(
+                    "dead-lettered a message",
+                    metadata: [
+                        "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)", "error.reason": "\(reason)",
+                        "error.message": "\(detail)",
+                        "message.bytes": "\(record.value?.count ?? 0)"
+                    ])
             }
             try send(deadLetter, kind: .deadLetter, for: tp, offset: record.offset)
         case .held(let incident, let releaseMs):
             statistics.heldAhead += 1
             if lateLogLimiter.allow() {
-                logger.notice("incident stamped ahead of the server clock held until the clock reaches it (it does not move the watermark)",
-                              metadata: ["incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
-                                         "clock": "\(Timestamp(milliseconds: wallClockMs))", "release_at": "\(Timestamp(milliseconds: releaseMs))",
-                                         "reason": "clock_ahead", "stats.held_ahead": "\(statistics.heldAhead)"])
+                logger.notice(
+                    "incident stamped ahead of the server clock held until the clock reaches it (it does not move the watermark)",
+                    metadata: [
+                        "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                        "clock": "\(Timestamp(milliseconds: wallClockMs))", "release_at": "\(Timestamp(milliseconds: releaseMs))",
+                        "reason": "clock_ahead", "stats.held_ahead": "\(statistics.heldAhead)"
+                    ])
             }
         case .process(let incident):
             try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
@@ -178,22 +195,29 @@ final class IncidentPipeline {
         case .late(let watermark):
             statistics.late += 1
             if lateLogLimiter.allow() {
-                logger.notice("late incident sent to the late path", metadata: [
-                    "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
-                    "watermark": "\(watermark)", "stats.late": "\(statistics.late)"])
+                logger.notice(
+                    "late incident sent to the late path",
+                    metadata: [
+                        "incident.id": "\(incident.id)", "incident.event_time": "\(incident.eventTime)",
+                        "watermark": "\(watermark)", "stats.late": "\(statistics.late)"
+                    ])
             }
             guard let message = source ?? record.map({ KafkaMessage($0) }) else { return }
-            try send(deadLetter(message, reason: "late_event", field: "event_time",
-                                message: "event time \(incident.eventTime) is behind the partition watermark \(watermark)",
-                                topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
-                     kind: .late, for: tp, offset: offset)
+            try send(
+                deadLetter(
+                    message, reason: "late_event", field: "event_time",
+                    message: "event time \(incident.eventTime) is behind the partition watermark \(watermark)",
+                    topic: config.topics.late, extra: [KafkaHeader("vigil.watermark", watermark.description)]),
+                kind: .late, for: tp, offset: offset)
         case .accepted(let alerts):
             operations.recordAccepted(incident)  // page hook: map points
             try feedPublic(incident)  // issue 15: public feed
             if let topic = config.topics.scored, let score = engines[tp]!.lastScore, let risk = engines[tp]!.risk {
-                try send(OutputMessages.scoredIncident(incident, score: score, model: risk, grid: config.engine.grid, topic: topic,
-                                                       key: record.flatMap { $0.key.map { Array($0) } } ?? source?.key),
-                         kind: .scored, for: tp, offset: offset)
+                try send(
+                    OutputMessages.scoredIncident(
+                        incident, score: score, model: risk, grid: config.engine.grid, topic: topic,
+                        key: record.flatMap { $0.key.map { Array($0) } } ?? source?.key),
+                    kind: .scored, for: tp, offset: offset)
             }
             for alert in alerts { try publish(alert, for: tp, offset: offset) }
         }
@@ -210,10 +234,13 @@ final class IncidentPipeline {
         }
     }
 
-    func deadLetter(_ message: KafkaMessage, reason: String, field: String?, message text: String,
-                    topic: String? = nil, extra: [KafkaHeader] = []) -> OutgoingMessage {
-        OutputMessages.deadLetter(message, reason: reason, field: field, message: text, topic: topic ?? config.topics.deadLetter,
-                                  maxBytes: config.reliability.deadLetterMaxBytes, extra: extra)
+    func deadLetter(
+        _ message: KafkaMessage, reason: String, field: String?, message text: String,
+        topic: String? = nil, extra: [KafkaHeader] = []
+    ) -> OutgoingMessage {
+        OutputMessages.deadLetter(
+            message, reason: reason, field: field, message: text, topic: topic ?? config.topics.deadLetter,
+            maxBytes: config.reliability.deadLetterMaxBytes, extra: extra)
     }
 
     private func publish(_ alert: Alert, for tp: TopicPartition, offset: Int64) throws {
@@ -222,14 +249,18 @@ final class IncidentPipeline {
         statistics.countAlert(alert.kind)  // ops: per-kind metric
         output.write(json, priority: alert.severity == .high ? 4 : 5)
         operations.recordPublished(alertJSON: json)  // page hook: /events
-        try send(OutputMessages.alert(alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
-                                      input: (tp, offset)),
-                 kind: .alert, for: tp, offset: offset)
+        try send(
+            OutputMessages.alert(
+                alert, json: json, topic: config.topics.alerts, source: ceSource, detectedAt: now,
+                input: (tp, offset)),
+            kind: .alert, for: tp, offset: offset)
         if let capTopic = config.topics.cap {  // ops: CAP 1.2 rendering
-            let xml = CAPAlert.render(alert, sent: now, sender: config.operations.cap.sender, status: config.operations.cap.status,
-                                      scope: config.operations.cap.scope, grid: config.engine.grid)
-            try send(OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now),
-                     kind: .capAlert, for: tp, offset: offset)
+            let xml = CAPAlert.render(
+                alert, sent: now, sender: config.operations.cap.sender, status: config.operations.cap.status,
+                scope: config.operations.cap.scope, grid: config.engine.grid)
+            try send(
+                OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now),
+                kind: .capAlert, for: tp, offset: offset)
         }
     }
 
@@ -241,24 +272,29 @@ final class IncidentPipeline {
         let drained = try drain(nil, timeoutMs: WaitBudget.shutdownDrainMs(config.pipeline.shutdownTimeoutMs))
         if !drained {
             statistics.unacknowledgedAtStop = delivery.pendingOutputs
-            logger.error("shutdown timeout: some outputs unacknowledged; their inputs stay uncommitted and will be replayed",
-                         metadata: ["pending": "\(delivery.pendingOutputs)"])
+            logger.error(
+                "shutdown timeout: some outputs unacknowledged; their inputs stay uncommitted and will be replayed",
+                metadata: ["pending": "\(delivery.pendingOutputs)"])
         }
         storeCommittable()
         do { try consumer.commit() } catch { logger.error("final commit failed", metadata: ["kafka.error": "\(error)"]) }
         for (tp, engine) in engines.sorted(by: { $0.key < $1.key }) {
             let digest = engine.stateDigest
-            logger.info("partition state at stop", metadata: [
-                "kafka.partition": "\(tp)", "state.digest": "\(digest.digest)", "state.counts": "\(digest.counts)",
-                "state.newest_event_time": "\(engine.watermark.maxEventTime.map { $0.description } ?? "none")",
-                "recovery.rebuilding": "\(recoveries[tp] != nil)"])
+            logger.info(
+                "partition state at stop",
+                metadata: [
+                    "kafka.partition": "\(tp)", "state.digest": "\(digest.digest)", "state.counts": "\(digest.counts)",
+                    "state.newest_event_time": "\(engine.watermark.maxEventTime.map { $0.description } ?? "none")",
+                    "recovery.rebuilding": "\(recoveries[tp] != nil)"
+                ])
         }
         operations.keepAlive()
         consumer.close()
         producer.close(timeoutMs: Int32(min(WaitBudget.producerCloseMs, remainingShutdownMs() ?? WaitBudget.producerCloseMs)))
         var metadata = statistics.logMetadata
         let took = ContinuousClock.now - (deadline - .milliseconds(config.pipeline.shutdownTimeoutMs))
-        metadata["shutdown.seconds"] = "\(String(format: "%.1f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18))"
+        metadata["shutdown.seconds"] =
+            "\(String(format: "%.1f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18))"
         metadata["shutdown.unacknowledged"] = "\(statistics.unacknowledgedAtStop)"
         logger.info("stopped", metadata: metadata)
     }

@@ -6,14 +6,16 @@ import VigilKafka
 enum OutputMessages {
     /// `input` is the incident message whose processing produced the alert: its position goes in
     /// `vigil.source.*` headers, so a duplicate after a crash can be traced to uncommitted input.
-    static func alert(_ alert: Alert, json: [UInt8], topic: String, source: String, detectedAt: Timestamp,
-                      input: (tp: TopicPartition, offset: Int64)) -> OutgoingMessage {
+    static func alert(
+        _ alert: Alert, json: [UInt8], topic: String, source: String, detectedAt: Timestamp,
+        input: (tp: TopicPartition, offset: Int64)
+    ) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, key: Array(alert.partitionKey.utf8), value: json,
             headers: cloudEventHeaders(alert, contentType: "application/json", source: source, detectedAt: detectedAt) + [
                 KafkaHeader("vigil.source.topic", input.tp.topic),
                 KafkaHeader("vigil.source.partition", String(input.tp.partition)),
-                KafkaHeader("vigil.source.offset", String(input.offset)),
+                KafkaHeader("vigil.source.offset", String(input.offset))
             ])
     }
 
@@ -34,7 +36,7 @@ enum OutputMessages {
             KafkaHeader("ce_type", "org.vigil.alert.\(alert.kind.rawValue)"),
             KafkaHeader("ce_source", source),
             KafkaHeader("ce_time", detectedAt.description),
-            KafkaHeader("ce_subject", alert.partitionKey),
+            KafkaHeader("ce_subject", alert.partitionKey)
         ]
     }
 
@@ -44,8 +46,10 @@ enum OutputMessages {
     /// `vigil.payload.length` and `vigil.payload.sha256` describe the original, which stays
     /// retrievable at `vigil.source.offset` for as long as the input topic retains it. Input
     /// headers larger than 16 KiB in total are dropped for the same reason.
-    static func deadLetter(_ record: KafkaMessage, reason: String, field: String?, message: String,
-                           topic: String, maxBytes: Int = 262_144, extra: [KafkaHeader] = []) -> OutgoingMessage {
+    static func deadLetter(
+        _ record: KafkaMessage, reason: String, field: String?, message: String,
+        topic: String, maxBytes: Int = 262_144, extra: [KafkaHeader] = []
+    ) -> OutgoingMessage {
         var headers = record.headers
         let headerBytes = headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
         if headerBytes > 16_384 { headers = [KafkaHeader("vigil.source.headers_dropped", String(headerBytes))] }
@@ -64,33 +68,51 @@ enum OutputMessages {
             value = Array(original.prefix(maxBytes))
         }
         headers.append(contentsOf: extra)
-        return OutgoingMessage(topic: topic, key: record.key.map { Array($0.prefix(maxBytes)) }, value: value,
-                               headers: headers, timestamp: record.timestamp)
+        return OutgoingMessage(
+            topic: topic, key: record.key.map { Array($0.prefix(maxBytes)) }, value: value,
+            headers: headers, timestamp: record.timestamp)
     }
 
     /// An accepted incident with the near-repeat score it was given on arrival (topics.scored):
     /// subscribers read the risk of every incident without Vigil raising an alert for each.
-    static func scoredIncident(_ incident: Incident, score: Double, model: RiskScorer, grid: MetricGrid, topic: String,
-                               key: [UInt8]?) -> OutgoingMessage {
+    static func scoredIncident(
+        _ incident: Incident, score: Double, model: RiskScorer, grid: MetricGrid, topic: String,
+        key: [UInt8]?
+    ) -> OutgoingMessage {
         var w = JSONWriter()
         w.beginObject()
-        w.key("id"); w.string(incident.id)
-        w.key("event_time"); w.timestamp(incident.eventTime)
-        w.key("category"); w.string(incident.category)
-        if let n = incident.neighbourhood { w.key("neighbourhood"); w.string(n) }
-        w.key("lat"); w.double(incident.latitude)
-        w.key("lon"); w.double(incident.longitude)
-        w.key("cell"); w.string(grid.cell(latitude: incident.latitude, longitude: incident.longitude).description)
+        w.key("id")
+        w.string(incident.id)
+        w.key("event_time")
+        w.timestamp(incident.eventTime)
+        w.key("category")
+        w.string(incident.category)
+        if let n = incident.neighbourhood {
+            w.key("neighbourhood")
+            w.string(n)
+        }
+        w.key("lat")
+        w.double(incident.latitude)
+        w.key("lon")
+        w.double(incident.longitude)
+        w.key("cell")
+        w.string(grid.cell(latitude: incident.latitude, longitude: incident.longitude).description)
         w.key("risk")
         w.beginObject()
-        w.key("score"); w.double(score, decimals: 6)
-        w.key("threshold"); w.double(model.threshold)
-        w.key("radius_m"); w.double(model.radiusMetres)
-        w.key("model"); w.string("\(model.model.kind) \(model.version)")
-        w.key("model_hash"); w.string(model.hash)
+        w.key("score")
+        w.double(score, decimals: 6)
+        w.key("threshold")
+        w.double(model.threshold)
+        w.key("radius_m")
+        w.double(model.radiusMetres)
+        w.key("model")
+        w.string("\(model.model.kind) \(model.version)")
+        w.key("model_hash")
+        w.string(model.hash)
         w.endObject()
         w.endObject()
-        return OutgoingMessage(topic: topic, key: key, value: w.bytes,
-                               headers: [KafkaHeader("content-type", "application/json"), KafkaHeader("vigil.incident.id", incident.id)])
+        return OutgoingMessage(
+            topic: topic, key: key, value: w.bytes,
+            headers: [KafkaHeader("content-type", "application/json"), KafkaHeader("vigil.incident.id", incident.id)])
     }
 }

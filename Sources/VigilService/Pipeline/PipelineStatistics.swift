@@ -55,10 +55,12 @@ struct PipelineStatistics: Sendable {
     }
 
     var logMetadata: [String: Logger.MetadataValue] {
-        ["stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",
-         "stats.late": "\(late)", "stats.alerts": "\(alerts)", "stats.delivery_failures": "\(deliveryFailures)",
-         "stats.consumer_errors": "\(consumerErrors)", "stats.replayed": "\(replayed)", "stats.rebuilds": "\(rebuilds)",
-         "stats.held_ahead": "\(heldAhead)", "stats.delivery_given_up": "\(deliveryGivenUp.values.reduce(0, +))",
-         "stats.recovery_anomalies": "\(recoveryAnomalies.values.reduce(0, +))"]
+        [
+            "stats.consumed": "\(consumed)", "stats.decoded": "\(decoded)", "stats.dead_lettered": "\(deadLettered)",
+            "stats.late": "\(late)", "stats.alerts": "\(alerts)", "stats.delivery_failures": "\(deliveryFailures)",
+            "stats.consumer_errors": "\(consumerErrors)", "stats.replayed": "\(replayed)", "stats.rebuilds": "\(rebuilds)",
+            "stats.held_ahead": "\(heldAhead)", "stats.delivery_given_up": "\(deliveryGivenUp.values.reduce(0, +))",
+            "stats.recovery_anomalies": "\(recoveryAnomalies.values.reduce(0, +))"
+        ]
     }
 }

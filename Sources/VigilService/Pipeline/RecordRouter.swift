@@ -38,8 +38,10 @@ struct RecordRouter {
     /// Decides for the record at `offset` of `tp`, whose payload is `value`, at wall clock
     /// `clockMs`. `message` copies the record; it is called only when the record is kept
     /// (held or dead-lettered), never for the common case.
-    mutating func route(_ tp: TopicPartition, offset: Int64, value: UnsafeRawBufferPointer?, message: () -> KafkaMessage,
-                        clockMs: Int64, delivery: inout DeliveryStateMachine) -> Decision {
+    mutating func route(
+        _ tp: TopicPartition, offset: Int64, value: UnsafeRawBufferPointer?, message: () -> KafkaMessage,
+        clockMs: Int64, delivery: inout DeliveryStateMachine
+    ) -> Decision {
         guard delivery.beginInput(tp, offset: offset) else { return .alreadyProcessed }
         switch decoder.decode(value) {
         case .failure(let error):
@@ -59,12 +61,16 @@ struct RecordRouter {
         guard let bytes = message.value else {
             return route(tp, offset: message.offset, value: nil, message: { message }, clockMs: clockMs, delivery: &delivery)
         }
-        return bytes.withUnsafeBytes { route(tp, offset: message.offset, value: $0, message: { message }, clockMs: clockMs, delivery: &delivery) }
+        return bytes.withUnsafeBytes {
+            route(tp, offset: message.offset, value: $0, message: { message }, clockMs: clockMs, delivery: &delivery)
+        }
     }
 
     private func deadLetter(_ source: KafkaMessage, reason: String, field: String?, message: String) -> Decision {
-        .deadLetter(OutputMessages.deadLetter(source, reason: reason, field: field, message: message,
-                                              topic: configuration.deadLetterTopic, maxBytes: configuration.deadLetterMaxBytes),
-                    reason: reason, detail: message)
+        .deadLetter(
+            OutputMessages.deadLetter(
+                source, reason: reason, field: field, message: message,
+                topic: configuration.deadLetterTopic, maxBytes: configuration.deadLetterMaxBytes),
+            reason: reason, detail: message)
     }
 }

@@ -26,16 +26,26 @@ final class PublicFeed {
         statePath = settings.statePath
         self.logger = logger
         for stream in releaser.state.streams where stream.stopped {
-            logger.error("public stream stopped: budget exhausted, or its ε or horizon changed since its ledger was written (a new ledger is a deliberate act: docs/PRIVACY.md)",
-                         metadata: ["public.stream": "\(stream.name)"])
+            logger.error(
+                "public stream stopped: budget exhausted, or its ε or horizon changed since its ledger was written (a new ledger is a deliberate act: docs/PRIVACY.md)",
+                metadata: ["public.stream": "\(stream.name)"])
         }
         let stopped = releaser.state.streams.filter(\.stopped).count
         board.update { $0.exhaustedStreams = stopped }
-        let spent = releaser.state.accountant.spentMicros, total = releaser.state.accountant.totalMicros
-        board.update { $0.enabled = true; $0.spentMicros = spent; $0.totalMicros = total }
-        logger.info("public feed on", metadata: [
-            "public.topic": "\(topic)", "public.state": "\(statePath)", "public.restored": "\(saved != nil)",
-            "public.epsilon.spent": "\(PrivacyAccountant.format(micros: spent))", "public.epsilon.total": "\(PrivacyAccountant.format(micros: total))"])
+        let spent = releaser.state.accountant.spentMicros
+        let total = releaser.state.accountant.totalMicros
+        board.update {
+            $0.enabled = true
+            $0.spentMicros = spent
+            $0.totalMicros = total
+        }
+        logger.info(
+            "public feed on",
+            metadata: [
+                "public.topic": "\(topic)", "public.state": "\(statePath)", "public.restored": "\(saved != nil)",
+                "public.epsilon.spent": "\(PrivacyAccountant.format(micros: spent))",
+                "public.epsilon.total": "\(PrivacyAccountant.format(micros: total))"
+            ])
     }
 
     /// One accepted (or silently replayed) incident; `watermark`: the lowest over the held partitions.
@@ -52,15 +62,20 @@ final class PublicFeed {
             switch action {
             case .publish(let release):
                 let json = PublicReleaseFormat.json(release)
-                try producer.send(OutgoingMessage(topic: topic, key: Array(release.stream.utf8), value: json,
-                                                  headers: [KafkaHeader("content-type", "application/json")], timestamp: release.periodEnd.milliseconds), opaque: 0)
+                try producer.send(
+                    OutgoingMessage(
+                        topic: topic, key: Array(release.stream.utf8), value: json,
+                        headers: [KafkaHeader("content-type", "application/json")], timestamp: release.periodEnd.milliseconds), opaque: 0)
                 board.record(release, json: json)
                 board.update { $0.releases += 1 }
             case .exhausted(let stream, let needed, let remaining):
                 board.update { $0.exhaustedStreams += 1 }
-                logger.error("public release stopped: privacy budget exhausted", metadata: [
-                    "public.stream": "\(stream)", "public.epsilon.needed": "\(PrivacyAccountant.format(micros: needed))",
-                    "public.epsilon.remaining": "\(PrivacyAccountant.format(micros: max(0, remaining)))"])
+                logger.error(
+                    "public release stopped: privacy budget exhausted",
+                    metadata: [
+                        "public.stream": "\(stream)", "public.epsilon.needed": "\(PrivacyAccountant.format(micros: needed))",
+                        "public.epsilon.remaining": "\(PrivacyAccountant.format(micros: max(0, remaining)))"
+                    ])
             }
         }
         let spent = releaser.state.accountant.spentMicros
@@ -71,7 +86,8 @@ final class PublicFeed {
     func pollDeliveries() {
         for report in producer.poll(timeoutMs: 0) where report.error != nil {
             board.update { $0.publishFailures += 1 }
-            logger.error("public release not delivered (not re-sent: the ledger already counts it)", metadata: ["kafka.error": "\(report.error!)"])
+            logger.error(
+                "public release not delivered (not re-sent: the ledger already counts it)", metadata: ["kafka.error": "\(report.error!)"])
         }
     }
 

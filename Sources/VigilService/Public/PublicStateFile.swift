@@ -11,7 +11,9 @@ enum PublicStateFile {
         do {
             return try JSONDecoder().decode(PublicReleaser.State.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw PublicStateError("cannot read the public release ledger '\(path)': \(error). Refusing to start over (that would spend the budget twice); restore the file or move it aside deliberately")
+            throw PublicStateError(
+                "cannot read the public release ledger '\(path)': \(error). Refusing to start over (that would spend the budget twice); restore the file or move it aside deliberately"
+            )
         }
     }
 
@@ -19,7 +21,8 @@ enum PublicStateFile {
         let data = try JSONEncoder().encode(state)
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: temporary) else {
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
             throw PublicStateError("cannot write the public release ledger '\(temporary)'")
         }
         try handle.synchronize()

@@ -43,7 +43,9 @@ struct ReplayDriver {
             if let progress, index & 0x3FFF == 0, Date().timeIntervalSince(lastProgress) >= 2 {
                 lastProgress = Date()
                 let rate = Double(index) / Date().timeIntervalSince(engineStart)
-                progress("replayed \(index)/\(incidents.count) incidents, event time \(incident.eventTime), \(alertsByKind.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s")
+                progress(
+                    "replayed \(index)/\(incidents.count) incidents, event time \(incident.eventTime), \(alertsByKind.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s"
+                )
             }
         }
     }

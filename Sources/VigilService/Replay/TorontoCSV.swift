@@ -40,27 +40,43 @@ struct TorontoCSV {
             return i
         }
         let (cDate, cHour, cPremises, cCategory, cNeighbourhood, cLat, cLon) =
-            (try column("occurrencedate"), try column("occurrencehour"), try column("premises_type"), try column("MCI"),
-             try column("Neighbourhood"), try column("Lat"), try column("Long"))
+            (
+                try column("occurrencedate"), try column("occurrencehour"), try column("premises_type"), try column("MCI"),
+                try column("Neighbourhood"), try column("Lat"), try column("Long")
+            )
         var rows: [Row] = []
         rows.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
             let f = Self.fields(line.hasSuffix("\r") ? line.dropLast() : line)
             let id = "tor-mci-\(stem)-\(String(format: "%06d", index + 1))"
-            guard f.count >= columns.count else { rows.append(Row(error: "row \(index + 1): \(f.count) fields, expected \(columns.count)")); continue }
-            guard let hour = Int(f[cHour].trimmingCharacters(in: .whitespaces)), (0...23).contains(hour),
-                  let time = eventTime(date: f[cDate], hour: hour) else {
-                rows.append(Row(error: "row \(index + 1): bad occurrencedate/occurrencehour")); continue
+            guard f.count >= columns.count else {
+                rows.append(Row(error: "row \(index + 1): \(f.count) fields, expected \(columns.count)"))
+                continue
             }
-            guard let lat = Double(f[cLat]), let lon = Double(f[cLon]) else { rows.append(Row(error: "row \(index + 1): bad Lat/Long")); continue }
+            guard let hour = Int(f[cHour].trimmingCharacters(in: .whitespaces)), (0...23).contains(hour),
+                let time = eventTime(date: f[cDate], hour: hour)
+            else {
+                rows.append(Row(error: "row \(index + 1): bad occurrencedate/occurrencehour"))
+                continue
+            }
+            guard let lat = Double(f[cLat]), let lon = Double(f[cLon]) else {
+                rows.append(Row(error: "row \(index + 1): bad Lat/Long"))
+                continue
+            }
             let category = f[cCategory].trimmingCharacters(in: .whitespaces)
-            guard !category.isEmpty else { rows.append(Row(error: "row \(index + 1): empty MCI")); continue }
+            guard !category.isEmpty else {
+                rows.append(Row(error: "row \(index + 1): empty MCI"))
+                continue
+            }
             let premises = f[cPremises].trimmingCharacters(in: .whitespaces)
             let neighbourhood = f[cNeighbourhood].trimmingCharacters(in: .whitespaces)
-            rows.append(Row(incident: Incident(id: id, eventTime: time, category: category,
-                                               premises: premises.isEmpty ? nil : premises,
-                                               neighbourhood: neighbourhood.isEmpty ? nil : neighbourhood,
-                                               latitude: lat, longitude: lon)))
+            rows.append(
+                Row(
+                    incident: Incident(
+                        id: id, eventTime: time, category: category,
+                        premises: premises.isEmpty ? nil : premises,
+                        neighbourhood: neighbourhood.isEmpty ? nil : neighbourhood,
+                        latitude: lat, longitude: lon)))
         }
         return rows
     }
@@ -76,7 +92,8 @@ struct TorontoCSV {
         } else {
             let parts = date.split(whereSeparator: { $0 == "/" || $0 == " " || $0 == ":" || $0 == "+" })
             guard parts.count >= 5, let y = Int(parts[0]), let m = Int(parts[1]), let day = Int(parts[2]),
-                  let h = Int(parts[3]), let minute = Int(parts[4]) else { return nil }
+                let h = Int(parts[3]), let minute = Int(parts[4])
+            else { return nil }
             let days = RFC3339.daysFromCivil(year: y, month: m, day: day)
             let instant = Date(timeIntervalSince1970: Double(days) * 86400 + Double(h * 3600 + minute * 60))
             // The local midnight nearest to the written instant.
@@ -104,9 +121,23 @@ struct TorontoCSV {
             if quoted {
                 if c == "\"" {
                     if let n = iterator.next() {
-                        if n == "\"" { current.append("\"") } else { quoted = false; if n == "," { out.append(current); current = "" } else { current.append(n) } }
-                    } else { quoted = false }
-                } else { current.append(c) }
+                        if n == "\"" {
+                            current.append("\"")
+                        } else {
+                            quoted = false
+                            if n == "," {
+                                out.append(current)
+                                current = ""
+                            } else {
+                                current.append(n)
+                            }
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    current.append(c)
+                }
             } else if c == "," {
                 out.append(current)
                 current = ""
