@@ -8,6 +8,9 @@ cd "$VIGIL_ROOT"
 
 "$VIGIL_ROOT/tools/setup.sh"
 
+echo "== swift-format lint (configured in .swift-format)" >&2
+swift format lint --strict --parallel --recursive Sources Tests Benchmarks Package.swift
+
 echo "== ruff check (tools/, configured in pyproject.toml)" >&2
 "$VIGIL_VENV/bin/ruff" check --quiet
 
