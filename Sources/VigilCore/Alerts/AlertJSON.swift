@@ -120,12 +120,7 @@ public enum AlertJSON {
             w.key("intensity_per_km2")
             w.double(h.intensity, decimals: 3)
             w.key("categories")
-            w.beginObject()
-            for c in h.categories {
-                w.dynamicKey(c.category)
-                w.int(c.count)
-            }
-            w.endObject()
+            w.categoryCounts(h.categories)
             w.key("cell_ids")
             w.beginArray()
             for c in h.cells { w.string(c.description) }
@@ -163,12 +158,7 @@ public enum AlertJSON {
                 w.int(previous)
             }
             w.key("categories")
-            w.beginObject()
-            for cat in c.categories {
-                w.dynamicKey(cat.category)
-                w.int(cat.count)
-            }
-            w.endObject()
+            w.categoryCounts(c.categories)
         }
         if let risk = alert.risk {
             w.key("score")

@@ -56,12 +56,7 @@ enum HotspotGeoJSON {
             w.key("intensity")
             w.double(h.intensity, decimals: 4)
             w.key("categories")
-            w.beginObject()
-            for c in h.categories {
-                w.dynamicKey(c.category)
-                w.int(c.count)
-            }
-            w.endObject()
+            w.categoryCounts(h.categories)
             w.key("opened_at")
             w.timestamp(h.openedAt)
             w.key("last_seen_at")
