@@ -244,15 +244,9 @@ final class Probe: @unchecked Sendable {
 
 /// Byte-level helpers over canonical incident and alert JSON (no full parse on the hot path).
 enum Lines {
+    /// The non-empty lines of an NDJSON file.
     static func split(_ raw: [UInt8]) -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        var start = 0
-        for (i, b) in raw.enumerated() where b == 0x0A {
-            if i > start { out.append(Array(raw[start..<i])) }
-            start = i + 1
-        }
-        if start < raw.count { out.append(Array(raw[start...])) }
-        return out
+        raw.split(separator: 0x0A).map { Array($0) }
     }
 
     /// The string value following `"name":"` (no escapes in ids or names of the test data).

@@ -62,21 +62,7 @@ public enum AlertJSON {
         if let hotspot = alert.hotspot, hotspot.polygon.count >= 4 {
             // GeoJSON Polygon geometry: [lon, lat] order (RFC 7946).
             w.key("polygon")
-            w.beginObject()
-            w.key("type")
-            w.string("Polygon")
-            w.key("coordinates")
-            w.beginArray()
-            w.beginArray()
-            for p in hotspot.polygon {
-                w.beginArray()
-                w.double(p.longitude, decimals: 6)
-                w.double(p.latitude, decimals: 6)
-                w.endArray()
-            }
-            w.endArray()
-            w.endArray()
-            w.endObject()
+            w.geoJSONPolygon(hotspot.polygon)
         }
         w.endObject()
         if let neighbourhood = alert.neighbourhood {
