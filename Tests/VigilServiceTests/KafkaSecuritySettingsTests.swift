@@ -24,7 +24,8 @@ struct KafkaSecuritySettingsTests {
                 sasl_username = "vigil"
                 sasl_password_file = "kafka-pw"
                 ssl_ca_location = "\(ca.path)"
-                """, environment: ["CREDENTIALS_DIRECTORY": creds.path])
+                """, environment: ["CREDENTIALS_DIRECTORY": creds.path]
+        ).loadingFiles()
         for props in [config.consumerProperties, config.producerProperties] {
             #expect(props["security.protocol"] == "sasl_ssl")
             #expect(props["sasl.mechanism"] == "SCRAM-SHA-512")
@@ -63,7 +64,7 @@ struct KafkaSecuritySettingsTests {
     ])
     func mistakesNameTheKey(toml: String, key: String) {
         #expect {
-            _ = try VigilConfiguration.parse(toml: toml, environment: [:])
+            _ = try VigilConfiguration.parse(toml: toml, environment: [:]).loadingFiles()
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             return error.key == key && error.fix != nil && !error.description.contains("plain-text")

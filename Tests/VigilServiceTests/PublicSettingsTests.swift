@@ -52,7 +52,7 @@ struct PublicSettingsTests {
     ])
     func badSettingsNameTheKey(toml: String, key: String) {
         #expect {
-            _ = try VigilConfiguration.parse(toml: toml, environment: [:])
+            _ = try VigilConfiguration.parse(toml: toml, environment: [:]).loadingFiles()
         } throws: { error in
             (error as? ConfigurationError)?.key == key
         }

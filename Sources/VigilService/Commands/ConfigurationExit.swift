@@ -9,7 +9,7 @@ enum ConfigurationExit {
     /// built-in defaults (no environment, no model) when there is no file.
     static func configuration(at path: String?) throws(ConfigurationError) -> VigilConfiguration {
         guard let path else { return try VigilConfiguration.parse(toml: "", environment: [:]) }
-        return try VigilConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment).loadingModel()
+        return try VigilConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment).loadingFiles()
     }
 
     /// `configuration(at:)`, or exit 78.

@@ -4,7 +4,7 @@ extension EngineConfiguration {
     /// The engine's sections in the order they are read: `[grid]`, `[time]`, `[rules.count]`,
     /// `[windows]`, `[rules.surge]`, `[hotspots]`, `[state]`; defaults are the engine's own
     /// (`EngineConfiguration(grid:)`). Clusters and alert kinds come from `AlertSettings`, and
-    /// the risk model is loaded at startup (`VigilConfiguration.loadingModel`).
+    /// the risk model is loaded at startup (`VigilConfiguration.loadingFiles`).
     static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> EngineConfiguration {
         let grid = try MetricGrid.read(&r)
         let d = EngineConfiguration(grid: grid)

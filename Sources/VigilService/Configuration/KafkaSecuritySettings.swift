@@ -17,7 +17,11 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     var sslCertificateLocation: String?
     var sslKeyLocation: String?
     var sslKeyPasswordFile: String?
-    /// Read from the files above at load time; excluded from rendering.
+    /// Where the two secret files are (absolute, or inside `$CREDENTIALS_DIRECTORY`), resolved
+    /// when the configuration is parsed; read by `loadingFiles()`.
+    var saslPasswordPath: String?
+    var sslKeyPasswordPath: String?
+    /// Read from the files above by `loadingFiles()`, at startup; excluded from rendering.
     var saslPassword: String?
     var sslKeyPassword: String?
 
@@ -114,26 +118,36 @@ struct KafkaSecuritySettings: Sendable, Equatable {
                 fix: "set the key location too, or remove it")
         }
         let credentials = environment["CREDENTIALS_DIRECTORY"]
-        for key in ["kafka.ssl_ca_location", "kafka.ssl_certificate_location", "kafka.ssl_key_location"] {
-            let path: String? =
-                key == "kafka.ssl_ca_location"
-                ? s.sslCALocation : key == "kafka.ssl_certificate_location" ? s.sslCertificateLocation : s.sslKeyLocation
-            guard let path else { continue }
-            let resolved = try resolve(path, key: key, credentials: credentials)
-            guard FileManager.default.isReadableFile(atPath: resolved) else {
-                throw ConfigurationError(
-                    key: key, message: "'\(resolved)' is not a readable file", fix: "check the path and that the service user may read it")
-            }
-            switch key {
-            case "kafka.ssl_ca_location": s.sslCALocation = resolved
-            case "kafka.ssl_certificate_location": s.sslCertificateLocation = resolved
-            default: s.sslKeyLocation = resolved
-            }
+        if let path = s.sslCALocation { s.sslCALocation = try resolve(path, key: "kafka.ssl_ca_location", credentials: credentials) }
+        if let path = s.sslCertificateLocation {
+            s.sslCertificateLocation = try resolve(path, key: "kafka.ssl_certificate_location", credentials: credentials)
         }
-        if let file = s.saslPasswordFile { s.saslPassword = try secret(file, key: "kafka.sasl_password_file", credentials: credentials) }
+        if let path = s.sslKeyLocation { s.sslKeyLocation = try resolve(path, key: "kafka.ssl_key_location", credentials: credentials) }
+        if let file = s.saslPasswordFile {
+            s.saslPasswordPath = try resolve(file, key: "kafka.sasl_password_file", credentials: credentials)
+        }
         if let file = s.sslKeyPasswordFile {
-            s.sslKeyPassword = try secret(file, key: "kafka.ssl_key_password_file", credentials: credentials)
+            s.sslKeyPasswordPath = try resolve(file, key: "kafka.ssl_key_password_file", credentials: credentials)
         }
+        return s
+    }
+
+    /// These settings with the TLS files checked readable and the secrets read: the startup
+    /// step after parsing (`VigilConfiguration.loadingFiles()`), so that parsing reads no file.
+    func loadingFiles() throws(ConfigurationError) -> KafkaSecuritySettings {
+        var s = self
+        for (key, path) in [
+            ("kafka.ssl_ca_location", sslCALocation), ("kafka.ssl_certificate_location", sslCertificateLocation),
+            ("kafka.ssl_key_location", sslKeyLocation)
+        ] {
+            guard let path else { continue }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(
+                    key: key, message: "'\(path)' is not a readable file", fix: "check the path and that the service user may read it")
+            }
+        }
+        if let path = saslPasswordPath { s.saslPassword = try Self.secret(at: path, key: "kafka.sasl_password_file") }
+        if let path = sslKeyPasswordPath { s.sslKeyPassword = try Self.secret(at: path, key: "kafka.ssl_key_password_file") }
         return s
     }
 
@@ -154,8 +168,7 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     }
 
     /// The file's content without its trailing newline; errors never include the content.
-    static func secret(_ path: String, key: String, credentials: String?) throws(ConfigurationError) -> String {
-        let resolved = try resolve(path, key: key, credentials: credentials)
+    static func secret(at resolved: String, key: String) throws(ConfigurationError) -> String {
         guard let data = FileManager.default.contents(atPath: resolved) else {
             throw ConfigurationError(
                 key: key, message: "cannot read '\(resolved)'", fix: "check the path and that the service user may read it")

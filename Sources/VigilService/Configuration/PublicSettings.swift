@@ -6,8 +6,11 @@ import VigilCore
 struct PublicSettings: Sendable, Equatable {
     /// Public topic; nil: no live feed.
     var topic: String?
-    /// The fixed key domain: neighbourhood names (inline, or one per line in `neighbourhoods_file`).
+    /// The fixed key domain: neighbourhood names (inline, or one per line in `neighbourhoods_file`,
+    /// added by `loadingFiles()`).
     var neighbourhoods: [String] = []
+    /// `public.neighbourhoods_file`, resolved; read at startup by `loadingFiles()`, not by parsing.
+    var neighbourhoodsFile: String?
     var categories: [String] = PublicSettings.torontoCategories
     /// Coarse cell size of the cell × category family, metres.
     var cellSizeMeters = 1000.0
@@ -39,21 +42,8 @@ struct PublicSettings: Sendable, Equatable {
         }
         s.neighbourhoods = try r.strings("public.neighbourhoods", default: [])
         let file = try r.string("public.neighbourhoods_file", default: "")
-        if !file.isEmpty {
-            let path = ModelFile.resolve(file, relativeTo: directory)
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError(
-                    key: "public.neighbourhoods_file", message: "cannot read '\(path)'",
-                    fix: "list the public neighbourhood names, one per line")
-            }
-            s.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
-            }
-        }
-        if Set(s.neighbourhoods).count != s.neighbourhoods.count {
-            throw ConfigurationError(
-                key: "public.neighbourhoods", message: "lists a neighbourhood twice", fix: "each name once: the domain is a set of keys")
-        }
+        if !file.isEmpty { s.neighbourhoodsFile = ModelFile.resolve(file, relativeTo: directory) }
+        if s.neighbourhoodsFile == nil { try s.checkNeighbourhoods() }
         s.categories = try r.strings("public.categories", default: s.categories)
         if s.categories.isEmpty || Set(s.categories).count != s.categories.count {
             throw ConfigurationError(
@@ -90,14 +80,42 @@ struct PublicSettings: Sendable, Equatable {
         s.nonNegative = try r.bool("public.non_negative", default: s.nonNegative)
         s.areaTotals = try r.bool("public.area_totals", default: s.areaTotals)
         s.statePath = ModelFile.resolve(try r.string("public.state_path", default: s.statePath), relativeTo: directory)
-        if s.topic != nil && s.neighbourhoods.isEmpty {
+        if s.neighbourhoodsFile == nil { try s.checkFeedHasNeighbourhoods() }
+        return s
+    }
+
+    /// These settings with the names of `neighbourhoods_file` added and the domain checked again:
+    /// the startup step after parsing (`VigilConfiguration.loadingFiles()`).
+    func loadingFiles() throws(ConfigurationError) -> PublicSettings {
+        guard let path = neighbourhoodsFile else { return self }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(
+                key: "public.neighbourhoods_file", message: "cannot read '\(path)'",
+                fix: "list the public neighbourhood names, one per line")
+        }
+        var s = self
+        s.neighbourhoods += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        try s.checkNeighbourhoods()
+        try s.checkFeedHasNeighbourhoods()
+        return s
+    }
+
+    /// The domain is a set of keys: each name once.
+    private func checkNeighbourhoods() throws(ConfigurationError) {
+        if Set(neighbourhoods).count != neighbourhoods.count {
+            throw ConfigurationError(
+                key: "public.neighbourhoods", message: "lists a neighbourhood twice", fix: "each name once: the domain is a set of keys")
+        }
+    }
+
+    private func checkFeedHasNeighbourhoods() throws(ConfigurationError) {
+        if topic != nil && neighbourhoods.isEmpty {
             throw ConfigurationError(
                 key: "public.neighbourhoods", message: "is empty while topics.public is set",
                 fix:
                     "list the public neighbourhood names (or public.neighbourhoods_file); keys must come from a fixed public list, never from the data"
             )
         }
-        return s
     }
 
     /// ε as a number with at most 6 decimals, kept in micro-ε so the accountant's sums are exact.

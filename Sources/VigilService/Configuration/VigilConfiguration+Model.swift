@@ -2,7 +2,7 @@ import VigilCore
 
 extension VigilConfiguration {
     /// `[model]`: the near-repeat risk model (the daemon reloads it from `path` on request).
-    /// Reading only names the file; `loadingModel()` reads it, at startup.
+    /// Reading only names the file; `loadingFiles()` reads it, at startup.
     struct Model {
         /// Resolved path of the model file; nil when scoring is disabled.
         var path: String?
@@ -24,14 +24,20 @@ extension VigilConfiguration {
         }
     }
 
-    /// This configuration with the model file at `model.path` loaded into the engine (unchanged
-    /// when scoring is off): the startup step after parsing, for every command and for reload. A
-    /// file that cannot be read or does not fit the engine's features throws, naming `model.path`.
-    func loadingModel() throws(ConfigurationError) -> VigilConfiguration {
-        guard let path = model.path else { return self }
+    /// This configuration with every file it names read: the TLS files checked and the secrets
+    /// read (`[kafka]`), the public neighbourhood list (`[public]`), and the model at
+    /// `model.path` loaded into the engine (unchanged when scoring is off). The startup step
+    /// after parsing, for every command and for reload: parsing itself reads no file. A file
+    /// that cannot be read, or a model that does not fit the engine's features, throws, naming
+    /// its key.
+    func loadingFiles() throws(ConfigurationError) -> VigilConfiguration {
         var loaded = self
-        loaded.engine.risk = try ModelFile.load(
-            path: path, configuration: engine, threshold: model.threshold, topFeatures: model.topFeatures)
+        loaded.security = try security.loadingFiles()
+        loaded.publicFeed = try publicFeed.loadingFiles()
+        if let path = model.path {
+            loaded.engine.risk = try ModelFile.load(
+                path: path, configuration: engine, threshold: model.threshold, topFeatures: model.topFeatures)
+        }
         return loaded
     }
 }

@@ -7,8 +7,8 @@ import VigilKafka
 ///
 /// Each section is a small type that reads its keys with `read(&reader)` and states its defaults
 /// once (`VigilConfiguration+Kafka.swift`, `EngineConfiguration+Reading.swift`, ...). Parsing
-/// reads no files but the ones a setting names for secrets and public neighbourhoods; the model
-/// file is loaded at startup by `loadingModel()`.
+/// reads no file a setting names: the secrets, TLS files, public neighbourhood list and model are
+/// read at startup by `loadingFiles()`.
 struct VigilConfiguration {
     var kafka: Kafka
     var topics: Topics
@@ -28,8 +28,8 @@ struct VigilConfiguration {
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
-    /// Reads and validates `path`; throws with the offending key and its fix. The model named
-    /// by `model.path` is not loaded yet (`loadingModel()`).
+    /// Reads and validates `path`; throws with the offending key and its fix. The files its
+    /// settings name are not read yet (`loadingFiles()`).
     static func load(path: String, environment: [String: String]) throws(ConfigurationError) -> VigilConfiguration {
         let text: String
         do {

@@ -197,7 +197,7 @@ final class OperationsHub {
         guard let configPath else { return }
         let candidate: VigilConfiguration
         do {
-            candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingModel()
+            candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingFiles()
         } catch {
             reloadsRefused += 1
             logger.error(
@@ -218,7 +218,7 @@ final class OperationsHub {
                 "reload refused: these settings need a restart; the running configuration stays",
                 metadata: ["config.keys": "\(keys.joined(separator: ","))", "config.path": "\(configPath)"])
         case .apply(let keys):
-            // The candidate's model was loaded and validated by `loadingModel()` above: a
+            // The candidate's model was loaded and validated by `loadingFiles()` above: a
             // bad model file refused the whole reload there, and the old model keeps serving.
             for tp in Array(engines.keys) { _ = engines[tp]!.updateRules(candidate.engine) }
             if !Self.sameModel(candidate.engine.risk, config.engine.risk) {
