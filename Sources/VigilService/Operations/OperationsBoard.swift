@@ -43,15 +43,11 @@ final class OperationsBoard: Sendable {
     func isLoopAlive(_ now: ContinuousClock.Instant = .now) -> Bool {
         let last = heartbeat.load(ordering: .acquiring)
         guard last != 0 else { return false }
-        return nanoseconds(now) - last <= Self.nanoseconds(stallAfter)
+        return nanoseconds(now) - last <= stallAfter.nanoseconds
     }
 
     private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
-        max(1, Self.nanoseconds(instant - origin))
-    }
-
-    private static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+        max(1, (instant - origin).nanoseconds)
     }
 
     // MARK: Aggregates mailbox

@@ -40,7 +40,7 @@ final class OperationsRuntime: Sendable {
                 "systemd notify enabled",
                 metadata: [
                     "systemd.watchdog_usec":
-                        "\(notifier.watchdogInterval.map { String($0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? "off")"
+                        "\(notifier.watchdogInterval.map { String($0.microseconds) } ?? "off")"
                 ])
         }
     }

@@ -267,7 +267,7 @@ extension IncidentPipeline {
         recoveries[tp] = nil
         statistics.rebuilds += 1
         let elapsed = ContinuousClock.now - entry.began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         logger.info(
             "partition state rebuilt; live from the committed offset",
             metadata: [

@@ -85,7 +85,7 @@ final class IncidentPipeline {
 
     var nowMs: Int64 {
         let elapsed = ContinuousClock.now - epoch
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return elapsed.milliseconds
     }
 
     /// Runs until a stop is requested, then drains, commits and leaves the group. A fatal error
@@ -294,7 +294,7 @@ final class IncidentPipeline {
         var metadata = statistics.logMetadata
         let took = ContinuousClock.now - (deadline - .milliseconds(config.pipeline.shutdownTimeoutMs))
         metadata["shutdown.seconds"] =
-            "\(String(format: "%.1f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18))"
+            "\(String(format: "%.1f", took.seconds))"
         metadata["shutdown.unacknowledged"] = "\(statistics.unacknowledgedAtStop)"
         logger.info("stopped", metadata: metadata)
     }
@@ -303,7 +303,7 @@ final class IncidentPipeline {
     func remainingShutdownMs() -> Int? {
         guard let deadline = shutdownDeadline else { return nil }
         let left = deadline - .now
-        return max(0, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+        return max(0, Int(left.milliseconds))
     }
 
     private func logProgressIfDue() {
