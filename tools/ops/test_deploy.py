@@ -1,4 +1,4 @@
-"""Deploy/: the unit passes `systemd-analyze verify`, its exposure is <= 2.0, sysusers parses.
+"""Deploy/: the unit passes `systemd-analyze verify`, its exposure is <= 1.5 (issue 12), sysusers parses.
 
 Offline and without installing anything on the host: Deploy/install.sh stages into a temporary
 root (DESTDIR), the host's own system units and /bin/kill are copied in (verify resolves
@@ -55,11 +55,11 @@ def test_verify_would_catch_a_bad_directive(staged):
     assert "Unknown key" in result.stderr
 
 
-def test_exposure_score_is_at_most_two(staged):
+def test_exposure_score_is_at_most_one_and_a_half(staged):
     result = analyze("security", "--offline=yes", "--threshold=20", f"--root={staged}", UNIT)
     m = re.search(r"Overall exposure level for vigil\.service: (\d+\.\d+)", result.stdout + result.stderr)
     assert m, result.stdout + result.stderr
-    assert float(m.group(1)) <= 2.0, result.stdout
+    assert float(m.group(1)) <= 1.5, result.stdout
 
 
 def test_unit_keeps_the_essentials(staged):
