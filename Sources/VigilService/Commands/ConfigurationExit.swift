@@ -5,8 +5,8 @@ import Foundation
 /// as `vigil: …`, and exit status 78 (EX_CONFIG), which systemd's `Restart=on-failure` does not
 /// spin on. One place, so that `run`, `check-config`, `replay`, `features` and `public` agree.
 enum ConfigurationExit {
-    /// The configuration file at `path` with environment overrides and its model loaded, or the
-    /// built-in defaults (no environment, no model) when there is no file.
+    /// The configuration file at `path` with environment overrides and the files it names read, or the
+    /// built-in defaults (no environment, no files) when there is no file.
     static func configuration(at path: String?) throws(ConfigurationError) -> VigilConfiguration {
         guard let path else { return try VigilConfiguration.parse(toml: "", environment: [:]) }
         return try VigilConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment).loadingFiles()
