@@ -152,6 +152,7 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
         if not skip:
             keep.append(line)
     config = run_dir / f"vigil-{k}.toml"
+    extra_consumer = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in args.vigil_consumer)
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
     text += f"""
@@ -162,6 +163,7 @@ client_id = "vigil-sbs"
 topic_partitions = {args.partitions}
 [kafka.consumer]
 "auto.commit.interval.ms" = "100"
+{extra_consumer}
 [topics]
 incidents = "{topic}"
 alerts = "{topic}.vigil-alerts-{k}"
@@ -207,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--parties", default="bare,python,vigil")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
+    parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra librdkafka consumer property for vigil's config; repeatable")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
     args = parser.parse_args(argv)
