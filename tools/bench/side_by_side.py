@@ -141,32 +141,33 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 """
 
 
-def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
-    group = f"sbs-vigil-{time.time_ns()}"
+def shipped_config(bootstrap: str, group: str, topic: str, partitions: int, alerts: str,
+                   consumer: list[str] | tuple = ()) -> str:
+    """Config/vigil.toml's engine sections (rules, windows, hotspots, clusters, model) with Kafka
+    pointed at the bench broker: the daemon a city runs, on the bench's topics. CONSUMER holds
+    extra librdkafka consumer properties as KEY=VALUE."""
     engine = (ROOT / "Config" / "vigil.toml").read_text()
-    # The shipped engine sections (rules, windows, hotspots, model), Kafka pointed at the bench broker.
     keep, skip = [], False
     for line in engine.splitlines():
         if line.startswith("["):
             skip = line.split("]")[0].strip("[").split(".")[0] in ("kafka", "topics", "log", "admin")
         if not skip:
             keep.append(line)
-    config = run_dir / f"vigil-{k}.toml"
-    extra_consumer = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in args.vigil_consumer)
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
-    text += f"""
+    extra = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in consumer)
+    return text + f"""
 [kafka]
-bootstrap_servers = "{args.bootstrap}"
+bootstrap_servers = "{bootstrap}"
 group_id = "{group}"
-client_id = "vigil-sbs"
-topic_partitions = {args.partitions}
+client_id = "vigil-bench"
+topic_partitions = {partitions}
 [kafka.consumer]
 "auto.commit.interval.ms" = "100"
-{extra_consumer}
+{extra}
 [topics]
 incidents = "{topic}"
-alerts = "{topic}.vigil-alerts-{k}"
+alerts = "{alerts}"
 dead_letter = "{topic}.dlq"
 late = "{topic}.late"
 [log]
@@ -174,7 +175,13 @@ level = "warning"
 [admin]
 listen = ""
 """
-    config.write_text(text)
+
+
+def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
+    group = f"sbs-vigil-{time.time_ns()}"
+    config = run_dir / f"vigil-{k}.toml"
+    config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.vigil-alerts-{k}",
+                                     args.vigil_consumer))
     daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
