@@ -142,17 +142,18 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 
 
 def shipped_config(bootstrap: str, group: str, topic: str, partitions: int, alerts: str,
-                   consumer: list[str] | tuple = ()) -> str:
+                   consumer: list[str] | tuple = (), bbox: str | None = None) -> str:
     """Config/vigil.toml's engine sections (rules, windows, hotspots, clusters, model) with Kafka
     pointed at the bench broker: the daemon a city runs, on the bench's topics. CONSUMER holds
-    extra librdkafka consumer properties as KEY=VALUE."""
+    extra librdkafka consumer properties as KEY=VALUE; BBOX ("south,west,north,east") replaces the
+    grid's bounding box."""
     engine = (ROOT / "Config" / "vigil.toml").read_text()
     keep, skip = [], False
     for line in engine.splitlines():
         if line.startswith("["):
             skip = line.split("]")[0].strip("[").split(".")[0] in ("kafka", "topics", "log", "admin")
         if not skip:
-            keep.append(line)
+            keep.append(f"bbox = [{bbox}]" if bbox and line.startswith("bbox = ") else line)
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
     extra = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in consumer)
@@ -181,7 +182,7 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
     group = f"sbs-vigil-{time.time_ns()}"
     config = run_dir / f"vigil-{k}.toml"
     config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.vigil-alerts-{k}",
-                                     args.vigil_consumer))
+                                     args.vigil_consumer, args.vigil_bbox))
     daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
@@ -218,6 +219,8 @@ def main(argv=None) -> int:
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
     parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra librdkafka consumer property for vigil's config; repeatable")
+    parser.add_argument("--vigil-bbox", metavar="S,W,N,E", help="vigil's grid bounding box instead of the shipped one "
+                        "(e.g. all of Canada: 41.68,-141.01,83.11,-52.62)")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
     args = parser.parse_args(argv)
