@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.bench.side_by_side import shipped_config
+from tools.bench.side_by_side import publish, run_json, shipped_config
 from tools.vigil_tools.daemon import VigilDaemon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,14 +71,6 @@ print(json.dumps({"relayed": n}), flush=True)
 
 def log(text: str) -> None:
     print(f"latency: {text}", file=sys.stderr, flush=True)
-
-
-def run_json(cmd: list, timeout: float) -> dict:
-    out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        raise RuntimeError(f"{cmd[:2]} failed ({out.returncode}): {out.stderr[-2000:]}")
-    return json.loads(lines[-1])
 
 
 def loadgen(args, topic: str, *extra) -> dict:
@@ -190,9 +182,7 @@ def main(argv=None) -> int:
     floor, vigil = report["two_hop_floor"].get("latency_p99_ms"), report["vigil"].get("latency_p99_ms")
     if floor and vigil:
         report["vigil_p99_over_floor_p99"] = round(vigil / floor, 2)
-    text = json.dumps(report, indent=2)
-    (run_dir / "latency.json").write_text(text + "\n")
-    print(text)
+    publish(report, run_dir / "latency.json")
     return 0
 
 

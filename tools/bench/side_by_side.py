@@ -258,10 +258,15 @@ def main(argv=None) -> int:
     if "vigil" in results and "bare" in results:
         report["vigil_over_bare"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                           / report["parties"]["bare"]["messages_per_s"]["median"], 3)
-    text = json.dumps(report, indent=2)
-    (out / "side_by_side.json").write_text(text + "\n")
-    print(text)
+    publish(report, out / "side_by_side.json")
     return 0
+
+
+def publish(report: dict, path: Path) -> None:
+    """The report as indented JSON, to PATH and to stdout (the last JSON line is what callers read)."""
+    text = json.dumps(report, indent=2)
+    path.write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
