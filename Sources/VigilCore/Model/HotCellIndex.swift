@@ -1,5 +1,8 @@
 /// The latest hotspot evaluation, indexed by cell for per-incident features (rebuilt once per
-/// evaluation, read per incident).
+/// evaluation, read per incident: ten lookups per incident, the incident's cell and its 3×3 block).
+///
+/// Cells sit in a `SlotMap` (one multiply per lookup instead of SipHash over a `GridCell`), and a
+/// bounding box of the hot cells answers most lookups, far from any hotspot, without hashing.
 struct HotCellIndex: Sendable {
     struct Entry: Sendable {
         var giStar: Double
@@ -9,7 +12,12 @@ struct HotCellIndex: Sendable {
     }
 
     let evaluatedAt: Timestamp
-    var entries: [GridCell: Entry] = [:]
+    private var list: [(cell: GridCell, entry: Entry)] = []
+    private var index = SlotMap()
+    private var minX = Int32.max
+    private var maxX = Int32.min
+    private var minY = Int32.max
+    private var maxY = Int32.min
 
     init(_ snapshot: HotspotSnapshot) {
         evaluatedAt = snapshot.evaluatedAt
@@ -17,9 +25,31 @@ struct HotCellIndex: Sendable {
         for c in snapshot.giStar.hot { gi[c.cell] = c.giStar }
         for h in snapshot.hotspots {
             for c in h.cells {
-                entries[c] = Entry(
+                let entry = Entry(
                     giStar: gi[c] ?? 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)
+                // A cell listed by two hotspots keeps the later one (as a dictionary write would).
+                let key = AggregateKey.cell(c)
+                if let i = index[key] {
+                    list[Int(i)] = (c, entry)
+                } else {
+                    index.set(key, Int32(list.count))
+                    list.append((c, entry))
+                }
+                minX = min(minX, c.x)
+                maxX = max(maxX, c.x)
+                minY = min(minY, c.y)
+                maxY = max(maxY, c.y)
             }
         }
+    }
+
+    /// How many cells the index holds.
+    var count: Int { list.count }
+
+    /// The hotspot entry of `cell`, or nil when the cell is in no hotspot.
+    @inline(__always) subscript(cell: GridCell) -> Entry? {
+        guard cell.x >= minX, cell.x <= maxX, cell.y >= minY, cell.y <= maxY, let i = index[AggregateKey.cell(cell)] else { return nil }
+        let found = list[Int(i)]
+        return found.cell == cell ? found.entry : nil  // the packed key keeps 22 bits per axis
     }
 }

@@ -155,11 +155,11 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             f += 2
         }
         if hotspots {
-            let entry = hot?.entries[cell]
+            let entry = hot?[cell]
             var near = 0
-            if let hot {
+            if let hot, hot.count > 0 {
                 for dx in Int32(-1)...1 {
-                    for dy in Int32(-1)...1 where hot.entries[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 }
+                    for dy in Int32(-1)...1 where hot[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 }
                 }
             }
             out[f] = entry == nil ? 0 : 1

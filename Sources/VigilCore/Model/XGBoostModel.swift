@@ -32,6 +32,9 @@ public struct XGBoostModel: Sendable, Equatable {
     /// Cover-weighted mean leaf value under each node (Saabas contributions, as XGBoost's approx_contribs).
     let meanValue: [Double]
     let roots: [Int32]
+    /// The same trees as complete binary trees (no shape branches in the walk), when they are at
+    /// most `CompleteTreeEnsemble.maximumDepth` deep; `margin` uses it when present.
+    let complete: CompleteTreeEnsemble?
     /// The base score in margin space (logit of the stored probability, in float32).
     public let baseMargin: Float
     public let featureNames: [String]
@@ -164,6 +167,7 @@ public struct XGBoostModel: Sendable, Equatable {
         self.nodes = nodes
         self.roots = newRoots
         meanValue = means
+        complete = CompleteTreeEnsemble(nodes: nodes, roots: newRoots)
     }
 
     /// The child a value goes to from an inner node: `left`, or `left + 1` when `v >= condition`
@@ -176,6 +180,13 @@ public struct XGBoostModel: Sendable, Equatable {
 
     /// The margin (log-odds), float32 as XGBoost sums it: base, then each tree's leaf in order.
     public func margin(_ x: [Double]) -> Float {
+        if let complete { return complete.margin(x, base: baseMargin) }
+        return pointerMargin(x)
+    }
+
+    /// The margin by walking the re-laid trees node by node (models deeper than the complete
+    /// layout allows; also the reference the complete layout is tested against).
+    func pointerMargin(_ x: [Double]) -> Float {
         x.withUnsafeBufferPointer { p in
             nodes.withUnsafeBufferPointer { tree in
                 roots.withUnsafeBufferPointer { rootList in

@@ -26,7 +26,7 @@ public struct WindowTable: Sendable {
     private var heads: [Head] = []
     /// Newest event time per slot (for idle expiry).
     private(set) var lastSeen: [Int64] = []
-    private var slots: [UInt64: Int32] = [:]
+    private var slots = SlotMap()
     private var freeSlots: [Int32] = []
     /// Ring size, ring offset and window length in buckets per spec, for the hot path.
     struct Layout: Sendable {
@@ -86,7 +86,7 @@ public struct WindowTable: Sendable {
             heads.append(contentsOf: repeatElement(Head(bucket: Self.empty, sum: 0), count: specs.count))
             lastSeen.append(Self.empty)
         }
-        slots[key] = s
+        slots.set(key, s)
         return s
     }
 
@@ -223,8 +223,8 @@ public struct WindowTable: Sendable {
     /// anything the watermark allows); `keep` vetoes removal. Returns how many were removed.
     public mutating func expire(olderThan cutoff: Timestamp, keep: (UInt64) -> Bool = { _ in false }) -> Int {
         var removed = 0
-        for (key, s) in slots where lastSeen[Int(s)] < cutoff.milliseconds && !keep(key) {
-            slots[key] = nil
+        for (key, s) in slots.pairs where lastSeen[Int(s)] < cutoff.milliseconds && !keep(key) {
+            slots.remove(key)
             freeSlots.append(s)
             removed += 1
         }
@@ -232,7 +232,7 @@ public struct WindowTable: Sendable {
     }
 
     /// Every (key, slot) pair, in no particular order.
-    public var entries: [UInt64: Int32] { slots }
+    public var entries: [(key: UInt64, slot: Int32)] { slots.pairs }
 }
 
 extension WindowTable {

@@ -1,0 +1,111 @@
+/// A hash map from packed 64-bit keys to slot numbers, for the window tables' per-event lookups.
+///
+/// The engine looks keys up some 25 times per incident (3 adds, 18 neighbourhood feature reads,
+/// the rules); with `[UInt64: Int32]` each lookup runs SipHash-1-3, about a sixth of the whole
+/// engine's time in the profile. Keys here are not attacker-chosen in a way that matters (a cell,
+/// a category and a neighbourhood id packed by `AggregateKey`, bounded by `max_keys`), so one
+/// multiply (Fibonacci hashing) spreads them well enough, and open addressing with linear probing
+/// keeps a lookup to one or two cache lines of a single array.
+///
+/// Removal shifts the following entries of the probe run back (no tombstones), so lookups never
+/// slow down as keys come and go. Iteration order is the table's order: deterministic, but
+/// callers must not depend on it (the engine's outputs never do).
+struct SlotMap: Sendable {
+    struct Entry: Sendable {
+        var key: UInt64
+        var value: Int32
+    }
+
+    /// Power-of-two sized; `value == SlotMap.vacant` marks a free entry.
+    private var table: [Entry]
+    private var shift: UInt64
+    private(set) var count = 0
+
+    static let vacant = Int32.min
+
+    init() {
+        table = Array(repeating: Entry(key: 0, value: Self.vacant), count: 16)
+        shift = 64 - 4
+    }
+
+    @inline(__always) private func home(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// The slot of `key`, or nil.
+    @inline(__always) subscript(key: UInt64) -> Int32? {
+        table.withUnsafeBufferPointer { t in
+            let mask = t.count - 1
+            var i = home(key)
+            while true {
+                let e = t[i]
+                if e.value == Self.vacant { return nil }
+                if e.key == key { return e.value }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Sets `key` to `value` (a slot number, never `vacant`), adding the key if new.
+    mutating func set(_ key: UInt64, _ value: Int32) {
+        precondition(value != Self.vacant)
+        if (count + 1) * 2 > table.count { grow() }
+        let mask = table.count - 1
+        var i = home(key)
+        while table[i].value != Self.vacant {
+            if table[i].key == key {
+                table[i].value = value
+                return
+            }
+            i = (i + 1) & mask
+        }
+        table[i] = Entry(key: key, value: value)
+        count += 1
+    }
+
+    /// Removes `key` if present; returns its slot.
+    @discardableResult
+    mutating func remove(_ key: UInt64) -> Int32? {
+        let mask = table.count - 1
+        var i = home(key)
+        while true {
+            if table[i].value == Self.vacant { return nil }
+            if table[i].key == key { break }
+            i = (i + 1) & mask
+        }
+        let removed = table[i].value
+        // Backward-shift deletion: move later entries of the run into the hole when their home
+        // position does not lie (cyclically) between the hole and where they sit.
+        var hole = i
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            if table[j].value == Self.vacant { break }
+            let h = home(table[j].key)
+            let stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j)
+            if !stays {
+                table[hole] = table[j]
+                hole = j
+            }
+        }
+        table[hole] = Entry(key: 0, value: Self.vacant)
+        count -= 1
+        return removed
+    }
+
+    private mutating func grow() {
+        let old = table
+        table = Array(repeating: Entry(key: 0, value: Self.vacant), count: old.count * 2)
+        shift -= 1
+        count = 0
+        for e in old where e.value != Self.vacant { set(e.key, e.value) }
+    }
+
+    /// Every (key, slot) pair, in table order.
+    var pairs: [(key: UInt64, slot: Int32)] {
+        var out: [(key: UInt64, slot: Int32)] = []
+        out.reserveCapacity(count)
+        for e in table where e.value != Self.vacant { out.append((e.key, e.value)) }
+        return out
+    }
+}
