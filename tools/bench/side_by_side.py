@@ -141,8 +141,9 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 """
 
 
-def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
+def vigil(args, run_dir: Path, topic: str, n: int, k: int, threads: int | None = None) -> dict:
     group = f"sbs-vigil-{time.time_ns()}"
+    name = f"vigil{threads or ''}-{k}"
     engine = (ROOT / "Config" / "vigil.toml").read_text()
     # The shipped engine sections (rules, windows, hotspots, model), Kafka pointed at the bench broker.
     keep, skip = [], False
@@ -151,9 +152,11 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
             skip = line.split("]")[0].strip("[").split(".")[0] in ("kafka", "topics", "log", "admin")
         if not skip:
             keep.append(line)
-    config = run_dir / f"vigil-{k}.toml"
+    config = run_dir / f"{name}.toml"
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
+    if threads is not None:  # party vigilN: pipeline.worker_threads = N (plain "vigil": the default, one per CPU)
+        text = text.replace("[pipeline]\n", f"[pipeline]\nworker_threads = {threads}\n", 1)
     text += f"""
 [kafka]
 bootstrap_servers = "{args.bootstrap}"
@@ -164,7 +167,7 @@ topic_partitions = {args.partitions}
 "auto.commit.interval.ms" = "100"
 [topics]
 incidents = "{topic}"
-alerts = "{topic}.vigil-alerts-{k}"
+alerts = "{topic}.{name}-alerts"
 dead_letter = "{topic}.dlq"
 late = "{topic}.late"
 [log]
@@ -173,7 +176,7 @@ level = "warning"
 listen = ""
 """
     config.write_text(text)
-    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
+    daemon = VigilDaemon(args.vigil, config, run_dir, name).start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
@@ -205,7 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--copies", type=int, default=9)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--parties", default="bare,python,vigil")
+    parser.add_argument("--parties", default="bare,python,vigil",
+                        help="comma-separated: bare, python, vigil (default worker threads) or vigilN (N worker threads)")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
@@ -233,8 +237,10 @@ def main(argv=None) -> int:
             elif party == "python":
                 r = run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--bootstrap", args.bootstrap, "--topic", topic,
                               "--alerts-topic", f"{topic}.py-alerts-{k}", "--expect", n, "--model", model], args.timeout)
+            elif party.startswith("vigil"):
+                r = vigil(args, out, topic, n, k, int(party[5:]) if party[5:] else None)
             else:
-                r = vigil(args, out, topic, n, k)
+                raise SystemExit(f"unknown party {party!r}")
             log(f"round {k + 1} {party}: {r}")
             results[party].append(r)
     report["parties"] = {p: summarize(rows) for p, rows in results.items()}
@@ -244,6 +250,11 @@ def main(argv=None) -> int:
     if "vigil" in results and "bare" in results:
         report["vigil_over_bare"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                           / report["parties"]["bare"]["messages_per_s"]["median"], 3)
+    if "vigil1" in results and "vigil2" in results:
+        one, two = (report["parties"][p] for p in ("vigil1", "vigil2"))
+        report["vigil2_over_vigil1"] = round(two["messages_per_s"]["median"] / one["messages_per_s"]["median"], 2)
+        report["vigil2_over_vigil1_by_round"] = [round(b["messages_per_s"] / a["messages_per_s"], 2)
+                                                 for a, b in zip(one["runs"], two["runs"])]
     text = json.dumps(report, indent=2)
     (out / "side_by_side.json").write_text(text + "\n")
     print(text)
