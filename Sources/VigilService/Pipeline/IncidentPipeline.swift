@@ -229,9 +229,9 @@ final class IncidentPipeline {
 
     /// Sends what the engine's `result` for `incident` causes, charged to input `offset` of `tp`:
     /// the serial path calls it right after the engine, the parallel one after the batch's join.
-    func apply(_ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64)
-        throws
-    {
+    func apply(
+        _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64
+    ) throws {
         statistics.decoded += 1
         switch result.decision {
         case .late(let watermark):
