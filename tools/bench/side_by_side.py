@@ -141,6 +141,17 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 """
 
 
+def committed_patiently(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    """`committed`, asked again when one look-up times out (a loaded broker answers late now and then)."""
+    for attempt in range(3):
+        try:
+            return committed(bootstrap, group, topic, partitions)
+        except Exception:  # confluent_kafka.KafkaException: a timed-out look-up
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def vigil(args, run_dir: Path, topic: str, n: int, k: int, threads: int | None = None) -> dict:
     group = f"sbs-vigil-{time.time_ns()}"
     name = f"vigil{threads or ''}-{k}"
@@ -178,7 +189,7 @@ listen = ""
     config.write_text(text)
     daemon = VigilDaemon(args.vigil, config, run_dir, name).start()
     try:
-        samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
+        samples, memory = until_committed(daemon, lambda: committed_patiently(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
     finally:
         daemon.stop()
