@@ -176,7 +176,7 @@ client_id = "vigil-sbs"
 topic_partitions = {args.partitions}
 [kafka.consumer]
 "auto.commit.interval.ms" = "100"
-[topics]
+{"".join(f'"{k}" = "{v}"' + chr(10) for k, v in (p.split("=", 1) for p in args.consumer_property))}[topics]
 incidents = "{topic}"
 alerts = "{topic}.{name}-alerts"
 dead_letter = "{topic}.dlq"
@@ -223,6 +223,8 @@ def main(argv=None) -> int:
                         help="comma-separated: bare, python, vigil (default worker threads) or vigilN (N worker threads)")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--consumer-property", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra librdkafka consumer property for vigil (repeatable)")
     parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
     args = parser.parse_args(argv)
     out = Path(args.output)
