@@ -26,12 +26,15 @@ struct ScanCountTable: Sendable {
     private static let spilled: Int32 = -1
 
     /// What an evaluation reads of every disc cell (by index location): newest hour, the week the
-    /// cached baseline sum is for, that sum, and how many recent hours the record holds (or `spilled`).
+    /// cached baseline sum is for, that sum, how many recent hours the record holds (or `spilled`),
+    /// and which positions of the weekly ring may hold a count (bit p clear: position p is 0), so
+    /// moving a cached baseline reads the ring only at weeks that had occurrences.
     struct CellState: Sendable {
         var head = ScanCountTable.emptyWord
         var cachedWeek = ScanCountTable.emptyWord
         var cachedSum: UInt32 = 0
         var stored: Int32 = 0
+        var weeksWithCounts: UInt64 = 0
     }
 
     /// Ring length in hours: the longest cylinder plus the allowed lateness, with margin.
@@ -106,12 +109,18 @@ struct ScanCountTable: Sendable {
             let gap = min(week - wHead, Int64(Self.weeks))
             var w = week - gap + 1
             while w <= week {
-                weekly[wbase + Self.position(w, Self.weeks)] = 0
+                let p = Self.position(w, Self.weeks)
+                weekly[wbase + p] = 0
+                state[at].weeksWithCounts &= ~(UInt64(1) << UInt64(p))
                 w += 1
             }
             headWeek[s] = week
         }
-        if headWeek[s] - week < Int64(Self.weeks) { weekly[wbase + Self.position(week, Self.weeks)] &+= 1 }
+        if headWeek[s] - week < Int64(Self.weeks) {
+            let p = Self.position(week, Self.weeks)
+            weekly[wbase + p] &+= 1
+            state[at].weeksWithCounts |= UInt64(1) << UInt64(p)
+        }
         let cached = state[at].cachedWeek
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
             state[at].cachedWeek = Self.emptyWord
@@ -191,29 +200,31 @@ struct ScanCountTable: Sendable {
     }
 
     private mutating func moveBaseline(location: Int, week: Int64) -> UInt32 {
-        let s = Int(index.slot(atLocation: location))
-        let cachedWord = state[location].cachedWeek
-        let head = headWeek[s]
+        let cell = state[location]
         var sum: UInt32 = 0
-        if head != Self.empty {
-            let cached = Int64(cachedWord)
-            if cachedWord != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
+        if cell.head != Self.emptyWord {
+            // The slot's newest week (the weekly ring's head) is the week of its newest hour.
+            let head = ClusterTime.week(ofHour: Int64(cell.head))
+            let s = Int(index.slot(atLocation: location))
+            let mask = cell.weeksWithCounts
+            let cached = Int64(cell.cachedWeek)
+            if cell.cachedWeek != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
                 // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
-                sum = state[location].cachedSum
+                sum = cell.cachedSum
                 var w = cached - 1
                 while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head)
+                    sum &+= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
                 w = cached - Self.baselineFirst
                 while w <= week - Self.baselineFirst - 1 {
-                    sum &-= weeklyCount(s, w, head: head)
+                    sum &-= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
             } else {
                 var w = week - Self.baselineFirst
                 while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head)
+                    sum &+= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
             }
@@ -223,8 +234,11 @@ struct ScanCountTable: Sendable {
         return sum
     }
 
-    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64) -> UInt32 {
-        w <= head && head - w < Int64(Self.weeks) ? weekly[s * Self.weeks + Self.position(w, Self.weeks)] : 0
+    /// Week `w`'s count (0 outside the ring); the ring is read only where `mask` says it may hold one.
+    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64, mask: UInt64) -> UInt32 {
+        guard w <= head, head - w < Int64(Self.weeks) else { return 0 }
+        let p = Self.position(w, Self.weeks)
+        return mask & (UInt64(1) << UInt64(p)) != 0 ? weekly[s * Self.weeks + p] : 0
     }
 
     /// Frees slots with no occurrence since before `week` (they no longer reach any baseline or
