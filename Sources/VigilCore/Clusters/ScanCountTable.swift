@@ -25,11 +25,13 @@ struct ScanCountTable: Sendable {
     private static let emptyWord = Int32.min
     private static let spilled: Int32 = -1
 
-    /// What an evaluation reads of every disc cell (by index location): newest hour, the week the
-    /// cached baseline sum is for, that sum, how many recent hours the record holds (or `spilled`),
-    /// and which positions of the weekly ring may hold a count (bit p clear: position p is 0), so
-    /// moving a cached baseline reads the ring only at weeks that had occurrences.
+    /// What an evaluation reads of every disc cell (by index location), 32 bytes: the slot (`none`
+    /// at a free location), newest hour, the week the cached baseline sum is for, that sum, how many
+    /// recent hours the record holds (or `spilled`), and which positions of the weekly ring may hold
+    /// a count (bit p clear: position p is 0), so moving a cached baseline reads the ring only at
+    /// weeks that had occurrences.
     struct CellState: Sendable {
+        var slot = ScanSlotIndex.none
         var head = ScanCountTable.emptyWord
         var cachedWeek = ScanCountTable.emptyWord
         var cachedSum: UInt32 = 0
@@ -79,7 +81,7 @@ struct ScanCountTable: Sendable {
         if state.count < index.locationCount {
             state.append(contentsOf: repeatElement(CellState(), count: index.locationCount - state.count))
         }
-        state[index.location(ofSlot: s)] = CellState()
+        state[index.location(ofSlot: s)] = CellState(slot: s)
         keyCount += 1
         return s
     }
@@ -140,7 +142,8 @@ struct ScanCountTable: Sendable {
         addCounts(location: index.location(ofSlot: slot), endHour: endHour, lengths: lengths, into: &out, at: at)
     }
 
-    /// `addCounts(slot:…)` for the slot at index location `location` (from `beginDisc`/`discLocation`).
+    /// `addCounts(slot:…)` for the slot at index location `location` (from `beginDisc`/`discLocation`;
+    /// nothing at a free location).
     /// A slot whose newest hour is at or before end − the longest length counts nothing in any
     /// cylinder, so its record is not read.
     @inline(__always)
@@ -163,7 +166,7 @@ struct ScanCountTable: Sendable {
                 j += 1
             }
         }
-        let slot = index.slot(atLocation: location)
+        let slot = cell.slot
         if cell.stored == Self.spilled {
             for h in spill[slot]! { tally(Int64(h)) }
         } else {
@@ -181,7 +184,8 @@ struct ScanCountTable: Sendable {
         index.beginWindow(centre: centre, radius: Int32(radius), layer: layer)
     }
 
-    /// The index location of `cell`'s slot (a cell of the last `beginDisc`'s square), -1 when none.
+    /// The index location `cell` has (a cell of the last `beginDisc`'s square), -1 when its tile
+    /// has none; a location without a slot counts nothing and has a baseline of 0.
     @inline(__always) func discLocation(_ cell: GridCell) -> Int { index.windowLocation(cell) }
 
     /// Occurrences of the slot in the baseline weeks of current week `week` (week − 53 … week − 2).
@@ -191,9 +195,10 @@ struct ScanCountTable: Sendable {
         baseline(location: index.location(ofSlot: slot), week: week)
     }
 
-    /// `baseline(slot:week:)` for the slot at index location `location`.
+    /// `baseline(slot:week:)` for the slot at index location `location` (0 at a free location).
     @inline(__always)
     mutating func baseline(location: Int, week: Int64) -> UInt32 {
+        guard state[location].slot != ScanSlotIndex.none else { return 0 }
         let cachedWord = state[location].cachedWeek
         if cachedWord != Self.emptyWord, Int64(cachedWord) == week { return state[location].cachedSum }
         return moveBaseline(location: location, week: week)
@@ -205,7 +210,7 @@ struct ScanCountTable: Sendable {
         if cell.head != Self.emptyWord {
             // The slot's newest week (the weekly ring's head) is the week of its newest hour.
             let head = ClusterTime.week(ofHour: Int64(cell.head))
-            let s = Int(index.slot(atLocation: location))
+            let s = Int(cell.slot)
             let mask = cell.weeksWithCounts
             let cached = Int64(cell.cachedWeek)
             if cell.cachedWeek != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {

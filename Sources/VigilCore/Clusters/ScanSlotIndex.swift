@@ -66,8 +66,9 @@ struct ScanSlotIndex: Sendable {
         }
     }
 
-    /// The location of `cell`'s slot in the window's layer, or -1 when it has none; `cell` must lie
-    /// in the square of the last `beginWindow` (cells of coordinates that wrap are looked up by hash).
+    /// The location `cell` has in the window's layer (whether or not a slot is there: the caller's
+    /// per-location state says), or -1 when its tile has none; `cell` must lie in the square of the
+    /// last `beginWindow` (cells of coordinates that wrap are looked up by hash).
     @inline(__always) func windowLocation(_ cell: GridCell) -> Int {
         let tile: Int32
         if windowWraps {
@@ -77,8 +78,7 @@ struct ScanSlotIndex: Sendable {
             tile = windowTiles[column * windowHeight + Int((cell.y >> Self.tileShift) - windowY)]
         }
         guard tile != Self.none else { return -1 }
-        let at = Int(tile) * Self.tileCells + Self.position(cell)
-        return cells[at] == Self.none ? -1 : at
+        return Int(tile) * Self.tileCells + Self.position(cell)
     }
 
     @inline(__always) static func tileKey(_ cell: GridCell, layer: UInt16) -> UInt64 {
