@@ -145,7 +145,7 @@ struct ScanCountTable: Sendable {
     /// `addCounts(slot:…)` for the slot at index location `location` (from `beginDisc`/`discLocation`;
     /// nothing at a free location).
     /// A slot whose newest hour is at or before end − the longest length counts nothing in any
-    /// cylinder, so its record is not read.
+    /// cylinder, and one with a single recent hour holds its newest: neither record is read.
     @inline(__always)
     func addCounts(location: Int, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
         let cell = state[location]
@@ -165,6 +165,11 @@ struct ScanCountTable: Sendable {
                 out[at + j] &+= 1
                 j += 1
             }
+        }
+        // The newest hour is always among the recent hours: a slot holding one is read no further.
+        if cell.stored == 1 {
+            tally(head)
+            return
         }
         let slot = cell.slot
         if cell.stored == Self.spilled {
