@@ -32,7 +32,12 @@ import Testing
                     freeSlots.append(slot)
                 }
             } else {
-                let slot = freeSlots.popLast() ?? { nextSlot += 1; return nextSlot - 1 }()
+                var slot = nextSlot
+                if let reused = freeSlots.popLast() {
+                    slot = reused
+                } else {
+                    nextSlot += 1
+                }
                 index.insert(slot, cell: cell, layer: layer)
                 reference[key] = slot
             }
