@@ -1,11 +1,14 @@
 /// Occurrence counts per (cell, layer) for the space-time scan: one slot per key with occurrences.
 ///
-/// An evaluation reads about 29 slots, so what it reads of a slot sits in one 128-byte record:
-/// the slot's newest hour, its cached 52-week baseline sum, and the hours of its recent
-/// occurrences (those the ring of `hours` hours ending at its newest hour still holds), sorted.
-/// Counting a cylinder's hours is a walk of that short list; a place with more recent
-/// occurrences than the record holds keeps its list beside it. Weekly counts for the baseline
-/// live in a separate ring, read only when a slot's cached week moves.
+/// An evaluation reads about 29 disc cells, so what it reads of every cell is small and sits by
+/// the cell's index location (`ScanSlotIndex`: 8×8 tiles of cells, a tile's cells contiguous, a
+/// disc column's cells neighbours): the slot's newest hour, its cached 52-week baseline sum and the
+/// number of its recent hours, 16 bytes (`CellState`). Those arrays stay small enough to live in
+/// cache; the rest is read only when it matters. The hours of a slot's recent occurrences (those
+/// the ring of `hours` hours ending at its newest hour still holds), sorted, sit in a 128-byte
+/// record per slot, read only when the slot's newest hour reaches the longest cylinder; a place
+/// with more recent occurrences than the record holds keeps its list beside it. Weekly counts for
+/// the baseline live in a separate ring, read only when a slot's cached week moves.
 ///
 /// The counts are those of a cumulative hourly ring of `hours` hours (the design this replaces,
 /// kept as the reference in the tests): an hour older than the ring reads as its oldest hour.
@@ -17,17 +20,30 @@ struct ScanCountTable: Sendable {
     static let baselineLast: Int64 = 2
     static let empty = Int64.min
 
-    /// Record words: newest hour, cached week, cached baseline sum, stored hours (or `spilled`),
-    /// then the hours themselves. Hours and weeks since the epoch fit in 32 bits for years 0–9999.
-    static let stride = 32
-    static let inlineHours = stride - 4
+    /// Recent hours a record holds. Hours and weeks since the epoch fit in 32 bits for years 0–9999.
+    static let inlineHours = 32
     private static let emptyWord = Int32.min
     private static let spilled: Int32 = -1
+
+    /// What an evaluation reads of every disc cell (by index location), 32 bytes: the slot (`none`
+    /// at a free location), newest hour, the week the cached baseline sum is for, that sum, how many
+    /// recent hours the record holds (or `spilled`), and which positions of the weekly ring may hold
+    /// a count (bit p clear: position p is 0), so moving a cached baseline reads the ring only at
+    /// weeks that had occurrences.
+    struct CellState: Sendable {
+        var slot = ScanSlotIndex.none
+        var head = ScanCountTable.emptyWord
+        var cachedWeek = ScanCountTable.emptyWord
+        var cachedSum: UInt32 = 0
+        var stored: Int32 = 0
+        var weeksWithCounts: UInt64 = 0
+    }
 
     /// Ring length in hours: the longest cylinder plus the allowed lateness, with margin.
     let hours: Int
     private var index = ScanSlotIndex()
     private var freeSlots: [Int32] = []
+    private var state: [CellState] = []
     private var records: [Int32] = []
     private var spill: [Int32: [Int32]] = [:]
     private var weekly: [UInt32] = []
@@ -56,17 +72,16 @@ struct ScanCountTable: Sendable {
             for i in (Int(s) * Self.weeks)..<(Int(s) * Self.weeks + Self.weeks) { weekly[i] = 0 }
         } else {
             s = Int32(headWeek.count)
-            records.append(contentsOf: repeatElement(0, count: Self.stride))
+            records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
             weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
             headWeek.append(Self.empty)
             owner.append((cell, layer))
         }
-        let base = Int(s) * Self.stride
-        records[base] = Self.emptyWord
-        records[base + 1] = Self.emptyWord
-        records[base + 2] = 0
-        records[base + 3] = 0
         index.insert(s, cell: cell, layer: layer)
+        if state.count < index.locationCount {
+            state.append(contentsOf: repeatElement(CellState(), count: index.locationCount - state.count))
+        }
+        state[index.location(ofSlot: s)] = CellState(slot: s)
         keyCount += 1
         return s
     }
@@ -75,17 +90,17 @@ struct ScanCountTable: Sendable {
     /// cumulative ring ignores it).
     mutating func add(slot: Int32, hour: Int64) {
         let s = Int(slot)
-        let base = s * Self.stride
-        var head = Int64(records[base])
-        if records[base] == Self.emptyWord {
+        let at = index.location(ofSlot: slot)
+        var head = Int64(state[at].head)
+        if state[at].head == Self.emptyWord {
             head = hour
-            records[base] = Int32(truncatingIfNeeded: hour)
+            state[at].head = Int32(truncatingIfNeeded: hour)
         } else if hour > head {
             head = hour
-            records[base] = Int32(truncatingIfNeeded: hour)
-            dropHours(slot: slot, throughHour: head - Int64(hours))
+            state[at].head = Int32(truncatingIfNeeded: hour)
+            dropHours(slot: slot, at: at, throughHour: head - Int64(hours))
         }
-        if head - hour < Int64(hours) { insertHour(slot: slot, Int32(truncatingIfNeeded: hour)) }
+        if head - hour < Int64(hours) { insertHour(slot: slot, at: at, Int32(truncatingIfNeeded: hour)) }
 
         let week = ClusterTime.week(ofHour: hour)
         let wbase = s * Self.weeks
@@ -96,15 +111,21 @@ struct ScanCountTable: Sendable {
             let gap = min(week - wHead, Int64(Self.weeks))
             var w = week - gap + 1
             while w <= week {
-                weekly[wbase + Self.position(w, Self.weeks)] = 0
+                let p = Self.position(w, Self.weeks)
+                weekly[wbase + p] = 0
+                state[at].weeksWithCounts &= ~(UInt64(1) << UInt64(p))
                 w += 1
             }
             headWeek[s] = week
         }
-        if headWeek[s] - week < Int64(Self.weeks) { weekly[wbase + Self.position(week, Self.weeks)] &+= 1 }
-        let cached = records[base + 1]
+        if headWeek[s] - week < Int64(Self.weeks) {
+            let p = Self.position(week, Self.weeks)
+            weekly[wbase + p] &+= 1
+            state[at].weeksWithCounts |= UInt64(1) << UInt64(p)
+        }
+        let cached = state[at].cachedWeek
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
-            records[base + 1] = Self.emptyWord
+            state[at].cachedWeek = Self.emptyWord
         }
     }
 
@@ -117,16 +138,24 @@ struct ScanCountTable: Sendable {
 
     /// Adds the slot's occurrences with hour in (end − lengths[j], end] to `out[at + j]` for
     /// every j; `lengths` ascending. One walk of the slot's recent hours for all lengths.
-    @inline(__always)
     func addCounts(slot: Int32, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
-        let base = Int(slot) * Self.stride
-        let headWord = records[base]
-        guard headWord != Self.emptyWord else { return }
-        let head = Int64(headWord)
+        addCounts(location: index.location(ofSlot: slot), endHour: endHour, lengths: lengths, into: &out, at: at)
+    }
+
+    /// `addCounts(slot:…)` for the slot at index location `location` (from `beginDisc`/`discLocation`;
+    /// nothing at a free location).
+    /// A slot whose newest hour is at or before end − the longest length counts nothing in any
+    /// cylinder, and one with a single recent hour holds its newest: neither record is read.
+    @inline(__always)
+    func addCounts(location: Int, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+        let cell = state[location]
+        guard cell.head != Self.emptyWord, cell.stored != 0 else { return }
+        let head = Int64(cell.head)
+        let n = lengths.count
+        guard n > 0, head > endHour - lengths[n - 1] else { return }
         let oldest = head - Int64(hours) + 1
         @inline(__always) func clamp(_ x: Int64) -> Int64 { min(max(x, oldest), head) }
         let upper = clamp(endHour)
-        let n = lengths.count
         @inline(__always) func tally(_ h: Int64) {
             guard h <= upper else { return }
             // Lower bounds fall as lengths grow: the first length whose bound h exceeds, and all after it.
@@ -137,12 +166,17 @@ struct ScanCountTable: Sendable {
                 j += 1
             }
         }
-        let stored = records[base + 3]
-        if stored == Self.spilled {
+        // The newest hour is always among the recent hours: a slot holding one is read no further.
+        if cell.stored == 1 {
+            tally(head)
+            return
+        }
+        let slot = cell.slot
+        if cell.stored == Self.spilled {
             for h in spill[slot]! { tally(Int64(h)) }
         } else {
-            var i = base + 4
-            let end = i + Int(stored)
+            var i = Int(slot) * Self.inlineHours
+            let end = i + Int(cell.stored)
             while i < end {
                 tally(Int64(records[i]))
                 i += 1
@@ -150,46 +184,71 @@ struct ScanCountTable: Sendable {
         }
     }
 
+    /// Prepares `discLocation` for the cells within `radius` (Chebyshev) of `centre` in `layer`.
+    @inline(__always) mutating func beginDisc(centre: GridCell, radius: Int, layer: UInt16) {
+        index.beginWindow(centre: centre, radius: Int32(radius), layer: layer)
+    }
+
+    /// The index location `cell` has (a cell of the last `beginDisc`'s square), -1 when its tile
+    /// has none; a location without a slot counts nothing and has a baseline of 0.
+    @inline(__always) func discLocation(_ cell: GridCell) -> Int { index.windowLocation(cell) }
+
     /// Occurrences of the slot in the baseline weeks of current week `week` (week − 53 … week − 2).
     /// Cached per slot; a later week moves the cached sum by the weeks that entered and left,
     /// so a slot read every week costs two additions, not 52.
     mutating func baseline(slot: Int32, week: Int64) -> UInt32 {
-        let s = Int(slot)
-        let base = s * Self.stride
-        let cachedWord = records[base + 1]
-        if cachedWord != Self.emptyWord, Int64(cachedWord) == week { return UInt32(bitPattern: records[base + 2]) }
-        let head = headWeek[s]
+        baseline(location: index.location(ofSlot: slot), week: week)
+    }
+
+    /// `baseline(slot:week:)` for the slot at index location `location` (0 at a free location).
+    @inline(__always)
+    mutating func baseline(location: Int, week: Int64) -> UInt32 {
+        guard state[location].slot != ScanSlotIndex.none else { return 0 }
+        let cachedWord = state[location].cachedWeek
+        if cachedWord != Self.emptyWord, Int64(cachedWord) == week { return state[location].cachedSum }
+        return moveBaseline(location: location, week: week)
+    }
+
+    private mutating func moveBaseline(location: Int, week: Int64) -> UInt32 {
+        let cell = state[location]
         var sum: UInt32 = 0
-        if head != Self.empty {
-            let cached = Int64(cachedWord)
-            if cachedWord != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
+        if cell.head != Self.emptyWord {
+            // The slot's newest week (the weekly ring's head) is the week of its newest hour.
+            let head = ClusterTime.week(ofHour: Int64(cell.head))
+            let s = Int(cell.slot)
+            let mask = cell.weeksWithCounts
+            let cached = Int64(cell.cachedWeek)
+            if cell.cachedWeek != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
                 // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
-                sum = UInt32(bitPattern: records[base + 2])
+                sum = cell.cachedSum
                 var w = cached - 1
                 while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head)
+                    sum &+= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
                 w = cached - Self.baselineFirst
                 while w <= week - Self.baselineFirst - 1 {
-                    sum &-= weeklyCount(s, w, head: head)
+                    sum &-= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
             } else {
                 var w = week - Self.baselineFirst
                 while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head)
+                    sum &+= weeklyCount(s, w, head: head, mask: mask)
                     w += 1
                 }
             }
         }
-        records[base + 1] = Int32(truncatingIfNeeded: week)
-        records[base + 2] = Int32(bitPattern: sum)
+        state[location].cachedWeek = Int32(truncatingIfNeeded: week)
+        state[location].cachedSum = sum
         return sum
     }
 
-    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64) -> UInt32 {
-        w <= head && head - w < Int64(Self.weeks) ? weekly[s * Self.weeks + Self.position(w, Self.weeks)] : 0
+    /// Week `w`'s count (0 outside the ring); the ring is read only where `mask` says it may hold one.
+    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64, mask: UInt64) -> UInt32 {
+        guard w <= head, head - w < Int64(Self.weeks) else { return 0 }
+        let p = Self.position(w, Self.weeks)
+        return mask & (UInt64(1) << UInt64(p)) != 0 ? weekly[s * Self.weeks + p] : 0
     }
 
     /// Frees slots with no occurrence since before `week` (they no longer reach any baseline or
@@ -198,9 +257,9 @@ struct ScanCountTable: Sendable {
         var removed = 0
         for s in headWeek.indices where headWeek[s] != Self.empty && headWeek[s] < week {
             let slot = Int32(s)
+            state[index.location(ofSlot: slot)] = CellState()
             index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
             headWeek[s] = Self.empty
-            records[s * Self.stride] = Self.emptyWord
             spill[slot] = nil
             freeSlots.append(slot)
             removed += 1
@@ -213,51 +272,51 @@ struct ScanCountTable: Sendable {
 
     // MARK: the slot's recent hours, ascending
 
-    private mutating func insertHour(slot: Int32, _ hour: Int32) {
-        let base = Int(slot) * Self.stride
-        let stored = Int(records[base + 3])
-        if records[base + 3] == Self.spilled {
+    private mutating func insertHour(slot: Int32, at: Int, _ hour: Int32) {
+        let base = Int(slot) * Self.inlineHours
+        let stored = Int(state[at].stored)
+        if state[at].stored == Self.spilled {
             var list = spill.removeValue(forKey: slot)!
             list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
             spill[slot] = list
             return
         }
         if stored == Self.inlineHours {
-            var list = Array(records[(base + 4)..<(base + 4 + stored)])
+            var list = Array(records[base..<(base + stored)])
             list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
             spill[slot] = list
-            records[base + 3] = Self.spilled
+            state[at].stored = Self.spilled
             return
         }
-        var i = base + 4 + stored
-        while i > base + 4, records[i - 1] > hour {
+        var i = base + stored
+        while i > base, records[i - 1] > hour {
             records[i] = records[i - 1]
             i -= 1
         }
         records[i] = hour
-        records[base + 3] = Int32(stored + 1)
+        state[at].stored = Int32(stored + 1)
     }
 
     /// Forgets hours ≤ `limit` (the ring moved past them); a spilled list that fits again moves back.
-    private mutating func dropHours(slot: Int32, throughHour limit: Int64) {
-        let base = Int(slot) * Self.stride
-        if records[base + 3] == Self.spilled {
+    private mutating func dropHours(slot: Int32, at: Int, throughHour limit: Int64) {
+        let base = Int(slot) * Self.inlineHours
+        if state[at].stored == Self.spilled {
             var list = spill.removeValue(forKey: slot)!
             let keep = list.firstIndex(where: { Int64($0) > limit }) ?? list.count
             list.removeFirst(keep)
             if list.count <= Self.inlineHours / 2 {
-                for (k, h) in list.enumerated() { records[base + 4 + k] = h }
-                records[base + 3] = Int32(list.count)
+                for (k, h) in list.enumerated() { records[base + k] = h }
+                state[at].stored = Int32(list.count)
             } else {
                 spill[slot] = list
             }
             return
         }
-        let stored = Int(records[base + 3])
+        let stored = Int(state[at].stored)
         var keep = 0
-        while keep < stored, Int64(records[base + 4 + keep]) <= limit { keep += 1 }
+        while keep < stored, Int64(records[base + keep]) <= limit { keep += 1 }
         guard keep > 0 else { return }
-        for k in 0..<(stored - keep) { records[base + 4 + k] = records[base + 4 + keep + k] }
-        records[base + 3] = Int32(stored - keep)
+        for k in 0..<(stored - keep) { records[base + k] = records[base + keep + k] }
+        state[at].stored = Int32(stored - keep)
     }
 }

@@ -3,7 +3,10 @@
 /// looked up is remembered, so an evaluation costs a handful of lookups, not 29.
 ///
 /// Tiles exist only where slots do (memory follows activity, not the grid's area); a tile whose
-/// slots were all freed is released.
+/// slots were all freed is released. A slot's location (tile index × 64 + position) is stable while
+/// it lives, so the count table keeps the fields an evaluation reads of every disc cell by location:
+/// the cells of a disc column are neighbours in memory. An evaluation resolves the tiles of its
+/// disc's bounding square once (`beginWindow`) and then finds each cell without hashing.
 struct ScanSlotIndex: Sendable {
     static let tileShift: Int32 = 3
     static let tileSide = 1 << Int(tileShift)
@@ -18,11 +21,68 @@ struct ScanSlotIndex: Sendable {
     private var location: [Int32] = []
     private var memoKey = UInt64.max
     private var memoTile = ScanSlotIndex.none
+    /// The window: tiles of the square `beginWindow` resolved, column-major from (windowX, windowY).
+    private var windowTiles: [Int32] = []
+    private var windowX: Int32 = 0
+    private var windowY: Int32 = 0
+    private var windowHeight = 0
+    private var windowLayer: UInt16 = 0
+    private var windowWraps = false
+
+    /// Locations that exist (used or free): `tileCells` per tile ever allocated.
+    var locationCount: Int { cells.count }
+
+    /// The location of a live `slot`.
+    @inline(__always) func location(ofSlot slot: Int32) -> Int { Int(location[Int(slot)]) }
+
+    /// The slot at a location (`none` when free).
+    @inline(__always) func slot(atLocation at: Int) -> Int32 { cells[at] }
+
+    @inline(__always) static func tileKey(tileX: Int32, tileY: Int32, layer: UInt16) -> UInt64 {
+        let tx = UInt32(bitPattern: tileX) & 0xFF_FFFF
+        let ty = UInt32(bitPattern: tileY) & 0xFF_FFFF
+        return (UInt64(tx) << 40) | (UInt64(ty) << 16) | UInt64(layer)
+    }
+
+    /// Resolves, with one hashed lookup per tile, the tiles of `layer` under the square of cells
+    /// within `radius` (Chebyshev) of `centre`, for `windowLocation`.
+    mutating func beginWindow(centre: GridCell, radius: Int32, layer: UInt16) {
+        windowLayer = layer
+        let r = Int64(radius)
+        windowWraps =
+            Int64(centre.x) - r < Int64(Int32.min) || Int64(centre.x) + r > Int64(Int32.max)
+            || Int64(centre.y) - r < Int64(Int32.min) || Int64(centre.y) + r > Int64(Int32.max)
+        windowTiles.removeAll(keepingCapacity: true)
+        guard !windowWraps else { return }
+        let x0 = (centre.x - radius) >> Self.tileShift
+        let x1 = (centre.x + radius) >> Self.tileShift
+        let y0 = (centre.y - radius) >> Self.tileShift
+        let y1 = (centre.y + radius) >> Self.tileShift
+        windowX = x0
+        windowY = y0
+        windowHeight = Int(y1 - y0) + 1
+        for tx in x0...x1 {
+            for ty in y0...y1 { windowTiles.append(tiles[Self.tileKey(tileX: tx, tileY: ty, layer: layer)] ?? Self.none) }
+        }
+    }
+
+    /// The location `cell` has in the window's layer (whether or not a slot is there: the caller's
+    /// per-location state says), or -1 when its tile has none; `cell` must lie in the square of the
+    /// last `beginWindow` (cells of coordinates that wrap are looked up by hash).
+    @inline(__always) func windowLocation(_ cell: GridCell) -> Int {
+        let tile: Int32
+        if windowWraps {
+            tile = tiles[Self.tileKey(cell, layer: windowLayer)] ?? Self.none
+        } else {
+            let column = Int((cell.x >> Self.tileShift) - windowX)
+            tile = windowTiles[column * windowHeight + Int((cell.y >> Self.tileShift) - windowY)]
+        }
+        guard tile != Self.none else { return -1 }
+        return Int(tile) * Self.tileCells + Self.position(cell)
+    }
 
     @inline(__always) static func tileKey(_ cell: GridCell, layer: UInt16) -> UInt64 {
-        let tx = UInt32(bitPattern: cell.x >> tileShift) & 0xFF_FFFF
-        let ty = UInt32(bitPattern: cell.y >> tileShift) & 0xFF_FFFF
-        return (UInt64(tx) << 40) | (UInt64(ty) << 16) | UInt64(layer)
+        tileKey(tileX: cell.x >> tileShift, tileY: cell.y >> tileShift, layer: layer)
     }
 
     @inline(__always) static func position(_ cell: GridCell) -> Int {

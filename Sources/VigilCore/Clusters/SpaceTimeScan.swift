@@ -10,7 +10,8 @@ struct SpaceTimeScan: Sendable {
     /// Disc cells around a centre, nearest ring first: offset and the smallest radius holding it.
     let offsets: [(dx: Int32, dy: Int32, ring: Int)]
     let cellsWithin: [Int]
-    /// The same cells in the order they are read (the sums per ring do not depend on it).
+    /// The same cells in the order they are read, column by column: a column's cells are
+    /// neighbours in the table's per-cell state (the sums per ring do not depend on the order).
     let tileOrder: [(dx: Int32, dy: Int32, ring: Int)]
     private(set) var table: ScanCountTable
     private var profiles: [ScanCityProfile] = []
@@ -38,7 +39,6 @@ struct SpaceTimeScan: Sendable {
         }
         offsets.sort { ($0.ring, $0.dx, $0.dy) < ($1.ring, $1.dx, $1.dy) }
         self.offsets = offsets
-        // Read column by column: consecutive cells mostly share an index tile.
         tileOrder = offsets.sorted { ($0.dx, $0.dy) < ($1.dx, $1.dy) }
         cellsWithin = (0...radius).map { ring in offsets.filter { $0.ring <= ring }.count }
         table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours)
@@ -80,11 +80,12 @@ struct SpaceTimeScan: Sendable {
         let nd = durations.count
         for i in observedScratch.indices { observedScratch[i] = 0 }
         for i in baselineScratch.indices { baselineScratch[i] = 0 }
+        table.beginDisc(centre: centre, radius: radius, layer: layer)
         for o in tileOrder {
-            let cell = GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy)
-            guard let slot = table.slot(cell, layer: layer) else { continue }
-            baselineScratch[o.ring] &+= table.baseline(slot: slot, week: week)
-            table.addCounts(slot: slot, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
+            let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
+            guard at >= 0 else { continue }
+            baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
+            table.addCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
         }
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
         var ring = 1
