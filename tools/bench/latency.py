@@ -115,7 +115,8 @@ def one_round(args, party: str, k: int, run_dir: Path) -> dict:
         stop = process.terminate
     else:
         config = run_dir / f"vigil-{k}.toml"
-        config.write_text(shipped_config(args.bootstrap, f"lat-vigil-{time.time_ns()}", topic, args.partitions, out))
+        config.write_text(shipped_config(args.bootstrap, f"lat-vigil-{time.time_ns()}", topic, args.partitions, out,
+                                          args.consumer_property, threads=args.vigil_threads))
         daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}", env={"VIGIL_ALERTS_KINDS": "all"}).start()
         stop = daemon.stop
     try:
@@ -165,6 +166,9 @@ def main(argv=None) -> int:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--vigil", default=str(BIN / "vigil"))
+    parser.add_argument("--vigil-threads", type=int, help="pipeline.worker_threads (default: the shipped default)")
+    parser.add_argument("--consumer-property", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra librdkafka consumer property for vigil (repeatable)")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--output", required=True, help="folder for configs, logs and latency.json")
     args = parser.parse_args(argv)
