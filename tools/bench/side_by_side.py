@@ -141,23 +141,12 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 """
 
 
-def committed_patiently(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    """`committed`, asked again when one look-up times out (a loaded broker answers late now and then)."""
-    for attempt in range(3):
-        try:
-            return committed(bootstrap, group, topic, partitions)
-        except Exception:  # confluent_kafka.KafkaException: a timed-out look-up
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 def shipped_config(bootstrap: str, group: str, topic: str, partitions: int, alerts: str,
-                   consumer: list[str] | tuple = (), bbox: str | None = None, threads: int | None = None) -> str:
+                   consumer: list[str] | tuple = (), bbox: str | None = None) -> str:
     """Config/vigil.toml's engine sections (rules, windows, hotspots, clusters, model) with Kafka
     pointed at the bench broker: the daemon a city runs, on the bench's topics. CONSUMER holds
     extra librdkafka consumer properties as KEY=VALUE; BBOX ("south,west,north,east") replaces the
-    grid's bounding box; THREADS sets pipeline.worker_threads (None: the default, one per CPU)."""
+    grid's bounding box."""
     engine = (ROOT / "Config" / "vigil.toml").read_text()
     keep, skip = [], False
     for line in engine.splitlines():
@@ -167,8 +156,6 @@ def shipped_config(bootstrap: str, group: str, topic: str, partitions: int, aler
             keep.append(f"bbox = [{bbox}]" if bbox and line.startswith("bbox = ") else line)
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
-    if threads is not None:
-        text = text.replace("[pipeline]\n", f"[pipeline]\nworker_threads = {threads}\n", 1)
     extra = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in consumer)
     return text + f"""
 [kafka]
@@ -191,15 +178,14 @@ listen = ""
 """
 
 
-def vigil(args, run_dir: Path, topic: str, n: int, k: int, threads: int | None = None) -> dict:
+def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
     group = f"sbs-vigil-{time.time_ns()}"
-    name = f"vigil{threads or ''}-{k}"
-    config = run_dir / f"{name}.toml"
-    config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.{name}-alerts",
-                                     args.consumer_property, args.vigil_bbox, threads))
-    daemon = VigilDaemon(args.vigil, config, run_dir, name).start()
+    config = run_dir / f"vigil-{k}.toml"
+    config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.vigil-alerts-{k}",
+                                     args.vigil_consumer, args.vigil_bbox))
+    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
     try:
-        samples, memory = until_committed(daemon, lambda: committed_patiently(args.bootstrap, group, topic, args.partitions), n,
+        samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
     finally:
         daemon.stop()
@@ -229,14 +215,13 @@ def main(argv=None) -> int:
     parser.add_argument("--copies", type=int, default=9)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--parties", default="bare,python,vigil",
-                        help="comma-separated: bare, python, vigil (default worker threads) or vigilN (N worker threads)")
+    parser.add_argument("--parties", default="bare,python,vigil")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
+    parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra librdkafka consumer property for vigil's config; repeatable")
     parser.add_argument("--vigil-bbox", metavar="S,W,N,E", help="vigil's grid bounding box instead of the shipped one "
                         "(e.g. all of Canada: 41.68,-141.01,83.11,-52.62)")
     parser.add_argument("--timeout", type=float, default=3600)
-    parser.add_argument("--consumer-property", action="append", default=[], metavar="KEY=VALUE",
-                        help="an extra librdkafka consumer property for vigil (repeatable)")
     parser.add_argument("--output", required=True, help="folder for the stream, the model, configs and results")
     args = parser.parse_args(argv)
     out = Path(args.output)
@@ -262,10 +247,8 @@ def main(argv=None) -> int:
             elif party == "python":
                 r = run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--bootstrap", args.bootstrap, "--topic", topic,
                               "--alerts-topic", f"{topic}.py-alerts-{k}", "--expect", n, "--model", model], args.timeout)
-            elif party.startswith("vigil"):
-                r = vigil(args, out, topic, n, k, int(party[5:]) if party[5:] else None)
             else:
-                raise SystemExit(f"unknown party {party!r}")
+                r = vigil(args, out, topic, n, k)
             log(f"round {k + 1} {party}: {r}")
             results[party].append(r)
     report["parties"] = {p: summarize(rows) for p, rows in results.items()}
@@ -275,11 +258,6 @@ def main(argv=None) -> int:
     if "vigil" in results and "bare" in results:
         report["vigil_over_bare"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                           / report["parties"]["bare"]["messages_per_s"]["median"], 3)
-    if "vigil1" in results and "vigil2" in results:
-        one, two = (report["parties"][p] for p in ("vigil1", "vigil2"))
-        report["vigil2_over_vigil1"] = round(two["messages_per_s"]["median"] / one["messages_per_s"]["median"], 2)
-        report["vigil2_over_vigil1_by_round"] = [round(b["messages_per_s"] / a["messages_per_s"], 2)
-                                                 for a, b in zip(one["runs"], two["runs"])]
     publish(report, out / "side_by_side.json")
     return 0
 
