@@ -15,7 +15,7 @@ run() { # name binary env...
     local name=$1 bin=$2
     shift 2
     /usr/bin/time -f "%U %S %M" -o "$out/time.txt" env "$@" "$bin" replay -i "$input" -c "$cfg" \
-        -o "$out/alerts-$name.ndjson" -q --no-final-evaluation --summary "$out/summary.json" >/dev/null
+        -o "$out/alerts-$name.ndjson" -q --no-final-evaluation --summary "$out/summary.json" >/dev/null 2>"$out/replay-$name.err"
     echo "$name $(cat "$out/time.txt") $("$VIGIL_VENV/bin/python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["engine_seconds"], d["state_digest"])' "$out/summary.json") $(sha256sum <"$out/alerts-$name.ndjson" | cut -c1-12)"
 }
 for round in $(seq "$rounds"); do
