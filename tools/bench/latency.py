@@ -119,7 +119,8 @@ def one_round(args, party: str, k: int, run_dir: Path) -> dict:
         stop = process.terminate
     else:
         config = run_dir / f"vigil-{k}.toml"
-        config.write_text(shipped_config(args.bootstrap, f"lat-vigil-{time.time_ns()}", topic, args.partitions, out,
+        group = f"lat-vigil-{time.time_ns()}"
+        config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, out,
                                           args.consumer_property))
         daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}", env={"VIGIL_ALERTS_KINDS": TRIGGERED_KINDS}).start()
         stop = daemon.stop
@@ -127,7 +128,7 @@ def one_round(args, party: str, k: int, run_dir: Path) -> dict:
         if party == "relay":
             wait_for_output(args, out)
         else:
-            wait_for_commit(args, daemon, topic)
+            wait_for_commit(args, group, topic)
         result = loadgen(args, topic, "--partitions", 0, "--skip", 1, "--count", args.events, "--rate", args.rate,
                          "--alerts-topic", out, "--linger-ms", 1)
     finally:
@@ -138,12 +139,10 @@ def one_round(args, party: str, k: int, run_dir: Path) -> dict:
     return result
 
 
-def wait_for_commit(args, daemon: VigilDaemon, topic: str) -> None:
+def wait_for_commit(args, group: str, topic: str) -> None:
     """Until vigil has committed the warm-up incident (one incident fires no alert to wait for)."""
     from tools.bench.bench_e2e import committed
 
-    group = [line.split("=", 1)[1].strip().strip('"') for line in daemon.config.read_text().splitlines()
-             if line.startswith("group_id")][0]
     deadline = time.perf_counter() + 120
     while committed(args.bootstrap, group, topic, args.partitions) < 1:
         if time.perf_counter() > deadline:
