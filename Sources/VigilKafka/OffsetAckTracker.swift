@@ -34,16 +34,13 @@ public struct OffsetAckTracker: Sendable {
     /// move back, which re-reads rather than skips.
     @discardableResult
     public mutating func beginInput(_ tp: TopicPartition, offset: Int64) -> Bool {
-        var state = partitions[tp] ?? PartitionState()
-        var inOrder = true
-        if let next = state.next, offset < next {
+        if let next = partitions[tp]?.next, offset < next {
             drop(tp)
-            state = PartitionState()
-            inOrder = false
+            partitions[tp] = PartitionState(next: offset + 1)
+            return false
         }
-        state.next = offset + 1
-        partitions[tp] = state
-        return inOrder
+        partitions[tp, default: PartitionState()].next = offset + 1
+        return true
     }
 
     /// Registers an output caused by input `offset` of `tp` and returns its ticket.
@@ -51,22 +48,30 @@ public struct OffsetAckTracker: Sendable {
         let ticket = nextTicket
         nextTicket &+= 1
         tickets[ticket] = (tp, offset)
-        var state = partitions[tp] ?? PartitionState()
+        // Mutated in place: a copy of the state would make the next change copy its containers.
+        Self.count(output: offset, in: &partitions[tp, default: PartitionState()])
+        return ticket
+    }
+
+    private static func count(output offset: Int64, in state: inout PartitionState) {
         if let count = state.outstanding[offset] {
             state.outstanding[offset] = count + 1
         } else {
             state.outstanding[offset] = 1
             state.waiting.append(offset)
         }
-        partitions[tp] = state
-        return ticket
     }
 
     /// Marks the output behind `ticket` as acknowledged. Unknown tickets (e.g. of a dropped
     /// partition) are ignored and reported as false.
     @discardableResult
     public mutating func acknowledge(_ ticket: Ticket) -> Bool {
-        guard let (tp, offset) = tickets.removeValue(forKey: ticket), var state = partitions[tp] else { return false }
+        guard let (tp, offset) = tickets.removeValue(forKey: ticket), partitions[tp] != nil else { return false }
+        Self.settle(output: offset, in: &partitions[tp, default: PartitionState()])
+        return true
+    }
+
+    private static func settle(output offset: Int64, in state: inout PartitionState) {
         if let count = state.outstanding[offset] {
             if count <= 1 { state.outstanding[offset] = nil } else { state.outstanding[offset] = count - 1 }
         }
@@ -78,8 +83,6 @@ public struct OffsetAckTracker: Sendable {
             state.waiting.removeFirst(state.head)
             state.head = 0
         }
-        partitions[tp] = state
-        return true
     }
 
     /// The offset up to which `tp` may be committed (the next offset to read after a restart).
