@@ -2,8 +2,8 @@
 """Issue 13's side-by-side table: bare librdkafka loop, the tuned Python consumer and Vigil, same
 broker, same topic, interleaved rounds, medians, CPU µs per message and peak RSS.
 
-The stream: the real Toronto incidents repeated --copies times (copy k shifted by k × 418 weeks and
-re-identified), in event-time order, on a topic of --partitions partitions keyed by 2 km region
+The stream: the real Toronto incidents repeated --copies times (copies shifted back by multiples of
+418 weeks, the last one real, so none is ahead of the server clock; re-identified), in event-time order, on a topic of --partitions partitions keyed by 2 km region
 (so each partition is a time-ordered stream of a set of places, as a production topic would be).
 
 Parties (each with a fresh consumer group, reading the whole topic):
@@ -46,7 +46,10 @@ def log(text: str) -> None:
 
 
 def make_stream(source: str, out: Path, copies: int) -> int:
-    """Writes the incidents `copies` times, copy k shifted by k × 418 weeks, sorted by event time."""
+    """Writes the incidents `copies` times, sorted by event time: copy k shifted back by
+    (copies − 1 − k) × 418 weeks, so the last copy is the real one and no copy lies in the future.
+    (Shifted forward, every copy after 2026 would be ahead of the server clock: Vigil dead-letters
+    those as `future_event_time` instead of processing them, which measures the wrong thing.)"""
     import orjson
 
     rows = []
@@ -57,7 +60,7 @@ def make_stream(source: str, out: Path, copies: int) -> int:
     rows.sort(key=lambda r: (r[0], r[1]["id"]))
     with open(out, "wb") as f:
         for k in range(copies):
-            shift = timedelta(weeks=418 * k)
+            shift = timedelta(weeks=-418 * (copies - 1 - k))
             for t, o in rows:
                 o2 = dict(o, id=f"{o['id']}-c{k}", event_time=(t + shift).isoformat())
                 f.write(orjson.dumps(o2) + b"\n")
@@ -178,12 +181,12 @@ listen = ""
 """
 
 
-def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
-    group = f"sbs-vigil-{time.time_ns()}"
-    config = run_dir / f"vigil-{k}.toml"
-    config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.vigil-alerts-{k}",
+def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = None, name: str = "vigil") -> dict:
+    group = f"sbs-{name}-{time.time_ns()}"
+    config = run_dir / f"{name}-{k}.toml"
+    config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.{name}-alerts-{k}",
                                      args.vigil_consumer, args.vigil_bbox))
-    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
+    daemon = VigilDaemon(binary or args.vigil, config, run_dir, f"{name}-{k}").start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
@@ -217,6 +220,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--parties", default="bare,python,vigil")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
+    parser.add_argument("--vigil-base", help="another vigil binary (e.g. main before a change), run as party "
+                        "'base' interleaved with 'vigil' for a same-run A/B")
     parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra librdkafka consumer property for vigil's config; repeatable")
     parser.add_argument("--vigil-bbox", metavar="S,W,N,E", help="vigil's grid bounding box instead of the shipped one "
@@ -226,7 +231,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    stream = out / f"stream-{args.copies}.ndjson"
+    stream = out / f"stream-back-{args.copies}.ndjson"
     if not stream.exists():
         log(f"writing {stream}")
         make_stream(args.input, stream, args.copies)
@@ -247,6 +252,8 @@ def main(argv=None) -> int:
             elif party == "python":
                 r = run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--bootstrap", args.bootstrap, "--topic", topic,
                               "--alerts-topic", f"{topic}.py-alerts-{k}", "--expect", n, "--model", model], args.timeout)
+            elif party == "base":
+                r = vigil(args, out, topic, n, k, args.vigil_base, "base")
             else:
                 r = vigil(args, out, topic, n, k)
             log(f"round {k + 1} {party}: {r}")
@@ -258,6 +265,9 @@ def main(argv=None) -> int:
     if "vigil" in results and "bare" in results:
         report["vigil_over_bare"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                           / report["parties"]["bare"]["messages_per_s"]["median"], 3)
+    if "vigil" in results and "base" in results:
+        report["vigil_over_base"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
+                                          / report["parties"]["base"]["messages_per_s"]["median"], 3)
     publish(report, out / "side_by_side.json")
     return 0
 
