@@ -21,12 +21,9 @@ struct HotCellIndex: Sendable {
 
     init(_ snapshot: HotspotSnapshot) {
         evaluatedAt = snapshot.evaluatedAt
-        var gi: [GridCell: Double] = [:]
-        for c in snapshot.giStar.hot { gi[c.cell] = c.giStar }
         for h in snapshot.hotspots {
             for c in h.cells {
-                let entry = Entry(
-                    giStar: gi[c] ?? 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)
+                let entry = Entry(giStar: 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)
                 // A cell listed by two hotspots keeps the later one (as a dictionary write would).
                 let key = AggregateKey.cell(c)
                 if let i = index[key] {
@@ -40,6 +37,12 @@ struct HotCellIndex: Sendable {
                 minY = min(minY, c.y)
                 maxY = max(maxY, c.y)
             }
+        }
+        // Gi* of the hotspot cells (0 for a hotspot cell not in the hot list), looked up in the
+        // index just built rather than through a dictionary of every hot cell: this runs once per
+        // evaluation and partition, and the dictionary's hashing and growth were most of it.
+        for c in snapshot.giStar.hot {
+            if let i = index[AggregateKey.cell(c.cell)], list[Int(i)].cell == c.cell { list[Int(i)].entry.giStar = c.giStar }
         }
     }
 
