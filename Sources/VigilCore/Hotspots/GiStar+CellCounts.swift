@@ -45,7 +45,19 @@ extension GiStar {
                 }
             }
         }
-        hot.sort { $0.cell < $1.cell }
-        return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
+        return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: sortedByCell(hot))
+    }
+
+    /// `cells` in `GridCell` order ((x, y)), sorted as packed integers with the position as the tie-break, so the
+    /// order is that of the stable `sort { $0.cell < $1.cell }`, at a fraction of moving the records.
+    static func sortedByCell(_ cells: [GiStarResult.Cell]) -> [GiStarResult.Cell] {
+        var keys = cells.indices.map { i -> (key: UInt64, index: Int) in
+            let c = cells[i].cell
+            let x = UInt64(UInt32(bitPattern: c.x ^ Int32.min))
+            let y = UInt64(UInt32(bitPattern: c.y ^ Int32.min))
+            return (x << 32 | y, i)
+        }
+        keys.sort { ($0.key, $0.index) < ($1.key, $1.index) }
+        return keys.map { cells[$0.index] }
     }
 }

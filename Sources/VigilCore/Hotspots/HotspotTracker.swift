@@ -109,9 +109,17 @@ struct HotspotTracker: Sendable {
         var alerts: [Alert] = []
         var next: [Hotspot] = []
         var idOfComponent: [Int: String] = [:]
+        // The overlaps of each component and of each previous hotspot, in `overlaps` order (one
+        // pass, not a filter of every overlap per component: there can be hundreds of each).
+        var overlapsOfComponent = [[Int]](repeating: [], count: components.count)
+        var overlapsOfPrevious = [[Int]](repeating: [], count: previous.count)
+        for (k, o) in overlaps.enumerated() {
+            overlapsOfComponent[o.component].append(k)
+            overlapsOfPrevious[o.previous].append(k)
+        }
         for (ci, component) in components.enumerated() {
             let owner = componentOwner[ci].map { previous[$0] }
-            let biggestOverlap = overlaps.filter { $0.component == ci }.max {
+            let biggestOverlap = overlapsOfComponent[ci].lazy.map { overlaps[$0] }.max {
                 ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id)
             }
             var id = owner?.id
@@ -146,8 +154,8 @@ struct HotspotTracker: Sendable {
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
             if change == .hotspotGrew {
-                let merged = overlaps.filter {
-                    $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous)
+                let merged = overlapsOfComponent[ci].map { overlaps[$0] }.filter {
+                    $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous)
                 }
                 .map { previous[$0.previous].id }.sorted()
                 alerts.append(
@@ -167,7 +175,7 @@ struct HotspotTracker: Sendable {
         }
         var dormant: [Hotspot] = []
         for (pi, p) in previous.enumerated() where !previousTaken.contains(pi) {
-            let into = overlaps.filter { $0.previous == pi }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
+            let into = overlapsOfPrevious[pi].lazy.map { overlaps[$0] }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
             let mergedInto = into.flatMap { idOfComponent[$0.component] }
             if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
                 dormant.append(p)  // may come back with the same id
