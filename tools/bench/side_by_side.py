@@ -183,7 +183,8 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int) -> dict:
     config = run_dir / f"vigil-{k}.toml"
     config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.vigil-alerts-{k}",
                                      args.vigil_consumer, args.vigil_bbox))
-    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}").start()
+    env = dict(kv.split("=", 1) for kv in args.vigil_env)
+    daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}", env=env).start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
@@ -219,6 +220,8 @@ def main(argv=None) -> int:
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
     parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra librdkafka consumer property for vigil's config; repeatable")
+    parser.add_argument("--vigil-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra environment variable for vigil only (e.g. MALLOC_ARENA_MAX=2); repeatable")
     parser.add_argument("--vigil-bbox", metavar="S,W,N,E", help="vigil's grid bounding box instead of the shipped one "
                         "(e.g. all of Canada: 41.68,-141.01,83.11,-52.62)")
     parser.add_argument("--timeout", type=float, default=3600)
