@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def log(text: str) -> None:
 
 
 def loadgen(args, topic: str, *extra) -> dict:
-    return run_json([BIN / "vigil-loadgen", "--bootstrap", args.bootstrap, "--input", args.input, "--topic", topic,
+    return run_json([args.loadgen, "--bootstrap", args.bootstrap, "--input", args.input, "--topic", topic,
                      *extra], args.timeout)
 
 
@@ -124,13 +125,19 @@ def one_round(args, party: str, k: int, run_dir: Path) -> dict:
                                           args.consumer_property))
         daemon = VigilDaemon(args.vigil, config, run_dir, f"vigil-{k}", env={"VIGIL_ALERTS_KINDS": TRIGGERED_KINDS}).start()
         stop = daemon.stop
+    pid = process.pid if party == "relay" else daemon.pid
     try:
         if party == "relay":
             wait_for_output(args, out)
         else:
             wait_for_commit(args, group, topic)
+        sched0, children0, t0 = schedstat(pid), resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         result = loadgen(args, topic, "--partitions", 0, "--skip", 1, "--count", args.events, "--rate", args.rate,
                          "--alerts-topic", out, "--linger-ms", 1)
+        sched1, children1 = schedstat(pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        result.update(cpu_share(sched0, sched1, time.perf_counter() - t0))
+        result["loadgen_cpu_s"] = round(children1.ru_utime + children1.ru_stime
+                                        - children0.ru_utime - children0.ru_stime, 2)
     finally:
         stop()
         if party == "relay":
@@ -150,11 +157,35 @@ def wait_for_commit(args, group: str, topic: str) -> None:
         time.sleep(0.1)
 
 
+def schedstat(pid: int) -> tuple[int, int]:
+    """The process's time on a CPU and its time runnable but waiting for one (run-queue wait), in
+    nanoseconds, summed over its threads (/proc/PID/task/*/schedstat)."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        run, wait = run + int(fields[0]), wait + int(fields[1])
+    return run, wait
+
+
+def cpu_share(before: tuple[int, int], after: tuple[int, int], seconds: float) -> dict:
+    """The party's CPU use over the round (the load generator's run, probe drain included): seconds
+    on a CPU and seconds runnable but waiting for one. A party that falls behind while it mostly
+    waits for a CPU is starved by what shares the cores, not slow."""
+    run, wait = (after[0] - before[0]) / 1e9, (after[1] - before[1]) / 1e9
+    return {"party_cpu_s": round(run, 2), "party_runqueue_wait_s": round(wait, 2), "round_s": round(seconds, 2)}
+
+
 KEYS = ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms")
 
 
+CPU_KEYS = ("party_cpu_s", "party_runqueue_wait_s", "loadgen_cpu_s", "round_s")
+
+
 def summarize(rows: list[dict]) -> dict:
-    out = {k: round(statistics.median(r[k] for r in rows), 1) for k in KEYS if all(k in r for r in rows)}
+    out = {k: round(statistics.median(r[k] for r in rows), 1) for k in (*KEYS, *CPU_KEYS) if all(k in r for r in rows)}
     out["samples"] = [r.get("alerts_attributed", 0) for r in rows]
     out["runs"] = rows
     return out
@@ -169,6 +200,7 @@ def main(argv=None) -> int:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--vigil", default=str(BIN / "vigil"))
+    parser.add_argument("--loadgen", default=str(BIN / "vigil-loadgen"), help="the vigil-loadgen binary to pace and probe with")
     parser.add_argument("--consumer-property", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra librdkafka consumer property for vigil (repeatable)")
     parser.add_argument("--timeout", type=float, default=900)
@@ -182,7 +214,7 @@ def main(argv=None) -> int:
         for party in rows:
             rows[party].append(one_round(args, party, k, run_dir))
             log(f"round {k + 1} {party}: " + json.dumps({key: rows[party][-1].get(key) for key in
-                                                           ("alerts_attributed", *KEYS)}))
+                                                           ("alerts_attributed", *KEYS, *CPU_KEYS)}))
     report = {"rate": args.rate, "events": args.events, "partitions": args.partitions, "runs": args.runs,
               "two_hop_floor": summarize(rows["relay"]), "vigil": summarize(rows["vigil"])}
     floor, vigil = report["two_hop_floor"].get("latency_p99_ms"), report["vigil"].get("latency_p99_ms")

@@ -186,7 +186,8 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = 
     config = run_dir / f"{name}-{k}.toml"
     config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.{name}-alerts-{k}",
                                      args.vigil_consumer, args.vigil_bbox))
-    daemon = VigilDaemon(binary or args.vigil, config, run_dir, f"{name}-{k}").start()
+    env = dict(kv.split("=", 1) for kv in args.vigil_env)
+    daemon = VigilDaemon(binary or args.vigil, config, run_dir, f"{name}-{k}", env=env).start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
                                           args.timeout)
@@ -224,6 +225,8 @@ def main(argv=None) -> int:
                         "'base' interleaved with 'vigil' for a same-run A/B")
     parser.add_argument("--vigil-consumer", action="append", default=[], metavar="KEY=VALUE",
                         help="an extra librdkafka consumer property for vigil's config; repeatable")
+    parser.add_argument("--vigil-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra environment variable for vigil only (e.g. MALLOC_ARENA_MAX=2); repeatable")
     parser.add_argument("--vigil-bbox", metavar="S,W,N,E", help="vigil's grid bounding box instead of the shipped one "
                         "(e.g. all of Canada: 41.68,-141.01,83.11,-52.62)")
     parser.add_argument("--timeout", type=float, default=3600)

@@ -45,6 +45,8 @@ final class IncidentPipeline {
     var lateLogLimiter = RateLimiter(interval: .seconds(10))
     var errorLogLimiter = RateLimiter(interval: .seconds(10))
     var deliveryLogLimiter = RateLimiter(interval: .seconds(5))
+    /// Free pages of the allocator's arenas back to the kernel every few seconds (peak RSS).
+    var allocatorTrim = AllocatorTrim(interval: .seconds(5))
     private var lastProgress = ContinuousClock.now
     /// The wall clock, read once per poll: only for the future-time guard and detection times.
     var wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
@@ -130,6 +132,7 @@ final class IncidentPipeline {
                 try startNewProducer(cause: fatal)
             }
             logProgressIfDue()
+            if allocatorTrim.isDue(at: .now) { AllocatorTrim.releaseFreeMemory() }
             if let brokerProbe {
                 let probed = brokerProbe.state
                 operations.brokerOverride = BrokerHealth(reachable: probed.reachable, reason: probed.reason)
