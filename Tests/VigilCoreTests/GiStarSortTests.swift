@@ -17,7 +17,8 @@ struct GiStarSortTests {
                     rng.next() % 4 == 0 ? edges[Int(rng.next() % UInt64(edges.count))] : Int32(Int(rng.next() % 41) - 20)
                 }
                 // Repeats of one cell (distinct records) check the tie-break by position.
-                let cell = k > 0 && rng.next() % 8 == 0 ? cells[Int(rng.next() % UInt64(k))].cell : GridCell(x: coordinate(), y: coordinate())
+                let repeated = k > 0 && rng.next() % 8 == 0
+                let cell = repeated ? cells[Int(rng.next() % UInt64(k))].cell : GridCell(x: coordinate(), y: coordinate())
                 cells.append(.init(cell: cell, count: k, localSum: round, giStar: Double(k)))
             }
             let expected = cells.enumerated().sorted { ($0.element.cell, $0.offset) < ($1.element.cell, $1.offset) }.map(\.element)
