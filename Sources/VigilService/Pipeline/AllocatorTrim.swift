@@ -9,7 +9,7 @@ import Foundation
 /// move, so the arenas keep tens of megabytes of free chunks in the middle of used ones: resident,
 /// never reused by the other arenas. `malloc_trim(0)` releases the free pages of every arena
 /// (`madvise(MADV_DONTNEED)`), which lowers the daemon's resident set and so its peak: on the
-/// 2.17M-message stream, peak RSS 208 -> 195 MB with the same throughput (docs/PERFORMANCE.md,
+/// 2.17M-message stream, peak RSS 210-212 -> 194-199 MB with the same throughput (docs/PERFORMANCE.md,
 /// "Issue 13: latency and memory"). Once every few seconds, its cost does not show.
 ///
 /// Resolved at run time (`dlsym`): `malloc_trim` is glibc's; elsewhere this does nothing.
