@@ -240,7 +240,7 @@ def main(argv=None) -> int:
         make_stream(args.input, stream, args.copies)
     n = sum(1 for line in open(stream, "rb") if line.strip())
     model = out / "py-model.json"
-    if not model.exists():
+    if "python" in args.parties.split(",") and not model.exists():
         log("training the Python consumer's model (150 trees, depth 6, 13 features)")
         run_json([PY, ROOT / "tools" / "bench" / "tuned_pipeline.py", "--input", stream, "--train-model", model], args.timeout)
     topic = f"sbs-{int(time.time())}"
