@@ -24,7 +24,7 @@ struct ClusterDetector: Sendable {
     let latenessMilliseconds: Int64
     private var scan: SpaceTimeScan
     private var recent: RecentIncidents
-    private var seen: [UInt64: Int64] = [:]
+    private var seen = LastOccurrenceTable()
     private var newestMilliseconds = Int64.min
     private(set) var open: [Cluster] = []
     private var checkedHour: Int64?
@@ -92,7 +92,7 @@ struct ClusterDetector: Sendable {
             var key = point
             key.combine(Int64(layer))
             if let last = seen[key.value], abs(ms - last) < window { continue }
-            seen[key.value] = ms
+            seen.set(key.value, ms)
             scan.add(cell: cell, layer: layer, hour: hour)
             layers.append(layer)
         }
@@ -102,15 +102,19 @@ struct ClusterDetector: Sendable {
             sinceExpiry = 0
             expire(currentHour: hour)
         }
-        guard !layers.isEmpty, let best = strongest(centre: cell, layers: layers, endHour: hour, incident: incident.id, names: names),
-            best.llr >= threshold
+        let floor = threshold
+        guard !layers.isEmpty,
+            let best = strongest(centre: cell, layers: layers, endHour: hour, incident: incident.id, atLeast: floor, names: names),
+            best.llr >= floor
         else { return [] }
         return track(best, incident: incident, names: names)
     }
 
     /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layers`, in scan order.
+    /// With `atLeast` > 0 only a candidate reaching it is returned (nil otherwise), which lets the
+    /// scan skip the ratios of cylinders that cannot; the strongest one is the same when it reaches it.
     private mutating func strongest(
-        centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?,
+        centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?, atLeast: Double = 0,
         names: Interner
     ) -> ScanCylinder? {
         var best: ScanCylinder?
@@ -120,7 +124,10 @@ struct ClusterDetector: Sendable {
             let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
             var recorded: [ClusterProbe] = []
             let layerName = record && layer != 0 ? names.name(layer - 1) : nil
-            _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum) { c in
+            _ = scan.evaluate(
+                centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum,
+                llrFloor: record ? 0 : atLeast
+            ) { c in
                 if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
                 if c.observed >= minimum, c.llr > (best?.llr ?? 0) { best = c }
             }
@@ -207,7 +214,7 @@ struct ClusterDetector: Sendable {
     private mutating func expire(currentHour: Int64) {
         // An entry older than this can no longer be within the repeat window of an accepted incident.
         let horizon = newestMilliseconds - latenessMilliseconds - Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds - 1
-        seen = seen.filter { $0.value >= horizon }
+        seen.removeAll(before: horizon)
         _ = scan.expire(currentHour: currentHour)
         recent.expire(currentHour: currentHour)
     }

@@ -2,9 +2,12 @@
 ///
 /// An evaluation reads about 29 disc cells, so what it reads of every cell is small and sits by
 /// the cell's index location (`ScanSlotIndex`: 8×8 tiles of cells, a tile's cells contiguous, a
-/// disc column's cells neighbours): the slot's newest hour, its cached 52-week baseline sum and the
-/// number of its recent hours, 16 bytes (`CellState`). Those arrays stay small enough to live in
-/// cache; the rest is read only when it matters. The hours of a slot's recent occurrences (those
+/// disc column's cells neighbours): the cell's cached 52-week baseline sum and its week, 8 bytes
+/// (`baselines`), and one bit per cell in its tile's mask of cells that may have recent
+/// occurrences (`recentMask`). Only the few disc cells whose bit is set are read further (on
+/// Toronto about one disc cell in nine has an occurrence within the longest cylinder): their
+/// slot, newest hour and number of recent hours (`CellState`), then their recent hours. The rest
+/// is read only when it matters. The hours of a slot's recent occurrences (those
 /// the ring of `hours` hours ending at its newest hour still holds), sorted, sit in a 128-byte
 /// record per slot, read only when the slot's newest hour reaches the longest cylinder; a place
 /// with more recent occurrences than the record holds keeps its list beside it. Weekly counts for
@@ -14,8 +17,11 @@
 /// kept as the reference in the tests): an hour older than the ring reads as its oldest hour.
 /// Memory follows the keys that have occurrences, never the area of the grid.
 struct ScanCountTable: Sendable {
-    /// Weeks kept: the baseline reaches back to week wc − 53 from the current week wc.
-    static let weeks = 56
+    /// Weeks kept: the baseline reaches back to week wc − 53 from the current week wc. 64 keeps
+    /// ten weeks of margin, so a cell whose newest occurrence is up to ten weeks past its cached
+    /// baseline week still moves that baseline by the weeks that entered and left (a busy cell's
+    /// weekly move reads two weeks, not 52), and a week's ring position is one bit of a UInt64.
+    static let weeks = 64
     static let baselineFirst: Int64 = 53
     static let baselineLast: Int64 = 2
     static let empty = Int64.min
@@ -25,25 +31,39 @@ struct ScanCountTable: Sendable {
     private static let emptyWord = Int32.min
     private static let spilled: Int32 = -1
 
-    /// What an evaluation reads of every disc cell (by index location), 32 bytes: the slot (`none`
-    /// at a free location), newest hour, the week the cached baseline sum is for, that sum, how many
-    /// recent hours the record holds (or `spilled`), and which positions of the weekly ring may hold
-    /// a count (bit p clear: position p is 0), so moving a cached baseline reads the ring only at
+    /// What an evaluation reads of a disc cell that may have recent occurrences (by index
+    /// location), 24 bytes: the slot (`none` at a free location), newest hour, how many recent
+    /// hours the record holds (or `spilled`), and which positions of the weekly ring may hold a
+    /// count (bit p clear: position p is 0), so moving a cached baseline reads the ring only at
     /// weeks that had occurrences.
     struct CellState: Sendable {
         var slot = ScanSlotIndex.none
         var head = ScanCountTable.emptyWord
-        var cachedWeek = ScanCountTable.emptyWord
-        var cachedSum: UInt32 = 0
         var stored: Int32 = 0
         var weeksWithCounts: UInt64 = 0
     }
 
+    /// A location's cached baseline: the week it is for (high 32 bits) and the sum (low 32 bits);
+    /// `noBaseline` is for no week.
+    private static let noBaseline = UInt64(UInt32(bitPattern: Int32.min)) << 32
+
     /// Ring length in hours: the longest cylinder plus the allowed lateness, with margin.
     let hours: Int
+    /// The longest cylinder, in hours.
+    let longest: Int64
     private var index = ScanSlotIndex()
     private var freeSlots: [Int32] = []
     private var state: [CellState] = []
+    /// Per location: the cached baseline sum and its week (`noBaseline`: none); a free location
+    /// caches its 0 too, so an evaluation reads nothing else of it.
+    private var baselines: [UInt64] = []
+    /// Per tile (location / 64): bit p set when the cell at position p may have an occurrence an
+    /// evaluation counts. Set by `add`; cleared by an evaluation that finds the cell's newest hour
+    /// far enough behind (`recentFloor` keeps that exact for evaluations of earlier hours).
+    private var recentMask: [UInt64] = []
+    /// Every cell whose bit was cleared has newest hour + longest cylinder ≤ this: an evaluation
+    /// ending before it reads every disc cell as before.
+    private var recentFloor = Int64.min
     private var records: [Int32] = []
     private var spill: [Int32: [Int32]] = [:]
     private var weekly: [UInt32] = []
@@ -53,6 +73,7 @@ struct ScanCountTable: Sendable {
 
     init(longestHours: Int, latenessHours: Int) {
         hours = longestHours + latenessHours + 2
+        longest = Int64(longestHours)
     }
 
     /// Slots whose recent hours are kept beside their record (busy places).
@@ -80,8 +101,12 @@ struct ScanCountTable: Sendable {
         index.insert(s, cell: cell, layer: layer)
         if state.count < index.locationCount {
             state.append(contentsOf: repeatElement(CellState(), count: index.locationCount - state.count))
+            baselines.append(contentsOf: repeatElement(Self.noBaseline, count: index.locationCount - baselines.count))
+            recentMask.append(contentsOf: repeatElement(0, count: index.locationCount / ScanSlotIndex.tileCells - recentMask.count))
         }
-        state[index.location(ofSlot: s)] = CellState(slot: s)
+        let at = index.location(ofSlot: s)
+        state[at] = CellState(slot: s)
+        baselines[at] = Self.noBaseline
         keyCount += 1
         return s
     }
@@ -101,6 +126,7 @@ struct ScanCountTable: Sendable {
             dropHours(slot: slot, at: at, throughHour: head - Int64(hours))
         }
         if head - hour < Int64(hours) { insertHour(slot: slot, at: at, Int32(truncatingIfNeeded: hour)) }
+        recentMask[at >> 6] |= UInt64(1) << UInt64(at & 63)
 
         let week = ClusterTime.week(ofHour: hour)
         let wbase = s * Self.weeks
@@ -123,9 +149,9 @@ struct ScanCountTable: Sendable {
             weekly[wbase + p] &+= 1
             state[at].weeksWithCounts |= UInt64(1) << UInt64(p)
         }
-        let cached = state[at].cachedWeek
+        let cached = Self.cachedWeek(baselines[at])
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
-            state[at].cachedWeek = Self.emptyWord
+            baselines[at] = Self.noBaseline
         }
     }
 
@@ -184,6 +210,26 @@ struct ScanCountTable: Sendable {
         }
     }
 
+    /// Whether the location may hold an occurrence an evaluation ending at `endHour` counts: false
+    /// only when its cell's newest hour is known to be at least the longest cylinder behind.
+    @inline(__always) func mayCount(location: Int, endHour: Int64) -> Bool {
+        endHour < recentFloor || recentMask[location >> 6] & (UInt64(1) << UInt64(location & 63)) != 0
+    }
+
+    /// `addCounts(location:…)` for a location `mayCount` let through; when its newest hour is so far
+    /// behind `endHour` that it counts nothing (with a margin of the lateness, so that the
+    /// evaluations of late incidents rarely read every cell), clears its bit.
+    @inline(__always)
+    mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+        let head = state[location].head
+        if head == Self.emptyWord || Int64(head) + Int64(hours) <= endHour {
+            recentMask[location >> 6] &= ~(UInt64(1) << UInt64(location & 63))
+            if head != Self.emptyWord { recentFloor = max(recentFloor, Int64(head) + longest) }
+            return
+        }
+        addCounts(location: location, endHour: endHour, lengths: lengths, into: &out, at: at)
+    }
+
     /// Prepares `discLocation` for the cells within `radius` (Chebyshev) of `centre` in `layer`.
     @inline(__always) mutating func beginDisc(centre: GridCell, radius: Int, layer: UInt16) {
         index.beginWindow(centre: centre, radius: Int32(radius), layer: layer)
@@ -203,52 +249,61 @@ struct ScanCountTable: Sendable {
     /// `baseline(slot:week:)` for the slot at index location `location` (0 at a free location).
     @inline(__always)
     mutating func baseline(location: Int, week: Int64) -> UInt32 {
-        guard state[location].slot != ScanSlotIndex.none else { return 0 }
-        let cachedWord = state[location].cachedWeek
-        if cachedWord != Self.emptyWord, Int64(cachedWord) == week { return state[location].cachedSum }
+        let word = baselines[location]
+        if Int64(Self.cachedWeek(word)) == week, Self.cachedWeek(word) != Self.emptyWord { return UInt32(truncatingIfNeeded: word) }
         return moveBaseline(location: location, week: week)
     }
+
+    @inline(__always) private static func cachedWeek(_ word: UInt64) -> Int32 { Int32(truncatingIfNeeded: word >> 32) }
 
     private mutating func moveBaseline(location: Int, week: Int64) -> UInt32 {
         let cell = state[location]
         var sum: UInt32 = 0
-        if cell.head != Self.emptyWord {
+        let word = baselines[location]
+        let cachedWord = Self.cachedWeek(word)
+        if cell.slot != ScanSlotIndex.none, cell.head != Self.emptyWord {
             // The slot's newest week (the weekly ring's head) is the week of its newest hour.
             let head = ClusterTime.week(ofHour: Int64(cell.head))
             let s = Int(cell.slot)
             let mask = cell.weeksWithCounts
-            let cached = Int64(cell.cachedWeek)
-            if cell.cachedWeek != Self.emptyWord, week > cached, week - cached < 52, head <= cached + 2 {
-                // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring).
-                sum = cell.cachedSum
-                var w = cached - 1
-                while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head, mask: mask)
-                    w += 1
-                }
-                w = cached - Self.baselineFirst
-                while w <= week - Self.baselineFirst - 1 {
-                    sum &-= weeklyCount(s, w, head: head, mask: mask)
-                    w += 1
-                }
+            let cached = Int64(cachedWord)
+            if cachedWord != Self.emptyWord, week > cached, week - cached < 52,
+                head <= cached - Self.baselineFirst + Int64(Self.weeks) - 1
+            {
+                // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring:
+                // its oldest week, head − 63, is at most cached − 53, so nothing the cached sum
+                // counted has left it).
+                sum = UInt32(truncatingIfNeeded: word)
+                sum &+= weeksSum(s, from: cached - 1, through: week - Self.baselineLast, head: head, mask: mask)
+                sum &-= weeksSum(s, from: cached - Self.baselineFirst, through: week - Self.baselineFirst - 1, head: head, mask: mask)
             } else {
-                var w = week - Self.baselineFirst
-                while w <= week - Self.baselineLast {
-                    sum &+= weeklyCount(s, w, head: head, mask: mask)
-                    w += 1
-                }
+                sum = weeksSum(s, from: week - Self.baselineFirst, through: week - Self.baselineLast, head: head, mask: mask)
             }
         }
-        state[location].cachedWeek = Int32(truncatingIfNeeded: week)
-        state[location].cachedSum = sum
+        baselines[location] = UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: week))) << 32 | UInt64(sum)
         return sum
     }
 
-    /// Week `w`'s count (0 outside the ring); the ring is read only where `mask` says it may hold one.
-    @inline(__always) private func weeklyCount(_ s: Int, _ w: Int64, head: Int64, mask: UInt64) -> UInt32 {
-        guard w <= head, head - w < Int64(Self.weeks) else { return 0 }
-        let p = Self.position(w, Self.weeks)
-        return mask & (UInt64(1) << UInt64(p)) != 0 ? weekly[s * Self.weeks + p] : 0
+    /// The slot's occurrences in weeks `first` … `last` (weeks outside the ring count 0). Only the
+    /// ring positions `mask` marks are read: the weeks' positions are consecutive modulo the ring,
+    /// so they form one rotated run of bits, and its intersection with `mask` is walked bit by bit.
+    @inline(__always) private func weeksSum(_ s: Int, from first: Int64, through last: Int64, head: Int64, mask: UInt64) -> UInt32 {
+        let a = max(first, head - Int64(Self.weeks) + 1)
+        let b = min(last, head)
+        guard a <= b else { return 0 }
+        let n = Int(b - a + 1)  // 1 … weeks (56)
+        let run: UInt64 = n >= 64 ? ~0 : (UInt64(1) << UInt64(n)) - 1
+        let p0 = Self.position(a, Self.weeks)
+        let ring: UInt64 = Self.weeks >= 64 ? ~0 : (UInt64(1) << UInt64(Self.weeks)) - 1
+        let positions = (run << UInt64(p0) | (p0 == 0 ? 0 : run >> UInt64(Self.weeks - p0))) & ring
+        var bits = positions & mask
+        var sum: UInt32 = 0
+        let base = s * Self.weeks
+        while bits != 0 {
+            sum &+= weekly[base + bits.trailingZeroBitCount]
+            bits &= bits - 1
+        }
+        return sum
     }
 
     /// Frees slots with no occurrence since before `week` (they no longer reach any baseline or
@@ -257,7 +312,10 @@ struct ScanCountTable: Sendable {
         var removed = 0
         for s in headWeek.indices where headWeek[s] != Self.empty && headWeek[s] < week {
             let slot = Int32(s)
-            state[index.location(ofSlot: slot)] = CellState()
+            let at = index.location(ofSlot: slot)
+            state[at] = CellState()
+            baselines[at] = Self.noBaseline
+            recentMask[at >> 6] &= ~(UInt64(1) << UInt64(at & 63))
             index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
             headWeek[s] = Self.empty
             spill[slot] = nil

@@ -23,6 +23,25 @@ public struct ScanCylinder: Sendable, Equatable {
         guard o > expected, expected > 0 else { return 0 }
         return o * log(o / expected) - (o - expected)
     }
+
+    /// An expected count above which `observed` occurrences have a likelihood ratio below `floor`:
+    /// the ratio falls as the expectation rises (its derivative in E is 1 − O/E < 0 for E < O),
+    /// so a bisection finds the crossing; the result is widened by a relative 1e-6 so that rounding
+    /// in either computation never skips a cylinder that reaches the floor. Infinity when no
+    /// expectation is too large to check (observed 0 never reaches a positive floor: 0).
+    static func maximumExpected(observed: Int, floor: Double) -> Double {
+        guard observed > 0 else { return 0 }
+        guard floor > 0 else { return .infinity }
+        var low = Double.leastNormalMagnitude  // the ratio here is ≥ 700·O, above any floor in use
+        var high = Double(observed)  // the ratio is 0 from here on
+        guard likelihoodRatio(observed: observed, expected: low) >= floor else { return low }
+        for _ in 0..<200 {
+            let mid = low + (high - low) / 2
+            guard mid > low, mid < high else { break }
+            if likelihoodRatio(observed: observed, expected: mid) >= floor { low = mid } else { high = mid }
+        }
+        return high * (1 + 1e-6)
+    }
 }
 
 #if canImport(Glibc)

@@ -18,8 +18,16 @@ struct SpaceTimeScan: Sendable {
     /// Scratch per evaluation: observed per (ring, duration), baseline per ring.
     private var observedScratch: [UInt32]
     private var baselineScratch: [UInt32]
+    /// Scratch per evaluation: disc cells whose baselines are read only if the bound needs them.
+    private var pendingLocation: [Int]
+    private var pendingRing: [Int]
+    private var pendingCount = 0
     let maxKeys: Int
     private(set) var capHits = 0
+    /// For the likelihood-ratio floor `ceilingFloor`: at index o, an expected count above which o
+    /// occurrences cannot reach the floor (`ScanCylinder.maximumExpected`), grown on demand.
+    private var expectedCeiling: [Double] = []
+    private var ceilingFloor = Double.nan
 
     init(configuration: ClusterScanConfiguration, cellSize: Double, latenessHours: Int, maxKeys: Int) {
         self.configuration = configuration
@@ -44,6 +52,8 @@ struct SpaceTimeScan: Sendable {
         table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours)
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
         baselineScratch = [UInt32](repeating: 0, count: radius + 1)
+        pendingLocation = [Int](repeating: 0, count: offsets.count)
+        pendingRing = [Int](repeating: 0, count: offsets.count)
         self.maxKeys = maxKeys
     }
 
@@ -62,8 +72,14 @@ struct SpaceTimeScan: Sendable {
     /// duration) with at least `minimumObserved` occurrences, or false when the layer has no
     /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
     /// the others cannot be candidates, so their likelihood ratio is never computed.
+    ///
+    /// With `llrFloor` > 0 the caller only needs cylinders whose likelihood ratio reaches it (an
+    /// incident's evaluation only matters when it alerts): a cylinder whose expected count is
+    /// above the largest one at which its observed count could still reach the floor is skipped
+    /// without computing its logarithm. Every cylinder that reaches the floor is still visited,
+    /// in the same order, so the strongest one is the same.
     mutating func evaluate(
-        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0,
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0, llrFloor: Double = 0,
         visit: (ScanCylinder) -> Void
     ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
@@ -81,17 +97,43 @@ struct SpaceTimeScan: Sendable {
         for i in observedScratch.indices { observedScratch[i] = 0 }
         for i in baselineScratch.indices { baselineScratch[i] = 0 }
         table.beginDisc(centre: centre, radius: radius, layer: layer)
+        // First the cells that may hold recent occurrences (about one in nine on Toronto), with
+        // their baselines; the others count nothing and are only needed for the baselines.
+        pendingCount = 0
         for o in tileOrder {
             let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
             guard at >= 0 else { continue }
-            baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
-            table.addCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
+            if table.mayCount(location: at, endHour: endHour) {
+                baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
+                table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
+            } else {
+                pendingLocation[pendingCount] = at
+                pendingRing[pendingCount] = o.ring
+                pendingCount += 1
+            }
         }
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
         var ring = 1
         while ring <= radius {
-            baselineScratch[ring] &+= baselineScratch[ring - 1]
             for j in 0..<nd { observedScratch[ring * nd + j] &+= observedScratch[(ring - 1) * nd + j] }
+            ring += 1
+        }
+        // Baselines are sums of non-negative counts, so the cells read so far give every
+        // expectation a lower bound; when even that puts every cylinder below the floor, the
+        // evaluation ends without reading the other cells' baselines.
+        if llrFloor > 0, pendingCount > 0,
+            !anyCylinderMayReach(
+                floor: llrFloor, minimumObserved: minimumObserved, endHour: endHour, city: city, level: level, wa: wa,
+                prior: prior)
+        {
+            return true
+        }
+        for k in 0..<pendingCount {
+            baselineScratch[pendingRing[k]] &+= table.baseline(location: pendingLocation[k], week: week)
+        }
+        ring = 1
+        while ring <= radius {
+            baselineScratch[ring] &+= baselineScratch[ring - 1]
             ring += 1
         }
         for ring in 0...radius {
@@ -104,6 +146,7 @@ struct SpaceTimeScan: Sendable {
                 let start = ClusterTime.hourOfWeek(endHour - d + 1)
                 let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
                 let expected = level * share * (Double(baseline) / wa + prior * Double(cells))
+                if llrFloor > 0, expected > expectedCeiling(observed: o, floor: llrFloor) { continue }
                 visit(
                     ScanCylinder(
                         centre: centre, layer: layer, radiusCells: ring, cellCount: cells, durationHours: Int(d),
@@ -112,6 +155,44 @@ struct SpaceTimeScan: Sendable {
             }
         }
         return true
+    }
+
+    /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
+    /// far per ring (a lower bound of each disc's: the expectation only grows with the baseline,
+    /// and the likelihood ratio only falls with the expectation).
+    private mutating func anyCylinderMayReach(
+        floor: Double, minimumObserved: Int, endHour: Int64, city: ScanCityProfile.Summary, level: Double, wa: Double,
+        prior: Double
+    ) -> Bool {
+        let nd = durations.count
+        var partial: UInt32 = 0
+        for ring in 0...radius {
+            partial &+= baselineScratch[ring]
+            let cells = cellsWithin[ring]
+            for j in 0..<nd {
+                let o = Int(observedScratch[ring * nd + j])
+                guard o >= minimumObserved else { continue }
+                let d = durations[j]
+                let start = ClusterTime.hourOfWeek(endHour - d + 1)
+                let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
+                let atLeast = level * share * (Double(partial) / wa + prior * Double(cells))
+                if atLeast <= expectedCeiling(observed: o, floor: floor) { return true }
+            }
+        }
+        return false
+    }
+
+    /// `ScanCylinder.maximumExpected(observed:floor:)`, remembered per observed count for one floor.
+    @inline(__always) private mutating func expectedCeiling(observed o: Int, floor: Double) -> Double {
+        if floor != ceilingFloor {
+            ceilingFloor = floor
+            expectedCeiling.removeAll(keepingCapacity: true)
+        }
+        guard o < 4096 else { return .infinity }
+        while expectedCeiling.count <= o {
+            expectedCeiling.append(ScanCylinder.maximumExpected(observed: expectedCeiling.count, floor: floor))
+        }
+        return expectedCeiling[o]
     }
 
     /// Frees keys no baseline or cylinder reaches any more.

@@ -1,0 +1,74 @@
+import Testing
+
+@testable import VigilCore
+
+/// The scan's shortcuts (cells skipped by the recent-occurrence masks, evaluations ended early by
+/// the likelihood-ratio floor, logarithms skipped by the expectation ceiling) must not change what
+/// an evaluation finds. Random occurrences over a small area and many weeks, with quiet spells that
+/// let cells go stale and evaluations of earlier hours, as late incidents make.
+@Suite struct SpaceTimeScanShortcutTests {
+    struct Occurrence {
+        var cell: GridCell
+        var layer: UInt16
+        var hour: Int64
+    }
+
+    /// Every cylinder of a full evaluation has the brute-force observed count; an evaluation with a
+    /// floor visits exactly the full evaluation's cylinders (observed ≥ 3) whose ratio reaches the
+    /// floor, in the same order and with the same values.
+    @Test(arguments: [31, 32, 33] as [UInt64]) func shortcutsFindWhatTheFullEvaluationFinds(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let configuration = ClusterScanConfiguration(minimumBaselineWeeks: 2)
+        var scan = SpaceTimeScan(configuration: configuration, cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
+        var occurrences: [Occurrence] = []
+        var head: Int64 = 24 * 7 * 2_000
+        var pruned = 0
+        var reached = 0
+        var visitsWithFloor = 0
+        for step in 0..<12_000 {
+            // Mostly a few hours apart; now and then a quiet spell of days or weeks.
+            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
+            // A busy corner and a sparse rest; layer 0 is "all", 1–2 categories.
+            let busy = rng.next() % 3 == 0
+            let cell =
+                busy
+                ? GridCell(x: Int32(rng.next() % 3), y: Int32(rng.next() % 3))
+                : GridCell(x: Int32(Int(rng.next() % 30) - 15), y: Int32(Int(rng.next() % 30) - 15))
+            let hour = head - Int64(rng.next() % 2)
+            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] {
+                scan.add(cell: cell, layer: layer, hour: hour)
+                occurrences.append(Occurrence(cell: cell, layer: layer, hour: hour))
+            }
+            // Only the last 176 hours can be counted (the longest cylinder plus the evaluations' lag).
+            if occurrences.count > 4_000 { occurrences.removeAll { $0.hour <= head - 176 } }
+            guard step % 7 == 0 else { continue }
+            let centre = occurrences[occurrences.count - 1 - Int(rng.next() % UInt64(min(occurrences.count, 50)))].cell
+            let layer = UInt16(rng.next() % 3)
+            let end = head - Int64(rng.next() % 4)
+            var full: [ScanCylinder] = []
+            guard scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else { continue }
+            for c in full {
+                let brute = occurrences.filter {
+                    let dx = Int($0.cell.x) - Int(centre.x)
+                    let dy = Int($0.cell.y) - Int(centre.y)
+                    return $0.layer == layer && dx * dx + dy * dy <= c.radiusCells * c.radiusCells
+                        && $0.hour > end - Int64(c.durationHours) && $0.hour <= end
+                }.count
+                #expect(c.observed == brute, "r \(c.radiusCells) d \(c.durationHours) at \(centre), hour \(end)")
+            }
+            for floor in [4.0, 9.0, 16.0] {
+                var shortcut: [ScanCylinder] = []
+                _ = scan.evaluate(centre: centre, layer: layer, endHour: end, minimumObserved: 3, llrFloor: floor) {
+                    shortcut.append($0)
+                }
+                let expected = full.filter { $0.observed >= 3 && $0.llr >= floor }
+                #expect(shortcut.filter { $0.llr >= floor } == expected)
+                visitsWithFloor += shortcut.count
+                if expected.isEmpty { pruned += 1 } else { reached += 1 }
+            }
+        }
+        // The run exercised both outcomes.
+        #expect(pruned > 100 && reached > 100, "pruned \(pruned), reached \(reached)")
+        #expect(visitsWithFloor > 0)
+    }
+}
