@@ -14,12 +14,15 @@ struct RecentIncidents: Sendable {
     init(keepHours: Int64) { self.keepHours = keepHours }
 
     mutating func append(cell: GridCell, hour: Int64, category: UInt16, id: String) {
-        let oldest = hour - keepHours
-        // Mutated in place through the dictionary's accessor: no copy of the cell's list per incident.
-        cells[cell, default: []].append(Entry(hour: hour, category: category, id: id))
-        if cells[cell]![0].hour <= oldest || cells[cell]!.count > Self.perCell {
-            cells[cell]!.removeAll { $0.hour <= oldest }
-            if cells[cell]!.count > Self.perCell { cells[cell]!.removeFirst(cells[cell]!.count - Self.perCell) }
+        // One hashed access: the cell's list is mutated in place through the dictionary's accessor.
+        Self.push(Entry(hour: hour, category: category, id: id), oldest: hour - keepHours, onto: &cells[cell, default: []])
+    }
+
+    private static func push(_ entry: Entry, oldest: Int64, onto list: inout [Entry]) {
+        list.append(entry)
+        if list[0].hour <= oldest || list.count > perCell {
+            list.removeAll { $0.hour <= oldest }
+            if list.count > perCell { list.removeFirst(list.count - perCell) }
         }
     }
 

@@ -13,7 +13,8 @@ struct ScanSlotIndex: Sendable {
     static let tileCells = tileSide * tileSide
     static let none: Int32 = -1
 
-    private var tiles: [UInt64: Int32] = [:]
+    /// Tile key → tile index (Fibonacci-hashed: a lookup costs a multiply, not SipHash).
+    private var tiles = SlotMap()
     private var cells: [Int32] = []  // tileCells entries per tile: slot or `none`
     private var liveInTile: [Int32] = []
     private var freeTiles: [Int32] = []
@@ -109,12 +110,12 @@ struct ScanSlotIndex: Sendable {
             tile = t
         } else if let reused = freeTiles.popLast() {
             tile = reused
-            tiles[key] = tile
+            tiles.set(key, tile)
         } else {
             tile = Int32(liveInTile.count)
             cells.append(contentsOf: repeatElement(Self.none, count: Self.tileCells))
             liveInTile.append(0)
-            tiles[key] = tile
+            tiles.set(key, tile)
         }
         let at = Int(tile) * Self.tileCells + Self.position(cell)
         cells[at] = slot
@@ -132,7 +133,7 @@ struct ScanSlotIndex: Sendable {
         let tile = at / Self.tileCells
         liveInTile[tile] -= 1
         if liveInTile[tile] == 0 {
-            tiles[Self.tileKey(cell, layer: layer)] = nil
+            tiles.remove(Self.tileKey(cell, layer: layer))
             freeTiles.append(Int32(tile))
         }
         memoKey = UInt64.max
