@@ -210,6 +210,17 @@ struct ScanCountTable: Sendable {
         }
     }
 
+    /// The tile window of the last `beginDisc` (`ScanSlotIndex`'s).
+    var window: (wraps: Bool, x: Int32, y: Int32, height: Int, tiles: [Int32]) {
+        (index.windowWraps, index.windowX, index.windowY, index.windowHeight, index.windowTiles)
+    }
+
+    /// The cells of tile `tile` (a window tile) that may hold an occurrence an evaluation ending at
+    /// `endHour` counts, one bit per position (all of them when the masks cannot say).
+    @inline(__always) func recentBits(tile: Int32, endHour: Int64) -> UInt64 {
+        endHour < recentFloor ? ~0 : recentMask[Int(tile)]
+    }
+
     /// Whether the location may hold an occurrence an evaluation ending at `endHour` counts: false
     /// only when its cell's newest hour is known to be at least the longest cylinder behind.
     @inline(__always) func mayCount(location: Int, endHour: Int64) -> Bool {

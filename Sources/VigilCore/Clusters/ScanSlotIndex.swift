@@ -23,12 +23,14 @@ struct ScanSlotIndex: Sendable {
     private var memoKey = UInt64.max
     private var memoTile = ScanSlotIndex.none
     /// The window: tiles of the square `beginWindow` resolved, column-major from (windowX, windowY).
-    private var windowTiles: [Int32] = []
-    private var windowX: Int32 = 0
-    private var windowY: Int32 = 0
-    private var windowHeight = 0
+    private(set) var windowTiles: [Int32] = []
+    /// The window's first tile column and row, and its number of rows.
+    private(set) var windowX: Int32 = 0
+    private(set) var windowY: Int32 = 0
+    private(set) var windowHeight = 0
     private var windowLayer: UInt16 = 0
-    private var windowWraps = false
+    /// True when the window's square reaches past Int32 (`windowTiles` is then empty).
+    private(set) var windowWraps = false
 
     /// Locations that exist (used or free): `tileCells` per tile ever allocated.
     var locationCount: Int { cells.count }

@@ -22,6 +22,11 @@ struct SpaceTimeScan: Sendable {
     private var pendingLocation: [Int]
     private var pendingRing: [Int]
     private var pendingCount = 0
+    /// Per disc column offset |dx|: the largest |dy| in the disc. Per (dx, dy) in the bounding
+    /// square (row-major by dx): the smallest radius holding it. Scratch: disc bits per window tile.
+    private let halfHeight: [Int]
+    private let ringOf: [Int]
+    private var tileDisc: [UInt64] = []
     let maxKeys: Int
     private(set) var capHits = 0
     /// For the likelihood-ratio floor `ceilingFloor`: at index o, an expected count above which o
@@ -53,6 +58,16 @@ struct SpaceTimeScan: Sendable {
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
         baselineScratch = [UInt32](repeating: 0, count: radius + 1)
         pendingLocation = [Int](repeating: 0, count: offsets.count)
+        var half = [Int](repeating: 0, count: max(radius, 0) + 1)
+        var rings = [Int](repeating: 0, count: (2 * max(radius, 0) + 1) * (2 * max(radius, 0) + 1))
+        for o in offsets {
+            half[abs(Int(o.dx))] = max(half[abs(Int(o.dx))], abs(Int(o.dy)))
+            rings[(Int(o.dx) + radius) * (2 * radius + 1) + Int(o.dy) + radius] = o.ring
+        }
+        halfHeight = half
+        ringOf = rings
+        let tilesAcross = (2 * max(radius, 0)) / ScanSlotIndex.tileSide + 2
+        tileDisc = [UInt64](repeating: 0, count: tilesAcross * tilesAcross)
         pendingRing = [Int](repeating: 0, count: offsets.count)
         self.maxKeys = maxKeys
     }
@@ -100,16 +115,19 @@ struct SpaceTimeScan: Sendable {
         // First the cells that may hold recent occurrences (about one in nine on Toronto), with
         // their baselines; the others count nothing and are only needed for the baselines.
         pendingCount = 0
-        for o in tileOrder {
-            let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
-            guard at >= 0 else { continue }
-            if table.mayCount(location: at, endHour: endHour) {
-                baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
-                table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * nd)
-            } else {
-                pendingLocation[pendingCount] = at
-                pendingRing[pendingCount] = o.ring
-                pendingCount += 1
+        let byTiles = discPassByTiles(centre: centre, endHour: endHour, week: week)
+        if !byTiles {
+            for o in tileOrder {
+                let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
+                guard at >= 0 else { continue }
+                if table.mayCount(location: at, endHour: endHour) {
+                    baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
+                    table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * durations.count)
+                } else {
+                    pendingLocation[pendingCount] = at
+                    pendingRing[pendingCount] = o.ring
+                    pendingCount += 1
+                }
             }
         }
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
@@ -128,8 +146,12 @@ struct SpaceTimeScan: Sendable {
         {
             return true
         }
-        for k in 0..<pendingCount {
-            baselineScratch[pendingRing[k]] &+= table.baseline(location: pendingLocation[k], week: week)
+        if byTiles {
+            addPendingBaselinesByTiles(centre: centre, week: week)
+        } else {
+            for k in 0..<pendingCount {
+                baselineScratch[pendingRing[k]] &+= table.baseline(location: pendingLocation[k], week: week)
+            }
         }
         ring = 1
         while ring <= radius {
@@ -155,6 +177,79 @@ struct SpaceTimeScan: Sendable {
             }
         }
         return true
+    }
+
+    /// The first pass of an evaluation, tile by tile: each window tile's disc cells as a 64-bit
+    /// mask (a column of the disc is a run of bits), intersected with the tile's mask of cells
+    /// that may hold recent occurrences; only those cells are read. The others go to the pending
+    /// list for their baselines. False (nothing done) when the window wraps past Int32.
+    private mutating func discPassByTiles(centre: GridCell, endHour: Int64, week: Int64) -> Bool {
+        let window = table.window
+        guard !window.wraps, radius >= 0 else { return false }
+        let side = ScanSlotIndex.tileSide
+        let rows = window.height
+        let cx = Int(centre.x)
+        let cy = Int(centre.y)
+        for i in 0..<window.tiles.count { tileDisc[i] = 0 }
+        for dx in -radius...radius {
+            let x = cx + dx
+            let h = halfHeight[abs(dx)]
+            let column = (x >> ScanSlotIndex.tileShift) - Int(window.x)
+            let px = x & (side - 1)
+            var y = cy - h
+            while y <= cy + h {
+                let tileRow = y >> ScanSlotIndex.tileShift
+                let last = min(cy + h, (tileRow << ScanSlotIndex.tileShift) + side - 1)
+                let run = last - y + 1
+                tileDisc[column * rows + tileRow - Int(window.y)] |= ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
+                y = last + 1
+            }
+        }
+        let nd = durations.count
+        let width = 2 * radius + 1
+        for i in 0..<window.tiles.count {
+            let tile = window.tiles[i]
+            let disc = tileDisc[i]
+            guard tile != ScanSlotIndex.none, disc != 0 else { continue }
+            let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
+            let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
+            let base = Int(tile) * ScanSlotIndex.tileCells
+            let active = disc & table.recentBits(tile: tile, endHour: endHour)
+            var bits = active
+            while bits != 0 {
+                let p = bits.trailingZeroBitCount
+                bits &= bits - 1
+                let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
+                baselineScratch[ring] &+= table.baseline(location: base + p, week: week)
+                table.addRecentCounts(location: base + p, endHour: endHour, lengths: durations, into: &observedScratch, at: ring * nd)
+            }
+            // The rest waits in the tile's disc bits (read only if the bound needs them).
+            tileDisc[i] = disc & ~active
+            pendingCount += tileDisc[i].nonzeroBitCount
+        }
+        return true
+    }
+
+    /// Adds the baselines of the cells `discPassByTiles` left pending.
+    private mutating func addPendingBaselinesByTiles(centre: GridCell, week: Int64) {
+        let window = table.window
+        let side = ScanSlotIndex.tileSide
+        let rows = window.height
+        let width = 2 * radius + 1
+        let cx = Int(centre.x)
+        let cy = Int(centre.y)
+        for i in 0..<window.tiles.count where tileDisc[i] != 0 && window.tiles[i] != ScanSlotIndex.none {
+            let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
+            let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
+            let base = Int(window.tiles[i]) * ScanSlotIndex.tileCells
+            var bits = tileDisc[i]
+            while bits != 0 {
+                let p = bits.trailingZeroBitCount
+                bits &= bits - 1
+                let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
+                baselineScratch[ring] &+= table.baseline(location: base + p, week: week)
+            }
+        }
     }
 
     /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
