@@ -122,7 +122,8 @@ struct SpaceTimeScan: Sendable {
                 guard at >= 0 else { continue }
                 if table.mayCount(location: at, endHour: endHour) {
                     baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
-                    table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * durations.count)
+                    table.addRecentCounts(
+                        location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * durations.count)
                 } else {
                     pendingLocation[pendingCount] = at
                     pendingRing[pendingCount] = o.ring
@@ -201,7 +202,8 @@ struct SpaceTimeScan: Sendable {
                 let tileRow = y >> ScanSlotIndex.tileShift
                 let last = min(cy + h, (tileRow << ScanSlotIndex.tileShift) + side - 1)
                 let run = last - y + 1
-                tileDisc[column * rows + tileRow - Int(window.y)] |= ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
+                tileDisc[column * rows + tileRow - Int(window.y)] |=
+                    ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
                 y = last + 1
             }
         }
