@@ -166,9 +166,8 @@ struct SpaceTimeScan: Sendable {
                 let o = Int(observedScratch[ring * nd + j])
                 guard o >= minimumObserved else { continue }
                 let d = durations[j]
-                let start = ClusterTime.hourOfWeek(endHour - d + 1)
-                let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
-                let expected = level * share * (Double(baseline) / wa + prior * Double(cells))
+                let expected = Self.expected(
+                    baseline: Double(baseline), cells: cells, hours: d, endHour: endHour, city: city, level: level, wa: wa, prior: prior)
                 if llrFloor > 0, expected > expectedCeiling(observed: o, floor: llrFloor) { continue }
                 visit(
                     ScanCylinder(
@@ -254,6 +253,17 @@ struct SpaceTimeScan: Sendable {
         }
     }
 
+    /// E of docs/CLUSTERS.md for a disc of `cells` cells with `baseline` occurrences in its baseline
+    /// weeks, over the `hours` hours ending at `endHour`.
+    @inline(__always) private static func expected(
+        baseline: Double, cells: Int, hours d: Int64, endHour: Int64, city: ScanCityProfile.Summary, level: Double, wa: Double,
+        prior: Double
+    ) -> Double {
+        let start = ClusterTime.hourOfWeek(endHour - d + 1)
+        let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
+        return level * share * (baseline / wa + prior * Double(cells))
+    }
+
     /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
     /// far per ring (a lower bound of each disc's: the expectation only grows with the baseline,
     /// and the likelihood ratio only falls with the expectation).
@@ -269,10 +279,9 @@ struct SpaceTimeScan: Sendable {
             for j in 0..<nd {
                 let o = Int(observedScratch[ring * nd + j])
                 guard o >= minimumObserved else { continue }
-                let d = durations[j]
-                let start = ClusterTime.hourOfWeek(endHour - d + 1)
-                let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
-                let atLeast = level * share * (Double(partial) / wa + prior * Double(cells))
+                let atLeast = Self.expected(
+                    baseline: Double(partial), cells: cells, hours: durations[j], endHour: endHour, city: city, level: level, wa: wa,
+                    prior: prior)
                 if atLeast <= expectedCeiling(observed: o, floor: floor) { return true }
             }
         }
