@@ -97,6 +97,15 @@ public final class KafkaConsumer {
     /// unknown topic) are returned, not thrown: they are conditions to report, not reasons to stop.
     @discardableResult
     public func poll(timeoutMs: Int32, _ body: (KafkaRecord) throws -> Void) rethrows -> [KafkaError] {
+        try poll(timeoutMs: timeoutMs, body, afterRecords: {})
+    }
+
+    /// `poll`, and then `afterRecords` once after the last `body` of a non-empty batch, while the
+    /// records handed to `body` are still valid: a caller that defers work on them finishes it there.
+    @discardableResult
+    public func poll(
+        timeoutMs: Int32, _ body: (KafkaRecord) throws -> Void, afterRecords: () throws -> Void
+    ) rethrows -> [KafkaError] {
         precondition(!closed, "poll after close")
         // rd_kafka_consume_batch_queue with a timeout waits for a *full* batch (or the timeout):
         // at 10k msg/s a 1000-message batch would add up to 100 ms to every event's latency. Take
@@ -138,6 +147,7 @@ public final class KafkaConsumer {
                 native: message)
             try body(record)
         }
+        try afterRecords()
         return errors
     }
 
