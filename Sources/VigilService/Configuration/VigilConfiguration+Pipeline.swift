@@ -12,8 +12,8 @@ extension VigilConfiguration {
         /// make every later incident late.
         var maxFutureMs: Int64 = 86_400_000
         /// Threads that run the partitions' engines of a poll batch at once (`pipeline.worker_threads`);
-        /// 1 runs everything on the loop thread, record by record. By default one per online CPU.
-        var workerThreads = Pipeline.onlineCPUs
+        /// 1 (the default) runs everything on the loop thread, record by record.
+        var workerThreads = 1
 
         /// The CPUs this process may run on, at least 1.
         static var onlineCPUs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -29,7 +29,7 @@ extension VigilConfiguration {
             p.workerThreads = try r.int("pipeline.worker_threads", default: p.workerThreads)
             try require(
                 (1...256).contains(p.workerThreads), "pipeline.worker_threads", "must be between 1 and 256",
-                "remove the key to use one thread per CPU (\(onlineCPUs) here), or write 1 to process every partition on the loop thread")
+                "write 1 to process every partition on the loop thread, or the number of CPUs (\(onlineCPUs) here) to use them all")
             return p
         }
     }

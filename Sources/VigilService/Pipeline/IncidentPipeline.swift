@@ -15,7 +15,9 @@ import VigilKafka
 /// bounded by `WaitBudget`. This class performs what they decide.
 ///
 /// With `pipeline.worker_threads` > 1 the engines of a poll batch's partitions run at once on
-/// worker threads (`+Parallel`); everything else, librdkafka included, stays on this thread.
+/// worker threads that the pipeline owns and joins when it stops (`+Parallel`, `WorkerPool`),
+/// and the consumer takes each batch round-robin from the partitions' own queues so a batch
+/// holds every partition with work; everything else, librdkafka included, stays on this thread.
 ///
 /// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
 /// assigned partitions by replay), `+Rebalance` (what happens as partitions move), `+Parallel`
@@ -118,6 +120,7 @@ final class IncidentPipeline {
                 "processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
                 metadata: ["error": "\(error)"])
             shutdownDeadline = .now + .seconds(5)
+            workers?.shutdown()  // no engine runs any more: the helper threads end before the process does
             consumer.close()
             producer.close(timeoutMs: 2000)
             throw error
@@ -312,6 +315,9 @@ final class IncidentPipeline {
     private func shutdown() throws {
         let deadline = ContinuousClock.now + .milliseconds(config.pipeline.shutdownTimeoutMs)
         shutdownDeadline = deadline
+        // The loop has ended, so every batch's engines are back: join the helper threads now, so
+        // none is alive when the process exits (see `WorkerPool`).
+        workers?.shutdown()
         logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
         // Leave a quarter of the budget for the final commit, leaving the group and the producer.
         let drained = try drain(nil, timeoutMs: WaitBudget.shutdownDrainMs(config.pipeline.shutdownTimeoutMs))

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 import VigilCore
 import VigilKafka
@@ -18,11 +17,11 @@ struct EngineResult: Sendable {
 /// Partitions are independent state owners, so their engines need no lock: each `Job` owns its
 /// engine (moved out of the pipeline's dictionary, so no copy is made) while a worker runs it,
 /// and comes back with its results. Workers take the next job from a shared queue, largest first,
-/// so an uneven batch still keeps every thread busy while work remains. libdispatch's
-/// `concurrentPerform` supplies the threads (its pool is persistent; the calling thread takes a
-/// share), at most `threads` at once and never more than there are jobs. No Kafka call happens
-/// here: librdkafka stays on the loop thread, which waits for the join.
-struct PartitionWorkers: Sendable {
+/// so an uneven batch still keeps every thread busy while work remains. The threads are the
+/// pipeline's own (`WorkerPool`: started here, joined by `shutdown`), at most `threads` at once,
+/// the calling thread taking a share. No Kafka call happens here: librdkafka stays on the loop
+/// thread, which waits for the join.
+final class PartitionWorkers {
     /// One partition's engine and its incidents of this batch.
     struct Job: Sendable {
         var engine: IncidentEngine
@@ -49,31 +48,24 @@ struct PartitionWorkers: Sendable {
         }
     }
 
-    /// At most this many jobs run at once (1: everything on the calling thread).
-    let threads: Int
+    /// The jobs of one `run`, handed out one at a time: a job is taken out of its slot (so its
+    /// engine has exactly one owner while it runs) and put back when done.
+    private final class JobQueue: Sendable {
+        let state: Mutex<(slots: [Job?], next: Int)>
+        /// Slot indices, largest job first.
+        let order: [Int]
 
-    init(threads: Int) {
-        precondition(threads >= 1, "worker threads must be at least 1")
-        self.threads = threads
-    }
-
-    /// Runs every job and returns them, in the same order, with their results.
-    func run(_ jobs: consuming [Job]) -> [Job] {
-        let width = min(threads, jobs.count)
-        guard width > 1 else {
-            var done = consume jobs
-            for i in done.indices { done[i].run() }
-            return done
+        init(_ jobs: consuming [Job]) {
+            let slots: [Job?] = (consume jobs).map { $0 }
+            // Largest first: the last job to start is a small one, so the threads finish together.
+            order = slots.indices.sorted { (slots[$0]?.incidents.count ?? 0) > (slots[$1]?.incidents.count ?? 0) }
+            state = Mutex((slots, 0))
         }
-        // Largest first: the last job to start is a small one, so the threads finish together.
-        let order = jobs.indices.sorted { jobs[$0].incidents.count > jobs[$1].incidents.count }
-        let count = jobs.count
-        // `consume`: from here each engine has one owner, its slot, so running it copies nothing.
-        let queue = Mutex<(slots: [Job?], next: Int)>(((consume jobs).map { $0 }, 0))
-        DispatchQueue.concurrentPerform(iterations: width) { _ in
+
+        /// Runs jobs until none is left.
+        func drain() {
             while true {
-                // Take the job out of its slot (the slot empties, so the engine is not shared).
-                var taken: (index: Int, job: Job)? = queue.withLock { state in
+                var taken: (index: Int, job: Job)? = state.withLock { state in
                     guard state.next < order.count else { return nil }
                     let index = order[state.next]
                     state.next += 1
@@ -82,14 +74,45 @@ struct PartitionWorkers: Sendable {
                 guard taken != nil else { return }
                 taken!.job.run()
                 let index = taken!.index
-                queue.withLock { $0.slots[index] = taken.take()?.job }
+                state.withLock { $0.slots[index] = taken.take()?.job }
             }
         }
-        return queue.withLock { state in
-            var done: [Job] = []
-            done.reserveCapacity(count)
-            for index in 0..<count { if let job = state.slots[index].take() { done.append(job) } }
+
+        /// Every job, in the order given, once `drain` has returned everywhere. Taken out of the
+        /// slots, so each engine keeps one owner (its next write copies nothing).
+        func finished() -> [Job] {
+            state.withLock { state in state.slots.indices.compactMap { state.slots[$0].take() } }
+        }
+    }
+
+    /// At most this many jobs run at once (1: everything on the calling thread).
+    let threads: Int
+    /// The `threads - 1` helper threads; nil with one thread.
+    private let pool: WorkerPool?
+
+    init(threads: Int) {
+        precondition(threads >= 1, "worker threads must be at least 1")
+        self.threads = threads
+        pool = threads > 1 ? WorkerPool(helpers: threads - 1) : nil
+    }
+
+    /// Runs every job and returns them, in the same order, with their results.
+    func run(_ jobs: consuming [Job]) -> [Job] {
+        let width = min(threads, jobs.count)
+        guard width > 1, let pool else {
+            var done = consume jobs
+            for i in done.indices { done[i].run() }
             return done
         }
+        let queue = JobQueue(consume jobs)
+        pool.perform { worker in
+            if worker < width { queue.drain() }
+        }
+        return queue.finished()
+    }
+
+    /// Joins the helper threads (the pipeline's stop). Idempotent; `run` must not be called after.
+    func shutdown() {
+        pool?.shutdown()
     }
 }
