@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VigilCore
 import VigilKafka
@@ -69,5 +70,74 @@ struct PartitionWorkersTests {
         }
         #expect(decisions == expected)
         #expect(engines.map(\.stateDigest.digest) == expectedDigests)
+    }
+
+    /// The shipped engine (Config/vigil.toml: every rule, Gi* hotspots, the cluster scan and the
+    /// XGBoost model, the scored values kept): everything engines of different partitions might
+    /// share is exercised at once on two threads. Run under ThreadSanitizer (`swift build
+    /// --build-tests --sanitize=thread --scratch-path .build-tsan`) this is the race check of
+    /// the parallel engines; here it checks that they decide what serial engines decide.
+    @Test func theShippedEngineOnTwoThreadsDecidesWhatItDecidesSerially() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try VigilConfiguration.load(
+            path: root.appendingPathComponent("Config/vigil.toml").path, environment: ["VIGIL_ADMIN_LISTEN": ""]
+        ).loadingFiles()
+        #expect(config.engine.risk != nil, "the shipped model is loaded")
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        // 4 partitions, 15 days each, a busy cell per partition so rules, hotspots and clusters fire.
+        let lanes: [[Incident]] = (0..<4).map { p in
+            (0..<600).map { i in
+                // Half of them in one cell of one category (a surge there), the rest spread out.
+                let busy = next(2) == 0
+                return Incident(
+                    id: "q\(p)-\(i)", eventTime: Timestamp(seconds: 1_614_816_000 + Int64(i) * 2160 + Int64(next(600))),
+                    category: busy ? "Assault" : ["Assault", "Robbery", "Break and Enter", "Auto Theft"][next(4)],
+                    latitude: 43.62 + Double(p) * 0.05 + (busy ? 0 : Double(next(40)) * 0.001),
+                    longitude: -79.50 + (busy ? 0 : Double(next(60)) * 0.002))
+            }
+        }
+        var expected: [[EngineDecision]] = []
+        var expectedScores: [[Double?]] = []
+        var expectedDigests: [String] = []
+        for incidents in lanes {
+            var engine = IncidentEngine(configuration: config.engine)
+            var decisions: [EngineDecision] = []
+            var scores: [Double?] = []
+            for incident in incidents {
+                decisions.append(engine.process(incident))
+                scores.append(engine.lastScore)
+            }
+            expected.append(decisions)
+            expectedScores.append(scores)
+            expectedDigests.append(engine.stateDigest.digest)
+        }
+        // (The shipped config publishes only recurring cluster alerts, which 15 days cannot raise;
+        // the decisions, every score and the state digests are what is compared.)
+        #expect(expectedScores.joined().allSatisfy { $0 != nil }, "the model scored every incident")
+
+        let workers = PartitionWorkers(threads: 2)
+        defer { workers.shutdown() }
+        var engines = lanes.map { _ in IncidentEngine(configuration: config.engine) }
+        var decisions: [[EngineDecision]] = lanes.map { _ in [] }
+        var scores: [[Double?]] = lanes.map { _ in [] }
+        // In batches of 50 a partition, as poll batches would come.
+        for start in stride(from: 0, to: 600, by: 50) {
+            let jobs = lanes.indices.map { p in
+                PartitionWorkers.Job(engine: engines[p], incidents: Array(lanes[p][start..<start + 50]), keepsScore: true)
+            }
+            for (p, job) in workers.run(jobs).enumerated() {
+                engines[p] = job.engine
+                decisions[p] += job.results.map(\.decision)
+                scores[p] += job.results.map(\.score)
+            }
+        }
+        #expect(decisions == expected)
+        #expect(scores == expectedScores)
+        #expect(engines.map(\.stateDigest.digest) == expectedDigests)
+        #expect(engines.allSatisfy { $0.hotspotSnapshot != nil }, "Gi* hotspots were evaluated")
     }
 }

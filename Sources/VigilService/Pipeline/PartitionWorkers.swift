@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 import VigilCore
 import VigilKafka
 
@@ -50,38 +50,46 @@ final class PartitionWorkers {
 
     /// The jobs of one `run`, handed out one at a time: a job is taken out of its slot (so its
     /// engine has exactly one owner while it runs) and put back when done.
-    private final class JobQueue: Sendable {
-        let state: Mutex<(slots: [Job?], next: Int)>
+    ///
+    /// The lock is a pthread mutex (`NSLock`), not the standard library's `Mutex`: ThreadSanitizer
+    /// sees pthread locks, so a TSan build checks this hand-off (with `Mutex` it reported races
+    /// on the slots, the lock's ordering being invisible to it).
+    private final class JobQueue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [Job?]
+        private var next = 0
         /// Slot indices, largest job first.
-        let order: [Int]
+        private let order: [Int]
 
         init(_ jobs: consuming [Job]) {
             let slots: [Job?] = (consume jobs).map { $0 }
             // Largest first: the last job to start is a small one, so the threads finish together.
             order = slots.indices.sorted { (slots[$0]?.incidents.count ?? 0) > (slots[$1]?.incidents.count ?? 0) }
-            state = Mutex((slots, 0))
+            self.slots = slots
         }
 
         /// Runs jobs until none is left.
         func drain() {
-            while true {
-                var taken: (index: Int, job: Job)? = state.withLock { state in
-                    guard state.next < order.count else { return nil }
-                    let index = order[state.next]
-                    state.next += 1
-                    return state.slots[index].take().map { (index, $0) }
-                }
-                guard taken != nil else { return }
-                taken!.job.run()
-                let index = taken!.index
-                state.withLock { $0.slots[index] = taken.take()?.job }
+            while case (let index, var job)? = take() {
+                job.run()
+                lock.withLock { slots[index] = job }
+            }
+        }
+
+        /// The next job, out of its slot; nil when every job has been handed out.
+        private func take() -> (Int, Job)? {
+            lock.withLock {
+                guard next < order.count else { return nil }
+                let index = order[next]
+                next += 1
+                return slots[index].take().map { (index, $0) }
             }
         }
 
         /// Every job, in the order given, once `drain` has returned everywhere. Taken out of the
         /// slots, so each engine keeps one owner (its next write copies nothing).
         func finished() -> [Job] {
-            state.withLock { state in state.slots.indices.compactMap { state.slots[$0].take() } }
+            lock.withLock { slots.indices.compactMap { slots[$0].take() } }
         }
     }
 
