@@ -196,8 +196,9 @@ public final class KafkaConsumer {
         guard partitionQueues else { return }
         for tp in partitions where !partitionQueue.contains(where: { $0.partition == tp }) {
             guard let q = rd_kafka_queue_get_partition(handle, tp.topic, tp.partition) else {
-                logger.error("no queue for an assigned partition; its records are read from the consumer queue",
-                             metadata: ["kafka.partition": "\(tp)"])
+                logger.error(
+                    "no queue for an assigned partition; its records are read from the consumer queue",
+                    metadata: ["kafka.partition": "\(tp)"])
                 continue
             }
             rd_kafka_queue_forward(q, nil)

@@ -9,7 +9,9 @@ import Testing
 @Suite("partition queues: batches across partitions, each partition in order", .serialized)
 struct PartitionQueuesTests {
     /// Reads `count` records of `topic` with a fresh group; every batch's partitions and records.
-    static func read(_ topic: String, count: Int, partitionQueues: Bool) throws -> (batches: [Set<Int32>], records: [(Int32, Int64, String)]) {
+    static func read(
+        _ topic: String, count: Int, partitionQueues: Bool
+    ) throws -> (batches: [Set<Int32>], records: [(Int32, Int64, String)]) {
         let consumer = try KafkaConsumer(
             configuration: KafkaConfiguration([
                 "bootstrap.servers": try TestEnvironment.bootstrap, "group.id": TestEnvironment.uniqueName("pq"),
