@@ -46,3 +46,23 @@ struct BatchSharesTests {
         }
     }
 }
+
+/// With a queue per partition librdkafka bounds each queue alone: the consumer-wide prefetch
+/// defaults are split among the partitions so the total stays what it is with one queue.
+@Suite("partition queue prefetch defaults")
+struct PartitionQueuePrefetchTests {
+    @Test func theConsumerWideBoundIsSplitAmongThePartitionsWithAFloor() {
+        let wide = (
+            kbytes: Int(KafkaConsumer.defaults["queued.max.messages.kbytes"]!)!,
+            messages: Int(KafkaConsumer.defaults["queued.min.messages"]!)!
+        )
+        for n in [1, 2, 4, 6] {
+            let split = KafkaConsumer.partitionQueueDefaults(partitions: n)
+            #expect(Int(split["queued.max.messages.kbytes"]!)! * n <= wide.kbytes)
+            #expect(Int(split["queued.min.messages"]!)! * n <= wide.messages)
+        }
+        #expect(KafkaConsumer.partitionQueueDefaults(partitions: 4)["queued.max.messages.kbytes"] == "4096")
+        #expect(KafkaConsumer.partitionQueueDefaults(partitions: 64)["queued.max.messages.kbytes"] == "1024")
+        #expect(KafkaConsumer.partitionQueueDefaults(partitions: 0)["queued.min.messages"] == "20000")
+    }
+}

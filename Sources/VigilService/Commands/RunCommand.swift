@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
         // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
         let consumer = try KafkaConsumer(
             configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch,
-            partitionQueues: config.pipeline.workerThreads > 1)
+            partitionQueues: config.pipeline.workerThreads > 1, expectedPartitions: config.kafka.topicPartitions)
         let health = BrokerHealthMonitor(
             probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
         health.start()
