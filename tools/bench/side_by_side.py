@@ -181,12 +181,15 @@ listen = ""
 """
 
 
-def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = None, name: str = "vigil") -> dict:
+def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = None, name: str = "vigil",
+          threads: int | None = None) -> dict:
     group = f"sbs-{name}-{time.time_ns()}"
     config = run_dir / f"{name}-{k}.toml"
     config.write_text(shipped_config(args.bootstrap, group, topic, args.partitions, f"{topic}.{name}-alerts-{k}",
                                      args.vigil_consumer, args.vigil_bbox))
     env = dict(kv.split("=", 1) for kv in args.vigil_env)
+    if threads is not None:
+        env["VIGIL_PIPELINE_WORKER_THREADS"] = str(threads)
     daemon = VigilDaemon(binary or args.vigil, config, run_dir, f"{name}-{k}", env=env).start()
     try:
         samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
@@ -219,7 +222,9 @@ def main(argv=None) -> int:
     parser.add_argument("--copies", type=int, default=9)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--parties", default="bare,python,vigil")
+    parser.add_argument("--parties", default="bare,python,vigil",
+                        help="comma-separated: bare, python, vigil (the config's worker threads), vigilN "
+                        "(vigil with pipeline.worker_threads = N), base (--vigil-base)")
     parser.add_argument("--vigil", default=str(ROOT / ".build" / "release" / "vigil"))
     parser.add_argument("--vigil-base", help="another vigil binary (e.g. main before a change), run as party "
                         "'base' interleaved with 'vigil' for a same-run A/B")
@@ -257,8 +262,12 @@ def main(argv=None) -> int:
                               "--alerts-topic", f"{topic}.py-alerts-{k}", "--expect", n, "--model", model], args.timeout)
             elif party == "base":
                 r = vigil(args, out, topic, n, k, args.vigil_base, "base")
-            else:
+            elif party.startswith("vigil") and party[5:].isdigit():
+                r = vigil(args, out, topic, n, k, name=party, threads=int(party[5:]))
+            elif party == "vigil":
                 r = vigil(args, out, topic, n, k)
+            else:
+                raise SystemExit(f"unknown party {party!r}")
             log(f"round {k + 1} {party}: {r}")
             results[party].append(r)
     report["parties"] = {p: summarize(rows) for p, rows in results.items()}
@@ -271,6 +280,11 @@ def main(argv=None) -> int:
     if "vigil" in results and "base" in results:
         report["vigil_over_base"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                           / report["parties"]["base"]["messages_per_s"]["median"], 3)
+    if "vigil1" in results and "vigil2" in results:
+        one, two = (report["parties"][p] for p in ("vigil1", "vigil2"))
+        report["vigil2_over_vigil1"] = round(two["messages_per_s"]["median"] / one["messages_per_s"]["median"], 3)
+        report["vigil2_over_vigil1_by_round"] = [round(b["messages_per_s"] / a["messages_per_s"], 3)
+                                                 for a, b in zip(one["runs"], two["runs"])]
     publish(report, out / "side_by_side.json")
     return 0
 

@@ -65,7 +65,10 @@ struct RunCommand: ParsableCommand {
             try admin.createTopics(topics, replicationFactor: Int32(config.reliability.replicationFactor))
         }
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
-        let consumer = try KafkaConsumer(configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch)
+        // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
+        let consumer = try KafkaConsumer(
+            configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch,
+            partitionQueues: config.pipeline.workerThreads > 1, expectedPartitions: config.kafka.topicPartitions)
         let health = BrokerHealthMonitor(
             probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
         health.start()

@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 extension VigilConfiguration {
@@ -10,6 +11,12 @@ extension VigilConfiguration {
         /// (`future_event_time`): one would drag its partition's watermark into the future and
         /// make every later incident late.
         var maxFutureMs: Int64 = 86_400_000
+        /// Threads that run the partitions' engines of a poll batch at once (`pipeline.worker_threads`);
+        /// 1 (the default) runs everything on the loop thread, record by record.
+        var workerThreads = 1
+
+        /// The CPUs this process may run on, at least 1.
+        static var onlineCPUs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
         static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> Pipeline {
             var p = Pipeline()
@@ -19,6 +26,10 @@ extension VigilConfiguration {
             p.maxFutureMs = try r.duration("input.max_future", default: EventDuration(milliseconds: p.maxFutureMs)).milliseconds
             try require(p.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
             try require((1...100_000).contains(p.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
+            p.workerThreads = try r.int("pipeline.worker_threads", default: p.workerThreads)
+            try require(
+                (1...256).contains(p.workerThreads), "pipeline.worker_threads", "must be between 1 and 256",
+                "write 1 to process every partition on the loop thread, or the number of CPUs (\(onlineCPUs) here) to use them all")
             return p
         }
     }

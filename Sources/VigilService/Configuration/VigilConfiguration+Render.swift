@@ -68,6 +68,7 @@ extension VigilConfiguration {
             "", "[state]", "max_keys = \(engine.maxKeys)",
             "", "[log]", "level = \(q(log.level))", "format = \(q(log.format.rawValue))",
             "", "[pipeline]", "max_batch = \(pipeline.maxBatch)",
+            "worker_threads = \(pipeline.workerThreads)",
             "shutdown_timeout = \(q(EventDuration(milliseconds: Int64(pipeline.shutdownTimeoutMs)).description))",
             "max_in_flight = \(reliability.maxInFlight)",
             "delivery_timeout = \(q(EventDuration(milliseconds: reliability.deliveryTimeoutMs).description))",

@@ -14,8 +14,14 @@ import VigilKafka
 /// commit positions), `PartitionRecovery` (rebuilding assigned partitions). Its waits are
 /// bounded by `WaitBudget`. This class performs what they decide.
 ///
+/// With `pipeline.worker_threads` > 1 the engines of a poll batch's partitions run at once on
+/// worker threads that the pipeline owns and joins when it stops (`+Parallel`, `WorkerPool`),
+/// and the consumer takes each batch round-robin from the partitions' own queues so a batch
+/// holds every partition with work; everything else, librdkafka included, stays on this thread.
+///
 /// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
-/// assigned partitions by replay), `+Rebalance` (what happens as partitions move).
+/// assigned partitions by replay), `+Rebalance` (what happens as partitions move), `+Parallel`
+/// (a batch's engines on several cores, its outputs in the serial order).
 final class IncidentPipeline {
     var config: VigilConfiguration
     let consumer: KafkaConsumer
@@ -32,6 +38,11 @@ final class IncidentPipeline {
     let operations: OperationsHub
 
     var engines: [TopicPartition: IncidentEngine] = [:]
+    /// Runs a batch's engines on several threads; nil when `pipeline.worker_threads` is 1 (each
+    /// record is processed as it is read, on this thread).
+    let workers: PartitionWorkers?
+    /// The batch read so far, when `workers` is set: run at the batch's end (see `BatchPlan`).
+    var plan = BatchPlan<PlannedStep>()
     /// Partitions still rebuilding their state (see `PartitionRecovery`).
     var recoveries: [TopicPartition: RecoveryEntry] = [:]
     /// Start offsets decided by `resolve` during an assignment callback, handed to librdkafka.
@@ -69,6 +80,7 @@ final class IncidentPipeline {
         self.stop = stop
         self.operations = operations
         ceSource = "vigil/\(config.kafka.groupID)"
+        workers = config.pipeline.workerThreads > 1 ? PartitionWorkers(threads: config.pipeline.workerThreads) : nil
         delivery = DeliveryStateMachine(
             configuration: .init(
                 retryLimitMs: config.reliability.deliveryTimeoutMs,
@@ -96,13 +108,19 @@ final class IncidentPipeline {
     func run() throws {
         do {
             try consumer.subscribe([config.topics.incidents])
-            logger.info("consuming", metadata: ["kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)"])
+            logger.info(
+                "consuming",
+                metadata: [
+                    "kafka.topic": "\(config.topics.incidents)", "kafka.group": "\(config.kafka.groupID)",
+                    "pipeline.worker_threads": "\(config.pipeline.workerThreads)"
+                ])
             try loop()
         } catch {
             logger.critical(
                 "processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
                 metadata: ["error": "\(error)"])
             shutdownDeadline = .now + .seconds(5)
+            workers?.shutdown()  // no engine runs any more: the helper threads end before the process does
             consumer.close()
             producer.close(timeoutMs: 2000)
             throw error
@@ -118,6 +136,8 @@ final class IncidentPipeline {
             let errors = try consumer.poll(timeoutMs: timeout) { record in
                 operations.recordArriving()  // ops call site 1
                 try handle(record)
+            } afterRecords: {
+                try runPlan()  // the records are still valid here
             }
             for error in errors {
                 statistics.consumerErrors += 1
@@ -148,6 +168,7 @@ final class IncidentPipeline {
         let tp = record.topicPartition
         statistics.consumed += 1
         if !recoveries.isEmpty, recoveries[tp] != nil {
+            try runPlan()  // a rebuild touches engines and the public feed: what was read before it goes first
             guard try rebuild(from: record, tp) else { return }
         }
         switch router.route(
@@ -162,17 +183,11 @@ final class IncidentPipeline {
                     metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
             }
         case .deadLetter(let deadLetter, let reason, let detail):
-            statistics.countDeadLetter(reason: reason)  // ops: per-reason metric
-            if errorLogLimiter.allow() {
-                logger.warning(
-                    "dead-lettered a message",
-                    metadata: [
-                        "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)", "error.reason": "\(reason)",
-                        "error.message": "\(detail)",
-                        "message.bytes": "\(record.value?.count ?? 0)"
-                    ])
+            if workers != nil {
+                plan.add(.deadLetter(deadLetter, reason: reason, detail: detail, record))
+            } else {
+                try sendDeadLetter(deadLetter, reason: reason, detail: detail, record: record)
             }
-            try send(deadLetter, kind: .deadLetter, for: tp, offset: record.offset)
         case .held(let incident, let releaseMs):
             statistics.heldAhead += 1
             if lateLogLimiter.allow() {
@@ -185,16 +200,46 @@ final class IncidentPipeline {
                     ])
             }
         case .process(let incident):
-            try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
+            if workers != nil {
+                plan.add(incident, of: tp, step: .process(record))
+            } else {
+                try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
+            }
         }
+    }
+
+    func sendDeadLetter(_ deadLetter: OutgoingMessage, reason: String, detail: String, record: KafkaRecord) throws {
+        statistics.countDeadLetter(reason: reason)  // ops: per-reason metric
+        if errorLogLimiter.allow() {
+            logger.warning(
+                "dead-lettered a message",
+                metadata: [
+                    "kafka.partition": "\(record.partition)", "kafka.offset": "\(record.offset)", "error.reason": "\(reason)",
+                    "error.message": "\(detail)",
+                    "message.bytes": "\(record.value?.count ?? 0)"
+                ])
+        }
+        try send(deadLetter, kind: .deadLetter, for: record.topicPartition, offset: record.offset)
     }
 
     /// Runs `incident` through its partition's engine and sends what it causes, charged to input
     /// `offset` of `tp`. `source` is the owned copy of its message (held incidents), else `record`.
     func process(_ incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64) throws {
-        statistics.decoded += 1
         if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
-        switch engines[tp]!.process(incident) {
+        let decision = engines[tp]!.process(incident)
+        let keepsScore = config.topics.scored != nil
+        let result = EngineResult(
+            decision: decision, score: keepsScore ? engines[tp]!.lastScore : nil, risk: keepsScore ? engines[tp]!.risk : nil)
+        try apply(result, of: incident, source: source, record: record, tp: tp, offset: offset)
+    }
+
+    /// Sends what the engine's `result` for `incident` causes, charged to input `offset` of `tp`:
+    /// the serial path calls it right after the engine, the parallel one after the batch's join.
+    func apply(
+        _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64
+    ) throws {
+        statistics.decoded += 1
+        switch result.decision {
         case .late(let watermark):
             statistics.late += 1
             if lateLogLimiter.allow() {
@@ -215,7 +260,7 @@ final class IncidentPipeline {
         case .accepted(let alerts):
             operations.recordAccepted(incident)  // page hook: map points
             try feedPublic(incident)  // issue 15: public feed
-            if let topic = config.topics.scored, let score = engines[tp]!.lastScore, let risk = engines[tp]!.risk {
+            if let topic = config.topics.scored, let score = result.score, let risk = result.risk {
                 try send(
                     OutputMessages.scoredIncident(
                         incident, score: score, model: risk, grid: config.engine.grid, topic: topic,
@@ -270,6 +315,9 @@ final class IncidentPipeline {
     private func shutdown() throws {
         let deadline = ContinuousClock.now + .milliseconds(config.pipeline.shutdownTimeoutMs)
         shutdownDeadline = deadline
+        // The loop has ended, so every batch's engines are back: join the helper threads now, so
+        // none is alive when the process exits (see `WorkerPool`).
+        workers?.shutdown()
         logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
         // Leave a quarter of the budget for the final commit, leaving the group and the producer.
         let drained = try drain(nil, timeoutMs: WaitBudget.shutdownDrainMs(config.pipeline.shutdownTimeoutMs))

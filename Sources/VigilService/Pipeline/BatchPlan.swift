@@ -1,0 +1,60 @@
+import VigilCore
+import VigilKafka
+
+/// One poll batch, planned for engines that run in parallel (`pipeline.worker_threads` > 1).
+///
+/// The loop thread routes every record in arrival order, as the serial path does, and adds what
+/// it decided here: an incident for its partition's engine, or another step (a dead letter) whose
+/// place among the outputs must not move. The engines then see only their own partition's
+/// incidents, each lane in arrival order (`lanes`), and the outputs are applied by walking `steps`
+/// in arrival order, each incident step finding its engine's result at `(lane, index)`. So every
+/// output is sent in exactly the order the serial path would send it, across partitions too.
+///
+/// A value with no I/O; `Step` is whatever the caller needs to apply a step later (the borrowed
+/// record, a dead letter), and never leaves the loop thread: only `lanes` go to the workers.
+struct BatchPlan<Step> {
+    /// The incidents of one partition, in arrival order.
+    struct Lane: Equatable {
+        let partition: TopicPartition
+        var incidents: [Incident] = []
+    }
+
+    /// Where an incident step's engine result will be: `lanes[lane]`'s result number `index`.
+    struct LanePosition: Equatable {
+        let lane: Int
+        let index: Int
+    }
+
+    private(set) var lanes: [Lane] = []
+    /// Every step in arrival order; incident steps carry their lane position.
+    private(set) var steps: [(step: Step, position: LanePosition?)] = []
+    private var laneOf: [TopicPartition: Int] = [:]
+
+    var isEmpty: Bool { steps.isEmpty }
+
+    /// Adds `incident` of `partition`, to be processed by that partition's engine, then applied as `step`.
+    mutating func add(_ incident: Incident, of partition: TopicPartition, step: Step) {
+        let lane: Int
+        if let known = laneOf[partition] {
+            lane = known
+        } else {
+            lane = lanes.count
+            laneOf[partition] = lane
+            lanes.append(Lane(partition: partition))
+        }
+        steps.append((step, LanePosition(lane: lane, index: lanes[lane].incidents.count)))
+        lanes[lane].incidents.append(incident)
+    }
+
+    /// Adds a step that needs no engine (a dead letter), applied in its place among the others.
+    mutating func add(_ step: Step) {
+        steps.append((step, nil))
+    }
+
+    /// Empties the plan for the next batch, keeping the storage.
+    mutating func removeAll() {
+        lanes.removeAll(keepingCapacity: true)
+        steps.removeAll(keepingCapacity: true)
+        laneOf.removeAll(keepingCapacity: true)
+    }
+}

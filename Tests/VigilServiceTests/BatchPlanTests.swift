@@ -1,0 +1,55 @@
+import Testing
+import VigilCore
+import VigilKafka
+
+@testable import VigilService
+
+@Suite("batch plan: incidents grouped by partition, steps kept in arrival order")
+struct BatchPlanTests {
+    static func incident(_ id: String) -> Incident {
+        Incident(id: id, eventTime: Timestamp(seconds: 1_614_816_000), category: "Assault", latitude: 43.65, longitude: -79.38)
+    }
+
+    @Test func lanesHoldEachPartitionsIncidentsInOrderAndStepsPointAtTheirResults() {
+        let (p0, p1, p2) = (TopicPartition("t", 0), TopicPartition("t", 1), TopicPartition("t", 2))
+        var plan = BatchPlan<String>()
+        // Arrival order mixes partitions and a step without an engine (a dead letter).
+        let arrivals: [(TopicPartition, String)?] = [(p1, "a"), (p0, "b"), (p1, "c"), nil, (p2, "d"), (p0, "e"), (p1, "f")]
+        for (n, arrival) in arrivals.enumerated() {
+            if let (tp, id) = arrival {
+                plan.add(Self.incident(id), of: tp, step: "step\(n)")
+            } else {
+                plan.add("step\(n)")
+            }
+        }
+        // Lanes in order of first appearance, each with its partition's incidents in arrival order.
+        #expect(plan.lanes.map(\.partition) == [p1, p0, p2])
+        #expect(plan.lanes.map { $0.incidents.map(\.id) } == [["a", "c", "f"], ["b", "e"], ["d"]])
+        // Every step in arrival order; each incident step finds its own incident through its position.
+        #expect(plan.steps.map(\.step) == (0..<arrivals.count).map { "step\($0)" })
+        for (n, arrival) in arrivals.enumerated() {
+            let position = plan.steps[n].position
+            guard let (tp, id) = arrival else {
+                #expect(position == nil, "a dead letter needs no engine")
+                continue
+            }
+            guard let found = position else {
+                Issue.record("incident step \(n) has no lane position")
+                continue
+            }
+            #expect(plan.lanes[found.lane].partition == tp)
+            #expect(plan.lanes[found.lane].incidents[found.index].id == id)
+        }
+    }
+
+    @Test func removeAllStartsAFreshBatch() {
+        var plan = BatchPlan<Int>()
+        plan.add(Self.incident("a"), of: TopicPartition("t", 3), step: 1)
+        plan.add(2)
+        plan.removeAll()
+        #expect(plan.isEmpty && plan.lanes.isEmpty)
+        plan.add(Self.incident("b"), of: TopicPartition("t", 5), step: 3)
+        #expect(plan.lanes.map(\.partition) == [TopicPartition("t", 5)])
+        #expect(plan.steps.first?.position == BatchPlan<Int>.LanePosition(lane: 0, index: 0))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilKafka
+
+@testable import VigilService
+
+/// The parallel engines must decide exactly what one engine per partition decides serially.
+@Suite("partition workers: engines on several threads, each partition in order")
+struct PartitionWorkersTests {
+    static let grid = MetricGrid(cellSize: 250, bounds: GeoBounds(south: 43.58, west: -79.64, north: 43.86, east: -79.11))
+    static let configuration = EngineConfiguration(
+        grid: grid,
+        countRule: CountRuleConfiguration(window: .hours(24), resolution: .hours(1), threshold: 3, cooldown: .hours(2)),
+        surgeRule: nil, hotspots: nil)
+
+    /// Deterministic, uneven lanes: partition p gets 40 + 60·p incidents over a few cells, some of
+    /// them late (behind the partition's watermark), so alerts and late decisions both occur.
+    static func lanes() -> [(TopicPartition, [Incident])] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        return (0..<4).map { p in
+            let incidents = (0..<(40 + 60 * p)).map { i -> Incident in
+                let hour = Int64(i / 3) - (next(10) == 0 ? 30 : 0)
+                return Incident(
+                    id: "p\(p)-\(i)", eventTime: Timestamp(seconds: 1_614_816_000 + hour * 3600 + Int64(next(3600))),
+                    category: ["Assault", "Robbery"][next(2)], latitude: 43.65 + Double(next(3)) * 0.003,
+                    longitude: -79.38 + Double(next(3)) * 0.004)
+            }
+            return (TopicPartition("incidents", Int32(p)), incidents)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func everyPartitionGetsTheSerialDecisionsAndState(threads: Int) {
+        let lanes = Self.lanes()
+        // The reference: one engine per partition, fed serially on this thread.
+        var expected: [[EngineDecision]] = []
+        var expectedDigests: [String] = []
+        for (_, incidents) in lanes {
+            var engine = IncidentEngine(configuration: Self.configuration)
+            expected.append(incidents.map { engine.process($0) })
+            expectedDigests.append(engine.stateDigest.digest)
+        }
+        #expect(expected.joined().contains { if case .late = $0 { true } else { false } }, "the input has late incidents")
+        #expect(expected.joined().contains { if case .accepted(let a) = $0 { !a.isEmpty } else { false } }, "the input raises alerts")
+
+        // The same lanes in two batches (state carries over between them), run by the workers.
+        var engines = lanes.map { _ in IncidentEngine(configuration: Self.configuration) }
+        var decisions: [[EngineDecision]] = lanes.map { _ in [] }
+        let workers = PartitionWorkers(threads: threads)
+        for half in 0..<2 {
+            var jobs: [PartitionWorkers.Job] = []
+            for (p, (_, incidents)) in lanes.enumerated() {
+                let cut = incidents.count / 2
+                let part = half == 0 ? Array(incidents[..<cut]) : Array(incidents[cut...])
+                jobs.append(PartitionWorkers.Job(engine: engines[p], incidents: part, keepsScore: false))
+            }
+            let done = workers.run(jobs)
+            #expect(done.count == lanes.count)
+            for (p, job) in done.enumerated() {
+                #expect(job.incidents.first?.id.hasPrefix("p\(p)-") == true, "jobs come back in the order given")
+                #expect(job.results.count == job.incidents.count)
+                engines[p] = job.engine
+                decisions[p] += job.results.map(\.decision)
+            }
+        }
+        #expect(decisions == expected)
+        #expect(engines.map(\.stateDigest.digest) == expectedDigests)
+    }
+
+    /// The shipped engine (Config/vigil.toml: every rule, Gi* hotspots, the cluster scan and the
+    /// XGBoost model, the scored values kept): everything engines of different partitions might
+    /// share is exercised at once on two threads. Run under ThreadSanitizer (`swift build
+    /// --build-tests --sanitize=thread --scratch-path .build-tsan`) this is the race check of
+    /// the parallel engines; here it checks that they decide what serial engines decide.
+    @Test func theShippedEngineOnTwoThreadsDecidesWhatItDecidesSerially() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try VigilConfiguration.load(
+            path: root.appendingPathComponent("Config/vigil.toml").path, environment: ["VIGIL_ADMIN_LISTEN": ""]
+        ).loadingFiles()
+        #expect(config.engine.risk != nil, "the shipped model is loaded")
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        // 4 partitions, 15 days each, a busy cell per partition so rules, hotspots and clusters fire.
+        let lanes: [[Incident]] = (0..<4).map { p in
+            (0..<600).map { i in
+                // Half of them in one cell of one category (a surge there), the rest spread out.
+                let busy = next(2) == 0
+                return Incident(
+                    id: "q\(p)-\(i)", eventTime: Timestamp(seconds: 1_614_816_000 + Int64(i) * 2160 + Int64(next(600))),
+                    category: busy ? "Assault" : ["Assault", "Robbery", "Break and Enter", "Auto Theft"][next(4)],
+                    latitude: 43.62 + Double(p) * 0.05 + (busy ? 0 : Double(next(40)) * 0.001),
+                    longitude: -79.50 + (busy ? 0 : Double(next(60)) * 0.002))
+            }
+        }
+        var expected: [[EngineDecision]] = []
+        var expectedScores: [[Double?]] = []
+        var expectedDigests: [String] = []
+        for incidents in lanes {
+            var engine = IncidentEngine(configuration: config.engine)
+            var decisions: [EngineDecision] = []
+            var scores: [Double?] = []
+            for incident in incidents {
+                decisions.append(engine.process(incident))
+                scores.append(engine.lastScore)
+            }
+            expected.append(decisions)
+            expectedScores.append(scores)
+            expectedDigests.append(engine.stateDigest.digest)
+        }
+        // (The shipped config publishes only recurring cluster alerts, which 15 days cannot raise;
+        // the decisions, every score and the state digests are what is compared.)
+        #expect(expectedScores.joined().allSatisfy { $0 != nil }, "the model scored every incident")
+
+        let workers = PartitionWorkers(threads: 2)
+        defer { workers.shutdown() }
+        var engines = lanes.map { _ in IncidentEngine(configuration: config.engine) }
+        var decisions: [[EngineDecision]] = lanes.map { _ in [] }
+        var scores: [[Double?]] = lanes.map { _ in [] }
+        // In batches of 50 a partition, as poll batches would come.
+        for start in stride(from: 0, to: 600, by: 50) {
+            let jobs = lanes.indices.map { p in
+                PartitionWorkers.Job(engine: engines[p], incidents: Array(lanes[p][start..<start + 50]), keepsScore: true)
+            }
+            for (p, job) in workers.run(jobs).enumerated() {
+                engines[p] = job.engine
+                decisions[p] += job.results.map(\.decision)
+                scores[p] += job.results.map(\.score)
+            }
+        }
+        #expect(decisions == expected)
+        #expect(scores == expectedScores)
+        #expect(engines.map(\.stateDigest.digest) == expectedDigests)
+        #expect(engines.allSatisfy { $0.hotspotSnapshot != nil }, "Gi* hotspots were evaluated")
+    }
+}
