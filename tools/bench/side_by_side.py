@@ -45,6 +45,15 @@ def log(text: str) -> None:
     print(f"side_by_side: {text}", file=sys.stderr, flush=True)
 
 
+def stream_file(source: str, out: Path, copies: int) -> Path:
+    """The side-by-side stream of `copies` copies in `out`, written from `source` when missing."""
+    stream = out / f"stream-back-{copies}.ndjson"
+    if not stream.exists():
+        log(f"writing {stream}")
+        make_stream(source, stream, copies)
+    return stream
+
+
 def make_stream(source: str, out: Path, copies: int) -> int:
     """Writes the incidents `copies` times, sorted by event time: copy k shifted back by
     (copies − 1 − k) × 418 weeks, so the last copy is the real one and no copy lies in the future.
@@ -239,10 +248,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    stream = out / f"stream-back-{args.copies}.ndjson"
-    if not stream.exists():
-        log(f"writing {stream}")
-        make_stream(args.input, stream, args.copies)
+    stream = stream_file(args.input, out, args.copies)
     n = sum(1 for line in open(stream, "rb") if line.strip())
     model = out / "py-model.json"
     if "python" in args.parties.split(",") and not model.exists():

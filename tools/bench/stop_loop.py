@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.bench.side_by_side import ROOT, make_stream, produce, shipped_config
+from tools.bench.side_by_side import ROOT, produce, shipped_config, stream_file
 from tools.vigil_tools.daemon import VigilDaemon
 
 FATAL = re.compile(r"double free|corrupted|malloc\(\)|free\(\)|Fatal error|Segmentation|Illegal instruction|"
@@ -100,10 +100,7 @@ def main(argv=None) -> int:
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    stream = out / f"stream-back-{args.copies}.ndjson"
-    if not stream.exists():
-        log(f"writing {stream}")
-        make_stream(args.input, stream, args.copies)
+    stream = stream_file(args.input, out, args.copies)
     topic = f"stop-{int(time.time())}"
     log(f"producing {stream} to {topic}")
     produced = produce(args.bootstrap, stream, topic, args.partitions)
