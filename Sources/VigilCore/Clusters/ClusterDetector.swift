@@ -61,7 +61,7 @@ struct ClusterDetector: Sendable {
         var alerts: [Alert] = []
         var still: [Cluster] = []
         for cluster in open {
-            let best = strongest(centre: cluster.centre, layers: [cluster.layer], endHour: hour - 1, incident: nil, names: names)
+            let best = strongest(centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, names: names)
             // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
             // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
             if let best, best.llr >= endThreshold {
@@ -87,14 +87,18 @@ struct ClusterDetector: Sendable {
         point.combine(Int64(bitPattern: incident.latitude.bitPattern))
         point.combine(Int64(bitPattern: incident.longitude.bitPattern))
         let window = max(Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds, 1)
-        var layers: [UInt16] = []
-        for layer in [UInt16(0), category &+ 1] {
+        // The layers this incident counts in (all categories, then its own), at most two: kept in
+        // locals, as an array here was two allocations per incident.
+        var first: UInt16?
+        var second: UInt16?
+        for index in 0..<2 {
+            let layer = index == 0 ? 0 : category &+ 1
             var key = point
             key.combine(Int64(layer))
             if let last = seen[key.value], abs(ms - last) < window { continue }
             seen.set(key.value, ms)
             scan.add(cell: cell, layer: layer, hour: hour)
-            layers.append(layer)
+            if first == nil { first = layer } else { second = layer }
         }
         recent.append(cell: cell, hour: hour, category: category, id: incident.id)
         sinceExpiry += 1
@@ -103,23 +107,26 @@ struct ClusterDetector: Sendable {
             expire(currentHour: hour)
         }
         let floor = threshold
-        guard !layers.isEmpty,
-            let best = strongest(centre: cell, layers: layers, endHour: hour, incident: incident.id, atLeast: floor, names: names),
+        guard let first,
+            let best = strongest(
+                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: floor, names: names),
             best.llr >= floor
         else { return [] }
         return track(best, incident: incident, names: names)
     }
 
-    /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layers`, in scan order.
-    /// With `atLeast` > 0 only a candidate reaching it is returned (nil otherwise), which lets the
-    /// scan skip the ratios of cylinders that cannot; the strongest one is the same when it reaches it.
+    /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layer` and then
+    /// `second`, in scan order. With `atLeast` > 0 only a candidate reaching it is returned (nil
+    /// otherwise), which lets the scan skip the ratios of cylinders that cannot; the strongest one
+    /// is the same when it reaches it.
     private mutating func strongest(
-        centre: GridCell, layers: [UInt16], endHour: Int64, incident: String?, atLeast: Double = 0,
+        centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?, atLeast: Double = 0,
         names: Interner
     ) -> ScanCylinder? {
         var best: ScanCylinder?
         let minimum = configuration.minimumObserved
-        for layer in layers {
+        for index in 0..<(second == nil ? 1 : 2) {
+            let layer = index == 0 ? first : second!
             evaluations += 1
             let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
             var recorded: [ClusterProbe] = []

@@ -32,15 +32,21 @@ struct ScanCountTable: Sendable {
     private static let spilled: Int32 = -1
 
     /// What an evaluation reads of a disc cell that may have recent occurrences (by index
-    /// location), 24 bytes: the slot (`none` at a free location), newest hour, how many recent
-    /// hours the record holds (or `spilled`), and which positions of the weekly ring may hold a
-    /// count (bit p clear: position p is 0), so moving a cached baseline reads the ring only at
-    /// weeks that had occurrences.
+    /// location), 32 bytes (two to a cache line): the slot (`none` at a free location), newest
+    /// hour, how many recent hours the record holds (or `spilled`), the cached baseline, and which
+    /// positions of the weekly ring may hold a count (bit p clear: position p is 0), so moving a
+    /// cached baseline reads the ring only at weeks that had occurrences. The weekly ring's head
+    /// is the week of the newest hour, so it is not stored.
     struct CellState: Sendable {
         var slot = ScanSlotIndex.none
         var head = ScanCountTable.emptyWord
         var stored: Int32 = 0
+        /// The location's cached baseline (`baselines`: its week and sum), mirrored here: counting an
+        /// occurrence and evaluating a cell with recent occurrences read this record anyway, so they
+        /// need not also read the baseline's word (a cache miss each on a city's state).
+        var baselineWeek = ScanCountTable.emptyWord
         var weeksWithCounts: UInt64 = 0
+        var baselineSum: UInt32 = 0
     }
 
     /// A location's cached baseline: the week it is for (high 32 bits) and the sum (low 32 bits);
@@ -67,7 +73,6 @@ struct ScanCountTable: Sendable {
     private var records: [Int32] = []
     private var spill: [Int32: [Int32]] = [:]
     private var weekly: [UInt32] = []
-    private var headWeek: [Int64] = []
     private var owner: [(cell: GridCell, layer: UInt16)] = []
     private(set) var keyCount = 0
 
@@ -88,14 +93,12 @@ struct ScanCountTable: Sendable {
         let s: Int32
         if let reused = freeSlots.popLast() {
             s = reused
-            headWeek[Int(s)] = Self.empty
             owner[Int(s)] = (cell, layer)
             for i in (Int(s) * Self.weeks)..<(Int(s) * Self.weeks + Self.weeks) { weekly[i] = 0 }
         } else {
-            s = Int32(headWeek.count)
+            s = Int32(owner.count)
             records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
             weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
-            headWeek.append(Self.empty)
             owner.append((cell, layer))
         }
         index.insert(s, cell: cell, layer: layer)
@@ -106,7 +109,7 @@ struct ScanCountTable: Sendable {
         }
         let at = index.location(ofSlot: s)
         state[at] = CellState(slot: s)
-        baselines[at] = Self.noBaseline
+        baselines[at] = Self.noBaseline  // the record's baselineWeek is empty too
         keyCount += 1
         return s
     }
@@ -114,10 +117,33 @@ struct ScanCountTable: Sendable {
     /// Counts one occurrence at `hour` (ignored when the ring no longer reaches it, as the
     /// cumulative ring ignores it).
     mutating func add(slot: Int32, hour: Int64) {
+        add(location: index.location(ofSlot: slot), hour: hour)
+    }
+
+    /// Counts one occurrence of `layer` in `cell` at `hour`, creating the key's slot unless it is
+    /// new and `admit` is false (the cap): then nothing is counted and the result is false.
+    ///
+    /// One tile lookup finds the cell's location, and the location's record says its slot, so
+    /// counting reads the record, the tile's mask word, the slot's weekly ring and recent hours:
+    /// no slot-to-location table and no baseline word (each was a cache miss per occurrence).
+    mutating func add(cell: GridCell, layer: UInt16, hour: Int64, admit: Bool) -> Bool {
+        let at = index.location(cell, layer: layer)
+        if at >= 0, state[at].slot != ScanSlotIndex.none {
+            add(location: at, hour: hour)
+            return true
+        }
+        guard let slot = slot(for: cell, layer: layer, admit: admit) else { return false }
+        add(location: index.location(ofSlot: slot), hour: hour)
+        return true
+    }
+
+    /// `add(slot:hour:)` for the live slot at index location `at`.
+    private mutating func add(location at: Int, hour: Int64) {
+        let slot = state[at].slot
         let s = Int(slot)
-        let at = index.location(ofSlot: slot)
-        var head = Int64(state[at].head)
-        if state[at].head == Self.emptyWord {
+        let previous = state[at].head
+        var head = Int64(previous)
+        if previous == Self.emptyWord {
             head = hour
             state[at].head = Int32(truncatingIfNeeded: hour)
         } else if hour > head {
@@ -128,31 +154,39 @@ struct ScanCountTable: Sendable {
         if head - hour < Int64(hours) { insertHour(slot: slot, at: at, Int32(truncatingIfNeeded: hour)) }
         recentMask[at >> 6] |= UInt64(1) << UInt64(at & 63)
 
+        // The weekly ring's head is the week of the newest hour (both follow the newest occurrence).
         let week = ClusterTime.week(ofHour: hour)
         let wbase = s * Self.weeks
-        let wHead = headWeek[s]
-        if wHead == Self.empty {
-            headWeek[s] = week
-        } else if week > wHead {
-            let gap = min(week - wHead, Int64(Self.weeks))
-            var w = week - gap + 1
-            while w <= week {
-                let p = Self.position(w, Self.weeks)
-                weekly[wbase + p] = 0
-                state[at].weeksWithCounts &= ~(UInt64(1) << UInt64(p))
-                w += 1
+        let headWeek = ClusterTime.week(ofHour: head)
+        if previous != Self.emptyWord {
+            let wHead = ClusterTime.week(ofHour: Int64(previous))
+            if week > wHead {
+                let gap = min(week - wHead, Int64(Self.weeks))
+                var w = week - gap + 1
+                while w <= week {
+                    let p = Self.position(w, Self.weeks)
+                    weekly[wbase + p] = 0
+                    state[at].weeksWithCounts &= ~(UInt64(1) << UInt64(p))
+                    w += 1
+                }
             }
-            headWeek[s] = week
         }
-        if headWeek[s] - week < Int64(Self.weeks) {
+        if headWeek - week < Int64(Self.weeks) {
             let p = Self.position(week, Self.weeks)
             weekly[wbase + p] &+= 1
             state[at].weeksWithCounts |= UInt64(1) << UInt64(p)
         }
-        let cached = Self.cachedWeek(baselines[at])
+        let cached = state[at].baselineWeek
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
-            baselines[at] = Self.noBaseline
+            setBaseline(location: at, Self.noBaseline)
         }
+    }
+
+    /// Writes a location's cached baseline word and mirrors it in the location's record.
+    @inline(__always) private mutating func setBaseline(location at: Int, _ word: UInt64) {
+        baselines[at] = word
+        state[at].baselineWeek = Self.cachedWeek(word)
+        state[at].baselineSum = UInt32(truncatingIfNeeded: word)
     }
 
     /// Occurrences of the slot with hour in (end − length, end].
@@ -265,13 +299,21 @@ struct ScanCountTable: Sendable {
         return moveBaseline(location: location, week: week)
     }
 
+    /// `baseline(location:week:)` for a location whose record the caller reads anyway (a cell
+    /// with recent occurrences): the record's mirror of the cached baseline, not its word.
+    @inline(__always)
+    mutating func recentBaseline(location: Int, week: Int64) -> UInt32 {
+        let cell = state[location]
+        if Int64(cell.baselineWeek) == week, cell.baselineWeek != Self.emptyWord { return cell.baselineSum }
+        return moveBaseline(location: location, week: week)
+    }
+
     @inline(__always) private static func cachedWeek(_ word: UInt64) -> Int32 { Int32(truncatingIfNeeded: word >> 32) }
 
     private mutating func moveBaseline(location: Int, week: Int64) -> UInt32 {
         let cell = state[location]
         var sum: UInt32 = 0
-        let word = baselines[location]
-        let cachedWord = Self.cachedWeek(word)
+        let cachedWord = cell.baselineWeek
         if cell.slot != ScanSlotIndex.none, cell.head != Self.emptyWord {
             // The slot's newest week (the weekly ring's head) is the week of its newest hour.
             let head = ClusterTime.week(ofHour: Int64(cell.head))
@@ -284,14 +326,14 @@ struct ScanCountTable: Sendable {
                 // Weeks cached−1 … week−2 entered, cached−53 … week−54 left (all still in the ring:
                 // its oldest week, head − 63, is at most cached − 53, so nothing the cached sum
                 // counted has left it).
-                sum = UInt32(truncatingIfNeeded: word)
+                sum = cell.baselineSum
                 sum &+= weeksSum(s, from: cached - 1, through: week - Self.baselineLast, head: head, mask: mask)
                 sum &-= weeksSum(s, from: cached - Self.baselineFirst, through: week - Self.baselineFirst - 1, head: head, mask: mask)
             } else {
                 sum = weeksSum(s, from: week - Self.baselineFirst, through: week - Self.baselineLast, head: head, mask: mask)
             }
         }
-        baselines[location] = UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: week))) << 32 | UInt64(sum)
+        setBaseline(location: location, UInt64(UInt32(bitPattern: Int32(truncatingIfNeeded: week))) << 32 | UInt64(sum))
         return sum
     }
 
@@ -321,14 +363,16 @@ struct ScanCountTable: Sendable {
     /// cylinder). Returns how many were removed.
     mutating func expire(olderThanWeek week: Int64) -> Int {
         var removed = 0
-        for s in headWeek.indices where headWeek[s] != Self.empty && headWeek[s] < week {
-            let slot = Int32(s)
-            let at = index.location(ofSlot: slot)
+        // By location, not by slot: the records are read in order (a slot's record is elsewhere).
+        for at in state.indices {
+            let slot = state[at].slot
+            let head = state[at].head
+            guard slot != ScanSlotIndex.none, head != Self.emptyWord, ClusterTime.week(ofHour: Int64(head)) < week else { continue }
+            let s = Int(slot)
             state[at] = CellState()
             baselines[at] = Self.noBaseline
             recentMask[at >> 6] &= ~(UInt64(1) << UInt64(at & 63))
             index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
-            headWeek[s] = Self.empty
             spill[slot] = nil
             freeSlots.append(slot)
             removed += 1

@@ -38,6 +38,18 @@ struct ScanSlotIndex: Sendable {
     /// The location of a live `slot`.
     @inline(__always) func location(ofSlot slot: Int32) -> Int { Int(location[Int(slot)]) }
 
+    /// The location `cell` has in `layer` (whether or not a slot is there), or -1 when its tile
+    /// has none; the last tile looked up is remembered, as in `slot(_:layer:)`.
+    @inline(__always) mutating func location(_ cell: GridCell, layer: UInt16) -> Int {
+        let key = Self.tileKey(cell, layer: layer)
+        if key != memoKey {
+            memoKey = key
+            memoTile = tiles[key] ?? Self.none
+        }
+        guard memoTile != Self.none else { return -1 }
+        return Int(memoTile) * Self.tileCells + Self.position(cell)
+    }
+
     /// The slot at a location (`none` when free).
     @inline(__always) func slot(atLocation at: Int) -> Int32 { cells[at] }
 

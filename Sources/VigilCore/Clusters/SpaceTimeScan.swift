@@ -76,11 +76,7 @@ struct SpaceTimeScan: Sendable {
     mutating func add(cell: GridCell, layer: UInt16, hour: Int64) {
         while profiles.count <= Int(layer) { profiles.append(ScanCityProfile()) }
         profiles[Int(layer)].add(hour: hour)
-        if let slot = table.slot(for: cell, layer: layer, admit: table.keyCount < maxKeys) {
-            table.add(slot: slot, hour: hour)
-        } else {
-            capHits += 1
-        }
+        if !table.add(cell: cell, layer: layer, hour: hour, admit: table.keyCount < maxKeys) { capHits += 1 }
     }
 
     /// Every cylinder centred on `centre` for `layer` ending at `endHour` (radius-major, then
@@ -221,7 +217,7 @@ struct SpaceTimeScan: Sendable {
                 let p = bits.trailingZeroBitCount
                 bits &= bits - 1
                 let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
-                baselineScratch[ring] &+= table.baseline(location: base + p, week: week)
+                baselineScratch[ring] &+= table.recentBaseline(location: base + p, week: week)
                 table.addRecentCounts(location: base + p, endHour: endHour, lengths: durations, into: &observedScratch, at: ring * nd)
             }
             // The rest waits in the tile's disc bits (read only if the bound needs them).
