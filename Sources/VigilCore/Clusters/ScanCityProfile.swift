@@ -20,6 +20,10 @@ struct ScanCityProfile: Sendable {
     private var byHour = [UInt32](repeating: 0, count: weeks * hoursPerWeek)
     private var headWeek = ScanCountTable.empty
     private var cached: Summary?
+    /// Per hour of the week, the occurrences in the cached summary's baseline weeks: what moves
+    /// the summary to the next week (a week in, a week out) or takes a late occurrence in, instead
+    /// of summing 52 weeks again. Integer counts, so the sums are exact whatever their order.
+    private var cachedCounts = [UInt32](repeating: 0, count: hoursPerWeek)
 
     mutating func add(hour: Int64) {
         let week = ClusterTime.week(ofHour: hour)
@@ -35,13 +39,34 @@ struct ScanCityProfile: Sendable {
                 w += 1
             }
             headWeek = week
-            cached = nil  // the ring reused weeks a cached baseline may count
+            // The ring reused the positions of weeks before headWeek − 63; a cached summary that
+            // counts one of them (its first baseline week is week − 53) is recomputed.
+            if let c = cached, c.week - ScanCountTable.baselineFirst <= headWeek - Int64(Self.weeks) { cached = nil }
         }
         guard headWeek - week < Int64(Self.weeks) else { return }
         let p = ScanCountTable.position(week, Self.weeks)
+        let hourOfWeek = ClusterTime.hourOfWeek(hour)
         totals[p] &+= 1
-        byHour[p * Self.hoursPerWeek + ClusterTime.hourOfWeek(hour)] &+= 1
-        if let c = cached, week >= c.week - ScanCountTable.baselineFirst, week <= c.week - 1 { cached = nil }
+        byHour[p * Self.hoursPerWeek + hourOfWeek] &+= 1
+        guard var c = cached, week >= c.week - ScanCountTable.baselineFirst, week <= c.week - 1 else { return }
+        // A late occurrence in weeks the cached summary counts: taken in, not recomputed.
+        cached = nil
+        if week >= c.week - 4 { c.recentTotal += 1 }
+        if week <= c.week - ScanCountTable.baselineLast {
+            c.baselineTotal += 1
+            if totals[p] == 1 { c.weeksWithData += 1 }
+            cachedCounts[hourOfWeek] &+= 1
+            Self.fillPrefix(&c.prefix, counts: cachedCounts, baseline: c.baselineTotal)
+        }
+        cached = c
+    }
+
+    /// prefix[i] = Σ_{j<i} (counts[j mod 168] + 1) / scale, the doubled profile's prefix sums.
+    private static func fillPrefix(_ prefix: inout [Double], counts: [UInt32], baseline: Double) {
+        let scale = (baseline + Double(hoursPerWeek)) / Double(hoursPerWeek)
+        if prefix.count != 2 * hoursPerWeek + 1 { prefix = [Double](repeating: 0, count: 2 * hoursPerWeek + 1) }
+        prefix[0] = 0
+        for i in 0..<(2 * hoursPerWeek) { prefix[i + 1] = prefix[i] + (Double(counts[i % hoursPerWeek]) + 1) / scale }
     }
 
     /// Occurrences in `week` (0 outside the ring).
@@ -63,24 +88,47 @@ struct ScanCityProfile: Sendable {
 
     mutating func summary(week: Int64) -> Summary {
         if let c = cached, c.week == week { return c }
+        if var c = cached, c.week == week - 1, headWeek != ScanCountTable.empty, week - 2 <= headWeek,
+            headWeek - (week - 1 - ScanCountTable.baselineFirst) < Int64(Self.weeks)
+        {
+            // The next week: week − 2 enters the baseline, week − 54 leaves it (both still in the ring).
+            cached = nil
+            let entering = week - ScanCountTable.baselineLast
+            let leaving = week - 1 - ScanCountTable.baselineFirst
+            let pin = ScanCountTable.position(entering, Self.weeks)
+            let pout = ScanCountTable.position(leaving, Self.weeks)
+            let inTotal = entering <= headWeek ? totals[pin] : 0
+            c.baselineTotal += Double(inTotal)
+            c.baselineTotal -= Double(totals[pout])
+            c.weeksWithData += (inTotal > 0 ? 1 : 0) - (totals[pout] > 0 ? 1 : 0)
+            for k in 0..<Self.hoursPerWeek {
+                if entering <= headWeek { cachedCounts[k] &+= byHour[pin * Self.hoursPerWeek + k] }
+                cachedCounts[k] &-= byHour[pout * Self.hoursPerWeek + k]
+            }
+            c.week = week
+            c.recentTotal = 0
+            for w in (week - 4)...(week - 1) { c.recentTotal += Double(total(week: w)) }
+            Self.fillPrefix(&c.prefix, counts: cachedCounts, baseline: c.baselineTotal)
+            cached = c
+            return c
+        }
         var baseline = 0.0
         var withData = 0
-        var counts = [Double](repeating: 0, count: Self.hoursPerWeek)
+        for k in 0..<Self.hoursPerWeek { cachedCounts[k] = 0 }
         var w = week - ScanCountTable.baselineFirst
         while w <= week - ScanCountTable.baselineLast {
             if headWeek != ScanCountTable.empty, w <= headWeek, headWeek - w < Int64(Self.weeks) {
                 let p = ScanCountTable.position(w, Self.weeks)
                 baseline += Double(totals[p])
                 if totals[p] > 0 { withData += 1 }
-                for k in 0..<Self.hoursPerWeek { counts[k] += Double(byHour[p * Self.hoursPerWeek + k]) }
+                for k in 0..<Self.hoursPerWeek { cachedCounts[k] &+= byHour[p * Self.hoursPerWeek + k] }
             }
             w += 1
         }
         var recent = 0.0
         for w in (week - 4)...(week - 1) { recent += Double(total(week: w)) }
-        let scale = (baseline + Double(Self.hoursPerWeek)) / Double(Self.hoursPerWeek)
-        var prefix = [Double](repeating: 0, count: 2 * Self.hoursPerWeek + 1)
-        for i in 0..<(2 * Self.hoursPerWeek) { prefix[i + 1] = prefix[i] + (counts[i % Self.hoursPerWeek] + 1) / scale }
+        var prefix: [Double] = []
+        Self.fillPrefix(&prefix, counts: cachedCounts, baseline: baseline)
         let s = Summary(week: week, baselineTotal: baseline, recentTotal: recent, weeksWithData: withData, prefix: prefix)
         cached = s
         return s
