@@ -199,7 +199,9 @@ struct ScanCountTable: Sendable {
     /// Adds the slot's occurrences with hour in (end − lengths[j], end] to `out[at + j]` for
     /// every j; `lengths` ascending. One walk of the slot's recent hours for all lengths.
     func addCounts(slot: Int32, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
-        addCounts(location: index.location(ofSlot: slot), endHour: endHour, lengths: lengths, into: &out, at: at)
+        out.withUnsafeMutableBufferPointer { buffer in
+            addCounts(location: index.location(ofSlot: slot), endHour: endHour, lengths: lengths, into: buffer.baseAddress!, at: at)
+        }
     }
 
     /// `addCounts(slot:…)` for the slot at index location `location` (from `beginDisc`/`discLocation`;
@@ -207,7 +209,7 @@ struct ScanCountTable: Sendable {
     /// A slot whose newest hour is at or before end − the longest length counts nothing in any
     /// cylinder, and one with a single recent hour holds its newest: neither record is read.
     @inline(__always)
-    func addCounts(location: Int, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+    func addCounts(location: Int, endHour: Int64, lengths: [Int64], into out: UnsafeMutablePointer<UInt32>, at: Int) {
         let cell = state[location]
         guard cell.head != Self.emptyWord, cell.stored != 0 else { return }
         let head = Int64(cell.head)
@@ -265,14 +267,14 @@ struct ScanCountTable: Sendable {
     /// behind `endHour` that it counts nothing (with a margin of the lateness, so that the
     /// evaluations of late incidents rarely read every cell), clears its bit.
     @inline(__always)
-    mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+    mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: UnsafeMutablePointer<UInt32>, at: Int) {
         let head = state[location].head
         if head == Self.emptyWord || Int64(head) + Int64(hours) <= endHour {
             recentMask[location >> 6] &= ~(UInt64(1) << UInt64(location & 63))
             if head != Self.emptyWord { recentFloor = max(recentFloor, Int64(head) + longest) }
             return
         }
-        addCounts(location: location, endHour: endHour, lengths: lengths, into: &out, at: at)
+        addCounts(location: location, endHour: endHour, lengths: lengths, into: out, at: at)
     }
 
     /// Prepares `discLocation` for the cells within `radius` (Chebyshev) of `centre` in `layer`.

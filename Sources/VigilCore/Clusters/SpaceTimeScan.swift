@@ -18,10 +18,12 @@ struct SpaceTimeScan: Sendable {
     /// Scratch per evaluation: observed per (ring, duration), baseline per ring.
     private var observedScratch: [UInt32]
     private var baselineScratch: [UInt32]
-    /// Scratch per evaluation: disc cells whose baselines are read only if the bound needs them.
+    /// Scratch per evaluation: per duration, the city level times the profile's share of its hours.
+    private var levelShareScratch: [Double]
+    /// Scratch per evaluation (when the window wraps past Int32): disc cells whose baselines are
+    /// read only if the bound needs them.
     private var pendingLocation: [Int]
     private var pendingRing: [Int]
-    private var pendingCount = 0
     /// Per disc column offset |dx|: the largest |dy| in the disc. Per (dx, dy) in the bounding
     /// square (row-major by dx): the smallest radius holding it. Scratch: disc bits per window tile.
     private let halfHeight: [Int]
@@ -57,6 +59,7 @@ struct SpaceTimeScan: Sendable {
         table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours)
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
         baselineScratch = [UInt32](repeating: 0, count: radius + 1)
+        levelShareScratch = [Double](repeating: 0, count: durations.count)
         pendingLocation = [Int](repeating: 0, count: offsets.count)
         var half = [Int](repeating: 0, count: max(radius, 0) + 1)
         var rings = [Int](repeating: 0, count: (2 * max(radius, 0) + 1) * (2 * max(radius, 0) + 1))
@@ -94,6 +97,42 @@ struct SpaceTimeScan: Sendable {
         visit: (ScanCylinder) -> Void
     ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
+        // The scratch arrays move into locals for the evaluation, so that it writes them through
+        // pointers: as stored properties every write paid a uniqueness check.
+        var observed: [UInt32] = []
+        var baselines: [UInt32] = []
+        var disc: [UInt64] = []
+        var levelShare: [Double] = []
+        swap(&observed, &observedScratch)
+        swap(&baselines, &baselineScratch)
+        swap(&disc, &tileDisc)
+        swap(&levelShare, &levelShareScratch)
+        defer {
+            swap(&observed, &observedScratch)
+            swap(&baselines, &baselineScratch)
+            swap(&disc, &tileDisc)
+            swap(&levelShare, &levelShareScratch)
+        }
+        return observed.withUnsafeMutableBufferPointer { o in
+            baselines.withUnsafeMutableBufferPointer { b in
+                disc.withUnsafeMutableBufferPointer { d in
+                    levelShare.withUnsafeMutableBufferPointer { l in
+                        evaluate(
+                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, llrFloor: llrFloor,
+                            observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!, visit: visit)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, and
+    /// the disc's bits per window tile.
+    private mutating func evaluate(
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, llrFloor: Double,
+        observed: UnsafeMutablePointer<UInt32>, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
+        levelShare: UnsafeMutablePointer<Double>, visit: (ScanCylinder) -> Void
+    ) -> Bool {
         let week = ClusterTime.week(ofHour: endHour)
         let all = profiles[0].summary(week: week)
         let weeksWithData = all.weeksWithData
@@ -105,21 +144,21 @@ struct SpaceTimeScan: Sendable {
         let prior = configuration.priorPerCellYear / 52 * (city.baselineTotal / all.baselineTotal)
 
         let nd = durations.count
-        for i in observedScratch.indices { observedScratch[i] = 0 }
-        for i in baselineScratch.indices { baselineScratch[i] = 0 }
+        observed.update(repeating: 0, count: (radius + 1) * nd)
+        baselines.update(repeating: 0, count: radius + 1)
         table.beginDisc(centre: centre, radius: radius, layer: layer)
         // First the cells that may hold recent occurrences (about one in nine on Toronto), with
         // their baselines; the others count nothing and are only needed for the baselines.
-        pendingCount = 0
-        let byTiles = discPassByTiles(centre: centre, endHour: endHour, week: week)
+        var pendingCount = 0
+        let byTiles = discPassByTiles(
+            centre: centre, endHour: endHour, week: week, observed: observed, baselines: baselines, disc: disc, pending: &pendingCount)
         if !byTiles {
             for o in tileOrder {
                 let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
                 guard at >= 0 else { continue }
                 if table.mayCount(location: at, endHour: endHour) {
-                    baselineScratch[o.ring] &+= table.baseline(location: at, week: week)
-                    table.addRecentCounts(
-                        location: at, endHour: endHour, lengths: durations, into: &observedScratch, at: o.ring * durations.count)
+                    baselines[o.ring] &+= table.baseline(location: at, week: week)
+                    table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: observed, at: o.ring * nd)
                 } else {
                     pendingLocation[pendingCount] = at
                     pendingRing[pendingCount] = o.ring
@@ -130,40 +169,47 @@ struct SpaceTimeScan: Sendable {
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
         var ring = 1
         while ring <= radius {
-            for j in 0..<nd { observedScratch[ring * nd + j] &+= observedScratch[(ring - 1) * nd + j] }
+            for j in 0..<nd { observed[ring * nd + j] &+= observed[(ring - 1) * nd + j] }
             ring += 1
+        }
+        // Counts grow with the radius and the duration: when the widest, longest cylinder has too
+        // few occurrences, no cylinder is a candidate (most evaluations end here).
+        if nd > 0, minimumObserved > 0, Int(observed[radius * nd + nd - 1]) < minimumObserved { return true }
+        // E = level × share × (baseline / Wa + prior × cells): the first product once per duration
+        // that has a candidate (its widest cylinder has enough occurrences; the others are never read).
+        for j in 0..<nd where Int(observed[radius * nd + j]) >= minimumObserved {
+            levelShare[j] = level * Self.share(hours: durations[j], endHour: endHour, city: city)
         }
         // Baselines are sums of non-negative counts, so the cells read so far give every
         // expectation a lower bound; when even that puts every cylinder below the floor, the
         // evaluation ends without reading the other cells' baselines.
         if llrFloor > 0, pendingCount > 0,
             !anyCylinderMayReach(
-                floor: llrFloor, minimumObserved: minimumObserved, endHour: endHour, city: city, level: level, wa: wa,
-                prior: prior)
+                floor: llrFloor, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
+                baselines: baselines, levelShare: levelShare)
         {
             return true
         }
         if byTiles {
-            addPendingBaselinesByTiles(centre: centre, week: week)
+            addPendingBaselinesByTiles(centre: centre, week: week, baselines: baselines, disc: disc)
         } else {
             for k in 0..<pendingCount {
-                baselineScratch[pendingRing[k]] &+= table.baseline(location: pendingLocation[k], week: week)
+                baselines[pendingRing[k]] &+= table.baseline(location: pendingLocation[k], week: week)
             }
         }
         ring = 1
         while ring <= radius {
-            baselineScratch[ring] &+= baselineScratch[ring - 1]
+            baselines[ring] &+= baselines[ring - 1]
             ring += 1
         }
         for ring in 0...radius {
-            let baseline = Int(baselineScratch[ring])
             let cells = cellsWithin[ring]
+            let perHours = Self.perHours(baseline: Double(baselines[ring]), cells: cells, wa: wa, prior: prior)
             for j in 0..<nd {
-                let o = Int(observedScratch[ring * nd + j])
+                let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
                 let d = durations[j]
-                let expected = Self.expected(
-                    baseline: Double(baseline), cells: cells, hours: d, endHour: endHour, city: city, level: level, wa: wa, prior: prior)
+                let expected = levelShare[j] * perHours
                 if llrFloor > 0, expected > expectedCeiling(observed: o, floor: llrFloor) { continue }
                 visit(
                     ScanCylinder(
@@ -177,16 +223,20 @@ struct SpaceTimeScan: Sendable {
 
     /// The first pass of an evaluation, tile by tile: each window tile's disc cells as a 64-bit
     /// mask (a column of the disc is a run of bits), intersected with the tile's mask of cells
-    /// that may hold recent occurrences; only those cells are read. The others go to the pending
-    /// list for their baselines. False (nothing done) when the window wraps past Int32.
-    private mutating func discPassByTiles(centre: GridCell, endHour: Int64, week: Int64) -> Bool {
+    /// that may hold recent occurrences; only those cells are read. The others stay in `disc`
+    /// for their baselines (`pending` counts them). False (nothing done) when the window wraps past Int32.
+    private mutating func discPassByTiles(
+        centre: GridCell, endHour: Int64, week: Int64, observed: UnsafeMutablePointer<UInt32>,
+        baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>, pending: inout Int
+    ) -> Bool {
         let window = table.window
         guard !window.wraps, radius >= 0 else { return false }
         let side = ScanSlotIndex.tileSide
         let rows = window.height
         let cx = Int(centre.x)
         let cy = Int(centre.y)
-        for i in 0..<window.tiles.count { tileDisc[i] = 0 }
+        let tileCount = window.tiles.count
+        for i in 0..<tileCount { disc[i] = 0 }
         for dx in -radius...radius {
             let x = cx + dx
             let h = halfHeight[abs(dx)]
@@ -197,87 +247,94 @@ struct SpaceTimeScan: Sendable {
                 let tileRow = y >> ScanSlotIndex.tileShift
                 let last = min(cy + h, (tileRow << ScanSlotIndex.tileShift) + side - 1)
                 let run = last - y + 1
-                tileDisc[column * rows + tileRow - Int(window.y)] |=
+                disc[column * rows + tileRow - Int(window.y)] |=
                     ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
                 y = last + 1
             }
         }
         let nd = durations.count
         let width = 2 * radius + 1
-        for i in 0..<window.tiles.count {
+        for i in 0..<tileCount {
             let tile = window.tiles[i]
-            let disc = tileDisc[i]
-            guard tile != ScanSlotIndex.none, disc != 0 else { continue }
+            let bits = disc[i]
+            guard tile != ScanSlotIndex.none, bits != 0 else { continue }
             let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
             let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
             let base = Int(tile) * ScanSlotIndex.tileCells
-            let active = disc & table.recentBits(tile: tile, endHour: endHour)
-            var bits = active
-            while bits != 0 {
-                let p = bits.trailingZeroBitCount
-                bits &= bits - 1
+            let active = bits & table.recentBits(tile: tile, endHour: endHour)
+            var left = active
+            while left != 0 {
+                let p = left.trailingZeroBitCount
+                left &= left - 1
                 let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
-                baselineScratch[ring] &+= table.recentBaseline(location: base + p, week: week)
-                table.addRecentCounts(location: base + p, endHour: endHour, lengths: durations, into: &observedScratch, at: ring * nd)
+                baselines[ring] &+= table.recentBaseline(location: base + p, week: week)
+                table.addRecentCounts(location: base + p, endHour: endHour, lengths: durations, into: observed, at: ring * nd)
             }
             // The rest waits in the tile's disc bits (read only if the bound needs them).
-            tileDisc[i] = disc & ~active
-            pendingCount += tileDisc[i].nonzeroBitCount
+            disc[i] = bits & ~active
+            pending += disc[i].nonzeroBitCount
         }
         return true
     }
 
     /// Adds the baselines of the cells `discPassByTiles` left pending.
-    private mutating func addPendingBaselinesByTiles(centre: GridCell, week: Int64) {
+    private mutating func addPendingBaselinesByTiles(
+        centre: GridCell, week: Int64, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>
+    ) {
         let window = table.window
         let side = ScanSlotIndex.tileSide
         let rows = window.height
         let width = 2 * radius + 1
         let cx = Int(centre.x)
         let cy = Int(centre.y)
-        for i in 0..<window.tiles.count where tileDisc[i] != 0 && window.tiles[i] != ScanSlotIndex.none {
+        for i in 0..<window.tiles.count where disc[i] != 0 && window.tiles[i] != ScanSlotIndex.none {
             let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
             let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
             let base = Int(window.tiles[i]) * ScanSlotIndex.tileCells
-            var bits = tileDisc[i]
+            var bits = disc[i]
             while bits != 0 {
                 let p = bits.trailingZeroBitCount
                 bits &= bits - 1
                 let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
-                baselineScratch[ring] &+= table.baseline(location: base + p, week: week)
+                baselines[ring] &+= table.baseline(location: base + p, week: week)
             }
         }
     }
 
-    /// E of docs/CLUSTERS.md for a disc of `cells` cells with `baseline` occurrences in its baseline
-    /// weeks, over the `hours` hours ending at `endHour`.
-    @inline(__always) private static func expected(
-        baseline: Double, cells: Int, hours d: Int64, endHour: Int64, city: ScanCityProfile.Summary, level: Double, wa: Double,
-        prior: Double
-    ) -> Double {
+    // E of docs/CLUSTERS.md for a disc of `cells` cells with `baseline` occurrences in its baseline
+    // weeks, over the `hours` hours ending at `endHour`, is level × share(hours) × perHours(baseline,
+    // cells), multiplied in that order everywhere (an evaluation takes the first product once per
+    // duration and the last factor once per radius, so every E is the same double).
+
+    /// The city profile's share of the `hours` hours ending at `endHour` (a fraction of a week).
+    @inline(__always) private static func share(hours d: Int64, endHour: Int64, city: ScanCityProfile.Summary) -> Double {
         let start = ClusterTime.hourOfWeek(endHour - d + 1)
-        let share = (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
-        return level * share * (baseline / wa + prior * Double(cells))
+        return (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
+    }
+
+    /// The disc's expected occurrences per week of average profile: its own weekly baseline plus
+    /// the prior's floor for its cells.
+    @inline(__always) private static func perHours(baseline: Double, cells: Int, wa: Double, prior: Double) -> Double {
+        baseline / wa + prior * Double(cells)
     }
 
     /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
     /// far per ring (a lower bound of each disc's: the expectation only grows with the baseline,
     /// and the likelihood ratio only falls with the expectation).
     private mutating func anyCylinderMayReach(
-        floor: Double, minimumObserved: Int, endHour: Int64, city: ScanCityProfile.Summary, level: Double, wa: Double,
-        prior: Double
+        floor: Double, minimumObserved: Int, wa: Double, prior: Double, observed: UnsafeMutablePointer<UInt32>,
+        baselines: UnsafeMutablePointer<UInt32>, levelShare: UnsafeMutablePointer<Double>
     ) -> Bool {
         let nd = durations.count
         var partial: UInt32 = 0
         for ring in 0...radius {
-            partial &+= baselineScratch[ring]
+            partial &+= baselines[ring]
             let cells = cellsWithin[ring]
+            let perHours = Self.perHours(baseline: Double(partial), cells: cells, wa: wa, prior: prior)
             for j in 0..<nd {
-                let o = Int(observedScratch[ring * nd + j])
+                let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
-                let atLeast = Self.expected(
-                    baseline: Double(partial), cells: cells, hours: durations[j], endHour: endHour, city: city, level: level, wa: wa,
-                    prior: prior)
+                let atLeast = levelShare[j] * perHours
                 if atLeast <= expectedCeiling(observed: o, floor: floor) { return true }
             }
         }
