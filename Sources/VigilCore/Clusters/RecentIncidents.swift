@@ -1,5 +1,8 @@
 /// The ids of each cell's recent incidents (the longest cylinder plus lateness), only so that an
 /// alert can cite the incidents behind it. Capped per cell; not read on the counting path.
+///
+/// Every incident appends here, so the cell's list is found through a `SlotMap` (one multiply, not
+/// SipHash) and lists of expired cells are kept for reuse instead of being freed and reallocated.
 struct RecentIncidents: Sendable {
     struct Entry: Sendable {
         var hour: Int64
@@ -9,13 +12,31 @@ struct RecentIncidents: Sendable {
 
     static let perCell = 64
     let keepHours: Int64
-    private var cells: [GridCell: [Entry]] = [:]
+    /// Cell key → index into `lists`.
+    private var index = SlotMap()
+    private var lists: [[Entry]] = []
+    private var freeLists: [Int32] = []
 
     init(keepHours: Int64) { self.keepHours = keepHours }
 
+    @inline(__always) private static func key(_ cell: GridCell) -> UInt64 {
+        UInt64(UInt32(bitPattern: cell.x)) << 32 | UInt64(UInt32(bitPattern: cell.y))
+    }
+
     mutating func append(cell: GridCell, hour: Int64, category: UInt16, id: String) {
-        // One hashed access: the cell's list is mutated in place through the dictionary's accessor.
-        Self.push(Entry(hour: hour, category: category, id: id), oldest: hour - keepHours, onto: &cells[cell, default: []])
+        let key = Self.key(cell)
+        let at: Int
+        if let i = index[key] {
+            at = Int(i)
+        } else if let reused = freeLists.popLast() {
+            at = Int(reused)
+            index.set(key, reused)
+        } else {
+            at = lists.count
+            lists.append([])
+            index.set(key, Int32(at))
+        }
+        Self.push(Entry(hour: hour, category: category, id: id), oldest: hour - keepHours, onto: &lists[at])
     }
 
     private static func push(_ entry: Entry, oldest: Int64, onto list: inout [Entry]) {
@@ -30,15 +51,23 @@ struct RecentIncidents: Sendable {
     func entries(in cells: [GridCell], layer: UInt16, endHour: Int64, hours: Int64) -> [Entry] {
         var out: [Entry] = []
         for c in cells {
-            for e in self.cells[c] ?? [] where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
+            guard let i = index[Self.key(c)] else { continue }
+            for e in lists[Int(i)] where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
                 out.append(e)
             }
         }
         return out.sorted { ($0.hour, $0.id) < ($1.hour, $1.id) }
     }
 
-    /// Drops cells whose newest incident is older than the cylinders reach.
+    /// Drops cells whose newest incident is older than the cylinders reach (their lists, emptied
+    /// with their capacity kept, wait for the next new cell).
     mutating func expire(currentHour: Int64) {
-        cells = cells.filter { $0.value.last.map { $0.hour > currentHour - keepHours } ?? false }
+        for (key, slot) in index.pairs {
+            let i = Int(slot)
+            guard !(lists[i].last.map { $0.hour > currentHour - keepHours } ?? false) else { continue }
+            lists[i].removeAll(keepingCapacity: true)
+            _ = index.remove(key)
+            freeLists.append(slot)
+        }
     }
 }
