@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The emerging-cluster scan's cost in instructions per incident (deterministic, unlike time on a
+# shared box): cachegrind of a clusters-only `vigil replay` (other rules and the model off), scan on
+# minus scan off, divided by the incidents. Also D1 and last-level data misses per incident.
+#   tools/bench/scan_instructions.sh INPUT.ndjson VIGIL [VIGIL ...]
+# INPUT: e.g. the 2020-2021 lines of `tools/replay_incidents.py --to-file` output. Binaries are
+# stripped to a temporary copy first (valgrind cannot read Swift 6.3's debug info).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
+cd "$VIGIL_ROOT"
+input=$1; shift
+command -v valgrind >/dev/null || { echo "scan_instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+export VIGIL_HOTSPOTS_ENABLED=false VIGIL_RULES_COUNT_ENABLED=false VIGIL_RULES_SURGE_ENABLED=false VIGIL_MODEL_PATH=
+for b in "$@"; do
+  strip -o "$work/vigil" "$b"
+  declare -A ir d1 ll
+  for c in true false; do
+    VIGIL_CLUSTERS_ENABLED=$c valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
+      "$work/vigil" replay --quiet --no-final-evaluation -c Config/vigil.toml -i "$input" -o /dev/null \
+      --summary "$work/summary.json" 2>"$work/cg-$c.txt" >/dev/null
+    ir[$c]=$(awk '/I *refs/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
+    d1[$c]=$(awk '/D1  misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
+    ll[$c]=$(awk '/LLd misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
+  done
+  n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incidents"])' "$work/summary.json")
+  awk -v b="$b" -v n="$n" -v i1="${ir[true]}" -v i0="${ir[false]}" -v d1="${d1[true]}" -v d0="${d1[false]}" \
+      -v l1="${ll[true]}" -v l0="${ll[false]}" \
+      'BEGIN{printf "%s: %d incidents; scan per incident: %.0f instructions, %.1f D1 misses, %.2f LL misses\n", b, n, (i1-i0)/n, (d1-d0)/n, (l1-l0)/n}'
+done
