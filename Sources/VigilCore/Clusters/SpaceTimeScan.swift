@@ -29,6 +29,11 @@ struct SpaceTimeScan: Sendable {
     private let halfHeight: [Int]
     private let ringOf: [Int]
     private var tileDisc: [UInt64] = []
+    /// The disc's bits per window tile for each position of the centre in its tile (8 × 8
+    /// positions, `tilesAcross²` words each): the window's shape and the disc's place in it depend
+    /// on nothing else, so an evaluation copies them instead of building them column by column.
+    private let discMasks: [UInt64]
+    private let tilesAcross: Int
     let maxKeys: Int
     private(set) var capHits = 0
     /// For the likelihood-ratio floor `ceilingFloor`: at index o, an expected count above which o
@@ -70,7 +75,28 @@ struct SpaceTimeScan: Sendable {
         halfHeight = half
         ringOf = rings
         let tilesAcross = (2 * max(radius, 0)) / ScanSlotIndex.tileSide + 2
+        self.tilesAcross = tilesAcross
         tileDisc = [UInt64](repeating: 0, count: tilesAcross * tilesAcross)
+        var masks = [UInt64](repeating: 0, count: ScanSlotIndex.tileCells * tilesAcross * tilesAcross)
+        let reach = radius
+        if reach >= 0 {
+            // A centre far enough from the origin that its window does not wrap; only its position
+            // in its tile matters.
+            let origin = (reach / ScanSlotIndex.tileSide + 2) * ScanSlotIndex.tileSide
+            for position in 0..<ScanSlotIndex.tileCells {
+                let cx = origin + position / ScanSlotIndex.tileSide
+                let cy = origin + position % ScanSlotIndex.tileSide
+                let windowX = (cx - reach) >> ScanSlotIndex.tileShift
+                let windowY = (cy - reach) >> ScanSlotIndex.tileShift
+                let rows = ((cy + reach) >> ScanSlotIndex.tileShift) - windowY + 1
+                masks.withUnsafeMutableBufferPointer { m in
+                    Self.buildDisc(
+                        into: UnsafeMutableBufferPointer(rebasing: m[(position * tilesAcross * tilesAcross)...]), cx: cx, cy: cy,
+                        radius: reach, halfHeight: half, windowX: windowX, windowY: windowY, rows: rows)
+                }
+            }
+        }
+        discMasks = masks
         pendingRing = [Int](repeating: 0, count: offsets.count)
         self.maxKeys = maxKeys
     }
@@ -236,22 +262,9 @@ struct SpaceTimeScan: Sendable {
         let cx = Int(centre.x)
         let cy = Int(centre.y)
         let tileCount = window.tiles.count
-        for i in 0..<tileCount { disc[i] = 0 }
-        for dx in -radius...radius {
-            let x = cx + dx
-            let h = halfHeight[abs(dx)]
-            let column = (x >> ScanSlotIndex.tileShift) - Int(window.x)
-            let px = x & (side - 1)
-            var y = cy - h
-            while y <= cy + h {
-                let tileRow = y >> ScanSlotIndex.tileShift
-                let last = min(cy + h, (tileRow << ScanSlotIndex.tileShift) + side - 1)
-                let run = last - y + 1
-                disc[column * rows + tileRow - Int(window.y)] |=
-                    ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
-                y = last + 1
-            }
-        }
+        let position = (cx & (side - 1)) * side + (cy & (side - 1))
+        let first = position * tilesAcross * tilesAcross
+        for i in 0..<tileCount { disc[i] = discMasks[first + i] }
         let nd = durations.count
         let width = 2 * radius + 1
         for i in 0..<tileCount {
@@ -275,6 +288,29 @@ struct SpaceTimeScan: Sendable {
             pending += disc[i].nonzeroBitCount
         }
         return true
+    }
+
+    /// The disc around (`cx`, `cy`) as bits per tile of the window whose first tile is (`windowX`,
+    /// `windowY`) and which has `rows` rows (column-major, as `ScanSlotIndex` lays out its window).
+    private static func buildDisc(
+        into disc: UnsafeMutableBufferPointer<UInt64>, cx: Int, cy: Int, radius: Int, halfHeight: [Int], windowX: Int, windowY: Int,
+        rows: Int
+    ) {
+        let side = ScanSlotIndex.tileSide
+        for dx in -radius...radius {
+            let x = cx + dx
+            let h = halfHeight[abs(dx)]
+            let column = (x >> ScanSlotIndex.tileShift) - windowX
+            let px = x & (side - 1)
+            var y = cy - h
+            while y <= cy + h {
+                let tileRow = y >> ScanSlotIndex.tileShift
+                let last = min(cy + h, (tileRow << ScanSlotIndex.tileShift) + side - 1)
+                let run = last - y + 1
+                disc[column * rows + tileRow - windowY] |= ((UInt64(1) << UInt64(run)) - 1) << UInt64(px * side + (y & (side - 1)))
+                y = last + 1
+            }
+        }
     }
 
     /// Adds the baselines of the cells `discPassByTiles` left pending.
