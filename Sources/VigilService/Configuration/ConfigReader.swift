@@ -73,6 +73,24 @@ struct ConfigReader {
         return i
     }
 
+    /// An integer, or the string `word` standing for `wordValue` (e.g. `"auto"` for a count
+    /// decided by the machine). Anything else names the key and both accepted forms.
+    mutating func int(_ key: String, default fallback: Int, word: String, meaning wordValue: Int) throws(ConfigurationError) -> Int {
+        if let value = env(key) {
+            if value == word { return wordValue }
+            guard let i = Int(value) else {
+                throw ConfigurationError(
+                    key: key, message: "environment value '\(value)' is neither an integer nor \"\(word)\"",
+                    fix: "set \(Self.environmentName(key)) to a whole number or \(word)")
+            }
+            return i
+        }
+        guard let value = lookup(key) else { return fallback }
+        if let i = value.int { return i }
+        if value.string == word { return wordValue }
+        throw typeError(key, value, "an integer or \"\(word)\"")
+    }
+
     mutating func double(_ key: String, default fallback: Double) throws(ConfigurationError) -> Double {
         if let value = env(key) {
             guard let d = Double(value) else {

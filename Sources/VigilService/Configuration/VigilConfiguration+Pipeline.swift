@@ -12,11 +12,19 @@ extension VigilConfiguration {
         /// make every later incident late.
         var maxFutureMs: Int64 = 86_400_000
         /// Threads that run the partitions' engines of a poll batch at once (`pipeline.worker_threads`);
-        /// 1 (the default) runs everything on the loop thread, record by record.
+        /// 1 (the default) runs everything on the loop thread, record by record; `"auto"` is
+        /// `automaticWorkerThreads` (2 on a machine with 2 or more CPUs, 1 on a single core). The
+        /// default stays 1 while 2 threads miss the 200 MB peak-RSS goal (docs/PERFORMANCE.md).
         var workerThreads = 1
 
         /// The CPUs this process may run on, at least 1.
         static var onlineCPUs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+        /// `pipeline.worker_threads = "auto"`: both cores when there are at least two, else 1 (a
+        /// second thread on one core only time-slices the same work and adds an arena). Not more
+        /// than 2: beyond two, the loop thread's serial share (decoding, routing, outputs) bounds
+        /// the gain, and each thread adds memory (docs/PERFORMANCE.md, "Issue 13").
+        static func automaticWorkerThreads(cpus: Int = onlineCPUs) -> Int { min(2, max(1, cpus)) }
 
         static func read(_ r: inout ConfigReader) throws(ConfigurationError) -> Pipeline {
             var p = Pipeline()
@@ -26,10 +34,12 @@ extension VigilConfiguration {
             p.maxFutureMs = try r.duration("input.max_future", default: EventDuration(milliseconds: p.maxFutureMs)).milliseconds
             try require(p.maxFutureMs > 0, "input.max_future", "must be positive", "write a duration like \"1d\"")
             try require((1...100_000).contains(p.maxBatch), "pipeline.max_batch", "must be between 1 and 100000", nil)
-            p.workerThreads = try r.int("pipeline.worker_threads", default: p.workerThreads)
+            p.workerThreads = try r.int(
+                "pipeline.worker_threads", default: p.workerThreads, word: "auto", meaning: automaticWorkerThreads())
             try require(
-                (1...256).contains(p.workerThreads), "pipeline.worker_threads", "must be between 1 and 256",
-                "write 1 to process every partition on the loop thread, or the number of CPUs (\(onlineCPUs) here) to use them all")
+                (1...256).contains(p.workerThreads), "pipeline.worker_threads", "must be between 1 and 256, or \"auto\"",
+                "write \"auto\" (\(automaticWorkerThreads()) here), 1 to process every partition on the loop thread, "
+                    + "or the number of CPUs (\(onlineCPUs) here) to use them all")
             return p
         }
     }

@@ -80,6 +80,8 @@ final class IncidentPipeline {
         self.stop = stop
         self.operations = operations
         ceSource = "vigil/\(config.kafka.groupID)"
+        // Large blocks (fetch buffers, grown tables) outside the arenas, before the workers allocate (peak RSS).
+        LargeBlocks.mapSeparately()
         workers = config.pipeline.workerThreads > 1 ? PartitionWorkers(threads: config.pipeline.workerThreads) : nil
         delivery = DeliveryStateMachine(
             configuration: .init(
