@@ -71,6 +71,14 @@ struct WindowTableTests {
             for b in (end - Int64(specs[k].buckets) + 1)...end { total += buckets[b] ?? 0 }
             return total
         }
+
+        /// As `count`, restricted to the buckets in `reach`.
+        func count(key: UInt64, spec k: Int, specs: [WindowSpec], endingAt end: Int64, reaching reach: ClosedRange<Int64>) -> Int {
+            guard let buckets = perSpec[key]?[k] else { return 0 }
+            var total = 0
+            for b in (end - Int64(specs[k].buckets) + 1)...end where reach.contains(b) { total += buckets[b] ?? 0 }
+            return total
+        }
     }
 
     /// Extra ring buckets the table keeps per spec for the allowed lateness: ceil(lateness / r) + 1.
@@ -147,6 +155,31 @@ struct WindowTableTests {
                     #expect(
                         table.count(slot: checkedSlot, spec: k, at: newestOfKey)
                             == model.count(key: checked, spec: k, specs: specs, endingAt: head))
+                    // Every 10 steps, windows ending anywhere (the surge rule reads windows weeks back):
+                    // exact where the ring reaches, (head - capacity, head], and zero beyond it.
+                    if step % 10 == 0 {
+                        let w = Int64(spec.buckets)
+                        let capacity = w + Self.extra(spec, lateness: lateness)
+                        for end in (head - capacity - w - 1)...(head + w + 1) {
+                            let got = table.count(slot: checkedSlot, spec: k, endingAt: end)
+                            let want = model.count(
+                                key: checked, spec: k, specs: specs, endingAt: end, reaching: (head - capacity + 1)...head)
+                            if got != want {
+                                mismatches += 1
+                                if mismatches <= 5 { Issue.record("step \(step) spec \(spec) end \(end) (head \(head)): \(got) != \(want)") }
+                            }
+                        }
+                        let end = head - Int64.random(in: 0...capacity, using: &rng)
+                        let perBucket = table.bucketCounts(slot: checkedSlot, spec: k, endingAt: end)
+                        let wantPerBucket = (0..<w).map {
+                            let b = end - w + 1 + $0
+                            return b > head - capacity ? model.count(key: checked, spec: k, specs: specs, endingAt: b, reaching: b...b) : 0
+                        }
+                        if perBucket != wantPerBucket {
+                            mismatches += 1
+                            Issue.record("step \(step) spec \(spec) bucketCounts ending \(end): \(perBucket) != \(wantPerBucket)")
+                        }
+                    }
                 }
             }
         }

@@ -1,37 +1,42 @@
 /// Multi-horizon sliding counts for many keys in flat arrays: one slot per key, no allocation per
 /// key or per event once the table has grown, O(1) update and query per horizon.
 ///
-/// Each slot holds, for every `WindowSpec`, a ring of `buckets + extra` counters (extra covers the
-/// allowed lateness, so late-but-allowed events land in their own bucket and windows ending there
-/// stay exact), the newest bucket seen and the running sum of the window ending at it.
+/// Each slot holds, for every `WindowSpec`, a ring of cumulative counts: `cum(x)` is the number of
+/// events counted with bucket ≤ x, kept for the `capacity + 1` buckets x in `[head - capacity, head]`,
+/// where `head` is the newest bucket seen and `capacity = buckets + extra` (extra covers the allowed
+/// lateness, so late-but-allowed events land in their own bucket and windows ending there stay
+/// exact). A window is then one subtraction, `cum(hi) - cum(lo)`, whatever its length or end: the
+/// features read 19 slots × 5 horizons per incident, and the surge rule reads windows a week apart.
+/// Counts are 4 bytes with no bucket tags (the ring position of x is fixed by the head), a quarter
+/// of a tagged counter, which is most of the engine's memory.
 public struct WindowTable: Sendable {
     public let specs: [WindowSpec]
-    /// Ring size per spec, and the offset of each ring inside a slot's counters.
-    let capacities: [Int]
+    /// Ring length per spec (`capacity + 1` cumulative counts), and the offset of each ring inside a
+    /// slot's counts.
+    let ringLengths: [Int]
     let offsets: [Int]
     let stride: Int
-    /// One counter per bucket of every ring, with the bucket it currently belongs to (its tag): a
-    /// counter whose tag differs from the bucket asked for is stale and reads as zero, so moving a
-    /// window never has to clear buckets. Tag and count side by side: one cache line per bucket.
-    struct Counter: Sendable {
-        var tag: Int64
-        var count: UInt32
-    }
-    /// Per slot and spec: the newest bucket seen and the running sum of the window ending at it.
+    /// Per slot and spec: the newest bucket seen, the running total (`cum(head)`, so a window ending
+    /// at or after the head reads one ring entry) and the ring position of the head bucket (so every
+    /// other position is found by subtraction, without a division).
     struct Head: Sendable {
         var bucket: Int64
-        var sum: Int32
+        var total: UInt32
+        var position: Int32
     }
-    private var counters: [Counter] = []
+    /// Cumulative counts, wrapping at 2^32: differences of at most 2^32 - 1 events stay exact.
+    private var cumulative: [UInt32] = []
     private var heads: [Head] = []
     /// Newest event time per slot (for idle expiry).
     private(set) var lastSeen: [Int64] = []
     private var slots = SlotMap()
     private var freeSlots: [Int32] = []
-    /// Ring size, ring offset and window length in buckets per spec, for the hot path.
+    /// Ring length, ring offset, ring reach (`capacity`, in buckets behind the head) and window
+    /// length in buckets per spec, for the hot path.
     struct Layout: Sendable {
-        var capacity: Int
+        var length: Int
         var offset: Int
+        var reach: Int64
         var windowBuckets: Int64
     }
     let layout: [Layout]
@@ -48,20 +53,22 @@ public struct WindowTable: Sendable {
     public init(specs: [WindowSpec], allowedLateness: EventDuration) {
         precondition(!specs.isEmpty && specs.allSatisfy { $0.problem == nil }, "validated by configuration")
         self.specs = specs
-        var capacities: [Int] = []
+        var lengths: [Int] = []
         var offsets: [Int] = []
         var total = 0
         for spec in specs {
             let r = spec.resolution.milliseconds
             let extra = Int((allowedLateness.milliseconds + r - 1) / r) + 1
             offsets.append(total)
-            capacities.append(spec.buckets + extra)
-            total += spec.buckets + extra
+            lengths.append(spec.buckets + extra + 1)
+            total += spec.buckets + extra + 1
         }
-        self.capacities = capacities
+        ringLengths = lengths
         self.offsets = offsets
         stride = total
-        layout = specs.indices.map { Layout(capacity: capacities[$0], offset: offsets[$0], windowBuckets: Int64(specs[$0].buckets)) }
+        layout = specs.indices.map {
+            Layout(length: lengths[$0], offset: offsets[$0], reach: Int64(lengths[$0] - 1), windowBuckets: Int64(specs[$0].buckets))
+        }
         memo = Array(repeating: Memo(bucket: 0, position: 0), count: specs.count)
     }
 
@@ -77,13 +84,13 @@ public struct WindowTable: Sendable {
         if let reused = freeSlots.popLast() {
             s = reused
             let base = Int(s) * stride
-            for i in base..<(base + stride) { counters[i] = Counter(tag: Self.empty, count: 0) }
-            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Head(bucket: Self.empty, sum: 0) }
+            for i in base..<(base + stride) { cumulative[i] = 0 }
+            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Head(bucket: Self.empty, total: 0, position: 0) }
             lastSeen[Int(s)] = Self.empty
         } else {
             s = Int32(lastSeen.count)
-            counters.append(contentsOf: repeatElement(Counter(tag: Self.empty, count: 0), count: stride))
-            heads.append(contentsOf: repeatElement(Head(bucket: Self.empty, sum: 0), count: specs.count))
+            cumulative.append(contentsOf: repeatElement(0, count: stride))
+            heads.append(contentsOf: repeatElement(Head(bucket: Self.empty, total: 0, position: 0), count: specs.count))
             lastSeen.append(Self.empty)
         }
         slots.set(key, s)
@@ -95,6 +102,9 @@ public struct WindowTable: Sendable {
     /// The hot path of the engine (three keys per incident): the bucket and ring position of each
     /// horizon are computed once per event time and reused for the incident's other keys, and the
     /// arrays are written through unsafe buffers (one uniqueness check per array, not per write).
+    /// An event at the head writes one count; moving the head copies the total into the buckets it
+    /// skips (at most the ring); a late event adds one to each cumulative count from its bucket to
+    /// the head (at most the lateness margin).
     public mutating func add(slot: Int32, time: Timestamp) {
         let s = Int(slot)
         let t = time.milliseconds
@@ -103,54 +113,59 @@ public struct WindowTable: Sendable {
             memoTime = t
             for k in 0..<specs.count {
                 let b = specs[k].bucket(time)
-                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(capacities[k]))))
+                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(ringLengths[k]))))
             }
         }
         let nSpecs = specs.count
-        let stride = self.stride
         let base = s * stride
         memo.withUnsafeBufferPointer { memo in
             layout.withUnsafeBufferPointer { layout in
-                counters.withUnsafeMutableBufferPointer { counters in
+                cumulative.withUnsafeMutableBufferPointer { cumulative in
                     heads.withUnsafeMutableBufferPointer { heads in
                         for k in 0..<nSpecs {
                             let bucket = memo[k].bucket
+                            let position = memo[k].position
                             let hk = s * nSpecs + k
-                            let capacity = layout[k].capacity
-                            let w = layout[k].windowBuckets
+                            let length = layout[k].length
                             let ring = base + layout[k].offset
-                            let head = heads[hk].bucket
-                            if head == Self.empty {
-                                heads[hk] = Head(bucket: bucket, sum: 0)
-                            } else if bucket > head {
-                                // Move the window: subtract the buckets that leave it (at most w reads, no writes).
-                                if bucket - head >= w {
-                                    heads[hk].sum = 0
-                                } else {
-                                    var sum = heads[hk].sum
-                                    var leaving = head + 1 - w
-                                    // Ring position of `leaving`, from the memoised one of `bucket` (no division).
-                                    var slot = memo[k].position - Int(bucket - leaving)
-                                    while slot < 0 { slot += capacity }
-                                    while leaving <= bucket - w {
-                                        let counter = counters[ring + slot]
-                                        if counter.tag == leaving { sum -= Int32(counter.count) }
-                                        leaving += 1
-                                        slot += 1
-                                        if slot == capacity { slot = 0 }
+                            var head = heads[hk]
+                            if head.bucket == Self.empty || bucket > head.bucket {
+                                // Move the head: the skipped buckets (and the new one, before this
+                                // event) hold the old total. A new slot's ring is all zeros already.
+                                if head.bucket != Self.empty {
+                                    let d = bucket - head.bucket
+                                    if d >= Int64(length) {
+                                        for i in ring..<(ring + length) { cumulative[i] = head.total }
+                                    } else {
+                                        var p = Int(head.position)
+                                        for _ in 0..<Int(d) {
+                                            p += 1
+                                            if p == length { p = 0 }
+                                            cumulative[ring + p] = head.total
+                                        }
                                     }
-                                    heads[hk].sum = sum
                                 }
-                                heads[hk].bucket = bucket
-                            } else if bucket <= head - Int64(capacity) {
-                                continue  // older than the ring: the watermark keeps this from happening
+                                head.bucket = bucket
+                                head.position = Int32(position)
+                                head.total &+= 1
+                                cumulative[ring + position] = head.total
+                                heads[hk] = head
+                            } else if bucket == head.bucket {
+                                head.total &+= 1
+                                cumulative[ring + position] = head.total
+                                heads[hk].total = head.total
+                            } else if bucket > head.bucket - layout[k].reach {
+                                // Late: every cumulative count from its bucket to the head grows by one.
+                                var p = position
+                                let n = Int(head.bucket - bucket)
+                                for _ in 0...n {
+                                    cumulative[ring + p] &+= 1
+                                    p += 1
+                                    if p == length { p = 0 }
+                                }
+                                heads[hk].total = head.total &+ 1
                             }
-                            let i = ring + memo[k].position
-                            if counters[i].tag != bucket {
-                                counters[i] = Counter(tag: bucket, count: 0)
-                            }
-                            counters[i].count &+= 1
-                            if bucket > heads[hk].bucket - w { heads[hk].sum += 1 }
+                            // else older than the ring: the watermark keeps this from happening
                         }
                     }
                 }
@@ -158,65 +173,37 @@ public struct WindowTable: Sendable {
         }
     }
 
-    @inline(__always) private func index(_ s: Int, _ k: Int, _ bucket: Int64) -> Int {
-        s * stride + offsets[k] + Int(floorModulo(bucket, Int64(capacities[k])))
-    }
-
-    /// The count of `bucket` if its counter still holds that bucket, else zero.
-    @inline(__always) private func value(_ s: Int, _ k: Int, _ bucket: Int64) -> Int32 {
-        let i = index(s, k, bucket)
-        return counters[i].tag == bucket ? Int32(counters[i].count) : 0
-    }
-
     /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
     public func count(slot: Int32, spec k: Int, at time: Timestamp) -> Int {
         count(slot: slot, spec: k, endingAt: specs[k].bucket(time))
     }
 
+    /// Events of `slot` in window `spec` ending at bucket `end`: the events whose bucket lies in
+    /// `(end - buckets, end]`, as far as the ring still reaches (`(head - capacity, head]`).
+    @inline(__always)
     public func count(slot: Int32, spec k: Int, endingAt end: Int64) -> Int {
-        let s = Int(slot)
-        let hk = s * specs.count + k
-        let head = heads[hk].bucket
-        guard head != Self.empty else { return 0 }
-        if end == head { return Int(heads[hk].sum) }
-        let w = Int64(specs[k].buckets)
-        if end > head {
-            // The window ending at `end` is the head's window less its first `end - head` buckets:
-            // walk whichever side is shorter (an idle key costs nothing once `end - head >= w`).
-            let d = end - head
-            if d >= w { return 0 }
-            if d < w - d {
-                let base = s * stride + offsets[k]
-                let capacity = capacities[k]
-                var b = head - w + 1
-                var slot = index(s, k, b) - base
-                var total = Int(heads[hk].sum)
-                while b <= end - w {
-                    let counter = counters[base + slot]
-                    if counter.tag == b { total -= Int(counter.count) }
-                    b += 1
-                    slot += 1
-                    if slot == capacity { slot = 0 }
-                }
-                return total
-            }
-        }
-        let oldest = head - Int64(capacities[k]) + 1
-        var lo = max(end - w + 1, oldest)
-        let hi = min(end, head)
-        guard lo <= hi else { return 0 }
-        let base = s * stride + offsets[k]
-        let capacity = capacities[k]
-        var slot = index(s, k, lo) - base  // one modulo, then walk
-        var total = 0
-        while lo <= hi {
-            let counter = counters[base + slot]
-            if counter.tag == lo { total += Int(counter.count) }
-            lo += 1
-            slot += 1
-            if slot == capacity { slot = 0 }
-        }
-        return total
+        count(slot: slot, spec: k, buckets: layout[k].windowBuckets, endingAt: end)
+    }
+
+    /// Events of `slot` with bucket in `(end - buckets, end]` (as far as the ring reaches).
+    @inline(__always)
+    func count(slot: Int32, spec k: Int, buckets: Int64, endingAt end: Int64) -> Int {
+        let head = heads[Int(slot) * specs.count + k]
+        guard head.bucket != Self.empty else { return 0 }
+        let l = layout[k]
+        let hi = min(end, head.bucket)
+        let lo = max(end - buckets, head.bucket - l.reach)
+        guard hi > lo else { return 0 }
+        let ring = Int(slot) * stride + l.offset
+        let upper = hi == head.bucket ? head.total : cumulative[ring + position(of: hi, head: head, length: l.length)]
+        let lower = cumulative[ring + position(of: lo, head: head, length: l.length)]
+        return Int(upper &- lower)
+    }
+
+    /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
+    @inline(__always) private func position(of x: Int64, head: Head, length: Int) -> Int {
+        let p = Int(head.position) - Int(head.bucket - x)
+        return p < 0 ? p + length : p
     }
 
     /// Removes keys whose newest event is older than `cutoff` (their windows can no longer hold
@@ -237,17 +224,11 @@ public struct WindowTable: Sendable {
 
 extension WindowTable {
     /// The per-bucket counts of `slot` in window `spec`, oldest first, for the `spec.buckets`
-    /// buckets ending at `end` (zero where a counter no longer holds its bucket). Their sum is
-    /// `count(slot:spec:endingAt:)`: the operator's page draws trends from the same counters as
+    /// buckets ending at `end` (zero where the ring no longer reaches). Their sum is
+    /// `count(slot:spec:endingAt:)`: the operator's page draws trends from the same counts as
     /// `/aggregates`.
     public func bucketCounts(slot: Int32, spec k: Int, endingAt end: Int64) -> [Int] {
         let w = Int64(specs[k].buckets)
-        let s = Int(slot)
-        let head = heads[s * specs.count + k].bucket
-        return (0..<w).map { i in
-            let b = end - w + 1 + i
-            guard head != Self.empty, b <= head, b > head - Int64(capacities[k]) else { return 0 }
-            return Int(value(s, k, b))
-        }
+        return (0..<w).map { i in count(slot: slot, spec: k, buckets: 1, endingAt: end - w + 1 + i) }
     }
 }
