@@ -166,7 +166,9 @@ struct WindowTableTests {
                                 key: checked, spec: k, specs: specs, endingAt: end, reaching: (head - capacity + 1)...head)
                             if got != want {
                                 mismatches += 1
-                                if mismatches <= 5 { Issue.record("step \(step) spec \(spec) end \(end) (head \(head)): \(got) != \(want)") }
+                                if mismatches <= 5 {
+                                    Issue.record("step \(step) spec \(spec) end \(end) (head \(head)): \(got) != \(want)")
+                                }
                             }
                         }
                         let end = head - Int64.random(in: 0...capacity, using: &rng)
