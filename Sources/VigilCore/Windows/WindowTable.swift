@@ -11,10 +11,7 @@
 /// of a tagged counter, which is most of the engine's memory.
 public struct WindowTable: Sendable {
     public let specs: [WindowSpec]
-    /// Ring length per spec (`capacity + 1` cumulative counts), and the offset of each ring inside a
-    /// slot's counts.
-    let ringLengths: [Int]
-    let offsets: [Int]
+    /// Counts per slot: the rings of every spec side by side (`layout` places them).
     let stride: Int
     /// Per slot and spec: the newest bucket seen, the running total (`cum(head)`, so a window ending
     /// at or after the head reads one ring entry) and the ring position of the head bucket (so every
@@ -31,8 +28,8 @@ public struct WindowTable: Sendable {
     private(set) var lastSeen: [Int64] = []
     private var slots = SlotMap()
     private var freeSlots: [Int32] = []
-    /// Ring length, ring offset, ring reach (`capacity`, in buckets behind the head) and window
-    /// length in buckets per spec, for the hot path.
+    /// Per spec: ring length (`capacity + 1` cumulative counts), the ring's offset inside a slot,
+    /// its reach (`capacity`, in buckets behind the head) and the window length in buckets.
     struct Layout: Sendable {
         var length: Int
         var offset: Int
@@ -63,8 +60,6 @@ public struct WindowTable: Sendable {
             lengths.append(spec.buckets + extra + 1)
             total += spec.buckets + extra + 1
         }
-        ringLengths = lengths
-        self.offsets = offsets
         stride = total
         layout = specs.indices.map {
             Layout(length: lengths[$0], offset: offsets[$0], reach: Int64(lengths[$0] - 1), windowBuckets: Int64(specs[$0].buckets))
@@ -113,7 +108,7 @@ public struct WindowTable: Sendable {
             memoTime = t
             for k in 0..<specs.count {
                 let b = specs[k].bucket(time)
-                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(ringLengths[k]))))
+                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(layout[k].length))))
             }
         }
         let nSpecs = specs.count
