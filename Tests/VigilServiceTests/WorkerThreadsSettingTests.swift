@@ -2,19 +2,19 @@ import Testing
 
 @testable import VigilService
 
-/// `pipeline.worker_threads`: 1 (the serial path) unless set; "auto" is 2 with two or more CPUs
-/// and 1 on one; a number as given; nonsense stops startup naming the key.
+/// `pipeline.worker_threads`: "auto" unless set, which is 2 with two or more CPUs and 1 on one; a number as given; nonsense stops startup naming the key.
 @Suite("pipeline.worker_threads")
 struct WorkerThreadsSettingTests {
     static func parse(_ pipeline: String, environment: [String: String] = [:]) throws(ConfigurationError) -> VigilConfiguration {
         try VigilConfiguration.parse(toml: "[pipeline]\n\(pipeline)\n[admin]\nlisten = \"\"\n", environment: environment)
     }
 
-    @Test func unsetItIsOneAutoIsTheMachinesAndItIsRendered() throws {
+    @Test func unsetItIsAutoWhichIsTheMachinesAndItIsRendered() throws {
         let auto = VigilConfiguration.Pipeline.automaticWorkerThreads()
         let config = try Self.parse("")
-        #expect(config.pipeline.workerThreads == 1)
-        #expect(config.renderEffective(masked: false).contains("worker_threads = 1"))
+        #expect(config.pipeline.workerThreads == auto)
+        #expect(config.renderEffective(masked: false).contains("worker_threads = \(auto)"))
+        #expect(try Self.parse("", environment: ["VIGIL_PIPELINE_WORKER_THREADS": "1"]).pipeline.workerThreads == 1)
         #expect(try Self.parse("worker_threads = \"auto\"").renderEffective(masked: false).contains("worker_threads = \(auto)"))
         #expect(try Self.parse("worker_threads = \"auto\"").pipeline.workerThreads == auto)
         #expect(try Self.parse("", environment: ["VIGIL_PIPELINE_WORKER_THREADS": "auto"]).pipeline.workerThreads == auto)
