@@ -68,6 +68,29 @@ import Testing
         #expect(a.windowEnd > a.windowStart)
     }
 
+    @Test func repeatedRowsAtOnePointAreCountedOnceAndTheSummarySaysHowManyReports() {
+        var e = engine()
+        let (_, end) = background(&e)
+        var alerts: [Alert] = []
+        // Two rows at each of four points, 20 minutes apart: the repeat rule counts each point once.
+        for i in 0..<8 {
+            alerts +=
+                e.process(
+                    factory.make(
+                        "burst-\(i)", end + .minutes(Int64(20 * i)), category: "Robbery", cell: Self.quiet,
+                        east: Double(i / 2) * 30)
+                ).alerts ?? []
+        }
+        guard let a = alerts.first(where: { $0.kind == .clusterEmerging }), let c = a.cluster else {
+            Issue.record("no cluster_emerging: \(alerts.map(\.summary))")
+            return
+        }
+        let reports = c.categories.reduce(0) { $0 + $1.count }
+        #expect(reports > c.observed, "\(reports) rows, \(c.observed) counted")
+        #expect(c.observed <= (reports + 1) / 2)
+        #expect(a.summary.hasPrefix("emerging cluster: \(c.observed) Robbery (\(reports) reports) within "), "\(a.summary)")
+    }
+
     @Test func sameBurstAtChronicPlaceIsNotNews() {
         var e = engine()
         let (_, end) = background(&e)

@@ -6,7 +6,10 @@ extension Alert {
         switch kind {
         case .clusterEmerging, .clusterGrew:
             guard let c = cluster else { return "\(kind.rawValue) at \(place)" }
-            let what = "\(c.observed) \(c.layer ?? "incidents")"
+            // Rows at one point within the repeat window count once; when the window holds more
+            // rows than it counts, say so, or "4 Auto Theft" beside ten cited reports reads as an error.
+            let reports = c.categories.reduce(0) { $0 + $1.count }
+            let what = "\(c.observed) \(c.layer ?? "incidents")" + (reports > c.observed ? " (\(reports) reports)" : "")
             let head = kind == .clusterEmerging ? "emerging cluster" : "cluster grew (from \(c.previousObserved ?? 0))"
             return "\(head): \(what) within \(Int(c.radiusMetres.rounded())) m of \(place) in \(Self.span(hours: c.durationHours)) "
                 + "(expected \(Self.expected(c.expected))), \(Self.recurrence(c.recurrenceDays)) by chance"
