@@ -28,9 +28,9 @@ struct LargeBlocksTests {
                 blocks.append(p)
                 pins.append(malloc(64)!)
             }
-            let before = AllocatorTrimTests.residentPages()
+            let before = AllocatorTrimTests.residentKiB(blocks, size: 2 << 20)
             for p in blocks { free(p) }
-            let after = AllocatorTrimTests.residentPages()
+            let after = AllocatorTrimTests.residentKiB(blocks, size: 2 << 20)  // unmapped pages are not resident
             for p in pins { free(p) }
             result.withLock { $0 = (set, before, after) }
             done.signal()
@@ -38,9 +38,9 @@ struct LargeBlocksTests {
         thread.start()
         done.wait()
         let r = try #require(result.withLock { $0 })
-        let pageKiB = sysconf(Int32(_SC_PAGESIZE)) / 1024
         #expect(r.set)
-        // Of the 64 MiB, at least 48 MiB leave with free() alone (other tests run alongside).
-        #expect((r.before - r.after) * pageKiB >= 48 * 1024)
+        // Of the 64 MiB, at least 48 MiB leave with free() alone (the blocks' own pages, by
+        // mincore, so the suites running alongside do not move the figure).
+        #expect(r.before - r.after >= 48 * 1024, "resident before free \(r.before) KiB, after \(r.after) KiB")
     }
 }
