@@ -124,6 +124,19 @@ struct RiskModelTests {
             }
         }
         #expect(b.statistics.scored == 600 && b.statistics.highRisk == 300)
+        // With high_risk left out of alerts.kinds, the same incidents are scored and counted, the
+        // other alerts are the same, and no high_risk alert is built.
+        var quietConfiguration = scored
+        quietConfiguration.alertKinds = Set(Alert.Kind.allCases).subtracting([.highRisk])
+        var quiet = IncidentEngine(configuration: quietConfiguration)
+        var counted = IncidentEngine(configuration: scored)
+        for incident in incidents {
+            let published = quiet.process(incident).alerts ?? []
+            #expect(published == (counted.process(incident).alerts ?? []).filter { $0.kind != .highRisk })
+            #expect(quiet.lastScore == counted.lastScore)
+        }
+        #expect(quiet.statistics.scored == 600 && quiet.statistics.highRisk == 600 && counted.statistics.highRisk == 600)
+        #expect(quiet.statistics.alerts == counted.statistics.alerts - 600)
         // A model trained under another configuration is refused and the current one keeps serving.
         let other = EngineConfiguration(grid: factory.grid, hotspots: nil)
         let foreign = NearRepeatFeatures(configuration: other, categories: [], premises: [])

@@ -201,6 +201,12 @@ public struct IncidentEngine: Sendable {
         let score = scorer.model.probability(riskFeatures)
         statistics.scored += 1
         lastScore = score
+        // high_risk is opt-in: when it is not published, count it but build no alert (its feature
+        // contributions and evidence cost more than the score itself, for ~3.5 % of incidents).
+        if let kinds = configuration.alertKinds, !kinds.contains(.highRisk) {
+            if score >= scorer.threshold { statistics.highRisk += 1 }
+            return nil
+        }
         let alert = scorer.alert(
             incident, cell: cell, grid: configuration.grid, score: score, features: riskFeatures,
             contributions: &riskContributions)
