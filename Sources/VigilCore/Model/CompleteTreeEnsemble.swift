@@ -1,7 +1,9 @@
 /// A tree ensemble re-laid as complete binary trees of one depth, for scoring with no branch on
 /// the tree's shape: every tree is walked exactly `depth` levels with the child at `2i + 1 + goRight`
 /// (heap order), so the walk needs no child pointers and no leaf test, and eight trees at once
-/// run as eight independent chains that the CPU overlaps.
+/// run as eight independent chains that the CPU overlaps. Each group of eight trees is stored
+/// interleaved (position by position, one lane per tree), so the eight chains share one base
+/// pointer and fit in registers.
 ///
 /// A leaf above the deepest level is pushed down: its place becomes a split whose two subtrees end
 /// in copies of the same leaf value, so whichever way a value goes the tree returns the value it
@@ -12,7 +14,8 @@
 /// leaves); deeper models keep the pointer walk.
 struct CompleteTreeEnsemble: Sendable, Equatable {
     /// An inner node: the feature index shifted left by one, or-ed with 1 when a missing value goes
-    /// right; and the float32 threshold (`x < threshold` goes left).
+    /// right; and the float32 threshold (`x < threshold` goes left). `featureAndMissing` is also
+    /// the index of the value the split reads in `margin`'s doubled input (see there).
     struct Split: Sendable, Equatable {
         var featureAndMissing: UInt32
         var condition: Float
@@ -22,10 +25,24 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
 
     let depth: Int
     let treeCount: Int
-    /// `2^depth - 1` splits per tree, tree after tree, each tree in heap order.
+    /// `2^depth - 1` splits per tree in heap order (`splitIndex`): groups of eight trees
+    /// interleaved, then the last `treeCount % 8` trees one after another.
     let splits: [Split]
-    /// `2^depth` leaf values per tree, tree after tree.
+    /// `2^depth` leaf values per tree, laid out like the splits (`leafIndex`).
     let leaves: [Float]
+
+    /// Where split `p` (heap order) of tree `t` lies in `splits`: in a full group of eight trees,
+    /// at `group base + p·8 + lane`; after the groups, at `t·inner + p`. A group takes the same
+    /// `8·inner` places as eight trees one after another, so both layouts agree on where each
+    /// group and each later tree starts.
+    static func splitIndex(tree t: Int, position p: Int, inner: Int, fullGroups: Int) -> Int {
+        t < fullGroups * 8 ? (t / 8) * 8 * inner + p * 8 + t % 8 : t * inner + p
+    }
+
+    /// Where leaf `q` (0..<2^depth, left to right) of tree `t` lies in `leaves`.
+    static func leafIndex(tree t: Int, leaf q: Int, width: Int, fullGroups: Int) -> Int {
+        t < fullGroups * 8 ? (t / 8) * 8 * width + q * 8 + t % 8 : t * width + q
+    }
 
     /// The complete layout of the trees rooted at `roots` in `XGBoostModel`'s node array, or nil
     /// when a tree is deeper than `maximumDepth`.
@@ -43,18 +60,20 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
         let inner = (1 << depth) - 1
         var splits = [Split](repeating: Split(featureAndMissing: 0, condition: 0), count: inner * roots.count)
         var leaves = [Float](repeating: 0, count: (inner + 1) * roots.count)
+        let fullGroups = roots.count / 8
         for (t, r) in roots.enumerated() {
             // Place node `i` of the original tree at heap position `p` on `level`.
             func place(_ i: Int, _ p: Int, _ level: Int) {
                 let n = nodes[i]
                 if level == depth {
-                    leaves[t * (inner + 1) + p - inner] = n.condition  // a leaf (depth is the tallest tree's)
+                    // A leaf (depth is the tallest tree's).
+                    leaves[Self.leafIndex(tree: t, leaf: p - inner, width: inner + 1, fullGroups: fullGroups)] = n.condition
                 } else if n.left < 0 {
                     // A shallow leaf: a split on feature 0 whose both sides end in this leaf.
                     place(i, 2 * p + 1, level + 1)
                     place(i, 2 * p + 2, level + 1)
                 } else {
-                    splits[t * inner + p] = Split(
+                    splits[Self.splitIndex(tree: t, position: p, inner: inner, fullGroups: fullGroups)] = Split(
                         featureAndMissing: UInt32(n.feature) << 1 | UInt32(n.missingRight), condition: n.condition)
                     place(Int(n.left), 2 * p + 1, level + 1)
                     place(Int(n.left) + 1, 2 * p + 2, level + 1)
@@ -62,6 +81,9 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
             }
             place(Int(r), 0, 0)
         }
+        // `margin` stands a missing value in for ±infinity, which only matches XGBoost against a
+        // finite threshold (XGBoost's always are); anything else keeps the node walk.
+        guard splits.allSatisfy({ $0.condition.isFinite }) else { return nil }
         self.depth = depth
         treeCount = roots.count
         self.splits = splits
@@ -69,51 +91,72 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
     }
 
     /// `base` plus every tree's leaf for `x`, in tree order, in float32.
+    ///
+    /// A step is one load and one comparison. Each input is converted to float32 once (XGBoost's
+    /// DMatrix holds float32) and written twice: at `2i` with a missing value (NaN) as −∞ and at
+    /// `2i + 1` with it as +∞, so a split reads `values[featureAndMissing]` and goes right when
+    /// the value is `>= threshold`. Against a finite threshold that is XGBoost's rule exactly:
+    /// a present value goes right unless `x < threshold`; a missing one goes right (+∞) or left
+    /// (−∞) as the split says. Positions and offsets use wrapping arithmetic: a position is below
+    /// `2^(depth+1)` and an offset below the arrays' counts (both fixed at `init`), so Swift's
+    /// overflow checks could never fire.
     func margin(_ x: [Double], base: Float) -> Float {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(x.count, 1)) { v in
-            // XGBoost's DMatrix holds float32: convert each input once, not at every split.
-            for i in x.indices { v[i] = Float(x[i]) }
-            return splits.withUnsafeBufferPointer { splits in
-                leaves.withUnsafeBufferPointer { leaves in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(2 * x.count, 1)) { v in
+            for i in x.indices {
+                let value = Float(x[i])
+                v[2 &* i] = value.isNaN ? -.infinity : value
+                v[2 &* i &+ 1] = value.isNaN ? .infinity : value
+            }
+            let values = UnsafePointer(v.baseAddress!)
+            return splits.withUnsafeBufferPointer { splitBuffer in
+                leaves.withUnsafeBufferPointer { leafBuffer in
                     let depth = self.depth
-                    let inner = (1 << depth) - 1
-                    @inline(__always) func step(_ tree: Int, _ p: Int) -> Int {
-                        let s = splits[tree * inner + p]
-                        let value = v[Int(s.featureAndMissing >> 1)]
-                        let notLess = value < s.condition ? 0 : 1  // NaN compares false: 1
-                        let present = value.isNaN ? 0 : 1
-                        return 2 * p + 1 + (notLess & (Int(s.featureAndMissing & 1) | present))
-                    }
-                    @inline(__always) func leaf(_ tree: Int, _ p: Int) -> Float { leaves[tree * (inner + 1) + p - inner] }
+                    let inner = (1 << depth) &- 1
+                    let width = inner &+ 1
                     var sum = base
+                    guard depth > 0, let firstSplit = splitBuffer.baseAddress, let firstLeaf = leafBuffer.baseAddress else {
+                        for t in 0..<treeCount { sum += leafBuffer[t] }  // every tree a single leaf
+                        return sum
+                    }
+                    // The child of position `p` whose split is `s`.
+                    @inline(__always) func next(_ s: Split, _ p: Int) -> Int {
+                        (p &<< 1) &+ 1 &+ (values[Int(truncatingIfNeeded: s.featureAndMissing)] >= s.condition ? 1 : 0)
+                    }
+                    // In a group of eight interleaved trees, lane k's split at position p is group[p·8 + k].
+                    @inline(__always) func step(_ group: UnsafePointer<Split>, _ k: Int, _ p: Int) -> Int {
+                        next(group[(p &<< 3) | k], p)
+                    }
                     var t = 0
-                    while t + 8 <= treeCount {
+                    while t &+ 8 <= treeCount {
+                        let group = firstSplit + t &* inner
                         var (a, b, c, d, e, f, g, h) = (0, 0, 0, 0, 0, 0, 0, 0)
                         for _ in 0..<depth {
-                            a = step(t, a)
-                            b = step(t + 1, b)
-                            c = step(t + 2, c)
-                            d = step(t + 3, d)
-                            e = step(t + 4, e)
-                            f = step(t + 5, f)
-                            g = step(t + 6, g)
-                            h = step(t + 7, h)
+                            a = step(group, 0, a)
+                            b = step(group, 1, b)
+                            c = step(group, 2, c)
+                            d = step(group, 3, d)
+                            e = step(group, 4, e)
+                            f = step(group, 5, f)
+                            g = step(group, 6, g)
+                            h = step(group, 7, h)
                         }
-                        sum += leaf(t, a)
-                        sum += leaf(t + 1, b)
-                        sum += leaf(t + 2, c)
-                        sum += leaf(t + 3, d)
-                        sum += leaf(t + 4, e)
-                        sum += leaf(t + 5, f)
-                        sum += leaf(t + 6, g)
-                        sum += leaf(t + 7, h)
-                        t += 8
+                        let leaves = firstLeaf + t &* width
+                        sum += leaves[(a &- inner) &<< 3]
+                        sum += leaves[((b &- inner) &<< 3) | 1]
+                        sum += leaves[((c &- inner) &<< 3) | 2]
+                        sum += leaves[((d &- inner) &<< 3) | 3]
+                        sum += leaves[((e &- inner) &<< 3) | 4]
+                        sum += leaves[((f &- inner) &<< 3) | 5]
+                        sum += leaves[((g &- inner) &<< 3) | 6]
+                        sum += leaves[((h &- inner) &<< 3) | 7]
+                        t &+= 8
                     }
                     while t < treeCount {
+                        let tree = firstSplit + t &* inner
                         var a = 0
-                        for _ in 0..<depth { a = step(t, a) }
-                        sum += leaf(t, a)
-                        t += 1
+                        for _ in 0..<depth { a = next(tree[a], a) }
+                        sum += firstLeaf[t &* width &+ a &- inner]
+                        t &+= 1
                     }
                     return sum
                 }
