@@ -25,4 +25,23 @@ struct GiStarSortTests {
             #expect(GiStar.sortedByCell(cells) == expected)
         }
     }
+
+    @Test func packedPathsForCellsInTheUniverseMatchTheStableSortAndSorted() {
+        var rng = SplitMix64(seed: 20_261_203)
+        for round in 0..<200 {
+            let n = Int(rng.next() % 400)
+            let span = UInt64([3, 40, 1 << 22][round % 3])  // dense repeats, a city, the packing's edge
+            var cells: [GiStarResult.Cell] = []
+            for k in 0..<n {
+                let repeated = k > 0 && rng.next() % 8 == 0
+                let cell =
+                    repeated
+                    ? cells[Int(rng.next() % UInt64(k))].cell : GridCell(x: Int32(rng.next() % span), y: Int32(rng.next() % span))
+                cells.append(.init(cell: cell, count: k, localSum: round, giStar: Double(k)))
+            }
+            let expected = cells.enumerated().sorted { ($0.element.cell, $0.offset) < ($1.element.cell, $1.offset) }.map(\.element)
+            #expect(GiStar.sortedByCell(cells) == expected)
+            #expect(GiStar.sortedInUniverse(cells.map(\.cell)) == cells.map(\.cell).sorted())
+        }
+    }
 }

@@ -87,7 +87,7 @@ enum GiStar {
         for c in cells { pending[x: Int(c.x), y: Int(c.y)] = 1 }
         var out: [[GridCell]] = []
         var stack: [(x: Int, y: Int)] = []
-        for start in cells.sorted() {
+        for start in sortedInUniverse(cells) {
             guard pending[x: Int(start.x), y: Int(start.y)] != 0 else { continue }
             pending[x: Int(start.x), y: Int(start.y)] = 0
             stack.append((Int(start.x), Int(start.y)))
@@ -101,9 +101,17 @@ enum GiStar {
                     }
                 }
             }
-            out.append(component.sorted())
+            out.append(sortedInUniverse(component))
         }
         return out
+    }
+
+    /// `cells.sorted()` for cells with non-negative coordinates: each packed into one UInt64 whose
+    /// plain sort is the (x, y) order, instead of comparing pairs through `Comparable`.
+    static func sortedInUniverse(_ cells: [GridCell]) -> [GridCell] {
+        var keys = cells.map { UInt64(UInt32(bitPattern: $0.x)) << 32 | UInt64(UInt32(bitPattern: $0.y)) }
+        keys.sort()
+        return keys.map { GridCell(x: Int32(truncatingIfNeeded: $0 >> 32), y: Int32(truncatingIfNeeded: $0)) }
     }
 
     /// 8-connected components of `cells`, each sorted, ordered by their first cell.

@@ -80,13 +80,22 @@ struct HotspotTracker: Sendable {
         let previous = active
         for (ci, component) in components.enumerated() { for c in component { componentOf[x: Int(c.x), y: Int(c.y)] = Int32(ci) } }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
-        var perComponent: [Int: Int] = [:]
+        // Cells of each previous hotspot per component, counted in an array (the components a
+        // hotspot touches are listed once each; `overlaps` is sorted below, so their order is free).
+        var perComponent = [Int](repeating: 0, count: components.count)
+        var touched: [Int] = []
         for (pi, p) in previous.enumerated() {
-            perComponent.removeAll(keepingCapacity: true)
-            for c in p.cells where componentOf[x: Int(c.x), y: Int(c.y)] >= 0 {
-                perComponent[Int(componentOf[x: Int(c.x), y: Int(c.y)]), default: 0] += 1
+            for c in p.cells {
+                let ci = Int(componentOf[x: Int(c.x), y: Int(c.y)])
+                guard ci >= 0 else { continue }
+                if perComponent[ci] == 0 { touched.append(ci) }
+                perComponent[ci] += 1
             }
-            for (ci, overlap) in perComponent { overlaps.append((ci, pi, overlap)) }
+            for ci in touched {
+                overlaps.append((ci, pi, perComponent[ci]))
+                perComponent[ci] = 0
+            }
+            touched.removeAll(keepingCapacity: true)
         }
         for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
         dense.componentOf = componentOf
@@ -95,11 +104,12 @@ struct HotspotTracker: Sendable {
             dense.hotIndex = hotIndex
         }
         overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
-        var componentOwner: [Int: Int] = [:]
-        var previousTaken = Set<Int>()
-        for o in overlaps where componentOwner[o.component] == nil && !previousTaken.contains(o.previous) {
+        // The previous hotspot each component continues (-1: none), and which previous ones are taken.
+        var componentOwner = [Int](repeating: -1, count: components.count)
+        var previousTaken = [Bool](repeating: false, count: previous.count)
+        for o in overlaps where componentOwner[o.component] < 0 && !previousTaken[o.previous] {
             componentOwner[o.component] = o.previous
-            previousTaken.insert(o.previous)
+            previousTaken[o.previous] = true
         }
 
         let spec = configuration.window
@@ -108,7 +118,8 @@ struct HotspotTracker: Sendable {
         let window = (windowStart, windowEnd)
         var alerts: [Alert] = []
         var next: [Hotspot] = []
-        var idOfComponent: [Int: String] = [:]
+        var idOfComponent: [String] = []
+        idOfComponent.reserveCapacity(components.count)
         // The overlaps of each component and of each previous hotspot, in `overlaps` order (one
         // pass, not a filter of every overlap per component: there can be hundreds of each).
         var overlapsOfComponent = [[Int]](repeating: [], count: components.count)
@@ -118,7 +129,7 @@ struct HotspotTracker: Sendable {
             overlapsOfPrevious[o.previous].append(k)
         }
         for (ci, component) in components.enumerated() {
-            let owner = componentOwner[ci].map { previous[$0] }
+            let owner = componentOwner[ci] >= 0 ? previous[componentOwner[ci]] : nil
             let biggestOverlap = overlapsOfComponent[ci].lazy.map { overlaps[$0] }.max {
                 ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id)
             }
@@ -131,7 +142,7 @@ struct HotspotTracker: Sendable {
                 hash.combine(time.milliseconds)
                 id = "hs-\(hash.hex)"
             }
-            idOfComponent[ci] = id!
+            idOfComponent.append(id!)  // components are visited in order: this is index ci
             // Consecutive only if it was seen at the previous evaluation (not dormant since).
             let persistence =
                 owner.map {
@@ -155,7 +166,7 @@ struct HotspotTracker: Sendable {
             hotspot.announcedCells = announced
             if change == .hotspotGrew {
                 let merged = overlapsOfComponent[ci].map { overlaps[$0] }.filter {
-                    $0.previous != componentOwner[ci] && !previousTaken.contains($0.previous)
+                    $0.previous != componentOwner[ci] && !previousTaken[$0.previous]
                 }
                 .map { previous[$0.previous].id }.sorted()
                 alerts.append(
@@ -174,9 +185,9 @@ struct HotspotTracker: Sendable {
             next.append(hotspot)
         }
         var dormant: [Hotspot] = []
-        for (pi, p) in previous.enumerated() where !previousTaken.contains(pi) {
+        for (pi, p) in previous.enumerated() where !previousTaken[pi] {
             let into = overlapsOfPrevious[pi].lazy.map { overlaps[$0] }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
-            let mergedInto = into.flatMap { idOfComponent[$0.component] }
+            let mergedInto = into.map { idOfComponent[$0.component] }
             if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
                 dormant.append(p)  // may come back with the same id
                 continue
