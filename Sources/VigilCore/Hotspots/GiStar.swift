@@ -101,7 +101,7 @@ enum GiStar {
                     }
                 }
             }
-            out.append(sortedInUniverse(component))
+            out.append(component.sorted())  // mostly a few cells: packing them costs more than it saves
         }
         return out
     }
