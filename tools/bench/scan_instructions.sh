@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
-# The emerging-cluster scan's cost in instructions per incident (deterministic, unlike time on a
-# shared box): cachegrind of a clusters-only `vigil replay` (other rules and the model off), scan on
-# minus scan off, divided by the incidents. Also D1 and last-level data misses per incident.
+# Instructions per incident (deterministic, unlike time on a shared box), by cachegrind:
 #   tools/bench/scan_instructions.sh INPUT.ndjson VIGIL [VIGIL ...]
+#     the emerging-cluster scan's cost: a clusters-only `vigil replay` (other rules and the model
+#     off), scan on minus scan off, divided by the incidents; also D1 and last-level data misses.
+#   tools/bench/scan_instructions.sh --whole INPUT.ndjson VIGIL [VIGIL ...]
+#     a whole `vigil replay` with the shipped config (every default rule and the model), without
+#     cache simulation; includes startup (config, model parse) and loading the input.
 # INPUT: e.g. the 2020-2021 lines of `tools/replay_incidents.py --to-file` output. Binaries are
-# stripped to a temporary copy first (valgrind cannot read Swift 6.3's debug info).
+# stripped of debug info to a temporary copy first (valgrind cannot read Swift 6.3's).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 cd "$VIGIL_ROOT"
+whole=false
+if [[ ${1:-} == --whole ]]; then whole=true; shift; fi
 input=$1; shift
 command -v valgrind >/dev/null || { echo "scan_instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+if $whole; then
+  for b in "$@"; do
+    strip --strip-debug -o "$work/vigil" "$b"
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$work/cg.out" \
+      "$work/vigil" replay --quiet --no-final-evaluation -c Config/vigil.toml -i "$input" -o /dev/null \
+      --summary "$work/summary.json" 2>"$work/cg.txt" >/dev/null
+    ir=$(awk '/I *refs/ {gsub(",","",$4); print $4}' "$work/cg.txt")
+    n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incidents"])' "$work/summary.json")
+    awk -v b="$b" -v n="$n" -v ir="$ir" 'BEGIN{printf "%s: %d incidents, %.0f instructions per incident\n", b, n, ir/n}'
+  done
+  exit 0
+fi
 export VIGIL_HOTSPOTS_ENABLED=false VIGIL_RULES_COUNT_ENABLED=false VIGIL_RULES_SURGE_ENABLED=false VIGIL_MODEL_PATH=
 for b in "$@"; do
-  strip -o "$work/vigil" "$b"
+  strip --strip-debug -o "$work/vigil" "$b"
   declare -A ir d1 ll
   for c in true false; do
     VIGIL_CLUSTERS_ENABLED=$c valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
