@@ -10,6 +10,8 @@ import Testing
     /// for the uniform background below (whose multiplicity the shipped calibration accounts for on
     /// the real stream), independent of the shipped constants.
     static let scan = ClusterScanConfiguration(calibrationA: -14, calibrationB: 1, minRecurrenceDays: 365)
+    /// The same with repeats at one point within 24 h counted once (`clusters.repeat_window`).
+    static let repeating = ClusterScanConfiguration(calibrationA: -14, calibrationB: 1, minRecurrenceDays: 365, repeatWindowHours: 24)
     static let quiet = GridCell(x: 100, y: 20)
     static let busy = GridCell(x: 60, y: 60)
     static let start = ts("2019-01-07T00:00:00Z")
@@ -69,7 +71,7 @@ import Testing
     }
 
     @Test func repeatedRowsAtOnePointAreCountedOnceAndTheSummarySaysHowManyReports() {
-        var e = engine()
+        var e = engine(Self.repeating)
         let (_, end) = background(&e)
         var alerts: [Alert] = []
         // Two rows at each of four points, 20 minutes apart: the repeat rule counts each point once.
@@ -113,7 +115,7 @@ import Testing
     }
 
     @Test func repeatsAtOnePointWithinTheWindowCountOnce() {
-        var e = engine()
+        var e = engine(Self.repeating)
         let (_, end) = background(&e)
         var alerts: [Alert] = []
         // One building broken into again and again over a day: one place, one occurrence.

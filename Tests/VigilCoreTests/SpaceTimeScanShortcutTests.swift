@@ -3,7 +3,7 @@ import Testing
 @testable import VigilCore
 
 /// The scan's shortcuts (cells skipped by the recent-occurrence masks, evaluations ended early by
-/// the likelihood-ratio floor, logarithms skipped by the expectation ceiling) must not change what
+/// the surprise floor, cylinders below the floor not visited) must not change what
 /// an evaluation finds. Random occurrences over a small area and many weeks, with quiet spells that
 /// let cells go stale and evaluations of earlier hours, as late incidents make.
 @Suite struct SpaceTimeScanShortcutTests {
@@ -14,7 +14,7 @@ import Testing
     }
 
     /// Every cylinder of a full evaluation has the brute-force observed count; an evaluation with a
-    /// floor visits exactly the full evaluation's cylinders (observed ≥ 3) whose ratio reaches the
+    /// floor visits exactly the full evaluation's cylinders (observed ≥ 3) whose surprise reaches the
     /// floor, in the same order and with the same values.
     @Test(arguments: [31, 32, 33] as [UInt64]) func shortcutsFindWhatTheFullEvaluationFinds(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
@@ -58,11 +58,11 @@ import Testing
             }
             for floor in [4.0, 9.0, 16.0] {
                 var shortcut: [ScanCylinder] = []
-                _ = scan.evaluate(centre: centre, layer: layer, endHour: end, minimumObserved: 3, llrFloor: floor) {
+                _ = scan.evaluate(centre: centre, layer: layer, endHour: end, minimumObserved: 3, floor: floor) {
                     shortcut.append($0)
                 }
-                let expected = full.filter { $0.observed >= 3 && $0.llr >= floor }
-                #expect(shortcut.filter { $0.llr >= floor } == expected)
+                let expected = full.filter { $0.observed >= 3 && $0.surprise >= floor }
+                #expect(shortcut == expected)
                 visitsWithFloor += shortcut.count
                 if expected.isEmpty { pruned += 1 } else { reached += 1 }
             }

@@ -1,5 +1,9 @@
 """Calibrate the cluster scan's recurrence interval RI(LLR) = exp(a + b LLR) days on the real stream.
 
+The scan's statistic is now the surprise (docs/CLUSTERS.md); the shipped calibration comes from
+``reference.fit_recurrence`` (real replays). Here, the column and option names ``llr`` hold the
+statistic: the surprise for ``--findings-from-twin``, whatever Vigil's findings file gives otherwise.
+
 Goal (issue 11): on the unmodified history, ``cluster_emerging`` alerts at
 RI >= R come at about 1/R per day (within a factor of 2) for R in
 {30, 100, 365} days.
@@ -140,14 +144,14 @@ def findings_from_twin(inputs: Sequence[str], config: Path | None, floor: float,
             j += 1
         e = ev.iloc[s:j]
         f = twin.findings(e["row"].to_numpy(), e["layer_code"].to_numpy())
-        out.append(f[f["llr"] >= floor])
+        out.append(f[f["surprise"] >= floor])
         if s // chunk % 5 == 0:
             log(f"twin findings: {j}/{len(ev)} evaluations ({time.monotonic() - t0:.0f} s)")
         s = j
     f = pd.concat(out, ignore_index=True)
     rows = f["row"].to_numpy()
     g = params.grid
-    return pd.DataFrame({"t": frame["t"].to_numpy()[rows], "llr": f["llr"].to_numpy(),
+    return pd.DataFrame({"t": frame["t"].to_numpy()[rows], "llr": f["surprise"].to_numpy(),
                          "x": (twin.cx[rows] + 0.5) * g.cell_size, "y": (twin.cy[rows] + 0.5) * g.cell_size,
                          "cluster": None, "kinds": "", "layer": f["layer"].to_numpy(),
                          "radius_cells": f["radius_cells"].to_numpy(), "duration_h": f["duration_h"].to_numpy(),

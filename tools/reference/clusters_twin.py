@@ -1,4 +1,4 @@
-"""Offline twin of Vigil's emerging-cluster scan: O, E and LLR from the input file alone.
+"""Offline twin of Vigil's emerging-cluster scan: O, E, LLR and surprise from the input file alone.
 
 An independent numpy/pandas implementation of the statistic specified in
 docs/CLUSTERS.md ("The specification"; shared with the Swift side as
@@ -11,7 +11,7 @@ Summary:
   ``k = h mod 168``.  Layers: ``all`` and one per category.
 * An incident is an *occurrence* of a layer unless the last occurrence of
   that layer counted at the identical point (lat, lon) is less than
-  ``max(repeat_window, 1 ms)`` away in event time (default 24 h; 0: only rows
+  ``max(repeat_window, 1 ms)`` away in event time (default 0: only rows
   at the same point and time collapse).
 * Each occurrence x (cell cx, hour hx) of layer L triggers an evaluation of
   the cylinders D(cx, r) x {hx-d+1 .. hx}, r = 0..R (R = floor(max_radius_m /
@@ -24,9 +24,11 @@ Summary:
   / 168)``; ``S = sum over the cylinder's hours of q(k(h)) / 168``;
   ``level = (recent + 1) / (4 N / Wa + 1)``; ``a = prior_per_cell_year / 52 *
   N / N_all``; ``E = level * S * (n_D / Wa + a |D|)``;
-  ``LLR = O ln(O/E) - (O - E)`` if O > E else 0.
+  ``LLR = O ln(O/E) - (O - E)`` if O > E else 0; ``surprise = -ln P(N >= O)``
+  for N negative binomial with mean E and shape ``Wa (n_D / Wa + a |D|)`` if
+  O > E else 0 (scipy's ``nbinom.logsf``).
 * An incident's finding: over its evaluations (``all`` first, then its
-  category) the candidate (O >= minimum_observed) with the largest LLR > 0;
+  category) the candidate (O >= minimum_observed) with the largest surprise > 0;
   ties keep the earlier (layer ``all``, smaller r, smaller d).
 
 Everything is vectorised: occurrences are keyed by (layer, cell) and sorted,
@@ -54,6 +56,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
+from scipy.stats import nbinom
 
 from tools.vigil_tools.ndjson import iter_ndjson
 
@@ -72,11 +76,11 @@ class ScanParams:
     cell_size_m: float = 250.0
     bbox: tuple[float, float, float, float] = (43.58, -79.64, 43.86, -79.11)
     max_radius_m: float = 750.0
-    durations_hours: tuple[int, ...] = (1, 3, 6, 12, 24, 72, 168)
+    durations_hours: tuple[int, ...] = (1, 3, 6, 12, 24, 48, 72, 168)
     prior_per_cell_year: float = 0.5
     minimum_observed: int = 3
     minimum_baseline_weeks: int = 8
-    repeat_window_ms: int = 24 * HOUR_MS
+    repeat_window_ms: int = 0
 
     @property
     def grid(self) -> Grid:
@@ -159,6 +163,33 @@ def occurrence_flags(group: np.ndarray, t: np.ndarray, window_ms: int) -> np.nda
                     last = ts[i]
     out = np.empty(n, dtype=bool)
     out[order] = flags
+    return out
+
+
+def nb_surprise(observed: np.ndarray, expected: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """-ln P(N >= O) for N negative binomial with mean E and shape ``weight`` (0 unless O > E).
+
+    scipy's ``nbinom.logsf`` (an incomplete beta function); where that underflows (a tail below
+    about 1e-308), a log-space sum of the pmf over the next 400 counts, in closed form per term.
+    """
+    O = np.asarray(observed, np.float64)
+    E = np.asarray(expected, np.float64)
+    a = np.asarray(weight, np.float64)
+    out = np.zeros(np.broadcast(O, E, a).shape)
+    ok = (O > E) & (E > 0) & (a > 0)
+    if not ok.any():
+        return out
+    o, e, w = (np.broadcast_to(v, out.shape)[ok] for v in (O, E, a))
+    p_nb = w / (w + e)                    # scipy's n, p: mean n (1 - p) / p = E
+    val = -nbinom.logsf(o - 1, w, p_nb)
+    bad = ~np.isfinite(val)
+    if bad.any():
+        k = o[bad][:, None] + np.arange(400)[None, :]
+        wb, pb = w[bad][:, None], p_nb[bad][:, None]
+        logpmf = gammaln(k + wb) - gammaln(wb) - gammaln(k + 1) + wb * np.log(pb) + k * np.log1p(-pb)
+        mx = logpmf.max(axis=1, keepdims=True)
+        val[bad] = -(mx[:, 0] + np.log(np.exp(logpmf - mx).sum(axis=1)))
+    out[ok] = np.maximum(val, 0.0)
     return out
 
 
@@ -298,7 +329,7 @@ class ClusterTwin:
         return self.cum_weekly[lay, hi] - self.cum_weekly[lay, lo]
 
     def cylinders(self, rows: np.ndarray, layers: np.ndarray) -> pd.DataFrame:
-        """O, E, LLR of every (r, d) cylinder of the evaluations (row, layer code)."""
+        """O, E, LLR and surprise of every (r, d) cylinder of the evaluations (row, layer code)."""
         p = self.params
         rows = np.asarray(rows, np.int64)
         lay = np.asarray(layers, np.int64)
@@ -338,8 +369,10 @@ class ClusterTwin:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     Of = O.astype(np.float64)
                     llr = np.where(Of > E, Of * np.log(Of / E) - (Of - E), 0.0)
+                surprise = nb_surprise(Of, E, Wa * base)
                 out.append(pd.DataFrame({"row": rows, "layer_code": lay, "radius_cells": r, "duration_h": d,
-                                         "observed": O, "expected": E, "llr": llr, "cells": len(offs)}))
+                                         "observed": O, "expected": E, "llr": llr, "surprise": surprise,
+                                         "cells": len(offs)}))
         res = pd.concat(out, ignore_index=True)
         res["incident"] = self.ids[res["row"].to_numpy()]
         res["layer"] = np.array(self.layer_names, dtype=object)[res["layer_code"].to_numpy()]
@@ -348,14 +381,14 @@ class ClusterTwin:
     def findings(self, rows: np.ndarray, layers: np.ndarray) -> pd.DataFrame:
         """Each incident's finding over its evaluations (``rows``/``layers`` as from :meth:`evaluations`).
 
-        The candidate (O >= minimum_observed, LLR > 0) with the largest LLR;
+        The candidate (O >= minimum_observed, surprise > 0) with the largest surprise;
         ties keep the earlier: layer ``all`` before the category, smaller
         radius, then smaller duration.  Incidents without a candidate are left out.
         """
         c = self.cylinders(rows, layers)
-        c = c[(c["observed"] >= self.params.minimum_observed) & (c["llr"] > 0)]
+        c = c[(c["observed"] >= self.params.minimum_observed) & (c["surprise"] > 0)]
         c = c.assign(layer_rank=(c["layer_code"] != 0).astype(np.int64))
-        c = c.sort_values(["row", "llr", "layer_rank", "radius_cells", "duration_h"],
+        c = c.sort_values(["row", "surprise", "layer_rank", "radius_cells", "duration_h"],
                           ascending=[True, False, True, True, True], kind="mergesort")
         return c.drop_duplicates(["row"], keep="first").drop(columns="layer_rank").reset_index(drop=True)
 
@@ -367,7 +400,8 @@ class ClusterTwin:
 def read_probes(path: str | Path) -> pd.DataFrame:
     recs = list(iter_ndjson(path))
     df = pd.DataFrame.from_records(recs)
-    need = {"incident", "layer", "cell", "hour", "radius_cells", "duration_h", "observed", "expected", "llr"}
+    need = {"incident", "layer", "cell", "hour", "radius_cells", "duration_h", "observed", "expected", "llr",
+            "surprise"}
     missing = need - set(df.columns) if len(df) else need
     if missing:
         raise ValueError(f"{path}: probe records lack {sorted(missing)}")
@@ -390,7 +424,8 @@ class Comparison:
 
 def compare(twin: ClusterTwin, probes: pd.DataFrame, every: int | None = None,
             rel: float = 1e-9, llr_abs: float = 1e-12) -> Comparison:
-    """Recompute each probe line; O exact, E and LLR to ``rel`` (LLR also ``llr_abs`` absolute)."""
+    """Recompute each probe line; O exact, E, LLR and surprise to ``rel`` (LLR and surprise also
+    ``llr_abs`` absolute)."""
     ev = twin.evaluations()
     known = ev.set_index(["id", "layer"])
     pairs = probes[["incident", "layer"]].drop_duplicates()
@@ -406,9 +441,11 @@ def compare(twin: ClusterTwin, probes: pd.DataFrame, every: int | None = None,
     j = j[j["_merge"] == "both"]
     bad = ((j["observed"] != j["observed_twin"]) | (j["cell"] != j["cell_twin"]) | (j["hour"] != j["hour_twin"])
            | ~np.isclose(j["expected"], j["expected_twin"], rtol=rel, atol=0)
-           | ~np.isclose(j["llr"], j["llr_twin"], rtol=rel, atol=llr_abs))
+           | ~np.isclose(j["llr"], j["llr_twin"], rtol=rel, atol=llr_abs)
+           | ~np.isclose(j["surprise"], j["surprise_twin"], rtol=rel, atol=llr_abs))
     mism = j[bad][["incident", "layer", "cell", "cell_twin", "hour", "hour_twin", "radius_cells", "duration_h",
-                   "observed", "observed_twin", "expected", "expected_twin", "llr", "llr_twin"]]
+                   "observed", "observed_twin", "expected", "expected_twin", "llr", "llr_twin", "surprise",
+                   "surprise_twin"]]
     full = {(r, d) for r in range(twin.params.max_radius_cells + 1) for d in twin.params.durations_hours}
     incomplete = [k for k, g in probes.groupby(["incident", "layer"])
                   if len(g) != len(full) or set(zip(g["radius_cells"], g["duration_h"])) != full]
@@ -448,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     "cell": cell_name(twin.cx[rec.row], twin.cy[rec.row]),
                                     "hour": int(twin.hour[rec.row]), "radius_cells": rec.radius_cells,
                                     "duration_h": rec.duration_h, "observed": int(rec.observed),
-                                    "expected": rec.expected, "llr": rec.llr}) + "\n")
+                                    "expected": rec.expected, "llr": rec.llr, "surprise": rec.surprise}) + "\n")
     if args.probes:
         cmp = compare(twin, read_probes(args.probes), args.every)
         print(f"probe lines {cmp.lines}, evaluations {cmp.evaluations}, mismatches {len(cmp.mismatches)}, "

@@ -1,12 +1,12 @@
 """Calibrate the cluster scan's recurrence interval on the real Toronto stream.
 
 The recurrence interval (RI) of an alert is the expected time between chance alerts at least that
-strong anywhere in the city. Vigil maps the scan's likelihood ratio to days with
-RI = exp(a + b * LLR) (``clusters.calibration = [a, b]``). This script fits (a, b) so that, on the
+strong anywhere in the city. Vigil maps the scan's statistic (its surprise, docs/CLUSTERS.md) to days with
+RI = exp(a + b * surprise) (``clusters.calibration = [a, b]``). This script fits (a, b) so that, on the
 unmodified history, ``cluster_emerging`` alerts with ``alerts.min_recurrence = R`` come at one per R
 days:
 
-1. For a grid of LLR thresholds L it replays the training years with calibration [ln 365 - L, 1]
+1. For a grid of surprise thresholds L it replays the training years with calibration [ln 365 - L, 1]
    and min_recurrence = 365 days (so the threshold is exactly L) and counts cluster_emerging alerts.
 2. It fits log(days per alert) = a + b L by least squares over the levels with >= 3 alerts.
 3. It checks the fit with the fitted calibration at R in {30, 100, 365} days on the held-out years and
@@ -86,7 +86,7 @@ def main() -> int:
     ap.add_argument("--levels", default="6,7,8,9,10,11,12,13,14")
     ap.add_argument("--train", default="2014-03-01:2018-01-01", help="fit period start:end (dates, end exclusive)")
     ap.add_argument("--json", help="write the fit and the checks here")
-    ap.add_argument("--calibration", help="skip the fit: check this a,b (e.g. the shipped -1.7148,0.2837)")
+    ap.add_argument("--calibration", help="skip the fit: check this a,b (e.g. the shipped -3.6943,0.3265)")
     args = ap.parse_args()
     train_start, train_end = args.train.split(":")
     levels = [float(x) for x in args.levels.split(",")]
@@ -98,13 +98,13 @@ def main() -> int:
             alerts = replay(args.binary, (math.log(365.0) - level, 1.0), 365.0, work)
             n = count_between(alerts, train_start, train_end)
             rows.append({"llr": level, "alerts": n, "days_per_alert": train_days / n if n else None})
-            print(f"LLR >= {level:5.2f}: {n:5d} cluster_emerging alerts in {train_days:.0f} training days", flush=True)
+            print(f"surprise >= {level:5.2f}: {n:5d} cluster_emerging alerts in {train_days:.0f} training days", flush=True)
         if args.calibration:
             a, b = (float(x) for x in args.calibration.split(","))
         else:
             points = [(r["llr"], math.log(r["days_per_alert"])) for r in rows if r["alerts"] >= 3]
             a, b = fit(points)
-        print(f"fit: RI days = exp({a:.4f} + {b:.4f} * LLR)")
+        print(f"fit: RI days = exp({a:.4f} + {b:.4f} * surprise)")
         checks = []
         periods = {"held-out 2018-2021": ("2018-01-01", "2022-01-01"), "2015-2021": ("2015-01-01", "2022-01-01"),
                    "training": (train_start, train_end)}

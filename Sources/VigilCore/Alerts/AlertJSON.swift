@@ -133,6 +133,8 @@ public enum AlertJSON {
             w.double(c.expected, decimals: 6)
             w.key("llr")
             w.double(c.llr, decimals: 6)
+            w.key("surprise")
+            w.double(c.surprise, decimals: 6)
             w.key("recurrence_interval_days")
             w.double(c.recurrenceDays.isFinite ? min(c.recurrenceDays, 1e9) : 1e9, decimals: 3)
             w.key("duration_h")

@@ -45,8 +45,8 @@ struct ClusterDetector: Sendable {
 
     var keyCount: Int { scan.table.keyCount }
     var capHits: Int { scan.capHits }
-    var threshold: Double { configuration.llr(forRecurrenceDays: configuration.minRecurrenceDays) }
-    var endThreshold: Double { configuration.llr(forRecurrenceDays: configuration.minRecurrenceDays / 4) }
+    var threshold: Double { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays) }
+    var endThreshold: Double { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays / 4) }
 
     /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
     /// again over the hours that ended and closes those no longer significant.
@@ -64,7 +64,7 @@ struct ClusterDetector: Sendable {
             let best = strongest(centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, names: names)
             // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
             // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
-            if let best, best.llr >= endThreshold {
+            if let best, best.surprise >= endThreshold {
                 still.append(cluster)
             } else {
                 alerts.append(
@@ -110,12 +110,12 @@ struct ClusterDetector: Sendable {
         guard let first,
             let best = strongest(
                 centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: floor, names: names),
-            best.llr >= floor
+            best.surprise >= floor
         else { return [] }
         return track(best, incident: incident, names: names)
     }
 
-    /// The candidate cylinder (observed ≥ minimum) with the largest LLR over `layer` and then
+    /// The candidate cylinder (observed ≥ minimum) with the largest surprise over `layer` and then
     /// `second`, in scan order. With `atLeast` > 0 only a candidate reaching it is returned (nil
     /// otherwise), which lets the scan skip the ratios of cylinders that cannot; the strongest one
     /// is the same when it reaches it.
@@ -133,10 +133,10 @@ struct ClusterDetector: Sendable {
             let layerName = record && layer != 0 ? names.name(layer - 1) : nil
             _ = scan.evaluate(
                 centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum,
-                llrFloor: record ? 0 : atLeast
+                floor: record ? 0 : atLeast
             ) { c in
                 if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
-                if c.observed >= minimum, c.llr > (best?.llr ?? 0) { best = c }
+                if c.observed >= minimum, c.surprise > (best?.surprise ?? 0) { best = c }
             }
             probes += recorded
         }
@@ -188,14 +188,15 @@ struct ClusterDetector: Sendable {
             cylinder
             ?? ScanCylinder(
                 centre: cluster.centre, layer: cluster.layer, radiusCells: cluster.radiusCells, cellCount: 0,
-                durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, llr: 0)
+                durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, baselineWeight: 0, llr: 0,
+                surprise: 0)
         let cells = grid.disc(around: c.centre, radius: c.radiusCells)
         let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
         var perCategory: [UInt16: Int] = [:]
         for e in entries { perCategory[e.category, default: 0] += 1 }
         let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
             .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
-        let days = configuration.recurrenceDays(llr: c.llr)
+        let days = configuration.recurrenceDays(surprise: c.surprise)
         let minimum = configuration.minRecurrenceDays
         let severity: Alert.Severity = kind == .clusterEnded ? .low : days >= 10 * minimum ? .high : .medium
         var hash = StableHash()
@@ -214,7 +215,7 @@ struct ClusterDetector: Sendable {
             incidentIDs: entries.suffix(16).map(\.id),
             cluster: ClusterEvidence(
                 id: cluster.id, layer: layerName, radiusMetres: (Double(c.radiusCells) + 0.5) * grid.cellSize,
-                durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr,
+                durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr, surprise: c.surprise,
                 recurrenceDays: days, cells: cells, categories: categories, previousObserved: previous))
     }
 

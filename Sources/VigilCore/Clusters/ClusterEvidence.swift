@@ -9,7 +9,10 @@ public struct ClusterEvidence: Sendable, Equatable {
     public var durationHours: Int
     public var observed: Int
     public var expected: Double
+    /// Poisson likelihood ratio (Kulldorff), reported for comparison with SaTScan.
     public var llr: Double
+    /// −ln P(chance ≥ observed) with the baseline's uncertainty (what the alert stands on).
+    public var surprise: Double
     /// Expected days between chance findings this strong anywhere in the city.
     public var recurrenceDays: Double
     /// Cells of the disc.

@@ -14,8 +14,8 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     /// Prior pseudo-count per cell and year (layer `all`; a category layer gets its share), so a
     /// place without history is compared with a small, not a zero, expectation.
     public var priorPerCellYear: Double
-    /// Recurrence interval in days = exp(calibrationA + calibrationB × LLR); fitted on the real
-    /// stream by tools/reference/calibrate_clusters.py (docs/ACCURACY.md).
+    /// Recurrence interval in days = exp(calibrationA + calibrationB × surprise); fitted on the
+    /// real stream by tools/reference/fit_recurrence.py (docs/ACCURACY.md).
     public var calibrationA: Double
     public var calibrationB: Double
     /// A cluster is announced (cluster_emerging) when its recurrence interval reaches this, and
@@ -34,12 +34,12 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     public var growthFactor: Double
 
     public init(
-        maxRadiusMetres: Double = 750, durationsHours: [Int] = [1, 3, 6, 12, 24, 72, 168],
+        maxRadiusMetres: Double = 750, durationsHours: [Int] = [1, 3, 6, 12, 24, 48, 72, 168],
         minimumObserved: Int = 3, priorPerCellYear: Double = 0.5,
         calibrationA: Double = ClusterScanConfiguration.defaultCalibrationA,
         calibrationB: Double = ClusterScanConfiguration.defaultCalibrationB,
         minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8,
-        repeatWindowHours: Int = 24
+        repeatWindowHours: Int = 0
     ) {
         self.maxRadiusMetres = maxRadiusMetres
         self.durationsHours = durationsHours
@@ -54,16 +54,16 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     }
 
     /// Fitted on Toronto 2014–2017 (tools/reference/calibrate_clusters.py; docs/ACCURACY.md).
-    public static let defaultCalibrationA = -1.7148
-    public static let defaultCalibrationB = 0.2837
+    public static let defaultCalibrationA = -3.6943
+    public static let defaultCalibrationB = 0.3265
 
     /// Days between chance findings at least this strong, city-wide.
-    @inline(__always) public func recurrenceDays(llr: Double) -> Double {
-        exp(calibrationA + calibrationB * llr)
+    @inline(__always) public func recurrenceDays(surprise: Double) -> Double {
+        exp(calibrationA + calibrationB * surprise)
     }
 
-    /// The likelihood ratio whose recurrence interval is `days` (the alerting threshold).
-    public func llr(forRecurrenceDays days: Double) -> Double {
+    /// The surprise whose recurrence interval is `days` (the alerting threshold).
+    public func surprise(forRecurrenceDays days: Double) -> Double {
         (log(days) - calibrationA) / calibrationB
     }
 

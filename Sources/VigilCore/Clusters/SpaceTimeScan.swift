@@ -36,10 +36,6 @@ struct SpaceTimeScan: Sendable {
     private let tilesAcross: Int
     let maxKeys: Int
     private(set) var capHits = 0
-    /// For the likelihood-ratio floor `ceilingFloor`: at index o, an expected count above which o
-    /// occurrences cannot reach the floor (`ScanCylinder.maximumExpected`), grown on demand.
-    private var expectedCeiling: [Double] = []
-    private var ceilingFloor = Double.nan
 
     init(configuration: ClusterScanConfiguration, cellSize: Double, latenessHours: Int, maxKeys: Int) {
         self.configuration = configuration
@@ -113,13 +109,11 @@ struct SpaceTimeScan: Sendable {
     /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
     /// the others cannot be candidates, so their likelihood ratio is never computed.
     ///
-    /// With `llrFloor` > 0 the caller only needs cylinders whose likelihood ratio reaches it (an
-    /// incident's evaluation only matters when it alerts): a cylinder whose expected count is
-    /// above the largest one at which its observed count could still reach the floor is skipped
-    /// without computing its logarithm. Every cylinder that reaches the floor is still visited,
-    /// in the same order, so the strongest one is the same.
+    /// With `floor` > 0 the caller only needs cylinders whose surprise reaches it (an incident's
+    /// evaluation only matters when it alerts): the others are not visited. Every cylinder that
+    /// reaches the floor is still visited, in the same order, so the strongest one is the same.
     mutating func evaluate(
-        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0, llrFloor: Double = 0,
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0, floor: Double = 0,
         visit: (ScanCylinder) -> Void
     ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
@@ -144,7 +138,7 @@ struct SpaceTimeScan: Sendable {
                 disc.withUnsafeMutableBufferPointer { d in
                     levelShare.withUnsafeMutableBufferPointer { l in
                         evaluate(
-                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, llrFloor: llrFloor,
+                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floor: floor,
                             observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!, visit: visit)
                     }
                 }
@@ -155,7 +149,7 @@ struct SpaceTimeScan: Sendable {
     /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, and
     /// the disc's bits per window tile.
     private mutating func evaluate(
-        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, llrFloor: Double,
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, floor: Double,
         observed: UnsafeMutablePointer<UInt32>, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
         levelShare: UnsafeMutablePointer<Double>, visit: (ScanCylinder) -> Void
     ) -> Bool {
@@ -209,9 +203,9 @@ struct SpaceTimeScan: Sendable {
         // Baselines are sums of non-negative counts, so the cells read so far give every
         // expectation a lower bound; when even that puts every cylinder below the floor, the
         // evaluation ends without reading the other cells' baselines.
-        if llrFloor > 0, pendingCount > 0,
+        if floor > 0, pendingCount > 0,
             !anyCylinderMayReach(
-                floor: llrFloor, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
+                floor: floor, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
                 baselines: baselines, levelShare: levelShare)
         {
             return true
@@ -236,12 +230,14 @@ struct SpaceTimeScan: Sendable {
                 guard o >= minimumObserved else { continue }
                 let d = durations[j]
                 let expected = levelShare[j] * perHours
-                if llrFloor > 0, expected > expectedCeiling(observed: o, floor: llrFloor) { continue }
+                let weight = wa * perHours
+                let surprise = ScanCylinder.surprise(observed: o, expected: expected, weight: weight)
+                if floor > 0, surprise < floor { continue }
                 visit(
                     ScanCylinder(
                         centre: centre, layer: layer, radiusCells: ring, cellCount: cells, durationHours: Int(d),
-                        endHour: endHour, observed: o, expected: expected,
-                        llr: ScanCylinder.likelihoodRatio(observed: o, expected: expected)))
+                        endHour: endHour, observed: o, expected: expected, baselineWeight: weight,
+                        llr: ScanCylinder.likelihoodRatio(observed: o, expected: expected), surprise: surprise))
             }
         }
         return true
@@ -355,8 +351,9 @@ struct SpaceTimeScan: Sendable {
     }
 
     /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
-    /// far per ring (a lower bound of each disc's: the expectation only grows with the baseline,
-    /// and the likelihood ratio only falls with the expectation).
+    /// far per ring (a lower bound of each disc's). More baseline raises the expectation and its
+    /// weight by the same factor, and the surprise only falls as the weight grows at a fixed
+    /// ratio, so the partial sums bound every surprise from above.
     private mutating func anyCylinderMayReach(
         floor: Double, minimumObserved: Int, wa: Double, prior: Double, observed: UnsafeMutablePointer<UInt32>,
         baselines: UnsafeMutablePointer<UInt32>, levelShare: UnsafeMutablePointer<Double>
@@ -370,24 +367,11 @@ struct SpaceTimeScan: Sendable {
             for j in 0..<nd {
                 let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
-                let atLeast = levelShare[j] * perHours
-                if atLeast <= expectedCeiling(observed: o, floor: floor) { return true }
+                let atMost = ScanCylinder.surprise(observed: o, expected: levelShare[j] * perHours, weight: wa * perHours)
+                if atMost * (1 + 1e-9) >= floor { return true }  // slack: rounding never prunes a reachable one
             }
         }
         return false
-    }
-
-    /// `ScanCylinder.maximumExpected(observed:floor:)`, remembered per observed count for one floor.
-    @inline(__always) private mutating func expectedCeiling(observed o: Int, floor: Double) -> Double {
-        if floor != ceilingFloor {
-            ceilingFloor = floor
-            expectedCeiling.removeAll(keepingCapacity: true)
-        }
-        guard o < 4096 else { return .infinity }
-        while expectedCeiling.count <= o {
-            expectedCeiling.append(ScanCylinder.maximumExpected(observed: expectedCeiling.count, floor: floor))
-        }
-        return expectedCeiling[o]
     }
 
     /// Frees keys no baseline or cylinder reaches any more.

@@ -26,6 +26,8 @@ enum ClusterProbeRecord {
         w.double(c.expected)
         w.key("llr")
         w.double(c.llr)
+        w.key("surprise")
+        w.double(c.surprise)
         w.endObject()
         return w.bytes
     }

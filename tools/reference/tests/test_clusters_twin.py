@@ -3,9 +3,9 @@
 ``vigil replay --cluster-probes FILE --cluster-probe-every N`` writes, for
 about one evaluation in N of the emerging-cluster scan, one line per
 (radius, duration) cylinder with its observed count O, expected count E and
-LLR (docs/CLUSTERS.md, "Probe records").  ``reference.clusters_twin``
-recomputes them from the input file alone: O must agree exactly, E and LLR
-to 1e-9 relative (LLR also 1e-12 absolute, for cylinders where O is barely
+LLR and surprise (docs/CLUSTERS.md, "Probe records").  ``reference.clusters_twin``
+recomputes them from the input file alone: O must agree exactly, E, LLR and surprise
+to 1e-9 relative (LLR and surprise also 1e-12 absolute, for cylinders where O is barely
 above E and the LLR is a difference of nearly equal numbers).
 
 Data: the real Toronto incidents of 2019-01-01 .. 2020-06-30 (about 50k),
@@ -51,7 +51,7 @@ def test_twin_reproduces_every_probe(toronto_records, shipped_config, tmp_path):
     cmp = compare(twin, got, EVERY)
     total = len(twin.evaluations())
     print(f"{cmp.lines} probe lines, {cmp.evaluations} evaluations probed of {total}; "
-          f"max O {got['observed'].max()}, max LLR {got['llr'].max():.3f}; stride {cmp.stride}")
+          f"max O {got['observed'].max()}, max LLR {got['llr'].max():.3f}, max surprise {got['surprise'].max():.3f}; stride {cmp.stride}")
     assert cmp.lines > 0, "no probe lines"
     assert cmp.unknown.empty, f"probed evaluations the spec does not make:\n{cmp.unknown.head(20)}"
     assert not cmp.incomplete, f"evaluations without exactly one line per (r, d): {cmp.incomplete[:10]}"

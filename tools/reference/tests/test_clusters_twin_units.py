@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tools.reference.clusters_twin import ClusterTwin, ScanParams, disc_offsets
+from tools.reference.clusters_twin import ClusterTwin, ScanParams, disc_offsets, nb_surprise
 from tools.reference.common import HOUR_MS, Grid, frame_from_records
 
 GRID = Grid()
@@ -221,18 +221,18 @@ def test_hour_of_week_wraps_across_the_week_boundary():
     assert c.loc[(0, 3), "expected"] == pytest.approx(level * S * (0.5 / 52), rel=1e-12)
 
 
-def test_findings_pick_largest_llr_over_both_layers():
+def test_findings_pick_largest_surprise_over_both_layers():
     tw = twin_of(scenario())
     ev = tw.evaluations()
     e = ev[ev["id"] == "y"]
     assert list(e["layer"]) == ["all", "A"]
     f = tw.findings(e["row"].to_numpy(), e["layer_code"].to_numpy())
     c = pd.concat([cyl(tw, "y", "all").reset_index(), cyl(tw, "y", "A").reset_index()])
-    cand = c[(c["observed"] >= 3) & (c["llr"] > 0)]
+    cand = c[(c["observed"] >= 3) & (c["surprise"] > 0)]
     assert len(f) == 1
-    assert f["llr"].iloc[0] == pytest.approx(cand["llr"].max(), rel=1e-15)
+    assert f["surprise"].iloc[0] == pytest.approx(cand["surprise"].max(), rel=1e-15)
     # ties keep the earlier: layer all, then smaller r, then smaller d
-    best = cand[cand["llr"] == cand["llr"].max()].assign(rank=lambda d: (d["layer"] != "all").astype(int))
+    best = cand[cand["surprise"] == cand["surprise"].max()].assign(rank=lambda d: (d["layer"] != "all").astype(int))
     best = best.sort_values(["rank", "radius_cells", "duration_h"]).iloc[0]
     assert (f["layer"].iloc[0], f["radius_cells"].iloc[0], f["duration_h"].iloc[0]) == \
         (best["layer"], best["radius_cells"], best["duration_h"])
@@ -262,7 +262,7 @@ def test_durations_from_the_shipped_config_format(tmp_path):
     p = ScanParams.from_config(cfg)
     assert (p.cell_size_m, p.max_radius_cells, p.durations_hours, p.minimum_baseline_weeks, p.repeat_window_ms) == \
         (200.0, 3, (1, 72, 168), 4, 6 * HOUR_MS)
-    assert ScanParams.from_config(None).repeat_window_ms == 24 * HOUR_MS
+    assert ScanParams.from_config(None).repeat_window_ms == 0
 
 
 def test_rejects_unsorted_frames():
@@ -341,3 +341,33 @@ def test_twin_equals_brute_force_on_random_data():
         assert rec.observed == O, rec
         assert rec.expected == pytest.approx(E, rel=1e-12), rec
         assert rec.llr == pytest.approx(L, rel=1e-12, abs=1e-12) or rec.llr == L == math.inf, rec
+
+
+def test_surprise_is_the_negative_binomial_tail():
+    """nb_surprise against a direct sum of the pmf (math.lgamma), its Poisson limit, and its
+    properties: 0 without an excess, smaller for a lighter baseline at the same expectation."""
+    def direct(o: int, e: float, w: float) -> float:
+        p = e / (e + w)   # probability of each further count
+        terms = [math.lgamma(k + w) - math.lgamma(w) - math.lgamma(k + 1) + w * math.log1p(-p) + k * math.log(p)
+                 for k in range(o, o + 3000)]
+        m = max(terms)
+        return -(m + math.log(sum(math.exp(t - m) for t in terms)))
+
+    cases = [(3, 0.0003, 0.016), (5, 0.03, 8.5), (4, 0.002, 11.5), (9, 0.19, 408.0), (16, 1.54, 76.6),
+             (3, 2.9, 5.0), (60, 2.0, 30.0), (400, 1.0, 3.0)]
+    got = nb_surprise(np.array([c[0] for c in cases]), np.array([c[1] for c in cases]), np.array([c[2] for c in cases]))
+    for (o, e, w), s in zip(cases, got):
+        assert s == pytest.approx(direct(o, e, w), rel=1e-9), (o, e, w)
+    # a heavy baseline is (nearly) Poisson
+    from scipy.stats import poisson
+    assert nb_surprise(np.array([6]), np.array([0.05]), np.array([1e6]))[0] == \
+        pytest.approx(-poisson.logsf(5, 0.05), rel=1e-5)
+    # no excess, no surprise
+    assert list(nb_surprise(np.array([2, 3]), np.array([2.0, 3.5]), np.array([10.0, 10.0]))) == [0.0, 0.0]
+    # at a fixed ratio E / weight, more weight (more history) means a more likely count: less surprise
+    w = np.array([0.01, 0.1, 1.0, 10.0, 100.0])
+    s = nb_surprise(np.full(5, 4), w * 0.002, w)
+    assert all(np.diff(s) < 0)
+    # at a fixed expectation, a lighter baseline widens the null: less surprise than Poisson
+    s = nb_surprise(np.full(4, 4), np.full(4, 0.01), np.array([0.05, 1.0, 20.0, 1e6]))
+    assert all(np.diff(s) > 0)
