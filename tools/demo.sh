@@ -86,13 +86,13 @@ PY
 if [[ -z "$shift" ]]; then
     echo "demo: loading history $history_from .. $history_to (baselines; alerts from it are shown too)" >&2
     "$VIGIL_VENV/bin/python" tools/replay_incidents.py --bootstrap "$VIGIL_BOOTSTRAP" --topic incidents \
-        --ndjson "$stream" --to "$history_to" --speed max --quiet
+        --ndjson "$stream" --to "$history_to" --speed max --quiet --key city
 else
     echo "demo: --shift-to-now replays only the live part: without a baseline year, no cluster can be judged" >&2
 fi
 echo "demo: live: $live_from .. 2021-12-31" >&2
 "$VIGIL_VENV/bin/python" tools/replay_incidents.py --bootstrap "$VIGIL_BOOTSTRAP" --topic incidents \
-    --ndjson "$stream" --from "$live_from" --speed "$speed" --inject-malformed "$malformed" $shift
+    --ndjson "$stream" --from "$live_from" --speed "$speed" --inject-malformed "$malformed" --key city $shift
 
 # Wait until vigil has read everything sent (a debug build on a busy machine lags the replay):
 # done once its count of messages read has not moved for 5 s.

@@ -12,7 +12,9 @@ Examples:
   # offline: NDJSON file instead of Kafka
   replay_incidents.py --to-file incidents.ndjson --from 2021-01-01 --to 2021-01-31
 
-Message key = neighbourhood (b"unknown" if absent); message timestamp
+Message key = neighbourhood (b"unknown" if absent), or the city with --key city
+(one partition holds the whole city: one engine, exactly what ``vigil replay``
+says; docs/SCALE-OUT.md); message timestamp
 (CreateTime) = event time in epoch ms (the shifted time with --shift-to-now;
 left to the producer for pre-1970 events, which Kafka cannot represent).
 """
@@ -124,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "'-' = stdout. Same order, filters and pacing; injected tombstones are skipped")
     kafka = p.add_argument_group("kafka")
     kafka.add_argument("--topic", default="incidents", help="target topic (default: %(default)s)")
+    kafka.add_argument("--key", choices=("neighbourhood", "city"), default="neighbourhood",
+                       help="message key: the neighbourhood (incidents spread over partitions), or the "
+                            "city (all on one partition, the exact layout; default: %(default)s)"),
     kafka.add_argument("--partitions", type=_positive_int, default=3, metavar="N",
                        help="create the topic with N partitions if it does not exist "
                             "(default: %(default)s; 0 = never create)")
@@ -351,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     speed = args.speed
+    city_key = b"toronto" if args.key == "city" else None
     t0_ms = next((i.epoch_ms for i in incidents if i.epoch_ms is not None), None)
     shift_ms = 0
     if args.shift_to_now and t0_ms is not None:
@@ -393,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if shift_ms and ms is not None:
             ts = ms + shift_ms
             obj = shifted_obj(obj, ts)
-        key = kafka_key(obj)
+        key = city_key if city_key else kafka_key(obj)
         sink.send(to_json(obj), key, ts)
         sent += 1
         if every and sent % every == 0:
