@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigilCore
@@ -50,6 +51,25 @@ import Testing
                 weight *= 1.7
             }
         }
+    }
+
+    /// With a floor, the cheap bound −ln pmf(O) may end the computation early, but only for a
+    /// surprise below the floor; every surprise that reaches it is the full computation's, bit for bit.
+    @Test func aFloorOnlyDropsSurprisesBelowIt() {
+        var rng = SplitMix64(seed: 41)
+        var cut = 0
+        for _ in 0..<20_000 {
+            let o = 3 + Int(rng.next() % 60)
+            let weight = pow(10, Double(rng.next() % 10_000) / 10_000 * 6 - 2)  // 0.01 … 10,000
+            let expected = weight * pow(10, -Double(rng.next() % 10_000) / 10_000 * 5 - 0.5)  // E/weight 3e-6 … 0.3
+            let floor = Double(rng.next() % 60) + 0.5
+            let full = ScanCylinder.surprise(observed: o, expected: expected, weight: weight)
+            let bounded = ScanCylinder.surprise(observed: o, expected: expected, weight: weight, atLeast: floor)
+            if full >= floor { #expect(bounded == full, "O \(o) E \(expected) weight \(weight) floor \(floor)") }
+            #expect(bounded == full || (bounded == 0 && full < floor))
+            if bounded != full { cut += 1 }
+        }
+        #expect(cut > 1_000, "the bound never ended a computation early: \(cut)")
     }
 
     /// At one expectation, a lighter baseline (a more uncertain rate) is less surprised than a heavy one.

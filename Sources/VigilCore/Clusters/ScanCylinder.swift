@@ -43,7 +43,12 @@ public struct ScanCylinder: Sendable, Equatable {
     /// decrease geometrically, so neither underflows. Non-increasing in `weight` at a fixed
     /// ratio `expected / weight` (a sum of more gamma-Poisson parts only grows): the scan's
     /// early bound relies on it.
-    static func surprise(observed: Int, expected: Double, weight: Double) -> Double {
+    ///
+    /// With `atLeast` > 0 only a surprise that may reach it matters: −ln pmf(O) bounds the surprise
+    /// from above (the tail's sum is at least pmf(O)), so when even that bound (widened by a
+    /// relative 1e-9, as the scan's early bound is) stays below `atLeast`, the result is 0 without
+    /// the sum. Otherwise the result is exactly the full computation's.
+    static func surprise(observed: Int, expected: Double, weight: Double, atLeast: Double = 0) -> Double {
         let o = Double(observed)
         guard o > expected, expected > 0, weight > 0 else { return 0 }
         let theta = expected / weight
@@ -65,6 +70,7 @@ public struct ScanCylinder: Sendable, Equatable {
             rising = lgamma(o + weight) - lgamma(weight)
         }
         let logPmf = rising - logFactorial(observed) - weight * logOnePlusTheta + o * (log(theta) - logOnePlusTheta)
+        if atLeast > 0, -logPmf * (1 + 1e-9) < atLeast { return 0 }
         // Σ_{j ≥ 0} pmf(O + j) / pmf(O): term ratios (O + j + α) / (O + j + 1) · p tend to p < 1.
         var sum = 1.0
         var term = 1.0

@@ -231,7 +231,7 @@ struct SpaceTimeScan: Sendable {
                 let d = durations[j]
                 let expected = levelShare[j] * perHours
                 let weight = wa * perHours
-                let surprise = ScanCylinder.surprise(observed: o, expected: expected, weight: weight)
+                let surprise = ScanCylinder.surprise(observed: o, expected: expected, weight: weight, atLeast: floor)
                 if floor > 0, surprise < floor { continue }
                 visit(
                     ScanCylinder(
@@ -367,7 +367,8 @@ struct SpaceTimeScan: Sendable {
             for j in 0..<nd {
                 let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
-                let atMost = ScanCylinder.surprise(observed: o, expected: levelShare[j] * perHours, weight: wa * perHours)
+                let atMost = ScanCylinder.surprise(
+                    observed: o, expected: levelShare[j] * perHours, weight: wa * perHours, atLeast: floor)
                 if atMost * (1 + 1e-9) >= floor { return true }  // slack: rounding never prunes a reachable one
             }
         }
