@@ -25,9 +25,9 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     /// weeks would otherwise judge every place against a few days of history).
     public var minimumBaselineWeeks: Int
     /// Incidents of one layer at exactly the same point within this long of the last one counted
-    /// there are one occurrence (0: only rows at the same point and time). Toronto files serial
-    /// break-ins of one building, and one event's several offences, as rows at one address hours
-    /// apart; counted one by one they would outweigh every spread-out burst.
+    /// there are one occurrence (0, the default: only rows at the same point and time, as Toronto
+    /// files one event's several offences). Longer windows also collapse serial incidents at one
+    /// address; the Poisson statistic needed that, the surprise does not (docs/ACCURACY.md).
     public var repeatWindowHours: Int
     /// A cluster is announced again (cluster_grew) when its observed count reaches this factor of
     /// the count last announced (and at least 3 more incidents).
@@ -53,7 +53,7 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
         self.repeatWindowHours = repeatWindowHours
     }
 
-    /// Fitted on Toronto 2014–2017 (tools/reference/calibrate_clusters.py; docs/ACCURACY.md).
+    /// Fitted on Toronto 2014–2017 (tools/reference/fit_recurrence.py; docs/ACCURACY.md).
     public static let defaultCalibrationA = -3.6943
     public static let defaultCalibrationB = 0.3265
 

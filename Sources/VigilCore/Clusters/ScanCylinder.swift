@@ -17,9 +17,10 @@ public struct ScanCylinder: Sendable, Equatable {
     public var baselineWeight: Double
     /// Poisson generalised likelihood ratio: O ln(O/E) − (O − E) when O > E, else 0 (reported).
     public var llr: Double
-    /// −ln P(N ≥ O) (0 unless O > E) when N is negative binomial with mean E and shape `baselineWeight`: the
-    /// chance of this many occurrences or more when the place's rate is only as certain as its
-    /// baseline count (a gamma posterior around E). What the scan ranks and alerts on.
+    /// −ln P(N ≥ O) (0 unless O > E) when N is negative binomial with mean E and shape
+    /// `baselineWeight`: the chance of this many occurrences or more when the place's rate is only
+    /// as certain as its baseline count (a gamma posterior around E). What the scan ranks and
+    /// alerts on.
     public var surprise: Double
 
     public var windowStart: Timestamp { ClusterTime.start(ofHour: endHour - Int64(durationHours) + 1) }
@@ -33,10 +34,10 @@ public struct ScanCylinder: Sendable, Equatable {
     }
 
     /// −ln P(N ≥ `observed`) for N negative binomial with mean `expected` and shape `weight`
-    /// (N ~ Poisson(λ), λ ~ Gamma(weight, expected / weight)) when O > E, else 0 (no excess). Why not the Poisson tail: the real
-    /// stream's chance findings are mostly places with no history of a category, where E is the
-    /// prior alone; a Poisson test trusts that E fully and calls 3 occurrences astronomically
-    /// rare, so its honest threshold rises for every place. Here a light baseline widens the
+    /// (N ~ Poisson(λ), λ ~ Gamma(weight, expected / weight)) when O > E, else 0 (no excess).
+    /// Why not the Poisson tail: the real stream's chance findings are mostly places with no
+    /// history of a category, where E is the prior alone; a Poisson test trusts that E fully and
+    /// calls 3 occurrences astronomically rare, so its honest threshold rises for every place. Here a light baseline widens the
     /// null, and a place with years of history keeps nearly the Poisson tail.
     ///
     /// Computed as ln pmf(O) plus the log of the tail's sum of ratios of successive terms, which

@@ -107,7 +107,7 @@ struct SpaceTimeScan: Sendable {
     /// Every cylinder centred on `centre` for `layer` ending at `endHour` (radius-major, then
     /// duration) with at least `minimumObserved` occurrences, or false when the layer has no
     /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
-    /// the others cannot be candidates, so their likelihood ratio is never computed.
+    /// the others cannot be candidates, so their statistics are never computed.
     ///
     /// With `floor` > 0 the caller only needs cylinders whose surprise reaches it (an incident's
     /// evaluation only matters when it alerts): the others are not visited. Every cylinder that
