@@ -37,8 +37,9 @@ public struct ScanCylinder: Sendable, Equatable {
     /// (N ~ Poisson(λ), λ ~ Gamma(weight, expected / weight)) when O > E, else 0 (no excess).
     /// Why not the Poisson tail: the real stream's chance findings are mostly places with no
     /// history of a category, where E is the prior alone; a Poisson test trusts that E fully and
-    /// calls 3 occurrences astronomically rare, so its honest threshold rises for every place. Here a light baseline widens the
-    /// null, and a place with years of history keeps nearly the Poisson tail.
+    /// calls 3 occurrences astronomically rare, so its honest threshold rises for every place.
+    /// Here a light baseline widens the null, and a place with years of history keeps nearly the
+    /// Poisson tail.
     ///
     /// Computed as ln pmf(O) plus the log of the tail's sum of ratios of successive terms, which
     /// decrease geometrically, so neither underflows. Non-increasing in `weight` at a fixed
