@@ -9,9 +9,11 @@ import Testing
     /// RI = e^(LLR − 14) days, so 365 days is LLR ≈ 19.9: a fixed test calibration, strict enough
     /// for the uniform background below (whose multiplicity the shipped calibration accounts for on
     /// the real stream), independent of the shipped constants.
-    static let scan = ClusterScanConfiguration(calibrationA: -14, calibrationB: 1, minRecurrenceDays: 365)
+    static let scan = ClusterScanConfiguration(
+        calibrations: ClusterScanConfiguration.uniform(RecurrenceCalibration(a: -14, b: 1)), minRecurrenceDays: 365)
     /// The same with repeats at one point within 24 h counted once (`clusters.repeat_window`).
-    static let repeating = ClusterScanConfiguration(calibrationA: -14, calibrationB: 1, minRecurrenceDays: 365, repeatWindowHours: 24)
+    static let repeating = ClusterScanConfiguration(
+        calibrations: ClusterScanConfiguration.uniform(RecurrenceCalibration(a: -14, b: 1)), minRecurrenceDays: 365, repeatWindowHours: 24)
     static let quiet = GridCell(x: 100, y: 20)
     static let busy = GridCell(x: 60, y: 60)
     static let start = ts("2019-01-07T00:00:00Z")

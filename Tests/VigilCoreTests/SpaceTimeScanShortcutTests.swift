@@ -56,12 +56,15 @@ import Testing
                 }.count
                 #expect(c.observed == brute, "r \(c.radiusCells) d \(c.durationHours) at \(centre), hour \(end)")
             }
-            for floor in [4.0, 9.0, 16.0] {
+            // The same floor for every length, and a short and a long family with different floors.
+            for floors in [(4.0, 4.0), (9.0, 9.0), (16.0, 16.0), (16.0, 6.0), (5.0, 12.0)] {
                 var shortcut: [ScanCylinder] = []
-                _ = scan.evaluate(centre: centre, layer: layer, endHour: end, minimumObserved: 3, floor: floor) {
+                let f = ScanFloors(short: floors.0, long: floors.1)
+                _ = scan.evaluate(centre: centre, layer: layer, endHour: end, minimumObserved: 3, floors: f) {
                     shortcut.append($0)
                 }
-                let expected = full.filter { $0.observed >= 3 && $0.surprise >= floor }
+                let longFrom = scan.configuration.longFromHours
+                let expected = full.filter { $0.observed >= 3 && $0.surprise >= ($0.durationHours >= longFrom ? f.long : f.short) }
                 #expect(shortcut == expected)
                 visitsWithFloor += shortcut.count
                 if expected.isEmpty { pruned += 1 } else { reached += 1 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Emerging space-time clusters, the alerts a dispatcher acts on: every incident triggers a scan
 /// of the cylinders around it ending now (`SpaceTimeScan`); the strongest one, when its
 /// recurrence interval reaches `minRecurrenceDays`, opens a cluster (cluster_emerging) or feeds
@@ -45,8 +47,10 @@ struct ClusterDetector: Sendable {
 
     var keyCount: Int { scan.table.keyCount }
     var capHits: Int { scan.capHits }
-    var threshold: Double { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays) }
-    var endThreshold: Double { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays / 4) }
+    /// The alerting surprise of each family (`ScanFamily` order).
+    private var thresholds: [Double] {
+        ScanFamily.allCases.map { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays, family: $0) }
+    }
 
     /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
     /// again over the hours that ended and closes those no longer significant.
@@ -64,7 +68,7 @@ struct ClusterDetector: Sendable {
             let best = strongest(centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, names: names)
             // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
             // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
-            if let best, best.surprise >= endThreshold {
+            if let best, configuration.logRecurrenceDays(best) >= log(configuration.minRecurrenceDays / 4) {
                 still.append(cluster)
             } else {
                 alerts.append(
@@ -106,24 +110,26 @@ struct ClusterDetector: Sendable {
             sinceExpiry = 0
             expire(currentHour: hour)
         }
-        let floor = threshold
+        let floors = thresholds
         guard let first,
             let best = strongest(
-                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: floor, names: names),
-            best.surprise >= floor
+                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: floors, names: names),
+            best.surprise >= floors[configuration.family(layer: best.layer, durationHours: best.durationHours).rawValue]
         else { return [] }
         return track(best, incident: incident, names: names)
     }
 
-    /// The candidate cylinder (observed ≥ minimum) with the largest surprise over `layer` and then
-    /// `second`, in scan order. With `atLeast` > 0 only a candidate reaching it is returned (nil
-    /// otherwise), which lets the scan skip the ratios of cylinders that cannot; the strongest one
-    /// is the same when it reaches it.
+    /// The candidate cylinder (observed ≥ minimum) with the longest recurrence interval over
+    /// `layer` and then `second`, in scan order (within one family: the largest surprise). With
+    /// `atLeast` (each family's floor, `ScanFamily` order) only a candidate reaching its family's
+    /// floor is returned (nil otherwise), which lets the scan skip the ratios of cylinders that
+    /// cannot; the strongest one is the same when it reaches it.
     private mutating func strongest(
-        centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?, atLeast: Double = 0,
-        names: Interner
+        centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?,
+        atLeast: [Double]? = nil, names: Interner
     ) -> ScanCylinder? {
         var best: ScanCylinder?
+        var bestRank = -Double.infinity
         let minimum = configuration.minimumObserved
         for index in 0..<(second == nil ? 1 : 2) {
             let layer = index == 0 ? first : second!
@@ -131,12 +137,29 @@ struct ClusterDetector: Sendable {
             let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
             var recorded: [ClusterProbe] = []
             let layerName = record && layer != 0 ? names.name(layer - 1) : nil
+            var floors = ScanFloors.none
+            if let atLeast, !record {
+                let short = layer == 0 ? ScanFamily.allShort : .categoryShort
+                let long = layer == 0 ? ScanFamily.allLong : .categoryLong
+                floors = ScanFloors(short: atLeast[short.rawValue], long: atLeast[long.rawValue])
+            }
             _ = scan.evaluate(
-                centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum,
-                floor: record ? 0 : atLeast
+                centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum, floors: floors
             ) { c in
                 if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
-                if c.observed >= minimum, c.surprise > (best?.surprise ?? 0) { best = c }
+                guard c.observed >= minimum, c.surprise > 0 else { return }
+                // Families compare by recurrence interval; within one a larger surprise wins (also
+                // where rounding makes two intervals equal).
+                let rank = configuration.logRecurrenceDays(c)
+                let sameFamily =
+                    best.map {
+                        configuration.family(layer: $0.layer, durationHours: $0.durationHours)
+                            == configuration.family(layer: c.layer, durationHours: c.durationHours)
+                    } ?? false
+                if rank > bestRank || (rank == bestRank && sameFamily && c.surprise > best!.surprise) {
+                    best = c
+                    bestRank = rank
+                }
             }
             probes += recorded
         }
@@ -196,7 +219,7 @@ struct ClusterDetector: Sendable {
         for e in entries { perCategory[e.category, default: 0] += 1 }
         let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
             .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
-        let days = configuration.recurrenceDays(surprise: c.surprise)
+        let days = configuration.recurrenceDays(c)
         let minimum = configuration.minRecurrenceDays
         let severity: Alert.Severity = kind == .clusterEnded ? .low : days >= 10 * minimum ? .high : .medium
         var hash = StableHash()

@@ -14,10 +14,12 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     /// Prior pseudo-count per cell and year (layer `all`; a category layer gets its share), so a
     /// place without history is compared with a small, not a zero, expectation.
     public var priorPerCellYear: Double
-    /// Recurrence interval in days = exp(calibrationA + calibrationB × surprise); fitted on the
-    /// real stream by tools/reference/fit_recurrence.py (docs/ACCURACY.md).
-    public var calibrationA: Double
-    public var calibrationB: Double
+    /// Recurrence interval in days of a finding = exp(a + b × surprise) with its family's (a, b),
+    /// indexed by `ScanFamily.rawValue`; fitted on the real stream by
+    /// tools/reference/fit_recurrence.py (docs/ACCURACY.md).
+    public var calibrations: [RecurrenceCalibration]
+    /// Cylinders at least this long are the `…Long` families.
+    public var longFromHours: Int
     /// A cluster is announced (cluster_emerging) when its recurrence interval reaches this, and
     /// ends (cluster_ended) when it no longer does.
     public var minRecurrenceDays: Double
@@ -36,8 +38,7 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
     public init(
         maxRadiusMetres: Double = 750, durationsHours: [Int] = [1, 3, 6, 12, 24, 48, 72, 168],
         minimumObserved: Int = 3, priorPerCellYear: Double = 0.5,
-        calibrationA: Double = ClusterScanConfiguration.defaultCalibrationA,
-        calibrationB: Double = ClusterScanConfiguration.defaultCalibrationB,
+        calibrations: [RecurrenceCalibration] = ClusterScanConfiguration.defaultCalibrations, longFromHours: Int = 24,
         minRecurrenceDays: Double = 365, growthFactor: Double = 2, minimumBaselineWeeks: Int = 8,
         repeatWindowHours: Int = 0
     ) {
@@ -45,26 +46,42 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
         self.durationsHours = durationsHours
         self.minimumObserved = minimumObserved
         self.priorPerCellYear = priorPerCellYear
-        self.calibrationA = calibrationA
-        self.calibrationB = calibrationB
+        self.calibrations = calibrations
+        self.longFromHours = longFromHours
         self.minRecurrenceDays = minRecurrenceDays
         self.growthFactor = growthFactor
         self.minimumBaselineWeeks = minimumBaselineWeeks
         self.repeatWindowHours = repeatWindowHours
     }
 
-    /// Fitted on Toronto 2014–2017 (tools/reference/fit_recurrence.py; docs/ACCURACY.md).
-    public static let defaultCalibrationA = -3.6943
-    public static let defaultCalibrationB = 0.3265
+    /// Fitted on Toronto 2014–2017 (tools/reference/fit_recurrence.py, shares 0.4 / 0.1 / 0.2 / 0.3
+    /// of the chance-alert budget; docs/ACCURACY.md), in `ScanFamily` order.
+    public static let defaultCalibrations = [
+        RecurrenceCalibration(a: -3.4225, b: 0.3046), RecurrenceCalibration(a: -4.4165, b: 0.3138),
+        RecurrenceCalibration(a: -3.4888, b: 0.3230), RecurrenceCalibration(a: -3.8415, b: 0.4167)
+    ]
 
-    /// Days between chance findings at least this strong, city-wide.
-    @inline(__always) public func recurrenceDays(surprise: Double) -> Double {
-        exp(calibrationA + calibrationB * surprise)
+    /// The same calibration for every family (tests, and a city without a fit per family).
+    public static func uniform(_ calibration: RecurrenceCalibration) -> [RecurrenceCalibration] {
+        [RecurrenceCalibration](repeating: calibration, count: ScanFamily.allCases.count)
     }
 
-    /// The surprise whose recurrence interval is `days` (the alerting threshold).
-    public func surprise(forRecurrenceDays days: Double) -> Double {
-        (log(days) - calibrationA) / calibrationB
+    @inline(__always) public func family(layer: UInt16, durationHours: Int) -> ScanFamily {
+        ScanFamily(layer: layer, durationHours: durationHours, longFromHours: longFromHours)
+    }
+
+    /// ln of the days between chance findings at least this strong, city-wide: how findings of
+    /// different families rank against each other.
+    @inline(__always) public func logRecurrenceDays(_ c: ScanCylinder) -> Double {
+        calibrations[family(layer: c.layer, durationHours: c.durationHours).rawValue].logDays(surprise: c.surprise)
+    }
+
+    /// Days between chance findings at least as strong as `c`, city-wide.
+    public func recurrenceDays(_ c: ScanCylinder) -> Double { exp(logRecurrenceDays(c)) }
+
+    /// The surprise whose recurrence interval is `days` in `family` (its alerting threshold).
+    public func surprise(forRecurrenceDays days: Double, family: ScanFamily) -> Double {
+        calibrations[family.rawValue].surprise(forDays: days)
     }
 
     /// Radii in cells: 0 (the cell itself) … floor(maxRadiusMetres / cellSize).
@@ -82,9 +99,11 @@ public struct ClusterScanConfiguration: Sendable, Equatable {
         }
         if minimumObserved < 2 { out.append(("minimum_observed", "must be at least 2")) }
         if !(priorPerCellYear > 0 && priorPerCellYear < 1000) { out.append(("prior_per_cell_year", "must be positive, e.g. 0.5")) }
-        if !(calibrationB > 0 && calibrationB.isFinite && calibrationA.isFinite) {
-            out.append(("calibration", "must be [a, b] with b > 0 (refit with tools/reference/calibrate_clusters.py)"))
+        for family in ScanFamily.allCases
+        where !(calibrations.count == ScanFamily.allCases.count && calibrations[family.rawValue].isValid) {
+            out.append((family.key, "must be [a, b] with b > 0 (refit with tools/reference/fit_recurrence.py)"))
         }
+        if !(1...168).contains(longFromHours) { out.append(("long_from", "must be whole hours between 1h and 168h (7d)")) }
         if !(minRecurrenceDays >= 1 && minRecurrenceDays <= 36_500) { out.append(("min_recurrence", "must be between 1d and 36500d")) }
         if !(0...168).contains(repeatWindowHours) { out.append(("repeat_window", "must be whole hours between 0h and 7d")) }
         if !(1...52).contains(minimumBaselineWeeks) { out.append(("minimum_baseline_weeks", "must be between 1 and 52")) }

@@ -7,6 +7,8 @@ struct SpaceTimeScan: Sendable {
     let configuration: ClusterScanConfiguration
     let radius: Int
     let durations: [Int64]
+    /// Index of the first duration of the long families (`durations.count` when none is).
+    let firstLong: Int
     /// Disc cells around a centre, nearest ring first: offset and the smallest radius holding it.
     let offsets: [(dx: Int32, dy: Int32, ring: Int)]
     let cellsWithin: [Int]
@@ -41,6 +43,7 @@ struct SpaceTimeScan: Sendable {
         self.configuration = configuration
         radius = configuration.maxRadiusCells(cellSize: cellSize)
         durations = configuration.durationsHours.sorted().map(Int64.init)
+        firstLong = durations.firstIndex { $0 >= Int64(configuration.longFromHours) } ?? durations.count
         var offsets: [(dx: Int32, dy: Int32, ring: Int)] = []
         let r = Int32(radius)
         if r >= 0 {
@@ -109,11 +112,12 @@ struct SpaceTimeScan: Sendable {
     /// baseline yet. `visit` sees each such cylinder (pass 0 to see them all, as probes do);
     /// the others cannot be candidates, so their statistics are never computed.
     ///
-    /// With `floor` > 0 the caller only needs cylinders whose surprise reaches it (an incident's
-    /// evaluation only matters when it alerts): the others are not visited. Every cylinder that
-    /// reaches the floor is still visited, in the same order, so the strongest one is the same.
+    /// With active `floors` the caller only needs cylinders whose surprise reaches their family's
+    /// floor (an incident's evaluation only matters when it alerts): the others are not visited.
+    /// Every cylinder that reaches its floor is still visited, in the same order, so the strongest
+    /// one is the same.
     mutating func evaluate(
-        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0, floor: Double = 0,
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int = 0, floors: ScanFloors = .none,
         visit: (ScanCylinder) -> Void
     ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
@@ -138,7 +142,7 @@ struct SpaceTimeScan: Sendable {
                 disc.withUnsafeMutableBufferPointer { d in
                     levelShare.withUnsafeMutableBufferPointer { l in
                         evaluate(
-                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floor: floor,
+                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
                             observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!, visit: visit)
                     }
                 }
@@ -149,7 +153,7 @@ struct SpaceTimeScan: Sendable {
     /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, and
     /// the disc's bits per window tile.
     private mutating func evaluate(
-        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, floor: Double,
+        centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, floors: ScanFloors,
         observed: UnsafeMutablePointer<UInt32>, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
         levelShare: UnsafeMutablePointer<Double>, visit: (ScanCylinder) -> Void
     ) -> Bool {
@@ -203,9 +207,9 @@ struct SpaceTimeScan: Sendable {
         // Baselines are sums of non-negative counts, so the cells read so far give every
         // expectation a lower bound; when even that puts every cylinder below the floor, the
         // evaluation ends without reading the other cells' baselines.
-        if floor > 0, pendingCount > 0,
+        if floors.isActive, pendingCount > 0,
             !anyCylinderMayReach(
-                floor: floor, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
+                floors: floors, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
                 baselines: baselines, levelShare: levelShare)
         {
             return true
@@ -231,6 +235,7 @@ struct SpaceTimeScan: Sendable {
                 let d = durations[j]
                 let expected = levelShare[j] * perHours
                 let weight = wa * perHours
+                let floor = floors.floor(index: j, firstLong: firstLong)
                 let surprise = ScanCylinder.surprise(observed: o, expected: expected, weight: weight, atLeast: floor)
                 if floor > 0, surprise < floor { continue }
                 visit(
@@ -355,7 +360,7 @@ struct SpaceTimeScan: Sendable {
     /// weight by the same factor, and the surprise only falls as the weight grows at a fixed
     /// ratio, so the partial sums bound every surprise from above.
     private mutating func anyCylinderMayReach(
-        floor: Double, minimumObserved: Int, wa: Double, prior: Double, observed: UnsafeMutablePointer<UInt32>,
+        floors: ScanFloors, minimumObserved: Int, wa: Double, prior: Double, observed: UnsafeMutablePointer<UInt32>,
         baselines: UnsafeMutablePointer<UInt32>, levelShare: UnsafeMutablePointer<Double>
     ) -> Bool {
         let nd = durations.count
@@ -367,6 +372,7 @@ struct SpaceTimeScan: Sendable {
             for j in 0..<nd {
                 let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
+                let floor = floors.floor(index: j, firstLong: firstLong)
                 let atMost = ScanCylinder.surprise(
                     observed: o, expected: levelShare[j] * perHours, weight: wa * perHours, atLeast: floor)
                 if atMost * (1 + 1e-9) >= floor { return true }  // slack: rounding never prunes a reachable one

@@ -50,18 +50,28 @@ struct AlertSettings: Sendable, Equatable {
                 key: "clusters.repeat_window", message: "'\(repeatText)' is not a whole number of hours",
                 fix: "e.g. \"24h\", or \"0h\" for exact duplicates only")
         }
-        let calibration = try r.doubles("clusters.calibration", default: [defaults.calibrationA, defaults.calibrationB])
-        guard calibration.count == 2 else {
+        var calibrations: [RecurrenceCalibration] = []
+        for family in ScanFamily.allCases {
+            let d = defaults.calibrations[family.rawValue]
+            let pair = try r.doubles("clusters.\(family.key)", default: [d.a, d.b])
+            guard pair.count == 2 else {
+                throw ConfigurationError(
+                    key: "clusters.\(family.key)", message: "must be two numbers [a, b]",
+                    fix: "recurrence days = exp(a + b × surprise); refit with tools/reference/fit_recurrence.py")
+            }
+            calibrations.append(RecurrenceCalibration(a: pair[0], b: pair[1]))
+        }
+        let longText = try r.string("clusters.long_from", default: "\(defaults.longFromHours)h")
+        guard let longFrom = EventDuration.parse(longText), longFrom.milliseconds % 3_600_000 == 0 else {
             throw ConfigurationError(
-                key: "clusters.calibration", message: "must be two numbers [a, b]",
-                fix: "recurrence days = exp(a + b × LLR); refit with tools/reference/calibrate_clusters.py")
+                key: "clusters.long_from", message: "'\(longText)' is not a whole number of hours", fix: "e.g. \"24h\"")
         }
         let scan = ClusterScanConfiguration(
             maxRadiusMetres: try r.double("clusters.max_radius_m", default: defaults.maxRadiusMetres),
             durationsHours: durations,
             minimumObserved: try r.int("clusters.minimum_observed", default: defaults.minimumObserved),
             priorPerCellYear: try r.double("clusters.prior_per_cell_year", default: defaults.priorPerCellYear),
-            calibrationA: calibration[0], calibrationB: calibration[1],
+            calibrations: calibrations, longFromHours: Int(longFrom.milliseconds / 3_600_000),
             minRecurrenceDays: Double(recurrence.milliseconds) / 86_400_000,
             growthFactor: try r.double("clusters.growth_factor", default: defaults.growthFactor),
             minimumBaselineWeeks: try r.int("clusters.minimum_baseline_weeks", default: defaults.minimumBaselineWeeks),

@@ -5,8 +5,7 @@ Two seeds (101, 102; the held-out seeds of docs/ACCURACY.md are 1-10), each
 stream of 2021-01-15 .. 2021-06-30 with the history from 2020-01-01 (a year
 of baseline).  Prints issue 11's levels (surges >= 95 % found overall and
 >= 80 % of the 4-6-incident ones, median delay <= 1 h; clusters >= 90 %,
-median delay <= 24 h; no control window alerted) and asserts the met ones at the
-issue's level and the others at regression floors (docs/ACCURACY.md says which).
+median delay <= 24 h; no control window alerted) and asserts them all.
 
 The generator's own guarantees are checked independently first (radius,
 whole hours, no collapsing duplicates, quiet places, separation).
@@ -100,17 +99,7 @@ def test_planted_episodes_meet_issue_11(toronto_records, shipped_config, tmp_pat
               params=PARAMS, records=toronto_records)
     text = table(res)
     print(text)
-    # Issue 11's levels are printed above. Three are not met by the calibrated scan (docs/ACCURACY.md:
-    # surge recall of 4-6, surge recall overall on held-out seeds, cluster delay); this test guards the
-    # levels the scan reaches on these seeds against regression, and the met ones at the issue's level.
-    s, c = res["episodes"]["surge"], res["episodes"]["cluster"]
-    floors = {
-        "surge recall >= 0.85": s["recall"] >= 0.85,
-        "surge 4-6 recall >= 0.6": s["by_band"]["4-6"]["recall"] >= 0.6,
-        "surge median delay <= 1 h (issue level)": s["median_delay_h"] is not None and s["median_delay_h"] <= 1,
-        "cluster recall >= 0.75": c["recall"] >= 0.75,
-        "cluster median delay <= 96 h": c["median_delay_h"] is not None and c["median_delay_h"] <= 96,
-        "no control window alerted (issue level)": res["acceptance"]["controls_hit == 0"]["ok"],
-    }
-    failing = [k for k, ok in floors.items() if not ok]
-    assert not failing, f"below the regression floors: {failing}\n{text}"
+    # Issue 11's levels, all met by the shipped scan on the held-out seeds (docs/ACCURACY.md), are
+    # asserted here at the issue's level on these two seeds too.
+    failing = [k for k, v in res["acceptance"].items() if not v["ok"]]
+    assert not failing, f"issue 11 levels not met: {failing}\n{text}"
