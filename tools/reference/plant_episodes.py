@@ -96,6 +96,7 @@ class PlantParams:
     cluster_radius_m: float = 200.0
     cluster_quiet_max: int = 8        # any category within cluster_radius_m in the previous year
     cluster_main_share: float = 0.7
+    cluster_times_profile: bool = True   # cluster rows at hours drawn from the city's hour-of-week profile (else uniform)
     quiet_days: int = 365
     # no planted row closer than this to another row at its point; 0: only the same point and hour is
     # avoided (the episodes as defined: a detector that merges repeats at one point within
@@ -276,7 +277,7 @@ class EpisodePlanter:
             ids: list[str] = []
             cats_planted: dict[str, int] = {}
             if kind != "control":
-                times = start + self._offsets(n, span_h, start, weighted=not surge) * HOUR_MS
+                times = start + self._offsets(n, span_h, start, weighted=not surge and p.cluster_times_profile) * HOUR_MS
                 snapped = self._snap(x, y, radius, times)
                 if snapped is None:
                     continue
@@ -386,12 +387,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--surges", type=int, default=PlantParams.surges)
     p.add_argument("--clusters", type=int, default=PlantParams.clusters)
     p.add_argument("--controls", type=int, default=PlantParams.controls)
+    p.add_argument("--cluster-main-share", type=float, default=PlantParams.cluster_main_share,
+                   help="share of a cluster's rows in its main category (robustness runs: 1.0)")
+    p.add_argument("--uniform-cluster-times", action="store_true",
+                   help="cluster rows at uniform hours instead of the city's hour-of-week profile")
     p.add_argument("--input", action="append", default=[], metavar="FILE",
                    help="real incidents (.csv Toronto layout or canonical NDJSON); default: packaged data")
 
 
 def params_from_args(args: argparse.Namespace) -> PlantParams:
-    return PlantParams(surges=args.surges, clusters=args.clusters, controls=args.controls)
+    return PlantParams(surges=args.surges, clusters=args.clusters, controls=args.controls,
+                       cluster_main_share=args.cluster_main_share, cluster_times_profile=not args.uniform_cluster_times)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
