@@ -233,16 +233,37 @@ struct ScanCountTable: Sendable {
             tally(head)
             return
         }
+        // More hours, ascending: walked newest first, an hour's first length only grows (its lower
+        // bounds fall as lengths grow), so one pass over hours and lengths together counts them all
+        // (a length gets the hours counted before the walk passed it), not one pass of the lengths
+        // per hour: busy cells hold many recent hours.
+        @inline(__always) func tallyNewestFirst(_ count: Int, _ hour: (Int) -> Int64) {
+            var running: UInt32 = 0
+            var j = 0
+            var i = count - 1
+            while i >= 0 {
+                let h = hour(i)
+                i -= 1
+                guard h <= upper else { continue }
+                while j < n, h <= clamp(endHour - lengths[j]) {
+                    out[at + j] &+= running
+                    j += 1
+                }
+                if j == n { return }
+                running &+= 1
+            }
+            while j < n {
+                out[at + j] &+= running
+                j += 1
+            }
+        }
         let slot = cell.slot
         if cell.stored == Self.spilled {
-            for h in spill[slot]! { tally(Int64(h)) }
+            let list = spill[slot]!
+            tallyNewestFirst(list.count) { Int64(list[$0]) }
         } else {
-            var i = Int(slot) * Self.inlineHours
-            let end = i + Int(cell.stored)
-            while i < end {
-                tally(Int64(records[i]))
-                i += 1
-            }
+            let base = Int(slot) * Self.inlineHours
+            tallyNewestFirst(Int(cell.stored)) { Int64(records[base + $0]) }
         }
     }
 
