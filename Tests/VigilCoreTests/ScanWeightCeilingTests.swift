@@ -61,4 +61,23 @@ import Testing
         }
         #expect(reachedJustBelow > 100, "\(reachedJustBelow)")
     }
+
+    /// A floor far above the usual ones (the Poisson guess underflows): the tiny weights whose
+    /// surprise still reaches it are not skipped.
+    @Test func aVeryHighFloorSkipsOnlyBelowIt() {
+        for floor in [400.0, 3_000.0] {
+            var table = ScanWeightCeiling(floor: floor)
+            for o in [3, 40, 127] {
+                let row = table.row(theta: 1e-3)
+                var weight = 1e-300
+                while weight < 1e6 {
+                    let full = ScanCylinder.surprise(observed: o, expected: 1e-3 * weight, weight: weight)
+                    if table.skips(observed: o, weight: weight, row: row) {
+                        #expect(full < floor, "O \(o) w \(weight) floor \(floor): \(full)")
+                    }
+                    weight *= 10
+                }
+            }
+        }
+    }
 }

@@ -86,16 +86,16 @@ struct ScanWeightCeiling: Sendable {
         guard below(limit) else { return .infinity }
         let o = Double(observed)
         var high = min(limit, exp((ScanCylinder.logFactorial(observed) - floor) / o) / theta)
+        if !(high > 0) { high = limit }  // the guess underflowed (a floor far above any surprise here)
         var low: Double
         if below(high) {
             low = high / 2
-            var halvings = 0
-            while below(low) {
+            // Every weight tried is positive: a weight of 0 has no surprise and proves nothing.
+            while low > 0, below(low) {
                 high = low
                 low /= 2
-                halvings += 1
-                if halvings > 1_000 { return high }
             }
+            guard low > 0 else { return high }
         } else {
             low = high
             high = min(low * 2, limit)
@@ -105,7 +105,7 @@ struct ScanWeightCeiling: Sendable {
             }
         }
         for _ in 0..<5 {
-            let middle = (low * high).squareRoot()
+            let middle = low.squareRoot() * high.squareRoot()  // not (low × high).squareRoot(): it underflows below 1e-154
             if below(middle) { high = middle } else { low = middle }
         }
         return high
