@@ -11,7 +11,7 @@ import Testing
     /// many of those below it (a ceiling of 0 everywhere would pass the first check).
     @Test(arguments: [5, 6, 7] as [UInt64]) func skipsOnlyCylindersBelowTheFloor(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        var tables: [Double: ScanWeightCeiling] = [:]
+        var table = ScanWeightCeiling()
         var skipped = 0
         var below = 0
         for _ in 0..<20_000 {
@@ -20,10 +20,8 @@ import Testing
             let theta = pow(10, -Double(rng.next() % 10_000) / 10_000 * 5 - 0.5)  // 3e-6 … 0.3
             let weight = pow(10, Double(rng.next() % 10_000) / 10_000 * 7 - 2)  // 0.01 … 100,000
             let expected = theta * weight
-            var table = tables[floor] ?? ScanWeightCeiling(floor: floor)
-            let row = table.row(theta: expected / weight * (1 - 1e-9))
+            let row = table.row(theta: expected / weight * (1 - 1e-9), floor: floor)
             let skips = table.skips(observed: o, weight: weight, row: row)
-            tables[floor] = table
             let full = ScanCylinder.surprise(observed: o, expected: expected, weight: weight)
             if skips { #expect(full < floor, "O \(o) E \(expected) weight \(weight) floor \(floor): \(full)") }
             if full < floor { below += 1 }
@@ -36,11 +34,11 @@ import Testing
     /// the floor, and just below it some reach it (the ceiling is tight, not merely safe).
     @Test func theCeilingIsTightAndSafe() {
         let floor = 12.5
-        var table = ScanWeightCeiling(floor: floor)
+        var table = ScanWeightCeiling()
         var reachedJustBelow = 0
         for o in 3...60 {
             for theta in [2e-5, 3.3e-4, 1.7e-3, 0.02] {
-                let row = table.row(theta: theta * (1 - 1e-9))
+                let row = table.row(theta: theta * (1 - 1e-9), floor: floor)
                 // The smallest skipped weight, to a relative 1e-12.
                 var low = 1e-9
                 var high = 1e9
@@ -66,9 +64,9 @@ import Testing
     /// surprise still reaches it are not skipped.
     @Test func aVeryHighFloorSkipsOnlyBelowIt() {
         for floor in [400.0, 3_000.0] {
-            var table = ScanWeightCeiling(floor: floor)
+            var table = ScanWeightCeiling()
             for o in [3, 40, 127] {
-                let row = table.row(theta: 1e-3)
+                let row = table.row(theta: 1e-3, floor: floor)
                 var weight = 1e-300
                 while weight < 1e6 {
                     let full = ScanCylinder.surprise(observed: o, expected: 1e-3 * weight, weight: weight)
@@ -79,5 +77,21 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Floors share one table, each with its own rows; past `maxFloors` a floor gets no rows, so
+    /// nothing of it is skipped.
+    @Test func eachFloorHasItsOwnRowsUpToTheLimit() {
+        var table = ScanWeightCeiling()
+        var rows: [Int] = []
+        for k in 0...ScanWeightCeiling.maxFloors {
+            rows.append(table.row(theta: 1e-3, floor: 5 + Double(k)))
+        }
+        #expect(Set(rows.prefix(ScanWeightCeiling.maxFloors)).count == ScanWeightCeiling.maxFloors)
+        #expect(rows.last == -1)
+        let offGrid = table.skips(observed: 3, weight: 1e9, row: -1)
+        let first = table.skips(observed: 3, weight: 1e9, row: rows[0])
+        let again = table.row(theta: 1e-3, floor: 5)
+        #expect(!offGrid && first && again == rows[0])
     }
 }

@@ -1,6 +1,6 @@
-/// For one alerting floor, the baseline weight at and above which a cylinder cannot reach the floor,
-/// per observed count and per expected-to-weight ratio θ: one comparison instead of the logarithms
-/// of `ScanCylinder.surprise` for the many candidate cylinders that end below the floor.
+/// For each alerting floor, the baseline weight at and above which a cylinder cannot reach the
+/// floor, per observed count and per expected-to-weight ratio θ: one comparison instead of the
+/// logarithms of `ScanCylinder.surprise` for the many candidate cylinders that end below the floor.
 ///
 /// Why it holds: the surprise falls as the weight α grows at a fixed θ = E / α (the null widens
 /// less, the surprise is a sum of more gamma-Poisson parts), and as θ grows at a fixed α (a larger
@@ -13,9 +13,11 @@
 /// Within an evaluation θ = level × share / Wa depends only on the duration, but it moves with every
 /// incident, so the table is cached by grid ratio, not by θ: θₖ is θ with its mantissa cut to its
 /// first `mantissaBits` bits (so θₖ ≤ θ, at most 6 % below). Entries are computed when first needed
-/// (about eight surprises each) and kept while the floor is the same.
+/// (about eight surprises each) and kept. A row is one (floor, θₖ): up to `maxFloors` floors
+/// (a floor per layer or per family of durations) have rows; cylinders of any other are computed in
+/// full.
 struct ScanWeightCeiling: Sendable {
-    let floor: Double
+    static let maxFloors = 8
     /// Counts up to this have entries; a cylinder with more is computed in full.
     static let maxObserved = 127
     private static let mantissaBits = 4
@@ -23,39 +25,45 @@ struct ScanWeightCeiling: Sendable {
     /// Grid ratios from 2^-40 to just below 2^8 (Toronto's θ lie between about 1e-5 and 1e-1).
     private static let firstKey = Int((1023 - 40) << mantissaBits)
     private static let keyCount = 48 << mantissaBits
-    /// Per grid key: its row in `ceilings` (-1: none yet); empty until the first row, so that a
-    /// placeholder costs no allocation.
+    /// The floors with rows, in the order first seen.
+    private var floors: [Double] = []
+    /// Per floor and grid key (`keyCount` keys per floor): its row in `ceilings` (-1: none yet).
     private var rowOfKey: [Int32] = []
-    /// Per row: its grid ratio.
+    /// Per row: its floor and grid ratio.
+    private var floorOfRow: [Double] = []
     private var thetaOfRow: [Double] = []
     /// Rows of `maxObserved + 1` weights; NaN: not computed yet.
     private var ceilings: [Double] = []
 
-    init(floor: Double) {
-        self.floor = floor
-    }
-
-    /// The row for ratio `theta` (its grid point is at most `theta`), or -1 when the ratio is off
-    /// the grid (then nothing is skipped). `theta` must not exceed the ratio the surprise computes.
-    @inline(__always) mutating func row(theta: Double) -> Int {
+    /// The row for `floor` (> 0) and ratio `theta` (its grid point is at most `theta`), or -1 when
+    /// the ratio is off the grid or the floor has no table (then nothing is skipped). `theta` must
+    /// not exceed the ratio the surprise computes.
+    @inline(__always) mutating func row(theta: Double, floor: Double) -> Int {
         guard theta > 0, theta.isFinite else { return -1 }
         let key = Int(theta.bitPattern >> Self.shift) - Self.firstKey
         guard key >= 0, key < Self.keyCount else { return -1 }
-        if !rowOfKey.isEmpty, rowOfKey[key] >= 0 { return Int(rowOfKey[key]) }
-        return newRow(key: key)
+        var f = 0
+        while f < floors.count, floors[f] != floor { f += 1 }
+        if f < floors.count, rowOfKey[f * Self.keyCount + key] >= 0 { return Int(rowOfKey[f * Self.keyCount + key]) }
+        return newRow(floorIndex: f, floor: floor, key: key)
     }
 
-    private mutating func newRow(key: Int) -> Int {
-        if rowOfKey.isEmpty { rowOfKey = [Int32](repeating: -1, count: Self.keyCount) }
-        rowOfKey[key] = Int32(thetaOfRow.count)
+    private mutating func newRow(floorIndex f: Int, floor: Double, key: Int) -> Int {
+        if f == floors.count {
+            guard floor > 0, floors.count < Self.maxFloors else { return -1 }
+            floors.append(floor)
+            rowOfKey.append(contentsOf: repeatElement(-1, count: Self.keyCount))
+        }
+        rowOfKey[f * Self.keyCount + key] = Int32(thetaOfRow.count)
+        floorOfRow.append(floor)
         thetaOfRow.append(Double(bitPattern: UInt64(key + Self.firstKey) << Self.shift))
         ceilings.append(contentsOf: repeatElement(Double.nan, count: Self.maxObserved + 1))
-        return Int(rowOfKey[key])
+        return thetaOfRow.count - 1
     }
 
     /// Whether a cylinder with `observed` occurrences, a weight of `weight` and a ratio on `row`'s
-    /// grid point or above (`row(theta:)`) surely ends below the floor. Reads only, once the entry
-    /// exists (an evaluation's hot loop pays no uniqueness check).
+    /// grid point or above (`row(theta:floor:)`) surely ends below the row's floor. Reads only,
+    /// once the entry exists (an evaluation's hot loop pays no uniqueness check).
     @inline(__always) mutating func skips(observed: Int, weight: Double, row: Int) -> Bool {
         guard row >= 0, observed <= Self.maxObserved else { return false }
         let at = row * (Self.maxObserved + 1) + observed
@@ -65,7 +73,7 @@ struct ScanWeightCeiling: Sendable {
     }
 
     private mutating func fill(at: Int, observed: Int, row: Int) -> Double {
-        let ceiling = Self.ceiling(observed: observed, theta: thetaOfRow[row], floor: floor)
+        let ceiling = Self.ceiling(observed: observed, theta: thetaOfRow[row], floor: floorOfRow[row])
         ceilings[at] = ceiling
         return ceiling
     }

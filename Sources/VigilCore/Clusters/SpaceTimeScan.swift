@@ -22,10 +22,9 @@ struct SpaceTimeScan: Sendable {
     private var levelShareScratch: [Double]
     /// Scratch per evaluation: per duration, its row in `ceilings` (-1: no row).
     private var ceilingRowScratch: [Int]
-    /// The weight ceilings for the floor of the last evaluation with one, and for up to eight
-    /// other floors (a floor per layer keeps its table).
-    private var ceilings = ScanWeightCeiling(floor: 0)
-    private var otherCeilings: [ScanWeightCeiling] = []
+    /// The weight ceilings of the floors evaluations pass (a row per floor and grid ratio, so a
+    /// floor per layer or per family of durations keeps its own).
+    private var ceilings = ScanWeightCeiling()
     /// Scratch per evaluation (when the window wraps past Int32): disc cells whose baselines are
     /// read only if the bound needs them.
     private var pendingLocation: [Int]
@@ -143,7 +142,6 @@ struct SpaceTimeScan: Sendable {
             swap(&levelShare, &levelShareScratch)
             swap(&rows, &ceilingRowScratch)
         }
-        if floor > 0, ceilings.floor != floor { useCeilings(floor: floor) }
         return observed.withUnsafeMutableBufferPointer { o in
             baselines.withUnsafeMutableBufferPointer { b in
                 disc.withUnsafeMutableBufferPointer { d in
@@ -158,18 +156,6 @@ struct SpaceTimeScan: Sendable {
                 }
             }
         }
-    }
-
-    /// Makes `ceilings` the table of `floor`, keeping the last few floors' tables.
-    private mutating func useCeilings(floor: Double) {
-        if let i = otherCeilings.firstIndex(where: { $0.floor == floor }) {
-            swap(&ceilings, &otherCeilings[i])
-            return
-        }
-        var fresh = ScanWeightCeiling(floor: floor)
-        swap(&ceilings, &fresh)
-        if fresh.floor > 0 { otherCeilings.append(fresh) }
-        if otherCeilings.count > 8 { otherCeilings.removeFirst() }
     }
 
     /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, the
@@ -227,7 +213,7 @@ struct SpaceTimeScan: Sendable {
         // up to rounding, and a grid ratio a relative 1e-9 below it is surely at most the surprise's.
         for j in 0..<nd where Int(observed[radius * nd + j]) >= minimumObserved {
             levelShare[j] = level * Self.share(hours: durations[j], endHour: endHour, city: city)
-            rows[j] = floor > 0 ? ceilings.row(theta: levelShare[j] / wa * (1 - 1e-9)) : -1
+            rows[j] = floor > 0 ? ceilings.row(theta: levelShare[j] / wa * (1 - 1e-9), floor: floor) : -1
         }
         // Baselines are sums of non-negative counts, so the cells read so far give every
         // expectation a lower bound; when even that puts every cylinder below the floor, the
