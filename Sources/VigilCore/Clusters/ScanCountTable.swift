@@ -137,21 +137,23 @@ struct ScanCountTable: Sendable {
         return true
     }
 
-    /// `add(slot:hour:)` for the live slot at index location `at`.
+    /// `add(slot:hour:)` for the live slot at index location `at`. The location's record is read
+    /// into a local and written back once: each write through the array paid a uniqueness check.
     private mutating func add(location at: Int, hour: Int64) {
-        let slot = state[at].slot
+        var cell = state[at]
+        let slot = cell.slot
         let s = Int(slot)
-        let previous = state[at].head
+        let previous = cell.head
         var head = Int64(previous)
         if previous == Self.emptyWord {
             head = hour
-            state[at].head = Int32(truncatingIfNeeded: hour)
+            cell.head = Int32(truncatingIfNeeded: hour)
         } else if hour > head {
             head = hour
-            state[at].head = Int32(truncatingIfNeeded: hour)
-            dropHours(slot: slot, at: at, throughHour: head - Int64(hours))
+            cell.head = Int32(truncatingIfNeeded: hour)
+            dropHours(slot: slot, stored: &cell.stored, throughHour: head - Int64(hours))
         }
-        if head - hour < Int64(hours) { insertHour(slot: slot, at: at, Int32(truncatingIfNeeded: hour)) }
+        if head - hour < Int64(hours) { insertHour(slot: slot, stored: &cell.stored, Int32(truncatingIfNeeded: hour)) }
         recentMask[at >> 6] |= UInt64(1) << UInt64(at & 63)
 
         // The weekly ring's head is the week of the newest hour (both follow the newest occurrence).
@@ -166,7 +168,7 @@ struct ScanCountTable: Sendable {
                 while w <= week {
                     let p = Self.position(w, Self.weeks)
                     weekly[wbase + p] = 0
-                    state[at].weeksWithCounts &= ~(UInt64(1) << UInt64(p))
+                    cell.weeksWithCounts &= ~(UInt64(1) << UInt64(p))
                     w += 1
                 }
             }
@@ -174,12 +176,15 @@ struct ScanCountTable: Sendable {
         if headWeek - week < Int64(Self.weeks) {
             let p = Self.position(week, Self.weeks)
             weekly[wbase + p] &+= 1
-            state[at].weeksWithCounts |= UInt64(1) << UInt64(p)
+            cell.weeksWithCounts |= UInt64(1) << UInt64(p)
         }
-        let cached = state[at].baselineWeek
+        let cached = cell.baselineWeek
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
-            setBaseline(location: at, Self.noBaseline)
+            baselines[at] = Self.noBaseline
+            cell.baselineWeek = Self.cachedWeek(Self.noBaseline)
+            cell.baselineSum = UInt32(truncatingIfNeeded: Self.noBaseline)
         }
+        state[at] = cell
     }
 
     /// Writes a location's cached baseline word and mirrors it in the location's record.
@@ -233,16 +238,37 @@ struct ScanCountTable: Sendable {
             tally(head)
             return
         }
+        // More hours, ascending: walked newest first, an hour's first length only grows (its lower
+        // bounds fall as lengths grow), so one pass over hours and lengths together counts them all
+        // (a length gets the hours counted before the walk passed it), not one pass of the lengths
+        // per hour: busy cells hold many recent hours.
+        @inline(__always) func tallyNewestFirst(_ count: Int, _ hour: (Int) -> Int64) {
+            var running: UInt32 = 0
+            var j = 0
+            var i = count - 1
+            while i >= 0 {
+                let h = hour(i)
+                i -= 1
+                guard h <= upper else { continue }
+                while j < n, h <= clamp(endHour - lengths[j]) {
+                    out[at + j] &+= running
+                    j += 1
+                }
+                if j == n { return }
+                running &+= 1
+            }
+            while j < n {
+                out[at + j] &+= running
+                j += 1
+            }
+        }
         let slot = cell.slot
         if cell.stored == Self.spilled {
-            for h in spill[slot]! { tally(Int64(h)) }
+            let list = spill[slot]!
+            tallyNewestFirst(list.count) { Int64(list[$0]) }
         } else {
-            var i = Int(slot) * Self.inlineHours
-            let end = i + Int(cell.stored)
-            while i < end {
-                tally(Int64(records[i]))
-                i += 1
-            }
+            let base = Int(slot) * Self.inlineHours
+            tallyNewestFirst(Int(cell.stored)) { Int64(records[base + $0]) }
         }
     }
 
@@ -387,10 +413,10 @@ struct ScanCountTable: Sendable {
 
     // MARK: the slot's recent hours, ascending
 
-    private mutating func insertHour(slot: Int32, at: Int, _ hour: Int32) {
+    private mutating func insertHour(slot: Int32, stored count: inout Int32, _ hour: Int32) {
         let base = Int(slot) * Self.inlineHours
-        let stored = Int(state[at].stored)
-        if state[at].stored == Self.spilled {
+        let stored = Int(count)
+        if count == Self.spilled {
             var list = spill.removeValue(forKey: slot)!
             list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
             spill[slot] = list
@@ -400,7 +426,7 @@ struct ScanCountTable: Sendable {
             var list = Array(records[base..<(base + stored)])
             list.insert(hour, at: list.firstIndex(where: { $0 > hour }) ?? list.count)
             spill[slot] = list
-            state[at].stored = Self.spilled
+            count = Self.spilled
             return
         }
         var i = base + stored
@@ -409,29 +435,29 @@ struct ScanCountTable: Sendable {
             i -= 1
         }
         records[i] = hour
-        state[at].stored = Int32(stored + 1)
+        count = Int32(stored + 1)
     }
 
     /// Forgets hours ≤ `limit` (the ring moved past them); a spilled list that fits again moves back.
-    private mutating func dropHours(slot: Int32, at: Int, throughHour limit: Int64) {
+    private mutating func dropHours(slot: Int32, stored count: inout Int32, throughHour limit: Int64) {
         let base = Int(slot) * Self.inlineHours
-        if state[at].stored == Self.spilled {
+        if count == Self.spilled {
             var list = spill.removeValue(forKey: slot)!
             let keep = list.firstIndex(where: { Int64($0) > limit }) ?? list.count
             list.removeFirst(keep)
             if list.count <= Self.inlineHours / 2 {
                 for (k, h) in list.enumerated() { records[base + k] = h }
-                state[at].stored = Int32(list.count)
+                count = Int32(list.count)
             } else {
                 spill[slot] = list
             }
             return
         }
-        let stored = Int(state[at].stored)
+        let stored = Int(count)
         var keep = 0
         while keep < stored, Int64(records[base + keep]) <= limit { keep += 1 }
         guard keep > 0 else { return }
         for k in 0..<(stored - keep) { records[base + k] = records[base + keep + k] }
-        state[at].stored = Int32(stored - keep)
+        count = Int32(stored - keep)
     }
 }

@@ -22,6 +22,11 @@ struct SpaceTimeScan: Sendable {
     private var baselineScratch: [UInt32]
     /// Scratch per evaluation: per duration, the city level times the profile's share of its hours.
     private var levelShareScratch: [Double]
+    /// Scratch per evaluation: per duration, its row in `ceilings` (-1: no row).
+    private var ceilingRowScratch: [Int]
+    /// The weight ceilings of the floors evaluations pass (a row per floor and grid ratio, so a
+    /// floor per layer or per family of durations keeps its own).
+    private var ceilings = ScanWeightCeiling()
     /// Scratch per evaluation (when the window wraps past Int32): disc cells whose baselines are
     /// read only if the bound needs them.
     private var pendingLocation: [Int]
@@ -64,6 +69,7 @@ struct SpaceTimeScan: Sendable {
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
         baselineScratch = [UInt32](repeating: 0, count: radius + 1)
         levelShareScratch = [Double](repeating: 0, count: durations.count)
+        ceilingRowScratch = [Int](repeating: -1, count: durations.count)
         pendingLocation = [Int](repeating: 0, count: offsets.count)
         var half = [Int](repeating: 0, count: max(radius, 0) + 1)
         var rings = [Int](repeating: 0, count: (2 * max(radius, 0) + 1) * (2 * max(radius, 0) + 1))
@@ -127,35 +133,41 @@ struct SpaceTimeScan: Sendable {
         var baselines: [UInt32] = []
         var disc: [UInt64] = []
         var levelShare: [Double] = []
+        var rows: [Int] = []
         swap(&observed, &observedScratch)
         swap(&baselines, &baselineScratch)
         swap(&disc, &tileDisc)
         swap(&levelShare, &levelShareScratch)
+        swap(&rows, &ceilingRowScratch)
         defer {
             swap(&observed, &observedScratch)
             swap(&baselines, &baselineScratch)
             swap(&disc, &tileDisc)
             swap(&levelShare, &levelShareScratch)
+            swap(&rows, &ceilingRowScratch)
         }
         return observed.withUnsafeMutableBufferPointer { o in
             baselines.withUnsafeMutableBufferPointer { b in
                 disc.withUnsafeMutableBufferPointer { d in
                     levelShare.withUnsafeMutableBufferPointer { l in
-                        evaluate(
-                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
-                            observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!, visit: visit)
+                        rows.withUnsafeMutableBufferPointer { r in
+                            evaluate(
+                                centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
+                                observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!,
+                                rows: r.baseAddress!, visit: visit)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, and
-    /// the disc's bits per window tile.
+    /// `evaluate(centre:…)` with its scratch: observed per (ring, duration), baseline per ring, the
+    /// disc's bits per window tile, per duration the city's expected share and its weight-ceiling row.
     private mutating func evaluate(
         centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, floors: ScanFloors,
         observed: UnsafeMutablePointer<UInt32>, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
-        levelShare: UnsafeMutablePointer<Double>, visit: (ScanCylinder) -> Void
+        levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>, visit: (ScanCylinder) -> Void
     ) -> Bool {
         let week = ClusterTime.week(ofHour: endHour)
         let all = profiles[0].summary(week: week)
@@ -201,8 +213,12 @@ struct SpaceTimeScan: Sendable {
         if nd > 0, minimumObserved > 0, Int(observed[radius * nd + nd - 1]) < minimumObserved { return true }
         // E = level × share × (baseline / Wa + prior × cells): the first product once per duration
         // that has a candidate (its widest cylinder has enough occurrences; the others are never read).
+        // With a floor, each such duration's row of weight ceilings: E / weight is levelShare / Wa
+        // up to rounding, and a grid ratio a relative 1e-9 below it is surely at most the surprise's.
         for j in 0..<nd where Int(observed[radius * nd + j]) >= minimumObserved {
             levelShare[j] = level * Self.share(hours: durations[j], endHour: endHour, city: city)
+            let floor = floors.floor(index: j, firstLong: firstLong)
+            rows[j] = floor > 0 ? ceilings.row(theta: levelShare[j] / wa * (1 - 1e-9), floor: floor) : -1
         }
         // Baselines are sums of non-negative counts, so the cells read so far give every
         // expectation a lower bound; when even that puts every cylinder below the floor, the
@@ -210,7 +226,7 @@ struct SpaceTimeScan: Sendable {
         if floors.isActive, pendingCount > 0,
             !anyCylinderMayReach(
                 floors: floors, minimumObserved: minimumObserved, wa: wa, prior: prior, observed: observed,
-                baselines: baselines, levelShare: levelShare)
+                baselines: baselines, levelShare: levelShare, rows: rows)
         {
             return true
         }
@@ -236,6 +252,7 @@ struct SpaceTimeScan: Sendable {
                 let expected = levelShare[j] * perHours
                 let weight = wa * perHours
                 let floor = floors.floor(index: j, firstLong: firstLong)
+                if floor > 0, ceilings.skips(observed: o, weight: weight, row: rows[j]) { continue }
                 let surprise = ScanCylinder.surprise(observed: o, expected: expected, weight: weight, atLeast: floor)
                 if floor > 0, surprise < floor { continue }
                 visit(
@@ -358,10 +375,11 @@ struct SpaceTimeScan: Sendable {
     /// Whether a cylinder with enough occurrences may reach `floor` with the baselines summed so
     /// far per ring (a lower bound of each disc's). More baseline raises the expectation and its
     /// weight by the same factor, and the surprise only falls as the weight grows at a fixed
-    /// ratio, so the partial sums bound every surprise from above.
+    /// ratio, so the partial sums bound every surprise from above; a cylinder whose partial weight
+    /// is already past its weight ceiling is below the floor without computing that bound.
     private mutating func anyCylinderMayReach(
         floors: ScanFloors, minimumObserved: Int, wa: Double, prior: Double, observed: UnsafeMutablePointer<UInt32>,
-        baselines: UnsafeMutablePointer<UInt32>, levelShare: UnsafeMutablePointer<Double>
+        baselines: UnsafeMutablePointer<UInt32>, levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>
     ) -> Bool {
         let nd = durations.count
         var partial: UInt32 = 0
@@ -373,8 +391,10 @@ struct SpaceTimeScan: Sendable {
                 let o = Int(observed[ring * nd + j])
                 guard o >= minimumObserved else { continue }
                 let floor = floors.floor(index: j, firstLong: firstLong)
+                let weight = wa * perHours
+                if ceilings.skips(observed: o, weight: weight, row: rows[j]) { continue }
                 let atMost = ScanCylinder.surprise(
-                    observed: o, expected: levelShare[j] * perHours, weight: wa * perHours, atLeast: floor)
+                    observed: o, expected: levelShare[j] * perHours, weight: weight, atLeast: floor)
                 if atMost * (1 + 1e-9) >= floor { return true }  // slack: rounding never prunes a reachable one
             }
         }
