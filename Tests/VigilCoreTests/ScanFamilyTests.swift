@@ -79,3 +79,21 @@ import Testing
         #expect(problems.map(\.key) == ["calibration_all_long"])
     }
 }
+
+/// A reload may change the families' calibrations in place, but not where they split.
+@Suite struct ScanFamilyReloadTests {
+    let factory = IncidentFactory()
+
+    func engine(_ scan: ClusterScanConfiguration) -> EngineConfiguration {
+        EngineConfiguration(
+            grid: factory.grid, countRule: nil, surgeRule: nil, hotspots: nil, clusters: scan, alertKinds: [.clusterEmerging])
+    }
+
+    @Test func calibrationsReloadInPlaceButLongFromIsStructural() {
+        let old = engine(ClusterScanConfiguration())
+        var calibrations = ClusterScanConfiguration.defaultCalibrations
+        calibrations[ScanFamily.allLong.rawValue] = RecurrenceCalibration(a: -5, b: 0.5)
+        #expect(engine(ClusterScanConfiguration(calibrations: calibrations)).isRuleUpdate(of: old))
+        #expect(!engine(ClusterScanConfiguration(longFromHours: 12)).isRuleUpdate(of: old))
+    }
+}

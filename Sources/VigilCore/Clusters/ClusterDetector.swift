@@ -21,7 +21,12 @@ struct ClusterDetector: Sendable {
         var neighbourhood: String?
     }
 
-    var configuration: ClusterScanConfiguration
+    var configuration: ClusterScanConfiguration {
+        didSet { thresholds = Self.thresholds(of: configuration) }
+    }
+    /// The alerting surprise of each family (`ScanFamily` order): every incident's evaluation reads
+    /// it, so it is kept with the configuration (a reload replaces both) instead of recomputed.
+    private var thresholds: [Double]
     let grid: MetricGrid
     let latenessMilliseconds: Int64
     private var scan: SpaceTimeScan
@@ -38,6 +43,7 @@ struct ClusterDetector: Sendable {
 
     init(configuration: ClusterScanConfiguration, grid: MetricGrid, allowedLateness: EventDuration, maxKeys: Int) {
         self.configuration = configuration
+        thresholds = Self.thresholds(of: configuration)
         self.grid = grid
         latenessMilliseconds = allowedLateness.milliseconds
         let latenessHours = Int((allowedLateness.milliseconds + ClusterTime.hourMilliseconds - 1) / ClusterTime.hourMilliseconds)
@@ -47,8 +53,7 @@ struct ClusterDetector: Sendable {
 
     var keyCount: Int { scan.table.keyCount }
     var capHits: Int { scan.capHits }
-    /// The alerting surprise of each family (`ScanFamily` order).
-    private var thresholds: [Double] {
+    private static func thresholds(of configuration: ClusterScanConfiguration) -> [Double] {
         ScanFamily.allCases.map { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays, family: $0) }
     }
 

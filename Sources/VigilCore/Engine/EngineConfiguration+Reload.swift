@@ -21,7 +21,11 @@ extension EngineConfiguration {
         }
         switch (clusters, old.clusters) {
         case (nil, nil): break
-        case (let new?, let was?) where new.maxRadiusMetres == was.maxRadiusMetres && new.durationsHours == was.durationsHours: break
+        // The scan splits its durations into the short and long families once (`long_from`).
+        case (let new?, let was?)
+        where new.maxRadiusMetres == was.maxRadiusMetres && new.durationsHours == was.durationsHours
+            && new.longFromHours == was.longFromHours:
+            break
         default: return false
         }
         return true
