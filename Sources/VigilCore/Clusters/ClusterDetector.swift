@@ -22,11 +22,18 @@ struct ClusterDetector: Sendable {
     }
 
     var configuration: ClusterScanConfiguration {
-        didSet { thresholds = Self.thresholds(of: configuration) }
+        didSet {
+            thresholds = Self.thresholds(of: configuration)
+            endFloors = Self.endFloors(of: configuration)
+        }
     }
     /// The alerting surprise of each family (`ScanFamily` order): every incident's evaluation reads
     /// it, so it is kept with the configuration (a reload replaces both) instead of recomputed.
     private var thresholds: [Double]
+    /// Each family's surprise at the ending level (a quarter of `minRecurrenceDays`), lowered by a
+    /// relative 1e-9: the hourly re-check of an open cluster only needs cylinders at or above its
+    /// ending level, and the slack keeps every cylinder that rounding could put there.
+    private var endFloors: [Double]
     let grid: MetricGrid
     let latenessMilliseconds: Int64
     private var scan: SpaceTimeScan
@@ -44,6 +51,7 @@ struct ClusterDetector: Sendable {
     init(configuration: ClusterScanConfiguration, grid: MetricGrid, allowedLateness: EventDuration, maxKeys: Int) {
         self.configuration = configuration
         thresholds = Self.thresholds(of: configuration)
+        endFloors = Self.endFloors(of: configuration)
         self.grid = grid
         latenessMilliseconds = allowedLateness.milliseconds
         let latenessHours = Int((allowedLateness.milliseconds + ClusterTime.hourMilliseconds - 1) / ClusterTime.hourMilliseconds)
@@ -55,6 +63,10 @@ struct ClusterDetector: Sendable {
     var capHits: Int { scan.capHits }
     private static func thresholds(of configuration: ClusterScanConfiguration) -> [Double] {
         ScanFamily.allCases.map { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays, family: $0) }
+    }
+
+    private static func endFloors(of configuration: ClusterScanConfiguration) -> [Double] {
+        ScanFamily.allCases.map { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays / 4, family: $0) * (1 - 1e-9) }
     }
 
     /// Before an incident of hour `hour` counts: when a new hour began, scans every open cluster
@@ -69,11 +81,24 @@ struct ClusterDetector: Sendable {
         guard !open.isEmpty else { return [] }
         var alerts: [Alert] = []
         var still: [Cluster] = []
+        let ending = log(configuration.minRecurrenceDays / 4)
         for cluster in open {
-            let best = strongest(centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, names: names)
+            // First only the cylinders that may keep the cluster open (the others' surprises are
+            // never computed); a cluster that still has one gets the same strongest cylinder as a
+            // full scan (every cylinder at or above the ending level is visited, in the same order).
+            var best = strongest(
+                centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, atLeast: endFloors,
+                names: names)
+            if best.map({ configuration.logRecurrenceDays($0) < ending }) ?? true {
+                // It ends (or sits at the edge): the alert states the strongest cylinder of all, so
+                // the full scan, not counted again (the probe cadence follows the evaluations).
+                best = strongest(
+                    centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, counted: false,
+                    names: names)
+            }
             // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
             // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
-            if let best, configuration.logRecurrenceDays(best) >= log(configuration.minRecurrenceDays / 4) {
+            if let best, configuration.logRecurrenceDays(best) >= ending {
                 still.append(cluster)
             } else {
                 alerts.append(
@@ -115,11 +140,10 @@ struct ClusterDetector: Sendable {
             sinceExpiry = 0
             expire(currentHour: hour)
         }
-        let floors = thresholds
         guard let first,
             let best = strongest(
-                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: floors, names: names),
-            best.surprise >= floors[configuration.family(layer: best.layer, durationHours: best.durationHours).rawValue]
+                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: thresholds, names: names),
+            best.surprise >= thresholds[configuration.family(layer: best.layer, durationHours: best.durationHours).rawValue]
         else { return [] }
         return track(best, incident: incident, names: names)
     }
@@ -128,45 +152,54 @@ struct ClusterDetector: Sendable {
     /// `layer` and then `second`, in scan order (within one family: the largest surprise). With
     /// `atLeast` (each family's floor, `ScanFamily` order) only a candidate reaching its family's
     /// floor is returned (nil otherwise), which lets the scan skip the ratios of cylinders that
-    /// cannot; the strongest one is the same when it reaches it.
+    /// cannot; the strongest one is the same when it reaches it. `counted`: whether this adds to
+    /// `evaluations` (a second look at the same cylinders does not).
     private mutating func strongest(
         centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?,
-        atLeast: [Double]? = nil, names: Interner
+        atLeast: [Double]? = nil, counted: Bool = true, names: Interner
     ) -> ScanCylinder? {
         var best: ScanCylinder?
         var bestRank = -Double.infinity
+        var bestFamily = -1
+        // What ranking reads, in locals: the closures below then capture nothing of `self`.
         let minimum = configuration.minimumObserved
+        let longFrom = configuration.longFromHours
+        let calibrations = configuration.calibrations
+        // Families compare by recurrence interval; within one a larger surprise wins (also where
+        // rounding makes two intervals equal).
+        func consider(_ c: ScanCylinder) {
+            guard c.observed >= minimum, c.surprise > 0 else { return }
+            let family = ScanFamily(layer: c.layer, durationHours: c.durationHours, longFromHours: longFrom).rawValue
+            let rank = calibrations[family].logDays(surprise: c.surprise)
+            if rank > bestRank || (rank == bestRank && family == bestFamily && c.surprise > best!.surprise) {
+                best = c
+                bestRank = rank
+                bestFamily = family
+            }
+        }
         for index in 0..<(second == nil ? 1 : 2) {
             let layer = index == 0 ? first : second!
-            evaluations += 1
-            let record = incident != nil && probeEvery > 0 && evaluations % probeEvery == 0
-            var recorded: [ClusterProbe] = []
-            let layerName = record && layer != 0 ? names.name(layer - 1) : nil
+            if counted { evaluations += 1 }
+            if let incident, probeEvery > 0, evaluations % probeEvery == 0 {
+                // A probe: every cylinder, recorded.
+                var recorded: [ClusterProbe] = []
+                let layerName = layer != 0 ? names.name(layer - 1) : nil
+                _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: 0, floors: .none) { c in
+                    recorded.append(ClusterProbe(incident: incident, layer: layerName, cylinder: c))
+                    consider(c)
+                }
+                probes += recorded
+                continue
+            }
             var floors = ScanFloors.none
-            if let atLeast, !record {
+            if let atLeast {
                 let short = layer == 0 ? ScanFamily.allShort : .categoryShort
                 let long = layer == 0 ? ScanFamily.allLong : .categoryLong
                 floors = ScanFloors(short: atLeast[short.rawValue], long: atLeast[long.rawValue])
             }
-            _ = scan.evaluate(
-                centre: centre, layer: layer, endHour: endHour, minimumObserved: record ? 0 : minimum, floors: floors
-            ) { c in
-                if record { recorded.append(ClusterProbe(incident: incident!, layer: layerName, cylinder: c)) }
-                guard c.observed >= minimum, c.surprise > 0 else { return }
-                // Families compare by recurrence interval; within one a larger surprise wins (also
-                // where rounding makes two intervals equal).
-                let rank = configuration.logRecurrenceDays(c)
-                let sameFamily =
-                    best.map {
-                        configuration.family(layer: $0.layer, durationHours: $0.durationHours)
-                            == configuration.family(layer: c.layer, durationHours: c.durationHours)
-                    } ?? false
-                if rank > bestRank || (rank == bestRank && sameFamily && c.surprise > best!.surprise) {
-                    best = c
-                    bestRank = rank
-                }
+            _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: minimum, floors: floors) { c in
+                consider(c)
             }
-            probes += recorded
         }
         return best
     }

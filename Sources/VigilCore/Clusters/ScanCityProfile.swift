@@ -86,8 +86,16 @@ struct ScanCityProfile: Sendable {
         return n
     }
 
+    /// The summary of `week`.
     mutating func summary(week: Int64) -> Summary {
-        if let c = cached, c.week == week { return c }
+        prepare(week: week)
+        return cached!
+    }
+
+    /// Makes `current` the summary of `week` (moved from the previous week's or computed). An
+    /// evaluation reads it in place: a returned copy retained and released its prefix sums.
+    mutating func prepare(week: Int64) {
+        if let c = cached, c.week == week { return }
         if var c = cached, c.week == week - 1, headWeek != ScanCountTable.empty, week - 2 <= headWeek,
             headWeek - (week - 1 - ScanCountTable.baselineFirst) < Int64(Self.weeks)
         {
@@ -110,7 +118,7 @@ struct ScanCityProfile: Sendable {
             for w in (week - 4)...(week - 1) { c.recentTotal += Double(total(week: w)) }
             Self.fillPrefix(&c.prefix, counts: cachedCounts, baseline: c.baselineTotal)
             cached = c
-            return c
+            return
         }
         var baseline = 0.0
         var withData = 0
@@ -129,8 +137,17 @@ struct ScanCityProfile: Sendable {
         for w in (week - 4)...(week - 1) { recent += Double(total(week: w)) }
         var prefix: [Double] = []
         Self.fillPrefix(&prefix, counts: cachedCounts, baseline: baseline)
-        let s = Summary(week: week, baselineTotal: baseline, recentTotal: recent, weeksWithData: withData, prefix: prefix)
-        cached = s
-        return s
+        cached = Summary(week: week, baselineTotal: baseline, recentTotal: recent, weeksWithData: withData, prefix: prefix)
+    }
+
+    /// The summary `prepare` made last.
+    var current: Summary {
+        _read { yield cached! }
+    }
+
+    /// The profile's share of the `hours` hours from hour of the week `start` (a fraction of a
+    /// week), by the prepared summary.
+    @inline(__always) func share(fromHourOfWeek start: Int, hours: Int) -> Double {
+        (cached!.prefix[start + hours] - cached!.prefix[start]) / Double(Self.hoursPerWeek)
     }
 }

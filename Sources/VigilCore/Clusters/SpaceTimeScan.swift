@@ -170,14 +170,17 @@ struct SpaceTimeScan: Sendable {
         levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>, visit: (ScanCylinder) -> Void
     ) -> Bool {
         let week = ClusterTime.week(ofHour: endHour)
-        let all = profiles[0].summary(week: week)
-        let weeksWithData = all.weeksWithData
+        let l = Int(layer)
+        profiles[0].prepare(week: week)
+        let weeksWithData = profiles[0].current.weeksWithData
         guard weeksWithData > 0, weeksWithData >= configuration.minimumBaselineWeeks else { return false }
-        let city = profiles[Int(layer)].summary(week: week)
-        guard city.baselineTotal > 0 else { return false }
+        let allBaseline = profiles[0].current.baselineTotal
+        profiles[l].prepare(week: week)
+        let cityBaseline = profiles[l].current.baselineTotal
+        guard cityBaseline > 0 else { return false }
         let wa = Double(weeksWithData)
-        let level = (city.recentTotal + 1) / (4 * city.baselineTotal / wa + 1)
-        let prior = configuration.priorPerCellYear / 52 * (city.baselineTotal / all.baselineTotal)
+        let level = (profiles[l].current.recentTotal + 1) / (4 * cityBaseline / wa + 1)
+        let prior = configuration.priorPerCellYear / 52 * (cityBaseline / allBaseline)
 
         let nd = durations.count
         observed.update(repeating: 0, count: (radius + 1) * nd)
@@ -216,7 +219,7 @@ struct SpaceTimeScan: Sendable {
         // With a floor, each such duration's row of weight ceilings: E / weight is levelShare / Wa
         // up to rounding, and a grid ratio a relative 1e-9 below it is surely at most the surprise's.
         for j in 0..<nd where Int(observed[radius * nd + j]) >= minimumObserved {
-            levelShare[j] = level * Self.share(hours: durations[j], endHour: endHour, city: city)
+            levelShare[j] = level * profiles[l].share(fromHourOfWeek: ClusterTime.hourOfWeek(endHour - durations[j] + 1), hours: Int(durations[j]))
             let floor = floors.floor(index: j, firstLong: firstLong)
             rows[j] = floor > 0 ? ceilings.row(theta: levelShare[j] / wa * (1 - 1e-9), floor: floor) : -1
         }
@@ -359,12 +362,6 @@ struct SpaceTimeScan: Sendable {
     // weeks, over the `hours` hours ending at `endHour`, is level × share(hours) × perHours(baseline,
     // cells), multiplied in that order everywhere (an evaluation takes the first product once per
     // duration and the last factor once per radius, so every E is the same double).
-
-    /// The city profile's share of the `hours` hours ending at `endHour` (a fraction of a week).
-    @inline(__always) private static func share(hours d: Int64, endHour: Int64, city: ScanCityProfile.Summary) -> Double {
-        let start = ClusterTime.hourOfWeek(endHour - d + 1)
-        return (city.prefix[start + Int(d)] - city.prefix[start]) / Double(ScanCityProfile.hoursPerWeek)
-    }
 
     /// The disc's expected occurrences per week of average profile: its own weekly baseline plus
     /// the prior's floor for its cells.
