@@ -219,7 +219,8 @@ struct SpaceTimeScan: Sendable {
         // With a floor, each such duration's row of weight ceilings: E / weight is levelShare / Wa
         // up to rounding, and a grid ratio a relative 1e-9 below it is surely at most the surprise's.
         for j in 0..<nd where Int(observed[radius * nd + j]) >= minimumObserved {
-            levelShare[j] = level * profiles[l].share(fromHourOfWeek: ClusterTime.hourOfWeek(endHour - durations[j] + 1), hours: Int(durations[j]))
+            let start = ClusterTime.hourOfWeek(endHour - durations[j] + 1)
+            levelShare[j] = level * profiles[l].share(fromHourOfWeek: start, hours: Int(durations[j]))
             let floor = floors.floor(index: j, firstLong: firstLong)
             rows[j] = floor > 0 ? ceilings.row(theta: levelShare[j] / wa * (1 - 1e-9), floor: floor) : -1
         }
