@@ -47,6 +47,42 @@ struct ConfigReloadPlanTests {
         #expect(keys.contains(key))
     }
 
+    /// The scan's significance and the published kinds apply live (a reload that changed only
+    /// them used to report "unchanged" and keep the old values); its shape restarts.
+    @Test func clusterSignificanceAppliesLiveAndItsShapeRestarts() throws {
+        let live = Self.base + "\n[alerts]\nmin_recurrence = \"730d\"\nkinds = [\"all\"]\n[clusters]\ncalibration_all_long = [-3.9, 0.41]\n"
+        #expect(
+            try plan(live) == .apply(changed: ["alerts.kinds", "alerts.min_recurrence", "clusters.calibration_all_long"]))
+        for (extra, key) in [
+            ("[clusters]\ndurations = [\"1h\", \"24h\"]\n", "clusters.durations"),
+            ("[clusters]\nlong_from = \"12h\"\n", "clusters.long_from"),
+            ("[clusters]\nmax_radius_m = 500\n", "clusters.max_radius_m"),
+            ("[clusters]\nrepeat_window = \"24h\"\n", "clusters.repeat_window"),
+            ("[clusters]\nenabled = false\n", "clusters.enabled")
+        ] {
+            guard case .refuse(let keys) = try plan(Self.base + "\n" + extra) else {
+                Issue.record("expected a refusal for \(key)")
+                continue
+            }
+            #expect(keys.contains(key))
+        }
+    }
+
+    /// What the reload compares is what `check-config` prints: every `[clusters]` key is there and
+    /// reads back to the same configuration.
+    @Test func theRenderedClusterSettingsReadBack() throws {
+        let text = Self.base + "\n[alerts]\nmin_recurrence = \"100d\"\n[clusters]\ncalibration = [-3.5, 0.31]\nrepeat_window = \"2h\"\n"
+        let config = try VigilConfiguration.parse(toml: text, environment: [:])
+        let rendered = config.renderEffective(masked: false)
+        for key in ["calibration", "calibration_long", "calibration_all", "calibration_all_long", "long_from", "durations", "repeat_window"]
+        {
+            #expect(rendered.contains("\n\(key) = "), "\(key) is rendered")
+        }
+        let again = try VigilConfiguration.parse(toml: rendered, environment: [:])
+        #expect(again.engine.clusters == config.engine.clusters)
+        #expect(again.engine.alertKinds == config.engine.alertKinds)
+    }
+
     @Test func aStructuralChangeRefusesTheLiveOnesWithIt() throws {
         let text = Self.base.replacingOccurrences(of: "group_id = \"g\"", with: "group_id = \"h\"")
             .replacingOccurrences(of: "threshold = 4", with: "threshold = 6")

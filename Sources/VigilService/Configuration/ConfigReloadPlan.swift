@@ -2,7 +2,8 @@
 /// case is testable without signals or files.
 ///
 /// Live keys change behaviour between two batches without touching state (thresholds,
-/// cooldowns, significance, hotspot hysteresis, the key cap, the log level). Everything else
+/// cooldowns, significance, hotspot hysteresis, the scan's calibration and alerting level, which
+/// alert kinds are published, the key cap, the log level). Everything else
 /// (Kafka connection, group and topics, grid, windows, lateness, which rules exist, admin
 /// listener, log format, CAP settings, TLS/SASL) shapes state or connections: such changes are
 /// refused as a whole, naming the keys, and the running configuration stays.
@@ -23,7 +24,12 @@ struct ConfigReloadPlan: Equatable {
         "hotspots.z_threshold", "hotspots.minimum_local_count", "hotspots.minimum_cells", "hotspots.minimum_persistence",
         "hotspots.growth_factor", "hotspots.close_after",
         "state.max_keys", "log.level",
-        "model.path", "model.threshold"
+        "model.path", "model.threshold",
+        // The scan's radius, durations and their split into families (`long_from`) shape its state,
+        // and the repeat rule's memory follows its window: those restart. Its significance does not.
+        "alerts.kinds", "alerts.min_recurrence",
+        "clusters.minimum_observed", "clusters.prior_per_cell_year", "clusters.calibration", "clusters.calibration_long",
+        "clusters.calibration_all", "clusters.calibration_all_long", "clusters.minimum_baseline_weeks", "clusters.growth_factor"
     ]
 
     let decision: Decision

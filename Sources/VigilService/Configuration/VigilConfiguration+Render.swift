@@ -60,6 +60,27 @@ extension VigilConfiguration {
                 "close_after = \(q(h.closeAfter.description))"
             ]
         }
+        lines += [
+            "", "[alerts]", "kinds = [\((engine.alertKinds.map { $0.map(\.rawValue).sorted() } ?? ["all"]).map(q).joined(separator: ", "))]"
+        ]
+        if let c = engine.clusters {
+            func hours(_ h: Int) -> String { q(EventDuration.hours(Int64(h)).description) }
+            lines += [
+                "min_recurrence = \(q(EventDuration(milliseconds: Int64((c.minRecurrenceDays * 86_400_000).rounded())).description))"
+            ]
+            lines += [
+                "", "[clusters]", "enabled = true", "max_radius_m = \(c.maxRadiusMetres)",
+                "durations = [\(c.durationsHours.map(hours).joined(separator: ", "))]", "minimum_observed = \(c.minimumObserved)",
+                "repeat_window = \(hours(c.repeatWindowHours))", "prior_per_cell_year = \(c.priorPerCellYear)"
+            ]
+            lines += ScanFamily.allCases.map { "\($0.key) = [\(c.calibrations[$0.rawValue].a), \(c.calibrations[$0.rawValue].b)]" }
+            lines += [
+                "long_from = \(hours(c.longFromHours))", "minimum_baseline_weeks = \(c.minimumBaselineWeeks)",
+                "growth_factor = \(c.growthFactor)"
+            ]
+        } else {
+            lines += ["", "[clusters]", "enabled = false"]
+        }
         lines += ["", "[model]", "path = \(q(model.path ?? ""))", "threshold = \(model.threshold)", "top_features = \(model.topFeatures)"]
         if let risk = engine.risk {
             lines += ["# loaded: \(risk.model.kind) \(risk.version) (\(risk.hash)), \(risk.layout.count) features"]
