@@ -270,6 +270,47 @@ import Testing
         #expect(spilled > 0, "busy places' recent hours spilled out of their records")
     }
 
+    /// The counts a busy slot keeps per length (moved forward hour by hour, updated by each
+    /// occurrence, recounted when an evaluation ends earlier or the ring jumps) equal a brute-force
+    /// count, with evaluations at the head, before it (late incidents) and well after it.
+    @Test(arguments: [21, 22, 23, 24] as [UInt64]) func cachedCountsEqualBruteForce(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let lengths: [Int64] = [1, 3, 6, 12, 24, 48, 72, 168]
+        var table = ScanCountTable(longestHours: 168, latenessHours: 2, cachedLengths: lengths)
+        var hoursOf: [[Int64]] = [[], [], []]
+        var slots: [Int32] = []
+        for k in 0..<3 { slots.append(table.slot(for: GridCell(x: Int32(k), y: 7), layer: 0, admit: true)!) }
+        var head: Int64 = 50_000
+        var spilled = 0
+        for _ in 0..<4_000 {
+            let step = rng.next() % 200
+            if step < 120 { head += 0 } else if step < 199 { head += Int64(rng.next() % 4) } else { head += Int64(rng.next() % 300) }
+            spilled = max(spilled, table.spilledSlots)
+            let k = Int(rng.next() % 3)
+            // Mostly on time, some up to two hours late; busy enough that records spill.
+            let hour = head - (rng.next() % 5 == 0 ? Int64(rng.next() % 3) : 0)
+            table.add(slot: slots[k], hour: hour)
+            hoursOf[k].append(hour)
+            for _ in 0..<2 {
+                let probe = Int(rng.next() % 3)
+                let end: Int64
+                switch rng.next() % 6 {
+                case 0: end = head - Int64(rng.next() % 3)
+                case 1: end = head + Int64(rng.next() % 200)
+                default: end = head + Int64(rng.next() % 2)
+                }
+                var out = [UInt32](repeating: 0, count: lengths.count + 2)
+                table.addRecentCounts(slot: slots[probe], endHour: end, lengths: lengths, into: &out, at: 1)
+                #expect(out[0] == 0 && out[lengths.count + 1] == 0)
+                for (j, length) in lengths.enumerated() {
+                    let brute = hoursOf[probe].filter { $0 > end - length && $0 <= end }.count
+                    #expect(Int(out[j + 1]) == brute, "slot \(probe), end \(end) (head \(head)), length \(length)")
+                }
+            }
+        }
+        #expect(spilled > 0, "busy slots spilled out of their records")
+    }
+
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64]) func countsEqualBruteForce(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var table = ScanCountTable(longestHours: 168, latenessHours: 1)

@@ -47,6 +47,9 @@ struct ScanCountTable: Sendable {
         var baselineWeek = ScanCountTable.emptyWord
         var weeksWithCounts: UInt64 = 0
         var baselineSum: UInt32 = 0
+        /// The end hour of the slot's cached counts (`countCache`), `emptyWord` when it has none;
+        /// in the record's padding, so counting an occurrence learns it without another read.
+        var cacheEnd = ScanCountTable.emptyWord
     }
 
     /// A location's cached baseline: the week it is for (high 32 bits) and the sum (low 32 bits);
@@ -75,10 +78,27 @@ struct ScanCountTable: Sendable {
     private var weekly: [UInt32] = []
     private var owner: [(cell: GridCell, layer: UInt16)] = []
     private(set) var keyCount = 0
+    /// The lengths whose counts each slot caches (the scan's durations, ascending; empty: none).
+    let cachedLengths: [Int64]
+    /// Words per slot in `countCache`: one count per cached length.
+    private let cacheStride: Int
+    /// Per slot: its count in each cached length ending at the record's `cacheEnd`. Valid while the slot's newest hour is at or
+    /// before that end, when a count is simply the recent hours past the length's start: an
+    /// occurrence at or before the end updates the counts, and a later end moves each length's
+    /// start past the hours that left it (a count is also the position of its first hour from the
+    /// record's end). At a busy place (many recent hours) every evaluation of a disc around it read
+    /// all of them; now the first in an hour moves the counts and the others read them.
+    private var countCache: [UInt32] = []
+    /// Recent hours from which a slot's counts go through its cache (with fewer, walking the
+    /// record is as cheap as reading the cache).
+    static let cachedFromHours: Int32 = 4
 
-    init(longestHours: Int, latenessHours: Int) {
+    init(longestHours: Int, latenessHours: Int, cachedLengths: [Int64] = []) {
         hours = longestHours + latenessHours + 2
         longest = Int64(longestHours)
+        precondition(cachedLengths == cachedLengths.sorted() && (cachedLengths.last ?? 0) <= Int64(longestHours))
+        self.cachedLengths = cachedLengths
+        cacheStride = cachedLengths.count
     }
 
     /// Slots whose recent hours are kept beside their record (busy places).
@@ -100,6 +120,7 @@ struct ScanCountTable: Sendable {
             records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
             weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
             owner.append((cell, layer))
+            countCache.append(contentsOf: repeatElement(0, count: cacheStride))
         }
         index.insert(s, cell: cell, layer: layer)
         if state.count < index.locationCount {
@@ -153,7 +174,9 @@ struct ScanCountTable: Sendable {
             cell.head = Int32(truncatingIfNeeded: hour)
             dropHours(slot: slot, stored: &cell.stored, throughHour: head - Int64(hours))
         }
-        if head - hour < Int64(hours) { insertHour(slot: slot, stored: &cell.stored, Int32(truncatingIfNeeded: hour)) }
+        let inserted = head - hour < Int64(hours)
+        if cell.cacheEnd != Self.emptyWord { updateCache(cell: &cell, head: head, hour: hour, inserted: inserted) }
+        if inserted { insertHour(slot: slot, stored: &cell.stored, Int32(truncatingIfNeeded: hour)) }
         recentMask[at >> 6] |= UInt64(1) << UInt64(at & 63)
 
         // The weekly ring's head is the week of the newest hour (both follow the newest occurrence).
@@ -185,6 +208,53 @@ struct ScanCountTable: Sendable {
             cell.baselineSum = UInt32(truncatingIfNeeded: Self.noBaseline)
         }
         state[at] = cell
+    }
+
+    /// Keeps a cell's cached counts right as an occurrence at `hour` is about to be recorded (its
+    /// newest hour now `head`, the hours the ring dropped gone, `stored` still without this one): a
+    /// cache ending before `head` first moves to it, then the occurrence counts in the lengths it
+    /// falls in.
+    @inline(__always) private mutating func updateCache(cell: inout CellState, head: Int64, hour: Int64, inserted: Bool) {
+        if Int64(cell.cacheEnd) < head {
+            moveCache(slot: cell.slot, stored: cell.stored, to: head)
+            cell.cacheEnd = Int32(truncatingIfNeeded: head)
+        }
+        guard inserted else { return }
+        let end = Int64(cell.cacheEnd)
+        let base = Int(cell.slot) * cacheStride
+        for j in 0..<cachedLengths.count where hour > end - cachedLengths[j] { countCache[base + j] &+= 1 }
+    }
+
+    /// Moves a slot's cached counts (valid: every recent hour at or before their end) to end at
+    /// the later `endHour`: each length's first counted hour sits `count` places from the record's
+    /// end, and the hours now at or before the length's start leave it. The caller sets the end.
+    private mutating func moveCache(slot: Int32, stored: Int32, to endHour: Int64) {
+        let n = cachedLengths.count
+        let base = Int(slot) * cacheStride
+        @inline(__always) func move(_ hours: UnsafePointer<Int32>, _ stored: Int) {
+            cachedLengths.withUnsafeBufferPointer { lengths in
+                countCache.withUnsafeMutableBufferPointer { cache in
+                    let counts = cache.baseAddress! + base
+                    for j in 0..<n {
+                        let start = endHour &- lengths[j]
+                        // Hours the ring just dropped may have counted (the cache ended long
+                        // before the new head): then every hour left counts, the first at place 0.
+                        var p = stored &- Int(counts[j])
+                        if p < 0 { p = 0 }
+                        while p < stored, Int64(hours[p]) <= start { p &+= 1 }
+                        counts[j] = UInt32(truncatingIfNeeded: stored &- p)
+                    }
+                }
+            }
+        }
+        if stored == Self.spilled {
+            let list = spill[slot]!
+            list.withUnsafeBufferPointer { move($0.baseAddress!, $0.count) }
+        } else {
+            let first = Int(slot) * Self.inlineHours
+            let all = records
+            all.withUnsafeBufferPointer { move($0.baseAddress! + first, Int(stored)) }
+        }
     }
 
     /// Writes a location's cached baseline word and mirrors it in the location's record.
@@ -292,15 +362,53 @@ struct ScanCountTable: Sendable {
     /// `addCounts(location:…)` for a location `mayCount` let through; when its newest hour is so far
     /// behind `endHour` that it counts nothing (with a margin of the lateness, so that the
     /// evaluations of late incidents rarely read every cell), clears its bit.
+    /// Lengths equal to `cachedLengths` read a busy slot's counts through its cache.
     @inline(__always)
     mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: UnsafeMutablePointer<UInt32>, at: Int) {
-        let head = state[location].head
+        let cell = state[location]
+        let head = cell.head
         if head == Self.emptyWord || Int64(head) + Int64(hours) <= endHour {
             recentMask[location >> 6] &= ~(UInt64(1) << UInt64(location & 63))
             if head != Self.emptyWord { recentFloor = max(recentFloor, Int64(head) + longest) }
             return
         }
+        if cacheStride > 0, cell.stored >= Self.cachedFromHours || cell.stored == Self.spilled, Int64(head) <= endHour {
+            assert(lengths == cachedLengths)
+            addCachedCounts(location: location, cell: cell, endHour: endHour, into: out, at: at)
+            return
+        }
         addCounts(location: location, endHour: endHour, lengths: lengths, into: out, at: at)
+    }
+
+    /// `addRecentCounts(location:…)` for the live `slot`, into an array (tests).
+    mutating func addRecentCounts(slot: Int32, endHour: Int64, lengths: [Int64], into out: inout [UInt32], at: Int) {
+        let location = index.location(ofSlot: slot)
+        out.withUnsafeMutableBufferPointer { buffer in
+            addRecentCounts(location: location, endHour: endHour, lengths: lengths, into: buffer.baseAddress!, at: at)
+        }
+    }
+
+    /// The cached lengths' counts of the slot at `location` (newest hour at or before `endHour`)
+    /// added to `out[at + j]`: from its cache when that ends at `endHour`, moved forward when it
+    /// ends earlier, counted afresh otherwise; the cache then ends at `endHour`.
+    private mutating func addCachedCounts(location: Int, cell: CellState, endHour: Int64, into out: UnsafeMutablePointer<UInt32>, at: Int) {
+        let n = cachedLengths.count
+        let base = Int(cell.slot) * cacheStride
+        let end = Int64(cell.cacheEnd)
+        if cell.cacheEnd == Self.emptyWord || end > endHour || end < Int64(cell.head) {
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { fresh in
+                fresh.initialize(repeating: 0)
+                addCounts(location: location, endHour: endHour, lengths: cachedLengths, into: fresh.baseAddress!, at: 0)
+                for j in 0..<n { countCache[base + j] = fresh[j] }
+            }
+            state[location].cacheEnd = Int32(truncatingIfNeeded: endHour)
+        } else if end < endHour {
+            moveCache(slot: cell.slot, stored: cell.stored, to: endHour)
+            state[location].cacheEnd = Int32(truncatingIfNeeded: endHour)
+        }
+        countCache.withUnsafeBufferPointer { cache in
+            for j in 0..<n { out[at &+ j] &+= cache[base &+ j] }
+        }
     }
 
     /// Prepares `discLocation` for the cells within `radius` (Chebyshev) of `centre` in `layer`.

@@ -65,7 +65,7 @@ struct SpaceTimeScan: Sendable {
         self.offsets = offsets
         tileOrder = offsets.sorted { ($0.dx, $0.dy) < ($1.dx, $1.dy) }
         cellsWithin = (0...radius).map { ring in offsets.filter { $0.ring <= ring }.count }
-        table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours)
+        table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours, cachedLengths: durations)
         observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
         baselineScratch = [UInt32](repeating: 0, count: radius + 1)
         levelShareScratch = [Double](repeating: 0, count: durations.count)
