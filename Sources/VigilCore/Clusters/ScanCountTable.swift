@@ -298,9 +298,10 @@ struct ScanCountTable: Sendable {
             // Lower bounds fall as lengths grow: the first length whose bound h exceeds, and all after it.
             var j = 0
             while j < n, h <= clamp(endHour - lengths[j]) { j += 1 }
+            let row = out + at
             while j < n {
-                out[at + j] &+= 1
-                j += 1
+                row[j] &+= 1
+                j &+= 1
             }
         }
         // The newest hour is always among the recent hours: a slot holding one is read no further.
@@ -313,6 +314,7 @@ struct ScanCountTable: Sendable {
         // (a length gets the hours counted before the walk passed it), not one pass of the lengths
         // per hour: busy cells hold many recent hours.
         @inline(__always) func tallyNewestFirst(_ count: Int, _ hour: (Int) -> Int64) {
+            let row = out + at
             var running: UInt32 = 0
             var j = 0
             var i = count - 1
@@ -321,15 +323,15 @@ struct ScanCountTable: Sendable {
                 i -= 1
                 guard h <= upper else { continue }
                 while j < n, h <= clamp(endHour - lengths[j]) {
-                    out[at + j] &+= running
-                    j += 1
+                    row[j] &+= running
+                    j &+= 1
                 }
                 if j == n { return }
                 running &+= 1
             }
             while j < n {
-                out[at + j] &+= running
-                j += 1
+                row[j] &+= running
+                j &+= 1
             }
         }
         let slot = cell.slot

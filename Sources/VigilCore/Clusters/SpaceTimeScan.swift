@@ -208,7 +208,9 @@ struct SpaceTimeScan: Sendable {
         // Running sums over rings, in place: row `ring` becomes the disc of that radius.
         var ring = 1
         while ring <= radius {
-            for j in 0..<nd { observed[ring * nd + j] &+= observed[(ring - 1) * nd + j] }
+            let row = observed + ring * nd
+            let inner = row - nd
+            for j in 0..<nd { row[j] &+= inner[j] }
             ring += 1
         }
         // Counts grow with the radius and the duration: when the widest, longest cylinder has too
@@ -297,13 +299,18 @@ struct SpaceTimeScan: Sendable {
             let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
             let base = Int(tile) * ScanSlotIndex.tileCells
             let active = bits & table.recentBits(tile: tile, endHour: endHour)
+            // Offsets within the window (small: wrapping arithmetic, no overflow checks per cell).
+            let columnOffset = originX &- cx &+ radius
+            let rowOffset = originY &- cy &+ radius
+            let shift = Int(ScanSlotIndex.tileShift)
+            let lowBits = side &- 1
             var left = active
             while left != 0 {
                 let p = left.trailingZeroBitCount
-                left &= left - 1
-                let ring = ringOf[(originX + p / side - cx + radius) * width + originY + p % side - cy + radius]
-                baselines[ring] &+= table.recentBaseline(location: base + p, week: week)
-                table.addRecentCounts(location: base + p, endHour: endHour, lengths: durations, into: observed, at: ring * nd)
+                left &= left &- 1
+                let ring = ringOf[(columnOffset &+ p &>> shift) &* width &+ rowOffset &+ (p & lowBits)]
+                baselines[ring] &+= table.recentBaseline(location: base &+ p, week: week)
+                table.addRecentCounts(location: base &+ p, endHour: endHour, lengths: durations, into: observed, at: ring &* nd)
             }
             // The rest waits in the tile's disc bits (read only if the bound needs them).
             disc[i] = bits & ~active
