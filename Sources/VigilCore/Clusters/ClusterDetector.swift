@@ -43,6 +43,8 @@ struct ClusterDetector: Sendable {
     private(set) var open: [Cluster] = []
     private var checkedHour: Int64?
     private var sinceExpiry = 0
+    /// The week of the last expiry pass.
+    private var expiredWeek = Int64.min
     private(set) var evaluations = 0
     /// Record every cylinder of every `probeEvery`-th evaluation into `probes` (0: off).
     var probeEvery = 0
@@ -138,7 +140,13 @@ struct ClusterDetector: Sendable {
         sinceExpiry += 1
         if sinceExpiry >= 4096 {
             sinceExpiry = 0
-            expire(currentHour: hour)
+            // The scan frees keys by week, so a second pass in the same week frees none of them
+            // (at 20× Toronto's density 4,096 incidents take a third of a week).
+            let week = ClusterTime.week(ofHour: hour)
+            if week != expiredWeek {
+                expiredWeek = week
+                expire(currentHour: hour)
+            }
         }
         guard let first,
             let best = strongest(
