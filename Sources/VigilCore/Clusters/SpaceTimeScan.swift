@@ -274,7 +274,8 @@ struct SpaceTimeScan: Sendable {
     /// The first pass of an evaluation, tile by tile: each window tile's disc cells as a 64-bit
     /// mask (a column of the disc is a run of bits), intersected with the tile's mask of cells
     /// that may hold recent occurrences; only those cells are read. The others stay in `disc`
-    /// for their baselines (`pending` counts them). False (nothing done) when the window wraps past Int32.
+    /// for their baselines (`pending` becomes 1 when there are any). False (nothing done) when the
+    /// window wraps past Int32.
     private mutating func discPassByTiles(
         centre: GridCell, endHour: Int64, week: Int64, observed: UnsafeMutablePointer<UInt32>,
         baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>, pending: inout Int
@@ -291,12 +292,20 @@ struct SpaceTimeScan: Sendable {
         for i in 0..<tileCount { disc[i] = discMasks[first + i] }
         let nd = durations.count
         let width = 2 * radius + 1
+        // Tile i is in column i / rows and row i % rows of the window, counted along (no division).
+        var column = 0
+        var row = -1
         for i in 0..<tileCount {
+            row &+= 1
+            if row == rows {
+                row = 0
+                column &+= 1
+            }
             let tile = window.tiles[i]
             let bits = disc[i]
             guard tile != ScanSlotIndex.none, bits != 0 else { continue }
-            let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
-            let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
+            let originX = (Int(window.x) &+ column) << ScanSlotIndex.tileShift
+            let originY = (Int(window.y) &+ row) << ScanSlotIndex.tileShift
             let base = Int(tile) * ScanSlotIndex.tileCells
             let active = bits & table.recentBits(tile: tile, endHour: endHour)
             // Offsets within the window (small: wrapping arithmetic, no overflow checks per cell).
@@ -314,7 +323,7 @@ struct SpaceTimeScan: Sendable {
             }
             // The rest waits in the tile's disc bits (read only if the bound needs them).
             disc[i] = bits & ~active
-            pending += disc[i].nonzeroBitCount
+            if disc[i] != 0 { pending = 1 }
         }
         return true
     }
