@@ -14,6 +14,28 @@ struct InternerTests {
         #expect((0..<4).map { interner.name(UInt16($0)) } == interner.names)
     }
 
+    /// The ASCII table answers what the dictionary would: the same ids over many names (its
+    /// growth included), and a non-ASCII name canonically equal to an ASCII one (the Kelvin sign
+    /// and K) shares its id whichever comes first.
+    @Test("lookups agree with a dictionary, across growth and canonical equivalence")
+    func agreesWithADictionary() {
+        var interner = Interner()
+        var reference: [String: UInt16] = [:]
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<20_000 {
+            let name = rng.next() % 7 == 0 ? "Théft \(rng.next() % 50)" : "n\(rng.next() % 3_000)"
+            let want = reference[name] ?? UInt16(reference.count)
+            reference[name] = want
+            #expect(interner.id(for: name) == want)
+            #expect(interner.existingID(for: name) == want)
+        }
+        #expect(interner.existingID(for: "never seen") == nil)
+        var a = Interner()
+        #expect(a.id(for: "\u{212A}") == 0 && a.id(for: "K") == 0 && a.existingID(for: "K") == 0)
+        var b = Interner()
+        #expect(b.id(for: "K") == 0 && b.id(for: "\u{212A}") == 0 && b.existingID(for: "\u{212A}") == 0)
+    }
+
     @Test("beyond capacity new names get no id; known names keep theirs")
     func capacity() {
         var interner = Interner()
