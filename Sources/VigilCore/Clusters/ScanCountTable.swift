@@ -82,12 +82,13 @@ struct ScanCountTable: Sendable {
     let cachedLengths: [Int64]
     /// Words per slot in `countCache`: one count per cached length.
     private let cacheStride: Int
-    /// Per slot: its count in each cached length ending at the record's `cacheEnd`. Valid while the slot's newest hour is at or
-    /// before that end, when a count is simply the recent hours past the length's start: an
-    /// occurrence at or before the end updates the counts, and a later end moves each length's
-    /// start past the hours that left it (a count is also the position of its first hour from the
-    /// record's end). At a busy place (many recent hours) every evaluation of a disc around it read
-    /// all of them; now the first in an hour moves the counts and the others read them.
+    /// Per slot: its count in each cached length ending at the record's `cacheEnd`. Valid while the
+    /// slot's newest hour is at or before that end, when a count is simply the recent hours past
+    /// the length's start: an occurrence at or before the end updates the counts, and a later end
+    /// moves each length's start past the hours that left it (a count is also the position of its
+    /// first hour from the record's end). At a busy place (many recent hours) every evaluation of a
+    /// disc around it read all of them; now the first in an hour moves the counts and the others
+    /// read them.
     private var countCache: [UInt32] = []
     /// Recent hours from which a slot's counts go through its cache (with fewer, walking the
     /// record is as cheap as reading the cache).
@@ -363,8 +364,8 @@ struct ScanCountTable: Sendable {
 
     /// `addCounts(location:…)` for a location `mayCount` let through; when its newest hour is so far
     /// behind `endHour` that it counts nothing (with a margin of the lateness, so that the
-    /// evaluations of late incidents rarely read every cell), clears its bit.
-    /// Lengths equal to `cachedLengths` read a busy slot's counts through its cache.
+    /// evaluations of late incidents rarely read every cell), clears its bit. With lengths equal to
+    /// `cachedLengths`, a busy slot's counts come through its cache.
     @inline(__always)
     mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: UnsafeMutablePointer<UInt32>, at: Int) {
         let cell = state[location]
