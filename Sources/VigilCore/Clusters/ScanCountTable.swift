@@ -173,7 +173,7 @@ struct ScanCountTable: Sendable {
         } else if hour > head {
             head = hour
             cell.head = Int32(truncatingIfNeeded: hour)
-            dropHours(slot: slot, stored: &cell.stored, throughHour: head - Int64(hours))
+            dropHours(slot: slot, stored: &cell.stored, throughHour: head - Int64(hours), newest: Int64(previous))
         }
         let inserted = head - hour < Int64(hours)
         if cell.cacheEnd != Self.emptyWord { updateCache(cell: &cell, head: head, hour: hour, inserted: inserted) }
@@ -187,14 +187,16 @@ struct ScanCountTable: Sendable {
         if previous != Self.emptyWord {
             let wHead = ClusterTime.week(ofHour: Int64(previous))
             if week > wHead {
+                // The weeks the ring's head moves over start afresh; only those whose bit is set
+                // hold a count to clear (a place quiet for months did not write 64 words).
                 let gap = min(week - wHead, Int64(Self.weeks))
-                var w = week - gap + 1
-                while w <= week {
-                    let p = Self.position(w, Self.weeks)
-                    weekly[wbase + p] = 0
-                    cell.weeksWithCounts &= ~(UInt64(1) << UInt64(p))
-                    w += 1
+                let run = Self.positions(from: week - gap + 1, count: Int(gap))
+                var bits = run & cell.weeksWithCounts
+                while bits != 0 {
+                    weekly[wbase + bits.trailingZeroBitCount] = 0
+                    bits &= bits - 1
                 }
+                cell.weeksWithCounts &= ~run
             }
         }
         if headWeek - week < Int64(Self.weeks) {
@@ -483,12 +485,7 @@ struct ScanCountTable: Sendable {
         let a = max(first, head - Int64(Self.weeks) + 1)
         let b = min(last, head)
         guard a <= b else { return 0 }
-        let n = Int(b - a + 1)  // 1 … weeks (56)
-        let run: UInt64 = n >= 64 ? ~0 : (UInt64(1) << UInt64(n)) - 1
-        let p0 = Self.position(a, Self.weeks)
-        let ring: UInt64 = Self.weeks >= 64 ? ~0 : (UInt64(1) << UInt64(Self.weeks)) - 1
-        let positions = (run << UInt64(p0) | (p0 == 0 ? 0 : run >> UInt64(Self.weeks - p0))) & ring
-        var bits = positions & mask
+        var bits = Self.positions(from: a, count: Int(b - a + 1)) & mask
         var sum: UInt32 = 0
         let base = s * Self.weeks
         while bits != 0 {
@@ -522,6 +519,15 @@ struct ScanCountTable: Sendable {
 
     @inline(__always) static func position(_ index: Int64, _ size: Int) -> Int { Int(floorModulo(index, Int64(size))) }
 
+    /// The weekly ring's positions of `count` (1 … `weeks`) consecutive weeks from `first`, as bits:
+    /// consecutive modulo the ring, so one rotated run.
+    @inline(__always) static func positions(from first: Int64, count n: Int) -> UInt64 {
+        let run: UInt64 = n >= 64 ? ~0 : (UInt64(1) << UInt64(n)) - 1
+        let p0 = position(first, weeks)
+        let ring: UInt64 = weeks >= 64 ? ~0 : (UInt64(1) << UInt64(weeks)) - 1
+        return (run << UInt64(p0) | (p0 == 0 ? 0 : run >> UInt64(weeks - p0))) & ring
+    }
+
     // MARK: the slot's recent hours, ascending
 
     private mutating func insertHour(slot: Int32, stored count: inout Int32, _ hour: Int32) {
@@ -550,7 +556,19 @@ struct ScanCountTable: Sendable {
     }
 
     /// Forgets hours ≤ `limit` (the ring moved past them); a spilled list that fits again moves back.
-    private mutating func dropHours(slot: Int32, stored count: inout Int32, throughHour limit: Int64) {
+    /// `newest` is the slot's newest hour before this occurrence: every recent hour is at or before
+    /// it, and a record of one hour holds exactly it, so when all of them go (newest ≤ limit) or
+    /// the only one stays, the record is not read (most places see their next occurrence long
+    /// after the last, and that read was a cache miss per occurrence).
+    private mutating func dropHours(slot: Int32, stored count: inout Int32, throughHour limit: Int64, newest: Int64) {
+        if count != Self.spilled {
+            if count == 0 { return }
+            if newest <= limit {
+                count = 0
+                return
+            }
+            if count == 1 { return }
+        }
         let base = Int(slot) * Self.inlineHours
         if count == Self.spilled {
             var list = spill.removeValue(forKey: slot)!
