@@ -17,13 +17,6 @@ struct SpaceTimeScan: Sendable {
     let tileOrder: [(dx: Int32, dy: Int32, ring: Int)]
     private(set) var table: ScanCountTable
     private var profiles: [ScanCityProfile] = []
-    /// Scratch per evaluation: observed per (ring, duration), baseline per ring.
-    private var observedScratch: [UInt32]
-    private var baselineScratch: [UInt32]
-    /// Scratch per evaluation: per duration, the city level times the profile's share of its hours.
-    private var levelShareScratch: [Double]
-    /// Scratch per evaluation: per duration, its row in `ceilings` (-1: no row).
-    private var ceilingRowScratch: [Int]
     /// The weight ceilings of the floors evaluations pass (a row per floor and grid ratio, so a
     /// floor per layer or per family of durations keeps its own).
     private var ceilings = ScanWeightCeiling()
@@ -32,10 +25,9 @@ struct SpaceTimeScan: Sendable {
     private var pendingLocation: [Int]
     private var pendingRing: [Int]
     /// Per disc column offset |dx|: the largest |dy| in the disc. Per (dx, dy) in the bounding
-    /// square (row-major by dx): the smallest radius holding it. Scratch: disc bits per window tile.
+    /// square (row-major by dx): the smallest radius holding it.
     private let halfHeight: [Int]
     private let ringOf: [Int]
-    private var tileDisc: [UInt64] = []
     /// The disc's bits per window tile for each position of the centre in its tile (8 × 8
     /// positions, `tilesAcross²` words each): the window's shape and the disc's place in it depend
     /// on nothing else, so an evaluation copies them instead of building them column by column.
@@ -66,10 +58,6 @@ struct SpaceTimeScan: Sendable {
         tileOrder = offsets.sorted { ($0.dx, $0.dy) < ($1.dx, $1.dy) }
         cellsWithin = (0...radius).map { ring in offsets.filter { $0.ring <= ring }.count }
         table = ScanCountTable(longestHours: Int(durations.last ?? 1), latenessHours: latenessHours, cachedLengths: durations)
-        observedScratch = [UInt32](repeating: 0, count: (radius + 1) * durations.count)
-        baselineScratch = [UInt32](repeating: 0, count: radius + 1)
-        levelShareScratch = [Double](repeating: 0, count: durations.count)
-        ceilingRowScratch = [Int](repeating: -1, count: durations.count)
         pendingLocation = [Int](repeating: 0, count: offsets.count)
         var half = [Int](repeating: 0, count: max(radius, 0) + 1)
         var rings = [Int](repeating: 0, count: (2 * max(radius, 0) + 1) * (2 * max(radius, 0) + 1))
@@ -81,7 +69,6 @@ struct SpaceTimeScan: Sendable {
         ringOf = rings
         let tilesAcross = (2 * max(radius, 0)) / ScanSlotIndex.tileSide + 2
         self.tilesAcross = tilesAcross
-        tileDisc = [UInt64](repeating: 0, count: tilesAcross * tilesAcross)
         var masks = [UInt64](repeating: 0, count: ScanSlotIndex.tileCells * tilesAcross * tilesAcross)
         let reach = radius
         if reach >= 0 {
@@ -127,35 +114,21 @@ struct SpaceTimeScan: Sendable {
         visit: (ScanCylinder) -> Void
     ) -> Bool {
         guard Int(layer) < profiles.count, !profiles.isEmpty else { return false }
-        // The scratch arrays move into locals for the evaluation, so that it writes them through
-        // pointers: as stored properties every write paid a uniqueness check.
-        var observed: [UInt32] = []
-        var baselines: [UInt32] = []
-        var disc: [UInt64] = []
-        var levelShare: [Double] = []
-        var rows: [Int] = []
-        swap(&observed, &observedScratch)
-        swap(&baselines, &baselineScratch)
-        swap(&disc, &tileDisc)
-        swap(&levelShare, &levelShareScratch)
-        swap(&rows, &ceilingRowScratch)
-        defer {
-            swap(&observed, &observedScratch)
-            swap(&baselines, &baselineScratch)
-            swap(&disc, &tileDisc)
-            swap(&levelShare, &levelShareScratch)
-            swap(&rows, &ceilingRowScratch)
-        }
-        return observed.withUnsafeMutableBufferPointer { o in
-            baselines.withUnsafeMutableBufferPointer { b in
-                disc.withUnsafeMutableBufferPointer { d in
-                    levelShare.withUnsafeMutableBufferPointer { l in
-                        rows.withUnsafeMutableBufferPointer { r in
-                            evaluate(
-                                centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
-                                observed: o.baseAddress!, baselines: b.baseAddress!, disc: d, levelShare: l.baseAddress!,
-                                rows: r.baseAddress!, visit: visit)
-                        }
+        // Scratch on the stack, a few hundred bytes: as arrays kept in the scan, each evaluation
+        // paid their uniqueness checks, retains and releases (atomic operations, ~14 per evaluation).
+        let nd = durations.count
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: (radius + 1) * nd + radius + 1) { counts in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(tilesAcross * tilesAcross, 1)) { disc in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: max(nd, 1)) { levelShare in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(nd, 1)) { rows in
+                        levelShare.initialize(repeating: 0)
+                        rows.initialize(repeating: -1)
+                        disc.initialize(repeating: 0)
+                        let observed = counts.baseAddress!
+                        return evaluate(
+                            centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
+                            observed: observed, baselines: observed + (radius + 1) * nd, disc: disc, levelShare: levelShare.baseAddress!,
+                            rows: rows.baseAddress!, visit: visit)
                     }
                 }
             }
