@@ -120,7 +120,7 @@ struct SpaceTimeScan: Sendable {
         return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: (radius + 1) * nd + radius + 1) { counts in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(tilesAcross * tilesAcross, 1)) { disc in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: max(nd, 1)) { levelShare in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(nd, 1)) { rows in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: max(nd, 1) + 2 * offsets.count) { rows in
                         levelShare.initialize(repeating: 0)
                         rows.initialize(repeating: -1)
                         disc.initialize(repeating: 0)
@@ -128,7 +128,7 @@ struct SpaceTimeScan: Sendable {
                         return evaluate(
                             centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
                             observed: observed, baselines: observed + (radius + 1) * nd, disc: disc, levelShare: levelShare.baseAddress!,
-                            rows: rows.baseAddress!, visit: visit)
+                            rows: rows.baseAddress!, recent: rows.baseAddress! + max(nd, 1), visit: visit)
                     }
                 }
             }
@@ -140,7 +140,8 @@ struct SpaceTimeScan: Sendable {
     private mutating func evaluate(
         centre: GridCell, layer: UInt16, endHour: Int64, minimumObserved: Int, floors: ScanFloors,
         observed: UnsafeMutablePointer<UInt32>, baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
-        levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>, visit: (ScanCylinder) -> Void
+        levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>, recent: UnsafeMutablePointer<Int>,
+        visit: (ScanCylinder) -> Void
     ) -> Bool {
         let week = ClusterTime.week(ofHour: endHour)
         let l = Int(layer)
@@ -159,11 +160,17 @@ struct SpaceTimeScan: Sendable {
         observed.update(repeating: 0, count: (radius + 1) * nd)
         baselines.update(repeating: 0, count: radius + 1)
         table.beginDisc(centre: centre, radius: radius, layer: layer)
-        // First the cells that may hold recent occurrences (about one in nine on Toronto), with
-        // their baselines; the others count nothing and are only needed for the baselines.
+        // First the cells that may hold recent occurrences (about one in nine on Toronto); the
+        // others count nothing and are only needed for the baselines.
         var pendingCount = 0
+        // The cells read for their counts, by location (`recent`) and ring: their baselines are
+        // added only once the counts leave a candidate (about half the evaluations on Toronto end
+        // before, and a cell's first baseline read in a week moves it, a cache miss or two).
+        let recentRings = recent + offsets.count
+        var recentCount = 0
         let byTiles = discPassByTiles(
-            centre: centre, endHour: endHour, week: week, observed: observed, baselines: baselines, disc: disc, pending: &pendingCount)
+            centre: centre, endHour: endHour, observed: observed, disc: disc, pending: &pendingCount, recent: recent,
+            recentRings: recentRings, recentCount: &recentCount)
         if !byTiles {
             for o in tileOrder {
                 let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
@@ -189,6 +196,9 @@ struct SpaceTimeScan: Sendable {
         // Counts grow with the radius and the duration: when the widest, longest cylinder has too
         // few occurrences, no cylinder is a candidate (most evaluations end here).
         if nd > 0, minimumObserved > 0, Int(observed[radius * nd + nd - 1]) < minimumObserved { return true }
+        for k in 0..<recentCount {
+            baselines[recentRings[k]] &+= table.recentBaseline(location: recent[k], week: week)
+        }
         // E = level × share × (baseline / Wa + prior × cells): the first product once per duration
         // that has a candidate (its widest cylinder has enough occurrences; the others are never read).
         // With a floor, each such duration's row of weight ceilings: E / weight is levelShare / Wa
@@ -246,12 +256,12 @@ struct SpaceTimeScan: Sendable {
 
     /// The first pass of an evaluation, tile by tile: each window tile's disc cells as a 64-bit
     /// mask (a column of the disc is a run of bits), intersected with the tile's mask of cells
-    /// that may hold recent occurrences; only those cells are read. The others stay in `disc`
-    /// for their baselines (`pending` becomes 1 when there are any). False (nothing done) when the
-    /// window wraps past Int32.
+    /// that may hold recent occurrences; only those cells are read, for their counts, and listed
+    /// in `recent` (location) and `recentRings`. The others stay in `disc` for their baselines
+    /// (`pending` becomes 1 when there are any). False (nothing done) when the window wraps past Int32.
     private mutating func discPassByTiles(
-        centre: GridCell, endHour: Int64, week: Int64, observed: UnsafeMutablePointer<UInt32>,
-        baselines: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>, pending: inout Int
+        centre: GridCell, endHour: Int64, observed: UnsafeMutablePointer<UInt32>, disc: UnsafeMutableBufferPointer<UInt64>,
+        pending: inout Int, recent: UnsafeMutablePointer<Int>, recentRings: UnsafeMutablePointer<Int>, recentCount: inout Int
     ) -> Bool {
         let window = table.window
         guard !window.wraps, radius >= 0 else { return false }
@@ -291,7 +301,9 @@ struct SpaceTimeScan: Sendable {
                 let p = left.trailingZeroBitCount
                 left &= left &- 1
                 let ring = ringOf[(columnOffset &+ p &>> shift) &* width &+ rowOffset &+ (p & lowBits)]
-                baselines[ring] &+= table.recentBaseline(location: base &+ p, week: week)
+                recent[recentCount] = base &+ p
+                recentRings[recentCount] = ring
+                recentCount &+= 1
                 table.addRecentCounts(location: base &+ p, endHour: endHour, lengths: durations, into: observed, at: ring &* nd)
             }
             // The rest waits in the tile's disc bits (read only if the bound needs them).
