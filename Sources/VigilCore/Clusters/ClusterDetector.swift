@@ -166,25 +166,11 @@ struct ClusterDetector: Sendable {
         centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?,
         atLeast: [Double]? = nil, counted: Bool = true, names: Interner
     ) -> ScanCylinder? {
-        var best: ScanCylinder?
-        var bestRank = -Double.infinity
-        var bestFamily = -1
-        // What ranking reads, in locals: the closures below then capture nothing of `self`.
-        let minimum = configuration.minimumObserved
-        let longFrom = configuration.longFromHours
-        let calibrations = configuration.calibrations
-        // Families compare by recurrence interval; within one a larger surprise wins (also where
-        // rounding makes two intervals equal).
-        func consider(_ c: ScanCylinder) {
-            guard c.observed >= minimum, c.surprise > 0 else { return }
-            let family = ScanFamily(layer: c.layer, durationHours: c.durationHours, longFromHours: longFrom).rawValue
-            let rank = calibrations[family].logDays(surprise: c.surprise)
-            if rank > bestRank || (rank == bestRank && family == bestFamily && c.surprise > best!.surprise) {
-                best = c
-                bestRank = rank
-                bestFamily = family
-            }
-        }
+        // What ranking reads is copied into the ranking: the closures below then capture nothing
+        // of `self`, only this local (a closure literal's capture needs no runtime exclusivity
+        // check; a local function's captured variables did, six calls per disc radius).
+        var ranking = CylinderRanking(
+            minimum: configuration.minimumObserved, longFrom: configuration.longFromHours, calibrations: configuration.calibrations)
         for index in 0..<(second == nil ? 1 : 2) {
             let layer = index == 0 ? first : second!
             if counted { evaluations += 1 }
@@ -194,7 +180,7 @@ struct ClusterDetector: Sendable {
                 let layerName = layer != 0 ? names.name(layer - 1) : nil
                 _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: 0, floors: .none) { c in
                     recorded.append(ClusterProbe(incident: incident, layer: layerName, cylinder: c))
-                    consider(c)
+                    ranking.consider(c)
                 }
                 probes += recorded
                 continue
@@ -205,11 +191,11 @@ struct ClusterDetector: Sendable {
                 let long = layer == 0 ? ScanFamily.allLong : .categoryLong
                 floors = ScanFloors(short: atLeast[short.rawValue], long: atLeast[long.rawValue])
             }
-            _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: minimum, floors: floors) { c in
-                consider(c)
+            _ = scan.evaluate(centre: centre, layer: layer, endHour: endHour, minimumObserved: ranking.minimum, floors: floors) { c in
+                ranking.consider(c)
             }
         }
-        return best
+        return ranking.best
     }
 
     private mutating func track(_ best: ScanCylinder, incident: Incident, names: Interner) -> [Alert] {
@@ -294,5 +280,34 @@ struct ClusterDetector: Sendable {
         seen.removeAll(before: horizon)
         _ = scan.expire(currentHour: currentHour)
         recent.expire(currentHour: currentHour)
+    }
+}
+
+/// The strongest candidate cylinder seen so far (`ClusterDetector.strongest`): families compare by
+/// recurrence interval; within one a larger surprise wins (also where rounding makes two
+/// intervals equal).
+private struct CylinderRanking {
+    let minimum: Int
+    let longFrom: Int
+    let calibrations: [RecurrenceCalibration]
+    private(set) var best: ScanCylinder?
+    private var bestRank = -Double.infinity
+    private var bestFamily = -1
+
+    init(minimum: Int, longFrom: Int, calibrations: [RecurrenceCalibration]) {
+        self.minimum = minimum
+        self.longFrom = longFrom
+        self.calibrations = calibrations
+    }
+
+    mutating func consider(_ c: ScanCylinder) {
+        guard c.observed >= minimum, c.surprise > 0 else { return }
+        let family = ScanFamily(layer: c.layer, durationHours: c.durationHours, longFromHours: longFrom).rawValue
+        let rank = calibrations[family].logDays(surprise: c.surprise)
+        if rank > bestRank || (rank == bestRank && family == bestFamily && c.surprise > best!.surprise) {
+            best = c
+            bestRank = rank
+            bestFamily = family
+        }
     }
 }
