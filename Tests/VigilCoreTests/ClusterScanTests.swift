@@ -270,6 +270,56 @@ import Testing
         #expect(spilled > 0, "busy places' recent hours spilled out of their records")
     }
 
+    /// Baselines over years, with quiet spells of weeks to more than the weekly ring's 64 weeks
+    /// and slots freed and reused: a ring position counts only while its bit is set, so neither a
+    /// reused slot's old words nor weeks the head skipped may leak into a baseline.
+    @Test(arguments: [31, 32, 33] as [UInt64]) func baselinesAcrossQuietSpellsAndReusedSlotsEqualBruteForce(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var table = ScanCountTable(longestHours: 168, latenessHours: 1)
+        let cells = (0..<6).map { GridCell(x: Int32($0), y: Int32($0 % 2)) }
+        var hoursOf: [Int: [Int64]] = [:]  // key: cell index * 4 + layer
+        var head: Int64 = 50_000
+        var reused = 0
+        var created = 0
+        for step in 0..<8_000 {
+            // Mostly hours apart, sometimes weeks, now and then more than the ring holds.
+            switch rng.next() % 100 {
+            case 0: head += Int64(168 * (20 + rng.next() % 60))
+            case 1...4: head += Int64(168 * (1 + rng.next() % 8))
+            default: head += Int64(rng.next() % 12)
+            }
+            let c = Int(rng.next() % UInt64(cells.count))
+            let layer = UInt16(rng.next() % 2)
+            let key = c * 4 + Int(layer)
+            let isNew = table.slot(cells[c], layer: layer) == nil
+            if let slot = table.slot(for: cells[c], layer: layer, admit: true) {
+                if isNew { created += 1 }
+                table.add(slot: slot, hour: head)
+                hoursOf[key, default: []].append(head)
+            }
+            if step % 50 == 0 {
+                let week = ClusterTime.week(ofHour: head) - 20
+                let removed = table.expire(olderThanWeek: week)
+                let before = hoursOf.count
+                hoursOf = hoursOf.filter { $0.value.contains { ClusterTime.week(ofHour: $0) >= week } }
+                #expect(removed == before - hoursOf.count)
+                reused += removed
+            }
+            let probe = Int(rng.next() % UInt64(cells.count)) * 4 + Int(rng.next() % 2)
+            guard let slot = table.slot(cells[probe / 4], layer: UInt16(probe % 4)) else {
+                #expect(hoursOf[probe] == nil)
+                continue
+            }
+            let week = ClusterTime.week(ofHour: head) + Int64(rng.next() % 3)
+            let expected = (hoursOf[probe] ?? []).filter {
+                let w = ClusterTime.week(ofHour: $0)
+                return w >= week - 53 && w <= week - 2
+            }.count
+            #expect(Int(table.baseline(slot: slot, week: week)) == expected)
+        }
+        #expect(reused > 20 && created > reused, "slots were freed and created again")
+    }
+
     /// The counts a busy slot keeps per length (moved forward hour by hour, updated by each
     /// occurrence, recounted when an evaluation ends earlier or the ring jumps) equal a brute-force
     /// count, with evaluations at the head, before it (late incidents) and well after it.

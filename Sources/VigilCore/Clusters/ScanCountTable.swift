@@ -34,9 +34,10 @@ struct ScanCountTable: Sendable {
     /// What an evaluation reads of a disc cell that may have recent occurrences (by index
     /// location), 32 bytes (two to a cache line): the slot (`none` at a free location), newest
     /// hour, how many recent hours the record holds (or `spilled`), the cached baseline, and which
-    /// positions of the weekly ring may hold a count (bit p clear: position p is 0), so moving a
-    /// cached baseline reads the ring only at weeks that had occurrences. The weekly ring's head
-    /// is the week of the newest hour, so it is not stored.
+    /// positions of the weekly ring hold a count (bit p clear: position p counts 0, whatever its
+    /// word holds, so neither a reused slot nor weeks the head skips need their words cleared),
+    /// so moving a cached baseline reads the ring only at weeks that had occurrences. The weekly
+    /// ring's head is the week of the newest hour, so it is not stored.
     struct CellState: Sendable {
         var slot = ScanSlotIndex.none
         var head = ScanCountTable.emptyWord
@@ -115,7 +116,8 @@ struct ScanCountTable: Sendable {
         if let reused = freeSlots.popLast() {
             s = reused
             owner[Int(s)] = (cell, layer)
-            for i in (Int(s) * Self.weeks)..<(Int(s) * Self.weeks + Self.weeks) { weekly[i] = 0 }
+            // Its weekly ring is left as it was: a position counts only while its bit is set, and
+            // the new record has none.
         } else {
             s = Int32(owner.count)
             records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
@@ -187,22 +189,17 @@ struct ScanCountTable: Sendable {
         if previous != Self.emptyWord {
             let wHead = ClusterTime.week(ofHour: Int64(previous))
             if week > wHead {
-                // The weeks the ring's head moves over start afresh; only those whose bit is set
-                // hold a count to clear (a place quiet for months did not write 64 words).
+                // The weeks the ring's head moves over start afresh: their bits clear, and their
+                // words are not touched (a place quiet for months wrote up to 64 of them).
                 let gap = min(week - wHead, Int64(Self.weeks))
-                let run = Self.positions(from: week - gap + 1, count: Int(gap))
-                var bits = run & cell.weeksWithCounts
-                while bits != 0 {
-                    weekly[wbase + bits.trailingZeroBitCount] = 0
-                    bits &= bits - 1
-                }
-                cell.weeksWithCounts &= ~run
+                cell.weeksWithCounts &= ~Self.positions(from: week - gap + 1, count: Int(gap))
             }
         }
         if headWeek - week < Int64(Self.weeks) {
             let p = Self.position(week, Self.weeks)
-            weekly[wbase + p] &+= 1
-            cell.weeksWithCounts |= UInt64(1) << UInt64(p)
+            let bit = UInt64(1) << UInt64(p)
+            weekly[wbase + p] = cell.weeksWithCounts & bit != 0 ? weekly[wbase + p] &+ 1 : 1
+            cell.weeksWithCounts |= bit
         }
         let cached = cell.baselineWeek
         if cached != Self.emptyWord, week >= Int64(cached) - Self.baselineFirst, week <= Int64(cached) - Self.baselineLast {
