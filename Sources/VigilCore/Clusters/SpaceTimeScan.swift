@@ -121,9 +121,11 @@ struct SpaceTimeScan: Sendable {
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(tilesAcross * tilesAcross, 1)) { disc in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: max(nd, 1)) { levelShare in
                     withUnsafeTemporaryAllocation(of: Int.self, capacity: max(nd, 1) + 2 * offsets.count) { rows in
+                        // Only the per-duration values start set (they are written for durations
+                        // with a candidate); the disc words and the cell lists are written first by
+                        // each pass that reads them.
                         levelShare.initialize(repeating: 0)
-                        rows.initialize(repeating: -1)
-                        disc.initialize(repeating: 0)
+                        rows.baseAddress!.initialize(repeating: -1, count: max(nd, 1))
                         let observed = counts.baseAddress!
                         return evaluate(
                             centre: centre, layer: layer, endHour: endHour, minimumObserved: minimumObserved, floors: floors,
