@@ -210,6 +210,17 @@ import Testing
 
 /// The scan's per-slot counts against a brute-force count of the same occurrences.
 @Suite struct ScanCountTableTests {
+    /// Frees the table's keys with no occurrence since before `week` and the reference's alike
+    /// (its hours per key), checking that the table freed exactly those; returns how many.
+    @discardableResult
+    static func expire(_ table: inout ScanCountTable, reference: inout [Int: [Int64]], olderThanWeek week: Int64) -> Int {
+        let removed = table.expire(olderThanWeek: week)
+        let before = reference.count
+        reference = reference.filter { $0.value.contains { ClusterTime.week(ofHour: $0) >= week } }
+        #expect(removed == before - reference.count)
+        return removed
+    }
+
     /// Many slots over several index tiles (negative coordinates included), busy places whose
     /// recent hours spill out of the record and come back, late occurrences, and expiry that
     /// frees slots and tiles: every count and baseline equals a brute-force count.
@@ -238,11 +249,7 @@ import Testing
                 hoursOf[key, default: []].append(hour)
             }
             if step % 997 == 0 {
-                let week = ClusterTime.week(ofHour: head) - 3
-                let removed = table.expire(olderThanWeek: week)
-                let before = hoursOf.count
-                hoursOf = hoursOf.filter { $0.value.contains { ClusterTime.week(ofHour: $0) >= week } }
-                #expect(removed == before - hoursOf.count)
+                Self.expire(&table, reference: &hoursOf, olderThanWeek: ClusterTime.week(ofHour: head) - 3)
             }
             let probe = Int(rng.next() % 40) * 4 + Int(rng.next() % 3)
             let end = head - Int64(rng.next() % 2)
@@ -298,12 +305,7 @@ import Testing
                 hoursOf[key, default: []].append(head)
             }
             if step % 50 == 0 {
-                let week = ClusterTime.week(ofHour: head) - 20
-                let removed = table.expire(olderThanWeek: week)
-                let before = hoursOf.count
-                hoursOf = hoursOf.filter { $0.value.contains { ClusterTime.week(ofHour: $0) >= week } }
-                #expect(removed == before - hoursOf.count)
-                reused += removed
+                reused += Self.expire(&table, reference: &hoursOf, olderThanWeek: ClusterTime.week(ofHour: head) - 20)
             }
             let probe = Int(rng.next() % UInt64(cells.count)) * 4 + Int(rng.next() % 2)
             guard let slot = table.slot(cells[probe / 4], layer: UInt16(probe % 4)) else {
