@@ -74,4 +74,57 @@ import Testing
         #expect(pruned > 100 && reached > 100, "pruned \(pruned), reached \(reached)")
         #expect(visitsWithFloor > 0)
     }
+
+    /// One cylinder asked for alone (`cylinder(…)`, as the open clusters' hourly re-check asks the
+    /// one that kept a cluster open) is exactly the full evaluation's cylinder of that radius and
+    /// duration, every field equal, and with a floor its surprise reaches the floor exactly when the
+    /// full evaluation's does; asked between evaluations, so the caches they move are exercised.
+    @Test(arguments: [41, 42, 43] as [UInt64]) func oneCylinderIsTheFullEvaluationsCylinder(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var scan = SpaceTimeScan(
+            configuration: ClusterScanConfiguration(minimumBaselineWeeks: 2), cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
+        var recentCells: [GridCell] = []
+        var head: Int64 = 24 * 7 * 2_000
+        var compared = 0
+        var reachedFloor = 0
+        for step in 0..<12_000 {
+            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
+            let cell =
+                rng.next() % 3 == 0
+                ? GridCell(x: Int32(rng.next() % 3), y: Int32(rng.next() % 3))
+                : GridCell(x: Int32(Int(rng.next() % 30) - 15), y: Int32(Int(rng.next() % 30) - 15))
+            let hour = head - Int64(rng.next() % 2)
+            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] { scan.add(cell: cell, layer: layer, hour: hour) }
+            recentCells.append(cell)
+            if recentCells.count > 50 { recentCells.removeFirst() }
+            guard step % 5 == 0 else { continue }
+            let centre = recentCells[Int(rng.next() % UInt64(recentCells.count))]
+            let layer = UInt16(rng.next() % 3)
+            let end = head - Int64(rng.next() % 4)
+            var full: [ScanCylinder] = []
+            guard scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else {
+                #expect(scan.cylinder(centre: centre, layer: layer, endHour: end, radiusCells: 1, durationHours: 3) == nil)
+                continue
+            }
+            // Two of its cylinders, asked alone right after it.
+            for _ in 0..<2 {
+                let wanted = full[Int(rng.next() % UInt64(full.count))]
+                let one = scan.cylinder(
+                    centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours)
+                #expect(one == wanted, "r \(wanted.radiusCells) d \(wanted.durationHours) at \(centre), hour \(end)")
+                let floor = [2.0, 6.0, 12.0][Int(rng.next() % 3)]
+                let withFloor = scan.cylinder(
+                    centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours,
+                    atLeast: floor)
+                #expect((withFloor.map { $0.surprise >= floor } ?? false) == (wanted.surprise >= floor))
+                if wanted.surprise >= floor {
+                    reachedFloor += 1
+                    #expect(withFloor?.surprise == wanted.surprise)
+                }
+                compared += 1
+            }
+        }
+        #expect(compared > 3_000 && reachedFloor > 100, "compared \(compared), reached \(reachedFloor)")
+        #expect(scan.cylinder(centre: GridCell(x: 0, y: 0), layer: 0, endHour: head, radiusCells: 1, durationHours: 5) == nil)
+    }
 }

@@ -19,6 +19,9 @@ struct ClusterDetector: Sendable {
         var announcedObserved: Int
         var peakObserved: Int
         var neighbourhood: String?
+        /// The radius and duration of the cylinder that last kept the cluster open (at first, the
+        /// one it emerged with): the hourly re-check asks it first.
+        var keptOpenBy: (radiusCells: Int, durationHours: Int)
     }
 
     var configuration: ClusterScanConfiguration {
@@ -84,8 +87,17 @@ struct ClusterDetector: Sendable {
         var alerts: [Alert] = []
         var still: [Cluster] = []
         let ending = log(configuration.minRecurrenceDays / 4)
-        for cluster in open {
-            // First only the cylinders that may keep the cluster open (the others' surprises are
+        for var cluster in open {
+            // Still open when the cylinder that kept it open last time still reaches the ending
+            // level: then a full scan's strongest cylinder does too (it ranks at least as high), and
+            // an open cluster's re-check states nothing else, so the decision is the same. Counted
+            // as the evaluation it stands for.
+            if stillOpen(cluster, endHour: hour - 1, ending: ending) {
+                evaluations += 1
+                still.append(cluster)
+                continue
+            }
+            // Otherwise only the cylinders that may keep the cluster open (the others' surprises are
             // never computed); a cluster that still has one gets the same strongest cylinder as a
             // full scan (every cylinder at or above the ending level is visited, in the same order).
             var best = strongest(
@@ -101,6 +113,7 @@ struct ClusterDetector: Sendable {
             // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
             // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
             if let best, configuration.logRecurrenceDays(best) >= ending {
+                cluster.keptOpenBy = (best.radiusCells, best.durationHours)
                 still.append(cluster)
             } else {
                 alerts.append(
@@ -111,6 +124,21 @@ struct ClusterDetector: Sendable {
         }
         open = still
         return alerts
+    }
+
+    /// Whether the cylinder that last kept `cluster` open, ending at `endHour`, is still a
+    /// candidate the full re-check would visit (enough occurrences, at or above its family's ending
+    /// floor) at or above the `ending` level.
+    private mutating func stillOpen(_ cluster: Cluster, endHour: Int64, ending: Double) -> Bool {
+        let (radiusCells, durationHours) = cluster.keptOpenBy
+        let floor = endFloors[configuration.family(layer: cluster.layer, durationHours: durationHours).rawValue]
+        guard
+            let c = scan.cylinder(
+                centre: cluster.centre, layer: cluster.layer, endHour: endHour, radiusCells: radiusCells,
+                durationHours: durationHours, atLeast: floor)
+        else { return false }
+        return c.observed >= configuration.minimumObserved && c.surprise > 0 && c.surprise >= floor
+            && configuration.logRecurrenceDays(c) >= ending
     }
 
     /// Counts `incident` (cell and category id already resolved) and scans the cylinders around it.
@@ -223,7 +251,8 @@ struct ClusterDetector: Sendable {
         let cluster = Cluster(
             id: "clu-\(hash.hex)", layer: best.layer, centre: best.centre, radiusCells: best.radiusCells,
             startHour: best.endHour - Int64(best.durationHours) + 1, announcedObserved: best.observed,
-            peakObserved: best.observed, neighbourhood: incident.neighbourhood)
+            peakObserved: best.observed, neighbourhood: incident.neighbourhood,
+            keptOpenBy: (best.radiusCells, best.durationHours))
         open.append(cluster)
         return [alert(.clusterEmerging, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: nil)]
     }

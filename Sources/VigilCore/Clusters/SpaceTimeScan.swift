@@ -145,18 +145,9 @@ struct SpaceTimeScan: Sendable {
         levelShare: UnsafeMutablePointer<Double>, rows: UnsafeMutablePointer<Int>, recent: UnsafeMutablePointer<Int>,
         visit: (ScanCylinder) -> Void
     ) -> Bool {
-        let week = ClusterTime.week(ofHour: endHour)
+        guard let terms = cityTerms(layer: layer, endHour: endHour) else { return false }
+        let (week, wa, level, prior) = terms
         let l = Int(layer)
-        profiles[0].prepare(week: week)
-        let weeksWithData = profiles[0].current.weeksWithData
-        guard weeksWithData > 0, weeksWithData >= configuration.minimumBaselineWeeks else { return false }
-        let allBaseline = profiles[0].current.baselineTotal
-        profiles[l].prepare(week: week)
-        let cityBaseline = profiles[l].current.baselineTotal
-        guard cityBaseline > 0 else { return false }
-        let wa = Double(weeksWithData)
-        let level = (profiles[l].current.recentTotal + 1) / (4 * cityBaseline / wa + 1)
-        let prior = configuration.priorPerCellYear / 52 * (cityBaseline / allBaseline)
 
         let nd = durations.count
         observed.update(repeating: 0, count: (radius + 1) * nd)
@@ -254,6 +245,68 @@ struct SpaceTimeScan: Sendable {
             }
         }
         return true
+    }
+
+    /// The city-wide terms of every expectation for `layer` at `endHour`: its week, the baseline
+    /// weeks with data (Wa), the current level and the prior per cell; nil before the baseline has
+    /// `minimumBaselineWeeks` weeks or while the layer has none. The profiles are prepared for the
+    /// week as a side effect.
+    @inline(__always)
+    private mutating func cityTerms(layer: UInt16, endHour: Int64) -> (week: Int64, wa: Double, level: Double, prior: Double)? {
+        let week = ClusterTime.week(ofHour: endHour)
+        let l = Int(layer)
+        profiles[0].prepare(week: week)
+        let weeksWithData = profiles[0].current.weeksWithData
+        guard weeksWithData > 0, weeksWithData >= configuration.minimumBaselineWeeks else { return nil }
+        let allBaseline = profiles[0].current.baselineTotal
+        profiles[l].prepare(week: week)
+        let cityBaseline = profiles[l].current.baselineTotal
+        guard cityBaseline > 0 else { return nil }
+        let wa = Double(weeksWithData)
+        let level = (profiles[l].current.recentTotal + 1) / (4 * cityBaseline / wa + 1)
+        let prior = configuration.priorPerCellYear / 52 * (cityBaseline / allBaseline)
+        return (week, wa, level, prior)
+    }
+
+    /// The one cylinder centred on `centre` for `layer` ending at `endHour` with `radiusCells` and
+    /// `durationHours` (one of the scan's durations), exactly as `evaluate` states it (the same
+    /// counts, baseline sum and arithmetic, its surprise computed against `atLeast` as there), or
+    /// nil when an evaluation would have no baseline or the shape is not the scan's. It reads only
+    /// the cells within that radius: the hourly re-check of an open cluster first asks whether the
+    /// cylinder that kept it open still does, and scans in full only when not.
+    mutating func cylinder(
+        centre: GridCell, layer: UInt16, endHour: Int64, radiusCells r: Int, durationHours: Int, atLeast: Double = 0
+    ) -> ScanCylinder? {
+        guard Int(layer) < profiles.count, r >= 0, r <= radius, let j = durations.firstIndex(of: Int64(durationHours)),
+            let terms = cityTerms(layer: layer, endHour: endHour)
+        else { return nil }
+        let (week, wa, level, prior) = terms
+        let nd = durations.count
+        var baseline: UInt32 = 0
+        let observed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: nd) { counts in
+            counts.initialize(repeating: 0)
+            table.beginDisc(centre: centre, radius: r, layer: layer)
+            for o in offsets[0..<cellsWithin[r]] {
+                let at = table.discLocation(GridCell(x: centre.x &+ o.dx, y: centre.y &+ o.dy))
+                guard at >= 0 else { continue }
+                baseline &+= table.baseline(location: at, week: week)
+                if table.mayCount(location: at, endHour: endHour) {
+                    table.addRecentCounts(location: at, endHour: endHour, lengths: durations, into: counts.baseAddress!, at: 0)
+                }
+            }
+            return Int(counts[j])
+        }
+        let d = durations[j]
+        let levelShare = level * profiles[Int(layer)].share(fromHourOfWeek: ClusterTime.hourOfWeek(endHour - d + 1), hours: Int(d))
+        let cells = cellsWithin[r]
+        let perHours = Self.perHours(baseline: Double(baseline), cells: cells, wa: wa, prior: prior)
+        let expected = levelShare * perHours
+        let weight = wa * perHours
+        return ScanCylinder(
+            centre: centre, layer: layer, radiusCells: r, cellCount: cells, durationHours: Int(d), endHour: endHour,
+            observed: observed, expected: expected, baselineWeight: weight,
+            llr: ScanCylinder.likelihoodRatio(observed: observed, expected: expected),
+            surprise: ScanCylinder.surprise(observed: observed, expected: expected, weight: weight, atLeast: atLeast))
     }
 
     /// The first pass of an evaluation, tile by tile: each window tile's disc cells as a 64-bit
