@@ -21,6 +21,9 @@ struct HotCellIndex: Sendable {
 
     init(_ snapshot: HotspotSnapshot) {
         evaluatedAt = snapshot.evaluatedAt
+        let cells = snapshot.hotspots.reduce(0) { $0 + $1.cells.count }
+        index = SlotMap(capacity: cells)
+        list.reserveCapacity(cells)
         for h in snapshot.hotspots {
             for c in h.cells {
                 let entry = Entry(giStar: 0, hotspotCells: h.cells.count, intensity: h.intensity, openedAt: h.openedAt.milliseconds)

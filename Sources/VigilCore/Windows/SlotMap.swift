@@ -28,6 +28,19 @@ struct SlotMap: Sendable {
         shift = 64 - 4
     }
 
+    /// An empty map that takes `keys` keys without growing: for a map built in one go, where
+    /// growing by doubling rehashes every key several times.
+    init(capacity keys: Int) {
+        var size = 16
+        var bits: UInt64 = 4
+        while (keys + 1) * 2 > size {
+            size <<= 1
+            bits += 1
+        }
+        table = Array(repeating: Entry(key: 0, value: Self.vacant), count: size)
+        shift = 64 - bits
+    }
+
     @inline(__always) private func home(_ key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
