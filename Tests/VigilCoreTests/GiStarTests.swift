@@ -232,6 +232,29 @@ struct GiStarTests {
         }
     }
 
+    @Test("components in a universe (dense box or tiles) equal the hash-set components, in any input order")
+    func universeComponentsEqualHashSetComponents() {
+        var rng = SplitMix64(seed: 0xC012)
+        for round in 0..<200 {
+            // Clustered cells take the dense bounding-box path; cells scattered over a large
+            // universe take the tiled one. Some inputs arrive sorted, some repeat a cell.
+            let scattered = round % 3 == 0
+            let side: Int32 = scattered ? 5_000 : 40
+            var cells: [GridCell] = []
+            for _ in 0..<Int.random(in: 0...120, using: &rng) {
+                cells.append(GridCell(x: Int32.random(in: 0..<side, using: &rng), y: Int32.random(in: 0..<side, using: &rng)))
+            }
+            if scattered { for _ in 0..<10 { cells.append(GridCell(x: cells.first.map { $0.x + 1 } ?? 0, y: cells.first?.y ?? 1)) } }
+            if round % 4 == 1, let c = cells.first { cells.append(c) }
+            if round % 2 == 0 { cells.sort() } else { cells.shuffle(using: &rng) }
+            let expected = GiStar.components(cells)
+            #expect(GiStar.components(cells, columns: side + 1, rows: side + 1) == expected, "round \(round)")
+        }
+        // On the universe's edges (no margin cell outside it is ever listed).
+        let edges = [GridCell(x: 0, y: 0), GridCell(x: 1, y: 1), GridCell(x: 9, y: 9), GridCell(x: 9, y: 0), GridCell(x: 8, y: 1)]
+        #expect(GiStar.components(edges, columns: 10, rows: 10) == GiStar.components(edges))
+    }
+
     // MARK: hull
 
     /// Twice the signed area (positive when counter-clockwise).

@@ -83,27 +83,102 @@ enum GiStar {
         let cols = Int(columns)
         let rws = Int(rows)
         guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
-        var pending = CellTiles(columns: cols, rows: rws, fill: 0)
-        for c in cells { pending[x: Int(c.x), y: Int(c.y)] = 1 }
-        var out: [[GridCell]] = []
+        // Cells in (x, y) order (the hot list usually arrives sorted: checked in one pass). A
+        // component's label is its number in the order of its first cell, so one pass over the
+        // sorted cells appends each component's cells already sorted: no sort per component.
+        let sorted = isSortedInUniverse(cells) ? cells : sortedInUniverse(cells)
+        guard let first = sorted.first, let last = sorted.last else { return [] }
+        // Labels on a dense array over the cells' bounding box with a one-cell margin (so every
+        // neighbour has a place, none clamped) when that box is small against the cells; on
+        // tiles otherwise (hot cells scattered over a province).
+        let x0 = Int(first.x) - 1
+        let width = Int(last.x) - x0 + 2
+        var y0 = Int.max
+        var y1 = Int.min
+        for c in sorted {
+            y0 = min(y0, Int(c.y) - 1)
+            y1 = max(y1, Int(c.y) + 1)
+        }
+        let height = y1 - y0 + 1
+        if width.multipliedReportingOverflow(by: height).partialValue <= 64 * sorted.count + 4_096, width < 1 << 20, height < 1 << 20 {
+            var label = [Int32](repeating: 0, count: width * height)
+            return label.withUnsafeMutableBufferPointer { label in
+                labelComponents(sorted, at: { (Int($0.y) - y0) * width + Int($0.x) - x0 }, labels: label, neighbours: [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1])
+            }
+        }
+        var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled
+        for c in sorted { label[x: Int(c.x), y: Int(c.y)] = -1 }
+        var sizes: [Int] = []
         var stack: [(x: Int, y: Int)] = []
-        for start in sortedInUniverse(cells) {
-            guard pending[x: Int(start.x), y: Int(start.y)] != 0 else { continue }
-            pending[x: Int(start.x), y: Int(start.y)] = 0
+        for start in sorted where label[x: Int(start.x), y: Int(start.y)] == -1 {
+            let l = Int32(sizes.count + 1)
+            label[x: Int(start.x), y: Int(start.y)] = l
             stack.append((Int(start.x), Int(start.y)))
-            var component: [GridCell] = []
+            var size = 0
             while let (cx, cy) = stack.popLast() {
-                component.append(GridCell(x: Int32(cx), y: Int32(cy)))
+                size += 1
                 for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
-                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where pending[x: x, y: y] != 0 {
-                        pending[x: x, y: y] = 0
+                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where label[x: x, y: y] == -1 {
+                        label[x: x, y: y] = l
                         stack.append((x, y))
                     }
                 }
             }
-            out.append(component.sorted())  // mostly a few cells: packing them costs more than it saves
+            sizes.append(size)
+        }
+        return gather(sorted, sizes: sizes) { Int(label[x: Int($0.x), y: Int($0.y)]) }
+    }
+
+    /// The flood fill of `components(_:columns:rows:)` on a flat array (`labels`, all 0) where
+    /// `at` places a cell and `neighbours` are the offsets of its 8 neighbours, all in range.
+    private static func labelComponents(
+        _ sorted: [GridCell], at: (GridCell) -> Int, labels: UnsafeMutableBufferPointer<Int32>, neighbours: [Int]
+    ) -> [[GridCell]] {
+        for c in sorted { labels[at(c)] = -1 }  // -1: listed, not labelled yet
+        var sizes: [Int] = []
+        var stack: [Int] = []
+        for start in sorted where labels[at(start)] == -1 {
+            let l = Int32(sizes.count + 1)
+            labels[at(start)] = l
+            stack.append(at(start))
+            var size = 0
+            while let i = stack.popLast() {
+                size += 1
+                for d in neighbours where labels[i + d] == -1 {
+                    labels[i + d] = l
+                    stack.append(i + d)
+                }
+            }
+            sizes.append(size)
+        }
+        return gather(sorted, sizes: sizes) { Int(labels[at($0)]) }
+    }
+
+    /// Each component's cells (label 1, 2, … as `labelOf` gives), in the order of `sorted`,
+    /// a repeated cell listed once.
+    private static func gather(_ sorted: [GridCell], sizes: [Int], labelOf: (GridCell) -> Int) -> [[GridCell]] {
+        var out = sizes.map { size -> [GridCell] in
+            var component: [GridCell] = []
+            component.reserveCapacity(size)
+            return component
+        }
+        var previous: GridCell?
+        for c in sorted where c != previous {
+            out[labelOf(c) - 1].append(c)
+            previous = c
         }
         return out
+    }
+
+    /// Whether `cells` are in the order `sortedInUniverse` gives (non-decreasing packed x, y).
+    static func isSortedInUniverse(_ cells: [GridCell]) -> Bool {
+        var last: UInt64 = 0
+        for c in cells {
+            let key = UInt64(UInt32(bitPattern: c.x)) << 32 | UInt64(UInt32(bitPattern: c.y))
+            if key < last { return false }
+            last = key
+        }
+        return true
     }
 
     /// `cells.sorted()` for cells with non-negative coordinates: each packed into one UInt64 whose
