@@ -100,10 +100,11 @@ enum GiStar {
             y1 = max(y1, Int(c.y) + 1)
         }
         let height = y1 - y0 + 1
-        if width.multipliedReportingOverflow(by: height).partialValue <= 64 * sorted.count + 4_096, width < 1 << 20, height < 1 << 20 {
+        if width < 1 << 20, height < 1 << 20, width * height <= 64 * sorted.count + 4_096 {
             var label = [Int32](repeating: 0, count: width * height)
+            let neighbours = [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1]
             return label.withUnsafeMutableBufferPointer { label in
-                labelComponents(sorted, at: { (Int($0.y) - y0) * width + Int($0.x) - x0 }, labels: label, neighbours: [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1])
+                labelComponents(sorted, at: { (Int($0.y) - y0) * width + Int($0.x) - x0 }, labels: label, neighbours: neighbours)
             }
         }
         var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled
