@@ -1,7 +1,8 @@
 /// A tree ensemble re-laid as complete binary trees of one depth, for scoring with no branch on
 /// the tree's shape: every tree is walked exactly `depth` levels with the child at `2i + 1 + goRight`
-/// (heap order), so the walk needs no child pointers and no leaf test, and eight trees at once
-/// run as eight independent chains that the CPU overlaps. Each group of eight trees is stored
+/// (heap order), so the walk needs no child pointers and no leaf test, and sixteen trees at once
+/// run as sixteen independent chains that the CPU overlaps (the walk waits on loads from the
+/// second-level cache: the shipped model's splits and leaves, ~94 KB, do not fit the first). Each group of eight trees is stored
 /// interleaved (position by position, one lane per tree), so the eight chains share one base
 /// pointer and fit in registers.
 ///
@@ -92,7 +93,7 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
 
     /// `base` plus every tree's leaf for `x`, in tree order, in float32.
     ///
-    /// A step is one load and one comparison. Each input is converted to float32 once (XGBoost's
+    /// A step is one load and one comparison, done as a subtraction's sign (see `next`). Each input is converted to float32 once (XGBoost's
     /// DMatrix holds float32) and written twice: at `2i` with a missing value (NaN) as −∞ and at
     /// `2i + 1` with it as +∞, so a split reads `values[featureAndMissing]` and goes right when
     /// the value is `>= threshold`. Against a finite threshold that is XGBoost's rule exactly:
@@ -103,7 +104,7 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
     func margin(_ x: [Double], base: Float) -> Float {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(2 * x.count, 1)) { v in
             for i in x.indices {
-                let value = Float(x[i])
+                let value = Float(x[i]) + 0  // -0 as +0, for the sign test in `next`
                 v[2 &* i] = value.isNaN ? -.infinity : value
                 v[2 &* i &+ 1] = value.isNaN ? .infinity : value
             }
@@ -118,15 +119,60 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
                         for t in 0..<treeCount { sum += leafBuffer[t] }  // every tree a single leaf
                         return sum
                     }
-                    // The child of position `p` whose split is `s`.
+                    // The child of position `p` whose split is `s`. `value >= condition` is taken as
+                    // the sign of `value - condition`, in arithmetic: the compiler turns a comparison
+                    // into a branch on some lanes, and that branch goes either way at random. The
+                    // sign test is exact here: the condition is finite, `value` is ±∞ or finite and
+                    // never -0, and the difference of two different finite floats is never zero.
                     @inline(__always) func next(_ s: Split, _ p: Int) -> Int {
-                        (p &<< 1) &+ 1 &+ (values[Int(truncatingIfNeeded: s.featureAndMissing)] >= s.condition ? 1 : 0)
+                        let difference = values[Int(truncatingIfNeeded: s.featureAndMissing)] - s.condition
+                        return (p &<< 1) &+ 1 &+ Int(truncatingIfNeeded: ~difference.bitPattern >> 31)
                     }
                     // In a group of eight interleaved trees, lane k's split at position p is group[p·8 + k].
                     @inline(__always) func step(_ group: UnsafePointer<Split>, _ k: Int, _ p: Int) -> Int {
                         next(group[(p &<< 3) | k], p)
                     }
+                    // Eight leaves of the group at tree `t`, at positions a...h, added in tree order.
+                    @inline(__always) func add(_ t: Int, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int, _ f: Int, _ g: Int, _ h: Int) {
+                        let leaves = firstLeaf + t &* width
+                        sum += leaves[(a &- inner) &<< 3]
+                        sum += leaves[((b &- inner) &<< 3) | 1]
+                        sum += leaves[((c &- inner) &<< 3) | 2]
+                        sum += leaves[((d &- inner) &<< 3) | 3]
+                        sum += leaves[((e &- inner) &<< 3) | 4]
+                        sum += leaves[((f &- inner) &<< 3) | 5]
+                        sum += leaves[((g &- inner) &<< 3) | 6]
+                        sum += leaves[((h &- inner) &<< 3) | 7]
+                    }
                     var t = 0
+                    // Two groups at once: sixteen chains in flight hide more of each load's wait.
+                    while t &+ 16 <= treeCount {
+                        let group = firstSplit + t &* inner
+                        let group2 = group + 8 &* inner
+                        var (a, b, c, d, e, f, g, h) = (0, 0, 0, 0, 0, 0, 0, 0)
+                        var (i, j, k, l, m, n, o, q) = (0, 0, 0, 0, 0, 0, 0, 0)
+                        for _ in 0..<depth {
+                            a = step(group, 0, a)
+                            b = step(group, 1, b)
+                            c = step(group, 2, c)
+                            d = step(group, 3, d)
+                            e = step(group, 4, e)
+                            f = step(group, 5, f)
+                            g = step(group, 6, g)
+                            h = step(group, 7, h)
+                            i = step(group2, 0, i)
+                            j = step(group2, 1, j)
+                            k = step(group2, 2, k)
+                            l = step(group2, 3, l)
+                            m = step(group2, 4, m)
+                            n = step(group2, 5, n)
+                            o = step(group2, 6, o)
+                            q = step(group2, 7, q)
+                        }
+                        add(t, a, b, c, d, e, f, g, h)
+                        add(t &+ 8, i, j, k, l, m, n, o, q)
+                        t &+= 16
+                    }
                     while t &+ 8 <= treeCount {
                         let group = firstSplit + t &* inner
                         var (a, b, c, d, e, f, g, h) = (0, 0, 0, 0, 0, 0, 0, 0)
