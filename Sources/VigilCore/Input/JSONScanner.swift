@@ -39,6 +39,17 @@ struct JSONScanner {
         var escaped = false
         var nonASCII = false
         while index < bytes.count {
+            // Eight bytes at a time: skip the plain ones before the first quote, backslash or
+            // control byte, which the byte path below then reads.
+            if index &+ 8 <= bytes.count {
+                let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let special = Self.quoteBackslashOrControl(word)
+                let plain = special == 0 ? 8 : special.trailingZeroBitCount &>> 3
+                let skipped = plain == 8 ? word : word & ((1 &<< (UInt64(plain) &<< 3)) &- 1)
+                if skipped & 0x8080_8080_8080_8080 != 0 { nonASCII = true }
+                index &+= plain
+                if plain == 8 { continue }
+            }
             let c = bytes[index]
             if c == 0x22 {
                 let end = index
@@ -73,6 +84,20 @@ struct JSONScanner {
             index += 1
         }
         throw fail("unterminated string")
+    }
+
+    /// The high bit of each byte of `word` (little-endian: the first byte is the lowest) that is
+    /// `"` (0x22), `\\` (0x5C) or below 0x20, exact up to the first such byte: a byte is zero in
+    /// `x` when `(x - 0x01…) & ~x & 0x80…` marks it, below 0x20 when `(x - 0x20…) & ~x & 0x80…`
+    /// does, and a borrow can only mark bytes above one that already matched.
+    @inline(__always) static func quoteBackslashOrControl(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (0x22 &* ones)
+        let backslash = word ^ (0x5C &* ones)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- 0x20 &* ones) & ~word
+        return (zeroQuote | zeroBackslash | control) & 0x8080_8080_8080_8080
     }
 
     /// Reads a string value as a Swift `String`, resolving escapes (including surrogate pairs).
