@@ -173,28 +173,15 @@ struct CompleteTreeEnsemble: Sendable, Equatable {
                         add(t &+ 8, i, j, k, l, m, n, o, q)
                         t &+= 16
                     }
+                    // At most one group of eight is left (a model's tree count mod 16 ≥ 8).
                     while t &+ 8 <= treeCount {
                         let group = firstSplit + t &* inner
-                        var (a, b, c, d, e, f, g, h) = (0, 0, 0, 0, 0, 0, 0, 0)
-                        for _ in 0..<depth {
-                            a = step(group, 0, a)
-                            b = step(group, 1, b)
-                            c = step(group, 2, c)
-                            d = step(group, 3, d)
-                            e = step(group, 4, e)
-                            f = step(group, 5, f)
-                            g = step(group, 6, g)
-                            h = step(group, 7, h)
+                        var lanes = (0, 0, 0, 0, 0, 0, 0, 0)
+                        withUnsafeMutableBytes(of: &lanes) { raw in
+                            let p = raw.bindMemory(to: Int.self)
+                            for _ in 0..<depth { for k in 0..<8 { p[k] = step(group, k, p[k]) } }
                         }
-                        let leaves = firstLeaf + t &* width
-                        sum += leaves[(a &- inner) &<< 3]
-                        sum += leaves[((b &- inner) &<< 3) | 1]
-                        sum += leaves[((c &- inner) &<< 3) | 2]
-                        sum += leaves[((d &- inner) &<< 3) | 3]
-                        sum += leaves[((e &- inner) &<< 3) | 4]
-                        sum += leaves[((f &- inner) &<< 3) | 5]
-                        sum += leaves[((g &- inner) &<< 3) | 6]
-                        sum += leaves[((h &- inner) &<< 3) | 7]
+                        add(t, lanes.0, lanes.1, lanes.2, lanes.3, lanes.4, lanes.5, lanes.6, lanes.7)
                         t &+= 8
                     }
                     while t < treeCount {
