@@ -3,7 +3,9 @@
 
 Instance A owns all 6 partitions and consumes a live stream; instance B joins (A's partitions are
 partly revoked while their queues hold fetched records), then B is stopped (its partitions go back
-to A, which rebuilds their state by replay). Every alert of an uninterrupted run must be on the
+to A, which rebuilds their state by replay). The last part of the stream is produced only after B
+has left, so A must take B's partitions back to finish: however fast B catches up, the hand-back is
+exercised (a stream that ended before B left let A stop before the rebalance returned them). Every alert of an uninterrupted run must be on the
 topic exactly once, none other; every partition's committed offset must be its end; and A's final
 state of every partition must equal the reference.
 """
@@ -30,11 +32,16 @@ def test_partitions_move_between_two_thread_instances_without_loss_or_doubles(tm
     assert all(by_partition), "region keying spreads the incidents over every partition"
     reference = H.reference_run(by_partition, tmp_path)
     sizes = [len(p) for p in by_partition]
+    # The first 70 % (in event time, across partitions) flows while B joins; the rest after B left.
+    cut = sorted(H.event_ms(inc) for part in by_partition for inc in part)[int(0.7 * sum(sizes))]
+    first = [[inc for inc in part if H.event_ms(inc) < cut] for part in by_partition]
+    rest = [[inc for inc in part if H.event_ms(inc) >= cut] for part in by_partition]
+    assert all(rest), "every partition receives records after B left"
 
     group = H.unique("rebal-group")
     a = H.Daemon(broker.bootstrap, group, topics, tmp_path, "instance-a", env=THREADS).start()
     assert H.wait_for(lambda: bool(a.logged("partitions assigned")), 60), "A joined the group"
-    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], by_partition), kwargs={"rate": 2500.0})
+    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], first), kwargs={"rate": 2500.0})
     producer.start()
     assert H.wait_for(lambda: any(o > 0 for o in broker.committed(group, topics["incidents"], PARTITIONS)), 60), \
         "A is consuming"
@@ -47,6 +54,7 @@ def test_partitions_move_between_two_thread_instances_without_loss_or_doubles(tm
     time.sleep(2)
     assert b.terminate() == 0, "B leaves cleanly"
     producer.join()
+    broker.produce(topics["incidents"], rest, rate=2500.0)
 
     assert H.wait_for(lambda: broker.committed(group, topics["incidents"], PARTITIONS) == sizes, 180), \
         f"A did not finish: {broker.committed(group, topics['incidents'], PARTITIONS)} of {sizes}"
