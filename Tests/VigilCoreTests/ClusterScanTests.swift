@@ -277,6 +277,49 @@ import Testing
         #expect(spilled > 0, "busy places' recent hours spilled out of their records")
     }
 
+    /// Expiry reads only the tiles whose bound on their slots' newest weeks lets a slot be that old:
+    /// keys over many tiles and layers, some places busy for months and others quiet after one
+    /// occurrence, expiry passes at every week: after each, exactly the keys with no occurrence since
+    /// before the pass's week are gone, and every other key keeps its slot and its counts.
+    @Test(arguments: [61, 62, 63] as [UInt64]) func expiryFreesExactlyTheStaleKeysOfEveryTile(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var table = ScanCountTable(longestHours: 168, latenessHours: 1)
+        var cells: [GridCell] = []
+        while cells.count < 300 {
+            let cell = GridCell(x: Int32(Int(rng.next() % 120) - 60), y: Int32(Int(rng.next() % 120) - 60))
+            if !cells.contains(cell) { cells.append(cell) }
+        }
+        var hoursOf: [Int: [Int64]] = [:]  // key: cell index * 4 + layer
+        var head: Int64 = 90_000
+        var removed = 0
+        for step in 0..<20_000 {
+            head += Int64(rng.next() % 3)
+            // A tenth of the places get most occurrences; the rest now and then.
+            let c = rng.next() % 4 == 0 ? Int(rng.next() % 300) : Int(rng.next() % 30)
+            let layer = UInt16(rng.next() % 3)
+            if let slot = table.slot(for: cells[c], layer: layer, admit: true) {
+                let hour = head - Int64(rng.next() % 2)
+                table.add(slot: slot, hour: hour)
+                hoursOf[c * 4 + Int(layer), default: []].append(hour)
+            }
+            guard step % 97 == 0 else { continue }
+            let week = ClusterTime.week(ofHour: head) - Int64(rng.next() % 6)
+            removed += Self.expire(&table, reference: &hoursOf, olderThanWeek: week)
+            for (c, cell) in cells.enumerated() {
+                for layer in 0..<3 {
+                    let slot = table.slot(cell, layer: UInt16(layer))
+                    let hours = hoursOf[c * 4 + layer]
+                    #expect((slot == nil) == (hours == nil), "cell \(c) layer \(layer)")
+                    if let slot, let hours, let last = hours.max() {
+                        #expect(Int(table.count(slot: slot, endHour: last, length: 168)) == hours.filter { $0 > last - 168 }.count)
+                    }
+                }
+            }
+        }
+        #expect(table.keyCount == hoursOf.count)
+        #expect(removed > 300, "removed \(removed)")
+    }
+
     /// Baselines over years, with quiet spells of weeks to more than the weekly ring's 64 weeks
     /// and slots freed and reused: a ring position counts only while its bit is set, so neither a
     /// reused slot's old words nor weeks the head skipped may leak into a baseline.

@@ -71,6 +71,11 @@ struct ScanCountTable: Sendable {
     /// evaluation counts. Set by `add`; cleared by an evaluation that finds the cell's newest hour
     /// far enough behind (`recentFloor` keeps that exact for evaluations of earlier hours).
     private var recentMask: [UInt64] = []
+    /// Per tile: at most the week of the newest hour of every live slot in it that has one
+    /// (`Int32.max`: none). Newest hours only grow, so lowering it at a slot's first occurrence
+    /// keeps it a lower bound; the expiry pass reads only the tiles it lets through (a whole
+    /// pass over every location's record was a cache miss per two locations, each week).
+    private var oldestWeek: [Int32] = []
     /// Every cell whose bit was cleared has newest hour + longest cylinder ≤ this: an evaluation
     /// ending before it reads every disc cell as before.
     private var recentFloor = Int64.min
@@ -130,6 +135,7 @@ struct ScanCountTable: Sendable {
             state.append(contentsOf: repeatElement(CellState(), count: index.locationCount - state.count))
             baselines.append(contentsOf: repeatElement(Self.noBaseline, count: index.locationCount - baselines.count))
             recentMask.append(contentsOf: repeatElement(0, count: index.locationCount / ScanSlotIndex.tileCells - recentMask.count))
+            oldestWeek.append(contentsOf: repeatElement(Int32.max, count: recentMask.count - oldestWeek.count))
         }
         let at = index.location(ofSlot: s)
         state[at] = CellState(slot: s)
@@ -172,6 +178,8 @@ struct ScanCountTable: Sendable {
         if previous == Self.emptyWord {
             head = hour
             cell.head = Int32(truncatingIfNeeded: hour)
+            let week = Int32(truncatingIfNeeded: ClusterTime.week(ofHour: hour))
+            if week < oldestWeek[at >> 6] { oldestWeek[at >> 6] = week }
         } else if hour > head {
             head = hour
             cell.head = Int32(truncatingIfNeeded: hour)
@@ -496,19 +504,29 @@ struct ScanCountTable: Sendable {
     /// cylinder). Returns how many were removed.
     mutating func expire(olderThanWeek week: Int64) -> Int {
         var removed = 0
-        // By location, not by slot: the records are read in order (a slot's record is elsewhere).
-        for at in state.indices {
-            let slot = state[at].slot
-            let head = state[at].head
-            guard slot != ScanSlotIndex.none, head != Self.emptyWord, ClusterTime.week(ofHour: Int64(head)) < week else { continue }
-            let s = Int(slot)
-            state[at] = CellState()
-            baselines[at] = Self.noBaseline
-            recentMask[at >> 6] &= ~(UInt64(1) << UInt64(at & 63))
-            index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
-            spill[slot] = nil
-            freeSlots.append(slot)
-            removed += 1
+        // By location, not by slot: the records are read in order (a slot's record is elsewhere);
+        // only in tiles whose bound says a slot may be that old, each then bounded exactly again.
+        for tile in oldestWeek.indices where Int64(oldestWeek[tile]) < week {
+            var oldest = Int32.max
+            for at in (tile * ScanSlotIndex.tileCells)..<((tile + 1) * ScanSlotIndex.tileCells) {
+                let slot = state[at].slot
+                let head = state[at].head
+                guard slot != ScanSlotIndex.none, head != Self.emptyWord else { continue }
+                let headWeek = ClusterTime.week(ofHour: Int64(head))
+                guard headWeek < week else {
+                    oldest = min(oldest, Int32(truncatingIfNeeded: headWeek))
+                    continue
+                }
+                let s = Int(slot)
+                state[at] = CellState()
+                baselines[at] = Self.noBaseline
+                recentMask[at >> 6] &= ~(UInt64(1) << UInt64(at & 63))
+                index.remove(slot, cell: owner[s].cell, layer: owner[s].layer)
+                spill[slot] = nil
+                freeSlots.append(slot)
+                removed += 1
+            }
+            oldestWeek[tile] = oldest
         }
         keyCount -= removed
         return removed
