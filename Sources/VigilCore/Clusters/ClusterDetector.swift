@@ -159,8 +159,7 @@ struct ClusterDetector: Sendable {
             let layer = index == 0 ? 0 : category &+ 1
             var key = point
             key.combine(Int64(layer))
-            if let last = seen[key.value], abs(ms - last) < window { continue }
-            seen.set(key.value, ms)
+            guard seen.record(key.value, ms, unlessWithin: window) else { continue }
             scan.add(cell: cell, layer: layer, hour: hour)
             if first == nil { first = layer } else { second = layer }
         }
