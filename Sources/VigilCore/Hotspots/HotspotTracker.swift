@@ -25,6 +25,8 @@ struct HotspotTracker: Sendable {
     private var dense: DenseScratch
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
     private(set) var cellCounts: HotspotCellCounts
+    /// The hot cells of the last evaluation from `cellCounts`, updated from the cells that changed.
+    private(set) var hotSet: GiStarHotSet
 
     init(configuration: HotspotConfiguration, grid: MetricGrid) {
         self.configuration = configuration
@@ -33,6 +35,7 @@ struct HotspotTracker: Sendable {
         columns = Int32((width / grid.cellSize).rounded(.up))
         rows = Int32((height / grid.cellSize).rounded(.up))
         cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
+        hotSet = GiStarHotSet(columns: Int(columns), rows: Int(rows))
         let empty = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
         dense = DenseScratch(hotIndex: empty, componentOf: empty)
     }
@@ -50,7 +53,7 @@ struct HotspotTracker: Sendable {
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert]? {
         guard cellCounts.advance(to: endBucket) else { return nil }
-        let result = GiStar.compute(cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
+        let result = hotSet.evaluate(&cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
         return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
     }
 
