@@ -106,7 +106,16 @@ struct HotspotTracker: Sendable {
             for c in result.hot { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
             dense.hotIndex = hotIndex
         }
-        overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
+        // Largest overlap first, then previous id, then component. Ids (strings) are compared
+        // only between equal overlaps, not copied into a tuple for every comparison.
+        overlaps.sort { a, b in
+            if a.overlap != b.overlap { return a.overlap > b.overlap }
+            if a.previous != b.previous {
+                let (ia, ib) = (previous[a.previous].id, previous[b.previous].id)
+                if ia != ib { return ia < ib }
+            }
+            return a.component < b.component
+        }
         // The previous hotspot each component continues (-1: none), and which previous ones are taken.
         var componentOwner = [Int](repeating: -1, count: components.count)
         var previousTaken = [Bool](repeating: false, count: previous.count)
@@ -123,19 +132,18 @@ struct HotspotTracker: Sendable {
         var next: [Hotspot] = []
         var idOfComponent: [String] = []
         idOfComponent.reserveCapacity(components.count)
-        // The overlaps of each component and of each previous hotspot, in `overlaps` order (one
-        // pass, not a filter of every overlap per component: there can be hundreds of each).
-        var overlapsOfComponent = [[Int]](repeating: [], count: components.count)
-        var overlapsOfPrevious = [[Int]](repeating: [], count: previous.count)
-        for (k, o) in overlaps.enumerated() {
-            overlapsOfComponent[o.component].append(k)
-            overlapsOfPrevious[o.previous].append(k)
+        // The first overlap of each component and of each previous hotspot in `overlaps` order:
+        // the largest, ties to the smaller previous id (for a component) or to the smaller
+        // component (for a previous hotspot), which is what the split and merge links name.
+        var firstOfComponent = [Int](repeating: -1, count: components.count)
+        var firstOfPrevious = [Int](repeating: -1, count: previous.count)
+        for (k, o) in overlaps.enumerated().reversed() {
+            firstOfComponent[o.component] = k
+            firstOfPrevious[o.previous] = k
         }
         for (ci, component) in components.enumerated() {
             let owner = componentOwner[ci] >= 0 ? previous[componentOwner[ci]] : nil
-            let biggestOverlap = overlapsOfComponent[ci].lazy.map { overlaps[$0] }.max {
-                ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id)
-            }
+            let biggestOverlap = firstOfComponent[ci] >= 0 ? overlaps[firstOfComponent[ci]] : nil
             var id = owner?.id
             if id == nil {
                 var hash = StableHash()
@@ -168,10 +176,8 @@ struct HotspotTracker: Sendable {
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
             if change == .hotspotGrew {
-                let merged = overlapsOfComponent[ci].map { overlaps[$0] }.filter {
-                    $0.previous != componentOwner[ci] && !previousTaken[$0.previous]
-                }
-                .map { previous[$0.previous].id }.sorted()
+                let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken[$0.previous] }
+                    .map { previous[$0.previous].id }.sorted()
                 alerts.append(
                     alert(
                         .hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window,
@@ -189,7 +195,7 @@ struct HotspotTracker: Sendable {
         }
         var dormant: [Hotspot] = []
         for (pi, p) in previous.enumerated() where !previousTaken[pi] {
-            let into = overlapsOfPrevious[pi].lazy.map { overlaps[$0] }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
+            let into = firstOfPrevious[pi] >= 0 ? overlaps[firstOfPrevious[pi]] : nil
             let mergedInto = into.map { idOfComponent[$0.component] }
             if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
                 dormant.append(p)  // may come back with the same id
