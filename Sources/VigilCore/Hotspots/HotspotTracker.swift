@@ -19,10 +19,11 @@ struct HotspotTracker: Sendable {
     /// Per-cell arrays reused by every evaluation (all -1 between evaluations; tiled, so only the
     /// tiles that ever held a hot cell take memory).
     struct DenseScratch: Sendable {
-        var hotIndex: CellTiles
         var componentOf: CellTiles
     }
     private var dense: DenseScratch
+    /// The components' flat label array, all 0 between evaluations (see `GiStar.components`).
+    private var labels: [Int32] = []
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
     private(set) var cellCounts: HotspotCellCounts
     /// The hot cells of the last evaluation from `cellCounts`, updated from the cells that changed.
@@ -37,7 +38,7 @@ struct HotspotTracker: Sendable {
         cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
         hotSet = GiStarHotSet(columns: Int(columns), rows: Int(rows))
         let empty = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
-        dense = DenseScratch(hotIndex: empty, componentOf: empty)
+        dense = DenseScratch(componentOf: empty)
     }
 
     /// Counts one incident in `cell` for later evaluations.
@@ -75,13 +76,23 @@ struct HotspotTracker: Sendable {
     ) -> [Alert] {
         // Hot cells (the only ones hotspots are made of) and their components on tiled per-cell
         // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
-        var hotIndex = takeDense(\.hotIndex)
         var componentOf = takeDense(\.componentOf)
-        for (k, c) in result.hot.enumerated() { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = Int32(k) }
-        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows)
+        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels)
 
         let previous = active
         for (ci, component) in components.enumerated() { for c in component { componentOf[x: Int(c.x), y: Int(c.y)] = Int32(ci) } }
+        // What `describe` sums per component, in one pass over the hot list: it is sorted by cell,
+        // as each component's cells are, so every component's sums are taken in its cell order
+        // (the same floating-point sums), and no per-cell index of the hot list is needed.
+        var sums = [ComponentSums](repeating: ComponentSums(), count: components.count)
+        for c in result.hot {
+            let ci = Int(componentOf[x: Int(c.cell.x), y: Int(c.cell.y)])
+            let centre = grid.centre(of: c.cell)
+            sums[ci].total += c.count
+            sums[ci].latitude += Double(c.count) * centre.latitude
+            sums[ci].longitude += Double(c.count) * centre.longitude
+            sums[ci].maxGiStar = max(sums[ci].maxGiStar, c.giStar)
+        }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
         // Cells of each previous hotspot per component, counted in an array (the components a
         // hotspot touches are listed once each; `overlaps` is sorted below, so their order is free).
@@ -102,10 +113,6 @@ struct HotspotTracker: Sendable {
         }
         for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
         dense.componentOf = componentOf
-        defer {
-            for c in result.hot { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
-            dense.hotIndex = hotIndex
-        }
         // Largest overlap first, then previous id, then component. Ids (strings) are compared
         // only between equal overlaps, not copied into a tuple for every comparison.
         overlaps.sort { a, b in
@@ -170,8 +177,8 @@ struct HotspotTracker: Sendable {
             }
             // Outline and categories only when an alert carries them.
             var hotspot = describe(
-                id: id!, openedAt: owner?.openedAt ?? time, cells: component, hot: result.hot,
-                hotIndex: hotIndex, grid: grid, categories: change == nil ? nil : categories)
+                id: id!, openedAt: owner?.openedAt ?? time, cells: component, sums: sums[ci], grid: grid,
+                categories: change == nil ? nil : categories)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
@@ -220,27 +227,23 @@ struct HotspotTracker: Sendable {
         return array
     }
 
-    /// `hotIndex[cell]` is the cell's index in `hot` (every cell of a component is hot).
-    private func describe(
-        id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: CellTiles,
-        grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?
-    ) -> Hotspot {
+    /// One component's incidents, their sums of count × cell centre (taken in cell order) and its
+    /// largest Gi* (every cell of a component is hot).
+    struct ComponentSums: Sendable {
         var total = 0
-        var sumLat = 0.0
-        var sumLon = 0.0
-        var maxGiStar: Double?
-        for c in cells {
-            let k = Int(hotIndex[x: Int(c.x), y: Int(c.y)])
-            let x = k >= 0 ? hot[k].count : 0
-            if k >= 0 { maxGiStar = max(maxGiStar ?? -.infinity, hot[k].giStar) }
-            let centre = grid.centre(of: c)
-            total += x
-            sumLat += Double(x) * centre.latitude
-            sumLon += Double(x) * centre.longitude
-        }
+        var latitude = 0.0
+        var longitude = 0.0
+        var maxGiStar = -Double.infinity
+    }
+
+    private func describe(
+        id: String, openedAt: Timestamp, cells: [GridCell], sums: ComponentSums, grid: MetricGrid,
+        categories: (([GridCell]) -> [CategoryCount])?
+    ) -> Hotspot {
+        let total = sums.total
         let centroid: GeoPoint
         if total > 0 {
-            centroid = GeoPoint(latitude: sumLat / Double(total), longitude: sumLon / Double(total))
+            centroid = GeoPoint(latitude: sums.latitude / Double(total), longitude: sums.longitude / Double(total))
         } else {
             let centres = cells.map { grid.centre(of: $0) }
             centroid = GeoPoint(
@@ -258,7 +261,7 @@ struct HotspotTracker: Sendable {
         let areaKm2 = Double(cells.count) * grid.cellSize * grid.cellSize / 1e6
         return Hotspot(
             id: id, openedAt: openedAt, cells: cells, count: total,
-            maxGiStar: maxGiStar ?? 0, centroid: centroid, polygon: polygon,
+            maxGiStar: cells.isEmpty ? 0 : sums.maxGiStar, centroid: centroid, polygon: polygon,
             intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
     }
 
