@@ -95,9 +95,7 @@ struct HotspotCellCounts: Sendable {
         let t = Int(totals.add(delta, x: cx, y: cy)) - Int(delta)
         sum += Int(delta)
         sumSquares += delta > 0 ? 2 * t + 1 : 1 - 2 * t
-        for y in max(0, cy - 1)...min(rows - 1, cy + 1) {
-            for x in max(0, cx - 1)...min(columns - 1, cx + 1) { local.add(delta, x: x, y: y) }
-        }
+        local.addBlock(delta, xs: max(0, cx - 1)...min(columns - 1, cx + 1), ys: max(0, cy - 1)...min(rows - 1, cy + 1))
         changed.append(packed)
     }
 
