@@ -26,6 +26,7 @@ struct HotspotCellCountsTests {
             let columns = Int32.random(in: 3...12, using: &rng)
             let rows = Int32.random(in: 3...12, using: &rng)
             var counts = HotspotCellCounts(spec: Self.spec, columns: columns, rows: rows)
+            var hotSet = GiStarHotSet(columns: Int(columns), rows: Int(rows))
             var events: [(GridCell, Timestamp)] = []
             var now: Int64 = Int64.random(in: -5...5, using: &rng) * 86_400_000
             var nextEnd: Int64?
@@ -50,7 +51,7 @@ struct HotspotCellCountsTests {
                     let minimum = Int.random(in: 1...4, using: &rng)
                     let reference = GiStar.compute(
                         counts: want, columns: columns, rows: rows, zThreshold: z, minimumLocalCount: minimum, scratch: &scratch)
-                    let result = GiStar.compute(counts, zThreshold: z, minimumLocalCount: minimum)
+                    let result = hotSet.evaluate(&counts, zThreshold: z, minimumLocalCount: minimum)
                     #expect(result == reference, "round \(round)")
                     hot += result.hot.count
                 }
@@ -80,6 +81,7 @@ struct HotspotCellCountsTests {
         // 250 m cells over Canada's bounding box: ~18,000 × 18,000 cells (a dense array would be 1.3 GB).
         for (columns, rows) in [(Int32(200), Int32(150)), (Int32(18_200), Int32(18_400))] {
             var counts = HotspotCellCounts(spec: Self.spec, columns: columns, rows: rows)
+            var hotSets = [1, 5].map { _ in GiStarHotSet(columns: Int(columns), rows: Int(rows)) }
             var events: [(GridCell, Timestamp)] = []
             // Two dense clusters far apart (different tiles), plus scattered noise, over ~12 days.
             let centres = [GridCell(x: 5, y: 7), GridCell(x: columns - 40, y: rows - 30)]
@@ -102,10 +104,12 @@ struct HotspotCellCountsTests {
                     #expect(advanced)
                     let want = Self.brute(events, end: end)
                     var scratch = GiStarScratch()
-                    for minimum in [1, 5] {
+                    for (k, minimum) in [1, 5].enumerated() {
                         let reference = GiStar.compute(
                             counts: want, columns: columns, rows: rows, zThreshold: 3.09, minimumLocalCount: minimum, scratch: &scratch)
-                        let result = GiStar.compute(counts, zThreshold: 3.09, minimumLocalCount: minimum)
+                        // Each hot set takes the changed cells from its own copy of the counts.
+                        var copy = counts
+                        let result = hotSets[k].evaluate(&copy, zThreshold: 3.09, minimumLocalCount: minimum)
                         #expect(result == reference, "\(columns)x\(rows) step \(step)")
                         hot += result.hot.count
                     }

@@ -19,7 +19,7 @@ public struct IncidentEngine: Sendable {
     /// Index of the hotspot window in `windows`.
     private let hotspotSpec: Int?
     /// The model serving now (swapped between batches by `replaceModel`), its scratch buffers,
-    /// and the hotspot evaluation indexed by cell for features (rebuilt after each evaluation).
+    /// and the hotspot evaluation indexed by cell for features (updated after each evaluation).
     public private(set) var risk: RiskScorer?
     /// The score of the latest accepted incident (nil when no model is configured).
     public private(set) var lastScore: Double?
@@ -188,7 +188,7 @@ public struct IncidentEngine: Sendable {
         let category = categories.existingID(for: incident.category)
         let neighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
         if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
-            hotIndex = HotCellIndex(snapshot)
+            if hotIndex == nil { hotIndex = HotCellIndex(snapshot) } else { hotIndex?.update(snapshot) }  // in place: its tiles are reused
             hotIndexEvaluation = statistics.hotspotEvaluations
         }
         layout?.extract(

@@ -80,6 +80,14 @@ enum GiStar {
     /// `components(_:)` for cells inside a `columns × rows` universe, on tiled arrays instead of
     /// a hash set (the hotspot tracker's hot path). Same result, same order.
     static func components(_ cells: [GridCell], columns: Int32, rows: Int32) -> [[GridCell]] {
+        var labels: [Int32] = []
+        return components(cells, columns: columns, rows: rows, labels: &labels)
+    }
+
+    /// `components(_:columns:rows:)` with the flat label array kept by the caller (all 0 before
+    /// and after): the tracker calls it every day, and allocating and zeroing an array over the
+    /// hot cells' box (a city's area) each time cost more than labelling them.
+    static func components(_ cells: [GridCell], columns: Int32, rows: Int32, labels scratch: inout [Int32]) -> [[GridCell]] {
         let cols = Int(columns)
         let rws = Int(rows)
         guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
@@ -101,10 +109,13 @@ enum GiStar {
         }
         let height = y1 - y0 + 1
         if width < 1 << 20, height < 1 << 20, width * height <= 64 * sorted.count + 4_096 {
-            var label = [Int32](repeating: 0, count: width * height)
+            if scratch.count < width * height { scratch = [Int32](repeating: 0, count: width * height) }
             let neighbours = [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1]
-            return label.withUnsafeMutableBufferPointer { label in
-                labelComponents(sorted, at: { (Int($0.y) - y0) * width + Int($0.x) - x0 }, labels: label, neighbours: neighbours)
+            return scratch.withUnsafeMutableBufferPointer { label in
+                let at = { (c: GridCell) in (Int(c.y) - y0) * width + Int(c.x) - x0 }
+                let out = labelComponents(sorted, at: at, labels: label, neighbours: neighbours)
+                for c in sorted { label[at(c)] = 0 }  // only listed cells were written: all 0 again
+                return out
             }
         }
         var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled

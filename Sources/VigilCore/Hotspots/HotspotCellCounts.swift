@@ -4,10 +4,12 @@
 /// Each counted incident is logged under its bucket (one packed cell per incident). Moving the
 /// window end from `e` to `e'` adds the buckets entering it and subtracts those leaving it:
 /// O(incidents that moved), not O(cells × buckets). Alongside the per-cell totals it keeps each
-/// cell's 3×3 local sum, an index of cells by local sum, and the integer sum and sum of squares,
-/// which is all Gi* needs; integer arithmetic keeps the result identical to `GiStar.compute` over
-/// the same counts, whatever the update order. Per-cell arrays are tiled (`CellTiles`), so memory
-/// follows the cells with incidents, not the area of the bounding box.
+/// cell's 3×3 local sum and the integer sum and sum of squares, which is all Gi* needs; integer
+/// arithmetic keeps the result identical to `GiStar.compute` over the same counts, whatever the
+/// update order. The cells whose total changed are listed (`changed`) until the next evaluation
+/// takes them (`GiStarHotSet`): only they and their neighbours can have entered or left the hot
+/// set. Per-cell arrays are tiled (`CellTiles`), so memory follows the cells with incidents, not
+/// the area of the bounding box.
 struct HotspotCellCounts: Sendable {
     let spec: WindowSpec
     let columns: Int
@@ -18,13 +20,9 @@ struct HotspotCellCounts: Sendable {
     private(set) var local: CellTiles
     private(set) var sum = 0
     private(set) var sumSquares = 0
-    /// The cells indexed by local sum: `byLocal[v]` holds every cell (packed `x << 32 | y`) whose
-    /// 3×3 local sum is `v ≥ 1`, in no order; `position` is each cell's place in its list (-1: not
-    /// listed). A cell is hot only if its local sum reaches a threshold that depends on the
-    /// window's mean and standard deviation and the cell's weight count alone, so an evaluation
-    /// reads the lists from that threshold up: its cost follows the hot set, not the grid's area.
-    private(set) var byLocal: [[Int]] = [[]]
-    private var position: CellTiles
+    /// Cells (packed `x << 32 | y`) whose total changed since `clearChanged`, in no order and
+    /// possibly repeated: the evaluation that follows re-tests them and their 3×3 neighbours only.
+    private(set) var changed: [Int] = []
     /// The window end (bucket) the totals describe; nil before the first evaluation.
     private(set) var end: Int64?
     /// Cells (packed) of the incidents of each bucket that can still enter or leave the window.
@@ -36,13 +34,15 @@ struct HotspotCellCounts: Sendable {
         self.rows = Int(rows)
         totals = CellTiles(columns: Int(columns), rows: Int(rows), fill: 0)
         local = totals
-        position = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
     }
 
     var universeSize: Int { columns * rows }
 
     /// Bytes held by the per-cell tiles (for memory reports and tests).
-    var tileBytes: Int { totals.bytes + local.bytes + position.bytes }
+    var tileBytes: Int { totals.bytes + local.bytes }
+
+    /// Forgets the changed cells (the hot set has taken them), keeping the list's capacity.
+    mutating func clearChanged() { changed.removeAll(keepingCapacity: true) }
 
     @inline(__always) static func pack(_ x: Int, _ y: Int) -> Int { x << 32 | y }
     @inline(__always) static func unpack(_ p: Int) -> (x: Int, y: Int) { (p >> 32, p & 0xFFFF_FFFF) }
@@ -95,32 +95,8 @@ struct HotspotCellCounts: Sendable {
         let t = Int(totals.add(delta, x: cx, y: cy)) - Int(delta)
         sum += Int(delta)
         sumSquares += delta > 0 ? 2 * t + 1 : 1 - 2 * t
-        for y in max(0, cy - 1)...min(rows - 1, cy + 1) {
-            for x in max(0, cx - 1)...min(columns - 1, cx + 1) {
-                let now = local.add(delta, x: x, y: y)
-                reindex(x, y, from: Int(now - delta), to: Int(now))
-            }
-        }
-    }
-
-    /// Moves a cell from the list of local sum `old` to that of `new` (0 is not listed).
-    @inline(__always) private mutating func reindex(_ x: Int, _ y: Int, from old: Int, to new: Int) {
-        if old > 0 {
-            let at = Int(position[x: x, y: y])
-            let last = byLocal[old].removeLast()
-            if at < byLocal[old].count {
-                byLocal[old][at] = last
-                let (lx, ly) = Self.unpack(last)
-                position[x: lx, y: ly] = Int32(at)
-            }
-        }
-        if new > 0 {
-            while byLocal.count <= new { byLocal.append([]) }
-            position[x: x, y: y] = Int32(byLocal[new].count)
-            byLocal[new].append(Self.pack(x, y))
-        } else {
-            position[x: x, y: y] = -1
-        }
+        local.addBlock(delta, xs: max(0, cx - 1)...min(columns - 1, cx + 1), ys: max(0, cy - 1)...min(rows - 1, cy + 1))
+        changed.append(packed)
     }
 
     /// The cells with a non-zero count, as `GiStar.compute` takes them (for tests and fallbacks).

@@ -19,12 +19,15 @@ struct HotspotTracker: Sendable {
     /// Per-cell arrays reused by every evaluation (all -1 between evaluations; tiled, so only the
     /// tiles that ever held a hot cell take memory).
     struct DenseScratch: Sendable {
-        var hotIndex: CellTiles
         var componentOf: CellTiles
     }
     private var dense: DenseScratch
+    /// The components' flat label array, all 0 between evaluations (see `GiStar.components`).
+    private var labels: [Int32] = []
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
     private(set) var cellCounts: HotspotCellCounts
+    /// The hot cells of the last evaluation from `cellCounts`, updated from the cells that changed.
+    private(set) var hotSet: GiStarHotSet
 
     init(configuration: HotspotConfiguration, grid: MetricGrid) {
         self.configuration = configuration
@@ -33,8 +36,9 @@ struct HotspotTracker: Sendable {
         columns = Int32((width / grid.cellSize).rounded(.up))
         rows = Int32((height / grid.cellSize).rounded(.up))
         cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
+        hotSet = GiStarHotSet(columns: Int(columns), rows: Int(rows))
         let empty = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
-        dense = DenseScratch(hotIndex: empty, componentOf: empty)
+        dense = DenseScratch(componentOf: empty)
     }
 
     /// Counts one incident in `cell` for later evaluations.
@@ -50,7 +54,7 @@ struct HotspotTracker: Sendable {
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert]? {
         guard cellCounts.advance(to: endBucket) else { return nil }
-        let result = GiStar.compute(cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
+        let result = hotSet.evaluate(&cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
         return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
     }
 
@@ -72,13 +76,23 @@ struct HotspotTracker: Sendable {
     ) -> [Alert] {
         // Hot cells (the only ones hotspots are made of) and their components on tiled per-cell
         // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
-        var hotIndex = takeDense(\.hotIndex)
         var componentOf = takeDense(\.componentOf)
-        for (k, c) in result.hot.enumerated() { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = Int32(k) }
-        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows)
+        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels)
 
         let previous = active
         for (ci, component) in components.enumerated() { for c in component { componentOf[x: Int(c.x), y: Int(c.y)] = Int32(ci) } }
+        // What `describe` sums per component, in one pass over the hot list: it is sorted by cell,
+        // as each component's cells are, so every component's sums are taken in its cell order
+        // (the same floating-point sums), and no per-cell index of the hot list is needed.
+        var sums = [ComponentSums](repeating: ComponentSums(), count: components.count)
+        for c in result.hot {
+            let ci = Int(componentOf[x: Int(c.cell.x), y: Int(c.cell.y)])
+            let centre = grid.centre(of: c.cell)
+            sums[ci].total += c.count
+            sums[ci].latitude += Double(c.count) * centre.latitude
+            sums[ci].longitude += Double(c.count) * centre.longitude
+            sums[ci].maxGiStar = max(sums[ci].maxGiStar, c.giStar)
+        }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
         // Cells of each previous hotspot per component, counted in an array (the components a
         // hotspot touches are listed once each; `overlaps` is sorted below, so their order is free).
@@ -99,11 +113,16 @@ struct HotspotTracker: Sendable {
         }
         for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
         dense.componentOf = componentOf
-        defer {
-            for c in result.hot { hotIndex[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
-            dense.hotIndex = hotIndex
+        // Largest overlap first, then previous id, then component. Ids (strings) are compared
+        // only between equal overlaps, not copied into a tuple for every comparison.
+        overlaps.sort { a, b in
+            if a.overlap != b.overlap { return a.overlap > b.overlap }
+            if a.previous != b.previous {
+                let (ia, ib) = (previous[a.previous].id, previous[b.previous].id)
+                if ia != ib { return ia < ib }
+            }
+            return a.component < b.component
         }
-        overlaps.sort { ($0.overlap, previous[$1.previous].id, $1.component) > ($1.overlap, previous[$0.previous].id, $0.component) }
         // The previous hotspot each component continues (-1: none), and which previous ones are taken.
         var componentOwner = [Int](repeating: -1, count: components.count)
         var previousTaken = [Bool](repeating: false, count: previous.count)
@@ -120,19 +139,18 @@ struct HotspotTracker: Sendable {
         var next: [Hotspot] = []
         var idOfComponent: [String] = []
         idOfComponent.reserveCapacity(components.count)
-        // The overlaps of each component and of each previous hotspot, in `overlaps` order (one
-        // pass, not a filter of every overlap per component: there can be hundreds of each).
-        var overlapsOfComponent = [[Int]](repeating: [], count: components.count)
-        var overlapsOfPrevious = [[Int]](repeating: [], count: previous.count)
-        for (k, o) in overlaps.enumerated() {
-            overlapsOfComponent[o.component].append(k)
-            overlapsOfPrevious[o.previous].append(k)
+        // The first overlap of each component and of each previous hotspot in `overlaps` order:
+        // the largest, ties to the smaller previous id (for a component) or to the smaller
+        // component (for a previous hotspot), which is what the split and merge links name.
+        var firstOfComponent = [Int](repeating: -1, count: components.count)
+        var firstOfPrevious = [Int](repeating: -1, count: previous.count)
+        for (k, o) in overlaps.enumerated().reversed() {
+            firstOfComponent[o.component] = k
+            firstOfPrevious[o.previous] = k
         }
         for (ci, component) in components.enumerated() {
             let owner = componentOwner[ci] >= 0 ? previous[componentOwner[ci]] : nil
-            let biggestOverlap = overlapsOfComponent[ci].lazy.map { overlaps[$0] }.max {
-                ($0.overlap, previous[$1.previous].id) < ($1.overlap, previous[$0.previous].id)
-            }
+            let biggestOverlap = firstOfComponent[ci] >= 0 ? overlaps[firstOfComponent[ci]] : nil
             var id = owner?.id
             if id == nil {
                 var hash = StableHash()
@@ -159,16 +177,14 @@ struct HotspotTracker: Sendable {
             }
             // Outline and categories only when an alert carries them.
             var hotspot = describe(
-                id: id!, openedAt: owner?.openedAt ?? time, cells: component, hot: result.hot,
-                hotIndex: hotIndex, grid: grid, categories: change == nil ? nil : categories)
+                id: id!, openedAt: owner?.openedAt ?? time, cells: component, sums: sums[ci], grid: grid,
+                categories: change == nil ? nil : categories)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
             if change == .hotspotGrew {
-                let merged = overlapsOfComponent[ci].map { overlaps[$0] }.filter {
-                    $0.previous != componentOwner[ci] && !previousTaken[$0.previous]
-                }
-                .map { previous[$0.previous].id }.sorted()
+                let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken[$0.previous] }
+                    .map { previous[$0.previous].id }.sorted()
                 alerts.append(
                     alert(
                         .hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window,
@@ -186,7 +202,7 @@ struct HotspotTracker: Sendable {
         }
         var dormant: [Hotspot] = []
         for (pi, p) in previous.enumerated() where !previousTaken[pi] {
-            let into = overlapsOfPrevious[pi].lazy.map { overlaps[$0] }.max { ($0.overlap, $1.component) < ($1.overlap, $0.component) }
+            let into = firstOfPrevious[pi] >= 0 ? overlaps[firstOfPrevious[pi]] : nil
             let mergedInto = into.map { idOfComponent[$0.component] }
             if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
                 dormant.append(p)  // may come back with the same id
@@ -211,27 +227,23 @@ struct HotspotTracker: Sendable {
         return array
     }
 
-    /// `hotIndex[cell]` is the cell's index in `hot` (every cell of a component is hot).
-    private func describe(
-        id: String, openedAt: Timestamp, cells: [GridCell], hot: [GiStarResult.Cell], hotIndex: CellTiles,
-        grid: MetricGrid, categories: (([GridCell]) -> [CategoryCount])?
-    ) -> Hotspot {
+    /// One component's incidents, their sums of count × cell centre (taken in cell order) and its
+    /// largest Gi* (every cell of a component is hot).
+    struct ComponentSums: Sendable {
         var total = 0
-        var sumLat = 0.0
-        var sumLon = 0.0
-        var maxGiStar: Double?
-        for c in cells {
-            let k = Int(hotIndex[x: Int(c.x), y: Int(c.y)])
-            let x = k >= 0 ? hot[k].count : 0
-            if k >= 0 { maxGiStar = max(maxGiStar ?? -.infinity, hot[k].giStar) }
-            let centre = grid.centre(of: c)
-            total += x
-            sumLat += Double(x) * centre.latitude
-            sumLon += Double(x) * centre.longitude
-        }
+        var latitude = 0.0
+        var longitude = 0.0
+        var maxGiStar = -Double.infinity
+    }
+
+    private func describe(
+        id: String, openedAt: Timestamp, cells: [GridCell], sums: ComponentSums, grid: MetricGrid,
+        categories: (([GridCell]) -> [CategoryCount])?
+    ) -> Hotspot {
+        let total = sums.total
         let centroid: GeoPoint
         if total > 0 {
-            centroid = GeoPoint(latitude: sumLat / Double(total), longitude: sumLon / Double(total))
+            centroid = GeoPoint(latitude: sums.latitude / Double(total), longitude: sums.longitude / Double(total))
         } else {
             let centres = cells.map { grid.centre(of: $0) }
             centroid = GeoPoint(
@@ -249,7 +261,7 @@ struct HotspotTracker: Sendable {
         let areaKm2 = Double(cells.count) * grid.cellSize * grid.cellSize / 1e6
         return Hotspot(
             id: id, openedAt: openedAt, cells: cells, count: total,
-            maxGiStar: maxGiStar ?? 0, centroid: centroid, polygon: polygon,
+            maxGiStar: cells.isEmpty ? 0 : sums.maxGiStar, centroid: centroid, polygon: polygon,
             intensity: Double(total) / areaKm2, categories: categories?(cells) ?? [], lastSeenAt: openedAt, announcedCells: nil)
     }
 
