@@ -10,29 +10,16 @@ import Foundation
 struct ClusterDetector: Sendable {
     static let ruleName = "space_time_scan"
 
-    struct Cluster: Sendable {
-        var id: String
-        var layer: UInt16
-        var centre: GridCell
-        var radiusCells: Int
-        var startHour: Int64
-        var announcedObserved: Int
-        var peakObserved: Int
-        var neighbourhood: String?
-        /// The radius and duration of the cylinder that last kept the cluster open (at first, the
-        /// one it emerged with): the hourly re-check asks it first.
-        var keptOpenBy: (radiusCells: Int, durationHours: Int)
-    }
-
     var configuration: ClusterScanConfiguration {
         didSet {
             thresholds = Self.thresholds(of: configuration)
             endFloors = Self.endFloors(of: configuration)
+            lifecycle.configuration = configuration
         }
     }
     /// The alerting surprise of each family (`ScanFamily` order): every incident's evaluation reads
     /// it, so it is kept with the configuration (a reload replaces both) instead of recomputed.
-    private var thresholds: [Double]
+    private(set) var thresholds: [Double]
     /// Each family's surprise at the ending level (a quarter of `minRecurrenceDays`), lowered by a
     /// relative 1e-9: the hourly re-check of an open cluster only needs cylinders at or above its
     /// ending level, and the slack keeps every cylinder that rounding could put there.
@@ -40,10 +27,13 @@ struct ClusterDetector: Sendable {
     let grid: MetricGrid
     let latenessMilliseconds: Int64
     private var scan: SpaceTimeScan
+    /// Scaled out only (`observeRouted`): the own centres that may hold an open cluster.
+    var watches: [Watch] = []
     private var recent: RecentIncidents
     private var seen = LastOccurrenceTable()
     private var newestMilliseconds = Int64.min
-    private(set) var open: [Cluster] = []
+    private(set) var lifecycle: ClusterLifecycle
+    var open: [ClusterLifecycle.Cluster] { lifecycle.open }
     private var checkedHour: Int64?
     private var sinceExpiry = 0
     /// The week of the last expiry pass.
@@ -58,6 +48,7 @@ struct ClusterDetector: Sendable {
         thresholds = Self.thresholds(of: configuration)
         endFloors = Self.endFloors(of: configuration)
         self.grid = grid
+        lifecycle = ClusterLifecycle(configuration: configuration, grid: grid)
         latenessMilliseconds = allowedLateness.milliseconds
         let latenessHours = Int((allowedLateness.milliseconds + ClusterTime.hourMilliseconds - 1) / ClusterTime.hourMilliseconds)
         scan = SpaceTimeScan(configuration: configuration, cellSize: grid.cellSize, latenessHours: latenessHours, maxKeys: maxKeys)
@@ -65,6 +56,9 @@ struct ClusterDetector: Sendable {
     }
 
     var keyCount: Int { scan.table.keyCount }
+
+    /// Counts `count` of the city's occurrences in the profile only (scaled out).
+    mutating func addCity(layer: UInt16, hour: Int64, count: UInt32) { scan.addCity(layer: layer, hour: hour, count: count) }
     var capHits: Int { scan.capHits }
     private static func thresholds(of configuration: ClusterScanConfiguration) -> [Double] {
         ScanFamily.allCases.map { configuration.surprise(forRecurrenceDays: configuration.minRecurrenceDays, family: $0) }
@@ -84,57 +78,83 @@ struct ClusterDetector: Sendable {
         guard hour > checked else { return [] }
         checkedHour = hour
         guard !open.isEmpty else { return [] }
-        var alerts: [Alert] = []
-        var still: [Cluster] = []
         let ending = log(configuration.minRecurrenceDays / 4)
-        for var cluster in open {
-            // Still open when the cylinder that kept it open last time still reaches the ending
-            // level: then a full scan's strongest cylinder does too (it ranks at least as high), and
-            // an open cluster's re-check states nothing else, so the decision is the same. Counted
-            // as the evaluation it stands for.
-            if stillOpen(cluster, endHour: hour - 1, ending: ending) {
-                evaluations += 1
-                still.append(cluster)
-                continue
-            }
-            // Otherwise only the cylinders that may keep the cluster open (the others' surprises are
-            // never computed); a cluster that still has one gets the same strongest cylinder as a
-            // full scan (every cylinder at or above the ending level is visited, in the same order).
-            var best = strongest(
-                centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, atLeast: endFloors,
+        let results = open.map {
+            recheck(
+                centre: $0.centre, layer: $0.layer, keptOpenBy: $0.keptOpenBy, radii: [$0.radiusCells], hour: hour, ending: ending,
                 names: names)
-            if best.map({ configuration.logRecurrenceDays($0) < ending }) ?? true {
-                // It ends (or sits at the edge): the alert states the strongest cylinder of all, so
-                // the full scan, not counted again (the probe cadence follows the evaluations).
-                best = strongest(
-                    centre: cluster.centre, layer: cluster.layer, and: nil, endHour: hour - 1, incident: nil, counted: false,
-                    names: names)
-            }
-            // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
-            // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
-            if let best, configuration.logRecurrenceDays(best) >= ending {
-                cluster.keptOpenBy = (best.radiusCells, best.durationHours)
-                still.append(cluster)
-            } else {
-                alerts.append(
-                    alert(
-                        .clusterEnded, cluster: cluster, cylinder: best, eventTime: ClusterTime.start(ofHour: hour),
-                        names: names, previous: cluster.peakObserved))
-            }
         }
-        open = still
-        return alerts
+        return lifecycle.recheck(hour: hour, results: results)
     }
 
-    /// Whether the cylinder that last kept `cluster` open, ending at `endHour`, is still a
+    /// The re-check at a new hour `hour` of the cluster at `centre` in `layer` over the hours that
+    /// ended: still open, or ended with the strongest cylinder (or, when none has enough
+    /// occurrences, the quiet disc of each of `radii`).
+    mutating func recheck(
+        centre: GridCell, layer: UInt16, keptOpenBy: (radiusCells: Int, durationHours: Int), radii: [Int], hour: Int64,
+        ending: Double, names: Interner
+    ) -> ClusterRecheck {
+        // Still open when the cylinder that kept it open last time still reaches the ending
+        // level: then a full scan's strongest cylinder does too (it ranks at least as high), and
+        // an open cluster's re-check states nothing else, so the decision is the same. Counted
+        // as the evaluation it stands for.
+        if stillOpen(centre: centre, layer: layer, keptOpenBy: keptOpenBy, endHour: hour - 1, ending: ending) {
+            evaluations += 1
+            return .open(radiusCells: keptOpenBy.radiusCells, durationHours: keptOpenBy.durationHours)
+        }
+        // Otherwise only the cylinders that may keep the cluster open (the others' surprises are
+        // never computed); a cluster that still has one gets the same strongest cylinder as a
+        // full scan (every cylinder at or above the ending level is visited, in the same order).
+        var best = strongest(centre: centre, layer: layer, and: nil, endHour: hour - 1, incident: nil, atLeast: endFloors, names: names)
+        if best.map({ configuration.logRecurrenceDays($0) < ending }) ?? true {
+            // It ends (or sits at the edge): the alert states the strongest cylinder of all, so
+            // the full scan, not counted again (the probe cadence follows the evaluations).
+            best = strongest(centre: centre, layer: layer, and: nil, endHour: hour - 1, incident: nil, counted: false, names: names)
+        }
+        // Hysteresis: a cluster ends only well below the alerting level (a quarter of its
+        // recurrence interval), so a cluster at the edge does not end and re-emerge hour by hour.
+        if let best, configuration.logRecurrenceDays(best) >= ending {
+            return .open(radiusCells: best.radiusCells, durationHours: best.durationHours)
+        }
+        if let best { return .ended(best: finding(best, names: names), quiet: [:]) }
+        var quiet: [Int: ClusterFinding] = [:]
+        for r in radii {
+            let empty = ScanCylinder(
+                centre: centre, layer: layer, radiusCells: r, cellCount: 0, durationHours: 1, endHour: hour - 1, observed: 0,
+                expected: 0, baselineWeight: 0, llr: 0, surprise: 0)
+            quiet[r] = finding(empty, names: names)
+        }
+        return .ended(best: nil, quiet: quiet)
+    }
+
+    /// `c` with the incidents an alert cites.
+    func finding(_ c: ScanCylinder, names: Interner) -> ClusterFinding {
+        Self.finding(c, recent: recent, grid: grid, names: names)
+    }
+
+    private static func finding(_ c: ScanCylinder, recent: RecentIncidents, grid: MetricGrid, names: Interner) -> ClusterFinding {
+        let cells = grid.disc(around: c.centre, radius: c.radiusCells)
+        let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
+        var perCategory: [UInt16: Int] = [:]
+        for e in entries { perCategory[e.category, default: 0] += 1 }
+        let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
+            .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
+        return ClusterFinding(
+            cylinder: c, layerName: c.layer == 0 ? nil : names.name(c.layer - 1), citations: entries.suffix(16).map(\.id),
+            categories: categories)
+    }
+
+    /// Whether the cylinder that last kept a cluster open, ending at `endHour`, is still a
     /// candidate the full re-check would visit (enough occurrences, at or above its family's ending
     /// floor) at or above the `ending` level.
-    private mutating func stillOpen(_ cluster: Cluster, endHour: Int64, ending: Double) -> Bool {
-        let (radiusCells, durationHours) = cluster.keptOpenBy
-        let floor = endFloors[configuration.family(layer: cluster.layer, durationHours: durationHours).rawValue]
+    private mutating func stillOpen(
+        centre: GridCell, layer: UInt16, keptOpenBy: (radiusCells: Int, durationHours: Int), endHour: Int64, ending: Double
+    ) -> Bool {
+        let (radiusCells, durationHours) = keptOpenBy
+        let floor = endFloors[configuration.family(layer: layer, durationHours: durationHours).rawValue]
         guard
             let c = scan.cylinder(
-                centre: cluster.centre, layer: cluster.layer, endHour: endHour, radiusCells: radiusCells,
+                centre: centre, layer: layer, endHour: endHour, radiusCells: radiusCells,
                 durationHours: durationHours, atLeast: floor)
         else { return false }
         return c.observed >= configuration.minimumObserved && c.surprise > 0 && c.surprise >= floor
@@ -144,6 +164,20 @@ struct ClusterDetector: Sendable {
     /// Counts `incident` (cell and category id already resolved) and scans the cylinders around it.
     mutating func observe(_ incident: Incident, cell: GridCell, category: UInt16, names: Interner) -> [Alert] {
         let hour = ClusterTime.hour(of: incident.eventTime)
+        let (first, second) = count(incident, hour: hour, cell: cell, category: category, countsCity: true)
+        guard let first,
+            let best = strongest(
+                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: thresholds, names: names),
+            best.surprise >= thresholds[configuration.family(layer: best.layer, durationHours: best.durationHours).rawValue]
+        else { return [] }
+        return track(best, incident: incident, names: names)
+    }
+
+    /// Counts `incident` in the layers where it is a new occurrence (all categories, then its
+    /// own; at most two, returned in that order) and keeps it to cite.
+    mutating func count(
+        _ incident: Incident, hour: Int64, cell: GridCell, category: UInt16, countsCity: Bool
+    ) -> (UInt16?, UInt16?) {
         let ms = incident.eventTime.milliseconds
         newestMilliseconds = max(newestMilliseconds, ms)
         // One occurrence per layer and point within the repeat window of the last one counted there.
@@ -160,7 +194,7 @@ struct ClusterDetector: Sendable {
             var key = point
             key.combine(Int64(layer))
             guard seen.record(key.value, ms, unlessWithin: window) else { continue }
-            scan.add(cell: cell, layer: layer, hour: hour)
+            scan.add(cell: cell, layer: layer, hour: hour, countsCity: countsCity)
             if first == nil { first = layer } else { second = layer }
         }
         recent.append(cell: cell, hour: hour, category: category, id: incident.id)
@@ -175,12 +209,7 @@ struct ClusterDetector: Sendable {
                 expire(currentHour: hour)
             }
         }
-        guard let first,
-            let best = strongest(
-                centre: cell, layer: first, and: second, endHour: hour, incident: incident.id, atLeast: thresholds, names: names),
-            best.surprise >= thresholds[configuration.family(layer: best.layer, durationHours: best.durationHours).rawValue]
-        else { return [] }
-        return track(best, incident: incident, names: names)
+        return (first, second)
     }
 
     /// The candidate cylinder (observed ≥ minimum) with the longest recurrence interval over
@@ -189,7 +218,7 @@ struct ClusterDetector: Sendable {
     /// floor is returned (nil otherwise), which lets the scan skip the ratios of cylinders that
     /// cannot; the strongest one is the same when it reaches it. `counted`: whether this adds to
     /// `evaluations` (a second look at the same cylinders does not).
-    private mutating func strongest(
+    mutating func strongest(
         centre: GridCell, layer first: UInt16, and second: UInt16?, endHour: Int64, incident: String?,
         atLeast: [Double]? = nil, counted: Bool = true, names: Interner
     ) -> ScanCylinder? {
@@ -226,80 +255,14 @@ struct ClusterDetector: Sendable {
     }
 
     private mutating func track(_ best: ScanCylinder, incident: Incident, names: Interner) -> [Alert] {
-        if let i = open.firstIndex(where: { overlaps($0, best) }) {
-            var cluster = open[i]
-            cluster.peakObserved = max(cluster.peakObserved, best.observed)
-            let grown = max(
-                Int((Double(cluster.announcedObserved) * configuration.growthFactor).rounded(.up)), cluster.announcedObserved + 3)
-            var alerts: [Alert] = []
-            if best.observed >= grown {
-                let previous = cluster.announcedObserved
-                cluster.announcedObserved = best.observed
-                alerts.append(
-                    alert(.clusterGrew, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: previous))
-            }
-            open[i] = cluster
-            return alerts
+        let layerName = best.layer == 0 ? nil : names.name(best.layer - 1)
+        // The finding is read from `recent` only when an alert states it; `self` is not captured
+        // while the lifecycle is mutated.
+        let recentCopy = recent
+        let grid = grid
+        return lifecycle.track(best, layerName: layerName, eventTime: incident.eventTime, neighbourhood: incident.neighbourhood) {
+            Self.finding(best, recent: recentCopy, grid: grid, names: names)
         }
-        var hash = StableHash()
-        hash.combine(Self.ruleName)
-        hash.combine(best.layer == 0 ? "" : names.name(best.layer - 1))
-        hash.combine(Int64(best.centre.x))
-        hash.combine(Int64(best.centre.y))
-        hash.combine(best.windowStart.milliseconds)
-        let cluster = Cluster(
-            id: "clu-\(hash.hex)", layer: best.layer, centre: best.centre, radiusCells: best.radiusCells,
-            startHour: best.endHour - Int64(best.durationHours) + 1, announcedObserved: best.observed,
-            peakObserved: best.observed, neighbourhood: incident.neighbourhood,
-            keptOpenBy: (best.radiusCells, best.durationHours))
-        open.append(cluster)
-        return [alert(.clusterEmerging, cluster: cluster, cylinder: best, eventTime: incident.eventTime, names: names, previous: nil)]
-    }
-
-    private func overlaps(_ cluster: Cluster, _ c: ScanCylinder) -> Bool {
-        let dx = Int(cluster.centre.x) - Int(c.centre.x)
-        let dy = Int(cluster.centre.y) - Int(c.centre.y)
-        let reach = cluster.radiusCells + c.radiusCells + 1
-        return dx * dx + dy * dy <= reach * reach
-    }
-
-    private func alert(
-        _ kind: Alert.Kind, cluster: Cluster, cylinder: ScanCylinder?, eventTime: Timestamp, names: Interner,
-        previous: Int?
-    ) -> Alert {
-        let c =
-            cylinder
-            ?? ScanCylinder(
-                centre: cluster.centre, layer: cluster.layer, radiusCells: cluster.radiusCells, cellCount: 0,
-                durationHours: 1, endHour: ClusterTime.hour(of: eventTime) - 1, observed: 0, expected: 0, baselineWeight: 0, llr: 0,
-                surprise: 0)
-        let cells = grid.disc(around: c.centre, radius: c.radiusCells)
-        let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
-        var perCategory: [UInt16: Int] = [:]
-        for e in entries { perCategory[e.category, default: 0] += 1 }
-        let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
-            .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
-        let days = configuration.recurrenceDays(c)
-        let minimum = configuration.minRecurrenceDays
-        let severity: Alert.Severity = kind == .clusterEnded ? .low : days >= 10 * minimum ? .high : .medium
-        var hash = StableHash()
-        hash.combine(cluster.id)
-        hash.combine(kind.rawValue)
-        hash.combine(c.endHour)
-        hash.combine(Int64(c.observed))
-        let layerName = cluster.layer == 0 ? nil : names.name(cluster.layer - 1)
-        let centre = grid.centre(of: c.centre)
-        let start = kind == .clusterEnded ? ClusterTime.start(ofHour: cluster.startHour) : c.windowStart
-        return Alert(
-            id: kind == .clusterEmerging ? cluster.id : "clu-\(hash.hex)", kind: kind, rule: Self.ruleName, severity: severity,
-            eventTime: eventTime, category: layerName, neighbourhood: cluster.neighbourhood, cell: c.centre,
-            latitude: centre.latitude, longitude: centre.longitude, cellSize: grid.cellSize,
-            windowStart: start, windowEnd: c.windowEnd, count: c.observed, threshold: nil, surge: nil, hotspot: nil,
-            incidentIDs: entries.suffix(16).map(\.id),
-            cluster: ClusterEvidence(
-                id: cluster.id, layer: layerName, radiusMetres: (Double(c.radiusCells) + 0.5) * grid.cellSize,
-                durationHours: c.durationHours, observed: c.observed, expected: c.expected, llr: c.llr, surprise: c.surprise,
-                recurrenceDays: days, cells: cells, categories: categories, previousObserved: previous))
     }
 
     private mutating func expire(currentHour: Int64) {

@@ -25,7 +25,13 @@ struct ScanCityProfile: Sendable {
     /// of summing 52 weeks again. Integer counts, so the sums are exact whatever their order.
     private var cachedCounts = [UInt32](repeating: 0, count: hoursPerWeek)
 
-    mutating func add(hour: Int64) {
+    mutating func add(hour: Int64) { add(hour: hour, count: 1) }
+
+    /// Counts `count` occurrences at `hour` at once: the same state as `count` single adds (the
+    /// sums are of integers), so a partition fed the city's counts by week (`CityOccurrences`)
+    /// holds what one engine counting every incident holds.
+    mutating func add(hour: Int64, count: UInt32) {
+        guard count > 0 else { return }
         let week = ClusterTime.week(ofHour: hour)
         if headWeek == ScanCountTable.empty {
             headWeek = week
@@ -46,16 +52,16 @@ struct ScanCityProfile: Sendable {
         guard headWeek - week < Int64(Self.weeks) else { return }
         let p = ScanCountTable.position(week, Self.weeks)
         let hourOfWeek = ClusterTime.hourOfWeek(hour)
-        totals[p] &+= 1
-        byHour[p * Self.hoursPerWeek + hourOfWeek] &+= 1
+        totals[p] &+= count
+        byHour[p * Self.hoursPerWeek + hourOfWeek] &+= count
         guard var c = cached, week >= c.week - ScanCountTable.baselineFirst, week <= c.week - 1 else { return }
         // A late occurrence in weeks the cached summary counts: taken in, not recomputed.
         cached = nil
-        if week >= c.week - 4 { c.recentTotal += 1 }
+        if week >= c.week - 4 { c.recentTotal += Double(count) }
         if week <= c.week - ScanCountTable.baselineLast {
-            c.baselineTotal += 1
-            if totals[p] == 1 { c.weeksWithData += 1 }
-            cachedCounts[hourOfWeek] &+= 1
+            c.baselineTotal += Double(count)
+            if totals[p] == count { c.weeksWithData += 1 }
+            cachedCounts[hourOfWeek] &+= count
             Self.fillPrefix(&c.prefix, counts: cachedCounts, baseline: c.baselineTotal)
         }
         cached = c

@@ -93,11 +93,19 @@ struct SpaceTimeScan: Sendable {
         self.maxKeys = maxKeys
     }
 
-    /// Counts one occurrence of `layer` in `cell` at `hour`.
-    mutating func add(cell: GridCell, layer: UInt16, hour: Int64) {
+    /// Counts one occurrence of `layer` in `cell` at `hour`; in the city's profile too unless
+    /// `countsCity` is false (a partition of a scaled-out city, whose profile the router feeds:
+    /// `addCity`).
+    mutating func add(cell: GridCell, layer: UInt16, hour: Int64, countsCity: Bool = true) {
         while profiles.count <= Int(layer) { profiles.append(ScanCityProfile()) }
-        profiles[Int(layer)].add(hour: hour)
+        if countsCity { profiles[Int(layer)].add(hour: hour) }
         if !table.add(cell: cell, layer: layer, hour: hour, admit: table.keyCount < maxKeys) { capHits += 1 }
+    }
+
+    /// Counts `count` of the city's occurrences of `layer` at `hour` in the city profile only.
+    mutating func addCity(layer: UInt16, hour: Int64, count: UInt32) {
+        while profiles.count <= Int(layer) { profiles.append(ScanCityProfile()) }
+        profiles[Int(layer)].add(hour: hour, count: count)
     }
 
     /// Every cylinder centred on `centre` for `layer` ending at `endHour` (radius-major, then
