@@ -1,0 +1,97 @@
+import Testing
+
+@testable import VigilCore
+
+/// Scaled out by tile, the city's cluster alerts are exactly one engine's (issue 18): same ids,
+/// kinds, windows and evidence, for any number of partitions and tile size, including clusters
+/// that straddle tiles, one partition's cylinder feeding another partition's cluster, and
+/// incidents out of order within the lateness.
+@Suite struct PartitionedClustersTests {
+    let factory = IncidentFactory()
+    static let scan = ClusterScanConfiguration(
+        calibrations: ClusterScanConfiguration.uniform(RecurrenceCalibration(a: -14, b: 1)), minRecurrenceDays: 365)
+    static let start = ts("2019-01-07T00:00:00Z")
+
+    var configuration: EngineConfiguration {
+        EngineConfiguration(
+            grid: factory.grid, countRule: nil, surgeRule: nil, hotspots: nil, clusters: Self.scan,
+            alertKinds: [.clusterEmerging, .clusterGrew, .clusterEnded])
+    }
+
+    /// 56 weeks of background over a 40×40-cell area (many tiles), then bursts on tile borders,
+    /// a second burst next to the first in the neighbouring tile, rows out of order, and quiet days
+    /// so that every cluster ends.
+    func stream(seed: UInt64) -> [Incident] {
+        var rng = SplitMix64(seed: seed)
+        var out: [Incident] = []
+        let categories = ["Assault", "Break and Enter", "Auto Theft", "Robbery"]
+        let hours = 56 * 168
+        for h in 0..<hours where h % 2 == 0 {
+            let cell = GridCell(x: 40 + Int32(rng.next() % 40), y: 40 + Int32(rng.next() % 40))
+            out.append(factory.make("bg-\(h)", Self.start + .hours(Int64(h)), category: categories[Int(rng.next() % 4)], cell: cell))
+        }
+        var t = Self.start + .hours(Int64(hours))
+        // A burst on the border between tiles x 56..63 and 64..71, then a larger one three cells east.
+        let bursts: [(GridCell, String, Int)] = [
+            (GridCell(x: 63, y: 50), "Robbery", 6), (GridCell(x: 66, y: 50), "Robbery", 14),
+            (GridCell(x: 47, y: 71), "Break and Enter", 9), (GridCell(x: 72, y: 64), "Auto Theft", 7)
+        ]
+        for (b, (cell, category, n)) in bursts.enumerated() {
+            for i in 0..<n {
+                let jitter = GridCell(x: cell.x + Int32(rng.next() % 3) - 1, y: cell.y + Int32(rng.next() % 3) - 1)
+                out.append(factory.make("b\(b)-\(i)", t, category: category, cell: jitter, east: Double(rng.next() % 60)))
+                // Every third row 20 minutes behind the previous one (within the hour's lateness).
+                t = t + .minutes(i % 3 == 2 ? -20 : 35)
+            }
+            t = t + .hours(5)
+        }
+        for h in 0..<(9 * 24) where h % 3 == 0 {
+            let cell = GridCell(x: 40 + Int32(rng.next() % 40), y: 40 + Int32(rng.next() % 40))
+            out.append(factory.make("q-\(h)", t + .hours(Int64(h)), category: categories[Int(rng.next() % 4)], cell: cell))
+        }
+        return out
+    }
+
+    func oneEngine(_ incidents: [Incident]) -> [Alert] {
+        var engine = IncidentEngine(configuration: configuration)
+        return incidents.flatMap { engine.process($0).alerts ?? [] }
+    }
+
+    func scaledOut(_ incidents: [Incident], partitions: Int, tileCells: Int32, haloCells: Int32? = nil) -> (
+        alerts: [Alert], city: PartitionedClusters
+    ) {
+        var city = PartitionedClusters(configuration: configuration, partitions: partitions, tileCells: tileCells, haloCells: haloCells)
+        let alerts = incidents.flatMap { city.process($0) }
+        return (alerts, city)
+    }
+
+    @Test(arguments: [(2, 8), (3, 4), (7, 8)] as [(Int, Int32)]) func partitionsSayWhatOneEngineSays(partitions: Int, tileCells: Int32) {
+        let incidents = stream(seed: 5)
+        let reference = oneEngine(incidents)
+        let kinds = Set(reference.map(\.kind))
+        #expect(kinds == [.clusterEmerging, .clusterGrew, .clusterEnded], "the stream must exercise every kind: \(kinds)")
+        let (alerts, city) = scaledOut(incidents, partitions: partitions, tileCells: tileCells)
+        #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } == reference.map { AlertJSON.encode($0, detectedAt: nil) })
+        #expect(city.received.allSatisfy { $0.owned > 0 && $0.halo > 0 }, "every partition owns tiles and receives halo copies")
+    }
+
+    @Test func aClusterGrowsFromACylinderAnotherPartitionCounted() {
+        let incidents = stream(seed: 5)
+        let reference = oneEngine(incidents)
+        let (alerts, city) = scaledOut(incidents, partitions: 2, tileCells: 8)
+        #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } == reference.map { AlertJSON.encode($0, detectedAt: nil) })
+        let centres = Dictionary(
+            reference.filter { $0.kind == .clusterEmerging }.map { ($0.cluster!.id, $0.cell) }, uniquingKeysWith: { a, _ in a })
+        let crossing = reference.filter {
+            $0.kind == .clusterGrew && centres[$0.cluster!.id].map { c in city.router.owner(of: c) } != city.router.owner(of: $0.cell)
+        }
+        #expect(!crossing.isEmpty, "the stream no longer has a cluster fed from another partition's tile")
+    }
+
+    @Test func withoutTheHaloPartitionsDisagree() {
+        let incidents = stream(seed: 5)
+        let reference = oneEngine(incidents).map { AlertJSON.encode($0, detectedAt: nil) }
+        let (alerts, _) = scaledOut(incidents, partitions: 3, tileCells: 8, haloCells: 0)
+        #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } != reference)
+    }
+}
