@@ -52,6 +52,15 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "With --cluster-probes: record one evaluation in this many.")
     var clusterProbeEvery: Int = 1
 
+    @Option(
+        help: ArgumentHelp(
+            "Run the emerging-cluster scan scaled out over this many partitions by 2 km tile (router, halo copies, one lifecycle) and write its cluster alerts; the other rules do not run.",
+            valueName: "partitions"))
+    var scaleOut: Int?
+
+    @Option(help: "With --scale-out: tiles of this many grid cells on a side (8: 2 km at 250 m).")
+    var tileCells: Int32 = 8
+
     @Flag(name: .shortAndLong, help: "No progress lines.")
     var quiet = false
 
@@ -68,6 +77,11 @@ struct ReplayCommand: ParsableCommand {
             progress(
                 "loaded \(incidents.count) incidents (\(files.rejected.values.reduce(0, +)) rejected) in \(String(format: "%.1f", loadSeconds)) s"
             )
+        }
+
+        if let scaleOut {
+            try replayScaledOut(incidents, partitions: scaleOut, settings: settings)
+            return
         }
 
         let outputs = ReplayDriver.Outputs(
@@ -95,6 +109,33 @@ struct ReplayCommand: ParsableCommand {
         FileHandle.standardError.write(Data(summary + [0x0A]))
         if let summaryPath = self.summary { try Data(summary + [0x0A]).write(to: URL(fileURLWithPath: summaryPath)) }
         for example in files.rejectExamples where !quiet { progress("rejected: \(example)") }
+    }
+
+    /// `--scale-out`: the cluster alerts of `partitions` partitions (`PartitionedClusters`), and a
+    /// summary of what each partition received.
+    private func replayScaledOut(_ incidents: [Incident], partitions: Int, settings: VigilConfiguration) throws {
+        guard partitions >= 1 else { throw ValidationError("--scale-out must be at least 1") }
+        guard tileCells >= 1 else { throw ValidationError("--tile-cells must be at least 1") }
+        guard settings.engine.clusters != nil else {
+            throw ValidationError("--scale-out needs the cluster scan on ([clusters] enabled = true)")
+        }
+        let alerts = try OutputFile(path: output)
+        var city = PartitionedClusters(configuration: settings.engine, partitions: partitions, tileCells: tileCells)
+        var byKind: [String: Int] = [:]
+        let kinds = settings.engine.alertKinds
+        for incident in incidents {
+            for alert in city.process(incident) where kinds?.contains(alert.kind) ?? true {
+                byKind[alert.kind.rawValue, default: 0] += 1
+                alerts.writeLine(AlertJSON.encode(alert, detectedAt: nil))
+            }
+        }
+        alerts.close()
+        let received = city.received.map { "{\"owned\":\($0.owned),\"halo\":\($0.halo)}" }.joined(separator: ",")
+        let kindsJSON = byKind.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
+        let summary =
+            "{\"incidents\":\(incidents.count),\"late\":\(city.late),\"alerts_by_kind\":{\(kindsJSON)},\"partitions\":[\(received)]}"
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
+        if let summaryPath = self.summary { try Data((summary + "\n").utf8).write(to: URL(fileURLWithPath: summaryPath)) }
     }
 
     private func progress(_ text: String) {

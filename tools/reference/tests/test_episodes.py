@@ -103,3 +103,20 @@ def test_planted_episodes_meet_issue_11(toronto_records, shipped_config, tmp_pat
     # asserted here at the issue's level on these two seeds too.
     failing = [k for k, v in res["acceptance"].items() if not v["ok"]]
     assert not failing, f"issue 11 levels not met: {failing}\n{text}"
+
+
+@pytest.mark.skipif(not VIGIL_BINARY, reason="VIGIL_BINARY unset")
+def test_scaled_out_replay_says_what_one_engine_says(toronto_records, shipped_config, tmp_path):
+    """Issue 18: the planted stream's cluster alerts through N partitions by tile (router, halo
+    copies, one lifecycle: ``vigil replay --scale-out N``) are byte for byte one engine's."""
+    import subprocess
+
+    run((103,), tmp_path, VIGIL_BINARY, shipped_config, period=PERIOD, history_from=HISTORY_FROM,
+        params=PARAMS, records=toronto_records)
+    stream, one = tmp_path / "stream-103.ndjson", (tmp_path / "alerts-103.ndjson").read_bytes()
+    assert one.count(b"cluster_emerging") >= 4, "the planted clusters must alert"
+    for n in (2, 6, 13):
+        out = tmp_path / f"scaled-{n}.ndjson"
+        subprocess.run([VIGIL_BINARY, "replay", "--quiet", "--config", str(shipped_config), "--input", str(stream),
+                        "--output", str(out), "--scale-out", str(n)], check=True, capture_output=True)
+        assert out.read_bytes() == one, f"{n} partitions differ from one engine"
