@@ -94,4 +94,69 @@ import Testing
         let (alerts, _) = scaledOut(incidents, partitions: 3, tileCells: 8, haloCells: 0)
         #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } != reference)
     }
+
+    /// The partitions' findings delivered to the lifecycle in any interleaving, released at any
+    /// moment, with a partition re-sending a few outputs now and then (a restart, at-least-once):
+    /// the same alerts.
+    @Test(arguments: [1, 2, 3] as [UInt64]) func anyInterleavingWithRepeatsGivesTheSameAlerts(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let incidents = stream(seed: 5)
+        let reference = oneEngine(incidents).map { AlertJSON.encode($0, detectedAt: nil) }
+        let n = 4
+        var router = TileRouter(
+            grid: factory.grid, partitions: n, tileCells: 8, haloCells: 3, allowedLateness: configuration.allowedLateness,
+            repeatWindowHours: Self.scan.repeatWindowHours)
+        var partitions = Array(repeating: ScanPartition(configuration: configuration), count: n)
+        var streams = [[ScanOutput]](repeating: [], count: n)
+        for incident in incidents {
+            guard case .routed(var messages) = router.route(incident) else { continue }
+            if rng.next() % 50 == 0 { messages += router.mark() ?? [] }
+            for (p, m) in messages { streams[p] += partitions[p].apply(m, incident: incident) }
+        }
+        for (p, m) in router.mark() ?? [] { streams[p] += partitions[p].apply(m, incident: nil) }
+
+        var merge = FindingsMerge(partitions: n)
+        var lifecycle = ClusterLifecycle(configuration: Self.scan, grid: factory.grid)
+        var next = [Int](repeating: 0, count: n)
+        var alerts: [Alert] = []
+        while (0..<n).contains(where: { next[$0] < streams[$0].count }) {
+            let p = Int(rng.next() % UInt64(n))
+            for _ in 0..<(1 + Int(rng.next() % 40)) where next[p] < streams[p].count {
+                let taken = merge.receive(streams[p][next[p]], from: p)
+                #expect(taken)
+                next[p] += 1
+            }
+            if rng.next() % 8 == 0 {
+                for i in (next[p] - min(next[p], Int(rng.next() % 6)))..<next[p] {
+                    let taken = merge.receive(streams[p][i], from: p)
+                    #expect(!taken, "a repeat must be dropped")
+                }
+            }
+            if rng.next() % 3 == 0 { alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle) }
+        }
+        alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle)
+        #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } == reference)
+        #expect(merge.repeats > 0)
+    }
+
+    @Test func aCandidateWaitsUntilEveryPartitionHasPassedIt() {
+        var merge = FindingsMerge(partitions: 3)
+        let c = ClusterCandidate(
+            finding: ClusterFinding(
+                cylinder: ScanCylinder(
+                    centre: GridCell(x: 1, y: 1), layer: 0, radiusCells: 1, cellCount: 5, durationHours: 3, endHour: 10, observed: 4,
+                    expected: 0.1, baselineWeight: 2, llr: 9, surprise: 30),
+                layerName: nil, citations: ["a"], categories: []),
+            eventTime: ts("2020-01-01T10:00:00Z"), neighbourhood: nil)
+        merge.receive(.candidate(sequence: 7, c), from: 1)
+        merge.receive(.mark(sequence: 9), from: 0)
+        #expect(merge.release().isEmpty, "partition 2 has sent nothing yet")
+        merge.receive(.rechecks(sequence: 7, hour: 10, results: []), from: 2)
+        merge.receive(.rechecks(sequence: 7, hour: 10, results: []), from: 0)
+        let repeated = merge.receive(.rechecks(sequence: 7, hour: 10, results: []), from: 0)
+        #expect(!repeated, "behind partition 0's progress")
+        #expect(merge.release() == [.tick(hour: 10, results: [])], "the tick is complete, the candidate after it is not")
+        merge.receive(.mark(sequence: 7), from: 2)
+        #expect(merge.release() == [.candidate(c)])
+    }
 }

@@ -1,21 +1,12 @@
-/// A scaled-out city's emerging-cluster alerts computed in one process: the router, one cluster
-/// detector per partition fed only its routed messages, and the city's one lifecycle applying
-/// the partitions' findings in the city's order. What the daemon's stages do across topics, here
-/// without a broker, so that "N partitions say what one engine says" is checked directly.
-///
-/// The partitions never read each other's state: each applies only its own messages in order,
-/// and the lifecycle orders their outputs by sequence (a tick's re-checks before the candidate of
-/// the same incident), so running the partitions in any interleaving gives the same alerts.
+/// A scaled-out city's emerging-cluster alerts computed in one process: the router, one
+/// `ScanPartition` per partition fed only its routed messages, and the city's one lifecycle
+/// applying the partitions' findings in the city's order (`FindingsMerge`). What the daemon's
+/// stages do across topics, here without a broker, so that "N partitions say what one engine
+/// says" is checked directly.
 public struct PartitionedClusters: Sendable {
-    private struct Partition: Sendable {
-        var detector: ClusterDetector
-        var names = Interner()
-        var owned = 0
-        var halo = 0
-    }
-
     public private(set) var router: TileRouter
-    private var partitions: [Partition]
+    private var partitions: [ScanPartition]
+    private var merge: FindingsMerge
     private var lifecycle: ClusterLifecycle
     public private(set) var late = 0
 
@@ -29,9 +20,8 @@ public struct PartitionedClusters: Sendable {
             grid: grid, partitions: count, tileCells: tileCells,
             haloCells: haloCells ?? Int32(scan.maxRadiusCells(cellSize: grid.cellSize)),
             allowedLateness: configuration.allowedLateness, repeatWindowHours: scan.repeatWindowHours)
-        let detector = ClusterDetector(
-            configuration: scan, grid: grid, allowedLateness: configuration.allowedLateness, maxKeys: configuration.maxKeys)
-        partitions = Array(repeating: Partition(detector: detector), count: count)
+        partitions = Array(repeating: ScanPartition(configuration: configuration), count: count)
+        merge = FindingsMerge(partitions: count)
         lifecycle = ClusterLifecycle(configuration: scan, grid: grid)
     }
 
@@ -44,39 +34,24 @@ public struct PartitionedClusters: Sendable {
             late += 1
             return []
         }
-        var rechecks: [ClusterWatchResult]?
-        var candidate: ClusterCandidate?
-        for (p, message) in messages {
-            switch message {
-            case .cityOccurrences(let o):
-                let weekStart = o.week * ClusterTime.hoursPerWeek
-                var names = partitions[p].names
-                for (k, n) in o.counts.enumerated() where n > 0 {
-                    _ = partitions[p].detector.addCityOccurrences(
-                        layerName: o.layerName, hour: weekStart + Int64(k), count: n, names: &names)
-                }
-                partitions[p].names = names
-            case .tick(_, let hour):
-                let results = partitions[p].detector.recheckWatches(hour: hour, names: partitions[p].names)
-                rechecks = (rechecks ?? []) + results
-            case .incident(_, let halo):
-                if halo { partitions[p].halo += 1 } else { partitions[p].owned += 1 }
-                let cell = router.grid.cell(latitude: incident.latitude, longitude: incident.longitude)
-                guard let category = partitions[p].names.id(for: incident.category) else { continue }
-                let found = partitions[p].detector.observeRouted(
-                    incident, cell: cell, category: category, halo: halo, names: partitions[p].names)
-                if !halo { candidate = found }
-            }
+        for (p, message) in messages + (router.mark() ?? []) {
+            for output in partitions[p].apply(message, incident: incident) { merge.receive(output, from: p) }
         }
+        return Self.apply(merge.release(), to: &lifecycle)
+    }
+
+    /// Applies released findings to `lifecycle`; its alerts.
+    static func apply(_ released: [FindingsMerge.Release], to lifecycle: inout ClusterLifecycle) -> [Alert] {
         var alerts: [Alert] = []
-        if let rechecks, let tickHour = messages.lazy.compactMap({ if case .tick(_, let h) = $0.message { h } else { nil } }).first {
-            alerts += lifecycle.recheck(hour: tickHour, results: Self.results(for: lifecycle.open, from: rechecks))
-        }
-        if let candidate {
-            alerts += lifecycle.track(
-                candidate.finding.cylinder, layerName: candidate.finding.layerName, eventTime: candidate.eventTime,
-                neighbourhood: candidate.neighbourhood
-            ) { candidate.finding }
+        for r in released {
+            switch r {
+            case .tick(let hour, let results):
+                alerts += lifecycle.recheck(hour: hour, results: Self.results(for: lifecycle.open, from: results))
+            case .candidate(let c):
+                alerts += lifecycle.track(
+                    c.finding.cylinder, layerName: c.finding.layerName, eventTime: c.eventTime, neighbourhood: c.neighbourhood
+                ) { c.finding }
+            }
         }
         return alerts
     }

@@ -11,4 +11,8 @@ public enum RoutedMessage: Sendable, Equatable {
     /// The incident at `sequence`; `halo`: a neighbouring tile's incident, counted as a neighbour,
     /// never evaluated as a centre nor cited as this partition's own.
     case incident(sequence: Int64, halo: Bool)
+    /// Every message for the incidents up to `sequence` has been sent (to every partition, from
+    /// time to time): a partition passes it on, so the lifecycle can release what no partition can
+    /// still precede.
+    case mark(sequence: Int64)
 }

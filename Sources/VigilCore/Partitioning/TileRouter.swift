@@ -71,7 +71,15 @@ public struct TileRouter: Sendable {
         return Int(hash.value % UInt64(partitions))
     }
 
-    /// Routes `incident` (already valid; `category` its category).
+    /// A mark of the last incident routed, for every partition (nil before the first): the edge
+    /// sends one now and then (about once a second), so findings are released without waiting for
+    /// the next hour; when does not change any alert.
+    public func mark() -> [(partition: Int, message: RoutedMessage)]? {
+        guard sequence > 0 else { return nil }
+        return (0..<partitions).map { ($0, RoutedMessage.mark(sequence: sequence - 1)) }
+    }
+
+    /// Routes a valid `incident`.
     public mutating func route(_ incident: Incident) -> Decision {
         if watermark.isLate(incident.eventTime), let current = watermark.current { return .late(watermark: current) }
         watermark.observe(incident.eventTime)
