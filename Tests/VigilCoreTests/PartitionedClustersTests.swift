@@ -95,7 +95,20 @@ import Testing
         #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } != reference)
     }
 
-    /// The partitions' findings delivered to the lifecycle in any interleaving, released at any
+    /// Through the topics' bytes and back, checked to be the same message.
+    static func wire(_ m: RoutedMessage) -> RoutedMessage {
+        let back = try? RoutedMessageCodec.decode(RoutedMessageCodec.encode(m))
+        #expect(back == m)
+        return back ?? m
+    }
+
+    static func wire(_ o: ScanOutput) -> ScanOutput {
+        let back = try? ScanOutputCodec.decode(ScanOutputCodec.encode(o))
+        #expect(back == o)
+        return back ?? o
+    }
+
+    /// The partitions' findings, through the topics' bytes, delivered to the lifecycle in any interleaving, released at any
     /// moment, with a partition re-sending a few outputs now and then (a restart, at-least-once):
     /// the same alerts.
     @Test(arguments: [1, 2, 3] as [UInt64]) func anyInterleavingWithRepeatsGivesTheSameAlerts(seed: UInt64) {
@@ -111,9 +124,9 @@ import Testing
         for incident in incidents {
             guard case .routed(var messages) = router.route(incident) else { continue }
             if rng.next() % 50 == 0 { messages += router.mark() ?? [] }
-            for (p, m) in messages { streams[p] += partitions[p].apply(m, incident: incident) }
+            for (p, m) in messages { streams[p] += partitions[p].apply(Self.wire(m), incident: incident).map(Self.wire) }
         }
-        for (p, m) in router.mark() ?? [] { streams[p] += partitions[p].apply(m, incident: nil) }
+        for (p, m) in router.mark() ?? [] { streams[p] += partitions[p].apply(Self.wire(m), incident: nil).map(Self.wire) }
 
         var merge = FindingsMerge(partitions: n)
         var lifecycle = ClusterLifecycle(configuration: Self.scan, grid: factory.grid)
