@@ -108,7 +108,8 @@ import Testing
         return back ?? o
     }
 
-    /// The partitions' findings, through the topics' bytes, delivered to the lifecycle in any interleaving, released at any
+    /// Routed messages partly sent twice (a router restart), the partitions' findings through the
+    /// topics' bytes, delivered to the lifecycle in any interleaving, released at any
     /// moment, with a partition re-sending a few outputs now and then (a restart, at-least-once):
     /// the same alerts.
     @Test(arguments: [1, 2, 3] as [UInt64]) func anyInterleavingWithRepeatsGivesTheSameAlerts(seed: UInt64) {
@@ -121,11 +122,21 @@ import Testing
             repeatWindowHours: Self.scan.repeatWindowHours)
         var partitions = Array(repeating: ScanPartition(configuration: configuration), count: n)
         var streams = [[ScanOutput]](repeating: [], count: n)
+        var sent = [[(RoutedMessage, Incident)]](repeating: [], count: n)
         for incident in incidents {
             guard case .routed(var messages) = router.route(incident) else { continue }
             if rng.next() % 50 == 0 { messages += router.mark() ?? [] }
-            for (p, m) in messages { streams[p] += partitions[p].apply(Self.wire(m), incident: incident).map(Self.wire) }
+            for (p, m) in messages {
+                streams[p] += partitions[p].apply(Self.wire(m), incident: incident).map(Self.wire)
+                sent[p].append((m, incident))
+            }
+            if rng.next() % 100 == 0 {
+                // The router restarted: a partition receives again what it received since a commit.
+                let p = Int(rng.next() % UInt64(n))
+                for (m, i) in sent[p].suffix(Int(rng.next() % 12)) { #expect(partitions[p].apply(m, incident: i).isEmpty) }
+            }
         }
+        #expect(partitions.contains { $0.repeats > 0 })
         for (p, m) in router.mark() ?? [] { streams[p] += partitions[p].apply(Self.wire(m), incident: nil).map(Self.wire) }
 
         var merge = FindingsMerge(partitions: n)

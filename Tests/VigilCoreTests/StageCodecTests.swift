@@ -64,8 +64,10 @@ import Testing
         let messages: [RoutedMessage] = [
             .tick(sequence: 9, hour: 440_000), .incident(sequence: 10, halo: true), .incident(sequence: 0, halo: false),
             .mark(sequence: Int64.max),
-            .cityOccurrences(CityOccurrences(layerName: "Assault", week: 2_600, counts: (0..<168).map { UInt32($0 * 7) })),
-            .cityOccurrences(CityOccurrences(layerName: nil, week: -3, counts: [UInt32](repeating: .max, count: 168)))
+            .cityOccurrences(
+                sequence: 4, index: 1, CityOccurrences(layerName: "Assault", week: 2_600, counts: (0..<168).map { UInt32($0 * 7) })),
+            .cityOccurrences(
+                sequence: 0, index: 0, CityOccurrences(layerName: nil, week: -3, counts: [UInt32](repeating: .max, count: 168)))
         ]
         for m in messages { #expect(try RoutedMessageCodec.decode(RoutedMessageCodec.encode(m)) == m) }
     }

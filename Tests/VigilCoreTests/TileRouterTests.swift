@@ -52,7 +52,7 @@ import Testing
         #expect(ticks(messages[3]).isEmpty, "an older row does not tick")
         // The first week's counts go out only before the first row of the next week, all first.
         #expect(messages[0..<4].allSatisfy { $0.allSatisfy { if case .cityOccurrences = $0.message { false } else { true } } })
-        let counts = messages[4].compactMap { if case .cityOccurrences(let o) = $0.message { ($0.partition, o) } else { nil } }
+        let counts = messages[4].compactMap { if case .cityOccurrences(_, _, let o) = $0.message { ($0.partition, o) } else { nil } }
         #expect(counts.count == 3 * 3, "all, Assault, Robbery to each of 3 partitions")
         let all = counts.first { $0.1.layerName == nil }!.1
         let hourOfWeek = ClusterTime.hourOfWeek(ClusterTime.hour(of: t0))
@@ -70,5 +70,25 @@ import Testing
         _ = r.route(factory.make("a", t0 + .hours(3)))
         #expect(r.route(factory.make("b", t0)) == .late(watermark: t0 + .hours(2)))
         if case .routed = r.route(factory.make("c", t0 + .hours(2) + .minutes(1))) {} else { Issue.record("within lateness must route") }
+    }
+
+    @Test func eachPartitionsKeysStrictlyIncrease() {
+        var r = router(partitions: 4, tileCells: 4)
+        var rng = SplitMix64(seed: 3)
+        var last = [RouteKey?](repeating: nil, count: 4)
+        var t = ts("2020-01-01T00:00:00Z")
+        for i in 0..<5_000 {
+            t = t + .minutes(Int64(rng.next() % 90)) - .minutes(20)
+            let cell = GridCell(x: 20 + Int32(rng.next() % 30), y: 20 + Int32(rng.next() % 30))
+            guard case .routed(var m) = r.route(factory.make("i\(i)", t, category: ["A", "B", "C"][Int(rng.next() % 3)], cell: cell)) else {
+                continue
+            }
+            if rng.next() % 7 == 0 { m += (r.mark() ?? []) + (r.mark() ?? []) }
+            for (p, message) in m {
+                if let l = last[p], case .mark = message, message.key == l { continue }  // the same mark twice: a repeat by design
+                #expect(last[p].map { message.key > $0 } ?? true, "partition \(p): \(message.key) after \(String(describing: last[p]))")
+                last[p] = message.key
+            }
+        }
     }
 }

@@ -8,8 +8,10 @@ public enum RoutedMessageCodec {
         var w = BinaryWriter()
         w.u8(version)
         switch message {
-        case .cityOccurrences(let o):
+        case .cityOccurrences(let s, let index, let o):
             w.u8(0)
+            w.i64(s)
+            w.int(index)
             w.optionalString(o.layerName)
             w.i64(o.week)
             w.u32(UInt32(o.counts.count))
@@ -37,13 +39,16 @@ public enum RoutedMessageCodec {
         let message: RoutedMessage
         switch try r.u8("kind") {
         case 0:
+            let s = try r.i64("sequence")
+            let index = try r.int("index")
+            guard index >= 0, index < RouteKey.tickStep else { throw MalformedStageMessage(reason: "city count index \(index)") }
             let layer = try r.optionalString("layer")
             let week = try r.i64("week")
             let n = try r.count("counts", minimumBytes: 4)
             guard n == Int(ClusterTime.hoursPerWeek) else { throw MalformedStageMessage(reason: "\(n) hourly counts in a week") }
             var counts: [UInt32] = []
             for _ in 0..<n { counts.append(try r.u32("count")) }
-            message = .cityOccurrences(CityOccurrences(layerName: layer, week: week, counts: counts))
+            message = .cityOccurrences(sequence: s, index: index, CityOccurrences(layerName: layer, week: week, counts: counts))
         case 1: message = .tick(sequence: try r.i64("sequence"), hour: try r.i64("hour"))
         case 2: message = .incident(sequence: try r.i64("sequence"), halo: try r.bool("halo"))
         case 3: message = .mark(sequence: try r.i64("sequence"))

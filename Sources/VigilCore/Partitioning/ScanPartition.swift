@@ -7,6 +7,9 @@ public struct ScanPartition: Sendable {
     /// Incidents received: own, and halo copies of neighbouring tiles'.
     public private(set) var owned = 0
     public private(set) var halo = 0
+    /// Messages dropped as repeats (a restarted router sends again what it sent since its last commit).
+    public private(set) var repeats = 0
+    private var lastKey: RouteKey?
 
     /// `configuration`: the engine's (grid, lateness, key cap and `[clusters]`, which must be on).
     public init(configuration: EngineConfiguration) {
@@ -16,10 +19,17 @@ public struct ScanPartition: Sendable {
             maxKeys: configuration.maxKeys)
     }
 
-    /// Applies `message`; `incident` is the incident an `.incident` message carries.
+    /// Applies `message` (nothing when it is a repeat: at or before the last key applied);
+    /// `incident` is the incident an `.incident` message carries.
     public mutating func apply(_ message: RoutedMessage, incident: Incident?) -> [ScanOutput] {
+        let key = message.key
+        if let lastKey, key <= lastKey {
+            repeats += 1
+            return []
+        }
+        lastKey = key
         switch message {
-        case .cityOccurrences(let o):
+        case .cityOccurrences(_, _, let o):
             let weekStart = o.week * ClusterTime.hoursPerWeek
             for (k, n) in o.counts.enumerated() where n > 0 {
                 _ = detector.addCityOccurrences(layerName: o.layerName, hour: weekStart + Int64(k), count: n, names: &names)

@@ -90,8 +90,8 @@ public struct TileRouter: Sendable {
         var out: [(partition: Int, message: RoutedMessage)] = []
         // Every evaluation this incident or the tick before it causes reads weeks before `week`.
         if pendingOldestWeek < week {
-            for occurrences in flush(before: week) {
-                for p in 0..<partitions { out.append((p, .cityOccurrences(occurrences))) }
+            for (index, occurrences) in flush(before: week).enumerated() {
+                for p in 0..<partitions { out.append((p, .cityOccurrences(sequence: seq, index: index, occurrences))) }
             }
         }
         if let checked = checkedHour {
