@@ -8,7 +8,7 @@ struct SlotMapTests {
     func agreesWithDictionary() {
         for seed in UInt64(1)...6 {
             var rng = SplitMix64(seed: seed)
-            var map = SlotMap()
+            var map = SlotMap<Int32>()
             var reference: [UInt64: Int32] = [:]
             // Keys of a small universe (many collisions of probe runs), cell-like packed keys, and
             // keys that differ only in high bits (what a multiplicative hash must still spread).
@@ -47,7 +47,7 @@ struct SlotMapTests {
 
     @Test("removing every key leaves an empty map that still works")
     func drain() {
-        var map = SlotMap()
+        var map = SlotMap<Int32>()
         for k in UInt64(0)..<1000 { map.set(k &* 0x1_0000_0001, Int32(k)) }
         #expect(map.count == 1000)
         for k in UInt64(0)..<1000 where k % 2 == 0 { #expect(map.remove(k &* 0x1_0000_0001) == Int32(k)) }
@@ -56,5 +56,34 @@ struct SlotMapTests {
         #expect(map.count == 0 && map.pairs.isEmpty && map[1] == nil && map.remove(1) == nil)
         map.set(7, 3)
         #expect(map[7] == 3 && map.count == 1)
+    }
+
+    @Test("store(deciding:) and removeAll(keeping:) agree with a Dictionary, Int64 values included")
+    func storeAndFilterAgreeWithDictionary() {
+        var rng = SplitMix64(seed: 9)
+        var map = SlotMap<Int64>()
+        var reference: [UInt64: Int64] = [:]
+        for step in 0..<30_000 {
+            let k = rng.next() % 3 == 0 ? rng.next() % 50 : rng.next()
+            let v = Int64(bitPattern: rng.next()) | 1  // never Int64.min
+            switch rng.next() % 8 {
+            case 0..<5:
+                // Store only over an odd value or when absent: the decision sees what is there.
+                let stored = map.store(k) { old in old.map { $0 & 2 == 0 } ?? true ? v : nil }
+                let expected = reference[k].map { $0 & 2 == 0 } ?? true
+                if expected { reference[k] = v }
+                #expect(stored == expected, "step \(step)")
+            case 5:
+                let cut = Int64(bitPattern: rng.next())
+                map.removeAll { _, value in value >= cut }
+                reference = reference.filter { $0.value >= cut }
+            default:
+                #expect(map[k] == reference[k], "step \(step)")
+            }
+            if step % 1_009 == 0 {
+                #expect(map.count == reference.count)
+                #expect(Dictionary(uniqueKeysWithValues: map.pairs.map { ($0.key, $0.slot) }) == reference)
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ struct RecentIncidents: Sendable {
     static let perCell = 64
     let keepHours: Int64
     /// Cell key → index into `lists`.
-    private var index = SlotMap()
+    private var index = SlotMap<Int32>()
     private var lists: [[Entry]] = []
     private var freeLists: [Int32] = []
 

@@ -14,7 +14,7 @@ struct ScanSlotIndex: Sendable {
     static let none: Int32 = -1
 
     /// Tile key → tile index (Fibonacci-hashed: a lookup costs a multiply, not SipHash).
-    private var tiles = SlotMap()
+    private var tiles = SlotMap<Int32>()
     private var cells: [Int32] = []  // tileCells entries per tile: slot or `none`
     private var liveInTile: [Int32] = []
     private var freeTiles: [Int32] = []

@@ -1,4 +1,5 @@
-/// A hash map from packed 64-bit keys to slot numbers, for the window tables' per-event lookups.
+/// A hash map from packed 64-bit keys to small integer values (slot numbers, times), for the
+/// per-event lookups of the window tables, the scan and its repeat rule.
 ///
 /// The engine looks keys up some 25 times per incident (3 adds, 18 neighbourhood feature reads,
 /// the rules); with `[UInt64: Int32]` each lookup runs SipHash-1-3, about a sixth of the whole
@@ -10,18 +11,20 @@
 /// Removal shifts the following entries of the probe run back (no tombstones), so lookups never
 /// slow down as keys come and go. Iteration order is the table's order: deterministic, but
 /// callers must not depend on it (the engine's outputs never do).
-struct SlotMap: Sendable {
+///
+/// `Value.min` marks a free entry, so it is the one value that cannot be stored.
+struct SlotMap<Value: FixedWidthInteger & Sendable>: Sendable {
     struct Entry: Sendable {
         var key: UInt64
-        var value: Int32
+        var value: Value
     }
 
-    /// Power-of-two sized; `value == SlotMap.vacant` marks a free entry.
+    /// Power-of-two sized; `value == vacant` marks a free entry.
     private var table: [Entry]
     private var shift: UInt64
     private(set) var count = 0
 
-    static let vacant = Int32.min
+    static var vacant: Value { Value.min }
 
     init() {
         table = Array(repeating: Entry(key: 0, value: Self.vacant), count: 16)
@@ -45,8 +48,8 @@ struct SlotMap: Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
-    /// The slot of `key`, or nil.
-    @inline(__always) subscript(key: UInt64) -> Int32? {
+    /// The value of `key`, or nil.
+    @inline(__always) subscript(key: UInt64) -> Value? {
         table.withUnsafeBufferPointer { t in
             let mask = t.count - 1
             var i = home(key)
@@ -59,8 +62,8 @@ struct SlotMap: Sendable {
         }
     }
 
-    /// Sets `key` to `value` (a slot number, never `vacant`), adding the key if new.
-    mutating func set(_ key: UInt64, _ value: Int32) {
+    /// Sets `key` to `value` (never `vacant`), adding the key if new.
+    mutating func set(_ key: UInt64, _ value: Value) {
         precondition(value != Self.vacant)
         if (count + 1) * 2 > table.count { grow() }
         let mask = table.count - 1
@@ -76,9 +79,39 @@ struct SlotMap: Sendable {
         count += 1
     }
 
-    /// Removes `key` if present; returns its slot.
+    /// In one probe: `decide` sees `key`'s value (nil when absent) and returns the value to store
+    /// (never `vacant`), or nil to leave the map as it is. Returns whether it stored. Why: a rule
+    /// that reads a value and writes it back (the scan's repeat rule, at points spread over the
+    /// city) then touches one cache line, not two probes' worth.
+    @inline(__always)
+    mutating func store(_ key: UInt64, deciding decide: (Value?) -> Value?) -> Bool {
+        if (count + 1) * 2 > table.count { grow() }
+        let shift = self.shift
+        let added: Bool? = table.withUnsafeMutableBufferPointer { t in
+            let mask = t.count - 1
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while t[i].value != Self.vacant && t[i].key != key { i = (i + 1) & mask }
+            let present = t[i].value != Self.vacant
+            guard let value = decide(present ? t[i].value : nil) else { return nil }
+            precondition(value != Self.vacant)
+            t[i] = Entry(key: key, value: value)
+            return !present
+        }
+        guard let added else { return false }
+        if added { count += 1 }
+        return true
+    }
+
+    /// Keeps only the entries `keep` accepts, in a table sized for them.
+    mutating func removeAll(keeping keep: (UInt64, Value) -> Bool) {
+        let kept = table.filter { $0.value != Self.vacant && keep($0.key, $0.value) }
+        self = Self(capacity: kept.count)
+        for e in kept { set(e.key, e.value) }
+    }
+
+    /// Removes `key` if present; returns its value.
     @discardableResult
-    mutating func remove(_ key: UInt64) -> Int32? {
+    mutating func remove(_ key: UInt64) -> Value? {
         let mask = table.count - 1
         var i = home(key)
         while true {
@@ -114,9 +147,9 @@ struct SlotMap: Sendable {
         for e in old where e.value != Self.vacant { set(e.key, e.value) }
     }
 
-    /// Every (key, slot) pair, in table order.
-    var pairs: [(key: UInt64, slot: Int32)] {
-        var out: [(key: UInt64, slot: Int32)] = []
+    /// Every (key, value) pair, in table order.
+    var pairs: [(key: UInt64, slot: Value)] {
+        var out: [(key: UInt64, slot: Value)] = []
         out.reserveCapacity(count)
         for e in table where e.value != Self.vacant { out.append((e.key, e.value)) }
         return out

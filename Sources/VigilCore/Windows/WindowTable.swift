@@ -26,7 +26,7 @@ public struct WindowTable: Sendable {
     private var heads: [Head] = []
     /// Newest event time per slot (for idle expiry).
     private(set) var lastSeen: [Int64] = []
-    private var slots = SlotMap()
+    private var slots = SlotMap<Int32>()
     private var freeSlots: [Int32] = []
     /// Per spec: ring length (`capacity + 1` cumulative counts), the ring's offset inside a slot,
     /// its reach (`capacity`, in buckets behind the head) and the window length in buckets.
