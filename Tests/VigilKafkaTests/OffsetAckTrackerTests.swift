@@ -64,6 +64,42 @@ struct OffsetAckTrackerTests {
         #expect(acknowledged == false)
     }
 
+    /// `beginInputIfAhead` is the daemon's per-message call: it must decide and record exactly as
+    /// `nextOffset` followed by `beginInput` did, and leave a partition unchanged when it refuses.
+    @Test func propertyBeginInputIfAheadMatchesNextOffsetThenBeginInput() {
+        var rng = SplitMix64(seed: 7)
+        let partitions = (0..<3).map { TopicPartition("in", Int32($0)) }
+        for _ in 0..<200 {
+            var fast = OffsetAckTracker()
+            var reference = OffsetAckTracker()
+            for _ in 0..<150 {
+                let p = partitions[Int(rng.next() % 3)]
+                let base = reference.nextOffset(p) ?? 10
+                let offset = base + Int64(rng.next() % 4) - 2  // behind, equal, ahead
+                let expected: Bool
+                if let next = reference.nextOffset(p), offset < next {
+                    expected = false
+                } else {
+                    reference.beginInput(p, offset: offset)
+                    expected = true
+                }
+                #expect(fast.beginInputIfAhead(p, offset: offset) == expected)
+                if rng.next() % 3 == 0 {
+                    let tickets = (fast.addOutput(p, offset: offset), reference.addOutput(p, offset: offset))
+                    #expect(tickets.0 == tickets.1)
+                    if rng.next() % 2 == 0 {
+                        fast.acknowledge(tickets.0)
+                        reference.acknowledge(tickets.1)
+                    }
+                }
+                for q in partitions {
+                    #expect(fast.nextOffset(q) == reference.nextOffset(q))
+                    #expect(fast.committableOffset(q) == reference.committableOffset(q))
+                }
+            }
+        }
+    }
+
     @Test func propertyCommittableNeverPassesAnUnacknowledgedInput() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<300 {

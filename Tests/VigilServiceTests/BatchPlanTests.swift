@@ -42,6 +42,51 @@ struct BatchPlanTests {
         }
     }
 
+    /// Batches after batches (lanes reuse the arrays of earlier ones, the last lane is tried
+    /// first): each batch's lanes are still in order of first appearance, each holding exactly its
+    /// partition's incidents in arrival order, and every step finds its own incident.
+    @Test func propertyReusedLanesHoldOnlyTheirBatchInArrivalOrder() {
+        var rng = SystemRandomNumberGenerator()
+        var plan = BatchPlan<Int>()
+        for batch in 0..<60 {
+            let partitions = (0..<Int.random(in: 1...6, using: &rng)).map { TopicPartition("t", Int32($0)) }
+            var expectedLanes: [TopicPartition] = []
+            var expected: [TopicPartition: [String]] = [:]
+            var arrivals: [(TopicPartition, String)?] = []
+            var current = partitions[0]
+            for n in 0..<Int.random(in: 0...300, using: &rng) {
+                if Int.random(in: 0..<10, using: &rng) == 0 {
+                    arrivals.append(nil)
+                    continue
+                }
+                if Int.random(in: 0..<4, using: &rng) == 0 { current = partitions.randomElement(using: &rng)! }  // runs, as polls give
+                arrivals.append((current, "b\(batch)-\(n)"))
+            }
+            for (n, arrival) in arrivals.enumerated() {
+                guard let (tp, id) = arrival else {
+                    plan.add(n)
+                    continue
+                }
+                if expected[tp] == nil { expectedLanes.append(tp) }
+                expected[tp, default: []].append(id)
+                plan.add(Self.incident(id), of: tp, step: n)
+            }
+            #expect(plan.lanes.map(\.partition) == expectedLanes)
+            #expect(plan.lanes.map { $0.incidents.map(\.id) } == expectedLanes.map { expected[$0]! })
+            #expect(plan.steps.map(\.step) == Array(arrivals.indices))
+            for (n, arrival) in arrivals.enumerated() {
+                let position = plan.steps[n].position
+                #expect((position == nil) == (arrival == nil))
+                if let (tp, id) = arrival, let position {
+                    #expect(plan.lanes[position.lane].partition == tp)
+                    #expect(plan.lanes[position.lane].incidents[position.index].id == id)
+                }
+            }
+            plan.removeAll()
+            #expect(plan.isEmpty && plan.lanes.isEmpty)
+        }
+    }
+
     @Test func removeAllStartsAFreshBatch() {
         var plan = BatchPlan<Int>()
         plan.add(Self.incident("a"), of: TopicPartition("t", 3), step: 1)

@@ -29,19 +29,29 @@ struct BatchPlan<Step> {
     /// Every step in arrival order; incident steps carry their lane position.
     private(set) var steps: [(step: Step, position: LanePosition?)] = []
     private var laneOf: [TopicPartition: Int] = [:]
+    /// The lane of the last incident added: records come in runs of one partition (a poll takes
+    /// each partition queue's share in one piece), so this spares hashing the topic's name for
+    /// almost every record.
+    private var lastLane: Int?
+    /// Emptied incident arrays of earlier batches, with their capacity: a new lane takes one, so
+    /// a batch's lanes do not grow from nothing by doubling every time.
+    private var spare: [[Incident]] = []
 
     var isEmpty: Bool { steps.isEmpty }
 
     /// Adds `incident` of `partition`, to be processed by that partition's engine, then applied as `step`.
     mutating func add(_ incident: Incident, of partition: TopicPartition, step: Step) {
         let lane: Int
-        if let known = laneOf[partition] {
+        if let last = lastLane, lanes[last].partition == partition {
+            lane = last
+        } else if let known = laneOf[partition] {
             lane = known
         } else {
             lane = lanes.count
             laneOf[partition] = lane
-            lanes.append(Lane(partition: partition))
+            lanes.append(Lane(partition: partition, incidents: spare.popLast() ?? []))
         }
+        lastLane = lane
         steps.append((step, LanePosition(lane: lane, index: lanes[lane].incidents.count)))
         lanes[lane].incidents.append(incident)
     }
@@ -51,10 +61,19 @@ struct BatchPlan<Step> {
         steps.append((step, nil))
     }
 
-    /// Empties the plan for the next batch, keeping the storage.
+    /// Empties the plan for the next batch, keeping the storage (the lanes' arrays as spares).
     mutating func removeAll() {
+        while var lane = lanes.popLast() {
+            guard spare.count < Self.maxSpare else { break }
+            lane.incidents.removeAll(keepingCapacity: true)
+            spare.append(lane.incidents)
+        }
         lanes.removeAll(keepingCapacity: true)
         steps.removeAll(keepingCapacity: true)
         laneOf.removeAll(keepingCapacity: true)
+        lastLane = nil
     }
+
+    /// Spare arrays kept at most (one per partition a batch can hold, for any usual assignment).
+    static var maxSpare: Int { 64 }
 }

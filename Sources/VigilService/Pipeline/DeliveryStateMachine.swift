@@ -90,9 +90,7 @@ struct DeliveryStateMachine {
     /// record was processed already, so the caller skips it rather than counting it twice, and
     /// the outputs still pending for it keep holding the commit back.
     mutating func beginInput(_ tp: TopicPartition, offset: Int64) -> Bool {
-        if let next = tracker.nextOffset(tp), offset < next { return false }
-        tracker.beginInput(tp, offset: offset)
-        return true
+        tracker.beginInputIfAhead(tp, offset: offset)
     }
 
     /// Input `offset` of `tp` caused `message`: track it and send it.
