@@ -62,6 +62,10 @@ def test_kill_nine_repeatedly_loses_and_invents_nothing(tmp_path: Path, rewind: 
     producer.join()
 
     final = H.Daemon(broker.bootstrap, group, topics, tmp_path, "final", env={"VIGIL_RECOVERY_REWIND": rewind}).start()
+    # Ready first (partitions assigned, state rebuilt, signal handlers long installed): when the
+    # crashed instances had already committed everything, the commit check below passes at once,
+    # and a stop before this could reach a process that had not yet started.
+    assert H.wait_for(lambda: final.readyz()[0] == 200, 240), f"the final instance never became ready: {final.readyz()}"
     sizes = [len(p) for p in by_partition]
     assert H.wait_for(lambda: broker.committed(group, topics["incidents"], PARTITIONS) == sizes, 240), \
         f"the final instance did not commit everything: {broker.committed(group, topics['incidents'], PARTITIONS)} of {sizes}"
