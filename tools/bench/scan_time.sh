@@ -5,7 +5,8 @@
 # Each round runs every build with the scan on and off (a clusters-only `vigil replay`: other rules
 # and the model off, as in scan_instructions.sh) and prints, per build, the medians over the rounds
 # of (on − off) / incidents for the engine time (the summary's engine_seconds: no load, no teardown)
-# and, when `perf` is installed, the whole process's CPU time (perf stat task-clock).
+# and, when `perf` is installed, the whole process's CPU time (perf stat task-clock); and the best
+# runs' engine times (fastest on, fastest on − fastest off), which other load on the box hurts least.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh" >/dev/null
 cd "$VIGIL_ROOT"
@@ -39,5 +40,9 @@ for b, r in runs.items():
     line = f"{b}: {n} incidents, scan engine time {statistics.median(engine):.2f} us/incident (range {min(engine):.2f}-{max(engine):.2f})"
     if not any(math.isnan(x) for x in cpu):
         line += f", process CPU {statistics.median(cpu):.2f} us/incident (range {min(cpu):.2f}-{max(cpu):.2f})"
+    # Other load only adds time, so the fastest runs are the least disturbed: min(on) - min(off).
+    best_on = min(on[1] for on in r["true"])
+    best_off = min(off[1] for off in r["false"])
+    line += f", best runs: on {best_on:.3f} s, on - off {(best_on - best_off) * 1e6 / n:.2f} us/incident"
     print(line + f", {len(engine)} rounds")
 '

@@ -86,7 +86,8 @@ struct ScanCountTable: Sendable {
     private(set) var keyCount = 0
     /// The lengths whose counts each slot caches (the scan's durations, ascending; empty: none).
     let cachedLengths: [Int64]
-    /// Words per slot in `countCache`: one count per cached length.
+    /// Words per slot in `countCache`: one count per cached length, then one first-hour bound per
+    /// cached length.
     private let cacheStride: Int
     /// Per slot: its count in each cached length ending at the record's `cacheEnd`. Valid while the
     /// slot's newest hour is at or before that end, when a count is simply the recent hours past
@@ -95,7 +96,16 @@ struct ScanCountTable: Sendable {
     /// first hour from the record's end). At a busy place (many recent hours) every evaluation of a
     /// disc around it read all of them; now the first in an hour moves the counts and the others
     /// read them.
+    ///
+    /// After the counts, per length, a lower bound of the earliest hour it counts (`Int32.max` when
+    /// it counts none, as an Int32 bit pattern): a move reads the slot's hours only for the lengths
+    /// whose bound reaches their new start, that is when an hour may leave. Most moves are an hour or
+    /// two, and then the short lengths lose an hour now and then and the long ones rarely; each
+    /// length's walk read the hours at its own start, a different cache line of a busy slot's hours
+    /// per length, and a spilled slot's list through a hashed lookup.
     private var countCache: [UInt32] = []
+    /// `countCache`'s bound for a length that counts no hour.
+    private static let noFirstHour = UInt32(bitPattern: Int32.max)
     /// Recent hours from which a slot's counts go through its cache (with fewer, walking the
     /// record is as cheap as reading the cache).
     static let cachedFromHours: Int32 = 4
@@ -105,7 +115,7 @@ struct ScanCountTable: Sendable {
         longest = Int64(longestHours)
         precondition(cachedLengths == cachedLengths.sorted() && (cachedLengths.last ?? 0) <= Int64(longestHours))
         self.cachedLengths = cachedLengths
-        cacheStride = cachedLengths.count
+        cacheStride = 2 * cachedLengths.count
     }
 
     /// Slots whose recent hours are kept beside their record (busy places).
@@ -128,7 +138,7 @@ struct ScanCountTable: Sendable {
             records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
             weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
             owner.append((cell, layer))
-            countCache.append(contentsOf: repeatElement(0, count: cacheStride))
+            countCache.append(contentsOf: repeatElement(0, count: cacheStride))  // set in full before use
         }
         index.insert(s, cell: cell, layer: layer)
         if state.count < index.locationCount {
@@ -230,20 +240,46 @@ struct ScanCountTable: Sendable {
         guard inserted else { return }
         let end = Int64(cell.cacheEnd)
         let base = Int(cell.slot) * cacheStride
-        for j in 0..<cachedLengths.count where hour > end - cachedLengths[j] { countCache[base + j] &+= 1 }
+        let n = cachedLengths.count
+        let h = Int32(truncatingIfNeeded: hour)
+        cachedLengths.withUnsafeBufferPointer { lengths in
+            countCache.withUnsafeMutableBufferPointer { cache in
+                let counts = cache.baseAddress! + base
+                for j in 0..<n where hour > end - lengths[j] {
+                    counts[j] &+= 1
+                    counts[n &+ j] = UInt32(bitPattern: min(Int32(bitPattern: counts[n &+ j]), h))
+                }
+            }
+        }
     }
 
     /// Moves a slot's cached counts (valid: every recent hour at or before their end) to end at
     /// the later `endHour`: each length's first counted hour sits `count` places from the record's
-    /// end, and the hours now at or before the length's start leave it. The caller sets the end.
+    /// end, and the hours now at or before the length's start leave it. Only lengths whose bound of
+    /// their first hour reaches the new start can lose one; when none can, the hours are not read.
+    /// The caller sets the end.
     private mutating func moveCache(slot: Int32, stored: Int32, to endHour: Int64) {
         let n = cachedLengths.count
         let base = Int(slot) * cacheStride
+        // Bit j set: length j's earliest counted hour may be at or before its new start.
+        let leaving = cachedLengths.withUnsafeBufferPointer { lengths in
+            countCache.withUnsafeBufferPointer { cache in
+                var bits: UInt32 = 0
+                for j in 0..<n where Int64(Int32(bitPattern: cache[base &+ n &+ j])) <= endHour &- lengths[j] {
+                    bits |= UInt32(1) << UInt32(j)
+                }
+                return bits
+            }
+        }
+        guard leaving != 0 else { return }
         @inline(__always) func move(_ hours: UnsafePointer<Int32>, _ stored: Int) {
             cachedLengths.withUnsafeBufferPointer { lengths in
                 countCache.withUnsafeMutableBufferPointer { cache in
                     let counts = cache.baseAddress! + base
-                    for j in 0..<n {
+                    var left = leaving
+                    while left != 0 {
+                        let j = left.trailingZeroBitCount
+                        left &= left &- 1
                         let start = endHour &- lengths[j]
                         // Hours the ring just dropped may have counted (the cache ended long
                         // before the new head): then every hour left counts, the first at place 0.
@@ -251,6 +287,7 @@ struct ScanCountTable: Sendable {
                         if p < 0 { p = 0 }
                         while p < stored, Int64(hours[p]) <= start { p &+= 1 }
                         counts[j] = UInt32(truncatingIfNeeded: stored &- p)
+                        counts[n &+ j] = p < stored ? UInt32(bitPattern: hours[p]) : Self.noFirstHour
                     }
                 }
             }
@@ -409,7 +446,11 @@ struct ScanCountTable: Sendable {
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { fresh in
                 fresh.initialize(repeating: 0)
                 addCounts(location: location, endHour: endHour, lengths: cachedLengths, into: fresh.baseAddress!, at: 0)
-                for j in 0..<n { countCache[base + j] = fresh[j] }
+                for j in 0..<n {
+                    countCache[base + j] = fresh[j]
+                    // Not looked up: a length with hours is walked at its next move, which sets it.
+                    countCache[base + n + j] = fresh[j] == 0 ? Self.noFirstHour : UInt32(bitPattern: Int32.min)
+                }
             }
             state[location].cacheEnd = Int32(truncatingIfNeeded: endHour)
         } else if end < endHour {
