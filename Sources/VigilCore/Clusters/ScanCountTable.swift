@@ -189,7 +189,8 @@ struct ScanCountTable: Sendable {
             head = hour
             cell.head = Int32(truncatingIfNeeded: hour)
             let week = Int32(truncatingIfNeeded: ClusterTime.week(ofHour: hour))
-            if week < oldestWeek[at >> 6] { oldestWeek[at >> 6] = week }
+            let tile = at >> ScanSlotIndex.tileCellShift
+            if week < oldestWeek[tile] { oldestWeek[tile] = week }
         } else if hour > head {
             head = hour
             cell.head = Int32(truncatingIfNeeded: hour)

@@ -11,6 +11,8 @@ struct ScanSlotIndex: Sendable {
     static let tileShift: Int32 = 3
     static let tileSide = 1 << Int(tileShift)
     static let tileCells = tileSide * tileSide
+    /// log2(tileCells): a location's tile is `location >> tileCellShift`.
+    static let tileCellShift = 2 * Int(tileShift)
     static let none: Int32 = -1
 
     /// Tile key → tile index (Fibonacci-hashed: a lookup costs a multiply, not SipHash).
