@@ -34,6 +34,8 @@ struct ClusterDetector: Sendable {
     private var newestMilliseconds = Int64.min
     private(set) var lifecycle: ClusterLifecycle
     var open: [ClusterLifecycle.Cluster] { lifecycle.open }
+    /// Read after every incident: the count alone, without handing out (retaining) the array.
+    var openCount: Int { lifecycle.open.count }
     private var checkedHour: Int64?
     private var sinceExpiry = 0
     /// The week of the last expiry pass.

@@ -122,7 +122,7 @@ public struct IncidentEngine: Sendable {
         if let found = clusters?.observe(incident, cell: cell, category: category, names: categories) { alerts += found }
         if let scan = clusters {
             statistics.clusterEvaluations = scan.evaluations
-            statistics.openClusters = scan.open.count
+            statistics.openClusters = scan.openCount
         }
         let cellKey = AggregateKey.categoryCell(category, cell)
         if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
