@@ -25,6 +25,7 @@ public struct TileRouter: Sendable {
     /// Occurrences not yet sent, per week and layer name (nil: all categories).
     private var pending: [PendingKey: [UInt32]] = [:]
     private var pendingOldestWeek = Int64.max
+    private static let emptyWeek = [UInt32](repeating: 0, count: Int(ClusterTime.hoursPerWeek))
 
     private struct PendingKey: Hashable, Comparable {
         var week: Int64
@@ -136,13 +137,14 @@ public struct TileRouter: Sendable {
         var point = StableHash()
         point.combine(Int64(bitPattern: incident.latitude.bitPattern))
         point.combine(Int64(bitPattern: incident.longitude.bitPattern))
-        for layerName in [nil, incident.category] as [String?] {
+        // All categories, then the incident's own (no array or string built per incident).
+        for index in 0..<2 {
             var key = point
-            key.combine(layerName.map { "c:" + $0 } ?? "all")
+            key.combine(Int64(index))
+            if index == 1 { key.combine(incident.category) }
             guard seen.record(key.value, ms, unlessWithin: repeatWindowMilliseconds) else { continue }
-            let k = PendingKey(week: week, layerName: layerName)
-            if pending[k] == nil { pending[k] = [UInt32](repeating: 0, count: Int(ClusterTime.hoursPerWeek)) }
-            pending[k]![ClusterTime.hourOfWeek(hour)] &+= 1
+            let k = PendingKey(week: week, layerName: index == 0 ? nil : incident.category)
+            pending[k, default: Self.emptyWeek][ClusterTime.hourOfWeek(hour)] &+= 1
             pendingOldestWeek = min(pendingOldestWeek, week)
         }
         sinceExpiry += 1
