@@ -125,12 +125,15 @@ class Broker:
             f.result(30)
 
     def produce(self, topic: str, by_partition: Sequence[Sequence[dict[str, Any]]], *, rate: float | None = None,
-                stop: threading.Event | None = None) -> None:
+                stop: threading.Event | None = None, keep_order: bool = False) -> None:
         """Produces each partition's incidents in order (keyed by region, timestamp = event time);
-        interleaved by event time across partitions, at `rate` messages/s when given."""
+        interleaved by event time across partitions (`keep_order`: one partition after another, each
+        in the order given, late rows included), at `rate` messages/s when given."""
         producer = Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True, "linger.ms": 5,
                              "message.timeout.ms": 300000})
-        merged = sorted(((event_ms(inc), p, i) for p, part in enumerate(by_partition) for i, inc in enumerate(part)))
+        merged = [(event_ms(inc), p, i) for p, part in enumerate(by_partition) for i, inc in enumerate(part)]
+        if not keep_order:
+            merged.sort()
         failures: list[str] = []
 
         def report(err, msg):

@@ -6,8 +6,7 @@
 public struct PartitionedClusters: Sendable {
     public private(set) var router: TileRouter
     private var partitions: [ScanPartition]
-    private var merge: FindingsMerge
-    private var lifecycle: ClusterLifecycle
+    private var city: CityClusterLifecycle
     public private(set) var late = 0
 
     /// `configuration`: the engine's (grid, lateness, key cap, `[clusters]`), which must have the
@@ -21,8 +20,7 @@ public struct PartitionedClusters: Sendable {
             haloCells: haloCells ?? Int32(scan.maxRadiusCells(cellSize: grid.cellSize)),
             allowedLateness: configuration.allowedLateness, repeatWindowHours: scan.repeatWindowHours)
         partitions = Array(repeating: ScanPartition(configuration: configuration), count: count)
-        merge = FindingsMerge(partitions: count)
-        lifecycle = ClusterLifecycle(configuration: scan, grid: grid)
+        city = CityClusterLifecycle(configuration: configuration, partitions: count)
     }
 
     /// Incidents each partition received: its own and its halo copies.
@@ -34,10 +32,11 @@ public struct PartitionedClusters: Sendable {
             late += 1
             return []
         }
+        var alerts: [Alert] = []
         for (p, message) in messages + (router.mark() ?? []) {
-            for output in partitions[p].apply(message, incident: incident) { merge.receive(output, from: p) }
+            for output in partitions[p].apply(message, incident: incident) { alerts += city.receive(output, from: p) }
         }
-        return Self.apply(merge.release(), to: &lifecycle)
+        return alerts
     }
 
     /// Applies released findings to `lifecycle`; its alerts.

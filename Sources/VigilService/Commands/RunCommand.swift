@@ -52,7 +52,8 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private static func runPipeline(_ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
+    private static func runPipeline(_ loaded: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
+        var config = loaded
         if config.kafka.createTopics {
             let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
@@ -62,8 +63,30 @@ struct RunCommand: ParsableCommand {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
             if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order
+            if config.scaleOut.enabled { topics.merge(ScaleOutStages.topics(config)) { $1 } }
             try admin.createTopics(topics, replicationFactor: Int32(config.reliability.replicationFactor))
         }
+        // The tile layout (docs/SCALE-OUT.md): the cluster scan runs as router, tile scans and one
+        // lifecycle; the main pipeline keeps every other rule, with the scan off.
+        var stages: ScaleOutStages?
+        if config.scaleOut.enabled {
+            try ScaleOutStages.checkTopics(config, admin: try KafkaAdmin(configuration: config.producerProperties, logger: logger))
+            stages = ScaleOutStages(config: config, logger: logger, stop: stop)
+            config.engine.clusters = nil
+        }
+        stages?.start()
+        do {
+            try runMain(config, logger: logger, stop: stop, operations: operations)
+        } catch {
+            stop.request()
+            _ = stages?.join()  // their failures, if any, were logged by each stage
+            throw error
+        }
+        stop.request()
+        if let failure = stages?.join().first { throw StageFailure(description: failure) }
+    }
+
+    private static func runMain(_ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
         let consumer = try KafkaConsumer(

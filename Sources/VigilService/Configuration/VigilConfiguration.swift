@@ -25,6 +25,8 @@ struct VigilConfiguration {
     var model = Model()
     /// `[public]` and `topics.public`: the differentially private open-data feed (PublicSettings).
     var publicFeed = PublicSettings()
+    /// `[scale_out]`: the emerging-cluster scan as router, tile scans and one lifecycle (ScaleOutSettings).
+    var scaleOut = ScaleOutSettings()
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -68,6 +70,7 @@ struct VigilConfiguration {
         try topics.readOptionalOutputs(&r, kafka: kafka)
         let model = try Model.read(&r, directory: directory)
         let publicFeed = try PublicSettings.read(&r, directory: directory)
+        let scaleOut = try ScaleOutSettings.read(&r, clustersOn: engine.clusters != nil)
         if let unknown = r.unknownKeys().first {
             throw ConfigurationError(
                 key: unknown, message: "is not a Vigil setting",
@@ -77,13 +80,19 @@ struct VigilConfiguration {
         let config = VigilConfiguration(
             kafka: kafka, topics: topics, decoder: IncidentDecoder(maxMessageBytes: maxMessageBytes, bounds: engine.grid.bounds),
             engine: engine, log: log, pipeline: pipeline, recovery: recovery, operations: operations, security: security,
-            reliability: reliability, model: model, publicFeed: publicFeed, environmentKeys: r.fromEnvironment)
+            reliability: reliability, model: model, publicFeed: publicFeed, scaleOut: scaleOut, environmentKeys: r.fromEnvironment)
         try recovery.checkCovers(engine)
         try ReliabilitySettings.checkBounds(config)
         if let topic = publicFeed.topic, [topics.incidents, topics.alerts, topics.deadLetter, topics.late].contains(topic) {
             throw ConfigurationError(
                 key: "topics.public", message: "'\(topic)' is already used by another stream",
                 fix: "give the public feed a topic of its own: nothing else may ever be written to it")
+        }
+        let ownTopics = [topics.incidents, topics.alerts, topics.deadLetter, topics.late]
+        for (key, topic) in [("scale_out.routed_topic", scaleOut.routedTopic), ("scale_out.findings_topic", scaleOut.findingsTopic)]
+        where scaleOut.enabled && ownTopics.contains(topic) {
+            throw ConfigurationError(
+                key: key, message: "'\(topic)' is already used by another stream", fix: "give each stage's output a topic of its own")
         }
         return config
     }

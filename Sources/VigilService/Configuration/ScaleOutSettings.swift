@@ -1,0 +1,48 @@
+/// `[scale_out]`: the exact tile layout of the emerging-cluster scan (docs/SCALE-OUT.md).
+///
+/// Why a layout of its own: a partition keyed by neighbourhood sees only part of the discs its
+/// cylinders need and guesses the city's profile, so N partitions do not say what one engine says.
+/// With `enabled`, `vigil run` adds three stages to the daemon: a router that reads the city's one
+/// input partition in order and sends each incident to the scan partition owning its tile (copies to
+/// the tiles within the scan's radius), the scans (one per routed partition, shared by the instances
+/// of the group), and one lifecycle that merges their findings in the city's order and publishes the
+/// cluster alerts. The other rules keep running in the main pipeline, with the scan off there.
+struct ScaleOutSettings: Sendable, Equatable {
+    var enabled = false
+    /// Scan partitions: partitions of the routed topic, shared by the instances of the group.
+    var partitions = 6
+    /// A tile is `tile_cells` × `tile_cells` grid cells (16: 4 km at 250 m).
+    var tileCells = 16
+    /// The Vigil-owned topics between the stages: router → scans, scans → lifecycle.
+    var routedTopic = "vigil.routed"
+    var findingsTopic = "vigil.findings"
+
+    static func read(_ r: inout ConfigReader, clustersOn: Bool) throws(ConfigurationError) -> ScaleOutSettings {
+        var s = ScaleOutSettings()
+        s.enabled = try r.bool("scale_out.enabled", default: s.enabled)
+        s.partitions = try r.int("scale_out.partitions", default: s.partitions)
+        try VigilConfiguration.require(
+            (1...1024).contains(s.partitions), "scale_out.partitions", "must be between 1 and 1024",
+            "the routed topic's partition count: about the cores of all the group's instances, e.g. 6")
+        s.tileCells = try r.int("scale_out.tile_cells", default: s.tileCells)
+        try VigilConfiguration.require(
+            (1...4096).contains(s.tileCells), "scale_out.tile_cells", "must be between 1 and 4096",
+            "tiles of 4-8 km keep halo copies under 2 per incident: 16 or 32 at 250 m cells (docs/SCALE-OUT.md)")
+        s.routedTopic = try r.string("scale_out.routed_topic", default: s.routedTopic)
+        s.findingsTopic = try r.string("scale_out.findings_topic", default: s.findingsTopic)
+        for (key, topic) in [("scale_out.routed_topic", s.routedTopic), ("scale_out.findings_topic", s.findingsTopic)] {
+            try VigilConfiguration.require(
+                VigilConfiguration.isValidTopic(topic), key, "'\(topic)' is not a valid topic name",
+                "letters, digits, '.', '_' and '-' only")
+        }
+        try VigilConfiguration.require(
+            s.routedTopic != s.findingsTopic, "scale_out.findings_topic", "is the same topic as scale_out.routed_topic",
+            "give each stage's output a topic of its own")
+        if s.enabled, !clustersOn {
+            throw ConfigurationError(
+                key: "scale_out.enabled", message: "the tile layout scales out the emerging-cluster scan, which is off",
+                fix: "set clusters.enabled = true, or scale_out.enabled = false")
+        }
+        return s
+    }
+}

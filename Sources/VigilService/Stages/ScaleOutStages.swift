@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Synchronization
+import VigilCore
+import VigilKafka
+
+/// The tile layout's three stages inside `vigil run` (`[scale_out] enabled`), each on a thread of
+/// its own with its own consumer group (`<group_id>.router`, `.scan`, `.lifecycle`), so the
+/// instances of a deployment share them the Kafka way: the router and the lifecycle each run on
+/// one instance at a time (one input partition, one findings partition) and move to another when
+/// it stops; the scans spread over the routed topic's partitions.
+///
+/// A stage that fails requests the daemon's stop, and the daemon exits non-zero with the cause.
+final class ScaleOutStages: @unchecked Sendable {
+    private let config: VigilConfiguration
+    private let logger: Logger
+    private let stop: StopSignal
+    private var threads: [Thread] = []
+    private let finished = DispatchGroup()
+    private let failures = Mutex<[String]>([])
+
+    init(config: VigilConfiguration, logger: Logger, stop: StopSignal) {
+        self.config = config
+        self.logger = logger
+        self.stop = stop
+    }
+
+    /// The topics the stages read and write, with their partition counts, for `kafka.create_topics`.
+    static func topics(_ config: VigilConfiguration) -> [String: Int32] {
+        [
+            config.topics.incidents: 1, config.scaleOut.routedTopic: Int32(config.scaleOut.partitions),
+            config.scaleOut.findingsTopic: 1
+        ]
+    }
+
+    /// Stops startup unless the input and the stages' topics have the partitions the layout needs:
+    /// the router is the city's one order, so the input must be one partition; the findings merge
+    /// expects exactly `scale_out.partitions` scan partitions.
+    static func checkTopics(_ config: VigilConfiguration, admin: KafkaAdmin) throws {
+        let incidents = try admin.partitions(of: config.topics.incidents).count
+        guard incidents == 1 else {
+            throw StageFailure(
+                description:
+                    "scale_out.enabled: topic '\(config.topics.incidents)' has \(incidents) partitions; the tile layout reads the city in one order from one partition (key the city's incidents into a one-partition topic, or set scale_out.enabled = false)"
+            )
+        }
+        let routed = try admin.partitions(of: config.scaleOut.routedTopic).count
+        guard routed == config.scaleOut.partitions else {
+            throw StageFailure(
+                description:
+                    "scale_out.partitions is \(config.scaleOut.partitions) but topic '\(config.scaleOut.routedTopic)' has \(routed) partitions (set scale_out.partitions to \(routed), or give the layout a new scale_out.routed_topic and scale_out.findings_topic)"
+            )
+        }
+        let findings = try admin.partitions(of: config.scaleOut.findingsTopic).count
+        guard findings == 1 else {
+            throw StageFailure(
+                description:
+                    "topic '\(config.scaleOut.findingsTopic)' (scale_out.findings_topic) has \(findings) partitions; the lifecycle merges every scan's findings from one partition"
+            )
+        }
+    }
+
+    func start() {
+        let engine = config.engine
+        let s = config.scaleOut
+        let router = RouterWork(engine: engine, decoder: config.decoder, settings: s, maxFutureMs: config.pipeline.maxFutureMs)
+        let scan = ScanWork(
+            engine: engine, decoder: config.decoder, findingsTopic: s.findingsTopic, deadLetterTopic: config.topics.deadLetter,
+            deadLetterMaxBytes: config.reliability.deadLetterMaxBytes)
+        let lifecycle = LifecycleWork(
+            engine: engine, partitions: s.partitions,
+            rendering: .init(
+                alertsTopic: config.topics.alerts, capTopic: config.topics.cap, cap: config.operations.cap,
+                source: "vigil/\(config.kafka.groupID)", deadLetterTopic: config.topics.deadLetter,
+                deadLetterMaxBytes: config.reliability.deadLetterMaxBytes))
+        launch("router", topic: config.topics.incidents, work: router)
+        launch("scan", topic: s.routedTopic, work: scan)
+        launch("lifecycle", topic: s.findingsTopic, work: lifecycle)
+    }
+
+    private func launch<Work: StageWork>(_ name: String, topic: String, work: Work) {
+        let config = self.config
+        let logger = self.logger
+        let stop = self.stop
+        finished.enter()
+        let thread = Thread { [self] in
+            defer { finished.leave() }
+            do {
+                var props = config.consumerProperties
+                props["group.id"] = "\(config.kafka.groupID).\(name)"
+                props["client.id"] = "\(props["client.id"] ?? config.kafka.clientID)-\(name)"
+                let consumer = try KafkaConsumer(configuration: props, logger: logger, maxBatch: config.pipeline.maxBatch)
+                let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
+                let loop = StageLoop(
+                    name: name, topic: topic, work: work, consumer: consumer, producer: producer, logger: logger,
+                    output: .shared, stop: stop)
+                try loop.run()
+            } catch {
+                failures.withLock { $0.append("stage \(name): \(error)") }
+                stop.request()
+            }
+        }
+        thread.name = "vigil-\(name)"
+        thread.stackSize = 8 << 20
+        thread.start()
+        threads.append(thread)
+    }
+
+    /// Waits for the stages to end (after a stop); the failures that ended any, empty when none.
+    func join() -> [String] {
+        finished.wait()
+        return failures.withLock { $0 }
+    }
+}

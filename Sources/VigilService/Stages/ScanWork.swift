@@ -1,0 +1,68 @@
+import VigilCore
+import VigilKafka
+
+/// The tile scan stage: one `ScanPartition` per assigned routed partition, fed only that
+/// partition's messages (its tiles' incidents, their halo, the city's ticks and counts); each
+/// finding goes to the findings topic's one partition, keyed by the routed partition it came from,
+/// so the lifecycle can merge the partitions' findings into the city's order.
+///
+/// A routed message this build cannot read (another version, foreign bytes) is dead-lettered with
+/// the reason and skipped: it was not written by a router of this build, so no finding depends on it.
+struct ScanWork: StageWork {
+    private let engine: EngineConfiguration
+    private let decoder: IncidentDecoder
+    private let findingsTopic: String
+    private let deadLetterTopic: String
+    private let deadLetterMaxBytes: Int
+    private var scans: [Int32: ScanPartition] = [:]
+    private(set) var malformed = 0
+
+    init(engine: EngineConfiguration, decoder: IncidentDecoder, findingsTopic: String, deadLetterTopic: String, deadLetterMaxBytes: Int) {
+        self.engine = engine
+        self.decoder = decoder
+        self.findingsTopic = findingsTopic
+        self.deadLetterTopic = deadLetterTopic
+        self.deadLetterMaxBytes = deadLetterMaxBytes
+    }
+
+    /// The scans held now, by routed partition (for statistics and tests).
+    var partitions: [Int32: ScanPartition] { scans }
+
+    mutating func begin(_ partition: Int32) { scans[partition] = ScanPartition(configuration: engine) }
+
+    mutating func end(_ partition: Int32) { scans[partition] = nil }
+
+    mutating func apply(_ record: KafkaMessage, live: Bool, now: Timestamp) -> StageOutput {
+        if scans[record.partition] == nil { scans[record.partition] = ScanPartition(configuration: engine) }
+        guard let envelope = record.headers.last(where: { $0.name == StageHeaders.route })?.value else {
+            return deadLetter(record, "the routed message has no \(StageHeaders.route) header")
+        }
+        let message: RoutedMessage
+        do { message = try RoutedMessageCodec.decode(envelope) } catch { return deadLetter(record, error.reason) }
+        var incident: Incident?
+        if case .incident = message {
+            switch decoder.decode(record.value) {
+            case .success(let decoded): incident = decoded
+            case .failure(let error): return deadLetter(record, "the routed incident does not decode: \(error)")
+            }
+        }
+        let key = Array(String(record.partition).utf8)
+        var out = StageOutput()
+        for finding in scans[record.partition]!.apply(message, incident: incident) {
+            out.messages.append(
+                OutgoingMessage(topic: findingsTopic, partition: 0, key: key, value: ScanOutputCodec.encode(finding)))
+        }
+        return out
+    }
+
+    mutating func batchEnded() -> [OutgoingMessage] { [] }
+
+    private mutating func deadLetter(_ record: KafkaMessage, _ reason: String) -> StageOutput {
+        malformed += 1
+        return StageOutput(messages: [
+            OutputMessages.deadLetter(
+                record, reason: "malformed_stage_message", field: nil, message: reason, topic: deadLetterTopic,
+                maxBytes: deadLetterMaxBytes)
+        ])
+    }
+}

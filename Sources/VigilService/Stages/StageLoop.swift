@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import VigilCore
+import VigilKafka
+
+/// Runs one `StageWork` over its input topic in a consumer group of its own: at-least-once (an
+/// input offset is stored only once every message it caused is acknowledged, `OffsetAckTracker`),
+/// and state rebuilt by re-reading each assigned partition from its start, silently up to the
+/// group's committed offset (`StageWork`). A delivery that librdkafka gives up on (after its own
+/// retries, `message.timeout.ms`) stops the stage with the cause: a restart re-reads from the last
+/// commit, so nothing is lost, and nothing is skipped to keep going.
+///
+/// Confined to the thread that calls `run`; rebalance callbacks run inside its polls.
+final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
+    let name: String
+    let topic: String
+    private(set) var work: Work
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let output: LogOutput
+    private let stop: StopSignal
+    private var tracker = OffsetAckTracker()
+    /// Per partition being rebuilt, the committed offset: records before it are applied silently.
+    private var rebuildUntil: [TopicPartition: Int64] = [:]
+    private var lastLive: (tp: TopicPartition, offset: Int64)?
+    private(set) var statistics = Statistics()
+
+    struct Statistics: Sendable {
+        var live = 0
+        var rebuilt = 0
+        var sent = 0
+    }
+
+    init(
+        name: String, topic: String, work: Work, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
+        output: LogOutput, stop: StopSignal
+    ) {
+        self.name = name
+        self.topic = topic
+        self.work = work
+        self.consumer = consumer
+        self.producer = producer
+        self.logger = logger
+        self.output = output
+        self.stop = stop
+        consumer.rebalanceListener = self
+    }
+
+    /// Runs until a stop is requested, then drains, commits and leaves the group; throws (after
+    /// closing the clients) when a delivery fails for good or the consumer cannot go on.
+    func run() throws {
+        do {
+            try consumer.subscribe([topic])
+            logger.info("stage consuming", metadata: ["stage": "\(name)", "kafka.topic": "\(topic)"])
+            while !stop.isRequested { try step(timeoutMs: tracker.pendingOutputs > 0 ? 1 : 100) }
+        } catch {
+            logger.critical(
+                "stage stopped on a fatal error; unacknowledged inputs stay uncommitted and are read again",
+                metadata: ["stage": "\(name)", "error": "\(error)"])
+            consumer.close()
+            producer.close(timeoutMs: 2000)
+            throw error
+        }
+        shutdown()
+    }
+
+    /// One poll, its deliveries and its offsets.
+    func step(timeoutMs: Int32) throws {
+        lastLive = nil
+        let errors = try consumer.poll(timeoutMs: timeoutMs) { record in
+            try handle(record)
+        } afterRecords: {
+            guard let last = lastLive else { return }
+            for message in work.batchEnded() { try send(message, for: last.tp, offset: last.offset) }
+        }
+        for error in errors { logger.warning("consumer error", metadata: ["stage": "\(name)", "kafka.error": "\(error)"]) }
+        try settle(producer.poll(timeoutMs: 0))
+        try consumer.storeOffsets(tracker.committableOffsets())
+        if let fatal = producer.fatalError() { throw fatal }
+    }
+
+    private func handle(_ record: KafkaRecord) throws {
+        let tp = record.topicPartition
+        let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        if let until = rebuildUntil[tp] {
+            if record.offset < until {
+                statistics.rebuilt += 1
+                _ = work.apply(KafkaMessage(record), live: false, now: now)
+                return
+            }
+            rebuildUntil[tp] = nil
+            logger.info("stage partition rebuilt", metadata: ["stage": "\(name)", "kafka.partition": "\(tp)", "kafka.offset": "\(until)"])
+        }
+        guard tracker.beginInputIfAhead(tp, offset: record.offset) else { return }  // fetched again: done already
+        statistics.live += 1
+        let out = work.apply(KafkaMessage(record), live: true, now: now)
+        for (line, priority) in out.logLines { output.write(line, priority: priority) }
+        for message in out.messages { try send(message, for: tp, offset: record.offset) }
+        lastLive = (tp, record.offset)
+    }
+
+    private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {
+        let ticket = tracker.addOutput(tp, offset: offset)
+        try producer.send(message, opaque: ticket)
+        statistics.sent += 1
+    }
+
+    private func settle(_ reports: [DeliveryReport]) throws {
+        for report in reports {
+            if let error = report.error {
+                throw StageFailure(
+                    description: "stage \(name): a message to \(report.topic) was not delivered (\(error)); stopping so that a restart re-reads from the last commit")
+            }
+            tracker.acknowledge(report.opaque)
+        }
+    }
+
+    /// Waits up to `timeoutMs` for every output to be acknowledged, then stores and commits.
+    private func drainAndCommit(timeoutMs: Int32) {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMs))
+        while tracker.pendingOutputs > 0, ContinuousClock.now < deadline {
+            do { try settle(producer.poll(timeoutMs: 50)) } catch {
+                logger.error("stage delivery failed while draining", metadata: ["stage": "\(name)", "error": "\(error)"])
+                break
+            }
+        }
+        do {
+            try consumer.storeOffsets(tracker.committableOffsets())
+            try consumer.commit()
+        } catch {
+            logger.error("stage commit failed", metadata: ["stage": "\(name)", "kafka.error": "\(error)"])
+        }
+    }
+
+    private func shutdown() {
+        drainAndCommit(timeoutMs: 10_000)
+        consumer.close()
+        producer.close(timeoutMs: 2000)
+        logger.info(
+            "stage stopped",
+            metadata: [
+                "stage": "\(name)", "records.live": "\(statistics.live)", "records.rebuilt": "\(statistics.rebuilt)",
+                "messages.sent": "\(statistics.sent)"
+            ])
+    }
+
+    // MARK: - KafkaRebalanceListener
+
+    func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
+        if !lost { drainAndCommit(timeoutMs: 10_000) }
+        for tp in partitions {
+            work.end(tp.partition)
+            tracker.drop(tp)
+            rebuildUntil[tp] = nil
+        }
+    }
+
+    func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        var committed: [TopicPartition: Int64] = [:]
+        do { committed = try consumer.committed(partitions) } catch {
+            // Without the committed offsets nothing can be told apart from new input: republishing
+            // everything is at-least-once (the next stage drops repeats by key); skipping would lose.
+            logger.error("stage cannot read committed offsets; rebuilding from the start and publishing again", metadata: ["stage": "\(name)", "kafka.error": "\(error)"])
+        }
+        var starts: [TopicPartition: Int64] = [:]
+        for tp in partitions {
+            work.begin(tp.partition)
+            tracker.drop(tp)
+            if let c = committed[tp], c > 0 { rebuildUntil[tp] = c } else { rebuildUntil[tp] = nil }
+            starts[tp] = KafkaOffset.beginning
+        }
+        logger.info("stage partitions assigned; rebuilding from their start", metadata: ["stage": "\(name)", "kafka.partitions": "\(partitions)", "committed": "\(committed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"])
+        return starts
+    }
+}

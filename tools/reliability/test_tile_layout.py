@@ -1,0 +1,170 @@
+"""Issue 18's done-when, through `vigil run` on the broker: the tile layout (`[scale_out]`: a router,
+scans on 6 routed partitions, one lifecycle) publishes exactly the cluster alerts `vigil replay`
+computes on one engine, for a stream with planted surges, emerging clusters and control windows:
+
+- one instance;
+- two instances in one group, one stopped mid-stream (its scans, and the router or the lifecycle
+  if it held them, move to the survivor, which rebuilds them by re-reading their topics);
+- one instance killed (-9) mid-stream and started again (every stage rebuilds from its topics and
+  publishes again only what it had not committed).
+
+"Exactly": the same set of alerts (id, kind, window, counts, recurrence interval, cited incidents:
+the whole JSON but the detection time), none missing and none invented; a repeat after a crash
+(at-least-once) carries the id and content it had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.reference.plant_episodes import PlantParams, plant_episodes
+from tools.reference.plant_surges import day_start_ms, load_records
+from tools.reliability import harness as H
+
+PARTITIONS = 6
+CLUSTER_KINDS = "cluster_emerging,cluster_grew,cluster_ended"
+# Half a year of planted episodes on a year of real history (as tools/reference/tests/test_episodes.py).
+PERIOD = (day_start_ms(date(2021, 1, 15)), day_start_ms(date(2021, 7, 1)))
+HISTORY_FROM = day_start_ms(date(2020, 1, 1))
+PARAMS = PlantParams(surges=10, clusters=4, controls=4)
+
+_STREAM: dict[str, Any] = {}
+
+
+def planted_stream(tmp_path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The planted stream (seed 104) in file order, and one engine's alerts on it (JSON lines
+    without the detection time), from `vigil replay`."""
+    if "rows" not in _STREAM:
+        rows, _ = plant_episodes(load_records([]), seed=104, period=PERIOD, history_from=HISTORY_FROM, params=PARAMS)
+        rows = [obj for obj, _ in rows]
+        src, out = tmp_path / "stream.ndjson", tmp_path / "one-engine.ndjson"
+        src.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+        subprocess.run([H.require_env("VIGIL_BINARY"), "replay", "--quiet", "--config", str(H.CONFIG), "--input", str(src),
+                        "--keep-order", "--no-final-evaluation", "--output", str(out)],
+                       check=True, capture_output=True, timeout=600,
+                       env={**os.environ, "VIGIL_ALERTS_KINDS": CLUSTER_KINDS})
+        _STREAM["rows"] = rows
+        _STREAM["alerts"] = [canonical(json.loads(line)) for line in out.read_text().splitlines()]
+    return _STREAM["rows"], _STREAM["alerts"]
+
+
+def canonical(alert: dict[str, Any]) -> str:
+    alert.pop("detected_at", None)
+    return json.dumps(alert, sort_keys=True)
+
+
+def tile_topics(broker: H.Broker) -> tuple[dict[str, str], dict[str, str]]:
+    topics = {"incidents": H.unique("tile-in"), "alerts": H.unique("tile-alerts"), "dlq": H.unique("tile-dlq")}
+    stage = {"routed": H.unique("tile-routed"), "findings": H.unique("tile-findings")}
+    broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 3, topics["dlq"]: 1,
+                          stage["routed"]: PARTITIONS, stage["findings"]: 1})
+    return topics, stage
+
+
+def daemon(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], workdir: Path, name: str) -> H.Daemon:
+    return H.Daemon(broker.bootstrap, group, topics, workdir, name, env={
+        "VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": str(PARTITIONS),
+        "VIGIL_SCALE_OUT_ROUTED_TOPIC": stage["routed"], "VIGIL_SCALE_OUT_FINDINGS_TOPIC": stage["findings"],
+        "VIGIL_ALERTS_KINDS": CLUSTER_KINDS})
+
+
+def published(broker: H.Broker, topic: str) -> list[str]:
+    return [canonical(json.loads(value)) for value, _ in broker.read_all(topic)]
+
+
+def finished(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], rows: int) -> bool:
+    """The router committed every input row, and the scans' and the lifecycle's commits stand
+    still (the local broker misreports high watermarks, so "caught up" is "nothing moves")."""
+    def positions() -> list[int]:
+        return (broker.committed(f"{group}.scan", stage["routed"], PARTITIONS)
+                + broker.committed(f"{group}.lifecycle", stage["findings"], 1))
+
+    if broker.committed(f"{group}.router", topics["incidents"], 1) != [rows]:
+        return False
+    before = positions()
+    time.sleep(4)
+    return before == positions() and min(before) > 0
+
+
+def alerts_logged(*daemons: H.Daemon) -> int:
+    """Cluster alerts the daemons have published so far (each alert's JSON is also a log line)."""
+    return sum(1 for d in daemons for line in d.log_lines() if str(line.get("kind", "")).startswith("cluster_"))
+
+
+def assert_same_alerts(got: list[str], want: list[str]) -> None:
+    print(f"alerts: one engine {len(want)}, published {len(got)} ({len(set(got))} distinct)")
+    assert len(want) >= 8, "the planted clusters must alert on one engine"
+    assert set(got) - set(want) == set(), f"alerts one engine does not give: {sorted(set(got) - set(want))[:2]}"
+    assert set(want) - set(got) == set(), f"alerts missing: {sorted(set(want) - set(got))[:2]}"
+    ids: dict[str, str] = {}
+    for a in got:
+        ident = json.loads(a)["id"]
+        assert ids.setdefault(ident, a) == a, f"alert {ident} published twice with different content"
+
+
+@pytest.fixture
+def broker() -> H.Broker:
+    return H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
+
+
+def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Path) -> None:
+    rows, want = planted_stream(tmp_path)
+    topics, stage = tile_topics(broker)
+    group = H.unique("tile-group")
+    a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
+    broker.produce(topics["incidents"], [rows], keep_order=True)
+    assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the stages did not finish"
+    assert a.terminate() == 0
+    got = published(broker, topics["alerts"])
+    assert len(got) == len(set(got)), "an uninterrupted run publishes each alert once"
+    assert_same_alerts(got, want)
+
+
+def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) -> None:
+    rows, want = planted_stream(tmp_path)
+    topics, stage = tile_topics(broker)
+    group = H.unique("tile-group")
+    a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
+    b = daemon(broker, group, topics, stage, tmp_path, "tile-b").start()
+    assigned = "stage partitions assigned; rebuilding from their start"
+    assert H.wait_for(lambda: bool(a.logged(assigned)) and bool(b.logged(assigned)), 60), "both instances own stages"
+    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
+                                kwargs={"rate": 2500.0, "keep_order": True})
+    producer.start()
+    assert H.wait_for(lambda: alerts_logged(a, b) >= 5, 120), "alerts flow before the stop"
+    assert b.terminate() == 0, "the stopped instance leaves cleanly"
+    assert producer.is_alive(), "the instance was stopped mid-stream"
+    producer.join()
+    assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the survivor did not finish"
+    taken = [line for line in a.logged("stage partitions assigned; rebuilding from their start") if line["committed"] != "[]"]
+    assert len(taken) > 1, "the survivor took partitions over after the first assignment"
+    assert a.terminate() == 0
+    assert_same_alerts(published(broker, topics["alerts"]), want)
+
+
+def test_killed_instance_restarts_and_publishes_what_it_had_not(broker: H.Broker, tmp_path: Path) -> None:
+    rows, want = planted_stream(tmp_path)
+    topics, stage = tile_topics(broker)
+    group = H.unique("tile-group")
+    a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
+    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
+                                kwargs={"rate": 2500.0, "keep_order": True})
+    producer.start()
+    assert H.wait_for(lambda: alerts_logged(a) >= 5, 120), "alerts flow before the kill"
+    a.kill()
+    assert producer.is_alive(), "the instance was killed mid-stream"
+    a2 = daemon(broker, group, topics, stage, tmp_path, "tile-a2").start()
+    producer.join()
+    assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the restarted instance did not finish"
+    assert a2.logged("stage partition rebuilt"), "the restarted instance rebuilt its stages from their topics"
+    assert a2.terminate() == 0
+    assert_same_alerts(published(broker, topics["alerts"]), want)
