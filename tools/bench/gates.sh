@@ -6,7 +6,9 @@
 # 2. the 20x overlay's first 200,000 incidents with VIGIL_CLUSTERS_CALIBRATION=-14.1,1 (many
 #    clusters feeding each other): cluster alerts and summary;
 # 3. planted episodes, seeds 1-3 (tools.reference.run_episodes): the alert files.
-# Prints GATES fail=N and exits 1 when anything differs. The data (never committed) is made once,
+# BASE_CONFIG: the base build's config file when this checkout's has keys the base build does not
+# know (e.g. `git show BASE:Config/vigil.toml > /tmp/base/Config/vigil.toml`, beside a link to Config/models:
+# relative paths in a config resolve from its directory). Prints GATES fail=N and exits 1 when anything differs. The data (never committed) is made once,
 # from the Toronto set the venv holds, under $VIGIL_RUN/gates-data.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh" >/dev/null
@@ -43,9 +45,10 @@ tools/bench/identical_replay.sh "$base" "$new" "$data/all.ndjson" "$out/default"
 VIGIL_ALERTS_KINDS=all tools/bench/identical_replay.sh "$base" "$new" "$data/all.ndjson" "$out/all-kinds" | tail -n1 | grep -qx IDENTICAL \
     && echo "identical_replay (all kinds): IDENTICAL" || { echo "identical_replay (all kinds): DIFFERENT ($out/all-kinds)"; fail=$((fail + 1)); }
 
+cfg="$VIGIL_ROOT/Config/vigil.toml"
 for b in base new; do
-    bin="$base"; [[ $b == new ]] && bin="$new"
-    VIGIL_CLUSTERS_CALIBRATION=-14.1,1 "$bin" replay --quiet -c Config/vigil.toml -i "$data/ov-sub.ndjson" \
+    bin="$base" bcfg="${BASE_CONFIG:-$cfg}"; [[ $b == new ]] && bin="$new" bcfg="$cfg"
+    VIGIL_CLUSTERS_CALIBRATION=-14.1,1 "$bin" replay --quiet -c "$bcfg" -i "$data/ov-sub.ndjson" \
         -o "$out/overlay-$b.ndjson" --summary "$out/overlay-$b.json" >/dev/null 2>&1
     "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); [d.pop(k) for k in list(d) if any(w in k for w in ("seconds", "rss", "per_second"))]; print(json.dumps(d, sort_keys=True))' \
         "$out/overlay-$b.json" >"$out/overlay-$b.summary"
@@ -58,8 +61,8 @@ else
 fi
 
 for b in base new; do
-    bin="$base"; [[ $b == new ]] && bin="$new"
-    "$py" -m tools.reference.run_episodes --seeds 1-3 --workdir "$out/episodes-$b" --binary "$bin" >/dev/null 2>&1
+    bin="$base" bcfg="${BASE_CONFIG:-$cfg}"; [[ $b == new ]] && bin="$new" bcfg="$cfg"
+    "$py" -m tools.reference.run_episodes --seeds 1-3 --workdir "$out/episodes-$b" --binary "$bin" --config "$bcfg" >/dev/null 2>&1
 done
 for s in 1 2 3; do
     a="$out/episodes-base/alerts-$s.ndjson" n="$out/episodes-new/alerts-$s.ndjson"

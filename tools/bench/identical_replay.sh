@@ -4,7 +4,8 @@
 # cylinders, the state digest), also on a copy of the stream re-ordered so incidents arrive up to
 # 50 min late (the lateness path). Prints IDENTICAL or the differing files; exits 1 on a difference.
 #   tools/bench/identical_replay.sh BASE_VIGIL NEW_VIGIL INPUT.ndjson [OUT_DIR]
-# INPUT: tools/replay_incidents.py --to-file.
+# INPUT: tools/replay_incidents.py --to-file. BASE_CONFIG: the base build's config file when this
+# checkout's has keys the base build does not know (default: this checkout's Config/vigil.toml).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh" >/dev/null
 base="$1" new="$2" input="$3" out="${4:-$VIGIL_RUN/identical}"
@@ -22,12 +23,12 @@ with open(sys.argv[2], "w") as f:
     f.writelines(line for _, line in rows)
 PY
 for b in base new; do
-    bin="$base"; [[ $b == new ]] && bin="$new"
+    bin="$base" bcfg="${BASE_CONFIG:-$cfg}"; [[ $b == new ]] && bin="$new" bcfg="$cfg"
     o="$out/$b"; mkdir -p "$o"
-    "$bin" replay -i "$input" -c "$cfg" -o "$o/alerts.ndjson" -q --summary "$o/summary.json" --probes 3000 \
+    "$bin" replay -i "$input" -c "$bcfg" -o "$o/alerts.ndjson" -q --summary "$o/summary.json" --probes 3000 \
         --probe-output "$o/probes.ndjson" --hotspots-output "$o/hotspots.json" \
         --cluster-probes "$o/cluster.ndjson" --cluster-probe-every 97 2>/dev/null
-    "$bin" replay -i "$late" -c "$cfg" -o "$o/alerts-late.ndjson" -q --keep-order --summary "$o/summary-late.json" \
+    "$bin" replay -i "$late" -c "$bcfg" -o "$o/alerts-late.ndjson" -q --keep-order --summary "$o/summary-late.json" \
         --probes 3000 --probe-output "$o/probes-late.ndjson" 2>/dev/null
     for s in summary summary-late; do
         "$VIGIL_VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["state_digest"])' "$o/$s.json" >"$o/$s.digest"

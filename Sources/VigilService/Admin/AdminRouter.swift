@@ -34,7 +34,7 @@ struct AdminRouter: Sendable {
             if let reason = board.snapshot.notReadyReason { return .respond(.text(503, "not ready: \(reason)")) }
             return .respond(.text(200, "ready"))
         case "/metrics":
-            let text = PrometheusExposition.render(board.snapshot, startTime: board.startTime)
+            let text = PrometheusExposition.render(board.snapshot, startTime: board.startTime, stages: board.stages.snapshot)
             return .respond(AdminResponse(status: 200, contentType: PrometheusExposition.contentType, body: Array(text.utf8)))
         case "/hotspots":
             return .respond(.json(200, HotspotGeoJSON.encode(board.snapshot.hotspots, grid: grid), contentType: HotspotGeoJSON.contentType))

@@ -11,7 +11,7 @@ struct PrometheusExposition {
 
     static func render(
         _ s: OperationsSnapshot, startTime: Double, librdkafka: String = LibrdkafkaVersion.string,
-        vigil: String = VigilVersion.string
+        vigil: String = VigilVersion.string, stages: [String: StageBoard.Counters] = [:]
     ) -> String {
         var p = PrometheusExposition()
         let st = s.statistics
@@ -121,6 +121,21 @@ struct PrometheusExposition {
                 "vigil_public_late_incidents_total", "counter", "Incidents whose period had already been released (not counted).",
                 pub.lateIncidents)
             p.single("vigil_public_publish_failures_total", "counter", "Public releases the broker did not accept.", pub.publishFailures)
+        }
+        if !stages.isEmpty {  // issue 18: the tile layout's stages, only when it is on
+            let names = stages.keys.sorted()
+            let families: [(String, String, String, KeyPath<StageBoard.Counters, Int>)] = [
+                ("vigil_stage_records_total", "counter", "Records a stage applied live (router, scan, lifecycle).", \.live),
+                ("vigil_stage_rebuilt_records_total", "counter", "Records a stage re-applied silently to rebuild assigned partitions.", \.rebuilt),
+                ("vigil_stage_messages_sent_total", "counter", "Messages a stage sent (routed messages, findings, alerts).", \.sent),
+                ("vigil_stage_malformed_total", "counter", "Internal messages a stage could not read, dead-lettered.", \.malformed),
+                ("vigil_stage_partitions", "gauge", "Partitions of its input a stage owns in this instance.", \.partitions),
+                ("vigil_stage_partitions_rebuilding", "gauge", "Owned partitions still rebuilding (not yet at their committed offset).", \.rebuilding)
+            ]
+            for (name, type, help, field) in families {
+                p.family(name, type, help)
+                for stage in names { p.sample(name, [("stage", stage)], stages[stage]![keyPath: field]) }
+            }
         }
         p.single("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startTime)
         return p.out

@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
         var stages: ScaleOutStages?
         if config.scaleOut.enabled {
             try ScaleOutStages.checkTopics(config, admin: try KafkaAdmin(configuration: config.producerProperties, logger: logger))
-            stages = ScaleOutStages(config: config, logger: logger, stop: stop)
+            stages = ScaleOutStages(config: config, logger: logger, stop: stop, board: operations.board)
             config.engine.clusters = nil
         }
         stages?.start()

@@ -81,6 +81,10 @@ extension VigilConfiguration {
         } else {
             lines += ["", "[clusters]", "enabled = false"]
         }
+        lines += [
+            "", "[scale_out]", "enabled = \(scaleOut.enabled)", "partitions = \(scaleOut.partitions)", "tile_cells = \(scaleOut.tileCells)",
+            "routed_topic = \(q(scaleOut.routedTopic))", "findings_topic = \(q(scaleOut.findingsTopic))"
+        ]
         lines += ["", "[model]", "path = \(q(model.path ?? ""))", "threshold = \(model.threshold)", "top_features = \(model.topFeatures)"]
         if let risk = engine.risk {
             lines += ["# loaded: \(risk.model.kind) \(risk.version) (\(risk.hash)), \(risk.layout.count) features"]

@@ -18,6 +18,8 @@ final class OperationsBoard: Sendable {
     /// Published alerts for the page's `/events` stream, and recent incidents for its map.
     let alertFeed: AlertFeed
     let recentIncidents: RecentIncidents
+    /// The tile layout's stages (`[scale_out]`), for `/metrics`.
+    let stages = StageBoard()
 
     init(
         startTime: Double = Date().timeIntervalSince1970, stallAfter: Duration = .seconds(30),

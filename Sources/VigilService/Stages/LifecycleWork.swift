@@ -50,7 +50,7 @@ struct LifecycleWork: StageWork {
         for alert in alerts {
             published[alert.kind, default: 0] += 1
             let json = AlertJSON.encode(alert, detectedAt: now)
-            out.logLines.append((json, alert.severity == .high ? 4 : 5))
+            out.alerts.append((json, alert.severity == .high))
             out.messages.append(
                 OutputMessages.alert(
                     alert, json: json, topic: rendering.alertsTopic, source: rendering.source, detectedAt: now,

@@ -19,7 +19,10 @@ struct RouterWork: StageWork {
     private let settings: ScaleOutSettings
     private let maxFutureMs: Int64
     private(set) var router: TileRouter
+    /// Records skipped: undecodable, too far ahead of their timestamp, or late (the main pipeline reports them).
     private(set) var skipped = 0
+    /// The router reads the input, which it never dead-letters (the main pipeline does).
+    var malformed: Int { 0 }
 
     init(engine: EngineConfiguration, decoder: IncidentDecoder, settings: ScaleOutSettings, maxFutureMs: Int64) {
         self.engine = engine

@@ -15,11 +15,14 @@ final class ScaleOutStages: @unchecked Sendable {
     private let config: VigilConfiguration
     private let logger: Logger
     private let stop: StopSignal
+    private let board: OperationsBoard?
     private var threads: [Thread] = []
     private let finished = DispatchGroup()
     private let failures = Mutex<[String]>([])
 
-    init(config: VigilConfiguration, logger: Logger, stop: StopSignal) {
+    /// `board`: where the stages' counters (`/metrics`) and published alerts (`/events`) go.
+    init(config: VigilConfiguration, logger: Logger, stop: StopSignal, board: OperationsBoard?) {
+        self.board = board
         self.config = config
         self.logger = logger
         self.stop = stop
@@ -93,7 +96,7 @@ final class ScaleOutStages: @unchecked Sendable {
                 let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
                 let loop = StageLoop(
                     name: name, topic: topic, work: work, consumer: consumer, producer: producer, logger: logger,
-                    output: .shared, stop: stop)
+                    output: .shared, stop: stop, board: board?.stages, feed: board?.alertFeed)
                 try loop.run()
             } catch {
                 failures.withLock { $0.append("stage \(name): \(error)") }

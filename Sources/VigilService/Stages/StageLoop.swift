@@ -20,11 +20,17 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     private let logger: Logger
     private let output: LogOutput
     private let stop: StopSignal
+    /// Where counters go for `/metrics`, and the page's alert feed (`/events`); nil in tests.
+    private let board: StageBoard?
+    private let feed: AlertFeed?
     private var tracker = OffsetAckTracker()
     /// Per partition being rebuilt, the committed offset: records before it are applied silently.
     private var rebuildUntil: [TopicPartition: Int64] = [:]
+    /// Partitions assigned to this loop now.
+    private var owned: Set<TopicPartition> = []
     private var lastLive: (tp: TopicPartition, offset: Int64)?
     private(set) var statistics = Statistics()
+    private var lastProgress = ContinuousClock.now
 
     struct Statistics: Sendable {
         var live = 0
@@ -34,8 +40,10 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
 
     init(
         name: String, topic: String, work: Work, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
-        output: LogOutput, stop: StopSignal
+        output: LogOutput, stop: StopSignal, board: StageBoard? = nil, feed: AlertFeed? = nil
     ) {
+        self.board = board
+        self.feed = feed
         self.name = name
         self.topic = topic
         self.work = work
@@ -78,6 +86,21 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         try settle(producer.poll(timeoutMs: 0))
         try consumer.storeOffsets(tracker.committableOffsets())
         if let fatal = producer.fatalError() { throw fatal }
+        board?.update(
+            name,
+            .init(
+                live: statistics.live, rebuilt: statistics.rebuilt, sent: statistics.sent, malformed: work.malformed,
+                partitions: owned.count, rebuilding: rebuildUntil.count))
+        if ContinuousClock.now - lastProgress >= .seconds(30) {
+            lastProgress = .now
+            logger.info(
+                "stage progress",
+                metadata: [
+                    "stage": "\(name)", "records.live": "\(statistics.live)", "records.rebuilt": "\(statistics.rebuilt)",
+                    "messages.sent": "\(statistics.sent)", "messages.pending": "\(tracker.pendingOutputs)",
+                    "partitions": "\(owned.count)", "partitions.rebuilding": "\(rebuildUntil.count)", "malformed": "\(work.malformed)"
+                ])
+        }
     }
 
     private func handle(_ record: KafkaRecord) throws {
@@ -95,7 +118,10 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         guard tracker.beginInputIfAhead(tp, offset: record.offset) else { return }  // fetched again: done already
         statistics.live += 1
         let out = work.apply(KafkaMessage(record), live: true, now: now)
-        for (line, priority) in out.logLines { output.write(line, priority: priority) }
+        for (json, high) in out.alerts {
+            output.write(json, priority: high ? 4 : 5)
+            feed?.append(json)
+        }
         for message in out.messages { try send(message, for: tp, offset: record.offset) }
         lastLive = (tp, record.offset)
     }
@@ -151,6 +177,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         if !lost { drainAndCommit(timeoutMs: 10_000) }
         for tp in partitions {
             work.end(tp.partition)
+            owned.remove(tp)
             tracker.drop(tp)
             rebuildUntil[tp] = nil
         }
@@ -167,6 +194,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         var starts: [TopicPartition: Int64] = [:]
         for tp in partitions {
             work.begin(tp.partition)
+            owned.insert(tp)
             tracker.drop(tp)
             if let c = committed[tp], c > 0 { rebuildUntil[tp] = c } else { rebuildUntil[tp] = nil }
             starts[tp] = KafkaOffset.beginning

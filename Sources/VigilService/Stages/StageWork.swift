@@ -20,11 +20,14 @@ protocol StageWork: Sendable {
     mutating func apply(_ record: KafkaMessage, live: Bool, now: Timestamp) -> StageOutput
     /// The poll batch ended; what is owed for the batch's last live record (the router's marks).
     mutating func batchEnded() -> [OutgoingMessage]
+    /// Internal messages this stage could not read and dead-lettered (`/metrics`).
+    var malformed: Int { get }
 }
 
-/// What a stage sends for one record: messages to topics, and lines for the operators' log.
+/// What a stage sends for one record: messages to topics, and the alerts it published (their JSON
+/// also goes to the operators' log and the page's `/events`).
 struct StageOutput: Sendable {
     var messages: [OutgoingMessage] = []
-    /// Lines for the log (journald priority: 4 warning, 5 notice, 6 info).
-    var logLines: [(line: [UInt8], priority: Int)] = []
+    /// Published alerts' JSON; `high`: high severity (journald priority 4, else 5).
+    var alerts: [(json: [UInt8], high: Bool)] = []
 }

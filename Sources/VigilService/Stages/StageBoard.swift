@@ -1,0 +1,22 @@
+import Synchronization
+
+/// What the tile layout's stages report to operators (`/metrics`), written by each stage's loop
+/// once per poll and read by the admin server: records applied live and silently (rebuilds),
+/// messages sent, malformed internal messages dead-lettered, partitions owned and rebuilding.
+final class StageBoard: Sendable {
+    struct Counters: Sendable, Equatable {
+        var live = 0
+        var rebuilt = 0
+        var sent = 0
+        var malformed = 0
+        var partitions = 0
+        var rebuilding = 0
+    }
+
+    private let counters = Mutex<[String: Counters]>([:])
+
+    func update(_ stage: String, _ value: Counters) { counters.withLock { $0[stage] = value } }
+
+    /// Every stage's counters, by stage name (empty without the tile layout).
+    var snapshot: [String: Counters] { counters.withLock { $0 } }
+}

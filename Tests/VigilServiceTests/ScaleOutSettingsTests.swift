@@ -1,0 +1,44 @@
+import Testing
+
+@testable import VigilService
+
+/// `[scale_out]` (issue 18): the tile layout's settings, and bad values stopping startup with the key named.
+@Suite("Scale-out settings")
+struct ScaleOutSettingsTests {
+    func error(_ toml: String) -> ConfigurationError? {
+        do {
+            _ = try VigilConfiguration.parse(toml: toml, environment: [:])
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func defaultsAreOffWithSixPartitionsOfFourKilometreTiles() throws {
+        let config = try VigilConfiguration.parse(toml: "", environment: [:])
+        #expect(!config.scaleOut.enabled)
+        #expect(config.scaleOut.partitions == 6 && config.scaleOut.tileCells == 16)
+        #expect(config.scaleOut.routedTopic == "vigil.routed" && config.scaleOut.findingsTopic == "vigil.findings")
+    }
+
+    @Test func environmentEnablesIt() throws {
+        let config = try VigilConfiguration.parse(
+            toml: "", environment: ["VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": "3"])
+        #expect(config.scaleOut.enabled && config.scaleOut.partitions == 3)
+        #expect(config.renderEffective().contains("[scale_out]\nenabled = true\npartitions = 3"))
+    }
+
+    @Test(arguments: [
+        ("[scale_out]\npartitions = 0", "scale_out.partitions"),
+        ("[scale_out]\ntile_cells = 0", "scale_out.tile_cells"),
+        ("[scale_out]\nrouted_topic = \"no spaces\"", "scale_out.routed_topic"),
+        ("[scale_out]\nfindings_topic = \"vigil.routed\"", "scale_out.findings_topic"),
+        ("[scale_out]\nenabled = true\nfindings_topic = \"incidents\"", "scale_out.findings_topic"),
+        ("[scale_out]\nenabled = true\n[clusters]\nenabled = false", "scale_out.enabled"),
+        ("[scale_out]\nenable = true", "scale_out.enable")
+    ])
+    func badValuesNameTheirKey(toml: String, key: String) {
+        let e = error(toml)
+        #expect(e?.key == key, "\(toml): \(e.map { "\($0)" } ?? "accepted")")
+    }
+}
