@@ -53,6 +53,10 @@ echo "demo: broker at $VIGIL_BOOTSTRAP" >&2
 # The shipped configuration, pointed at the local broker through an environment override.
 export VIGIL_KAFKA_BOOTSTRAP_SERVERS="$VIGIL_BOOTSTRAP"
 export VIGIL_KAFKA_GROUP_ID="vigil-demo"
+# The exact tile layout (docs/SCALE-OUT.md): the city's one input partition routed to 6 tile scans
+# and one lifecycle, which publishes exactly what `vigil replay` (one engine) says.
+export VIGIL_SCALE_OUT_ENABLED=true
+echo "demo: tile layout on: a router, 6 tile scans and one lifecycle ([scale_out], docs/SCALE-OUT.md)" >&2
 "$vigil" run --config Config/vigil.toml >"$VIGIL_RUN/vigil.log" 2>&1 &
 vigil_pid=$!
 pids+=("$vigil_pid")
@@ -95,13 +99,14 @@ echo "demo: live: $live_from .. 2021-12-31" >&2
     --ndjson "$stream" --from "$live_from" --speed "$speed" --inject-malformed "$malformed" --key city $shift
 
 # Wait until vigil has read everything sent (a debug build on a busy machine lags the replay):
-# done once its count of messages read has not moved for 5 s.
+# done once its count of messages read (main pipeline and tile-layout stages) has not moved for 5 s.
 if [[ -n "$admin" ]]; then
     last=-1; still=0; waited=0
     while (( still < 5 && waited < 900 )); do
         consumed=$("$VIGIL_VENV/bin/python" -c 'import sys, urllib.request
 text = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=5).read().decode()
-print(next((int(float(l.split()[1])) for l in text.splitlines() if l.startswith("vigil_messages_consumed_total ")), 0))' "$admin" 2>/dev/null || echo 0)
+print(sum(int(float(l.split()[1])) for l in text.splitlines()
+          if l.startswith(("vigil_messages_consumed_total ", "vigil_stage_records_total{"))))' "$admin" 2>/dev/null || echo 0)
         if [[ "${consumed:-0}" == "$last" ]]; then still=$((still + 1)); else still=0; fi
         (( waited % 10 == 9 && still == 0 )) && echo "demo: vigil is catching up (${consumed:-0} messages read)" >&2
         last=${consumed:-0}; waited=$((waited + 1))
