@@ -19,6 +19,7 @@ struct ScaleOutSettingsTests {
         #expect(!config.scaleOut.enabled)
         #expect(config.scaleOut.partitions == 6 && config.scaleOut.tileCells == 16)
         #expect(config.scaleOut.routedTopic == "vigil.routed" && config.scaleOut.findingsTopic == "vigil.findings")
+        #expect(config.scaleOut.scanThreads == min(6, VigilConfiguration.Pipeline.onlineCPUs), "one scan per CPU")
     }
 
     @Test func environmentEnablesIt() throws {
@@ -31,6 +32,8 @@ struct ScaleOutSettingsTests {
     @Test(arguments: [
         ("[scale_out]\npartitions = 0", "scale_out.partitions"),
         ("[scale_out]\ntile_cells = 0", "scale_out.tile_cells"),
+        ("[scale_out]\npartitions = 2\nscan_threads = 3", "scale_out.scan_threads"),
+        ("[scale_out]\nscan_threads = \"many\"", "scale_out.scan_threads"),
         ("[scale_out]\nrouted_topic = \"no spaces\"", "scale_out.routed_topic"),
         ("[scale_out]\nfindings_topic = \"vigil.routed\"", "scale_out.findings_topic"),
         ("[scale_out]\nenabled = true\nfindings_topic = \"incidents\"", "scale_out.findings_topic"),

@@ -13,6 +13,9 @@ struct ScaleOutSettings: Sendable, Equatable {
     var partitions = 6
     /// A tile is `tile_cells` × `tile_cells` grid cells (16: 4 km at 250 m).
     var tileCells = 16
+    /// Scan consumers in this instance, each a member of the scan group on a thread of its own, so
+    /// that one instance uses its cores; "auto": one per CPU (at most `partitions`).
+    var scanThreads = min(6, VigilConfiguration.Pipeline.onlineCPUs)
     /// The Vigil-owned topics between the stages: router → scans, scans → lifecycle.
     var routedTopic = "vigil.routed"
     var findingsTopic = "vigil.findings"
@@ -28,6 +31,11 @@ struct ScaleOutSettings: Sendable, Equatable {
         try VigilConfiguration.require(
             (1...4096).contains(s.tileCells), "scale_out.tile_cells", "must be between 1 and 4096",
             "tiles of 4-8 km keep halo copies under 2 per incident: 16 or 32 at 250 m cells (docs/SCALE-OUT.md)")
+        let automatic = min(s.partitions, VigilConfiguration.Pipeline.onlineCPUs)
+        s.scanThreads = try r.int("scale_out.scan_threads", default: automatic, word: "auto", meaning: automatic)
+        try VigilConfiguration.require(
+            (1...s.partitions).contains(s.scanThreads), "scale_out.scan_threads", "must be between 1 and scale_out.partitions, or \"auto\"",
+            "\"auto\" runs one scan per CPU; more scans than partitions would idle")
         s.routedTopic = try r.string("scale_out.routed_topic", default: s.routedTopic)
         s.findingsTopic = try r.string("scale_out.findings_topic", default: s.findingsTopic)
         for (key, topic) in [("scale_out.routed_topic", s.routedTopic), ("scale_out.findings_topic", s.findingsTopic)] {

@@ -83,6 +83,7 @@ extension VigilConfiguration {
         }
         lines += [
             "", "[scale_out]", "enabled = \(scaleOut.enabled)", "partitions = \(scaleOut.partitions)", "tile_cells = \(scaleOut.tileCells)",
+            "scan_threads = \(scaleOut.scanThreads)",
             "routed_topic = \(q(scaleOut.routedTopic))", "findings_topic = \(q(scaleOut.findingsTopic))"
         ]
         lines += ["", "[model]", "path = \(q(model.path ?? ""))", "threshold = \(model.threshold)", "top_features = \(model.topFeatures)"]

@@ -76,12 +76,16 @@ final class ScaleOutStages: @unchecked Sendable {
                 alertsTopic: config.topics.alerts, capTopic: config.topics.cap, cap: config.operations.cap,
                 source: "vigil/\(config.kafka.groupID)", deadLetterTopic: config.topics.deadLetter,
                 deadLetterMaxBytes: config.reliability.deadLetterMaxBytes))
-        launch("router", topic: config.topics.incidents, work: router)
-        launch("scan", topic: s.routedTopic, work: scan)
-        launch("lifecycle", topic: s.findingsTopic, work: lifecycle)
+        launch("router", group: "router", topic: config.topics.incidents, work: router)
+        // Several scan consumers in one group: the routed partitions spread over this instance's cores.
+        for i in 0..<s.scanThreads {
+            launch(s.scanThreads == 1 ? "scan" : "scan-\(i + 1)", group: "scan", topic: s.routedTopic, work: scan)
+        }
+        launch("lifecycle", group: "lifecycle", topic: s.findingsTopic, work: lifecycle)
     }
 
-    private func launch<Work: StageWork>(_ name: String, topic: String, work: Work) {
+    /// Starts `work` as stage `name` on a thread of its own, a member of group `<group_id>.<group>`.
+    private func launch<Work: StageWork>(_ name: String, group: String, topic: String, work: Work) {
         let config = self.config
         let logger = self.logger
         let stop = self.stop
@@ -90,7 +94,7 @@ final class ScaleOutStages: @unchecked Sendable {
             defer { finished.leave() }
             do {
                 var props = config.consumerProperties
-                props["group.id"] = "\(config.kafka.groupID).\(name)"
+                props["group.id"] = "\(config.kafka.groupID).\(group)"
                 props["client.id"] = "\(props["client.id"] ?? config.kafka.clientID)-\(name)"
                 let consumer = try KafkaConsumer(configuration: props, logger: logger, maxBatch: config.pipeline.maxBatch)
                 let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)

@@ -49,6 +49,12 @@ struct ScanWork: StageWork {
         let key = Array(String(record.partition).utf8)
         var out = StageOutput()
         for finding in scans[record.partition]!.apply(message, incident: incident) {
+            // A tick's re-checks with no result are not sent: the lifecycle learns that this
+            // partition passed the tick from its next finding (the router's marks, one per poll
+            // batch, guarantee one), and empty re-checks change nothing there (an open cluster is
+            // always watched by the partition that owns its centre). Most ticks have none: this
+            // removes nearly all of the findings topic's traffic.
+            if case .rechecks(_, _, let results) = finding, results.isEmpty { continue }
             out.messages.append(
                 OutgoingMessage(topic: findingsTopic, partition: 0, key: key, value: ScanOutputCodec.encode(finding)))
         }
