@@ -141,6 +141,7 @@ import Testing
 
         var merge = FindingsMerge(partitions: n)
         var lifecycle = ClusterLifecycle(configuration: Self.scan, grid: factory.grid)
+        var conflicts = 0
         var next = [Int](repeating: 0, count: n)
         var alerts: [Alert] = []
         while (0..<n).contains(where: { next[$0] < streams[$0].count }) {
@@ -156,11 +157,12 @@ import Testing
                     #expect(!taken, "a repeat must be dropped")
                 }
             }
-            if rng.next() % 3 == 0 { alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle) }
+            if rng.next() % 3 == 0 { alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle, conflicts: &conflicts) }
         }
-        alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle)
+        alerts += PartitionedClusters.apply(merge.release(), to: &lifecycle, conflicts: &conflicts)
         #expect(alerts.map { AlertJSON.encode($0, detectedAt: nil) } == reference)
         #expect(merge.repeats > 0)
+        #expect(conflicts == 0 && merge.conflicts == 0, "one layout: no finding contradicts it")
     }
 
     @Test func aCandidateWaitsUntilEveryPartitionHasPassedIt() {
@@ -182,5 +184,26 @@ import Testing
         #expect(merge.release() == [.tick(hour: 10, results: [])], "the tick is complete, the candidate after it is not")
         merge.receive(.mark(sequence: 7), from: 2)
         #expect(merge.release() == [.candidate(c)])
+    }
+
+    /// Two partitions claiming one incident (a layout changed under a running city) must not stop
+    /// the lifecycle, which would stop again at every rebuild: the first is kept, the conflict counted.
+    @Test func twoOwnersOfOneIncidentAreCountedNotFatal() {
+        var merge = FindingsMerge(partitions: 2)
+        let c = ClusterCandidate(
+            finding: ClusterFinding(
+                cylinder: ScanCylinder(
+                    centre: GridCell(x: 1, y: 1), layer: 0, radiusCells: 1, cellCount: 5, durationHours: 3, endHour: 10, observed: 4,
+                    expected: 0.1, baselineWeight: 2, llr: 9, surprise: 30),
+                layerName: nil, citations: ["a"], categories: []),
+            eventTime: ts("2020-01-01T10:00:00Z"), neighbourhood: nil)
+        var other = c
+        other.neighbourhood = "elsewhere"
+        merge.receive(.candidate(sequence: 3, c), from: 0)
+        merge.receive(.candidate(sequence: 3, other), from: 1)
+        merge.receive(.mark(sequence: 3), from: 0)
+        merge.receive(.mark(sequence: 3), from: 1)
+        #expect(merge.release() == [.candidate(c)], "the first claim is kept")
+        #expect(merge.conflicts == 1)
     }
 }

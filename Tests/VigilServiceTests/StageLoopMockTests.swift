@@ -25,7 +25,8 @@ struct StageLoopMockTests {
         let time = String(format: "2014-03-%02dT%02d:%02d:00Z", 1 + hour / 24, hour % 24, (n % 2) * 30)
         let lat = 43.65 + Double(n % 5) * 0.004
         let lon = -79.40 + Double(n % 7) * 0.005
-        return Array(#"{"id":"s-\#(n)","event_time":"\#(time)","category":"Assault","neighbourhood":"Annex","lat":\#(lat),"lon":\#(lon)}"#.utf8)
+        return Array(
+            #"{"id":"s-\#(n)","event_time":"\#(time)","category":"Assault","neighbourhood":"Annex","lat":\#(lat),"lon":\#(lon)}"#.utf8)
     }
 
     static func config(_ bootstrap: String) throws -> VigilConfiguration {
@@ -64,7 +65,8 @@ struct StageLoopMockTests {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]), logger: logger)
         for n in range {
             try producer.send(
-                OutgoingMessage(topic: "in", partition: 0, key: nil, value: incident(n), timestamp: 1_393_632_000_000 + Int64(n) * 1_800_000),
+                OutgoingMessage(
+                    topic: "in", partition: 0, key: nil, value: incident(n), timestamp: 1_393_632_000_000 + Int64(n) * 1_800_000),
                 opaque: UInt64(n + 1))
         }
         _ = producer.flush(timeoutMs: 10_000)

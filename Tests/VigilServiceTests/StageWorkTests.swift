@@ -158,7 +158,7 @@ import VigilKafka
             #expect(out.messages.first?.topic == F.rendering.deadLetterTopic, "\(name)")
             #expect(
                 out.messages.first?.headers.last { $0.name == "vigil.error.reason" }?.stringValue == "malformed_stage_message", "\(name)")
-            #expect(out.logLines.isEmpty, "\(name)")
+            #expect(out.alerts.isEmpty, "\(name)")
         }
         #expect(scan.malformed >= malformed.count)
         // Nothing was applied: partition 1's own records still give the findings they gave.
@@ -199,7 +199,7 @@ import VigilKafka
             #expect(out.messages.first?.topic == F.rendering.deadLetterTopic, "\(name)")
             #expect(
                 out.messages.first?.headers.last { $0.name == "vigil.error.reason" }?.stringValue == "malformed_stage_message", "\(name)")
-            #expect(out.logLines.isEmpty, "\(name)")
+            #expect(out.alerts.isEmpty, "\(name)")
         }
         // Before the first finding, then one among every ten of the stream's findings.
         var cases = (malformed + random)[...]
@@ -223,8 +223,11 @@ import VigilKafka
         var router = StageChain().router
         let first = F.incidents[0]
         let stamp = first.eventTime.milliseconds
+        var offset: Int64 = 0
+        // Offsets increase as on a partition: the router numbers incidents by them.
         func record(_ value: [UInt8]?, timestamp: Int64?) -> KafkaMessage {
-            KafkaMessage(topic: "incidents", partition: 0, offset: 0, timestamp: timestamp, value: value)
+            offset += 1
+            return KafkaMessage(topic: "incidents", partition: 0, offset: offset, timestamp: timestamp, value: value)
         }
         let skipped: [(String, KafkaMessage)] = [
             ("tombstone", record(nil, timestamp: stamp)), ("empty", record([], timestamp: stamp)),
@@ -241,7 +244,7 @@ import VigilKafka
         ]
         for (n, (name, r)) in skipped.enumerated() {
             let out = router.apply(r, live: true, now: F.now)
-            #expect(out.messages.isEmpty && out.logLines.isEmpty, "\(name)")
+            #expect(out.messages.isEmpty && out.alerts.isEmpty, "\(name)")
             #expect(router.skipped == n + 1, "\(name)")
             #expect(router.router.watermark.maxEventTime == nil, "\(name) moved the router's watermark")
         }
@@ -277,10 +280,10 @@ import VigilKafka
 
     /// Test 7: the router restarts after retention removed the oldest input records (StageLoop
     /// rebuilds from the first record retained). The records after its commit are new: every scan
-    /// must take them. RouterWork numbers incidents by their place since the start of what it
-    /// re-read, so after the restart it numbers them from 0 again, below what the scans have
-    /// applied, and the scans drop every new incident as a repeat until the numbering catches up
-    /// (as many incidents as retention removed).
+    /// must take them. RouterWork numbered incidents by their place since the start of what it
+    /// re-read, so after the restart it numbered them from 0 again, below what the scans had
+    /// applied, and the scans dropped every new incident as a repeat (found by this test); it now
+    /// numbers them by input offset.
     @Test func aRouterRebuiltAfterRetentionStillReachesTheScans() {
         var chain = StageChain()
         let commit = F.firstBurst
@@ -288,32 +291,28 @@ import VigilKafka
         chain.restartRouter(commit: commit, logStart: commit / 2)
         for i in commit..<F.inputs.count { chain.feed(i) }
         let scans = chain.scan.partitions.values
-        withKnownIssue("RouterWork/TileRouter: the sequence restarts from 0 at the first retained record after a restart") {
-            #expect(scans.reduce(0) { $0 + $1.owned } == F.inputs.count, "every incident applied by the partition that owns it")
-            #expect(scans.allSatisfy { $0.repeats == 0 }, "nothing was sent twice")
-            #expect(chain.published.count > 0, "the bursts after the restart raise alerts")
-        }
+        #expect(scans.reduce(0) { $0 + $1.owned } == F.inputs.count, "every incident applied by the partition that owns it")
+        #expect(scans.allSatisfy { $0.repeats == 0 }, "nothing was sent twice")
+        #expect(chain.published.count > 0, "the bursts after the restart raise alerts")
     }
 
     /// Test 6b: a record stamped near the end of time (Kafka keeps the CreateTime a producer sets,
     /// unless the broker bounds it) must not stop the router: its incident is not ahead of it, and
     /// the main pipeline (which judges by the server's clock, with an overflow check) accepts it.
-    /// RouterWork computes `stamp + maxFutureMs`, which overflows and traps: the process dies, and
-    /// as the router rebuilds from the start of its partition after a restart, it dies again on
-    /// the same record until retention removes it.
+    /// RouterWork computed `stamp + maxFutureMs`, which overflowed and trapped (found by this
+    /// test; the process died again on every rebuild); the sum now saturates.
     @Test func aRecordStampedAtTheEndOfTimeDoesNotCrashTheRouter() async {
-        await withKnownIssue("RouterWork: `stamp + maxFutureMs` overflows (Int64 trap) for a timestamp near Int64.max") {
-            await #expect(processExitsWith: .success) {
-                var router = RouterWork(
-                    engine: StageFixture.engine, decoder: StageFixture.decoder, settings: StageFixture.settings,
-                    maxFutureMs: StageFixture.maxFutureMs)
-                let incident = StageFixture.make(
-                    "late-stamp", RFC3339.parse("2020-01-01T00:00:00Z")!, category: "Assault", cell: GridCell(x: 50, y: 50))
-                let record = KafkaMessage(
-                    topic: "incidents", partition: 0, offset: 0, timestamp: .max - StageFixture.maxFutureMs + 1,
-                    value: StageFixture.json(incident))
-                _ = router.apply(record, live: true, now: StageFixture.now)
-            }
+        await #expect(processExitsWith: .success) {
+            var router = RouterWork(
+                engine: StageFixture.engine, decoder: StageFixture.decoder, settings: StageFixture.settings,
+                maxFutureMs: StageFixture.maxFutureMs)
+            let incident = StageFixture.make(
+                "late-stamp", RFC3339.parse("2020-01-01T00:00:00Z")!, category: "Assault", cell: GridCell(x: 50, y: 50))
+            let record = KafkaMessage(
+                topic: "incidents", partition: 0, offset: 0, timestamp: .max - StageFixture.maxFutureMs + 1,
+                value: StageFixture.json(incident))
+            let out = router.apply(record, live: true, now: StageFixture.now)
+            precondition(!out.messages.isEmpty, "the incident is routed")
         }
     }
 }
@@ -358,7 +357,7 @@ struct StageChain {
     mutating func input(_ record: KafkaMessage, index: Int) {
         current = index
         let out = router.apply(record, live: true, now: F.now)
-        if !out.logLines.isEmpty { problems.append("router logged \(out.logLines.count) lines") }
+        if !out.alerts.isEmpty { problems.append("router logged \(out.alerts.count) lines") }
         for m in out.messages { deliverRouted(m) }
     }
 
@@ -375,7 +374,7 @@ struct StageChain {
 
     mutating func deliverToScan(_ record: KafkaMessage) {
         let out = scan.apply(record, live: true, now: F.now)
-        if !out.logLines.isEmpty { problems.append("scan logged \(out.logLines.count) lines") }
+        if !out.alerts.isEmpty { problems.append("scan logged \(out.alerts.count) lines") }
         for f in out.messages {
             let key = String(decoding: f.key ?? [], as: UTF8.self)
             guard f.topic == F.settings.findingsTopic, f.partition == 0, key == String(record.partition) else {
@@ -405,7 +404,7 @@ struct StageChain {
                 problems.append("lifecycle sent to \(m.topic): \(m.headers.last { $0.name == "vigil.error.message" }?.stringValue ?? "")")
             }
         }
-        if out.logLines.count != alerts { problems.append("\(out.logLines.count) log lines for \(alerts) alerts") }
+        if out.alerts.count != alerts { problems.append("\(out.alerts.count) log lines for \(alerts) alerts") }
     }
 
     private mutating func alert(_ m: OutgoingMessage) -> Published {
@@ -442,7 +441,7 @@ struct StageChain {
         var outputs = 0
         for record in findings {
             let out = lifecycle.apply(record, live: false, now: F.now)
-            outputs += out.messages.count + out.logLines.count
+            outputs += out.messages.count + out.alerts.count
         }
         // In the findings topic's order: each partition's findings in its own order.
         var next = [Int](repeating: 0, count: F.partitions)

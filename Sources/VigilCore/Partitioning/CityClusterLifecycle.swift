@@ -23,6 +23,11 @@ public struct CityClusterLifecycle: Sendable {
     /// Findings dropped as repeats (a partition re-sending after a restart).
     public var repeats: Int { merge.repeats }
 
+    /// Findings that contradict the layout (two owners of one incident, an open cluster no
+    /// partition re-checked): non-zero only when the layout changed under a running city.
+    public var conflicts: Int { merge.conflicts + unchecked }
+    private var unchecked = 0
+
     /// Clusters open now.
     public var openCount: Int { lifecycle.open.count }
 
@@ -31,6 +36,6 @@ public struct CityClusterLifecycle: Sendable {
     public mutating func receive(_ output: ScanOutput, from partition: Int) -> [Alert] {
         precondition((0..<partitions).contains(partition), "findings from partition \(partition) of \(partitions)")
         guard merge.receive(output, from: partition) else { return [] }
-        return PartitionedClusters.apply(merge.release(), to: &lifecycle)
+        return PartitionedClusters.apply(merge.release(), to: &lifecycle, conflicts: &unchecked)
     }
 }

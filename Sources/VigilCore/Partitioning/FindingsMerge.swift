@@ -22,6 +22,9 @@ public struct FindingsMerge: Sendable {
     public private(set) var progress: [FindingsKey?]
     private var pending: [Int64: Pending] = [:]
     public private(set) var repeats = 0
+    /// Findings that contradict the layout (two partitions owning one incident, an open cluster no
+    /// partition re-checks): only a layout changed under a running city makes them.
+    public private(set) var conflicts = 0
 
     public init(partitions: Int) { progress = Array(repeating: nil, count: partitions) }
 
@@ -40,7 +43,13 @@ public struct FindingsMerge: Sendable {
             pending[s, default: Pending()].hour = hour
             pending[s, default: Pending()].results += results
         case .candidate(let s, let candidate):
-            precondition(pending[s]?.candidate == nil, "two partitions own the incident at \(s)")
+            // Two owners of one incident: the layout changed under a running city (tile_cells or
+            // partitions differ between routers). The first is kept and the conflict counted, so
+            // the lifecycle reports it instead of stopping on it at every rebuild.
+            guard pending[s]?.candidate == nil else {
+                conflicts += 1
+                return true
+            }
             pending[s, default: Pending()].candidate = candidate
         case .mark:
             break

@@ -39,13 +39,15 @@ public struct PartitionedClusters: Sendable {
         return alerts
     }
 
-    /// Applies released findings to `lifecycle`; its alerts.
-    static func apply(_ released: [FindingsMerge.Release], to lifecycle: inout ClusterLifecycle) -> [Alert] {
+    /// Applies released findings to `lifecycle`; its alerts. `conflicts` counts open clusters that
+    /// no partition re-checked (kept open as they were).
+    static func apply(_ released: [FindingsMerge.Release], to lifecycle: inout ClusterLifecycle, conflicts: inout Int) -> [Alert] {
         var alerts: [Alert] = []
         for r in released {
             switch r {
             case .tick(let hour, let results):
-                alerts += lifecycle.recheck(hour: hour, results: Self.results(for: lifecycle.open, from: results))
+                alerts += lifecycle.recheck(
+                    hour: hour, results: Self.results(for: lifecycle.open, from: results, conflicts: &conflicts))
             case .candidate(let c):
                 alerts += lifecycle.track(
                     c.finding.cylinder, layerName: c.finding.layerName, eventTime: c.eventTime, neighbourhood: c.neighbourhood
@@ -55,11 +57,16 @@ public struct PartitionedClusters: Sendable {
         return alerts
     }
 
-    /// Each open cluster's re-check, found among the partitions' by centre and layer.
-    private static func results(for open: [ClusterLifecycle.Cluster], from rechecks: [ClusterWatchResult]) -> [ClusterRecheck] {
+    /// Each open cluster's re-check, found among the partitions' by centre and layer. One that no
+    /// partition re-checked (only a layout changed under a running city does that) stays open as
+    /// it was and is counted in `conflicts`.
+    private static func results(
+        for open: [ClusterLifecycle.Cluster], from rechecks: [ClusterWatchResult], conflicts: inout Int
+    ) -> [ClusterRecheck] {
         open.map { cluster in
             guard let r = rechecks.first(where: { $0.centre == cluster.centre && $0.layerName == cluster.layerName }) else {
-                preconditionFailure("no partition re-checked the open cluster at \(cluster.centre)")
+                conflicts += 1
+                return .open(radiusCells: cluster.keptOpenBy.radiusCells, durationHours: cluster.keptOpenBy.durationHours)
             }
             return r.recheck
         }

@@ -19,6 +19,8 @@ public struct TileRouter: Sendable {
     public private(set) var watermark: Watermark
     private let repeatWindowMilliseconds: Int64
     private var sequence: Int64 = 0
+    /// The smallest sequence the next routed incident may have.
+    public var nextSequence: Int64 { sequence }
     private var checkedHour: Int64?
     private var seen = LastOccurrenceTable()
     private var sinceExpiry = 0
@@ -80,12 +82,15 @@ public struct TileRouter: Sendable {
         return (0..<partitions).map { ($0, RoutedMessage.mark(sequence: sequence - 1)) }
     }
 
-    /// Routes a valid `incident`.
-    public mutating func route(_ incident: Incident) -> Decision {
+    /// Routes a valid `incident`. `sequence`: its place in the city's order, above every earlier
+    /// one (the router stage passes the input offset, so a router rebuilt from a retained suffix
+    /// of its input numbers incidents as the one before it did); nil numbers them 0, 1, 2, ...
+    public mutating func route(_ incident: Incident, sequence given: Int64? = nil) -> Decision {
         if watermark.isLate(incident.eventTime), let current = watermark.current { return .late(watermark: current) }
         watermark.observe(incident.eventTime)
-        let seq = sequence
-        sequence += 1
+        let seq = given ?? sequence
+        precondition(seq >= sequence, "sequences must increase: \(seq) after \(sequence - 1)")
+        sequence = seq + 1
         let hour = ClusterTime.hour(of: incident.eventTime)
         let week = ClusterTime.week(ofHour: hour)
         var out: [(partition: Int, message: RoutedMessage)] = []

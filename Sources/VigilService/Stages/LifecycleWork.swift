@@ -21,7 +21,9 @@ struct LifecycleWork: StageWork {
     private let partitions: Int
     private let rendering: Rendering
     private(set) var city: CityClusterLifecycle
-    private(set) var malformed = 0
+    /// Findings dead-lettered (unreadable), plus those that contradict the layout (`conflicts`).
+    var malformed: Int { unreadable + city.conflicts }
+    private var unreadable = 0
     private(set) var published: [Alert.Kind: Int] = [:]
 
     init(engine: EngineConfiguration, partitions: Int, rendering: Rendering) {
@@ -69,7 +71,7 @@ struct LifecycleWork: StageWork {
     mutating func batchEnded() -> [OutgoingMessage] { [] }
 
     private mutating func deadLetter(_ record: KafkaMessage, _ reason: String) -> StageOutput {
-        malformed += 1
+        unreadable += 1
         return StageOutput(messages: [
             OutputMessages.deadLetter(
                 record, reason: "malformed_stage_message", field: nil, message: reason, topic: rendering.deadLetterTopic,

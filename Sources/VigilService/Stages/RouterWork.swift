@@ -49,11 +49,18 @@ struct RouterWork: StageWork {
             skipped += 1
             return StageOutput()
         }
-        if let stamp = record.timestamp, stamp > 0, incident.eventTime.milliseconds > stamp + maxFutureMs {
-            skipped += 1
-            return StageOutput()
+        // Saturating: a record stamped near the end of time has no incident ahead of it (an
+        // overflow trap here would stop the router on every rebuild).
+        if let stamp = record.timestamp, stamp > 0 {
+            let (limit, overflow) = stamp.addingReportingOverflow(maxFutureMs)
+            if !overflow, incident.eventTime.milliseconds > limit {
+                skipped += 1
+                return StageOutput()
+            }
         }
-        guard case .routed(let messages) = router.route(incident) else {
+        // The input offset is the incident's sequence: strictly increasing, and the same after a
+        // rebuild that starts at a later log start (retention), so the scans' repeat check holds.
+        guard record.offset >= router.nextSequence, case .routed(let messages) = router.route(incident, sequence: record.offset) else {
             skipped += 1
             return StageOutput()
         }

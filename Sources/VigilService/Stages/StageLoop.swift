@@ -31,6 +31,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     private var lastLive: (tp: TopicPartition, offset: Int64)?
     private(set) var statistics = Statistics()
     private var lastProgress = ContinuousClock.now
+    private var malformedLogged = 0
 
     struct Statistics: Sendable {
         var live = 0
@@ -86,6 +87,12 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         try settle(producer.poll(timeoutMs: 0))
         try consumer.storeOffsets(tracker.committableOffsets())
         if let fatal = producer.fatalError() { throw fatal }
+        if work.malformed > malformedLogged {
+            logger.error(
+                "stage dropped internal messages it cannot use (unreadable ones are on the dead-letter topic with the reason; findings that contradict the layout mean scale_out.tile_cells or partitions changed under a running city: give the layout new topics)",
+                metadata: ["stage": "\(name)", "malformed": "\(work.malformed)", "new": "\(work.malformed - malformedLogged)"])
+            malformedLogged = work.malformed
+        }
         board?.update(
             name,
             .init(
