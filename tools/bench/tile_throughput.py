@@ -89,17 +89,24 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--input", help="NDJSON incidents in the order to produce (default: every Toronto incident, by time)")
+    p.add_argument("--env", action="append", default=[], help="KEY=VALUE for every vigil run, e.g. VIGIL_CLUSTERS_CALIBRATION=-14.1,1")
     args = p.parse_args()
     broker = H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
-    incidents = H.real_incidents(10**9)
+    if args.input:
+        with open(args.input, encoding="utf-8") as f:
+            incidents = [json.loads(line) for line in f]
+    else:
+        incidents = H.real_incidents(10**9)
+    extra = dict(e.split("=", 1) for e in args.env)
     topics = {"incidents": H.unique("tput-in"), "alerts": H.unique("tput-alerts"), "dlq": H.unique("tput-dlq")}
     broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 3, topics["dlq"]: 1})
-    broker.produce(topics["incidents"], [incidents])
+    broker.produce(topics["incidents"], [incidents], keep_order=bool(args.input))
     workdir = Path(tempfile.mkdtemp(prefix="tile-tput-"))
     results: dict[str, list[dict[str, float]]] = {c: [] for c in args.configs.split(",")}
     for r in range(args.rounds):
         for name in results:
-            res = run_once(broker, topics, len(incidents), name, CONFIGS[name], workdir)
+            res = run_once(broker, topics, len(incidents), name, {**CONFIGS[name], **extra}, workdir)
             results[name].append(res)
             print(f"round {r + 1} {name}: {json.dumps({k: round(v, 2) for k, v in res.items()})}", flush=True)
     print(f"{len(incidents)} incidents, one input partition; medians over {args.rounds} rounds:")

@@ -126,11 +126,20 @@ struct PrometheusExposition {
             let names = stages.keys.sorted()
             let families: [(String, String, String, KeyPath<StageBoard.Counters, Int>)] = [
                 ("vigil_stage_records_total", "counter", "Records a stage applied live (router, scan, lifecycle).", \.live),
-                ("vigil_stage_rebuilt_records_total", "counter", "Records a stage re-applied silently to rebuild assigned partitions.", \.rebuilt),
+                (
+                    "vigil_stage_rebuilt_records_total", "counter", "Records a stage re-applied silently to rebuild assigned partitions.",
+                    \.rebuilt
+                ),
                 ("vigil_stage_messages_sent_total", "counter", "Messages a stage sent (routed messages, findings, alerts).", \.sent),
-                ("vigil_stage_malformed_total", "counter", "Internal messages a stage could not use: unreadable (dead-lettered) or contradicting the layout.", \.malformed),
+                (
+                    "vigil_stage_malformed_total", "counter",
+                    "Internal messages a stage could not use: unreadable (dead-lettered) or contradicting the layout.", \.malformed
+                ),
                 ("vigil_stage_partitions", "gauge", "Partitions of its input a stage owns in this instance.", \.partitions),
-                ("vigil_stage_partitions_rebuilding", "gauge", "Owned partitions still rebuilding (not yet at their committed offset).", \.rebuilding)
+                (
+                    "vigil_stage_partitions_rebuilding", "gauge", "Owned partitions still rebuilding (not yet at their committed offset).",
+                    \.rebuilding
+                )
             ]
             for (name, type, help, field) in families {
                 p.family(name, type, help)

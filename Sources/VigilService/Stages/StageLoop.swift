@@ -143,7 +143,9 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         for report in reports {
             if let error = report.error {
                 throw StageFailure(
-                    description: "stage \(name): a message to \(report.topic) was not delivered (\(error)); stopping so that a restart re-reads from the last commit")
+                    description:
+                        "stage \(name): a message to \(report.topic) was not delivered (\(error)); stopping so that a restart re-reads from the last commit"
+                )
             }
             tracker.acknowledge(report.opaque)
         }
@@ -196,7 +198,9 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         do { committed = try consumer.committed(partitions) } catch {
             // Without the committed offsets nothing can be told apart from new input: republishing
             // everything is at-least-once (the next stage drops repeats by key); skipping would lose.
-            logger.error("stage cannot read committed offsets; rebuilding from the start and publishing again", metadata: ["stage": "\(name)", "kafka.error": "\(error)"])
+            logger.error(
+                "stage cannot read committed offsets; rebuilding from the start and publishing again",
+                metadata: ["stage": "\(name)", "kafka.error": "\(error)"])
         }
         var starts: [TopicPartition: Int64] = [:]
         for tp in partitions {
@@ -206,7 +210,12 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             if let c = committed[tp], c > 0 { rebuildUntil[tp] = c } else { rebuildUntil[tp] = nil }
             starts[tp] = KafkaOffset.beginning
         }
-        logger.info("stage partitions assigned; rebuilding from their start", metadata: ["stage": "\(name)", "kafka.partitions": "\(partitions)", "committed": "\(committed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"])
+        logger.info(
+            "stage partitions assigned; rebuilding from their start",
+            metadata: [
+                "stage": "\(name)", "kafka.partitions": "\(partitions)",
+                "committed": "\(committed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"
+            ])
         return starts
     }
 }
