@@ -165,15 +165,18 @@ import Testing
         #expect(conflicts == 0 && merge.conflicts == 0, "one layout: no finding contradicts it")
     }
 
+    /// A significant cylinder as a partition reports it (its numbers do not matter here).
+    static let candidate = ClusterCandidate(
+        finding: ClusterFinding(
+            cylinder: ScanCylinder(
+                centre: GridCell(x: 1, y: 1), layer: 0, radiusCells: 1, cellCount: 5, durationHours: 3, endHour: 10, observed: 4,
+                expected: 0.1, baselineWeight: 2, llr: 9, surprise: 30),
+            layerName: nil, citations: ["a"], categories: []),
+        eventTime: ts("2020-01-01T10:00:00Z"), neighbourhood: nil)
+
     @Test func aCandidateWaitsUntilEveryPartitionHasPassedIt() {
         var merge = FindingsMerge(partitions: 3)
-        let c = ClusterCandidate(
-            finding: ClusterFinding(
-                cylinder: ScanCylinder(
-                    centre: GridCell(x: 1, y: 1), layer: 0, radiusCells: 1, cellCount: 5, durationHours: 3, endHour: 10, observed: 4,
-                    expected: 0.1, baselineWeight: 2, llr: 9, surprise: 30),
-                layerName: nil, citations: ["a"], categories: []),
-            eventTime: ts("2020-01-01T10:00:00Z"), neighbourhood: nil)
+        let c = Self.candidate
         merge.receive(.candidate(sequence: 7, c), from: 1)
         merge.receive(.mark(sequence: 9), from: 0)
         #expect(merge.release().isEmpty, "partition 2 has sent nothing yet")
@@ -190,13 +193,7 @@ import Testing
     /// the lifecycle, which would stop again at every rebuild: the first is kept, the conflict counted.
     @Test func twoOwnersOfOneIncidentAreCountedNotFatal() {
         var merge = FindingsMerge(partitions: 2)
-        let c = ClusterCandidate(
-            finding: ClusterFinding(
-                cylinder: ScanCylinder(
-                    centre: GridCell(x: 1, y: 1), layer: 0, radiusCells: 1, cellCount: 5, durationHours: 3, endHour: 10, observed: 4,
-                    expected: 0.1, baselineWeight: 2, llr: 9, surprise: 30),
-                layerName: nil, citations: ["a"], categories: []),
-            eventTime: ts("2020-01-01T10:00:00Z"), neighbourhood: nil)
+        let c = Self.candidate
         var other = c
         other.neighbourhood = "elsewhere"
         merge.receive(.candidate(sequence: 3, c), from: 0)
