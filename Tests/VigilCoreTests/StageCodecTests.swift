@@ -72,6 +72,37 @@ import Testing
         for m in messages { #expect(try RoutedMessageCodec.decode(RoutedMessageCodec.encode(m)) == m) }
     }
 
+    /// A frame (what the router sends a partition per poll batch) gives back its messages and
+    /// incident bytes in order; every truncation, trailing byte and incident message without its
+    /// incident is an error with a reason.
+    @Test func framesComeBackAndTruncationsAreRejected() throws {
+        let entries: [RoutedFrameCodec.Entry] = [
+            .init(.tick(sequence: 9, hour: 440_000), incident: nil),
+            .init(.incident(sequence: 9, halo: false), incident: Array(#"{"id":"a"}"#.utf8)),
+            .init(.incident(sequence: 10, halo: true), incident: []),
+            .init(
+                .cityOccurrences(
+                    sequence: 11, index: 0, CityOccurrences(layerName: "Assault", week: 2_600, counts: [UInt32](repeating: 3, count: 168))),
+                incident: nil),
+            .init(.mark(sequence: 11), incident: nil)
+        ]
+        let bytes = RoutedFrameCodec.encode(entries)
+        #expect(try RoutedFrameCodec.decode(bytes) == entries)
+        #expect(try RoutedFrameCodec.decode(RoutedFrameCodec.encode([])) == [])
+        for n in 0..<bytes.count {
+            #expect(throws: MalformedStageMessage.self) { try RoutedFrameCodec.decode(Array(bytes[0..<n])) }
+        }
+        #expect(throws: MalformedStageMessage.self) { try RoutedFrameCodec.decode(bytes + [0]) }
+        let orphan = RoutedFrameCodec.encode([.init(.incident(sequence: 1, halo: false), incident: nil)])
+        #expect(throws: MalformedStageMessage(reason: "an incident message without its incident")) { try RoutedFrameCodec.decode(orphan) }
+        var rng = SplitMix64(seed: 44)
+        for _ in 0..<20_000 {
+            var noise = (0..<Int(rng.next() % 96)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if !noise.isEmpty, rng.next() % 2 == 0 { noise[0] = RoutedFrameCodec.version }
+            _ = try? RoutedFrameCodec.decode(noise)
+        }
+    }
+
     @Test func everyTruncationAndAnotherVersionIsAnErrorWithAReason() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<200 {

@@ -134,10 +134,11 @@ struct StageLoopMockTests {
         while Date().timeIntervalSince(last ?? started) < (last == nil ? 20 : 3) {
             reader.poll(timeoutMs: 100) { record in
                 last = Date()
-                let envelope = record.headers().last { $0.name == StageHeaders.route }?.value ?? []
-                guard let message = try? RoutedMessageCodec.decode(envelope) else { return }
-                if case .mark = message { return }
-                out[Int(record.partition)].append(message.key)
+                let frame = record.value.map { Array($0) } ?? []
+                for entry in (try? RoutedFrameCodec.decode(frame)) ?? [] {
+                    if case .mark = entry.message { continue }
+                    out[Int(record.partition)].append(entry.message.key)
+                }
             }
         }
         return out
@@ -152,9 +153,12 @@ struct StageLoopMockTests {
             let record = KafkaMessage(
                 topic: "in", partition: 0, offset: Int64(i), timestamp: 1_393_632_000_000 + Int64(i) * 1_800_000, key: nil,
                 value: incident(i), headers: [])
-            for message in work.apply(record, live: true, now: Timestamp(milliseconds: 0)).messages {
-                let envelope = message.headers.last { $0.name == StageHeaders.route }!.value!
-                out[Int(message.partition!)].append(try! RoutedMessageCodec.decode(envelope).key)
+            _ = work.apply(record, live: true, now: Timestamp(milliseconds: 0))
+        }
+        for frame in work.batchEnded() {
+            for entry in try! RoutedFrameCodec.decode(frame.value!) {
+                if case .mark = entry.message { continue }
+                out[Int(frame.partition!)].append(entry.message.key)
             }
         }
         return out

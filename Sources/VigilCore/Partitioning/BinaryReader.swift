@@ -16,6 +16,8 @@ struct BinaryReader {
         return bytes[position..<(position + n)]
     }
 
+    /// `n` raw bytes (a nested message, an incident's own bytes).
+    mutating func bytes(_ n: Int, _ field: String) throws(MalformedStageMessage) -> ArraySlice<UInt8> { try take(n, field) }
     mutating func u8(_ field: String) throws(MalformedStageMessage) -> UInt8 { try take(1, field).first! }
     mutating func u32(_ field: String) throws(MalformedStageMessage) -> UInt32 {
         try take(4, field).reversed().reduce(0) { $0 << 8 | UInt32($1) }

@@ -5,6 +5,8 @@ struct BinaryWriter {
     private(set) var bytes: [UInt8] = []
 
     mutating func u8(_ v: UInt8) { bytes.append(v) }
+    /// Raw bytes (a nested message, an incident's own bytes); the reader needs their length first.
+    mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }

@@ -19,6 +19,8 @@ struct RouterWork: StageWork {
     private let settings: ScaleOutSettings
     private let maxFutureMs: Int64
     private(set) var router: TileRouter
+    /// Per routed partition, the live messages of the poll batch so far.
+    private var pending: [[RoutedFrameCodec.Entry]]
     /// Records skipped: undecodable, too far ahead of their timestamp, or late (the main pipeline reports them).
     private(set) var skipped = 0
     /// The router reads the input, which it never dead-letters (the main pipeline does).
@@ -30,6 +32,7 @@ struct RouterWork: StageWork {
         self.settings = settings
         self.maxFutureMs = maxFutureMs
         router = Self.makeRouter(engine, settings)
+        pending = Array(repeating: [], count: settings.partitions)
     }
 
     private static func makeRouter(_ engine: EngineConfiguration, _ settings: ScaleOutSettings) -> TileRouter {
@@ -40,9 +43,14 @@ struct RouterWork: StageWork {
             allowedLateness: engine.allowedLateness, repeatWindowHours: scan.repeatWindowHours)
     }
 
-    mutating func begin(_ partition: Int32) { router = Self.makeRouter(engine, settings) }
+    mutating func begin(_ partition: Int32) { reset() }
 
-    mutating func end(_ partition: Int32) { router = Self.makeRouter(engine, settings) }
+    mutating func end(_ partition: Int32) { reset() }
+
+    private mutating func reset() {
+        router = Self.makeRouter(engine, settings)
+        pending = Array(repeating: [], count: settings.partitions)
+    }
 
     mutating func apply(_ record: KafkaMessage, live: Bool, now: Timestamp) -> StageOutput {
         guard case .success(let incident) = decoder.decode(record.value) else {
@@ -64,23 +72,50 @@ struct RouterWork: StageWork {
             skipped += 1
             return StageOutput()
         }
-        var out = StageOutput()
-        out.messages.reserveCapacity(messages.count)
+        // Live messages wait for the batch's end, one frame per partition (`RoutedFrameCodec`);
+        // while rebuilding, only the state matters.
+        guard live else { return StageOutput() }
         for (p, message) in messages {
-            var value: [UInt8]?
-            if case .incident = message { value = record.value }
-            out.messages.append(routed(message, to: p, key: record.key, value: value))
+            var incident: [UInt8]?
+            if case .incident = message { incident = record.value ?? [] }
+            pending[p].append(RoutedFrameCodec.Entry(message, incident: incident))
+        }
+        return StageOutput()
+    }
+
+    /// The batch's routed messages, one frame per partition (more when one would exceed
+    /// `frameBytes`), each ending with a mark of the batch's last incident. `StageLoop` counts them
+    /// against the batch's first record, so no record of the batch is committed before they are
+    /// acknowledged.
+    mutating func batchEnded() -> [OutgoingMessage] {
+        guard let marks = router.mark() else { return [] }
+        var out: [OutgoingMessage] = []
+        for (p, mark) in marks {
+            var frame: [RoutedFrameCodec.Entry] = []
+            var size = 0
+            for entry in pending[p] + [RoutedFrameCodec.Entry(mark, incident: nil)] {
+                let n = RoutedFrameCodec.size(of: entry)
+                if !frame.isEmpty, size + n > Self.frameBytes {
+                    out.append(routed(frame, to: p))
+                    frame.removeAll(keepingCapacity: true)
+                    size = 0
+                }
+                frame.append(entry)
+                size += n
+            }
+            out.append(routed(frame, to: p))
+            pending[p].removeAll(keepingCapacity: true)
         }
         return out
     }
 
-    mutating func batchEnded() -> [OutgoingMessage] {
-        (router.mark() ?? []).map { routed($0.message, to: $0.partition, key: nil, value: nil) }
-    }
+    /// A frame's bytes at most (unless one message is larger): well under the producer's
+    /// `message.max.bytes` (1,000,000 by default).
+    static let frameBytes = 512 * 1024
 
-    private func routed(_ message: RoutedMessage, to partition: Int, key: [UInt8]?, value: [UInt8]?) -> OutgoingMessage {
+    private func routed(_ entries: [RoutedFrameCodec.Entry], to partition: Int) -> OutgoingMessage {
         OutgoingMessage(
-            topic: settings.routedTopic, partition: Int32(partition), key: key, value: value,
-            headers: [KafkaHeader(StageHeaders.route, RoutedMessageCodec.encode(message))])
+            topic: settings.routedTopic, partition: Int32(partition), key: nil, value: RoutedFrameCodec.encode(entries),
+            headers: [KafkaHeader(StageHeaders.frame, "\(RoutedFrameCodec.version)")])
     }
 }

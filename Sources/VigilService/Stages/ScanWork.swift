@@ -2,7 +2,7 @@ import VigilCore
 import VigilKafka
 
 /// The tile scan stage: one `ScanPartition` per assigned routed partition, fed only that
-/// partition's messages (its tiles' incidents, their halo, the city's ticks and counts); each
+/// partition's messages (frames of them, `RoutedFrameCodec`) (its tiles' incidents, their halo, the city's ticks and counts); each
 /// finding goes to the findings topic's one partition, keyed by the routed partition it came from,
 /// so the lifecycle can merge the partitions' findings into the city's order.
 ///
@@ -34,29 +34,47 @@ struct ScanWork: StageWork {
 
     mutating func apply(_ record: KafkaMessage, live: Bool, now: Timestamp) -> StageOutput {
         if scans[record.partition] == nil { scans[record.partition] = ScanPartition(configuration: engine) }
-        guard let envelope = record.headers.last(where: { $0.name == StageHeaders.route })?.value else {
-            return deadLetter(record, "the routed message has no \(StageHeaders.route) header")
+        // What the record holds, checked whole before any of it is applied: a frame (what the
+        // router sends), or one message with its envelope in a header.
+        var entries: [RoutedFrameCodec.Entry]
+        if record.headers.contains(where: { $0.name == StageHeaders.frame }) {
+            do { entries = try RoutedFrameCodec.decode(record.value ?? []) } catch { return deadLetter(record, error.reason) }
+        } else if let envelope = record.headers.last(where: { $0.name == StageHeaders.route })?.value {
+            do {
+                let message = try RoutedMessageCodec.decode(envelope)
+                var incident: [UInt8]?
+                if case .incident = message { incident = record.value ?? [] }
+                entries = [RoutedFrameCodec.Entry(message, incident: incident)]
+            } catch {
+                return deadLetter(record, error.reason)
+            }
+        } else {
+            return deadLetter(record, "the routed message has neither a \(StageHeaders.frame) nor a \(StageHeaders.route) header")
         }
-        let message: RoutedMessage
-        do { message = try RoutedMessageCodec.decode(envelope) } catch { return deadLetter(record, error.reason) }
-        var incident: Incident?
-        if case .incident = message {
-            switch decoder.decode(record.value) {
-            case .success(let decoded): incident = decoded
-            case .failure(let error): return deadLetter(record, "the routed incident does not decode: \(error)")
+        var incidents: [Incident?] = []
+        incidents.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let bytes = entry.incident else {
+                incidents.append(nil)
+                continue
+            }
+            switch decoder.decode(bytes) {
+            case .success(let decoded): incidents.append(decoded)
+            case .failure(let error): return deadLetter(record, "a routed incident does not decode: \(error)")
             }
         }
         let key = Array(String(record.partition).utf8)
         var out = StageOutput()
-        for finding in scans[record.partition]!.apply(message, incident: incident) {
-            // A tick's re-checks with no result are not sent: the lifecycle learns that this
-            // partition passed the tick from its next finding (the router's marks, one per poll
-            // batch, guarantee one), and empty re-checks change nothing there (an open cluster is
-            // always watched by the partition that owns its centre). Most ticks have none: this
-            // removes nearly all of the findings topic's traffic.
-            if case .rechecks(_, _, let results) = finding, results.isEmpty { continue }
-            out.messages.append(
-                OutgoingMessage(topic: findingsTopic, partition: 0, key: key, value: ScanOutputCodec.encode(finding)))
+        for (entry, incident) in zip(entries, incidents) {
+            for finding in scans[record.partition]!.apply(entry.message, incident: incident) {
+                // A tick's re-checks with no result are not sent: the lifecycle learns that this
+                // partition passed the tick from its next finding (the router's marks, one per
+                // poll batch, guarantee one), and empty re-checks change nothing there (an open
+                // cluster is always watched by a partition). Most ticks have none.
+                if case .rechecks(_, _, let results) = finding, results.isEmpty { continue }
+                out.messages.append(
+                    OutgoingMessage(topic: findingsTopic, partition: 0, key: key, value: ScanOutputCodec.encode(finding)))
+            }
         }
         return out
     }

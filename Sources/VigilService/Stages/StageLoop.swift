@@ -28,7 +28,8 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     private var rebuildUntil: [TopicPartition: Int64] = [:]
     /// Partitions assigned to this loop now.
     private var owned: Set<TopicPartition> = []
-    private var lastLive: (tp: TopicPartition, offset: Int64)?
+    /// The poll batch's first live record (one input partition per stage that owes at batch end: the router).
+    private var firstLive: (tp: TopicPartition, offset: Int64)?
     private(set) var statistics = Statistics()
     private var lastProgress = ContinuousClock.now
     private var malformedLogged = 0
@@ -76,12 +77,14 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
 
     /// One poll, its deliveries and its offsets.
     func step(timeoutMs: Int32) throws {
-        lastLive = nil
+        firstLive = nil
         let errors = try consumer.poll(timeoutMs: timeoutMs) { record in
             try handle(record)
         } afterRecords: {
-            guard let last = lastLive else { return }
-            for message in work.batchEnded() { try send(message, for: last.tp, offset: last.offset) }
+            // Counted against the batch's first live record: none of the batch is committed
+            // before what the batch owes is acknowledged (a router's frames hold all of it).
+            guard let first = firstLive else { return }
+            for message in work.batchEnded() { try send(message, for: first.tp, offset: first.offset) }
         }
         for error in errors { logger.warning("consumer error", metadata: ["stage": "\(name)", "kafka.error": "\(error)"]) }
         try settle(producer.poll(timeoutMs: 0))
@@ -130,7 +133,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             feed?.append(json)
         }
         for message in out.messages { try send(message, for: tp, offset: record.offset) }
-        lastLive = (tp, record.offset)
+        if firstLive == nil { firstLive = (tp, record.offset) }
     }
 
     private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {
