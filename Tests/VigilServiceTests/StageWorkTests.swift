@@ -650,15 +650,5 @@ func alertDifference(_ got: [String], _ want: [String]) -> String? {
         "\(got.count) alerts, \(want.count) expected; first difference at \(i): got \(i < got.count ? got[i] : "nothing"), expected \(i < want.count ? want[i] : "nothing")"
 }
 
-/// SplitMix64, seeded, so a failing round replays exactly.
-struct StageRNG: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded SplitMix64 the other property tests of this target use.
+typealias StageRNG = SystemRandomNumberGenerator.Seeded
