@@ -33,6 +33,8 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     private(set) var statistics = Statistics()
     private var lastProgress = ContinuousClock.now
     private var malformedLogged = 0
+    /// The wall clock, read once per poll: only for alerts' detection times.
+    private var now = Timestamp(milliseconds: 0)
 
     struct Statistics: Sendable {
         var live = 0
@@ -78,6 +80,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     /// One poll, its deliveries and its offsets.
     func step(timeoutMs: Int32) throws {
         firstLive = nil
+        now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let errors = try consumer.poll(timeoutMs: timeoutMs) { record in
             try handle(record)
         } afterRecords: {
@@ -115,7 +118,6 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
 
     private func handle(_ record: KafkaRecord) throws {
         let tp = record.topicPartition
-        let now = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         if let until = rebuildUntil[tp] {
             if record.offset < until {
                 statistics.rebuilt += 1
