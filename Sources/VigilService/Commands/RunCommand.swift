@@ -54,8 +54,11 @@ struct RunCommand: ParsableCommand {
 
     private static func runPipeline(_ loaded: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
         var config = loaded
-        if config.kafka.createTopics {
-            let admin = try KafkaAdmin(configuration: config.producerProperties, logger: logger)
+        // One admin client, only when topics are created or the tile layout checks them.
+        let admin =
+            config.kafka.createTopics || config.scaleOut.enabled
+            ? try KafkaAdmin(configuration: config.producerProperties, logger: logger) : nil
+        if config.kafka.createTopics, let admin {
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
             for t in [config.topics.alerts, config.topics.deadLetter, config.topics.late] + (config.topics.cap.map { [$0] } ?? [])
                 + (config.topics.scored.map { [$0] } ?? [])
@@ -69,8 +72,8 @@ struct RunCommand: ParsableCommand {
         // The tile layout (docs/SCALE-OUT.md): the cluster scan runs as router, tile scans and one
         // lifecycle; the main pipeline keeps every other rule, with the scan off.
         var stages: ScaleOutStages?
-        if config.scaleOut.enabled {
-            try ScaleOutStages.checkTopics(config, admin: try KafkaAdmin(configuration: config.producerProperties, logger: logger))
+        if config.scaleOut.enabled, let admin {
+            try ScaleOutStages.checkTopics(config, admin: admin)
             stages = ScaleOutStages(config: config, logger: logger, stop: stop, board: operations.board)
             config.engine.clusters = nil
         }

@@ -305,11 +305,9 @@ final class IncidentPipeline {
                 input: (tp, offset)),
             kind: .alert, for: tp, offset: offset)
         if let capTopic = config.topics.cap {  // ops: CAP 1.2 rendering
-            let xml = CAPAlert.render(
-                alert, sent: now, sender: config.operations.cap.sender, status: config.operations.cap.status,
-                scope: config.operations.cap.scope, grid: config.engine.grid)
             try send(
-                OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: ceSource, detectedAt: now),
+                OutputMessages.capAlert(
+                    alert, cap: config.operations.cap, grid: config.engine.grid, topic: capTopic, source: ceSource, detectedAt: now),
                 kind: .capAlert, for: tp, offset: offset)
         }
     }

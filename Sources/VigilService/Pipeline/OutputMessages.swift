@@ -19,9 +19,13 @@ enum OutputMessages {
             ])
     }
 
-    /// The same alert as OASIS CAP 1.2 XML, with the same CloudEvents identity.
-    static func capAlert(_ alert: Alert, xml: [UInt8], topic: String, source: String, detectedAt: Timestamp) -> OutgoingMessage {
-        OutgoingMessage(
+    /// The same alert as OASIS CAP 1.2 XML (`cap`: `[cap]`'s sender, status and scope), with the
+    /// same CloudEvents identity.
+    static func capAlert(
+        _ alert: Alert, cap: OperationsSettings.CAP, grid: MetricGrid, topic: String, source: String, detectedAt: Timestamp
+    ) -> OutgoingMessage {
+        let xml = CAPAlert.render(alert, sent: detectedAt, sender: cap.sender, status: cap.status, scope: cap.scope, grid: grid)
+        return OutgoingMessage(
             topic: topic, key: Array(alert.partitionKey.utf8), value: xml,
             headers: cloudEventHeaders(alert, contentType: CAPAlert.contentType, source: source, detectedAt: detectedAt))
     }

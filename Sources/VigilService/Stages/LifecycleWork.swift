@@ -24,7 +24,6 @@ struct LifecycleWork: StageWork {
     /// Findings dead-lettered (unreadable), plus those that contradict the layout (`conflicts`).
     var malformed: Int { unreadable + city.conflicts }
     private var unreadable = 0
-    private(set) var published: [Alert.Kind: Int] = [:]
 
     init(engine: EngineConfiguration, partitions: Int, rendering: Rendering) {
         self.engine = engine
@@ -50,7 +49,6 @@ struct LifecycleWork: StageWork {
         guard live else { return StageOutput() }
         var out = StageOutput()
         for alert in alerts {
-            published[alert.kind, default: 0] += 1
             let json = AlertJSON.encode(alert, detectedAt: now)
             out.alerts.append((json, alert.severity == .high))
             out.messages.append(
@@ -58,11 +56,9 @@ struct LifecycleWork: StageWork {
                     alert, json: json, topic: rendering.alertsTopic, source: rendering.source, detectedAt: now,
                     input: (record.topicPartition, record.offset)))
             if let capTopic = rendering.capTopic {
-                let xml = CAPAlert.render(
-                    alert, sent: now, sender: rendering.cap.sender, status: rendering.cap.status, scope: rendering.cap.scope,
-                    grid: engine.grid)
                 out.messages.append(
-                    OutputMessages.capAlert(alert, xml: xml, topic: capTopic, source: rendering.source, detectedAt: now))
+                    OutputMessages.capAlert(
+                        alert, cap: rendering.cap, grid: engine.grid, topic: capTopic, source: rendering.source, detectedAt: now))
             }
         }
         return out

@@ -16,7 +16,6 @@ final class ScaleOutStages: @unchecked Sendable {
     private let logger: Logger
     private let stop: StopSignal
     private let board: OperationsBoard?
-    private var threads: [Thread] = []
     private let finished = DispatchGroup()
     private let failures = Mutex<[String]>([])
 
@@ -110,7 +109,6 @@ final class ScaleOutStages: @unchecked Sendable {
         thread.name = "vigil-\(name)"
         thread.stackSize = 8 << 20
         thread.start()
-        threads.append(thread)
     }
 
     /// Waits for the stages to end (after a stop); the failures that ended any, empty when none.
