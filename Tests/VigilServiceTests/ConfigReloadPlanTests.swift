@@ -56,9 +56,27 @@ struct ConfigReloadPlanTests {
     /// The scan's significance and the published kinds apply live (a reload that changed only
     /// them used to report "unchanged" and keep the old values).
     @Test func clusterSignificanceAppliesLive() throws {
-        let live = Self.base + "\n[alerts]\nmin_recurrence = \"730d\"\nkinds = [\"all\"]\n[clusters]\ncalibration_all_long = [-3.9, 0.41]\n"
+        let live =
+            Self.base
+            + "\n[alerts]\nmin_recurrence = \"730d\"\nkinds = [\"cluster_emerging\", \"hotspot_opened\", \"high_risk\"]\n"
+            + "[clusters]\ncalibration_all_long = [-3.9, 0.41]\n"
         #expect(
             try plan(live) == .apply(changed: ["alerts.kinds", "alerts.min_recurrence", "clusters.calibration_all_long"]))
+    }
+
+    /// Count and surge alerts cite their window's incidents, recorded only while they are
+    /// published: starting to publish them restarts (the rebuild records the citations); ceasing
+    /// to publish them applies live.
+    @Test(arguments: ["count_threshold", "surge", "all"])
+    func publishingCountOrSurgeAlertsAgainRestarts(kind: String) throws {
+        guard case .refuse(let keys) = try plan(Self.base + "\n[alerts]\nkinds = [\"cluster_emerging\", \"\(kind)\"]\n") else {
+            Issue.record("expected a refusal for publishing \(kind)")
+            return
+        }
+        #expect(keys == ["alerts.kinds"])
+        let old = try VigilConfiguration.parse(toml: Self.base + "\n[alerts]\nkinds = [\"all\"]\n", environment: [:])
+        let new = try VigilConfiguration.parse(toml: Self.base + "\n[alerts]\nkinds = [\"cluster_emerging\"]\n", environment: [:])
+        #expect(ConfigReloadPlan(old: old, new: new).decision == .apply(changed: ["alerts.kinds"]))
     }
 
     /// What the reload compares is what `check-config` prints: every `[clusters]` key is there and

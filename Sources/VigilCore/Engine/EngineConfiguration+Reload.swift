@@ -4,6 +4,9 @@ extension EngineConfiguration {
     /// cap. Windows, grid, lateness, which rules exist and the windows they read are structural.
     public func isRuleUpdate(of old: EngineConfiguration) -> Bool {
         guard grid == old.grid, allowedLateness == old.allowedLateness, windows == old.windows else { return false }
+        // Count and surge alerts cite their window's incidents, which an engine records only while
+        // it publishes them: starting to publish one needs the rebuild a restart does.
+        for kind in [Alert.Kind.countThreshold, .surge] where publishes(kind) && !old.publishes(kind) { return false }
         switch (countRule, old.countRule) {
         case (nil, nil): break
         case (let new?, let was?) where new.window == was.window && new.resolution == was.resolution: break
@@ -30,4 +33,7 @@ extension EngineConfiguration {
         }
         return true
     }
+
+    /// Whether alerts of `kind` are published (`alertKinds` nil: every kind).
+    func publishes(_ kind: Alert.Kind) -> Bool { alertKinds?.contains(kind) ?? true }
 }

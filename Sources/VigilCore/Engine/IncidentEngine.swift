@@ -28,9 +28,16 @@ public struct IncidentEngine: Sendable {
     private var hotIndex: HotCellIndex?
     private var hotIndexEvaluation = 0
     static let expiryInterval = 4096
+    /// Whether count and surge alerts are published (`alerts.kinds`): when not, those rules keep
+    /// their counts and cooldowns but cite no incidents (`EngineConfiguration.isRuleUpdate` then
+    /// refuses a reload that starts publishing them, since their citations would be incomplete).
+    private var publishesCounts: Bool
+    private var publishesSurges: Bool
 
     public init(configuration: EngineConfiguration) {
         self.configuration = configuration
+        publishesCounts = configuration.publishes(.countThreshold)
+        publishesSurges = configuration.publishes(.surge)
         watermark = Watermark(allowedLateness: configuration.allowedLateness)
         var specs = configuration.windows
         func index(of spec: WindowSpec) -> Int {
@@ -127,7 +134,9 @@ public struct IncidentEngine: Sendable {
         let cellKey = AggregateKey.categoryCell(category, cell)
         if let slot = windows.slot(for: cellKey, admit: windows.keyCount < configuration.maxKeys) {
             windows.add(slot: slot, time: incident.eventTime)
-            if let alert = countRule?.observe(incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid) {
+            if let alert = countRule?.observe(
+                incident, key: cellKey, slot: slot, table: windows, cell: cell, grid: grid, publishing: publishesCounts)
+            {
                 alerts.append(alert)
             }
         } else {
@@ -149,7 +158,7 @@ public struct IncidentEngine: Sendable {
             }
             if let surge = surgeRule?.observe(
                 incident, key: key, neighbourhood: name, cell: cell, grid: grid,
-                historySince: historyStart, maxKeys: configuration.maxKeys)
+                historySince: historyStart, maxKeys: configuration.maxKeys, publishing: publishesSurges)
             {
                 if !surge.admitted { statistics.capHits += 1 }
                 if let alert = surge.alert { alerts.append(alert) }
@@ -173,6 +182,8 @@ public struct IncidentEngine: Sendable {
     public mutating func updateRules(_ new: EngineConfiguration) -> Bool {
         guard new.isRuleUpdate(of: configuration) else { return false }
         configuration = new
+        publishesCounts = new.publishes(.countThreshold)
+        publishesSurges = new.publishes(.surge)
         if let rule = new.countRule { countRule?.configuration = rule }
         if let rule = new.surgeRule { surgeRule?.configuration = rule }
         if let rule = new.hotspots { hotspots?.configuration = rule }

@@ -14,14 +14,23 @@ struct CountThresholdRule: Sendable {
         self.specIndex = specIndex
     }
 
-    mutating func observe(_ incident: Incident, key: UInt64, slot: Int32, table: WindowTable, cell: GridCell, grid: MetricGrid) -> Alert? {
-        evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id)
+    /// Counts nothing itself (the engine added the incident to `table`): checks the window's count
+    /// against the threshold and the key's cooldown, and returns the alert citing the window's ids.
+    /// With `publishing` false (the kind is not in `alerts.kinds`) the rule keeps only its
+    /// cooldowns, which also decide how long a key's windows are kept, and neither records the
+    /// incident's id nor builds the alert: recording ids released the ids a key's ring dropped,
+    /// each a cold cache line, for alerts no one receives.
+    mutating func observe(
+        _ incident: Incident, key: UInt64, slot: Int32, table: WindowTable, cell: GridCell, grid: MetricGrid, publishing: Bool = true
+    ) -> Alert? {
+        if publishing { evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id) }
         let spec = table.specs[specIndex]
         let bucket = spec.bucket(incident.eventTime)
         let count = table.count(slot: slot, spec: specIndex, endingAt: bucket)
         guard count >= configuration.threshold else { return nil }
         if let last = lastAlert[key], incident.eventTime.milliseconds < last + configuration.cooldown.milliseconds { return nil }
         lastAlert[key] = incident.eventTime.milliseconds
+        guard publishing else { return nil }
         let end = Timestamp(milliseconds: (bucket + 1) * spec.resolution.milliseconds)
         let start = end - spec.horizon
         var hash = StableHash()

@@ -26,16 +26,18 @@ struct SurgeRule: Sendable {
     /// Counts `incident` in its key; returns a surge alert when significant. The stream's continuous
     /// history begins at `historySince`: no alerts before the baseline weeks exist. A new key is
     /// tracked only while fewer than `maxKeys` are (`admitted` false: dropped, a cap hit).
+    /// With `publishing` false (surges are not in `alerts.kinds`) the counts and cooldowns are kept
+    /// (the model's features and key expiry read them) but no id is recorded and no alert built.
     mutating func observe(
         _ incident: Incident, key: UInt64, neighbourhood: String, cell: GridCell, grid: MetricGrid,
-        historySince: Timestamp, maxKeys: Int
+        historySince: Timestamp, maxKeys: Int, publishing: Bool = true
     ) -> (alert: Alert?, admitted: Bool) {
         let history = EventDuration(milliseconds: incident.eventTime.milliseconds - historySince.milliseconds)
         guard let slot = hourly.slot(for: key, admit: hourly.keyCount < maxKeys) else { return (nil, false) }
         let t = incident.eventTime.milliseconds
         let bucket = hourly.specs[0].bucket(incident.eventTime)
         hourly.add(slot: slot, time: incident.eventTime)
-        evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id)
+        if publishing { evidence.append(slot: slot, key: key, time: incident.eventTime, id: incident.id) }
 
         let count = hourly.count(slot: slot, spec: 0, endingAt: bucket)
         let weeks = configuration.trailingWeeks
@@ -47,6 +49,7 @@ struct SurgeRule: Sendable {
         let p = PoissonTail.upper(count, mean: expected)
         guard p <= configuration.pValue else { return (nil, true) }
         lastAlert[key] = t
+        guard publishing else { return (nil, true) }
         let end = Timestamp(milliseconds: (bucket + 1) * Self.hour)
         let start = end - configuration.window
         var hash = StableHash()

@@ -46,7 +46,9 @@ struct ConfigReloadPlan: Equatable {
         } else if changed.isEmpty {
             decision = .unchanged
         } else if !new.engine.isRuleUpdate(of: old.engine) {
-            decision = .refuse(structural: changed)  // cannot happen while liveKeys matches isRuleUpdate
+            // Live keys whose new values the engine cannot take over in place: publishing count or
+            // surge alerts again (`alerts.kinds`) needs the citations only a rebuild records.
+            decision = .refuse(structural: changed)
         } else {
             decision = .apply(changed: changed)
         }
