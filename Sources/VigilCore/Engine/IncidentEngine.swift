@@ -118,6 +118,7 @@ public struct IncidentEngine: Sendable {
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
         var riskAlert: Alert?
         if layout != nil || risk != nil {
+            windows.prepare(incident.eventTime)  // the features' window ends, then the counts below
             riskAlert = scoreBeforeCounting(incident, cell: cell, layout: layout, features: &features)
         }
         guard let category = categories.id(for: incident.category) else {

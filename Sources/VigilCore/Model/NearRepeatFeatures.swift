@@ -94,7 +94,7 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         var lastCatNbr = Int64.min
         // The bucket each horizon's window ends at (one division per horizon, not per slot).
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(h, 1)) { end in
-            for k in 0..<h { end[k] = table.specs[k].bucket(t) }
+            for k in 0..<h { end[k] = table.bucket(spec: k, at: t) }
             for dx in Int32(-1)...1 {
                 for dy in Int32(-1)...1 {
                     let c = GridCell(x: cell.x + dx, y: cell.y + dy)

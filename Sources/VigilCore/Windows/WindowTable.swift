@@ -100,17 +100,29 @@ public struct WindowTable: Sendable {
     /// An event at the head writes one count; moving the head copies the total into the buckets it
     /// skips (at most the ring); a late event adds one to each cumulative count from its bucket to
     /// the head (at most the lateness margin).
+    /// Computes the bucket and ring position of `time` in every window once (divisions), for
+    /// `add` and `bucket(spec:at:)`: the engine prepares an incident's time before reading its
+    /// features, and then counts it in three keys at the same time.
+    @inline(__always) public mutating func prepare(_ time: Timestamp) {
+        let t = time.milliseconds
+        guard t != memoTime else { return }
+        memoTime = t
+        for k in 0..<specs.count {
+            let b = specs[k].bucket(time)
+            memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(layout[k].length))))
+        }
+    }
+
+    /// The bucket of `time` in window `k`, without a division when `prepare` saw that time.
+    @inline(__always) public func bucket(spec k: Int, at time: Timestamp) -> Int64 {
+        time.milliseconds == memoTime ? memo[k].bucket : specs[k].bucket(time)
+    }
+
     public mutating func add(slot: Int32, time: Timestamp) {
         let s = Int(slot)
         let t = time.milliseconds
         if t > lastSeen[s] { lastSeen[s] = t }
-        if t != memoTime {
-            memoTime = t
-            for k in 0..<specs.count {
-                let b = specs[k].bucket(time)
-                memo[k] = Memo(bucket: b, position: Int(floorModulo(b, Int64(layout[k].length))))
-            }
-        }
+        prepare(time)
         let nSpecs = specs.count
         let base = s * stride
         memo.withUnsafeBufferPointer { memo in
