@@ -40,6 +40,15 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         var live = 0
         var rebuilt = 0
         var sent = 0
+        /// Alerts published, in `Alert.Kind.allCases` order (`vigil_alerts_total`).
+        var alertsByKind = [Int](repeating: 0, count: Alert.Kind.allCases.count)
+
+        /// Counts what a live record's output published (a rebuilt record's output is dropped, not counted).
+        mutating func countPublished(_ out: StageOutput) {
+            for alert in out.alerts {
+                if let index = Alert.Kind.allCases.firstIndex(of: alert.kind) { alertsByKind[index] += 1 }
+            }
+        }
     }
 
     init(
@@ -103,7 +112,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             name,
             .init(
                 live: statistics.live, rebuilt: statistics.rebuilt, sent: statistics.sent, malformed: work.malformed,
-                partitions: owned.count, rebuilding: rebuildUntil.count))
+                partitions: owned.count, rebuilding: rebuildUntil.count, alerts: statistics.alertsByKind))
         if ContinuousClock.now - lastProgress >= .seconds(30) {
             lastProgress = .now
             logger.info(
@@ -130,10 +139,11 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         guard tracker.beginInputIfAhead(tp, offset: record.offset) else { return }  // fetched again: done already
         statistics.live += 1
         let out = work.apply(KafkaMessage(record), live: true, now: now)
-        for (json, high) in out.alerts {
-            output.write(json, priority: high ? 4 : 5)
-            feed?.append(json)
+        for alert in out.alerts {
+            output.write(alert.json, priority: alert.high ? 4 : 5)
+            feed?.append(alert.json)
         }
+        statistics.countPublished(out)
         for message in out.messages { try send(message, for: tp, offset: record.offset) }
         if firstLive == nil { firstLive = (tp, record.offset) }
     }
