@@ -267,7 +267,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             starts[tp] = plan.start
         }
         logger.info(
-            "stage partitions assigned; rebuilding from their start (from C - 1 first where the log seems to end before C)",
+            "stage partitions assigned; rebuilding from their start",
             metadata: [
                 "stage": "\(name)", "kafka.partitions": "\(partitions)",
                 "committed": "\(committed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"
