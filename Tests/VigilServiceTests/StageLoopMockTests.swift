@@ -8,9 +8,10 @@ import VigilKafka
 
 /// Issue 18: the tile layout's `StageLoop` (consume, produce, commit, rebuild) with the router's
 /// decisions, on librdkafka's in-process mock cluster: a restarted stage rebuilds its state by
-/// re-reading its input silently up to the committed offset and goes on exactly where it stopped,
-/// and a delivery that fails for good stops the stage without committing past it.
-@Suite("StageLoop on a mock cluster: rebuild by re-reading, and failed deliveries", .serialized)
+/// re-reading its input silently up to the committed offset and goes on exactly where it stopped
+/// (also when the broker misreports the log's end), a delivery that fails for good stops the stage
+/// without committing past it, and so does a committed offset beyond the log's end.
+@Suite("StageLoop on a mock cluster: rebuild by re-reading, failed deliveries, offsets beyond the log", .serialized)
 struct StageLoopMockTests {
     static let logger: Logger = {
         var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -80,15 +81,18 @@ struct StageLoopMockTests {
         let done = DispatchSemaphore(value: 0)
         var error: (any Error)?
 
-        init(_ config: VigilConfiguration) throws {
+        /// `watermarks`: what the loop is told the log's watermarks are (nil: the broker's answer).
+        init(_ config: VigilConfiguration, watermarks: (@Sendable (TopicPartition) -> (low: Int64, high: Int64))? = nil) throws {
             var props = config.consumerProperties
             props["group.id"] = "g.router"
             let work = RouterWork(
                 engine: config.engine, decoder: config.decoder, settings: config.scaleOut, maxFutureMs: config.pipeline.maxFutureMs)
             loop = StageLoop(
-                name: "router", topic: "in", work: work, consumer: try KafkaConsumer(configuration: props, logger: logger),
+                name: "router", group: "g.router", topic: "in", work: work,
+                consumer: try KafkaConsumer(configuration: props, logger: logger),
                 producer: try KafkaProducer(configuration: config.producerProperties, logger: logger), logger: logger,
                 output: LogOutput(environment: [:]), stop: stop)
+            loop.watermarksForTesting = watermarks
             Thread { [self] in
                 do { try loop.run() } catch { self.error = error }
                 done.signal()
@@ -109,6 +113,19 @@ struct StageLoopMockTests {
         else { return nil }
         defer { observer.close() }
         return (try? observer.committed([input], timeoutMs: 2_000))?[input]
+    }
+
+    /// Commits `offset` for group `g.router` on `in` from outside any stage (joins the group first).
+    static func commitFromOutside(_ offset: Int64, _ bootstrap: String) throws {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": "g.router"]), logger: logger)
+        try consumer.subscribe(["in"])
+        var seen = 0
+        let deadline = Date().addingTimeInterval(30)
+        while seen < 1 && Date() < deadline { consumer.poll(timeoutMs: 100) { _ in seen += 1 } }
+        try consumer.storeOffsets([input: offset])
+        try consumer.commit()
+        consumer.close()
     }
 
     static func waitUntilCommitted(_ target: Int64, _ bootstrap: String) -> Bool {
@@ -204,5 +221,52 @@ struct StageLoopMockTests {
         #expect(running.error != nil, "with the cause")
         let committed = Self.committed(bootstrap) ?? KafkaOffset.invalid
         #expect(committed < 1, "nothing committed past an undelivered message (committed \(committed))")
+    }
+
+    /// The group's offset is 50 on a log of 20 records (the topic recreated while the group's offsets
+    /// survived). Before, the router re-read the 20 silently "up to 50" and waited there, routing
+    /// nothing new without a word; now it stops by itself, before applying anything, with a message
+    /// naming the topic, partition, committed offset, log end, group and the fix, and commits nothing.
+    @Test func aCommittedOffsetBeyondTheLogEndStopsTheStageWithTheFix() throws {
+        let cluster = try Self.cluster()
+        let bootstrap = cluster.bootstrapServers
+        let config = try Self.config(bootstrap)
+        try Self.produce(0..<20, to: cluster)
+        try Self.commitFromOutside(50, bootstrap)
+        #expect(Self.committed(bootstrap) == 50)
+        let running = try Running(config)
+        #expect(running.done.wait(timeout: .now() + 60) == .success, "the stage stopped by itself")
+        let message = (running.error as? StageFailure)?.description ?? "no StageFailure: \(String(describing: running.error))"
+        for part in [
+            "stage router", "group 'g.router'", "committed offset 50 on in partition 0", "reports the end at 20", "reset to offset 0",
+            "--group g.router --topic in --reset-offsets --to-earliest", "--delete --group g.router"
+        ] {
+            #expect(message.contains(part), "'\(part)' in: \(message)")
+        }
+        #expect(running.loop.statistics.rebuilt == 0 && running.loop.statistics.live == 0, "nothing applied, silently or live")
+        #expect(running.loop.statistics.sent == 0)
+        #expect(Self.committed(bootstrap) == 50, "the group's offset is left for the operator to reset")
+    }
+
+    /// The same restart as the first test, with the loop told the high watermark is 1 whatever the
+    /// log holds (as the local test broker misreports it): the committed offset 20 seems beyond the
+    /// end, the record at 19 refutes it, and the router rebuilds from the start and routes exactly
+    /// what one uninterrupted router routes. The check must not stop a stage on a wrong watermark.
+    @Test func aMisreportedHighWatermarkIsRefutedAndTheRouterRebuildsAsUsual() throws {
+        let cluster = try Self.cluster()
+        let bootstrap = cluster.bootstrapServers
+        let config = try Self.config(bootstrap)
+        try Self.produce(0..<20, to: cluster)
+        let first = try Running(config)
+        #expect(Self.waitUntilCommitted(20, bootstrap), "the first router committed its input")
+        #expect(first.finish() && first.error == nil)
+
+        try Self.produce(20..<25, to: cluster)
+        let second = try Running(config, watermarks: { _ in (low: 0, high: 1) })
+        #expect(Self.waitUntilCommitted(25, bootstrap), "the second router committed the new input")
+        #expect(second.finish() && second.error == nil, "\(String(describing: second.error))")
+        #expect(second.loop.statistics.rebuilt == 20, "the committed records were re-read silently")
+        #expect(second.loop.statistics.live == 5, "only the new records were routed")
+        #expect(try Self.routedKeys(bootstrap) == Self.expectedKeys(25, config), "each routed message once, as one router")
     }
 }

@@ -22,9 +22,12 @@ struct PrometheusExposition {
             p.sample("vigil_dead_letters_total", [("reason", reason)], st.deadLetteredByReason[reason]!)
         }
         p.single("vigil_late_incidents_total", "counter", "Incidents behind their partition's watermark, sent to the late topic.", st.late)
-        p.family("vigil_alerts_total", "counter", "Alerts published, by kind.")
+        p.family(
+            "vigil_alerts_total", "counter", "Alerts published, by kind (the main pipeline's and the tile layout's lifecycle stage's).")
         for (i, kind) in Alert.Kind.allCases.enumerated() {
-            p.sample("vigil_alerts_total", [("kind", kind.rawValue)], st.alertsByKind[i])
+            // The tile layout's cluster alerts are published by its lifecycle stage, not the pipeline.
+            let staged = stages.values.reduce(0) { $0 + ($1.alerts.indices.contains(i) ? $1.alerts[i] : 0) }
+            p.sample("vigil_alerts_total", [("kind", kind.rawValue)], st.alertsByKind[i] + staged)
         }
         p.single(
             "vigil_delivery_failures_total", "counter", "Failed deliveries to Kafka (each is retried; offsets are held back).",

@@ -50,7 +50,7 @@ struct LifecycleWork: StageWork {
         var out = StageOutput()
         for alert in alerts {
             let json = AlertJSON.encode(alert, detectedAt: now)
-            out.alerts.append((json, alert.severity == .high))
+            out.alerts.append((json, alert.severity == .high, alert.kind))
             out.messages.append(
                 OutputMessages.alert(
                     alert, json: json, topic: rendering.alertsTopic, source: rendering.source, detectedAt: now,

@@ -98,8 +98,8 @@ final class ScaleOutStages: @unchecked Sendable {
                 let consumer = try KafkaConsumer(configuration: props, logger: logger, maxBatch: config.pipeline.maxBatch)
                 let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
                 let loop = StageLoop(
-                    name: name, topic: topic, work: work, consumer: consumer, producer: producer, logger: logger,
-                    output: .shared, stop: stop, board: board?.stages, feed: board?.alertFeed)
+                    name: name, group: props["group.id"] ?? "", topic: topic, work: work, consumer: consumer, producer: producer,
+                    logger: logger, output: .shared, stop: stop, board: board?.stages, feed: board?.alertFeed)
                 try loop.run()
             } catch {
                 failures.withLock { $0.append("stage \(name): \(error)") }

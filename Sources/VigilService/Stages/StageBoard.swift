@@ -1,8 +1,10 @@
 import Synchronization
+import VigilCore
 
 /// What the tile layout's stages report to operators (`/metrics`), written by each stage's loop
 /// once per poll and read by the admin server: records applied live and silently (rebuilds),
-/// messages sent, malformed internal messages dead-lettered, partitions owned and rebuilding.
+/// messages sent, alerts published by kind, malformed internal messages dead-lettered, partitions
+/// owned and rebuilding.
 final class StageBoard: Sendable {
     struct Counters: Sendable, Equatable {
         var live = 0
@@ -11,6 +13,9 @@ final class StageBoard: Sendable {
         var malformed = 0
         var partitions = 0
         var rebuilding = 0
+        /// Alerts published live (never while rebuilding), in `Alert.Kind.allCases` order: they count
+        /// in `vigil_alerts_total` with the main pipeline's.
+        var alerts = [Int](repeating: 0, count: Alert.Kind.allCases.count)
     }
 
     private let counters = Mutex<[String: Counters]>([:])

@@ -8,11 +8,14 @@ import VigilKafka
 /// and state rebuilt by re-reading each assigned partition from its start, silently up to the
 /// group's committed offset (`StageWork`). A delivery that librdkafka gives up on (after its own
 /// retries, `message.timeout.ms`) stops the stage with the cause: a restart re-reads from the last
-/// commit, so nothing is lost, and nothing is skipped to keep going.
+/// commit, so nothing is lost, and nothing is skipped to keep going. A committed offset beyond
+/// the log's end stops the stage too (`RebuildPlan`): the rebuild would never go live.
 ///
 /// Confined to the thread that calls `run`; rebalance callbacks run inside its polls.
 final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     let name: String
+    /// The consumer group (`<group_id>.<stage>`), named in failures that ask for its offsets to be reset.
+    let group: String
     let topic: String
     private(set) var work: Work
     private let consumer: KafkaConsumer
@@ -26,11 +29,18 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     private var tracker = OffsetAckTracker()
     /// Per partition being rebuilt, the committed offset: records before it are applied silently.
     private var rebuildUntil: [TopicPartition: Int64] = [:]
+    /// Per partition fetched from its committed offset C - 1 because the high watermark said C is
+    /// beyond the log end: C and that end, until the first record confirms or refutes it.
+    private var verifying: [TopicPartition: (committed: Int64, end: Int64)] = [:]
+    /// Partitions sought back to their start in this poll batch: the rest of the batch was fetched before.
+    private var seekPending: Set<TopicPartition> = []
     /// Partitions assigned to this loop now.
     private var owned: Set<TopicPartition> = []
     /// The poll batch's first live record (one input partition per stage that owes at batch end: the router).
     private var firstLive: (tp: TopicPartition, offset: Int64)?
     private(set) var statistics = Statistics()
+    /// Tests only: the log's watermarks as a broker that misreports them would answer (nil: ask the broker).
+    var watermarksForTesting: (@Sendable (TopicPartition) -> (low: Int64, high: Int64))?
     private var lastProgress = ContinuousClock.now
     private var malformedLogged = 0
     /// The wall clock, read once per poll: only for alerts' detection times.
@@ -40,15 +50,25 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         var live = 0
         var rebuilt = 0
         var sent = 0
+        /// Alerts published, in `Alert.Kind.allCases` order (`vigil_alerts_total`).
+        var alertsByKind = [Int](repeating: 0, count: Alert.Kind.allCases.count)
+
+        /// Counts what a live record's output published (a rebuilt record's output is dropped, not counted).
+        mutating func countPublished(_ out: StageOutput) {
+            for alert in out.alerts {
+                if let index = Alert.Kind.allCases.firstIndex(of: alert.kind) { alertsByKind[index] += 1 }
+            }
+        }
     }
 
     init(
-        name: String, topic: String, work: Work, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
+        name: String, group: String, topic: String, work: Work, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger,
         output: LogOutput, stop: StopSignal, board: StageBoard? = nil, feed: AlertFeed? = nil
     ) {
         self.board = board
         self.feed = feed
         self.name = name
+        self.group = group
         self.topic = topic
         self.work = work
         self.consumer = consumer
@@ -84,6 +104,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         let errors = try consumer.poll(timeoutMs: timeoutMs) { record in
             try handle(record)
         } afterRecords: {
+            seekPending.removeAll()  // a seek ordered in this batch has taken effect
             // Counted against the batch's first live record: none of the batch is committed
             // before what the batch owes is acknowledged (a router's frames hold all of it).
             guard let first = firstLive else { return }
@@ -103,7 +124,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             name,
             .init(
                 live: statistics.live, rebuilt: statistics.rebuilt, sent: statistics.sent, malformed: work.malformed,
-                partitions: owned.count, rebuilding: rebuildUntil.count))
+                partitions: owned.count, rebuilding: rebuildUntil.count + verifying.count, alerts: statistics.alertsByKind))
         if ContinuousClock.now - lastProgress >= .seconds(30) {
             lastProgress = .now
             logger.info(
@@ -111,13 +132,19 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
                 metadata: [
                     "stage": "\(name)", "records.live": "\(statistics.live)", "records.rebuilt": "\(statistics.rebuilt)",
                     "messages.sent": "\(statistics.sent)", "messages.pending": "\(tracker.pendingOutputs)",
-                    "partitions": "\(owned.count)", "partitions.rebuilding": "\(rebuildUntil.count)", "malformed": "\(work.malformed)"
+                    "partitions": "\(owned.count)", "partitions.rebuilding": "\(rebuildUntil.count + verifying.count)",
+                    "malformed": "\(work.malformed)"
                 ])
         }
     }
 
     private func handle(_ record: KafkaRecord) throws {
         let tp = record.topicPartition
+        if seekPending.contains(tp) { return }  // fetched before the seek to the start: read again
+        if let check = verifying.removeValue(forKey: tp) {
+            try verify(tp, check, firstOffset: record.offset)
+            return
+        }
         if let until = rebuildUntil[tp] {
             if record.offset < until {
                 statistics.rebuilt += 1
@@ -130,12 +157,30 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
         guard tracker.beginInputIfAhead(tp, offset: record.offset) else { return }  // fetched again: done already
         statistics.live += 1
         let out = work.apply(KafkaMessage(record), live: true, now: now)
-        for (json, high) in out.alerts {
-            output.write(json, priority: high ? 4 : 5)
-            feed?.append(json)
+        for alert in out.alerts {
+            output.write(alert.json, priority: alert.high ? 4 : 5)
+            feed?.append(alert.json)
         }
+        statistics.countPublished(out)
         for message in out.messages { try send(message, for: tp, offset: record.offset) }
         if firstLive == nil { firstLive = (tp, record.offset) }
+    }
+
+    /// The first record of a partition fetched from C - 1 because its high watermark said C is
+    /// beyond the end: stop if it confirms that, else rebuild from the start as usual.
+    private func verify(_ tp: TopicPartition, _ check: (committed: Int64, end: Int64), firstOffset: Int64) throws {
+        guard !RebuildPlan.confirmsBeyondEnd(committed: check.committed, firstOffset: firstOffset) else {
+            throw RebuildPlan.beyondEndFailure(
+                stage: name, group: group, tp: tp, committed: check.committed, end: check.end, firstOffset: firstOffset)
+        }
+        logger.info(
+            "stage partition holds its committed offset although the broker's high watermark is lower (misreported); rebuilding from its start",
+            metadata: [
+                "stage": "\(name)", "kafka.partition": "\(tp)", "committed": "\(check.committed)", "kafka.high_watermark": "\(check.end)"
+            ])
+        try consumer.seek([tp: KafkaOffset.beginning], timeoutMs: 5_000)
+        seekPending.insert(tp)
+        rebuildUntil[tp] = check.committed
     }
 
     private func send(_ message: OutgoingMessage, for tp: TopicPartition, offset: Int64) throws {
@@ -194,6 +239,8 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             owned.remove(tp)
             tracker.drop(tp)
             rebuildUntil[tp] = nil
+            verifying[tp] = nil
+            seekPending.remove(tp)
         }
     }
 
@@ -212,8 +259,12 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             work.begin(tp.partition)
             owned.insert(tp)
             tracker.drop(tp)
-            if let c = committed[tp], c > 0 { rebuildUntil[tp] = c } else { rebuildUntil[tp] = nil }
-            starts[tp] = KafkaOffset.beginning
+            seekPending.remove(tp)
+            let plan = self.plan(tp, committed: committed[tp])
+            rebuildUntil[tp] = plan.silentUntil
+            verifying[tp] = nil
+            if case .verifyBeyondEnd(let c, let end) = plan { verifying[tp] = (c, end) }
+            starts[tp] = plan.start
         }
         logger.info(
             "stage partitions assigned; rebuilding from their start",
@@ -222,5 +273,35 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
                 "committed": "\(committed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"
             ])
         return starts
+    }
+
+    /// Reads `tp`'s watermarks (when something is committed) and decides how to take it up; says
+    /// so when the log's start was deleted past the committed offset.
+    private func plan(_ tp: TopicPartition, committed: Int64?) -> RebuildPlan {
+        var low: Int64?
+        var high: Int64?
+        if let committed, committed > 0 {
+            do { (low, high) = try watermarksForTesting?(tp) ?? consumer.queryWatermarks(tp, timeoutMs: 5_000) } catch {
+                logger.warning(
+                    "stage cannot read the log's watermarks; rebuilding up to the committed offset without checking it is inside the log",
+                    metadata: ["stage": "\(name)", "kafka.partition": "\(tp)", "kafka.error": "\(error)"])
+            }
+        }
+        let plan = RebuildPlan(committed: committed, low: low, high: high)
+        switch plan {
+        case .committedBeforeStart(let c, let start):
+            logger.warning(
+                "stage committed offset is before the log's start (retention deleted it): records before the start were never read here and the state they built is lost; reading from the start, live",
+                metadata: [
+                    "stage": "\(name)", "kafka.partition": "\(tp)", "kafka.group": "\(group)", "committed": "\(c)",
+                    "kafka.low_watermark": "\(start)"
+                ])
+        case .verifyBeyondEnd(let c, let end):
+            logger.notice(
+                "stage committed offset is beyond the log end the broker reports; fetching from just before it to confirm",
+                metadata: ["stage": "\(name)", "kafka.partition": "\(tp)", "committed": "\(c)", "kafka.high_watermark": "\(end)"])
+        case .live, .rebuild: break
+        }
+        return plan
     }
 }

@@ -28,6 +28,7 @@ protocol StageWork: Sendable {
 /// also goes to the operators' log and the page's `/events`).
 struct StageOutput: Sendable {
     var messages: [OutgoingMessage] = []
-    /// Published alerts' JSON; `high`: high severity (journald priority 4, else 5).
-    var alerts: [(json: [UInt8], high: Bool)] = []
+    /// Published alerts' JSON; `high`: high severity (journald priority 4, else 5); `kind`: for
+    /// `vigil_alerts_total`.
+    var alerts: [(json: [UInt8], high: Bool, kind: Alert.Kind)] = []
 }
