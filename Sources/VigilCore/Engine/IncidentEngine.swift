@@ -28,16 +28,19 @@ public struct IncidentEngine: Sendable {
     private var hotIndex: HotCellIndex?
     private var hotIndexEvaluation = 0
     static let expiryInterval = 4096
-    /// Whether count and surge alerts are published (`alerts.kinds`): when not, those rules keep
-    /// their counts and cooldowns but cite no incidents (`EngineConfiguration.isRuleUpdate` then
-    /// refuses a reload that starts publishing them, since their citations would be incomplete).
+    /// Whether count, surge and high-risk alerts are published (`alerts.kinds`): when not, the
+    /// count and surge rules keep their counts and cooldowns but cite no incidents
+    /// (`EngineConfiguration.isRuleUpdate` then refuses a reload that starts publishing them, since
+    /// their citations would be incomplete), and a high score is counted without an alert.
     private var publishesCounts: Bool
     private var publishesSurges: Bool
+    private var publishesHighRisk: Bool
 
     public init(configuration: EngineConfiguration) {
         self.configuration = configuration
         publishesCounts = configuration.publishes(.countThreshold)
         publishesSurges = configuration.publishes(.surge)
+        publishesHighRisk = configuration.publishes(.highRisk)
         watermark = Watermark(allowedLateness: configuration.allowedLateness)
         var specs = configuration.windows
         func index(of spec: WindowSpec) -> Int {
@@ -116,12 +119,17 @@ public struct IncidentEngine: Sendable {
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
+        // The names' ids as known before this incident (the features read those), looked up once:
+        // only a name not seen yet is looked up again, to be added.
+        let knownCategory = categories.existingID(for: incident.category)
+        let knownNeighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
         var riskAlert: Alert?
         if layout != nil || risk != nil {
             windows.prepare(incident.eventTime)  // the features' window ends, then the counts below
-            riskAlert = scoreBeforeCounting(incident, cell: cell, layout: layout, features: &features)
+            riskAlert = scoreBeforeCounting(
+                incident, cell: cell, category: knownCategory, neighbourhood: knownNeighbourhood, layout: layout, features: &features)
         }
-        guard let category = categories.id(for: incident.category) else {
+        guard let category = knownCategory ?? categories.id(for: incident.category) else {
             if let riskAlert { alerts.append(riskAlert) }
             statistics.capHits += 1
             statistics.alerts += alerts.count
@@ -149,8 +157,9 @@ public struct IncidentEngine: Sendable {
         } else {
             statistics.capHits += 1
         }
-        if let name = incident.neighbourhood, neighbourhoods.id(for: name) == nil { statistics.capHits += 1 }
-        if let name = incident.neighbourhood, let n = neighbourhoods.id(for: name) {
+        let neighbourhood = incident.neighbourhood.flatMap { knownNeighbourhood ?? neighbourhoods.id(for: $0) }
+        if incident.neighbourhood != nil, neighbourhood == nil { statistics.capHits += 1 }
+        if let name = incident.neighbourhood, let n = neighbourhood {
             let key = AggregateKey.categoryNeighbourhood(category, n)
             if let slot = windows.slot(for: key, admit: windows.keyCount < configuration.maxKeys) {
                 windows.add(slot: slot, time: incident.eventTime)
@@ -185,6 +194,7 @@ public struct IncidentEngine: Sendable {
         configuration = new
         publishesCounts = new.publishes(.countThreshold)
         publishesSurges = new.publishes(.surge)
+        publishesHighRisk = new.publishes(.highRisk)
         if let rule = new.countRule { countRule?.configuration = rule }
         if let rule = new.surgeRule { surgeRule?.configuration = rule }
         if let rule = new.hotspots { hotspots?.configuration = rule }
@@ -194,11 +204,9 @@ public struct IncidentEngine: Sendable {
 
     /// Features (and the score, when a model serves) of `incident` from the state before it counts.
     private mutating func scoreBeforeCounting(
-        _ incident: Incident, cell: GridCell, layout: NearRepeatFeatures?,
+        _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
         features: inout [Double]
     ) -> Alert? {
-        let category = categories.existingID(for: incident.category)
-        let neighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
         if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
             if hotIndex == nil { hotIndex = HotCellIndex(snapshot) } else { hotIndex?.update(snapshot) }  // in place: its tiles are reused
             hotIndexEvaluation = statistics.hotspotEvaluations
@@ -215,7 +223,7 @@ public struct IncidentEngine: Sendable {
         lastScore = score
         // high_risk is opt-in: when it is not published, count it but build no alert (its feature
         // contributions and evidence cost more than the score itself, for ~3.5 % of incidents).
-        if let kinds = configuration.alertKinds, !kinds.contains(.highRisk) {
+        if !publishesHighRisk {
             if score >= scorer.threshold { statistics.highRisk += 1 }
             return nil
         }
