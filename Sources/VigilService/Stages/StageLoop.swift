@@ -226,7 +226,9 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             "stage stopped",
             metadata: [
                 "stage": "\(name)", "records.live": "\(statistics.live)", "records.rebuilt": "\(statistics.rebuilt)",
-                "messages.sent": "\(statistics.sent)"
+                "messages.sent": "\(statistics.sent)",
+                // The layout's alerts (the pipeline's `stopped` line counts only its own).
+                "stats.alerts": "\(statistics.alertsByKind.reduce(0, +))"
             ])
     }
 
