@@ -92,14 +92,6 @@ public struct WindowTable: Sendable {
         return s
     }
 
-    /// Counts one event at `time` in every horizon of `slot`.
-    ///
-    /// The hot path of the engine (three keys per incident): the bucket and ring position of each
-    /// horizon are computed once per event time and reused for the incident's other keys, and the
-    /// arrays are written through unsafe buffers (one uniqueness check per array, not per write).
-    /// An event at the head writes one count; moving the head copies the total into the buckets it
-    /// skips (at most the ring); a late event adds one to each cumulative count from its bucket to
-    /// the head (at most the lateness margin).
     /// Computes the bucket and ring position of `time` in every window once (divisions), for
     /// `add` and `bucket(spec:at:)`: the engine prepares an incident's time before reading its
     /// features, and then counts it in three keys at the same time.
@@ -118,6 +110,14 @@ public struct WindowTable: Sendable {
         time.milliseconds == memoTime ? memo[k].bucket : specs[k].bucket(time)
     }
 
+    /// Counts one event at `time` in every horizon of `slot`.
+    ///
+    /// The hot path of the engine (three keys per incident): the bucket and ring position of each
+    /// horizon are computed once per event time and reused for the incident's other keys, and the
+    /// arrays are written through unsafe buffers (one uniqueness check per array, not per write).
+    /// An event at the head writes one count; moving the head copies the total into the buckets it
+    /// skips (at most the ring); a late event adds one to each cumulative count from its bucket to
+    /// the head (at most the lateness margin).
     public mutating func add(slot: Int32, time: Timestamp) {
         let s = Int(slot)
         let t = time.milliseconds
