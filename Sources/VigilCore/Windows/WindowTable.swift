@@ -125,59 +125,75 @@ public struct WindowTable: Sendable {
         prepare(time)
         let nSpecs = specs.count
         let base = s * stride
-        memo.withUnsafeBufferPointer { memo in
-            layout.withUnsafeBufferPointer { layout in
-                cumulative.withUnsafeMutableBufferPointer { cumulative in
-                    heads.withUnsafeMutableBufferPointer { heads in
-                        for k in 0..<nSpecs {
-                            let bucket = memo[k].bucket
-                            let position = memo[k].position
-                            let hk = s * nSpecs + k
-                            let length = layout[k].length
-                            let ring = base + layout[k].offset
-                            var head = heads[hk]
-                            if head.bucket == Self.empty || bucket > head.bucket {
-                                // Move the head: the skipped buckets (and the new one, before this
-                                // event) hold the old total. A new slot's ring is all zeros already.
-                                if head.bucket != Self.empty {
-                                    let d = bucket - head.bucket
-                                    if d >= Int64(length) {
-                                        for i in ring..<(ring + length) { cumulative[i] = head.total }
-                                    } else {
-                                        var p = Int(head.position)
-                                        for _ in 0..<Int(d) {
-                                            p += 1
-                                            if p == length { p = 0 }
-                                            cumulative[ring + p] = head.total
-                                        }
+        // What the loop reads of `memo` and `layout`, copied to the stack first: reading those
+        // arrays inside the closures that mutate `cumulative` and `heads` made the compiler retain
+        // and release both on every call (four calls per incident, atomic operations).
+        withUnsafeTemporaryAllocation(of: Step.self, capacity: nSpecs) { steps in
+            for k in 0..<nSpecs {
+                let l = layout[k]
+                steps[k] = Step(
+                    bucket: memo[k].bucket, position: memo[k].position, length: l.length, offset: l.offset, reach: l.reach)
+            }
+            cumulative.withUnsafeMutableBufferPointer { cumulative in
+                heads.withUnsafeMutableBufferPointer { heads in
+                    for k in 0..<nSpecs {
+                        let step = steps[k]
+                        let bucket = step.bucket
+                        let position = step.position
+                        let hk = s * nSpecs + k
+                        let length = step.length
+                        let ring = base + step.offset
+                        var head = heads[hk]
+                        if head.bucket == Self.empty || bucket > head.bucket {
+                            // Move the head: the skipped buckets (and the new one, before this
+                            // event) hold the old total. A new slot's ring is all zeros already.
+                            if head.bucket != Self.empty {
+                                let d = bucket - head.bucket
+                                if d >= Int64(length) {
+                                    for i in ring..<(ring + length) { cumulative[i] = head.total }
+                                } else {
+                                    var p = Int(head.position)
+                                    for _ in 0..<Int(d) {
+                                        p += 1
+                                        if p == length { p = 0 }
+                                        cumulative[ring + p] = head.total
                                     }
                                 }
-                                head.bucket = bucket
-                                head.position = Int32(position)
-                                head.total &+= 1
-                                cumulative[ring + position] = head.total
-                                heads[hk] = head
-                            } else if bucket == head.bucket {
-                                head.total &+= 1
-                                cumulative[ring + position] = head.total
-                                heads[hk].total = head.total
-                            } else if bucket > head.bucket - layout[k].reach {
-                                // Late: every cumulative count from its bucket to the head grows by one.
-                                var p = position
-                                let n = Int(head.bucket - bucket)
-                                for _ in 0...n {
-                                    cumulative[ring + p] &+= 1
-                                    p += 1
-                                    if p == length { p = 0 }
-                                }
-                                heads[hk].total = head.total &+ 1
                             }
-                            // else older than the ring: the watermark keeps this from happening
+                            head.bucket = bucket
+                            head.position = Int32(position)
+                            head.total &+= 1
+                            cumulative[ring + position] = head.total
+                            heads[hk] = head
+                        } else if bucket == head.bucket {
+                            head.total &+= 1
+                            cumulative[ring + position] = head.total
+                            heads[hk].total = head.total
+                        } else if bucket > head.bucket - step.reach {
+                            // Late: every cumulative count from its bucket to the head grows by one.
+                            var p = position
+                            let n = Int(head.bucket - bucket)
+                            for _ in 0...n {
+                                cumulative[ring + p] &+= 1
+                                p += 1
+                                if p == length { p = 0 }
+                            }
+                            heads[hk].total = head.total &+ 1
                         }
+                        // else older than the ring: the watermark keeps this from happening
                     }
                 }
             }
         }
+    }
+
+    /// One window's part of `add`: the event's bucket and ring position, and the ring's shape.
+    private struct Step {
+        var bucket: Int64
+        var position: Int
+        var length: Int
+        var offset: Int
+        var reach: Int64
     }
 
     /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
