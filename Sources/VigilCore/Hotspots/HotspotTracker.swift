@@ -98,8 +98,10 @@ struct HotspotTracker: Sendable {
         // hotspot touches are listed once each; `overlaps` is sorted below, so their order is free).
         var perComponent = [Int](repeating: 0, count: components.count)
         var touched: [Int] = []
-        for (pi, p) in previous.enumerated() {
-            for c in p.cells {
+        // By index: iterating `previous` copied every hotspot (its id, cells, outline and
+        // categories retained and released, atomically) to read its cells.
+        for pi in previous.indices {
+            for c in previous[pi].cells {
                 let ci = Int(componentOf[x: Int(c.x), y: Int(c.y)])
                 guard ci >= 0 else { continue }
                 if perComponent[ci] == 0 { touched.append(ci) }
@@ -149,9 +151,11 @@ struct HotspotTracker: Sendable {
             firstOfPrevious[o.previous] = k
         }
         for (ci, component) in components.enumerated() {
-            let owner = componentOwner[ci] >= 0 ? previous[componentOwner[ci]] : nil
+            // The hotspot this component continues, read field by field (not copied whole).
+            let ownerIndex = componentOwner[ci]
+            let hasOwner = ownerIndex >= 0
             let biggestOverlap = firstOfComponent[ci] >= 0 ? overlaps[firstOfComponent[ci]] : nil
-            var id = owner?.id
+            var id = hasOwner ? previous[ownerIndex].id : nil
             if id == nil {
                 var hash = StableHash()
                 hash.combine(Self.ruleName)
@@ -163,10 +167,11 @@ struct HotspotTracker: Sendable {
             idOfComponent.append(id!)  // components are visited in order: this is index ci
             // Consecutive only if it was seen at the previous evaluation (not dormant since).
             let persistence =
-                owner.map {
-                    time.milliseconds - $0.lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds ? $0.persistence + 1 : 1
-                } ?? 1
-            let announced = owner?.announcedCells
+                !hasOwner
+                ? 1
+                : time.milliseconds - previous[ownerIndex].lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds
+                    ? previous[ownerIndex].persistence + 1 : 1
+            let announced = hasOwner ? previous[ownerIndex].announcedCells : nil
             let change: Alert.Kind?
             if let announced {
                 let target = max(announced + 1, Int((Double(announced) * configuration.growthFactor).rounded(.up)))
@@ -177,7 +182,7 @@ struct HotspotTracker: Sendable {
             }
             // Outline and categories only when an alert carries them.
             var hotspot = describe(
-                id: id!, openedAt: owner?.openedAt ?? time, cells: component, sums: sums[ci], grid: grid,
+                id: id!, openedAt: hasOwner ? previous[ownerIndex].openedAt : time, cells: component, sums: sums[ci], grid: grid,
                 categories: change == nil ? nil : categories)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
@@ -191,7 +196,7 @@ struct HotspotTracker: Sendable {
                         grid: grid))
                 hotspot.announcedCells = component.count
             } else if change == .hotspotOpened {
-                let split = owner == nil ? biggestOverlap.map { previous[$0.previous].id } : nil
+                let split = !hasOwner ? biggestOverlap.map { previous[$0.previous].id } : nil
                 alerts.append(
                     alert(
                         .hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window,
@@ -201,7 +206,8 @@ struct HotspotTracker: Sendable {
             next.append(hotspot)
         }
         var dormant: [Hotspot] = []
-        for (pi, p) in previous.enumerated() where !previousTaken[pi] {
+        for pi in previous.indices where !previousTaken[pi] {
+            let p = previous[pi]
             let into = firstOfPrevious[pi] >= 0 ? overlaps[firstOfPrevious[pi]] : nil
             let mergedInto = into.map { idOfComponent[$0.component] }
             if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
@@ -215,8 +221,9 @@ struct HotspotTracker: Sendable {
                         splitFrom: nil, time: time, window: window, grid: grid))
             }
         }
-        active = next + dormant
         snapshot = HotspotSnapshot(evaluatedAt: time, windowEndBucket: endBucket, giStar: result, hotspots: next)
+        // `next + dormant` copies every hotspot into a new array even when none is dormant.
+        active = dormant.isEmpty ? next : next + dormant
         return alerts
     }
 
