@@ -147,17 +147,18 @@ public struct WindowTable: Sendable {
                         if head.bucket == Self.empty || bucket > head.bucket {
                             // Move the head: the skipped buckets (and the new one, before this
                             // event) hold the old total. A new slot's ring is all zeros already.
+                            // Written as at most two runs (the ring wraps once), like a memset: a
+                            // quiet key's move writes most of its ring, one entry at a time before.
                             if head.bucket != Self.empty {
                                 let d = bucket - head.bucket
+                                let start = cumulative.baseAddress! + ring
                                 if d >= Int64(length) {
-                                    for i in ring..<(ring + length) { cumulative[i] = head.total }
+                                    start.update(repeating: head.total, count: length)
                                 } else {
-                                    var p = Int(head.position)
-                                    for _ in 0..<Int(d) {
-                                        p += 1
-                                        if p == length { p = 0 }
-                                        cumulative[ring + p] = head.total
-                                    }
+                                    let first = Int(head.position) + 1
+                                    let run = min(Int(d), length - first)
+                                    (start + first).update(repeating: head.total, count: run)
+                                    if run < Int(d) { start.update(repeating: head.total, count: Int(d) - run) }
                                 }
                             }
                             head.bucket = bucket
