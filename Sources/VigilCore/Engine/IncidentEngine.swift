@@ -114,8 +114,13 @@ public struct IncidentEngine: Sendable {
         statistics.accepted += 1
         var alerts: [Alert] = []
         // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
-        if hotspots != nil { alerts += evaluateHotspotsIfDue() }
-        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories) { alerts += ended }
+        if hotspots != nil {
+            let opened = evaluateHotspotsIfDue()
+            if !opened.isEmpty { alerts += opened }
+        }
+        // Appended only when there are any: appending an empty array still called into the runtime
+        // (a buffer check and a release), twice an incident.
+        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories), !ended.isEmpty { alerts += ended }
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
@@ -135,7 +140,7 @@ public struct IncidentEngine: Sendable {
             statistics.alerts += alerts.count
             return .accepted(alerts)
         }
-        if let found = clusters?.observe(incident, cell: cell, category: category, names: categories) { alerts += found }
+        if let found = clusters?.observe(incident, cell: cell, category: category, names: categories), !found.isEmpty { alerts += found }
         if let scan = clusters {
             statistics.clusterEvaluations = scan.evaluations
             statistics.openClusters = scan.openCount
