@@ -120,7 +120,9 @@ public struct IncidentEngine: Sendable {
         }
         // Appended only when there are any: appending an empty array still called into the runtime
         // (a buffer check and a release), twice an incident.
-        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories), !ended.isEmpty { alerts += ended }
+        if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories), !ended.isEmpty {
+            alerts += ended
+        }
 
         let grid = configuration.grid
         let cell = grid.cell(latitude: incident.latitude, longitude: incident.longitude)
