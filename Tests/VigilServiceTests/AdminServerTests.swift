@@ -55,6 +55,13 @@ struct AdminServerTests {
         board.publish(snapshot)
         #expect(try Self.get(server.port, "/readyz").body.contains("broker unreachable"))
         snapshot.brokerReachable = true
+        // The tile layout: a stage still rebuilding holds its tiles' alerts back (issue 18).
+        snapshot.stagesRebuilding = ["scan": 2, "lifecycle": 1]
+        board.publish(snapshot)
+        let stages = try Self.get(server.port, "/readyz")
+        #expect(stages.status == 503 && stages.body.contains("rebuilding stage state: lifecycle (1 partition), scan (2 partitions)"))
+        #expect(try Self.get(server.port, "/metrics").body.contains("vigil_ready 0"))
+        snapshot.stagesRebuilding = [:]
         board.publish(snapshot)
         #expect(try Self.get(server.port, "/readyz").status == 200)
         let metrics = try Self.get(server.port, "/metrics")

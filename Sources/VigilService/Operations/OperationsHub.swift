@@ -169,6 +169,7 @@ final class OperationsHub {
             recoveryProblems[tp] = nil
         }
         s.recoveryProblems = recoveryProblems.keys.sorted().map { recoveryProblems[$0]! }
+        s.stagesRebuilding = board.stages.snapshot.filter { $0.value.rebuilding > 0 }.mapValues(\.rebuilding)
         let health = brokerOverride ?? consumer.brokerHealth
         s.brokerReachable = health.reachable
         s.brokerReason = health.reason

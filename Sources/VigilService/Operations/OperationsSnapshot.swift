@@ -41,6 +41,11 @@ struct OperationsSnapshot: Sendable {
     var reloadsRefused = 0
     /// Committed offsets found outside the log (see `PartitionRecovery.Anomaly`), recent ones.
     var recoveryProblems: [String] = []
+    /// The tile layout's stages (`[scale_out]`) with partitions still rebuilding, by stage name:
+    /// until a stage's partitions reach their committed offsets it publishes nothing, so the
+    /// cluster alerts of their tiles are held back and the daemon is not ready, whatever the main
+    /// pipeline says. A stage that owns no partitions (another instance holds them) is no reason.
+    var stagesRebuilding: [String: Int] = [:]
 
     /// Why the daemon is not ready, or nil when it is (see docs/OPERATIONS.md, "Health").
     var notReadyReason: String? {
@@ -49,6 +54,13 @@ struct OperationsSnapshot: Sendable {
         if !recoveryProblems.isEmpty { return "recovery: \(recoveryProblems.joined(separator: "; "))" }
         let rebuilding = partitions.filter(\.rebuilding).map(\.topicPartition.description)
         if !rebuilding.isEmpty { return "rebuilding state: \(rebuilding.joined(separator: ", "))" }
+        if !stagesRebuilding.isEmpty {
+            let stages = stagesRebuilding.keys.sorted().map { name in
+                let n = stagesRebuilding[name]!
+                return "\(name) (\(n) partition\(n == 1 ? "" : "s"))"
+            }
+            return "rebuilding stage state: \(stages.joined(separator: ", "))"
+        }
         return nil
     }
 }
