@@ -179,5 +179,8 @@ def test_killed_instance_restarts_and_publishes_what_it_had_not(broker: H.Broker
     producer.join()
     assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the restarted instance did not finish"
     assert a2.logged("stage partition rebuilt"), "the restarted instance rebuilt its stages from their topics"
+    # Readiness answers for the stages as well (503 "rebuilding stage state" while they re-read):
+    # once every stage is live again, the daemon is ready.
+    assert H.wait_for(lambda: a2.readyz()[0] == 200, 60), f"ready once every stage is live: {a2.readyz()}"
     assert a2.terminate() == 0
     assert_same_alerts(published(broker, topics["alerts"]), want)
