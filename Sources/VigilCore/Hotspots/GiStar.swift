@@ -110,12 +110,8 @@ enum GiStar {
         let height = y1 - y0 + 1
         if width < 1 << 20, height < 1 << 20, width * height <= 64 * sorted.count + 4_096 {
             if scratch.count < width * height { scratch = [Int32](repeating: 0, count: width * height) }
-            let neighbours = [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1]
             return scratch.withUnsafeMutableBufferPointer { label in
-                let at = { (c: GridCell) in (Int(c.y) - y0) * width + Int(c.x) - x0 }
-                let out = labelComponents(sorted, at: at, labels: label, neighbours: neighbours)
-                for c in sorted { label[at(c)] = 0 }  // only listed cells were written: all 0 again
-                return out
+                labelComponents(sorted, x0: x0, y0: y0, width: width, labels: label)
             }
         }
         var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled
@@ -141,45 +137,117 @@ enum GiStar {
         return gather(sorted, sizes: sizes) { Int(label[x: Int($0.x), y: Int($0.y)]) }
     }
 
-    /// The flood fill of `components(_:columns:rows:)` on a flat array (`labels`, all 0) where
-    /// `at` places a cell and `neighbours` are the offsets of its 8 neighbours, all in range.
+    /// The labelling of `components(_:columns:rows:)` on a flat array (`labels`, all 0, and all 0
+    /// again on return) over the box whose corner is (`x0`, `y0`), `width` cells across with a
+    /// one-cell margin round the cells: one pass in the cells' (x, y) order with a union–find.
+    ///
+    /// A cell's 8-neighbours that come before it in that order are the three of column x − 1 and
+    /// (x, y − 1); it joins their components (ids given in order of first cell, a union keeping the
+    /// smaller id), so a component's root is the id of its first cell and a second pass numbers the
+    /// components in the order of their first cells, as the flood fill it replaces did (one stack
+    /// push and eight neighbour tests per cell, and every cell appended to a nested array).
     private static func labelComponents(
-        _ sorted: [GridCell], at: (GridCell) -> Int, labels: UnsafeMutableBufferPointer<Int32>, neighbours: [Int]
+        _ sorted: [GridCell], x0: Int, y0: Int, width: Int, labels: UnsafeMutableBufferPointer<Int32>
     ) -> [[GridCell]] {
-        for c in sorted { labels[at(c)] = -1 }  // -1: listed, not labelled yet
-        var sizes: [Int] = []
-        var stack: [Int] = []
-        for start in sorted where labels[at(start)] == -1 {
-            let l = Int32(sizes.count + 1)
-            labels[at(start)] = l
-            stack.append(at(start))
-            var size = 0
-            while let i = stack.popLast() {
-                size += 1
-                for d in neighbours where labels[i + d] == -1 {
-                    labels[i + d] = l
-                    stack.append(i + d)
+        let n = sorted.count
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n + 3) { scratch in
+            let parent = scratch.baseAddress!
+            let number = parent + n + 1
+            let size = number + n + 1  // cells per component, by number − 1
+            @inline(__always) func find(_ a: Int32) -> Int32 {
+                var a = a
+                while parent[Int(a)] != a {
+                    parent[Int(a)] = parent[Int(parent[Int(a)])]  // path halving
+                    a = parent[Int(a)]
+                }
+                return a
+            }
+            // Joins the component of label `l` (0: no cell there) into `root` (0: none yet).
+            @inline(__always) func join(_ l: Int32, _ root: inout Int32) {
+                guard l > 0 else { return }
+                let r = find(l)
+                if root == 0 {
+                    root = r
+                } else if r < root {
+                    parent[Int(root)] = r  // the smaller id (the earlier first cell) stays the root
+                    root = r
+                } else if r > root {
+                    parent[Int(r)] = root
                 }
             }
-            sizes.append(size)
+            var ids: Int32 = 0
+            return sorted.withUnsafeBufferPointer { cells in
+                for c in cells {
+                    let i = (Int(c.y) &- y0) &* width &+ Int(c.x) &- x0
+                    guard labels[i] == 0 else { continue }  // a repeated cell
+                    var root: Int32 = 0
+                    join(labels[i &- width &- 1], &root)  // (x−1, y−1)
+                    join(labels[i &- 1], &root)  // (x−1, y)
+                    join(labels[i &+ width &- 1], &root)  // (x−1, y+1)
+                    join(labels[i &- width], &root)  // (x, y−1)
+                    if root == 0 {
+                        ids += 1
+                        parent[Int(ids)] = ids
+                        root = ids
+                    }
+                    labels[i] = root
+                }
+                // The roots numbered in the order of their first cells; each cell's label becomes its
+                // component's number (a repeated cell reads the number its first copy got).
+                for k in 0...Int(ids) { number[k] = 0 }
+                var components: Int32 = 0
+                for c in cells {
+                    let i = (Int(c.y) &- y0) &* width &+ Int(c.x) &- x0
+                    let l = labels[i]
+                    guard l > 0 else { continue }  // numbered already (negative): a repeated cell
+                    let r = Int(find(l))
+                    if number[r] == 0 {
+                        size[Int(components)] = 0
+                        components += 1
+                        number[r] = components
+                    }
+                    size[Int(number[r]) &- 1] &+= 1
+                    labels[i] = -number[r]
+                }
+                let sizes = (0..<Int(components)).map { Int(size[$0]) }
+                let out = gather(sorted, sizes: sizes) { c in Int(-labels[(Int(c.y) &- y0) &* width &+ Int(c.x) &- x0]) }
+                for c in cells { labels[(Int(c.y) &- y0) &* width &+ Int(c.x) &- x0] = 0 }
+                return out
+            }
         }
-        return gather(sorted, sizes: sizes) { Int(labels[at($0)]) }
     }
 
     /// Each component's cells (label 1, 2, … as `labelOf` gives), in the order of `sorted`,
     /// a repeated cell listed once.
     private static func gather(_ sorted: [GridCell], sizes: [Int], labelOf: (GridCell) -> Int) -> [[GridCell]] {
-        var out = sizes.map { size -> [GridCell] in
-            var component: [GridCell] = []
-            component.reserveCapacity(size)
-            return component
+        // Each component's cells scattered into its run of one flat buffer (runs in component
+        // order), then each run copied out whole: appending cell by cell to an array of arrays
+        // checked both arrays' uniqueness and capacity for every cell.
+        let total = sizes.reduce(0, +)
+        return withUnsafeTemporaryAllocation(of: GridCell.self, capacity: max(total, 1)) { flat in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: sizes.count + 1) { next in
+                var start = 0
+                for (k, size) in sizes.enumerated() {
+                    next[k] = start
+                    start += size
+                }
+                var previous: GridCell?
+                for c in sorted where c != previous {
+                    let k = labelOf(c) - 1
+                    flat.initializeElement(at: next[k], to: c)
+                    next[k] += 1
+                    previous = c
+                }
+                var out: [[GridCell]] = []
+                out.reserveCapacity(sizes.count)
+                var from = 0
+                for size in sizes {
+                    out.append(Array(UnsafeBufferPointer(rebasing: flat[from..<(from + size)])))
+                    from += size
+                }
+                return out
+            }
         }
-        var previous: GridCell?
-        for c in sorted where c != previous {
-            out[labelOf(c) - 1].append(c)
-            previous = c
-        }
-        return out
     }
 
     /// Whether `cells` are in the order `sortedInUniverse` gives (non-decreasing packed x, y).
