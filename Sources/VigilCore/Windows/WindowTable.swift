@@ -131,8 +131,8 @@ public struct WindowTable: Sendable {
         withUnsafeTemporaryAllocation(of: Step.self, capacity: nSpecs) { steps in
             for k in 0..<nSpecs {
                 let l = layout[k]
-                steps[k] = Step(
-                    bucket: memo[k].bucket, position: memo[k].position, length: l.length, offset: l.offset, reach: l.reach)
+                steps.initializeElement(
+                    at: k, to: Step(bucket: memo[k].bucket, position: memo[k].position, length: l.length, offset: l.offset, reach: l.reach))
             }
             cumulative.withUnsafeMutableBufferPointer { cumulative in
                 heads.withUnsafeMutableBufferPointer { heads in
