@@ -114,12 +114,12 @@ public struct IncidentEngine: Sendable {
         statistics.accepted += 1
         var alerts: [Alert] = []
         // Hotspots are evaluated as the watermark crosses each interval, before this incident counts.
+        // Each rule's alerts are appended only when there are any: appending an empty array still
+        // called into the runtime (a buffer check and a release), up to three times an incident.
         if hotspots != nil {
-            let opened = evaluateHotspotsIfDue()
-            if !opened.isEmpty { alerts += opened }
+            let hotspotAlerts = evaluateHotspotsIfDue()
+            if !hotspotAlerts.isEmpty { alerts += hotspotAlerts }
         }
-        // Appended only when there are any: appending an empty array still called into the runtime
-        // (a buffer check and a release), twice an incident.
         if let ended = clusters?.advance(to: ClusterTime.hour(of: incident.eventTime), names: categories), !ended.isEmpty {
             alerts += ended
         }
