@@ -51,7 +51,9 @@ private func kafkaLogCallback(
         }
     let text = buffer.map { String(cString: $0) } ?? ""
     let fac = facility.map { String(cString: $0) } ?? ""
-    guard let suppressed = context.repeats.withLock({ $0.admit("log:\(fac):\(level)") }) else { return }
+    // Debug lines (level 7) come only when the operator set librdkafka's `debug` to trace
+    // something: every one of them is wanted, so only the other levels are rate-limited.
+    guard let suppressed = level >= 7 ? 0 : context.repeats.withLock({ $0.admit("log:\(fac):\(level)") }) else { return }
     var metadata: Logger.Metadata = ["kafka.facility": "\(fac)"]
     if suppressed > 0 { metadata["kafka.repeats_suppressed"] = "\(suppressed)" }
     context.logger.log(level: swiftLevel, "\(text)", metadata: metadata)

@@ -71,11 +71,14 @@ def tile_topics(broker: H.Broker) -> tuple[dict[str, str], dict[str, str]]:
     return topics, stage
 
 
-def daemon(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], workdir: Path, name: str) -> H.Daemon:
-    return H.Daemon(broker.bootstrap, group, topics, workdir, name, env={
-        "VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": str(PARTITIONS),
-        "VIGIL_SCALE_OUT_ROUTED_TOPIC": stage["routed"], "VIGIL_SCALE_OUT_FINDINGS_TOPIC": stage["findings"],
-        "VIGIL_ALERTS_KINDS": CLUSTER_KINDS})
+def daemon(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], workdir: Path, name: str,
+           scan_threads: int | None = None) -> H.Daemon:
+    env = {"VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": str(PARTITIONS),
+           "VIGIL_SCALE_OUT_ROUTED_TOPIC": stage["routed"], "VIGIL_SCALE_OUT_FINDINGS_TOPIC": stage["findings"],
+           "VIGIL_ALERTS_KINDS": CLUSTER_KINDS}
+    if scan_threads is not None:
+        env["VIGIL_SCALE_OUT_SCAN_THREADS"] = str(scan_threads)
+    return H.Daemon(broker.bootstrap, group, topics, workdir, name, env=env)
 
 
 def published(broker: H.Broker, topic: str) -> list[str]:
@@ -145,7 +148,12 @@ def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) 
     topics, stage = tile_topics(broker)
     group = H.unique("tile-group")
     a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
-    b = daemon(broker, group, topics, stage, tmp_path, "tile-b").start()
+    # The stopped instance runs one scan consumer, so it leaves each stage's group with one member.
+    # The local broker (tansu 0.6.0) cannot take two leaves in one rebalance when the second is the
+    # group's leader: `Forming::leave` removes the member but keeps it as leader, so the survivor's
+    # joins wait for an assignment no one computes, for good (in about 1 run in 5; a Kafka broker
+    # elects a new leader). The survivor still runs two scan consumers and takes over several tiles.
+    b = daemon(broker, group, topics, stage, tmp_path, "tile-b", scan_threads=1).start()
     assigned = "stage partitions assigned; rebuilding from their start"
     assert H.wait_for(lambda: bool(a.logged(assigned)) and bool(b.logged(assigned)), 60), "both instances own stages"
     producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
