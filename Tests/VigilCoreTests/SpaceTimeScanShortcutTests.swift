@@ -127,4 +127,43 @@ import Testing
         #expect(compared > 3_000 && reachedFloor > 100, "compared \(compared), reached \(reachedFloor)")
         #expect(scan.cylinder(centre: GridCell(x: 0, y: 0), layer: 0, endHour: head, radiusCells: 1, durationHours: 5) == nil)
     }
+
+    /// Every radius and duration asked for alone is the full evaluation's cylinder of that shape
+    /// (a ring missed or counted twice changes some radius's count or baseline), near the origin
+    /// and where the disc's square wraps past Int32 (where `cylinder` reads its cells one by one
+    /// rather than tile by tile); the centre's place in its tile varies, so every disc mask is read.
+    @Test(arguments: [(51, 0), (52, Int32.max - 4), (53, Int32.min + 2)] as [(UInt64, Int32)])
+    func everyShapeAloneIsTheFullEvaluationsCylinder(seed: UInt64, origin: Int32) {
+        var rng = SplitMix64(seed: seed)
+        var scan = SpaceTimeScan(
+            configuration: ClusterScanConfiguration(minimumBaselineWeeks: 2), cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
+        var recentCells: [GridCell] = []
+        var head: Int64 = 24 * 7 * 2_000
+        var compared = 0
+        var radii = Set<Int>()
+        for step in 0..<6_000 {
+            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
+            let cell = GridCell(
+                x: origin &+ Int32(Int(rng.next() % 16) - 8), y: origin &+ Int32(Int(rng.next() % 16) - 8))
+            let hour = head - Int64(rng.next() % 2)
+            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] { scan.add(cell: cell, layer: layer, hour: hour) }
+            recentCells.append(cell)
+            if recentCells.count > 50 { recentCells.removeFirst() }
+            guard step % 10 == 0 else { continue }
+            let centre = recentCells[Int(rng.next() % UInt64(recentCells.count))]
+            let layer = UInt16(rng.next() % 3)
+            let end = head - Int64(rng.next() % 4)
+            var full: [ScanCylinder] = []
+            guard scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else { continue }
+            #expect(full.count == (scan.radius + 1) * scan.durations.count)
+            for wanted in full.shuffled(using: &rng) {
+                let one = scan.cylinder(
+                    centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours)
+                #expect(one == wanted, "r \(wanted.radiusCells) d \(wanted.durationHours) at \(centre), hour \(end)")
+                if wanted.observed > 0 { radii.insert(wanted.radiusCells) }
+                compared += 1
+            }
+        }
+        #expect(compared > 10_000 && radii.count == scan.radius + 1, "compared \(compared), radii \(radii)")
+    }
 }
