@@ -13,6 +13,28 @@ import Testing
         var hour: Int64
     }
 
+    /// A scan fed one random occurrence a step (all categories and one of two others, at the hour
+    /// reached or one before; now and then a quiet spell of up to 900 hours), and asked about one
+    /// of the last 50 cells fed, in a random layer, at one of the last 4 hours.
+    struct RandomFeed {
+        var scan = SpaceTimeScan(
+            configuration: ClusterScanConfiguration(minimumBaselineWeeks: 2), cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
+        var recentCells: [GridCell] = []
+        var head: Int64 = 24 * 7 * 2_000
+
+        mutating func add(_ cell: GridCell, _ rng: inout SplitMix64) {
+            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
+            let hour = head - Int64(rng.next() % 2)
+            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] { scan.add(cell: cell, layer: layer, hour: hour) }
+            recentCells.append(cell)
+            if recentCells.count > 50 { recentCells.removeFirst() }
+        }
+
+        func question(_ rng: inout SplitMix64) -> (centre: GridCell, layer: UInt16, endHour: Int64) {
+            (recentCells[Int(rng.next() % UInt64(recentCells.count))], UInt16(rng.next() % 3), head - Int64(rng.next() % 4))
+        }
+    }
+
     /// Every cylinder of a full evaluation has the brute-force observed count; an evaluation with a
     /// floor visits exactly the full evaluation's cylinders (observed ≥ 3) whose surprise reaches the
     /// floor, in the same order and with the same values.
@@ -81,39 +103,29 @@ import Testing
     /// full evaluation's does; asked between evaluations, so the caches they move are exercised.
     @Test(arguments: [41, 42, 43] as [UInt64]) func oneCylinderIsTheFullEvaluationsCylinder(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        var scan = SpaceTimeScan(
-            configuration: ClusterScanConfiguration(minimumBaselineWeeks: 2), cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
-        var recentCells: [GridCell] = []
-        var head: Int64 = 24 * 7 * 2_000
+        var feed = RandomFeed()
         var compared = 0
         var reachedFloor = 0
         for step in 0..<12_000 {
-            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
-            let cell =
+            feed.add(
                 rng.next() % 3 == 0
-                ? GridCell(x: Int32(rng.next() % 3), y: Int32(rng.next() % 3))
-                : GridCell(x: Int32(Int(rng.next() % 30) - 15), y: Int32(Int(rng.next() % 30) - 15))
-            let hour = head - Int64(rng.next() % 2)
-            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] { scan.add(cell: cell, layer: layer, hour: hour) }
-            recentCells.append(cell)
-            if recentCells.count > 50 { recentCells.removeFirst() }
+                    ? GridCell(x: Int32(rng.next() % 3), y: Int32(rng.next() % 3))
+                    : GridCell(x: Int32(Int(rng.next() % 30) - 15), y: Int32(Int(rng.next() % 30) - 15)), &rng)
             guard step % 5 == 0 else { continue }
-            let centre = recentCells[Int(rng.next() % UInt64(recentCells.count))]
-            let layer = UInt16(rng.next() % 3)
-            let end = head - Int64(rng.next() % 4)
+            let (centre, layer, end) = feed.question(&rng)
             var full: [ScanCylinder] = []
-            guard scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else {
-                #expect(scan.cylinder(centre: centre, layer: layer, endHour: end, radiusCells: 1, durationHours: 3) == nil)
+            guard feed.scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else {
+                #expect(feed.scan.cylinder(centre: centre, layer: layer, endHour: end, radiusCells: 1, durationHours: 3) == nil)
                 continue
             }
             // Two of its cylinders, asked alone right after it.
             for _ in 0..<2 {
                 let wanted = full[Int(rng.next() % UInt64(full.count))]
-                let one = scan.cylinder(
+                let one = feed.scan.cylinder(
                     centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours)
                 #expect(one == wanted, "r \(wanted.radiusCells) d \(wanted.durationHours) at \(centre), hour \(end)")
                 let floor = [2.0, 6.0, 12.0][Int(rng.next() % 3)]
-                let withFloor = scan.cylinder(
+                let withFloor = feed.scan.cylinder(
                     centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours,
                     atLeast: floor)
                 #expect((withFloor.map { $0.surprise >= floor } ?? false) == (wanted.surprise >= floor))
@@ -125,7 +137,8 @@ import Testing
             }
         }
         #expect(compared > 3_000 && reachedFloor > 100, "compared \(compared), reached \(reachedFloor)")
-        #expect(scan.cylinder(centre: GridCell(x: 0, y: 0), layer: 0, endHour: head, radiusCells: 1, durationHours: 5) == nil)
+        #expect(
+            feed.scan.cylinder(centre: GridCell(x: 0, y: 0), layer: 0, endHour: feed.head, radiusCells: 1, durationHours: 5) == nil)
     }
 
     /// Every radius and duration asked for alone is the full evaluation's cylinder of that shape
@@ -135,35 +148,24 @@ import Testing
     @Test(arguments: [(51, 0), (52, Int32.max - 4), (53, Int32.min + 2)] as [(UInt64, Int32)])
     func everyShapeAloneIsTheFullEvaluationsCylinder(seed: UInt64, origin: Int32) {
         var rng = SplitMix64(seed: seed)
-        var scan = SpaceTimeScan(
-            configuration: ClusterScanConfiguration(minimumBaselineWeeks: 2), cellSize: 250, latenessHours: 3, maxKeys: 1_000_000)
-        var recentCells: [GridCell] = []
-        var head: Int64 = 24 * 7 * 2_000
+        var feed = RandomFeed()
         var compared = 0
         var radii = Set<Int>()
         for step in 0..<6_000 {
-            head += rng.next() % 200 == 0 ? Int64(rng.next() % 900) : Int64(rng.next() % 3)
-            let cell = GridCell(
-                x: origin &+ Int32(Int(rng.next() % 16) - 8), y: origin &+ Int32(Int(rng.next() % 16) - 8))
-            let hour = head - Int64(rng.next() % 2)
-            for layer in [UInt16(0), UInt16(1 + rng.next() % 2)] { scan.add(cell: cell, layer: layer, hour: hour) }
-            recentCells.append(cell)
-            if recentCells.count > 50 { recentCells.removeFirst() }
+            feed.add(GridCell(x: origin &+ Int32(Int(rng.next() % 16) - 8), y: origin &+ Int32(Int(rng.next() % 16) - 8)), &rng)
             guard step % 10 == 0 else { continue }
-            let centre = recentCells[Int(rng.next() % UInt64(recentCells.count))]
-            let layer = UInt16(rng.next() % 3)
-            let end = head - Int64(rng.next() % 4)
+            let (centre, layer, end) = feed.question(&rng)
             var full: [ScanCylinder] = []
-            guard scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else { continue }
-            #expect(full.count == (scan.radius + 1) * scan.durations.count)
+            guard feed.scan.evaluate(centre: centre, layer: layer, endHour: end, visit: { full.append($0) }) else { continue }
+            #expect(full.count == (feed.scan.radius + 1) * feed.scan.durations.count)
             for wanted in full.shuffled(using: &rng) {
-                let one = scan.cylinder(
+                let one = feed.scan.cylinder(
                     centre: centre, layer: layer, endHour: end, radiusCells: wanted.radiusCells, durationHours: wanted.durationHours)
                 #expect(one == wanted, "r \(wanted.radiusCells) d \(wanted.durationHours) at \(centre), hour \(end)")
                 if wanted.observed > 0 { radii.insert(wanted.radiusCells) }
                 compared += 1
             }
         }
-        #expect(compared > 10_000 && radii.count == scan.radius + 1, "compared \(compared), radii \(radii)")
+        #expect(compared > 10_000 && radii.count == feed.scan.radius + 1, "compared \(compared), radii \(radii)")
     }
 }
