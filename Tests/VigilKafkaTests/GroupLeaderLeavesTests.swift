@@ -13,7 +13,8 @@ import VigilKafka
 struct GroupLeaderLeavesTests {
     static let partitions = 6
 
-    /// Members joined one at a time, each after the group settled, so the first is the leader.
+    /// A member of the group; they join one at a time, each after the group settled, so the first
+    /// to join stays the leader (a coordinator keeps a leader that rejoins; tansu does too).
     final class Member {
         let consumer: KafkaConsumer
         let listener = RecordingListener()
