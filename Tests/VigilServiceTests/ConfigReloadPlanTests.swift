@@ -94,6 +94,35 @@ struct ConfigReloadPlanTests {
         #expect(again.engine.alertKinds == config.engine.alertKinds)
     }
 
+    /// With the tile layout running, the stages took the scan's settings at startup: a reload that
+    /// changes them (or which cluster kinds are published) is refused by name instead of reaching the
+    /// main pipeline only; the main pipeline's own live keys still apply. Both sides are compared as
+    /// the daemon holds them (`mainPipeline()`: the scan moved to the stages).
+    @Test func withTheTileLayoutTheScansKeysRestart() throws {
+        let layout = Self.base + "\n[scale_out]\nenabled = true\n"
+        func decision(_ newText: String) throws -> ConfigReloadPlan.Decision {
+            let old = try VigilConfiguration.parse(toml: layout, environment: [:]).mainPipeline()
+            let new = try VigilConfiguration.parse(toml: newText, environment: [:]).mainPipeline()
+            return ConfigReloadPlan(old: old, new: new).decision
+        }
+        #expect(try decision(layout) == .unchanged, "the same file is unchanged, scan and all")
+        #expect(
+            try decision(layout + "[alerts]\nmin_recurrence = \"730d\"\n[clusters]\ncalibration = [-3.5, 0.31]\n")
+                == .refuse(structural: ["alerts.min_recurrence", "clusters.calibration"]))
+        #expect(try decision(layout + "[alerts]\nkinds = [\"cluster_emerging\"]\n") == .refuse(structural: ["alerts.kinds"]))
+        #expect(
+            try decision(layout.replacingOccurrences(of: "threshold = 4", with: "threshold = 6"))
+                == .apply(changed: ["rules.count.threshold"]))
+        let allKinds = layout + "[alerts]\nkinds = [\"all\"]\n"
+        let old = try VigilConfiguration.parse(toml: allKinds, environment: [:]).mainPipeline()
+        let new = try VigilConfiguration.parse(
+            toml: layout + "[alerts]\nkinds = [\"cluster_emerging\", \"cluster_grew\", \"cluster_ended\"]\n", environment: [:]
+        ).mainPipeline()
+        #expect(
+            ConfigReloadPlan(old: old, new: new).decision == .apply(changed: ["alerts.kinds"]),
+            "dropping the main pipeline's kinds applies live: the cluster kinds are unchanged")
+    }
+
     @Test func aStructuralChangeRefusesTheLiveOnesWithIt() throws {
         let text = Self.base.replacingOccurrences(of: "group_id = \"g\"", with: "group_id = \"h\"")
             .replacingOccurrences(of: "threshold = 4", with: "threshold = 6")

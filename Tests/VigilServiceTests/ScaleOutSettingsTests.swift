@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigilService
@@ -29,6 +30,31 @@ struct ScaleOutSettingsTests {
         #expect(config.renderEffective().contains("[scale_out]\nenabled = true\npartitions = 3"))
     }
 
+    /// With the scan off there is nothing to scale out: the layout does not run (the main pipeline
+    /// runs every rule per input partition), so turning the scan off is one key, not two.
+    @Test func enabledWithTheScanOffDoesNotRun() throws {
+        let config = try VigilConfiguration.parse(toml: "[scale_out]\nenabled = true\n[clusters]\nenabled = false", environment: [:])
+        #expect(config.scaleOut.enabled && !config.scaleOut.runs)
+        #expect(config.mainPipeline().engine == config.engine, "the main pipeline keeps its engine")
+        let on = try VigilConfiguration.parse(toml: "[scale_out]\nenabled = true", environment: [:])
+        #expect(on.scaleOut.runs)
+        let main = on.mainPipeline()
+        #expect(main.engine.clusters == nil && main.stagedClusters == on.engine.clusters, "the scan is the stages'")
+        #expect(main.renderEffective() == on.renderEffective(), "check-config and a reload still see the scan's settings")
+    }
+
+    /// Issue 18's done-when: the daemon a city deploys from the shipped file says what `vigil replay`
+    /// says, so the shipped file runs the exact layout (the built-in default, for a file without the
+    /// key, stays off: the region-keyed layout).
+    @Test func theShippedConfigRunsTheExactLayout() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = try VigilConfiguration.load(path: root.appendingPathComponent("Config/vigil.toml").path, environment: [:])
+        #expect(shipped.scaleOut.runs)
+        #expect(
+            Set(shipped.engine.alertKinds ?? []) == [.clusterEmerging, .clusterGrew, .clusterEnded],
+            "every default alert comes from the layout")
+    }
+
     @Test(arguments: [
         ("[scale_out]\npartitions = 0", "scale_out.partitions"),
         ("[scale_out]\ntile_cells = 0", "scale_out.tile_cells"),
@@ -37,7 +63,6 @@ struct ScaleOutSettingsTests {
         ("[scale_out]\nrouted_topic = \"no spaces\"", "scale_out.routed_topic"),
         ("[scale_out]\nfindings_topic = \"vigil.routed\"", "scale_out.findings_topic"),
         ("[scale_out]\nenabled = true\nfindings_topic = \"incidents\"", "scale_out.findings_topic"),
-        ("[scale_out]\nenabled = true\n[clusters]\nenabled = false", "scale_out.enabled"),
         ("[scale_out]\nenable = true", "scale_out.enable")
     ])
     func badValuesNameTheirKey(toml: String, key: String) {

@@ -48,6 +48,9 @@ struct RunCommand: ParsableCommand {
         done.wait()
         if case .failure(let error) = outcome.withLock({ $0 }) {
             logger.critical("stopped on error", metadata: ["error": "\(error)"])
+            // A configuration the brokers' topics contradict (the tile layout's partition counts):
+            // 78, which the unit does not restart (RestartPreventExitStatus), as for a bad file.
+            if error is ConfigurationError { throw ExitCode(78) }
             throw ExitCode.failure
         }
     }
@@ -56,7 +59,7 @@ struct RunCommand: ParsableCommand {
         var config = loaded
         // One admin client, only when topics are created or the tile layout checks them.
         let admin =
-            config.kafka.createTopics || config.scaleOut.enabled
+            config.kafka.createTopics || config.scaleOut.runs
             ? try KafkaAdmin(configuration: config.producerProperties, logger: logger) : nil
         if config.kafka.createTopics, let admin {
             var topics = [config.topics.incidents: Int32(config.kafka.topicPartitions)]
@@ -66,16 +69,21 @@ struct RunCommand: ParsableCommand {
                 topics[t] = Int32(config.kafka.topicPartitions)
             }
             if let publicTopic = config.publicFeed.topic { topics[publicTopic] = 1 }  // one partition: releases stay in order
-            if config.scaleOut.enabled { topics.merge(ScaleOutStages.topics(config)) { $1 } }
+            if config.scaleOut.runs { topics.merge(ScaleOutStages.topics(config)) { $1 } }
             try admin.createTopics(topics, replicationFactor: Int32(config.reliability.replicationFactor))
         }
         // The tile layout (docs/SCALE-OUT.md): the cluster scan runs as router, tile scans and one
         // lifecycle; the main pipeline keeps every other rule, with the scan off.
         var stages: ScaleOutStages?
-        if config.scaleOut.enabled, let admin {
+        if config.scaleOut.enabled, !config.scaleOut.runs {
+            logger.notice(
+                "scale_out.enabled has nothing to scale out: clusters.enabled = false, so the tile layout does not run and every rule runs per input partition"
+            )
+        }
+        if config.scaleOut.runs, let admin {
             try ScaleOutStages.checkTopics(config, admin: admin)
             stages = ScaleOutStages(config: config, logger: logger, stop: stop, board: operations.board)
-            config.engine.clusters = nil
+            config = config.mainPipeline()
         }
         stages?.start()
         do {
@@ -94,7 +102,8 @@ struct RunCommand: ParsableCommand {
         // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
         let consumer = try KafkaConsumer(
             configuration: config.consumerProperties, logger: logger, maxBatch: config.pipeline.maxBatch,
-            partitionQueues: config.pipeline.workerThreads > 1, expectedPartitions: config.kafka.topicPartitions)
+            partitionQueues: config.pipeline.workerThreads > 1,
+            expectedPartitions: config.scaleOut.runs ? 1 : config.kafka.topicPartitions)
         let health = BrokerHealthMonitor(
             probe: try KafkaBrokerProbe(configuration: config.producerProperties, logger: logger), logger: logger)
         health.start()

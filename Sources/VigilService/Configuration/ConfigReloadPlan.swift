@@ -1,3 +1,5 @@
+import VigilCore
+
 /// What a SIGHUP reload may do with a newly read configuration: a pure decision, so every
 /// case is testable without signals or files.
 ///
@@ -7,6 +9,8 @@
 /// (Kafka connection, group and topics, grid, windows, lateness, which rules exist, admin
 /// listener, log format, CAP settings, TLS/SASL) shapes state or connections: such changes are
 /// refused as a whole, naming the keys, and the running configuration stays.
+/// With the tile layout running (`scale_out`), the scan's keys are the stages' and restart too
+/// (`readByStages`).
 struct ConfigReloadPlan: Equatable {
     enum Decision: Equatable {
         case unchanged
@@ -40,7 +44,9 @@ struct ConfigReloadPlan: Equatable {
         let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
         // Secret file contents are not rendered: a changed password alone is a structural change.
         let secrets = old.security != new.security && changed.allSatisfy { !$0.hasPrefix("kafka.") } ? ["kafka (secret file contents)"] : []
-        let structural = changed.filter { !Self.liveKeys.contains($0) } + secrets
+        let staged = old.stagedClusters != nil || new.stagedClusters != nil
+        let structural =
+            changed.filter { !Self.liveKeys.contains($0) || (staged && Self.readByStages($0, old: old, new: new)) } + secrets
         if !structural.isEmpty {
             decision = .refuse(structural: structural)
         } else if changed.isEmpty {
@@ -52,6 +58,19 @@ struct ConfigReloadPlan: Equatable {
         } else {
             decision = .apply(changed: changed)
         }
+    }
+
+    /// With the tile layout running, the scan's settings and the cluster kinds published belong to
+    /// the stages, which took them at startup and rebuild from their topics with them: a live change
+    /// would reach the main pipeline only, so it needs a restart, like any structural key.
+    static func readByStages(_ key: String, old: VigilConfiguration, new: VigilConfiguration) -> Bool {
+        if key.hasPrefix("clusters.") || key == "alerts.min_recurrence" { return true }
+        guard key == "alerts.kinds" else { return false }
+        func clusterKinds(_ c: VigilConfiguration) -> Set<Alert.Kind> {
+            let cluster: Set<Alert.Kind> = [.clusterEmerging, .clusterGrew, .clusterEnded]
+            return c.engine.alertKinds.map { $0.intersection(cluster) } ?? cluster
+        }
+        return clusterKinds(old) != clusterKinds(new)
     }
 
     /// `section.key = value` pairs of a rendered configuration (comments and blanks skipped).

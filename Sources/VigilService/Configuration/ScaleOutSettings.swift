@@ -7,8 +7,16 @@
 /// the tiles within the scan's radius), the scans (one per routed partition, shared by the instances
 /// of the group), and one lifecycle that merges their findings in the city's order and publishes the
 /// cluster alerts. The other rules keep running in the main pipeline, with the scan off there.
+///
+/// The shipped config turns it on (`Config/vigil.toml`): the daemon a city deploys then says what
+/// `vigil replay` says. The built-in default, for a config without the key, stays off: a topic keyed
+/// by region over several partitions, each partition's engine running every rule, is the other
+/// supported layout (faster, not exact across partitions).
 struct ScaleOutSettings: Sendable, Equatable {
     var enabled = false
+    /// `enabled` and the emerging-cluster scan on: the three stages run, and the input topic must
+    /// have one partition. `enabled` with the scan off leaves this false.
+    var runs = false
     /// Scan partitions: partitions of the routed topic, shared by the instances of the group.
     var partitions = 6
     /// A tile is `tile_cells` × `tile_cells` grid cells (16: 4 km at 250 m).
@@ -46,11 +54,10 @@ struct ScaleOutSettings: Sendable, Equatable {
         try VigilConfiguration.require(
             s.routedTopic != s.findingsTopic, "scale_out.findings_topic", "is the same topic as scale_out.routed_topic",
             "give each stage's output a topic of its own")
-        if s.enabled, !clustersOn {
-            throw ConfigurationError(
-                key: "scale_out.enabled", message: "the tile layout scales out the emerging-cluster scan, which is off",
-                fix: "set clusters.enabled = true, or scale_out.enabled = false")
-        }
+        // With the scan off there is nothing to scale out: the layout does not run (`runs`), and
+        // every rule runs per input partition, as without `enabled`. Not an error, so that turning
+        // the scan off (a benchmark, an analyst's replay) needs one key, not two.
+        s.runs = s.enabled && clustersOn
         return s
     }
 }

@@ -63,7 +63,7 @@ extension VigilConfiguration {
         lines += [
             "", "[alerts]", "kinds = [\((engine.alertKinds.map { $0.map(\.rawValue).sorted() } ?? ["all"]).map(q).joined(separator: ", "))]"
         ]
-        if let c = engine.clusters {
+        if let c = engine.clusters ?? stagedClusters {
             func hours(_ h: Int) -> String { q(EventDuration.hours(Int64(h)).description) }
             lines += [
                 "min_recurrence = \(q(EventDuration(milliseconds: Int64((c.minRecurrenceDays * 86_400_000).rounded())).description))"

@@ -27,6 +27,10 @@ struct VigilConfiguration {
     var publicFeed = PublicSettings()
     /// `[scale_out]`: the emerging-cluster scan as router, tile scans and one lifecycle (ScaleOutSettings).
     var scaleOut = ScaleOutSettings()
+    /// The emerging-cluster scan when the tile layout runs it instead of the main pipeline
+    /// (`mainPipeline()`). The main pipeline's engines then have no scan, but the configuration
+    /// still renders it, so a reload sees a changed scan setting (the stages took theirs at startup).
+    var stagedClusters: ClusterScanConfiguration?
     /// Keys that came from the environment, for `check-config`.
     var environmentKeys: Set<String> = []
 
@@ -95,6 +99,17 @@ struct VigilConfiguration {
                 key: key, message: "'\(topic)' is already used by another stream", fix: "give each stage's output a topic of its own")
         }
         return config
+    }
+
+    /// This configuration as the main pipeline runs it. With the tile layout running
+    /// (`scale_out.runs`), the scan belongs to the stages: the main pipeline's engines run every
+    /// other rule, and the scan's settings move to `stagedClusters`. Otherwise unchanged.
+    func mainPipeline() -> VigilConfiguration {
+        guard scaleOut.runs, let clusters = engine.clusters else { return self }
+        var main = self
+        main.stagedClusters = clusters
+        main.engine.clusters = nil
+        return main
     }
 
     static func require(_ ok: Bool, _ key: String, _ message: String, _ fix: String?) throws(ConfigurationError) {

@@ -198,7 +198,8 @@ final class OperationsHub {
         guard let configPath else { return }
         let candidate: VigilConfiguration
         do {
-            candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingFiles()
+            // As the running configuration is held: with the tile layout, the scan is the stages'.
+            candidate = try VigilConfiguration.load(path: configPath, environment: environment()).loadingFiles().mainPipeline()
         } catch {
             reloadsRefused += 1
             logger.error(

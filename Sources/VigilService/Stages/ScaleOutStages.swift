@@ -37,28 +37,33 @@ final class ScaleOutStages: @unchecked Sendable {
 
     /// Stops startup unless the input and the stages' topics have the partitions the layout needs:
     /// the router is the city's one order, so the input must be one partition; the findings merge
-    /// expects exactly `scale_out.partitions` scan partitions.
+    /// expects exactly `scale_out.partitions` scan partitions. A configuration error (exit 78: a
+    /// restart cannot change a topic's partitions), naming the key and the fix.
     static func checkTopics(_ config: VigilConfiguration, admin: KafkaAdmin) throws {
         let incidents = try admin.partitions(of: config.topics.incidents).count
         guard incidents == 1 else {
-            throw StageFailure(
-                description:
-                    "scale_out.enabled: topic '\(config.topics.incidents)' has \(incidents) partitions; the tile layout reads the city in one order from one partition (key the city's incidents into a one-partition topic, or set scale_out.enabled = false)"
+            throw ConfigurationError(
+                key: "scale_out.enabled",
+                message:
+                    "topic '\(config.topics.incidents)' (topics.incidents) has \(incidents) partitions; the tile layout reads the city in one order from one partition",
+                fix:
+                    "point topics.incidents at a one-partition topic keyed by city (docs/OPERATIONS.md, \"Scaling out a city\"), or set scale_out.enabled = false for the region-keyed layout"
             )
         }
         let routed = try admin.partitions(of: config.scaleOut.routedTopic).count
         guard routed == config.scaleOut.partitions else {
-            throw StageFailure(
-                description:
-                    "scale_out.partitions is \(config.scaleOut.partitions) but topic '\(config.scaleOut.routedTopic)' has \(routed) partitions (set scale_out.partitions to \(routed), or give the layout a new scale_out.routed_topic and scale_out.findings_topic)"
-            )
+            throw ConfigurationError(
+                key: "scale_out.partitions",
+                message: "is \(config.scaleOut.partitions) but topic '\(config.scaleOut.routedTopic)' has \(routed) partitions",
+                fix: "set scale_out.partitions to \(routed), or give the layout a new scale_out.routed_topic and scale_out.findings_topic")
         }
         let findings = try admin.partitions(of: config.scaleOut.findingsTopic).count
         guard findings == 1 else {
-            throw StageFailure(
-                description:
-                    "topic '\(config.scaleOut.findingsTopic)' (scale_out.findings_topic) has \(findings) partitions; the lifecycle merges every scan's findings from one partition"
-            )
+            throw ConfigurationError(
+                key: "scale_out.findings_topic",
+                message:
+                    "topic '\(config.scaleOut.findingsTopic)' has \(findings) partitions; the lifecycle merges every scan's findings from one partition",
+                fix: "give the layout a new scale_out.findings_topic (Vigil creates it with one partition)")
         }
     }
 
