@@ -53,10 +53,9 @@ echo "demo: broker at $VIGIL_BOOTSTRAP" >&2
 # The shipped configuration, pointed at the local broker through an environment override.
 export VIGIL_KAFKA_BOOTSTRAP_SERVERS="$VIGIL_BOOTSTRAP"
 export VIGIL_KAFKA_GROUP_ID="vigil-demo"
-# The exact tile layout (docs/SCALE-OUT.md): the city's one input partition routed to 6 tile scans
-# and one lifecycle, which publishes exactly what `vigil replay` (one engine) says.
-export VIGIL_SCALE_OUT_ENABLED=true
-echo "demo: tile layout on: a router, 6 tile scans and one lifecycle ([scale_out], docs/SCALE-OUT.md)" >&2
+# As shipped, the exact tile layout (docs/SCALE-OUT.md): the city's one input partition routed to
+# 6 tile scans and one lifecycle, which publishes exactly what `vigil replay` (one engine) says.
+echo "demo: the shipped tile layout: a router, 6 tile scans and one lifecycle ([scale_out], docs/SCALE-OUT.md)" >&2
 "$vigil" run --config Config/vigil.toml >"$VIGIL_RUN/vigil.log" 2>&1 &
 vigil_pid=$!
 pids+=("$vigil_pid")

@@ -156,16 +156,24 @@ print(json.dumps({"messages": n, "seconds": round(s, 3), "messages_per_s": round
 def shipped_config(bootstrap: str, group: str, topic: str, partitions: int, alerts: str,
                    consumer: list[str] | tuple = (), bbox: str | None = None) -> str:
     """Config/vigil.toml's engine sections (rules, windows, hotspots, clusters, model) with Kafka
-    pointed at the bench broker: the daemon a city runs, on the bench's topics. CONSUMER holds
-    extra librdkafka consumer properties as KEY=VALUE; BBOX ("south,west,north,east") replaces the
-    grid's bounding box."""
+    pointed at the bench broker, on the bench's topics, in the region-keyed layout: the bench's
+    topic has several partitions keyed by region and each partition's engine runs every rule
+    (`[scale_out] enabled = false`; the shipped tile layout needs one input partition and is
+    measured by tools/bench/tile_throughput.py). CONSUMER holds extra librdkafka consumer
+    properties as KEY=VALUE; BBOX ("south,west,north,east") replaces the grid's bounding box."""
     engine = (ROOT / "Config" / "vigil.toml").read_text()
-    keep, skip = [], False
+    keep, skip, section = [], False, ""
     for line in engine.splitlines():
         if line.startswith("["):
-            skip = line.split("]")[0].strip("[").split(".")[0] in ("kafka", "topics", "log", "admin")
-        if not skip:
-            keep.append(f"bbox = [{bbox}]" if bbox and line.startswith("bbox = ") else line)
+            section = line.split("]")[0].strip("[")
+            skip = section.split(".")[0] in ("kafka", "topics", "log", "admin")
+        if skip:
+            continue
+        if bbox and line.startswith("bbox = "):
+            line = f"bbox = [{bbox}]"
+        if section == "scale_out" and line.startswith("enabled = "):
+            line = "enabled = false"
+        keep.append(line)
     model = (ROOT / "Config" / "models" / "near-repeat-xgboost.json").resolve()
     text = "\n".join(keep).replace('path = "models/near-repeat-xgboost.json"', f'path = "{model}"')
     extra = "\n".join(f'"{kv.split("=", 1)[0]}" = "{kv.split("=", 1)[1]}"' for kv in consumer)

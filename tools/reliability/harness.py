@@ -244,7 +244,10 @@ class Daemon(VigilDaemon):
             "VIGIL_KAFKA_CREATE_TOPICS": "false", "VIGIL_ADMIN_LISTEN": "127.0.0.1:0",
             # Every alert kind, not only the (rare) default cluster alerts: the fault tests compare
             # alert ids, so they need many of them.
-            "VIGIL_ALERTS_KINDS": "all", **(env or {})})
+            "VIGIL_ALERTS_KINDS": "all",
+            # The region-keyed layout (every rule per input partition) on several partitions: what
+            # these tests check per partition. test_tile_layout.py turns the shipped tile layout on.
+            "VIGIL_SCALE_OUT_ENABLED": "false", **(env or {})})
 
     def readyz(self) -> tuple[int, str]:
         """(HTTP status, body) of the admin API's /readyz; (0, error) when it cannot be reached."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -41,21 +42,22 @@ PARAMS = PlantParams(surges=10, clusters=4, controls=4)
 _STREAM: dict[str, Any] = {}
 
 
-def planted_stream(tmp_path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The planted stream (seed 104) in file order, and one engine's alerts on it (JSON lines
-    without the detection time), from `vigil replay`."""
+def planted_stream(tmp_path: Path, kinds: str = CLUSTER_KINDS) -> tuple[list[dict[str, Any]], list[str]]:
+    """The planted stream (seed 104) in file order, and one engine's alerts of KINDS on it (JSON
+    lines without the detection time), from `vigil replay`."""
     if "rows" not in _STREAM:
         rows, _ = plant_episodes(load_records([]), seed=104, period=PERIOD, history_from=HISTORY_FROM, params=PARAMS)
-        rows = [obj for obj, _ in rows]
+        _STREAM["rows"] = [obj for obj, _ in rows]
+    rows = _STREAM["rows"]
+    if kinds not in _STREAM:
         src, out = tmp_path / "stream.ndjson", tmp_path / "one-engine.ndjson"
         src.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
         subprocess.run([H.require_env("VIGIL_BINARY"), "replay", "--quiet", "--config", str(H.CONFIG), "--input", str(src),
                         "--keep-order", "--no-final-evaluation", "--output", str(out)],
                        check=True, capture_output=True, timeout=600,
-                       env={**os.environ, "VIGIL_ALERTS_KINDS": CLUSTER_KINDS})
-        _STREAM["rows"] = rows
-        _STREAM["alerts"] = [canonical(json.loads(line)) for line in out.read_text().splitlines()]
-    return _STREAM["rows"], _STREAM["alerts"]
+                       env={**os.environ, "VIGIL_ALERTS_KINDS": kinds})
+        _STREAM[kinds] = [canonical(json.loads(line)) for line in out.read_text().splitlines()]
+    return rows, _STREAM[kinds]
 
 
 def canonical(alert: dict[str, Any]) -> str:
@@ -72,10 +74,11 @@ def tile_topics(broker: H.Broker) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def daemon(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], workdir: Path, name: str,
-           scan_threads: int | None = None) -> H.Daemon:
+           scan_threads: int | None = None, kinds: str = CLUSTER_KINDS) -> H.Daemon:
+    # The shipped layout (Config/vigil.toml), which the harness turns off for the other fault tests.
     env = {"VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": str(PARTITIONS),
            "VIGIL_SCALE_OUT_ROUTED_TOPIC": stage["routed"], "VIGIL_SCALE_OUT_FINDINGS_TOPIC": stage["findings"],
-           "VIGIL_ALERTS_KINDS": CLUSTER_KINDS}
+           "VIGIL_ALERTS_KINDS": kinds}
     if scan_threads is not None:
         env["VIGIL_SCALE_OUT_SCAN_THREADS"] = str(scan_threads)
     return H.Daemon(broker.bootstrap, group, topics, workdir, name, env=env)
@@ -86,13 +89,16 @@ def published(broker: H.Broker, topic: str) -> list[str]:
 
 
 def finished(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], rows: int) -> bool:
-    """The router committed every input row, and the scans' and the lifecycle's commits stand
-    still (the local broker misreports high watermarks, so "caught up" is "nothing moves")."""
+    """The router and the main pipeline committed every input row, and the scans' and the
+    lifecycle's commits stand still (the local broker misreports high watermarks, so "caught up" is
+    "nothing moves")."""
     def positions() -> list[int]:
         return (broker.committed(f"{group}.scan", stage["routed"], PARTITIONS)
                 + broker.committed(f"{group}.lifecycle", stage["findings"], 1))
 
     if broker.committed(f"{group}.router", topics["incidents"], 1) != [rows]:
+        return False
+    if broker.committed(group, topics["incidents"], 1) != [rows]:
         return False
     before = positions()
     time.sleep(4)
@@ -130,11 +136,15 @@ def broker() -> H.Broker:
     return H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
 
 
-def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Path) -> None:
-    rows, want = planted_stream(tmp_path)
+@pytest.mark.parametrize("kinds", [CLUSTER_KINDS, "all"], ids=["shipped-kinds", "every-kind"])
+def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Path, kinds: str) -> None:
+    """With the shipped kinds, every alert comes from the layout's lifecycle; with every kind, the
+    main pipeline's (surges, counts, hotspots, high risk) join them, from the one input partition's
+    engine: the whole alert stream is one engine's."""
+    rows, want = planted_stream(tmp_path, kinds)
     topics, stage = tile_topics(broker)
     group = H.unique("tile-group")
-    a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
+    a = daemon(broker, group, topics, stage, tmp_path, "tile-a", kinds=kinds).start()
     broker.produce(topics["incidents"], [rows], keep_order=True)
     assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the stages did not finish"
     assert a.terminate() == 0
@@ -192,3 +202,50 @@ def test_killed_instance_restarts_and_publishes_what_it_had_not(broker: H.Broker
     assert H.wait_for(lambda: a2.readyz()[0] == 200, 60), f"ready once every stage is live: {a2.readyz()}"
     assert a2.terminate() == 0
     assert_same_alerts(published(broker, topics["alerts"]), want)
+
+
+def test_an_input_topic_of_several_partitions_stops_startup_naming_the_key(broker: H.Broker, tmp_path: Path) -> None:
+    """The shipped layout on a region-keyed topic (an existing deployment's): exit 78, which the
+    systemd unit does not restart, with the key and the fix, before anything is consumed."""
+    topics, stage = tile_topics(broker)
+    topics["incidents"] = H.unique("tile-in-three")
+    broker.create_topics({topics["incidents"]: 3})
+    d = daemon(broker, H.unique("tile-group"), topics, stage, tmp_path, "tile-three").start()
+    assert d.process is not None
+    assert d.process.wait(60) == 78, "a configuration error, not a crash to restart"
+    said = d.stdout_path.read_text() + d.stderr_path.read_text()
+    assert "scale_out.enabled" in said and "has 3 partitions" in said and "scale_out.enabled = false" in said, said[-2000:]
+
+
+def test_a_reload_applies_the_main_pipelines_keys_and_refuses_the_stages(broker: H.Broker, tmp_path: Path) -> None:
+    """SIGHUP with the shipped layout running: the main pipeline's live keys apply; the scan's
+    (which the stages took at startup) are refused by name, and the daemon goes on. The main
+    pipeline holds its configuration without the scan, so this compares like with like."""
+    topics, stage = tile_topics(broker)
+    config = tmp_path / "vigil.toml"
+    shipped = H.CONFIG.read_text()
+    config.write_text(shipped)
+    d = daemon(broker, H.unique("tile-group"), topics, stage, tmp_path, "tile-reload")
+    d.config = config
+    d.env["VIGIL_MODEL_PATH"] = str(H.ROOT / "Config" / "models" / "near-repeat-xgboost.json")
+    d.start()
+    assert H.wait_for(lambda: bool(d.logged("partitions assigned")), 60), "the main pipeline is running"
+
+    def reload(text: str, message: str) -> dict[str, Any]:
+        before = len(d.logged(message))
+        config.write_text(text)
+        assert d.process is not None
+        d.process.send_signal(signal.SIGHUP)
+        assert H.wait_for(lambda: len(d.logged(message)) > before, 30), f"no '{message}' after SIGHUP"
+        return d.logged(message)[-1]
+
+    threshold = re.search(r"(?m)^threshold = 4$", shipped)
+    assert threshold, "the shipped [rules.count] threshold"
+    live = shipped[:threshold.start()] + "threshold = 5" + shipped[threshold.end():]
+    applied = reload(live, "reload applied")
+    assert applied["config.keys"] == "rules.count.threshold", applied
+    refused = reload(live.replace('min_recurrence = "365d"', 'min_recurrence = "730d"'),
+                     "reload refused: these settings need a restart; the running configuration stays")
+    assert refused["config.keys"] == "alerts.min_recurrence", refused
+    assert d.running(), "a refused reload keeps the daemon running"
+    assert d.terminate() == 0
