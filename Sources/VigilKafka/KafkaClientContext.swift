@@ -18,6 +18,8 @@ final class KafkaClientContext: @unchecked Sendable {
     let repeats = Mutex(RepeatFilter(interval: .seconds(10)))
     /// Written by the error callback (any librdkafka thread) and the polling thread.
     let brokerHealth = Mutex(BrokerHealth())
+    /// The consumer group's state from the latest statistics (the statistics callback).
+    let groupStatistics = Mutex<ConsumerGroupStatistics?>(nil)
 
     init(logger: Logger) {
         self.logger = logger
@@ -57,6 +59,19 @@ private func kafkaLogCallback(
     var metadata: Logger.Metadata = ["kafka.facility": "\(fac)"]
     if suppressed > 0 { metadata["kafka.repeats_suppressed"] = "\(suppressed)" }
     context.logger.log(level: swiftLevel, "\(text)", metadata: metadata)
+}
+
+/// librdkafka's statistics (a consumer's, every `statistics.interval.ms`): keeps the group's state.
+/// Returns 0, so librdkafka frees the JSON.
+func kafkaStatisticsCallback(
+    _ rk: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let json, let context = KafkaClientContext.from(opaque) else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: json, count: length)
+    if let group = ConsumerGroupStatistics(statisticsJSON: bytes) {
+        context.groupStatistics.withLock { $0 = group }
+    }
+    return 0
 }
 
 private func kafkaErrorCallback(

@@ -19,6 +19,8 @@ public final class KafkaMockCluster {
         case offsetCommit = 8
         case offsetFetch = 9
         case findCoordinator = 10
+        case joinGroup = 11
+        case syncGroup = 14
     }
 
     public init(brokers: Int32 = 1) throws(KafkaError) {

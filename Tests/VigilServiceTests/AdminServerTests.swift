@@ -62,6 +62,16 @@ struct AdminServerTests {
         #expect(stages.status == 503 && stages.body.contains("rebuilding stage state: lifecycle (1 partition), scan (2 partitions)"))
         #expect(try Self.get(server.port, "/metrics").body.contains("vigil_ready 0"))
         snapshot.stagesRebuilding = [:]
+        // A rebalance that does not complete: the stage's or the main pipeline's group, named.
+        snapshot.stagesUnsettled = ["scan-1": ("wait-sync", 95)]
+        board.publish(snapshot)
+        let unsettled = try Self.get(server.port, "/readyz")
+        #expect(unsettled.status == 503 && unsettled.body.contains("stage consumer group not settled: scan-1 (wait-sync for 95 s)"))
+        snapshot.stagesUnsettled = [:]
+        snapshot.groupUnsettled = ("wait-join", 61)
+        board.publish(snapshot)
+        #expect(try Self.get(server.port, "/readyz").body.contains("consumer group not settled: wait-join for 61 s"))
+        snapshot.groupUnsettled = nil
         board.publish(snapshot)
         #expect(try Self.get(server.port, "/readyz").status == 200)
         let metrics = try Self.get(server.port, "/metrics")

@@ -120,6 +120,14 @@ def alerts_logged(*daemons: H.Daemon) -> int:
     return sum(1 for d in daemons for line in d.log_lines() if str(line.get("kind", "")).startswith("cluster_"))
 
 
+def stage_metrics(d: H.Daemon, family: str) -> dict[str, float]:
+    """A `vigil_stage_*` family from the daemon's /metrics, by stage."""
+    port = int(d.logged("admin API listening")[-1]["admin.port"])
+    _, _, body = H.http_get(port, "/metrics", timeout=5)
+    found = re.findall(rf'^{family}{{stage="([^"]+)"}} (\S+)$', body.decode(), re.M)
+    return {stage: float(value) for stage, value in found}
+
+
 def assert_same_alerts(got: list[str], want: list[str]) -> None:
     print(f"alerts: one engine {len(want)}, published {len(got)} ({len(set(got))} distinct)")
     assert len(want) >= 8, "the planted clusters must alert on one engine"
@@ -147,6 +155,10 @@ def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Pat
     a = daemon(broker, group, topics, stage, tmp_path, "tile-a", kinds=kinds).start()
     broker.produce(topics["incidents"], [rows], keep_order=True)
     assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the stages did not finish"
+    # Every stage's group settled (librdkafka's statistics say "steady"), and the daemon is ready.
+    assert H.wait_for(lambda: a.readyz()[0] == 200, 60), f"ready once the stages are live: {a.readyz()}"
+    metrics = stage_metrics(a, "vigil_stage_group_unsettled_seconds")
+    assert metrics and set(metrics.values()) == {0.0}, metrics
     assert a.terminate() == 0
     got = published(broker, topics["alerts"])
     assert len(got) == len(set(got)), "an uninterrupted run publishes each alert once"

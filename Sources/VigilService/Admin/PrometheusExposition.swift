@@ -103,6 +103,9 @@ struct PrometheusExposition {
         p.single("vigil_hotspots_open", "gauge", "Hotspots currently tracked (all partitions).", s.hotspots.count)
         p.single("vigil_broker_reachable", "gauge", "1 when the Kafka cluster is reachable, else 0.", s.brokerReachable ? 1 : 0)
         p.single("vigil_ready", "gauge", "1 when /readyz answers 200.", s.notReadyReason == nil ? 1 : 0)
+        p.single(
+            "vigil_consumer_group_unsettled_seconds", "gauge",
+            "Seconds the consumer group membership has not been settled (0 while steady; not ready from 60).", s.groupUnsettledSeconds)
         p.family("vigil_config_reloads_total", "counter", "SIGHUP reloads, by result.")
         p.sample("vigil_config_reloads_total", [("result", "applied")], s.reloadsApplied)
         p.sample("vigil_config_reloads_total", [("result", "refused")], s.reloadsRefused)
@@ -142,6 +145,11 @@ struct PrometheusExposition {
                 (
                     "vigil_stage_partitions_rebuilding", "gauge", "Owned partitions still rebuilding (not yet at their committed offset).",
                     \.rebuilding
+                ),
+                (
+                    "vigil_stage_group_unsettled_seconds", "gauge",
+                    "Seconds the stage's consumer group membership has not been settled (0 while steady; not ready from 60).",
+                    \.unsettledSeconds
                 )
             ]
             for (name, type, help, field) in families {

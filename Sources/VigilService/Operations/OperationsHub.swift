@@ -27,6 +27,8 @@ final class OperationsHub {
         didSet { for tp in recoveryProblems.keys where problemSince[tp] == nil { problemSince[tp] = .now } }
     }
     private var problemSince: [TopicPartition: ContinuousClock.Instant] = [:]
+    /// The main pipeline's consumer group membership, from its statistics (readiness).
+    private var settlement = GroupSettlement()
     /// Set by a broker probe to override what librdkafka's error events say.
     var brokerOverride: BrokerHealth?
     /// The risk model's version once one is loaded (`[model]`).
@@ -169,7 +171,14 @@ final class OperationsHub {
             recoveryProblems[tp] = nil
         }
         s.recoveryProblems = recoveryProblems.keys.sorted().map { recoveryProblems[$0]! }
-        s.stagesRebuilding = board.stages.snapshot.filter { $0.value.rebuilding > 0 }.mapValues(\.rebuilding)
+        let stages = board.stages.snapshot
+        s.stagesRebuilding = stages.filter { $0.value.rebuilding > 0 }.mapValues(\.rebuilding)
+        s.stagesUnsettled = stages.filter { $0.value.unsettledSeconds >= StageBoard.unsettledLimit }
+            .mapValues { ($0.joinState, $0.unsettledSeconds) }
+        settlement.observe(consumer.groupStatistics, at: now)
+        let unsettled = Int(settlement.unsettled(at: now).components.seconds)
+        s.groupUnsettledSeconds = unsettled
+        s.groupUnsettled = unsettled >= StageBoard.unsettledLimit ? (settlement.joinState, unsettled) : nil
         let health = brokerOverride ?? consumer.brokerHealth
         s.brokerReachable = health.reachable
         s.brokerReason = health.reason

@@ -46,6 +46,13 @@ struct OperationsSnapshot: Sendable {
     /// cluster alerts of their tiles are held back and the daemon is not ready, whatever the main
     /// pipeline says. A stage that owns no partitions (another instance holds them) is no reason.
     var stagesRebuilding: [String: Int] = [:]
+    /// Stages whose consumer group has not settled for `StageBoard.unsettledLimit` seconds or more
+    /// (by stage name: the join state and the seconds), and the same for the main pipeline's group:
+    /// a rebalance that never completes leaves partitions no member consumes.
+    var stagesUnsettled: [String: (joinState: String, seconds: Int)] = [:]
+    var groupUnsettled: (joinState: String, seconds: Int)?
+    /// Seconds the main pipeline's group membership has not been settled (0 while steady).
+    var groupUnsettledSeconds = 0
 
     /// Why the daemon is not ready, or nil when it is (see docs/OPERATIONS.md, "Health").
     var notReadyReason: String? {
@@ -60,6 +67,13 @@ struct OperationsSnapshot: Sendable {
                 return "\(name) (\(n) partition\(n == 1 ? "" : "s"))"
             }
             return "rebuilding stage state: \(stages.joined(separator: ", "))"
+        }
+        if let g = groupUnsettled { return "consumer group not settled: \(g.joinState) for \(g.seconds) s" }
+        if !stagesUnsettled.isEmpty {
+            let stages = stagesUnsettled.keys.sorted().map { name in
+                "\(name) (\(stagesUnsettled[name]!.joinState) for \(stagesUnsettled[name]!.seconds) s)"
+            }
+            return "stage consumer group not settled: \(stages.joined(separator: ", "))"
         }
         return nil
     }

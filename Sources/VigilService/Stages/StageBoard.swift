@@ -16,7 +16,16 @@ final class StageBoard: Sendable {
         /// Alerts published live (never while rebuilding), in `Alert.Kind.allCases` order: they count
         /// in `vigil_alerts_total` with the main pipeline's.
         var alerts = [Int](repeating: 0, count: Alert.Kind.allCases.count)
+        /// Seconds the stage's consumer group membership has not been settled (`GroupSettlement`;
+        /// 0 while steady), and the join state librdkafka last reported.
+        var unsettledSeconds = 0
+        var joinState = ""
     }
+
+    /// How long a stage's group may stay unsettled before the daemon says it is not ready: a
+    /// normal rebalance settles in seconds (a member's session timeout, 6 s by default, and a
+    /// join round); a minute means it is not going to.
+    static let unsettledLimit = 60
 
     private let counters = Mutex<[String: Counters]>([:])
 

@@ -42,6 +42,9 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
     /// Tests only: the log's watermarks as a broker that misreports them would answer (nil: ask the broker).
     var watermarksForTesting: (@Sendable (TopicPartition) -> (low: Int64, high: Int64))?
     private var lastProgress = ContinuousClock.now
+    /// The consumer group's membership, from the consumer's statistics (a rebalance that never
+    /// completes leaves the stage polling with part of its work unowned).
+    private var settlement = GroupSettlement()
     private var malformedLogged = 0
     /// The wall clock, read once per poll: only for alerts' detection times.
     private var now = Timestamp(milliseconds: 0)
@@ -120,11 +123,14 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
                 metadata: ["stage": "\(name)", "malformed": "\(work.malformed)", "new": "\(work.malformed - malformedLogged)"])
             malformedLogged = work.malformed
         }
+        let clock = ContinuousClock.now
+        settlement.observe(consumer.groupStatistics, at: clock)
         board?.update(
             name,
             .init(
                 live: statistics.live, rebuilt: statistics.rebuilt, sent: statistics.sent, malformed: work.malformed,
-                partitions: owned.count, rebuilding: rebuildUntil.count + verifying.count, alerts: statistics.alertsByKind))
+                partitions: owned.count, rebuilding: rebuildUntil.count + verifying.count, alerts: statistics.alertsByKind,
+                unsettledSeconds: Int(settlement.unsettled(at: clock).components.seconds), joinState: settlement.joinState))
         if ContinuousClock.now - lastProgress >= .seconds(30) {
             lastProgress = .now
             logger.info(
