@@ -55,6 +55,21 @@ struct ScaleOutSettingsTests {
             "every default alert comes from the layout")
     }
 
+    /// A stage's deliveries are never given up on by a timeout, and stay in order, whatever the
+    /// operator set for the daemon's other producers (a gap in a stage's sequence cannot be refilled).
+    @Test func stageProducersWaitOutAStallInOrder() throws {
+        let config = try VigilConfiguration.parse(
+            toml: """
+                [kafka.producer]
+                "message.timeout.ms" = "30000"
+                "delivery.timeout.ms" = "30000"
+                "enable.idempotence" = "false"
+                """, environment: [:])
+        #expect(config.producerProperties["message.timeout.ms"] == "30000", "the main pipeline keeps the operator's")
+        let stage = ScaleOutStages.stageProducerProperties(config)
+        #expect(stage["message.timeout.ms"] == "0" && stage["delivery.timeout.ms"] == nil && stage["enable.idempotence"] == "true")
+    }
+
     @Test(arguments: [
         ("[scale_out]\npartitions = 0", "scale_out.partitions"),
         ("[scale_out]\ntile_cells = 0", "scale_out.tile_cells"),

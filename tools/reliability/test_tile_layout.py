@@ -33,6 +33,7 @@ from tools.reference.plant_surges import day_start_ms, load_records
 from tools.reliability import harness as H
 
 PARTITIONS = 6
+STALL_SECONDS = 45
 CLUSTER_KINDS = "cluster_emerging,cluster_grew,cluster_ended"
 # Half a year of planted episodes on a year of real history (as tools/reference/tests/test_episodes.py).
 PERIOD = (day_start_ms(date(2021, 1, 15)), day_start_ms(date(2021, 7, 1)))
@@ -261,3 +262,39 @@ def test_a_reload_applies_the_main_pipelines_keys_and_refuses_the_stages(broker:
     assert refused["config.keys"] == "alerts.min_recurrence", refused
     assert d.running(), "a refused reload keeps the daemon running"
     assert d.terminate() == 0
+
+
+def test_a_frozen_broker_stops_nothing_and_loses_nothing(tmp_path: Path) -> None:
+    """The shipped layout through a broker stall (SIGSTOP mid-stream, as test_broker_stall.py does
+    to the region-keyed layout), longer than librdkafka's default message timeout (30 s): the
+    daemon stays up and says it is degraded, the stages deliver what waited in order once the
+    broker is back, and the alerts are one engine's, none missing, none invented. A stage may not
+    give up on a routed frame or a finding: a later one delivered before it would leave a gap no
+    re-read can fill. (Before stages waited out stalls, the first timed-out frame stopped the
+    daemon 30 s into the stall.)"""
+    rows, want = planted_stream(tmp_path)
+    broker = H.Broker.private()
+    try:
+        topics, stage = tile_topics(broker)
+        group = H.unique("tile-group")
+        a = daemon(broker, group, topics, stage, tmp_path, "tile-stall").start()
+        assert H.wait_for(lambda: a.readyz()[0] == 200, 60), f"ready before the stall: {a.readyz()}"
+        producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
+                                    kwargs={"rate": 2500.0, "keep_order": True})
+        producer.start()
+        assert H.wait_for(lambda: alerts_logged(a) >= 3, 120), "alerts flow before the stall"
+        broker.process.send_signal(signal.SIGSTOP)
+        stalled_at = time.time()
+        degraded = H.wait_for(lambda: a.readyz()[0] == 503, STALL_SECONDS - 5)
+        during = a.readyz()
+        time.sleep(max(0.0, STALL_SECONDS - (time.time() - stalled_at)))
+        broker.process.send_signal(signal.SIGCONT)
+        assert degraded and "broker" in during[1].lower(), f"/readyz named the broker during the stall: {during}"
+        producer.join()
+        assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the stages did not finish"
+        assert a.running(), f"the daemon stayed up through the stall: {a.stderr_path.read_text()[-2000:]}"
+        assert H.wait_for(lambda: a.readyz()[0] == 200, 90), f"/readyz recovered after the stall: {a.readyz()}"
+        assert a.terminate() == 0
+        assert_same_alerts(published(broker, topics["alerts"]), want)
+    finally:
+        broker.stop()

@@ -101,7 +101,7 @@ final class ScaleOutStages: @unchecked Sendable {
                 props["group.id"] = "\(config.kafka.groupID).\(group)"
                 props["client.id"] = "\(props["client.id"] ?? config.kafka.clientID)-\(name)"
                 let consumer = try KafkaConsumer(configuration: props, logger: logger, maxBatch: config.pipeline.maxBatch)
-                let producer = try KafkaProducer(configuration: config.producerProperties, logger: logger)
+                let producer = try KafkaProducer(configuration: Self.stageProducerProperties(config), logger: logger)
                 let loop = StageLoop(
                     name: name, group: props["group.id"] ?? "", topic: topic, work: work, consumer: consumer, producer: producer,
                     logger: logger, output: .shared, stop: stop, board: board?.stages, feed: board?.alertFeed)
@@ -114,6 +114,22 @@ final class ScaleOutStages: @unchecked Sendable {
         thread.name = "vigil-\(name)"
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// A stage's producer: the daemon's, except that librdkafka never gives up on a retriable
+    /// failure (`message.timeout.ms = 0`, overriding an operator's value and its alias
+    /// `delivery.timeout.ms`). A stage's outputs are a sequence its readers apply in order and
+    /// de-duplicate by key: with a timeout, a frame that timed out during a broker stall while a
+    /// later one got through would leave a gap that no re-read fills (the later key marks the
+    /// earlier as a repeat), and the stage stopped the daemon at the first timeout. The idempotent
+    /// producer (enforced here too) keeps each partition's deliveries in order, so waiting out a stall delivers what
+    /// waited, in order; readiness meanwhile names the broker.
+    static func stageProducerProperties(_ config: VigilConfiguration) -> KafkaConfiguration {
+        var props = config.producerProperties
+        props["delivery.timeout.ms"] = nil
+        props["message.timeout.ms"] = "0"
+        props["enable.idempotence"] = "true"  // the order of retried deliveries
+        return props
     }
 
     /// Waits for the stages to end (after a stop); the failures that ended any, empty when none.

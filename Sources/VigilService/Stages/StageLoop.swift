@@ -6,9 +6,10 @@ import VigilKafka
 /// Runs one `StageWork` over its input topic in a consumer group of its own: at-least-once (an
 /// input offset is stored only once every message it caused is acknowledged, `OffsetAckTracker`),
 /// and state rebuilt by re-reading each assigned partition from its start, silently up to the
-/// group's committed offset (`StageWork`). A delivery that librdkafka gives up on (after its own
-/// retries, `message.timeout.ms`) stops the stage with the cause: a restart re-reads from the last
-/// commit, so nothing is lost, and nothing is skipped to keep going. A committed offset beyond
+/// group's committed offset (`StageWork`). librdkafka retries a stage's deliveries without a time
+/// limit (`ScaleOutStages.stageProducerProperties`: a broker stall is waited out, in order); a
+/// delivery it fails all the same (a per-message or fatal error) stops the stage with the cause: a
+/// restart re-reads from the last commit, so nothing is lost, and nothing is skipped to keep going. A committed offset beyond
 /// the log's end stops the stage too (`RebuildPlan`): the rebuild would never go live.
 ///
 /// Confined to the thread that calls `run`; rebalance callbacks run inside its polls.
