@@ -269,6 +269,15 @@ class Daemon(VigilDaemon):
         return out
 
 
+def tile_layout_env(broker: Broker, partitions: int = 6) -> dict[str, str]:
+    """The shipped tile layout (`[scale_out]`) for a `Daemon` on a one-partition input: its own
+    routed and findings topics, created here (the fault tests' daemons create no topics)."""
+    routed, findings = unique("tile-routed"), unique("tile-findings")
+    broker.create_topics({routed: partitions, findings: 1})
+    return {"VIGIL_SCALE_OUT_ENABLED": "true", "VIGIL_SCALE_OUT_PARTITIONS": str(partitions),
+            "VIGIL_SCALE_OUT_ROUTED_TOPIC": routed, "VIGIL_SCALE_OUT_FINDINGS_TOPIC": findings}
+
+
 def wait_for(condition, timeout: float, interval: float = 0.25) -> bool:
     deadline = time.time() + timeout
     while time.time() < deadline:

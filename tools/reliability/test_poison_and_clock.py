@@ -9,6 +9,9 @@
 2. One incident stamped 23 h ahead: on main it moved its partition's watermark 23 h forward and
    the next 50 real incidents, stamped now, all went to the late path. Now it is held aside
    (it does not move the watermark) and the 50 are processed normally: no late path.
+
+Both run in the region-keyed layout and in the shipped tile layout (`[scale_out]`), whose router
+reads the same input in a group of its own: it too must get past each message and commit all 101.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Producer
 
 from tools.reliability import harness as H
@@ -39,7 +43,20 @@ def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     assert producer.flush(60) == 0 and not failures, failures
 
 
-def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp_path: Path) -> None:
+LAYOUTS = pytest.mark.parametrize("layout", ["region-keyed", "tiles"])
+
+
+def layout_env(broker: H.Broker, layout: str) -> dict[str, str]:
+    return H.tile_layout_env(broker) if layout == "tiles" else {}
+
+
+def router_committed(broker: H.Broker, group: str, topic: str, layout: str, n: int) -> bool:
+    """The tile layout's router got past every message too (the region-keyed layout has none)."""
+    return layout != "tiles" or broker.committed(f"{group}.router", topic, 1) == [n]
+
+
+@LAYOUTS
+def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp_path: Path, layout: str) -> None:
     broker = H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
     topics = {"incidents": H.unique("poison-in"), "alerts": H.unique("poison-alerts"), "dlq": H.unique("poison-dlq")}
     broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 1, topics["dlq"]: 1})
@@ -48,8 +65,9 @@ def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp
     produce(broker.bootstrap, topics["incidents"], good[:50] + [big] + good[50:])
 
     group = H.unique("poison-group")
-    daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "poison").start()
-    committed = H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101], 90)
+    daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "poison", env=layout_env(broker, layout)).start()
+    committed = H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101]
+                           and router_committed(broker, group, topics["incidents"], layout, 101), 90)
     alive = daemon.process.poll() is None
     log_tail = (daemon.stdout_path.read_text(errors="replace") + daemon.stderr_text())[-3000:]
     exit_code = daemon.terminate()
@@ -68,7 +86,8 @@ def test_a_1_2_mb_message_is_dead_lettered_truncated_and_the_daemon_stays_up(tmp
     assert value == big[: len(value)] and len(value) == 262_144, "a prefix of the original, input.dead_letter_max_bytes long"
 
 
-def test_one_incident_stamped_23_hours_ahead_does_not_send_the_next_ones_to_the_late_path(tmp_path: Path) -> None:
+@LAYOUTS
+def test_one_incident_stamped_23_hours_ahead_does_not_send_the_next_ones_to_the_late_path(tmp_path: Path, layout: str) -> None:
     broker = H.Broker(H.require_env("VIGIL_TEST_BOOTSTRAP"))
     topics = {"incidents": H.unique("clock-in"), "alerts": H.unique("clock-alerts"), "dlq": H.unique("clock-dlq")}
     broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 1, topics["dlq"]: 1})
@@ -81,8 +100,9 @@ def test_one_incident_stamped_23_hours_ahead_does_not_send_the_next_ones_to_the_
     produce(broker.bootstrap, topics["incidents"], stamped)
 
     group = H.unique("clock-group")
-    daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "clock").start()
-    assert H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101], 90), "all 101 processed and committed"
+    daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "clock", env=layout_env(broker, layout)).start()
+    assert H.wait_for(lambda: broker.committed(group, topics["incidents"], 1) == [101]
+                      and router_committed(broker, group, topics["incidents"], layout, 101), 90), "all 101 processed and committed"
     time.sleep(1)
     assert daemon.terminate() == 0
 
