@@ -278,6 +278,21 @@ def tile_layout_env(broker: Broker, partitions: int = 6) -> dict[str, str]:
             "VIGIL_SCALE_OUT_ROUTED_TOPIC": routed, "VIGIL_SCALE_OUT_FINDINGS_TOPIC": findings}
 
 
+def stall(broker: Broker, daemon: Daemon, seconds: float) -> tuple[bool, tuple[int, str]]:
+    """Freezes BROKER (SIGSTOP) for SECONDS, then thaws it (SIGCONT). Returns whether DAEMON's
+    /readyz went 503 during the stall, and the answer it gave then."""
+    assert broker.process is not None, "a private broker"
+    broker.process.send_signal(signal.SIGSTOP)
+    stalled_at = time.time()
+    try:
+        degraded = wait_for(lambda: daemon.readyz()[0] == 503, seconds - 2)
+        during = daemon.readyz()
+        time.sleep(max(0.0, seconds - (time.time() - stalled_at)))
+    finally:
+        broker.process.send_signal(signal.SIGCONT)
+    return degraded, during
+
+
 def wait_for(condition, timeout: float, interval: float = 0.25) -> bool:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -8,7 +8,6 @@ broker so the shared one is never frozen.
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from pathlib import Path
@@ -34,12 +33,7 @@ def test_a_frozen_broker_loses_nothing_and_readiness_reports_it(tmp_path: Path) 
         producer = threading.Thread(target=broker.produce, args=(topics["incidents"], by_partition), kwargs={"rate": 600.0})
         producer.start()
         time.sleep(5)
-        broker.process.send_signal(signal.SIGSTOP)
-        stalled_at = time.time()
-        degraded = H.wait_for(lambda: daemon.readyz()[0] == 503, STALL_SECONDS - 2)
-        during = daemon.readyz()
-        time.sleep(max(0.0, STALL_SECONDS - (time.time() - stalled_at)))
-        broker.process.send_signal(signal.SIGCONT)
+        degraded, during = H.stall(broker, daemon, STALL_SECONDS)
         assert degraded, f"/readyz went 503 within the stall: {during}"
         assert "broker" in during[1].lower(), f"the reason names the broker: {during}"
         assert daemon.logged("broker unreachable; readiness is degraded"), "and the log says so"

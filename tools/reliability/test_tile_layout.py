@@ -283,12 +283,7 @@ def test_a_frozen_broker_stops_nothing_and_loses_nothing(tmp_path: Path) -> None
                                     kwargs={"rate": 2500.0, "keep_order": True})
         producer.start()
         assert H.wait_for(lambda: alerts_logged(a) >= 3, 120), "alerts flow before the stall"
-        broker.process.send_signal(signal.SIGSTOP)
-        stalled_at = time.time()
-        degraded = H.wait_for(lambda: a.readyz()[0] == 503, STALL_SECONDS - 5)
-        during = a.readyz()
-        time.sleep(max(0.0, STALL_SECONDS - (time.time() - stalled_at)))
-        broker.process.send_signal(signal.SIGCONT)
+        degraded, during = H.stall(broker, a, STALL_SECONDS)
         assert degraded and "broker" in during[1].lower(), f"/readyz named the broker during the stall: {during}"
         producer.join()
         assert H.wait_for(lambda: finished(broker, group, topics, stage, len(rows)), 300), "the stages did not finish"
