@@ -278,6 +278,23 @@ def tile_layout_env(broker: Broker, partitions: int = 6) -> dict[str, str]:
             "VIGIL_SCALE_OUT_ROUTED_TOPIC": routed, "VIGIL_SCALE_OUT_FINDINGS_TOPIC": findings}
 
 
+def tile_layout_finished(broker: Broker, group: str, incidents: str, stage_env: dict[str, str], rows: int) -> bool:
+    """The tile layout (`tile_layout_env`'s STAGE_ENV) is done with ROWS input rows: the router and
+    the main pipeline committed every one, and the scans' and the lifecycle's commits stand still
+    (the local broker misreports high watermarks, so "caught up" is "nothing moves")."""
+    routed, findings = stage_env["VIGIL_SCALE_OUT_ROUTED_TOPIC"], stage_env["VIGIL_SCALE_OUT_FINDINGS_TOPIC"]
+    partitions = int(stage_env["VIGIL_SCALE_OUT_PARTITIONS"])
+
+    def positions() -> list[int]:
+        return broker.committed(f"{group}.scan", routed, partitions) + broker.committed(f"{group}.lifecycle", findings, 1)
+
+    if broker.committed(f"{group}.router", incidents, 1) != [rows] or broker.committed(group, incidents, 1) != [rows]:
+        return False
+    before = positions()
+    time.sleep(4)
+    return before == positions() and min(before) > 0
+
+
 def stall(broker: Broker, daemon: Daemon, seconds: float) -> tuple[bool, tuple[int, str]]:
     """Freezes BROKER (SIGSTOP) for SECONDS, then thaws it (SIGCONT). Returns whether DAEMON's
     /readyz went 503 during the stall, and the answer it gave then."""

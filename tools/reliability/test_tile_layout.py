@@ -21,7 +21,6 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,20 +89,9 @@ def published(broker: H.Broker, topic: str) -> list[str]:
 
 
 def finished(broker: H.Broker, group: str, topics: dict[str, str], stage: dict[str, str], rows: int) -> bool:
-    """The router and the main pipeline committed every input row, and the scans' and the
-    lifecycle's commits stand still (the local broker misreports high watermarks, so "caught up" is
-    "nothing moves")."""
-    def positions() -> list[int]:
-        return (broker.committed(f"{group}.scan", stage["routed"], PARTITIONS)
-                + broker.committed(f"{group}.lifecycle", stage["findings"], 1))
-
-    if broker.committed(f"{group}.router", topics["incidents"], 1) != [rows]:
-        return False
-    if broker.committed(group, topics["incidents"], 1) != [rows]:
-        return False
-    before = positions()
-    time.sleep(4)
-    return before == positions() and min(before) > 0
+    return H.tile_layout_finished(broker, group, topics["incidents"], {
+        "VIGIL_SCALE_OUT_ROUTED_TOPIC": stage["routed"], "VIGIL_SCALE_OUT_FINDINGS_TOPIC": stage["findings"],
+        "VIGIL_SCALE_OUT_PARTITIONS": str(PARTITIONS)}, rows)
 
 
 def owns_every_partition(d: H.Daemon, topics: dict[str, str], stage: dict[str, str]) -> bool:
