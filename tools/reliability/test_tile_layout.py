@@ -152,6 +152,10 @@ def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Pat
     got = published(broker, topics["alerts"])
     assert len(got) == len(set(got)), "an uninterrupted run publishes each alert once"
     assert_same_alerts(got, want)
+    # The daemon's last line is its `stopped`, after every stage, and it counts every alert.
+    lines = a.log_lines()
+    assert lines[-1]["msg"] == "stopped", [line.get("msg") for line in lines[-6:]]
+    assert int(lines[-1]["stats.alerts"]) == len(got), (lines[-1], len(got))
 
 
 def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) -> None:

@@ -86,18 +86,30 @@ struct RunCommand: ParsableCommand {
             config = config.mainPipeline()
         }
         stages?.start()
+        let mainStopped: Logger.Metadata
         do {
-            try runMain(config, logger: logger, stop: stop, operations: operations)
+            mainStopped = try runMain(config, logger: logger, stop: stop, operations: operations)
         } catch {
             stop.request()
             _ = stages?.join()  // their failures, if any, were logged by each stage
             throw error
         }
         stop.request()
-        if let failure = stages?.join().first { throw StageFailure(description: failure) }
+        guard let stages else { return }
+        let failures = stages.join()
+        // The daemon's last line, after every stage: the main pipeline's figures with the alerts
+        // of both (the lifecycle publishes the cluster alerts).
+        var metadata = mainStopped
+        let mainAlerts = mainStopped["stats.alerts"].flatMap { Int("\($0)") } ?? 0
+        metadata["stats.alerts"] = "\(mainAlerts + stages.alertsPublished)"
+        logger.info("stopped", metadata: metadata)
+        if let failure = failures.first { throw StageFailure(description: failure) }
     }
 
-    private static func runMain(_ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime) throws {
+    /// Runs the main pipeline until it stops; returns its stop line's metadata.
+    private static func runMain(
+        _ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime
+    ) throws -> Logger.Metadata {
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
         let consumer = try KafkaConsumer(
@@ -119,5 +131,6 @@ struct RunCommand: ParsableCommand {
         }
         defer { pipeline.publicFeed?.close() }
         try pipeline.run()
+        return pipeline.stopMetadata
     }
 }

@@ -51,6 +51,8 @@ final class IncidentPipeline {
     /// Per-record decisions: re-read, dead letter, held for a fast clock, or process.
     var router: RecordRouter
     var statistics = PipelineStatistics()
+    /// What the pipeline's stop line said (statistics, shutdown time, unacknowledged outputs).
+    private(set) var stopMetadata: Logger.Metadata = [:]
     /// Issue 15: the differentially private public feed (nil when topics.public is off); set by RunCommand.
     var publicFeed: PublicFeed?
     var lateLogLimiter = RateLimiter(interval: .seconds(10))
@@ -347,7 +349,10 @@ final class IncidentPipeline {
         metadata["shutdown.seconds"] =
             "\(String(format: "%.1f", took.seconds))"
         metadata["shutdown.unacknowledged"] = "\(statistics.unacknowledgedAtStop)"
-        logger.info("stopped", metadata: metadata)
+        stopMetadata = metadata
+        // In the tile layout the stages are still stopping: `vigil run` logs the daemon's
+        // `stopped` after them, with their alerts counted.
+        logger.info(config.stagedClusters == nil ? "stopped" : "main pipeline stopped", metadata: metadata)
     }
 
     /// Milliseconds left before the shutdown deadline, nil when not shutting down.

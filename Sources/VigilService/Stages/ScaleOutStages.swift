@@ -18,6 +18,11 @@ final class ScaleOutStages: @unchecked Sendable {
     private let board: OperationsBoard?
     private let finished = DispatchGroup()
     private let failures = Mutex<[String]>([])
+    private let alerts = Mutex(0)
+
+    /// Alerts the stages published (the lifecycle's cluster alerts), counted as each stage stops:
+    /// read after `join`.
+    var alertsPublished: Int { alerts.withLock { $0 } }
 
     /// `board`: where the stages' counters (`/metrics`) and published alerts (`/events`) go.
     init(config: VigilConfiguration, logger: Logger, stop: StopSignal, board: OperationsBoard?) {
@@ -106,6 +111,7 @@ final class ScaleOutStages: @unchecked Sendable {
                     name: name, group: props["group.id"] ?? "", topic: topic, work: work, consumer: consumer, producer: producer,
                     logger: logger, output: .shared, stop: stop, board: board?.stages, feed: board?.alertFeed)
                 try loop.run()
+                alerts.withLock { $0 += loop.statistics.alertsByKind.reduce(0, +) }
             } catch {
                 failures.withLock { $0.append("stage \(name): \(error)") }
                 stop.request()

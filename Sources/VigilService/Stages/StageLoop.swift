@@ -234,7 +234,7 @@ final class StageLoop<Work: StageWork>: KafkaRebalanceListener {
             metadata: [
                 "stage": "\(name)", "records.live": "\(statistics.live)", "records.rebuilt": "\(statistics.rebuilt)",
                 "messages.sent": "\(statistics.sent)",
-                // The layout's alerts (the pipeline's `stopped` line counts only its own).
+                // This stage's alerts (the daemon's `stopped` line, logged last, counts every stage's).
                 "stats.alerts": "\(statistics.alertsByKind.reduce(0, +))"
             ])
     }
