@@ -269,6 +269,32 @@ class Daemon(VigilDaemon):
         return out
 
 
+def hostile_messages(template: dict[str, Any]) -> list[tuple[str, bytes | None]]:
+    """(expected dead-letter reason, message value) for every kind of bad input, built from the
+    good incident TEMPLATE: oversized, truncated, non-UTF-8, wrong type, out of bounds, implausible
+    and unparsable times, missing and duplicate fields, not an object, tombstone, far past, far
+    future."""
+    def variant(**changes) -> bytes:
+        obj = {**template, **changes}
+        return json.dumps({k: v for k, v in obj.items() if v is not ...}).encode()
+    text = json.dumps(template)
+    return [
+        ("too_large", variant(premises="x" * 70_000)),
+        ("malformed_json", text[: len(text) // 2].encode()),
+        ("invalid_utf8", text.replace(template["category"], "Assault\udcff", 1).encode("utf-8", "surrogateescape")),
+        ("wrong_type", variant(lat=str(template["lat"]))),
+        ("out_of_bounds", variant(lat=51.5, lon=-0.12)),
+        ("invalid_value", variant(event_time="1800-01-01T00:00:00Z")),
+        ("invalid_value", variant(event_time="yesterday")),
+        ("missing_field", variant(category=...)),
+        ("duplicate_field", text[:-1].encode() + b',"id":"again"}'),
+        ("not_an_object", b"[1, 2, 3]"),
+        ("tombstone", None),
+        ("late_event", variant(id="far-past", event_time="1950-01-01T00:00:00Z")),
+        ("future_event_time", variant(id="far-future", event_time="2150-01-01T00:00:00Z")),
+    ]
+
+
 def tile_layout_env(broker: Broker, partitions: int = 6) -> dict[str, str]:
     """The shipped tile layout (`[scale_out]`) for a `Daemon` on a one-partition input: its own
     routed and findings topics, created here (the fault tests' daemons create no topics)."""

@@ -6,7 +6,8 @@ computes on one engine, for a stream with planted surges, emerging clusters and 
 - two instances in one group, one stopped mid-stream (its scans, and the router or the lifecycle
   if it held them, move to the survivor, which rebuilds them by re-reading their topics);
 - one instance killed (-9) mid-stream and started again (every stage rebuilds from its topics and
-  publishes again only what it had not committed).
+  publishes again only what it had not committed);
+- one instance, with test_hostile_input.py's 13 bad messages spread through the stream.
 
 "Exactly": the same set of alerts (id, kind, window, counts, recurrence interval, cited incidents:
 the whole JSON but the detection time), none missing and none invented; a repeat after a crash
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Producer
 
 from tools.reference.plant_episodes import PlantParams, plant_episodes
 from tools.reference.plant_surges import day_start_ms, load_records
 from tools.reliability import harness as H
+from tools.vigil_tools import toronto
 
 PARTITIONS = 6
 STALL_SECONDS = 45
@@ -156,6 +159,49 @@ def test_six_partitions_say_what_one_engine_says(broker: H.Broker, tmp_path: Pat
     lines = a.log_lines()
     assert lines[-1]["msg"] == "stopped", [line.get("msg") for line in lines[-6:]]
     assert int(lines[-1]["stats.alerts"]) == len(got), (lines[-1], len(got))
+
+
+def test_bad_messages_among_the_stream_change_no_cluster_alert(broker: H.Broker, tmp_path: Path) -> None:
+    """Thirteen bad messages spread through the planted stream: the main pipeline dead-letters each
+    once, in order, with its reason; the router gets past each (it judges "too far ahead" by the
+    message's own timestamp, so the far-future one is skipped there too); every stage commits all
+    of the input; and the cluster alerts are still exactly one engine's on the good rows."""
+    rows, want = planted_stream(tmp_path)
+    bad = H.hostile_messages(rows[0])
+    topics, stage = tile_topics(broker)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                         "message.max.bytes": 2_000_000})
+
+    def send(value: bytes | None, key: bytes, timestamp: int | None) -> None:
+        while True:
+            try:
+                producer.produce(topics["incidents"], value=value, key=key, partition=0,
+                                 **({"timestamp": timestamp} if timestamp is not None else {}))
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+
+    expected: list[tuple[str, bytes | None]] = []
+    step = len(rows) // (len(bad) + 1)
+    for i, row in enumerate(rows):
+        send(toronto.to_json(row), toronto.kafka_key(row), H.event_ms(row))
+        if i % step == step - 1 and len(expected) < len(bad):
+            expected.append(bad[len(expected)])
+            send(expected[-1][1], b"hostile", None)
+    assert producer.flush(120) == 0 and len(expected) == len(bad)
+
+    group = H.unique("tile-group")
+    a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
+    total = len(rows) + len(bad)
+    assert H.wait_for(lambda: finished(broker, group, topics, stage, total), 300), "the stages did not finish"
+    assert a.terminate() == 0
+    letters = broker.read_all(topics["dlq"])
+    assert [(h["vigil.error.reason"], v) for v, h in letters] == expected, \
+        "every bad message dead-lettered once (not again by a stage), unchanged, in order, with its reason"
+    got = published(broker, topics["alerts"])
+    assert len(got) == len(set(got)), "an uninterrupted run publishes each alert once"
+    assert_same_alerts(got, want)
 
 
 def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) -> None:
