@@ -295,6 +295,37 @@ def hostile_messages(template: dict[str, Any]) -> list[tuple[str, bytes | None]]
     ]
 
 
+def produce_with_hostile(bootstrap: str, topic: str, rows: Sequence[dict[str, Any]], *,
+                         event_timestamps: bool) -> list[tuple[str, bytes | None]]:
+    """Produces ROWS to partition 0 of TOPIC in order with `hostile_messages(rows[0])` spread evenly
+    among them; returns (reason, value) of the bad messages in the order produced, as the
+    dead-letter topic must hold them. `event_timestamps`: good rows stamped with their event time
+    (bad ones always with the producer's clock)."""
+    bad = hostile_messages(rows[0])
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                         "message.max.bytes": 2_000_000})
+
+    def send(value: bytes | None, key: bytes, timestamp: int | None) -> None:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key, partition=0,
+                                 **({"timestamp": timestamp} if timestamp is not None else {}))
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+
+    expected: list[tuple[str, bytes | None]] = []
+    step = len(rows) // (len(bad) + 1)
+    for i, row in enumerate(rows):
+        send(toronto.to_json(row), toronto.kafka_key(row), event_ms(row) if event_timestamps else None)
+        if i % step == step - 1 and len(expected) < len(bad):
+            expected.append(bad[len(expected)])
+            send(expected[-1][1], b"hostile", None)
+    assert producer.flush(120) == 0 and len(expected) == len(bad)
+    return expected
+
+
 def tile_layout_env(broker: Broker, partitions: int = 6) -> dict[str, str]:
     """The shipped tile layout (`[scale_out]`) for a `Daemon` on a one-partition input: its own
     routed and findings topics, created here (the fault tests' daemons create no topics)."""

@@ -16,10 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 
 from tools.reliability import harness as H
-from tools.vigil_tools import toronto
 
 GOOD = 4_000
 
@@ -31,26 +29,13 @@ def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_are_unaffecte
     broker.create_topics({topics["incidents"]: 1, topics["alerts"]: 1, topics["dlq"]: 1})
     good = H.real_incidents(GOOD)
     reference = H.reference_run([good], tmp_path)
-    bad = H.hostile_messages(good[0])
-
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "message.max.bytes": 2_000_000})
-    expected_letters: list[tuple[str, bytes | None]] = []
-    step = GOOD // (len(bad) + 1)
-    for i, incident in enumerate(good):
-        producer.produce(topics["incidents"], value=toronto.to_json(incident), key=toronto.kafka_key(incident), partition=0)
-        if i % step == step - 1 and len(expected_letters) < len(bad):
-            reason, value = bad[len(expected_letters)]
-            producer.produce(topics["incidents"], value=value, key=b"hostile", partition=0)
-            expected_letters.append((reason, value))
-        producer.poll(0)
-    assert producer.flush(60) == 0
-    assert len(expected_letters) == len(bad)
+    expected_letters = H.produce_with_hostile(broker.bootstrap, topics["incidents"], good, event_timestamps=False)
 
     group = H.unique("hostile-group")
     tiles = layout == "tiles"
     stage_env = H.tile_layout_env(broker) if tiles else {}
     daemon = H.Daemon(broker.bootstrap, group, topics, tmp_path, "hostile", env=stage_env).start()
-    total = GOOD + len(bad)
+    total = GOOD + len(expected_letters)
     if tiles:
         assert H.wait_for(lambda: H.tile_layout_finished(broker, group, topics["incidents"], stage_env, total), 180), \
             "every stage processed and committed everything"

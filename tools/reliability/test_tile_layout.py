@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
 
 from tools.reference.plant_episodes import PlantParams, plant_episodes
 from tools.reference.plant_surges import day_start_ms, load_records
 from tools.reliability import harness as H
-from tools.vigil_tools import toronto
 
 PARTITIONS = 6
 STALL_SECONDS = 45
@@ -167,29 +165,8 @@ def test_bad_messages_among_the_stream_change_no_cluster_alert(broker: H.Broker,
     message's own timestamp, so the far-future one is skipped there too); every stage commits all
     of the input; and the cluster alerts are still exactly one engine's on the good rows."""
     rows, want = planted_stream(tmp_path)
-    bad = H.hostile_messages(rows[0])
     topics, stage = tile_topics(broker)
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "linger.ms": 5,
-                         "message.max.bytes": 2_000_000})
-
-    def send(value: bytes | None, key: bytes, timestamp: int | None) -> None:
-        while True:
-            try:
-                producer.produce(topics["incidents"], value=value, key=key, partition=0,
-                                 **({"timestamp": timestamp} if timestamp is not None else {}))
-                break
-            except BufferError:
-                producer.poll(0.05)
-        producer.poll(0)
-
-    expected: list[tuple[str, bytes | None]] = []
-    step = len(rows) // (len(bad) + 1)
-    for i, row in enumerate(rows):
-        send(toronto.to_json(row), toronto.kafka_key(row), H.event_ms(row))
-        if i % step == step - 1 and len(expected) < len(bad):
-            expected.append(bad[len(expected)])
-            send(expected[-1][1], b"hostile", None)
-    assert producer.flush(120) == 0 and len(expected) == len(bad)
+    bad = H.produce_with_hostile(broker.bootstrap, topics["incidents"], rows, event_timestamps=True)
 
     group = H.unique("tile-group")
     a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
@@ -197,7 +174,7 @@ def test_bad_messages_among_the_stream_change_no_cluster_alert(broker: H.Broker,
     assert H.wait_for(lambda: finished(broker, group, topics, stage, total), 300), "the stages did not finish"
     assert a.terminate() == 0
     letters = broker.read_all(topics["dlq"])
-    assert [(h["vigil.error.reason"], v) for v, h in letters] == expected, \
+    assert [(h["vigil.error.reason"], v) for v, h in letters] == bad, \
         "every bad message dead-lettered once (not again by a stage), unchanged, in order, with its reason"
     got = published(broker, topics["alerts"])
     assert len(got) == len(set(got)), "an uninterrupted run publishes each alert once"

@@ -86,9 +86,9 @@ struct RunCommand: ParsableCommand {
             config = config.mainPipeline()
         }
         stages?.start()
-        let mainStopped: Logger.Metadata
+        let main: (stopLine: Logger.Metadata, alerts: Int)
         do {
-            mainStopped = try runMain(config, logger: logger, stop: stop, operations: operations)
+            main = try runMain(config, logger: logger, stop: stop, operations: operations)
         } catch {
             stop.request()
             _ = stages?.join()  // their failures, if any, were logged by each stage
@@ -99,17 +99,16 @@ struct RunCommand: ParsableCommand {
         let failures = stages.join()
         // The daemon's last line, after every stage: the main pipeline's figures with the alerts
         // of both (the lifecycle publishes the cluster alerts).
-        var metadata = mainStopped
-        let mainAlerts = mainStopped["stats.alerts"].flatMap { Int("\($0)") } ?? 0
-        metadata["stats.alerts"] = "\(mainAlerts + stages.alertsPublished)"
+        var metadata = main.stopLine
+        metadata["stats.alerts"] = "\(main.alerts + stages.alertsPublished)"
         logger.info("stopped", metadata: metadata)
         if let failure = failures.first { throw StageFailure(description: failure) }
     }
 
-    /// Runs the main pipeline until it stops; returns its stop line's metadata.
+    /// Runs the main pipeline until it stops; returns its stop line's metadata and its alert count.
     private static func runMain(
         _ config: VigilConfiguration, logger: Logger, stop: StopSignal, operations: OperationsRuntime
-    ) throws -> Logger.Metadata {
+    ) throws -> (stopLine: Logger.Metadata, alerts: Int) {
         let makeProducer = { () throws -> KafkaProducer in try KafkaProducer(configuration: config.producerProperties, logger: logger) }
         // With worker threads, batches come from the partitions' own queues so each holds every partition with work.
         let consumer = try KafkaConsumer(
@@ -131,6 +130,6 @@ struct RunCommand: ParsableCommand {
         }
         defer { pipeline.publicFeed?.close() }
         try pipeline.run()
-        return pipeline.stopMetadata
+        return (pipeline.stopMetadata, pipeline.statistics.alerts)
     }
 }
