@@ -30,7 +30,9 @@ let package = Package(
             name: "VigilKafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "VigilCore"),
+        // The sixteen-lane (AVX-512) tree walk the model scores with where the CPU has it.
+        .target(name: "CVigilTreeWalk"),
+        .target(name: "VigilCore", dependencies: ["CVigilTreeWalk"]),
         // The service layer: commands, configuration, the processing loop, operations (admin HTTP,
         // systemd, logging), the public feed. A library, so tests import it rather than an executable.
         .target(

@@ -74,9 +74,28 @@ struct CompleteTreeEnsembleTests {
             let model = try XGBoostModel(json: try JSONValue.parse(Array(text.utf8)))
             let complete = try #require(model.complete, "depth \(depth) fits the complete layout")
             #expect(complete.depth == depth)
+            #expect((model.sixteenLanes != nil) == (SixteenLaneTrees.available && depth <= SixteenLaneTrees.maximumDepth))
             for _ in 0..<200 {
                 let x = Self.randomInput(&rng, features: 6)
-                #expect(model.margin(x).bitPattern == model.pointerMargin(x).bitPattern, "round \(round) x \(x)")
+                let reference = model.pointerMargin(x).bitPattern
+                #expect(model.margin(x).bitPattern == reference, "round \(round) x \(x)")
+                #expect(complete.margin(x, base: model.baseMargin).bitPattern == reference, "round \(round) x \(x)")
+            }
+        }
+    }
+
+    @Test("the sixteen-lane walk reads every one of 64 inputs; 65 inputs keep the scalar walk")
+    func sixteenLanesAcrossAllInputs() throws {
+        var rng = SplitMix64(seed: 29)
+        for round in 0..<12 {
+            let depth = 1 + round % SixteenLaneTrees.maximumDepth
+            let features = round < 10 ? 64 : 65
+            let text = Self.randomModel(&rng, trees: [17, 250, 31][round % 3], features: features, maxDepth: depth, forceDepth: true)
+            let model = try XGBoostModel(json: try JSONValue.parse(Array(text.utf8)))
+            #expect((model.sixteenLanes != nil) == (SixteenLaneTrees.available && features <= 64))
+            for _ in 0..<100 {
+                let x = Self.randomInput(&rng, features: features)
+                #expect(model.margin(x).bitPattern == model.pointerMargin(x).bitPattern, "round \(round)")
             }
         }
     }
@@ -108,6 +127,7 @@ struct CompleteTreeEnsembleTests {
             return
         }
         #expect(model.complete?.depth == 5 && model.complete?.treeCount == model.treeCount)
+        #expect((model.sixteenLanes != nil) == SixteenLaneTrees.available)
         var rng = SplitMix64(seed: 7)
         let n = model.featureNames.count
         for _ in 0..<2000 {
@@ -121,6 +141,7 @@ struct CompleteTreeEnsembleTests {
                 }
             }
             #expect(model.margin(x).bitPattern == model.pointerMargin(x).bitPattern)
+            #expect(model.complete!.margin(x, base: model.baseMargin).bitPattern == model.pointerMargin(x).bitPattern)
         }
     }
 }

@@ -12,7 +12,9 @@
 /// exactly as `XGBoostModel` and XGBoost itself add them, so the sum is bit-identical.
 ///
 /// Built only for ensembles at most `maximumDepth` deep (a complete tree of depth d holds 2^d
-/// leaves); deeper models keep the pointer walk.
+/// leaves); deeper models keep the pointer walk. On a CPU with AVX-512, `SixteenLaneTrees` walks
+/// these trees sixteen to a vector instead; this scalar walk stays the layout it is built from and
+/// the walk everywhere else.
 struct CompleteTreeEnsemble: Sendable, Equatable {
     /// An inner node: the feature index shifted left by one, or-ed with 1 when a missing value goes
     /// right; and the float32 threshold (`x < threshold` goes left). `featureAndMissing` is also

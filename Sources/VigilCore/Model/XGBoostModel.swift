@@ -33,8 +33,11 @@ public struct XGBoostModel: Sendable, Equatable {
     let meanValue: [Double]
     let roots: [Int32]
     /// The same trees as complete binary trees (no shape branches in the walk), when they are at
-    /// most `CompleteTreeEnsemble.maximumDepth` deep; `margin` uses it when present.
+    /// most `CompleteTreeEnsemble.maximumDepth` deep; `margin` uses it when present and
+    /// `sixteenLanes` is not.
     let complete: CompleteTreeEnsemble?
+    /// The complete trees sixteen to a vector, where this CPU runs that walk; `margin` prefers it.
+    let sixteenLanes: SixteenLaneTrees?
     /// The base score in margin space (logit of the stored probability, in float32).
     public let baseMargin: Float
     public let featureNames: [String]
@@ -168,6 +171,7 @@ public struct XGBoostModel: Sendable, Equatable {
         self.roots = newRoots
         meanValue = means
         complete = CompleteTreeEnsemble(nodes: nodes, roots: newRoots)
+        sixteenLanes = complete.flatMap { SixteenLaneTrees($0, featureCount: names.count) }
     }
 
     /// The child a value goes to from an inner node: `left`, or `left + 1` when `v >= condition`
@@ -180,6 +184,7 @@ public struct XGBoostModel: Sendable, Equatable {
 
     /// The margin (log-odds), float32 as XGBoost sums it: base, then each tree's leaf in order.
     public func margin(_ x: [Double]) -> Float {
+        if let sixteenLanes { return sixteenLanes.margin(x, base: baseMargin) }
         if let complete { return complete.margin(x, base: baseMargin) }
         return pointerMargin(x)
     }

@@ -1,0 +1,22 @@
+#ifndef CVIGIL_TREE_WALK_H
+#define CVIGIL_TREE_WALK_H
+
+#include <stdint.h>
+
+/// Whether this CPU and OS run the sixteen-lane walk (AVX-512 F, BW and VL, with the OS saving
+/// the vector registers). Asked once.
+int vigil_tree_walk_wide_available(void);
+
+/// The margin of a complete-tree ensemble laid out sixteen trees to a group (`SixteenLaneTrees`):
+/// `base`, then each tree's leaf for `x` added in tree order, in float32.
+///
+/// `features` and `conditions`: per group, `(2^depth - 1) * 16` entries, position by position,
+/// lane by lane; a feature entry is the input's index (below 64), or-ed with 128 when a missing
+/// value (NaN) goes right. `depth`: 1 to 6. `leaves`: per group `2^depth * 16`, laid out the same way.
+/// `x`: 64 float32 values (the inputs, then padding). A value goes right when it is `>=` the
+/// condition, or when it is missing and the split says so: XGBoost's rule.
+float vigil_tree_walk_wide(
+    const uint8_t *features, const float *conditions, const float *leaves, int depth, int trees, const float *x,
+    float base);
+
+#endif
