@@ -8,7 +8,7 @@ import CVigilTreeWalk
 ///
 /// The sum is the scalar walk's: `base`, then each tree's leaf in tree order, in float32, so the
 /// margin is bit-identical (tested against the node walk on random ensembles and inputs). Built
-/// only where it applies: a CPU with AVX-512 Foundation, at most `maximumDepth` levels and
+/// only where it applies: a CPU with AVX-512 F, BW and VL, at most `maximumDepth` levels and
 /// `maximumFeatures` inputs; elsewhere the scalar walk runs.
 struct SixteenLaneTrees: Sendable, Equatable {
     /// Each level picks among up to 2^(depth - 1) candidate vectors.
