@@ -51,6 +51,10 @@ public final class KafkaConsumer {
     let context: KafkaClientContext
     private var closed = false
     private var buffer: [UnsafeMutablePointer<rd_kafka_message_t>?]
+    /// Messages in `buffer` handed out by the `poll` running now (0 outside it), for `keepBatch`.
+    private var batchCount = 0
+    /// Set by `keepBatch`: the running `poll` leaves its messages alive instead of destroying them.
+    private var batchKept = false
     /// Whether batches are taken from each assigned partition's own queue (see `BatchShares`).
     public let partitionQueues: Bool
     /// The assigned partitions' queues, detached from the consumer queue, in partition order.
@@ -164,7 +168,12 @@ public final class KafkaConsumer {
         guard count > 0 else { return [] }
         context.markBrokersReachable()
         var errors: [KafkaError] = []
-        defer { for i in 0..<count { rd_kafka_message_destroy(buffer[i]) } }
+        batchCount = count
+        defer {
+            if !batchKept { for i in 0..<count { rd_kafka_message_destroy(buffer[i]) } }
+            batchKept = false
+            batchCount = 0
+        }
         for i in 0..<count {
             let message = buffer[i]!
             let m = message.pointee
@@ -187,6 +196,16 @@ public final class KafkaConsumer {
         }
         try afterRecords()
         return errors
+    }
+
+    /// Keeps the messages of the batch being handed out alive past its `poll`, so the records
+    /// read from them stay valid until the returned value's `release`: a caller that finishes a
+    /// batch's work during the next poll (the pipelined engines) keeps what that work still
+    /// reads. Call only inside `afterRecords`, and release before `close`.
+    public func keepBatch() -> KeptMessages {
+        precondition(batchCount > 0 && !batchKept, "keepBatch outside afterRecords, or twice")
+        batchKept = true
+        return KeptMessages(buffer[0..<batchCount].map { $0! })
     }
 
     /// Moves what `queue` holds now (no wait) into `buffer` from `start`; the number taken.

@@ -50,6 +50,26 @@ struct DeliveryStateMachineTests {
         #expect(m.committableOffsets() == [tp: 8])
     }
 
+    /// A pipelined batch: its inputs are read (begun) before their engine has run, so they have
+    /// no outputs yet. Its hold keeps the commit at its first input until the batch is applied,
+    /// then the outputs it caused hold it as usual.
+    @Test func aCommitHoldKeepsTheOffsetAtTheBatchsFirstInputUntilItIsApplied() {
+        var m = machine()
+        for offset in 0..<5 { _ = m.beginInput(tp, offset: Int64(offset)) }
+        #expect(m.committableOffsets() == [tp: 5], "a batch applied before the next poll")
+        for offset in 5..<9 { _ = m.beginInput(tp, offset: Int64(offset)) }
+        let hold = m.holdCommit(tp, offset: 5)
+        #expect(m.committableOffsets().isEmpty, "held at 5: inputs 5...8 are read but not applied")
+        #expect(!m.isSettled(tp))
+        // Applied: input 7 caused an alert; the hold is lifted after the outputs are tracked.
+        let alert = ticket(m.output(message(), kind: .alert, for: tp, offset: 7))
+        m.releaseHold(hold)
+        #expect(m.committableOffsets() == [tp: 7], "now its alert holds it")
+        _ = m.delivered(report(alert), nowMs: 0)
+        #expect(m.committableOffsets() == [tp: 9])
+        #expect(m.isSettled(tp) && m.pendingOutputs == 0)
+    }
+
     @Test func aTooLargeDeadLetterIsSentAgainWithoutItsPayloadOnceThenTheInputMovesOn() {
         var m = machine()
         _ = m.beginInput(tp, offset: 50)

@@ -34,7 +34,7 @@ struct PartitionWorkersTests {
         }
     }
 
-    @Test(arguments: [1, 2, 3])
+    @Test(arguments: [2, 3])
     func everyPartitionGetsTheSerialDecisionsAndState(threads: Int) {
         let lanes = Self.lanes()
         // The reference: one engine per partition, fed serially on this thread.
@@ -49,27 +49,92 @@ struct PartitionWorkersTests {
         #expect(expected.joined().contains { if case .accepted(let a) = $0 { !a.isEmpty } else { false } }, "the input raises alerts")
 
         // The same lanes in two batches (state carries over between them), run by the workers.
-        var engines = lanes.map { _ in IncidentEngine(configuration: Self.configuration) }
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        for (tp, _) in lanes { engines[tp] = IncidentEngine(configuration: Self.configuration) }
         var decisions: [[EngineDecision]] = lanes.map { _ in [] }
         let workers = PartitionWorkers(threads: threads)
+        defer { workers.shutdown() }
         for half in 0..<2 {
             var jobs: [PartitionWorkers.Job] = []
-            for (p, (_, incidents)) in lanes.enumerated() {
+            for (tp, incidents) in lanes {
                 let cut = incidents.count / 2
                 let part = half == 0 ? Array(incidents[..<cut]) : Array(incidents[cut...])
-                jobs.append(PartitionWorkers.Job(engine: engines[p], incidents: part, keepsScore: false))
+                jobs.append(PartitionWorkers.Job(partition: tp, incidents: part, keepsScore: false))
             }
-            let done = workers.run(jobs)
+            let done = workers.run(jobs, engines: &engines)
             #expect(done.count == lanes.count)
+            #expect(engines.count == lanes.count, "every engine is back")
             for (p, job) in done.enumerated() {
                 #expect(job.incidents.first?.id.hasPrefix("p\(p)-") == true, "jobs come back in the order given")
+                #expect(job.partition == lanes[p].0)
                 #expect(job.results.count == job.incidents.count)
-                engines[p] = job.engine
                 decisions[p] += job.results.map(\.decision)
             }
         }
         #expect(decisions == expected)
-        #expect(engines.map(\.stateDigest.digest) == expectedDigests)
+        #expect(lanes.map { engines[$0.0]!.stateDigest.digest } == expectedDigests)
+    }
+
+    /// The pipelined way: many small batches submitted before the earlier ones are completed,
+    /// uneven (some partitions missing from some batches), completed in order while the helpers
+    /// run ahead. Each partition's engine must still see its incidents in order, and each job's
+    /// watermark must be its engine's after that job.
+    @Test(arguments: [2, 3])
+    func batchesSubmittedAheadKeepEachPartitionInOrder(threads: Int) {
+        let lanes = Self.lanes()
+        var expected: [[EngineDecision]] = []
+        var expectedDigests: [String] = []
+        /// The serial engine's watermark after each incident.
+        var serialWatermarks: [[Timestamp?]] = []
+        for (_, incidents) in lanes {
+            var engine = IncidentEngine(configuration: Self.configuration)
+            var after: [Timestamp?] = []
+            expected.append(
+                incidents.map {
+                    let decision = engine.process($0)
+                    after.append(engine.watermark.current)
+                    return decision
+                })
+            serialWatermarks.append(after)
+            expectedDigests.append(engine.stateDigest.digest)
+        }
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        for (tp, _) in lanes { engines[tp] = IncidentEngine(configuration: Self.configuration) }
+        var decisions: [[EngineDecision]] = lanes.map { _ in [] }
+        var watermarkMismatches = 0
+        let workers = PartitionWorkers(threads: threads)
+        defer { workers.shutdown() }
+        var next = lanes.map { _ in 0 }
+        var pending: [PartitionWorkers.BatchID] = []
+        var batch = 0
+        func take(_ done: [PartitionWorkers.Job]) {
+            for job in done {
+                let p = Int(job.partition.partition)
+                decisions[p] += job.results.map(\.decision)
+                if job.watermark != serialWatermarks[p][decisions[p].count - 1] { watermarkMismatches += 1 }
+            }
+        }
+        while next.enumerated().contains(where: { $0.element < lanes[$0.offset].1.count }) {
+            var jobs: [PartitionWorkers.Job] = []
+            for (p, (tp, incidents)) in lanes.enumerated() where (batch + p) % 3 != 0 && next[p] < incidents.count {
+                let end = min(incidents.count, next[p] + 1 + (batch * 7 + p * 5) % 13)
+                jobs.append(PartitionWorkers.Job(partition: tp, incidents: Array(incidents[next[p]..<end]), keepsScore: false))
+                next[p] = end
+            }
+            batch += 1
+            guard !jobs.isEmpty else { continue }
+            pending.append(workers.submit(jobs) { engines.removeValue(forKey: $0)! })
+            #expect(workers.isBusy)
+            if pending.count > 2 { take(workers.complete(pending.removeFirst())) }
+        }
+        for id in pending { take(workers.complete(id)) }
+        #expect(!workers.isBusy)
+        for (tp, engine) in workers.reclaim() { engines[tp] = engine }
+        #expect(engines.count == lanes.count, "every engine is back")
+        #expect(decisions == expected)
+        #expect(lanes.map { engines[$0.0]!.stateDigest.digest } == expectedDigests)
+        #expect(watermarkMismatches == 0, "each job's watermark is the serial engine's after its last incident")
+        #expect(batch > 20, "many batches, submitted ahead")
     }
 
     /// The shipped engine (Config/vigil.toml: every rule, Gi* hotspots, the cluster scan and the
@@ -121,23 +186,25 @@ struct PartitionWorkersTests {
 
         let workers = PartitionWorkers(threads: 2)
         defer { workers.shutdown() }
-        var engines = lanes.map { _ in IncidentEngine(configuration: config.engine) }
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        for p in lanes.indices { engines[TopicPartition("incidents", Int32(p))] = IncidentEngine(configuration: config.engine) }
         var decisions: [[EngineDecision]] = lanes.map { _ in [] }
         var scores: [[Double?]] = lanes.map { _ in [] }
         // In batches of 50 a partition, as poll batches would come.
         for start in stride(from: 0, to: 600, by: 50) {
             let jobs = lanes.indices.map { p in
-                PartitionWorkers.Job(engine: engines[p], incidents: Array(lanes[p][start..<start + 50]), keepsScore: true)
+                PartitionWorkers.Job(
+                    partition: TopicPartition("incidents", Int32(p)), incidents: Array(lanes[p][start..<start + 50]), keepsScore: true)
             }
-            for (p, job) in workers.run(jobs).enumerated() {
-                engines[p] = job.engine
+            for (p, job) in workers.run(jobs, engines: &engines).enumerated() {
                 decisions[p] += job.results.map(\.decision)
                 scores[p] += job.results.map(\.score)
             }
         }
         #expect(decisions == expected)
         #expect(scores == expectedScores)
-        #expect(engines.map(\.stateDigest.digest) == expectedDigests)
-        #expect(engines.allSatisfy { $0.hotspotSnapshot != nil }, "Gi* hotspots were evaluated")
+        let ordered = lanes.indices.map { engines[TopicPartition("incidents", Int32($0))]! }
+        #expect(ordered.map(\.stateDigest.digest) == expectedDigests)
+        #expect(ordered.allSatisfy { $0.hotspotSnapshot != nil }, "Gi* hotspots were evaluated")
     }
 }

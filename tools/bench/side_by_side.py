@@ -22,6 +22,7 @@ messages. Peak RSS: VmHWM (vigil) or ru_maxrss (Python parties).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -224,6 +225,35 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = 
             "rss_mb": memory.get("vmrss_mb")}
 
 
+def alert_digest(bootstrap: str, topic: str, timeout: float = 60) -> dict:
+    """What a Vigil party published on TOPIC, as a count and a sha256 of the sorted alert JSON
+    with `detected_at` (wall clock) removed: equal digests mean the same alerts, byte for byte,
+    whatever the order the partitions' outputs interleaved in."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"digest-{time.time_ns()}", "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest"})
+    try:
+        meta = c.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return {"alerts": 0, "sha256": hashlib.sha256(b"").hexdigest()}
+        c.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        values, idle = [], time.monotonic()
+        while time.monotonic() - idle < 3 and time.monotonic() - idle < timeout:
+            msgs = c.consume(num_messages=10000, timeout=0.5)
+            for m in msgs:
+                if m.error() is None and m.value():
+                    alert = json.loads(m.value())
+                    alert.pop("detected_at", None)
+                    values.append(json.dumps(alert, sort_keys=True, separators=(",", ":")))
+            if msgs:
+                idle = time.monotonic()
+    finally:
+        c.close()
+    values.sort()
+    return {"alerts": len(values), "sha256": hashlib.sha256("\n".join(values).encode()).hexdigest()}
+
+
 def summarize(rows: list[dict]) -> dict:
     def med(key):
         values = [r[key] for r in rows if r.get(key) is not None]
@@ -282,9 +312,15 @@ def main(argv=None) -> int:
                 r = vigil(args, out, topic, n, k)
             else:
                 raise SystemExit(f"unknown party {party!r}")
+            if party == "base" or party.startswith("vigil"):
+                r.update(alert_digest(args.bootstrap, f"{topic}.{party}-alerts-{k}"))
             log(f"round {k + 1} {party}: {r}")
             results[party].append(r)
     report["parties"] = {p: summarize(rows) for p, rows in results.items()}
+    digests = {r["sha256"] for p, rows in results.items() for r in rows if "sha256" in r}
+    if digests:
+        # Every Vigil party and round (base, any thread count) published the same alerts.
+        report["vigil_alerts_identical"] = len(digests) == 1
     if "vigil" in results and "python" in results:
         report["vigil_over_python"] = round(report["parties"]["vigil"]["messages_per_s"]["median"]
                                             / report["parties"]["python"]["messages_per_s"]["median"], 2)

@@ -65,9 +65,15 @@ final class OperationsBoard: Sendable {
         }
     }
 
+    /// Whether a question waits (the loop brings its engines home before it answers).
+    var hasQuestions: Bool { questions.withLock { !$0.isEmpty } }
+
     // MARK: Reload
 
     func requestReload() { reload.store(true, ordering: .releasing) }
 
     func takeReloadRequest() -> Bool { reload.exchange(false, ordering: .acquiringAndReleasing) }
+
+    /// Whether a reload waits, without taking it.
+    var hasReloadRequest: Bool { reload.load(ordering: .acquiring) }
 }

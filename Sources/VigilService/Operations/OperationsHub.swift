@@ -91,10 +91,21 @@ final class OperationsHub {
         board.alertFeed.append(json)
     }
 
+    /// Whether the next `tick` would read or change the engines (a question or a reload waits, a
+    /// model file check or a snapshot is due): the loop then brings home the engines of a batch
+    /// still running (`enginesHome`). At most about once a second in a busy loop.
+    func needsEngines(at now: ContinuousClock.Instant, config: VigilConfiguration) -> Bool {
+        if board.hasQuestions || board.hasReloadRequest || !readySent { return true }
+        if config.model.path != nil, lastModelCheck.map({ now - $0 >= Self.modelCheckInterval }) ?? true { return true }
+        return lastPublish.map { now - $0 >= publishEvery } ?? true
+    }
+
     /// Call site 2, at the end of every loop iteration (at least every poll timeout).
+    /// `enginesHome` false: some engines are out on a running batch, so `engines` is partial;
+    /// the questions, reloads, model checks and snapshot then wait for a later tick.
     func tick(
         consumer: KafkaConsumer, config: inout VigilConfiguration, engines: inout [TopicPartition: IncidentEngine],
-        statistics: PipelineStatistics
+        statistics: PipelineStatistics, enginesHome: Bool = true
     ) {
         let now = ContinuousClock.now
         board.beat(now)
@@ -107,6 +118,7 @@ final class OperationsHub {
             batchStart = nil
         }
         if watchdog.isDue(at: now) { notifier.watchdog() }
+        guard enginesHome else { return }
         for question in board.takeQuestions() { question.reply(question.query.answer(engines)) }
         if board.takeReloadRequest() { reload(&config, &engines) }
         reloadModelIfFileChanged(&config, &engines, now: now)

@@ -26,6 +26,9 @@ struct BatchPlan<Step> {
     }
 
     private(set) var lanes: [Lane] = []
+    /// Each partition's first input offset in this batch (incident or other step), in the order
+    /// the partitions first appear: where a pipelined batch holds each partition's commit.
+    private(set) var firstInputs: [(partition: TopicPartition, offset: Int64)] = []
     /// Every step in arrival order; incident steps carry their lane position.
     private(set) var steps: [(step: Step, position: LanePosition?)] = []
     private var laneOf: [TopicPartition: Int] = [:]
@@ -39,8 +42,9 @@ struct BatchPlan<Step> {
 
     var isEmpty: Bool { steps.isEmpty }
 
-    /// Adds `incident` of `partition`, to be processed by that partition's engine, then applied as `step`.
-    mutating func add(_ incident: Incident, of partition: TopicPartition, step: Step) {
+    /// Adds `incident` (input `offset`) of `partition`, to be processed by that partition's
+    /// engine, then applied as `step`.
+    mutating func add(_ incident: Incident, of partition: TopicPartition, offset: Int64, step: Step) {
         let lane: Int
         if let last = lastLane, lanes[last].partition == partition {
             lane = last
@@ -50,15 +54,24 @@ struct BatchPlan<Step> {
             lane = lanes.count
             laneOf[partition] = lane
             lanes.append(Lane(partition: partition, incidents: spare.popLast() ?? []))
+            noteInput(partition, offset)
         }
         lastLane = lane
         steps.append((step, LanePosition(lane: lane, index: lanes[lane].incidents.count)))
         lanes[lane].incidents.append(incident)
     }
 
-    /// Adds a step that needs no engine (a dead letter), applied in its place among the others.
-    mutating func add(_ step: Step) {
+    /// Adds a step that needs no engine (a dead letter of input `offset` of `partition`),
+    /// applied in its place among the others.
+    mutating func add(_ step: Step, of partition: TopicPartition, offset: Int64) {
         steps.append((step, nil))
+        noteInput(partition, offset)
+    }
+
+    /// Records `partition`'s first input unless it has one (a new lane, or a rare other step).
+    private mutating func noteInput(_ partition: TopicPartition, _ offset: Int64) {
+        guard !firstInputs.contains(where: { $0.partition == partition }) else { return }
+        firstInputs.append((partition, offset))
     }
 
     /// Empties the plan for the next batch, keeping the storage (the lanes' arrays as spares).
@@ -71,6 +84,7 @@ struct BatchPlan<Step> {
         lanes.removeAll(keepingCapacity: true)
         steps.removeAll(keepingCapacity: true)
         laneOf.removeAll(keepingCapacity: true)
+        firstInputs.removeAll(keepingCapacity: true)
         lastLane = nil
     }
 

@@ -105,6 +105,18 @@ struct DeliveryStateMachine {
         return actions
     }
 
+    /// Input `offset` of `tp` waits for its engine (a pipelined batch, read but not yet applied):
+    /// the commit stays below it, as for an unacknowledged output, until `releaseHold`. Call
+    /// after the outputs of every earlier input are tracked (the tracker keeps offsets in order).
+    mutating func holdCommit(_ tp: TopicPartition, offset: Int64) -> Ticket {
+        tracker.addOutput(tp, offset: offset)
+    }
+
+    /// The held input's batch was applied: its own outputs (if any) now hold the commit.
+    mutating func releaseHold(_ ticket: Ticket) {
+        tracker.acknowledge(ticket)
+    }
+
     /// The produce call for `ticket` failed before the message was queued (e.g. too large).
     mutating func sendFailed(_ ticket: Ticket, error: KafkaError, nowMs: Int64) -> [Action] {
         failed(ticket, error: error, nowMs: nowMs)

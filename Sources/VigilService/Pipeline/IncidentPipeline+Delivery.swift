@@ -120,13 +120,23 @@ extension IncidentPipeline {
     }
 
     func storeCommittable() {
-        let offsets = delivery.committableOffsets().filter { engines[$0.key] != nil }
+        let offsets = delivery.committableOffsets().filter { ownsEngine(of: $0.key) }
         guard !offsets.isEmpty else { return }
+        // Debug builds (every test that runs the daemon) check the pipelined batches' holds.
+        assert(storesNothingPastARunningBatch(offsets), "an offset stored past an input whose batch is not applied yet")
         do {
             try consumer.storeOffsets(offsets)
         } catch {
             // A partition revoked in the meantime refuses the store; its new owner replays.
             if errorLogLimiter.allow() { logger.warning("storing offsets failed", metadata: ["kafka.error": "\(error)"]) }
+        }
+    }
+
+    /// Whether every offset in `offsets` stays at or below the first input of each running batch
+    /// of its partition (whose outputs do not exist yet).
+    private func storesNothingPastARunningBatch(_ offsets: [TopicPartition: Int64]) -> Bool {
+        inFlight.allSatisfy { batch in
+            batch.plan.firstInputs.allSatisfy { first in offsets[first.partition].map { $0 <= first.offset } ?? true }
         }
     }
 

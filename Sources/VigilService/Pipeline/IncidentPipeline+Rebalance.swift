@@ -5,6 +5,7 @@ import VigilKafka
 /// caused (drain, commit) and drop their state before the group gives them away.
 extension IncidentPipeline: KafkaRebalanceListener {
     func consumer(_ consumer: KafkaConsumer, willAssign partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        settleForRebalance()
         for tp in partitions {
             perform(revoking: [tp])
             engines[tp] = IncidentEngine(configuration: config.engine)
@@ -19,6 +20,7 @@ extension IncidentPipeline: KafkaRebalanceListener {
     }
 
     func consumer(_ consumer: KafkaConsumer, willRevoke partitions: [TopicPartition], lost: Bool) {
+        settleForRebalance()
         if !lost {
             // Finish what these partitions caused and commit it while we still own them, within
             // the shutdown budget when stopping (the watchdog is fed while waiting).
@@ -35,6 +37,16 @@ extension IncidentPipeline: KafkaRebalanceListener {
             recoveries[tp] = nil
         }
         perform(revoking: partitions)
+    }
+
+    /// Brings the running batch's engines home and sends its outputs before partitions move (the
+    /// callbacks run inside a poll, before its records). A failure to send is fatal for the loop
+    /// anyway; here it is logged, and the batch's inputs stay uncommitted (read again).
+    private func settleForRebalance() {
+        do { try settle() } catch {
+            logger.error("finishing the running batch before a rebalance failed", metadata: ["error": "\(error)"])
+            discardInFlight()
+        }
     }
 
     /// Forgets everything in flight for `partitions` (their next owner replays their inputs).

@@ -43,6 +43,15 @@ final class IncidentPipeline {
     let workers: PartitionWorkers?
     /// The batch read so far, when `workers` is set: run at the batch's end (see `BatchPlan`).
     var plan = BatchPlan<PlannedStep>()
+    /// Batches submitted to `workers` and not yet applied, oldest first; at most one between
+    /// polls (`+Parallel`).
+    var inFlight: [InFlightBatch] = []
+    /// An applied batch's emptied plan, kept for its storage.
+    var spareBatch = BatchPlan<PlannedStep>()
+    /// Partitions whose engines are with `workers` (still owned: see `ownsEngine`).
+    var checkedOut: Set<TopicPartition> = []
+    /// The watermark of each engine with `workers` after its last applied job (the public feed).
+    var appliedWatermarks: [TopicPartition: Timestamp?] = [:]
     /// Partitions still rebuilding their state (see `PartitionRecovery`).
     var recoveries: [TopicPartition: RecoveryEntry] = [:]
     /// Start offsets decided by `resolve` during an assignment callback, handed to librdkafka.
@@ -124,6 +133,7 @@ final class IncidentPipeline {
                 "processing stopped on a fatal error; leaving the group (unacknowledged inputs stay uncommitted and are read again)",
                 metadata: ["error": "\(error)"])
             shutdownDeadline = .now + .seconds(5)
+            discardInFlight()  // its inputs stay uncommitted; its messages are freed before the consumer closes
             workers?.shutdown()  // no engine runs any more: the helper threads end before the process does
             consumer.close()
             producer.close(timeoutMs: 2000)
@@ -135,18 +145,22 @@ final class IncidentPipeline {
 
     private func loop() throws {
         while !stop.isRequested {
-            let timeout: Int32 = delivery.pendingOutputs > 0 || !router.hold.held.isEmpty ? 1 : 100
+            // A running batch: only take what is ready, and finish it at once if nothing is.
+            let timeout: Int32 = !inFlight.isEmpty ? 0 : delivery.pendingOutputs > 0 || !router.hold.held.isEmpty ? 1 : 100
             wallClockMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let consumedBefore = statistics.consumed
             let errors = try consumer.poll(timeoutMs: timeout) { record in
                 operations.recordArriving()  // ops call site 1
                 try handle(record)
             } afterRecords: {
                 try runPlan()  // the records are still valid here
             }
+            if !checkedOut.isEmpty, statistics.consumed == consumedBefore { try settle() }
             for error in errors {
                 statistics.consumerErrors += 1
                 if errorLogLimiter.allow() { logger.warning("consumer error", metadata: ["kafka.error": "\(error)"]) }
             }
+            if !recoveries.isEmpty { try settle() }  // recovery reads and replaces engines
             try advanceRecoveries()
             try releaseHeld()
             try serviceDeliveries(timeoutMs: 0)
@@ -155,14 +169,17 @@ final class IncidentPipeline {
                 logger.error("producer instance failed fatally", metadata: ["kafka.error": "\(fatal)"])
                 try startNewProducer(cause: fatal)
             }
-            logProgressIfDue()
+            try logProgressIfDue()
             if allocatorTrim.isDue(at: .now) { AllocatorTrim.releaseFreeMemory() }
             if let brokerProbe {
                 let probed = brokerProbe.state
                 operations.brokerOverride = BrokerHealth(reachable: probed.reachable, reason: probed.reason)
             }
             publishRecoveryState()
-            operations.tick(consumer: consumer, config: &config, engines: &engines, statistics: statistics)  // ops call site 2
+            if !checkedOut.isEmpty, operations.needsEngines(at: .now, config: config) { try settle() }
+            // ops call site 2
+            operations.tick(
+                consumer: consumer, config: &config, engines: &engines, statistics: statistics, enginesHome: checkedOut.isEmpty)
         }
     }
 
@@ -172,7 +189,7 @@ final class IncidentPipeline {
         let tp = record.topicPartition
         statistics.consumed += 1
         if !recoveries.isEmpty, recoveries[tp] != nil {
-            try runPlan()  // a rebuild touches engines and the public feed: what was read before it goes first
+            try settle()  // a rebuild touches engines and the public feed: what was read before it goes first
             guard try rebuild(from: record, tp) else { return }
         }
         switch router.route(
@@ -188,7 +205,7 @@ final class IncidentPipeline {
             }
         case .deadLetter(let deadLetter, let reason, let detail):
             if workers != nil {
-                plan.add(.deadLetter(deadLetter, reason: reason, detail: detail, record))
+                plan.add(.deadLetter(deadLetter, reason: reason, detail: detail, record), of: tp, offset: record.offset)
             } else {
                 try sendDeadLetter(deadLetter, reason: reason, detail: detail, record: record)
             }
@@ -205,7 +222,7 @@ final class IncidentPipeline {
             }
         case .process(let incident):
             if workers != nil {
-                plan.add(incident, of: tp, step: .process(record))
+                plan.add(incident, of: tp, offset: record.offset, step: .process(record))
             } else {
                 try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
             }
@@ -234,13 +251,17 @@ final class IncidentPipeline {
         let keepsScore = config.topics.scored != nil
         let result = EngineResult(
             decision: decision, score: keepsScore ? engines[tp]!.lastScore : nil, risk: keepsScore ? engines[tp]!.risk : nil)
-        try apply(result, of: incident, source: source, record: record, tp: tp, offset: offset)
+        try apply(
+            result, of: incident, source: source, record: record, tp: tp, offset: offset,
+            publicWatermark: publicFeed != nil ? lowestWatermark() : nil)
     }
 
     /// Sends what the engine's `result` for `incident` causes, charged to input `offset` of `tp`:
     /// the serial path calls it right after the engine, the parallel one after the batch's join.
+    /// `publicWatermark` is the engines' lowest watermark then (nil when the public feed is off).
     func apply(
-        _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64
+        _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64,
+        publicWatermark: Timestamp?
     ) throws {
         statistics.decoded += 1
         switch result.decision {
@@ -263,7 +284,7 @@ final class IncidentPipeline {
                 kind: .late, for: tp, offset: offset)
         case .accepted(let alerts):
             operations.recordAccepted(incident)  // page hook: map points
-            try feedPublic(incident)  // issue 15: public feed
+            try feedPublic(incident, watermark: publicWatermark)  // issue 15: public feed
             if let topic = config.topics.scored, let score = result.score, let risk = result.risk {
                 try send(
                     OutputMessages.scoredIncident(
@@ -279,6 +300,7 @@ final class IncidentPipeline {
     /// the partition's latest input (their own input was committed when they were held).
     private func releaseHeld() throws {
         guard !router.hold.held.isEmpty else { return }
+        try settle()  // held incidents go through their engines on this thread, after every batch read before
         for entry in router.hold.release(clockMs: wallClockMs, ready: { recoveries[$0] == nil && delivery.tracker.nextOffset($0) != nil }) {
             guard let next = delivery.tracker.nextOffset(entry.message.topicPartition) else { continue }
             statistics.heldReleased += 1
@@ -317,8 +339,9 @@ final class IncidentPipeline {
     private func shutdown() throws {
         let deadline = ContinuousClock.now + .milliseconds(config.pipeline.shutdownTimeoutMs)
         shutdownDeadline = deadline
-        // The loop has ended, so every batch's engines are back: join the helper threads now, so
-        // none is alive when the process exits (see `WorkerPool`).
+        // The loop has ended: bring the running batch's engines back and send its outputs, then
+        // join the helper threads, so none is alive when the process exits (see `WorkerPool`).
+        try settle()
         workers?.shutdown()
         logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
         // Leave a quarter of the budget for the final commit, leaving the group and the producer.
@@ -362,10 +385,11 @@ final class IncidentPipeline {
         return max(0, Int(left.milliseconds))
     }
 
-    private func logProgressIfDue() {
+    private func logProgressIfDue() throws {
         let now = ContinuousClock.now
         guard now - lastProgress >= .seconds(30) else { return }
         lastProgress = now
+        try settle()  // the line counts every engine's keys
         var metadata = statistics.logMetadata
         metadata["state.keys"] = "\(engines.values.reduce(0) { $0 + $1.statistics.keys })"
         metadata["state.cap_hits"] = "\(engines.values.reduce(0) { $0 + $1.statistics.capHits })"

@@ -11,33 +11,39 @@ struct EngineResult: Sendable {
     var risk: RiskScorer?
 }
 
-/// Runs several partitions' engines at once, each over its own incidents in order: the fork–join
-/// half of a poll batch when `pipeline.worker_threads` > 1 (see `BatchPlan`).
+/// Runs partitions' engines on the pipeline's helper threads (`pipeline.worker_threads` > 1),
+/// batch after batch, without stopping between batches.
 ///
-/// Partitions are independent state owners, so their engines need no lock: each `Job` owns its
-/// engine (moved out of the pipeline's dictionary, so no copy is made) while a worker runs it,
-/// and comes back with its results. Workers take the next job from a shared queue, largest first,
-/// so an uneven batch still keeps every thread busy while work remains. The threads are the
-/// pipeline's own (`WorkerPool`: started here, joined by `shutdown`), at most `threads` at once,
-/// the calling thread taking a share. No Kafka call happens here: librdkafka stays on the loop
-/// thread, which waits for the join.
+/// Partitions are independent state owners, so their engines need no lock: a batch is one `Job`
+/// per partition (its incidents in order), and a partition's jobs run one at a time, in the order
+/// their batches were submitted, on whichever thread is free. Engines handed in (`submit`) stay
+/// here, parked between jobs, until `reclaim` gives them back; the one running a job belongs to
+/// that thread alone. So the helpers can start a new batch's partitions while the previous batch
+/// still finishes on another, and the loop thread, between its own work, runs jobs too
+/// (`complete`): no core waits at a batch boundary while another has work. The threads are the
+/// pipeline's own (`WorkerPool`: started here, joined by `shutdown`). No Kafka call happens here.
+///
+/// The lock is a pthread mutex and condition (`NSCondition`), not the standard library's `Mutex`:
+/// ThreadSanitizer sees pthread locks, so a TSan build checks the hand-offs.
 final class PartitionWorkers {
-    /// One partition's engine and its incidents of this batch.
+    /// One partition's incidents of one batch, and what its engine decided for them.
     struct Job: Sendable {
-        var engine: IncidentEngine
+        let partition: TopicPartition
         let incidents: [Incident]
         /// Whether to keep `lastScore` and `risk` with each result (the scored topic is on).
         let keepsScore: Bool
         private(set) var results: [EngineResult] = []
+        /// The engine's watermark after this job (the public feed reads it, see `IncidentPipeline+Parallel`).
+        private(set) var watermark: Timestamp?
 
-        init(engine: consuming IncidentEngine, incidents: [Incident], keepsScore: Bool) {
-            self.engine = engine
+        init(partition: TopicPartition, incidents: [Incident], keepsScore: Bool) {
+            self.partition = partition
             self.incidents = incidents
             self.keepsScore = keepsScore
         }
 
-        /// Processes every incident in order, as the serial path would.
-        mutating func run() {
+        /// Processes every incident in order on `engine`, as the serial path would.
+        mutating func run(on engine: inout IncidentEngine) {
             results.reserveCapacity(incidents.count)
             for incident in incidents {
                 let decision = engine.process(incident)
@@ -45,82 +51,169 @@ final class PartitionWorkers {
                     EngineResult(
                         decision: decision, score: keepsScore ? engine.lastScore : nil, risk: keepsScore ? engine.risk : nil))
             }
+            watermark = engine.watermark.current
         }
     }
 
-    /// The jobs of one `run`, handed out one at a time: a job is taken out of its slot (so its
-    /// engine has exactly one owner while it runs) and put back when done.
-    ///
-    /// The lock is a pthread mutex (`NSLock`), not the standard library's `Mutex`: ThreadSanitizer
-    /// sees pthread locks, so a TSan build checks this hand-off (with `Mutex` it reported races
-    /// on the slots, the lock's ordering being invisible to it).
-    private final class JobQueue: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [Job?]
-        private var next = 0
-        /// Slot indices, largest job first.
-        private let order: [Int]
+    /// Names a submitted batch.
+    typealias BatchID = UInt64
 
-        init(_ jobs: consuming [Job]) {
-            let slots: [Job?] = (consume jobs).map { $0 }
-            // Largest first: the last job to start is a small one, so the threads finish together.
-            order = slots.indices.sorted { (slots[$0]?.incidents.count ?? 0) > (slots[$1]?.incidents.count ?? 0) }
-            self.slots = slots
-        }
+    /// A job taken to run: where it goes back, and the engine it runs on.
+    private struct Taken {
+        let batch: BatchID
+        let index: Int
+        var job: Job
+        var engine: IncidentEngine
+    }
 
-        /// Runs jobs until none is left.
-        func drain() {
-            while case (let index, var job)? = take() {
-                job.run()
-                lock.withLock { slots[index] = job }
+    /// Everything the threads share, under `condition`'s lock.
+    private final class Shared: @unchecked Sendable {
+        let condition = NSCondition()
+        /// Engines handed in and not running a job now.
+        var parked: [TopicPartition: IncidentEngine] = [:]
+        /// Partitions whose engine is running a job now.
+        var running: Set<TopicPartition> = []
+        /// Jobs not yet begun, in submission order: (batch, index in the batch).
+        var queue: [(batch: BatchID, index: Int)] = []
+        /// Submitted batches not yet completed: their jobs (nil while one runs) and how many remain.
+        var batches: [BatchID: (jobs: [Job?], remaining: Int)] = [:]
+        var stopping = false
+
+        /// The first queued job whose partition is not running, out of its slot with its engine.
+        /// Under the lock.
+        func takeRunnable() -> Taken? {
+            for (i, entry) in queue.enumerated() {
+                let partition = batches[entry.batch]!.jobs[entry.index]!.partition
+                guard !running.contains(partition) else { continue }
+                queue.remove(at: i)
+                running.insert(partition)
+                let job = batches[entry.batch]!.jobs[entry.index].take()!
+                let engine = parked.removeValue(forKey: partition)!
+                return Taken(batch: entry.batch, index: entry.index, job: job, engine: engine)
             }
+            return nil
         }
 
-        /// The next job, out of its slot; nil when every job has been handed out.
-        private func take() -> (Int, Job)? {
-            lock.withLock {
-                guard next < order.count else { return nil }
-                let index = order[next]
-                next += 1
-                return slots[index].take().map { (index, $0) }
+        /// Puts a finished job and its engine back. Under the lock.
+        func putBack(_ taken: consuming Taken) {
+            let partition = taken.job.partition
+            parked[partition] = taken.engine
+            running.remove(partition)
+            batches[taken.batch]!.jobs[taken.index] = taken.job
+            batches[taken.batch]!.remaining -= 1
+            condition.broadcast()
+        }
+
+        /// Runs `taken` without the lock and puts it back. Called and returns with the lock held.
+        func run(_ taken: consuming Taken) {
+            condition.unlock()
+            var taken = taken
+            taken.job.run(on: &taken.engine)
+            condition.lock()
+            putBack(taken)
+        }
+
+        /// A helper's life: run jobs as they come, until the pool stops.
+        func serve() {
+            condition.lock()
+            while !stopping {
+                if let taken = takeRunnable() {
+                    run(taken)
+                } else {
+                    condition.wait()
+                }
             }
-        }
-
-        /// Every job, in the order given, once `drain` has returned everywhere. Taken out of the
-        /// slots, so each engine keeps one owner (its next write copies nothing).
-        func finished() -> [Job] {
-            lock.withLock { slots.indices.compactMap { slots[$0].take() } }
+            condition.unlock()
         }
     }
 
-    /// At most this many jobs run at once (1: everything on the calling thread).
+    /// At most this many jobs run at once (the caller's thread and `threads - 1` helpers).
     let threads: Int
-    /// The `threads - 1` helper threads; nil with one thread.
-    private let pool: WorkerPool?
+    private let pool: WorkerPool
+    private let shared = Shared()
+    private var nextBatch: BatchID = 1
+    private var stopped = false
 
     init(threads: Int) {
-        precondition(threads >= 1, "worker threads must be at least 1")
+        precondition(threads >= 2, "partition workers need at least 2 threads (1: the pipeline runs engines itself)")
         self.threads = threads
-        pool = threads > 1 ? WorkerPool(helpers: threads - 1) : nil
+        pool = WorkerPool(helpers: threads - 1)
+        let shared = shared
+        pool.start { worker in if worker > 0 { shared.serve() } }
     }
 
-    /// Runs every job and returns them, in the same order, with their results.
-    func run(_ jobs: consuming [Job]) -> [Job] {
-        let width = min(threads, jobs.count)
-        guard width > 1, let pool else {
-            var done = consume jobs
-            for i in done.indices { done[i].run() }
-            return done
-        }
-        let queue = JobQueue(consume jobs)
-        pool.perform { worker in
-            if worker < width { queue.drain() }
-        }
-        return queue.finished()
+    deinit { shutdown() }
+
+    /// Whether some submitted batch is not yet completed.
+    var isBusy: Bool {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        return !shared.batches.isEmpty
     }
 
-    /// Joins the helper threads (the pipeline's stop). Idempotent; `run` must not be called after.
+    /// Queues `jobs` as one batch and returns at once; the helpers start on them. A partition
+    /// whose engine is not here yet gets it from `engine` (called on this thread, under the lock:
+    /// it must not call back into these workers).
+    func submit(_ jobs: consuming [Job], engine: (TopicPartition) -> IncidentEngine) -> BatchID {
+        let id = nextBatch
+        nextBatch += 1
+        let jobs = consume jobs
+        shared.condition.lock()
+        for (index, job) in jobs.enumerated() {
+            let tp = job.partition
+            if shared.parked[tp] == nil, !shared.running.contains(tp) { shared.parked[tp] = engine(tp) }
+            shared.queue.append((id, index))
+        }
+        shared.batches[id] = (jobs.map { $0 }, jobs.count)
+        shared.condition.broadcast()
+        shared.condition.unlock()
+        return id
+    }
+
+    /// Waits until batch `id` is done, running jobs on this thread meanwhile (earliest queued
+    /// first, so its own), and returns its jobs in the order submitted, with their results.
+    func complete(_ id: BatchID) -> [Job] {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        guard shared.batches[id] != nil else { return [] }
+        while shared.batches[id]!.remaining > 0 {
+            if let taken = shared.takeRunnable() {
+                shared.run(taken)
+            } else {
+                shared.condition.wait()
+            }
+        }
+        return shared.batches.removeValue(forKey: id)!.jobs.map { $0! }
+    }
+
+    /// Gives every engine back (none may be running: complete every batch first).
+    func reclaim() -> [TopicPartition: IncidentEngine] {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        precondition(shared.batches.isEmpty && shared.running.isEmpty, "reclaim while batches run")
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        swap(&engines, &shared.parked)
+        return engines
+    }
+
+    /// Runs `jobs` as one batch and waits for it (tests, tools; the pipeline submits and completes).
+    func run(_ jobs: consuming [Job], engines: inout [TopicPartition: IncidentEngine]) -> [Job] {
+        let id = submit(jobs) { engines.removeValue(forKey: $0)! }
+        let done = complete(id)
+        for (tp, engine) in reclaim() { engines[tp] = engine }
+        return done
+    }
+
+    /// Stops and joins the helper threads after their current job (the pipeline's stop).
+    /// Idempotent; nothing may be submitted after.
     func shutdown() {
-        pool?.shutdown()
+        guard !stopped else { return }
+        stopped = true
+        shared.condition.lock()
+        shared.stopping = true
+        shared.condition.broadcast()
+        shared.condition.unlock()
+        pool.wait()
+        pool.shutdown()
     }
 }

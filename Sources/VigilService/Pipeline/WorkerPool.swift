@@ -14,7 +14,8 @@ import Foundation
 /// they return, and it joins each one, so after it no thread of this pool exists.
 ///
 /// `perform` is fork–join: every helper runs the same body once with its own index while the
-/// caller runs index 0, and it returns only when all of them have returned. Between calls the
+/// caller runs index 0, and it returns only when all of them have returned. `start` and `wait`
+/// are its two halves, for a caller that works on something else in between. Between calls the
 /// helpers sleep on a condition variable (no spinning, no CPU when the daemon is idle).
 final class WorkerPool {
     /// What the helpers and the caller share, under `condition`'s lock.
@@ -72,15 +73,29 @@ final class WorkerPool {
     /// Runs `body(i)` for every i in 0...helpers at once (0 on the calling thread) and returns when
     /// every call has returned. Not reentrant; call from one thread only (the pipeline's loop).
     func perform(_ body: @escaping @Sendable (Int) -> Void) {
+        start(body)
+        body(0)
+        wait()
+    }
+
+    /// Starts `body(i)` for every i in 1...helpers and returns at once, so the caller can do other
+    /// work before it `wait`s (the pipelined engines: the next batch is read meanwhile). Each
+    /// `start` needs its `wait` before the next `start`. Call from one thread only.
+    func start(_ body: @escaping @Sendable (Int) -> Void) {
         let shared = shared
         shared.condition.lock()
-        precondition(!shared.stopping, "perform after shutdown")
+        precondition(!shared.stopping, "start after shutdown")
+        precondition(shared.body == nil, "start before the previous start's wait")
         shared.body = body
         shared.generation &+= 1
         shared.busy = helpers
         shared.condition.broadcast()
         shared.condition.unlock()
-        body(0)
+    }
+
+    /// Returns when every helper has returned from the body of the last `start`.
+    func wait() {
+        let shared = shared
         shared.condition.lock()
         while shared.busy > 0 { shared.condition.wait() }
         shared.body = nil

@@ -6,12 +6,23 @@ extension IncidentPipeline {
     /// every held partition has passed its end, and a revoked partition (its engine dropped) no
     /// longer holds the feed back.
     func feedPublic(_ incident: Incident) throws {
-        guard let publicFeed else { return }
+        guard publicFeed != nil else { return }
+        try feedPublic(incident, watermark: lowestWatermark())
+    }
+
+    /// `feedPublic` with the lowest watermark already read (a pipelined batch reads it once, when
+    /// its engines are back: nothing changes them while its outputs are sent).
+    func feedPublic(_ incident: Incident, watermark: Timestamp?) throws {
+        try publicFeed?.accept(incident, watermark: watermark)
+    }
+
+    /// The lowest watermark over the engines at home.
+    func lowestWatermark() -> Timestamp? {
         var lowest: Timestamp?
         for engine in engines.values {
             guard let w = engine.watermark.current else { continue }
             if lowest == nil || w < lowest! { lowest = w }
         }
-        try publicFeed.accept(incident, watermark: lowest)
+        return lowest
     }
 }
