@@ -73,8 +73,8 @@ struct PrometheusExposition {
             st.recoveryRetries)
 
         p.family(
-            "vigil_batch_processing_seconds", "histogram", "Time from the first message of a polled batch to the end of its loop iteration."
-        )
+            "vigil_batch_processing_seconds", "histogram",
+            "Time from the first message of a polled batch until its outputs are sent (pipelined engines) or its loop iteration ends.")
         let cumulative = s.batchLatency.cumulative
         for (i, bound) in LatencyHistogram.bounds.enumerated() {
             p.sample("vigil_batch_processing_seconds_bucket", [("le", Self.number(bound))], cumulative[i])

@@ -73,6 +73,18 @@ final class OperationsHub {
         if batchStart == nil { batchStart = .now }
     }
 
+    /// The arrival of the batch being read, taken by a batch that finishes later (pipelined
+    /// engines: its outputs go out during the next poll), which then reports it to `batchDone`.
+    func takeBatchStart() -> ContinuousClock.Instant? {
+        defer { batchStart = nil }
+        return batchStart
+    }
+
+    /// A batch that arrived at `start` has sent its outputs: one `vigil_batch_processing_seconds` sample.
+    func batchDone(since start: ContinuousClock.Instant) {
+        latency.observe((ContinuousClock.now - start).seconds)
+    }
+
     /// Incidents accepted since the last tick, handed to the page's ring once per tick.
     private var acceptedIncidents: [RecentIncidents.Entry] = []
 

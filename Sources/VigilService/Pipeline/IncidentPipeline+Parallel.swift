@@ -20,6 +20,8 @@ struct InFlightBatch {
     /// Its poll's messages, alive until the batch is applied (its steps read their records); nil
     /// for a batch applied before its poll returns.
     let messages: KeptMessages?
+    /// When its first message was handed to Vigil (`vigil_batch_processing_seconds` ends when it is applied).
+    let arrived: ContinuousClock.Instant?
     /// One commit hold per partition, at its first input in the batch (`holdCommits`).
     var holds: [DeliveryStateMachine.Ticket] = []
     var held = false
@@ -59,7 +61,8 @@ extension IncidentPipeline {
             swap(&batch, &spareBatch)
             swap(&batch, &plan)
             let id = submit(batch)
-            inFlight.append(InFlightBatch(id: id, plan: batch, messages: consumer.keepBatch()))
+            inFlight.append(
+                InFlightBatch(id: id, plan: batch, messages: consumer.keepBatch(), arrived: operations.takeBatchStart()))
         }
         while inFlight.count > 1 { try applyOldest() }
         holdCommits()  // after every earlier batch's outputs are tracked
@@ -73,7 +76,7 @@ extension IncidentPipeline {
             var batch = BatchPlan<PlannedStep>()
             swap(&batch, &spareBatch)
             swap(&batch, &plan)
-            inFlight.append(InFlightBatch(id: submit(batch), plan: batch, messages: nil))
+            inFlight.append(InFlightBatch(id: submit(batch), plan: batch, messages: nil, arrived: nil))
         }
         while !inFlight.isEmpty { try applyOldest() }
         guard !checkedOut.isEmpty else { return }
@@ -150,6 +153,7 @@ extension IncidentPipeline {
         }
         for ticket in batch.holds { delivery.releaseHold(ticket) }
         batch.holds = []
+        if let arrived = batch.arrived { operations.batchDone(since: arrived) }
         batch.messages?.release()
         batch.plan.removeAll()
         swap(&batch.plan, &spareBatch)
