@@ -15,9 +15,11 @@ import VigilKafka
 /// bounded by `WaitBudget`. This class performs what they decide.
 ///
 /// With `pipeline.worker_threads` > 1 the engines of a poll batch's partitions run at once on
-/// worker threads that the pipeline owns and joins when it stops (`+Parallel`, `WorkerPool`),
-/// and the consumer takes each batch round-robin from the partitions' own queues so a batch
-/// holds every partition with work; everything else, librdkafka included, stays on this thread.
+/// worker threads that the pipeline owns and joins when it stops (`+Parallel`, `PartitionWorkers`,
+/// `WorkerPool`), pipelined: a batch's engines run while this thread reads the next poll, and its
+/// outputs are sent when that poll ends. The consumer takes each batch round-robin from the
+/// partitions' own queues so a batch holds every partition with work; everything else,
+/// librdkafka included, stays on this thread.
 ///
 /// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
 /// assigned partitions by replay), `+Rebalance` (what happens as partitions move), `+Parallel`
@@ -38,8 +40,8 @@ final class IncidentPipeline {
     let operations: OperationsHub
 
     var engines: [TopicPartition: IncidentEngine] = [:]
-    /// Runs a batch's engines on several threads; nil when `pipeline.worker_threads` is 1 (each
-    /// record is processed as it is read, on this thread).
+    /// Runs the batches' engines on several threads, pipelined; nil when `pipeline.worker_threads`
+    /// is 1 (each record is processed as it is read, on this thread).
     let workers: PartitionWorkers?
     /// The batch read so far, when `workers` is set: run at the batch's end (see `BatchPlan`).
     var plan = BatchPlan<PlannedStep>()
@@ -257,7 +259,7 @@ final class IncidentPipeline {
     }
 
     /// Sends what the engine's `result` for `incident` causes, charged to input `offset` of `tp`:
-    /// the serial path calls it right after the engine, the parallel one after the batch's join.
+    /// the serial path calls it right after the engine, the parallel one once the batch is completed.
     /// `publicWatermark` is the engines' lowest watermark then (nil when the public feed is off).
     func apply(
         _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64,
