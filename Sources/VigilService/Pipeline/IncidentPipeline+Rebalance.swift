@@ -40,12 +40,13 @@ extension IncidentPipeline: KafkaRebalanceListener {
     }
 
     /// Brings the running batch's engines home and sends its outputs before partitions move (the
-    /// callbacks run inside a poll, before its records). A failure to send is fatal for the loop
-    /// anyway; here it is logged, and the batch's inputs stay uncommitted (read again).
+    /// callbacks run inside a poll, before its records). A failure to send is fatal: it is kept
+    /// for the loop to throw once the poll returns, and meanwhile the batch keeps its commit holds,
+    /// so the commit on revoke stays below its inputs (they are read again).
     private func settleForRebalance() {
         do { try settle() } catch {
             logger.error("finishing the running batch before a rebalance failed", metadata: ["error": "\(error)"])
-            discardInFlight()
+            if rebalanceFailure == nil { rebalanceFailure = error }
         }
     }
 

@@ -54,6 +54,8 @@ final class IncidentPipeline {
     var checkedOut: Set<TopicPartition> = []
     /// The watermark of each engine with `workers` after its last applied job (the public feed).
     var appliedWatermarks: [TopicPartition: Timestamp?] = [:]
+    /// A failure inside a rebalance callback (which cannot throw), thrown by the loop after its poll.
+    var rebalanceFailure: Error?
     /// Partitions still rebuilding their state (see `PartitionRecovery`).
     var recoveries: [TopicPartition: RecoveryEntry] = [:]
     /// Start offsets decided by `resolve` during an assignment callback, handed to librdkafka.
@@ -157,6 +159,7 @@ final class IncidentPipeline {
             } afterRecords: {
                 try runPlan()  // the records are still valid here
             }
+            if let failure = rebalanceFailure { throw failure }
             if !checkedOut.isEmpty, statistics.consumed == consumedBefore { try settle() }
             for error in errors {
                 statistics.consumerErrors += 1
