@@ -238,8 +238,10 @@ def alert_digest(bootstrap: str, topic: str, timeout: float = 60) -> dict:
         if meta is None or meta.error is not None:
             return {"alerts": 0, "sha256": hashlib.sha256(b"").hexdigest()}
         c.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
-        values, idle = [], time.monotonic()
-        while time.monotonic() - idle < 3 and time.monotonic() - idle < timeout:
+        # Until 3 s pass with nothing new (the broker's high watermark is not trusted), at most TIMEOUT.
+        values, start = [], time.monotonic()
+        idle = start
+        while time.monotonic() - idle < 3 and time.monotonic() - start < timeout:
             msgs = c.consume(num_messages=10000, timeout=0.5)
             for m in msgs:
                 if m.error() is None and m.value():
