@@ -89,8 +89,8 @@ struct WindowTableTests {
 
     @Test(
         "counts match a naive model for every spec, for windows ending anywhere in the lateness margin",
-        arguments: [(UInt64(1), Int64(20)), (2, 60), (3, 7), (4, 0)])
-    func matchesNaiveModel(seed: UInt64, latenessMinutes: Int64) {
+        arguments: [(UInt64(1), Int64(20), false), (2, 60, false), (3, 7, false), (4, 0, false), (5, 20, true), (6, 60, true), (7, 0, true)])
+    func matchesNaiveModel(seed: UInt64, latenessMinutes: Int64, expiring: Bool) {
         let lateness = EventDuration.minutes(latenessMinutes)
         let specs = Self.specs
         var table = WindowTable(specs: specs, allowedLateness: lateness)
@@ -101,8 +101,20 @@ struct WindowTableTests {
         var newest = Int64.random(in: -2 * 86_400_000 ... -1, using: &rng)
         var jumps = 0
         var late = 0
+        var reused = 0
         var mismatches = 0
-        for step in 0..<600 {
+        for step in 0..<(expiring ? 1500 : 600) {
+            // With `expiring`, keys idle for a day are removed now and then, and their slots are
+            // reused by the next new key: a reused slot must start from zero (its rings are only
+            // overwritten by its first event) and know its new oldest event.
+            if expiring && step % 25 == 0 {
+                let cutoff = newest - 86_400_000
+                reused += table.expire(olderThan: Timestamp(milliseconds: cutoff))
+                for (key, time) in model.newest where time.milliseconds < cutoff {
+                    model.newest[key] = nil
+                    model.perSpec[key] = nil
+                }
+            }
             let roll = Int.random(in: 0..<100, using: &rng)
             let t: Int64
             if roll < 60 {
@@ -186,8 +198,9 @@ struct WindowTableTests {
             }
         }
         #expect(mismatches == 0)
-        #expect(table.keyCount == keys.count)
+        #expect(table.keyCount == model.newest.count)
         #expect(jumps > 0 && late > 0, "the sequence exercises jumps beyond the ring and late events")
+        #expect(!expiring || reused > 20, "the sequence expires and reuses slots (\(reused))")
     }
 
     /// A new slot for `key` (admitted).
