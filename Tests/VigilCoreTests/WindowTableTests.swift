@@ -89,7 +89,8 @@ struct WindowTableTests {
 
     @Test(
         "counts match a naive model for every spec, for windows ending anywhere in the lateness margin",
-        arguments: [(UInt64(1), Int64(20), false), (2, 60, false), (3, 7, false), (4, 0, false), (5, 20, true), (6, 60, true), (7, 0, true)])
+        arguments: [(UInt64(1), Int64(20), false), (2, 60, false), (3, 7, false), (4, 0, false), (5, 20, true), (6, 60, true), (7, 0, true)]
+    )
     func matchesNaiveModel(seed: UInt64, latenessMinutes: Int64, expiring: Bool) {
         let lateness = EventDuration.minutes(latenessMinutes)
         let specs = Self.specs
