@@ -35,41 +35,39 @@ if $whole; then
   done
   exit 0
 fi
+# One cachegrind replay of "$work/vigil" per setting, the environment given as NAME=VALUE words
+# (empty VALUE: set and empty), then the per-incident difference of the first setting minus the
+# second: instructions, D1 misses and last-level data misses (cachegrind options in $cg_cache).
+# Prints "instructions d1 ll ll_first ll_second incidents".
+on_minus_off() {
+  local c ir=() d1=() ll=()
+  for c in "$1" "$2"; do
+    # shellcheck disable=SC2086
+    env $c valgrind --tool=cachegrind --cache-sim=yes $cg_cache --cachegrind-out-file=/dev/null \
+      "$work/vigil" replay --quiet --no-final-evaluation -c Config/vigil.toml -i "$input" -o /dev/null \
+      --summary "$work/summary.json" 2>"$work/cg.txt" >/dev/null
+    ir+=("$(awk '/I *refs/ {gsub(",","",$4); print $4}' "$work/cg.txt")")
+    d1+=("$(awk '/D1  misses/ {gsub(",","",$4); print $4}' "$work/cg.txt")")
+    ll+=("$(awk '/LLd misses/ {gsub(",","",$4); print $4}' "$work/cg.txt")")
+  done
+  local n
+  n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incidents"])' "$work/summary.json")
+  awk -v n="$n" -v i1="${ir[0]}" -v i0="${ir[1]}" -v d1="${d1[0]}" -v d0="${d1[1]}" -v l1="${ll[0]}" -v l0="${ll[1]}" \
+    'BEGIN{printf "%.0f %.1f %.2f %.2f %.2f %d\n", (i1-i0)/n, (d1-d0)/n, (l1-l0)/n, l1/n, l0/n, n}'
+}
 if $features; then
+  cg_cache="--LL=1048576,16,64"
   for b in "$@"; do
     strip --strip-debug -o "$work/vigil" "$b"
-    declare -A ir d1 ll
-    for c in on off; do
-      if [[ $c == off ]]; then export VIGIL_MODEL_PATH=; else unset VIGIL_MODEL_PATH; fi
-      valgrind --tool=cachegrind --cache-sim=yes --LL=1048576,16,64 --cachegrind-out-file=/dev/null \
-        "$work/vigil" replay --quiet --no-final-evaluation -c Config/vigil.toml -i "$input" -o /dev/null \
-        --summary "$work/summary.json" 2>"$work/cg-$c.txt" >/dev/null
-      ir[$c]=$(awk '/I *refs/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-      d1[$c]=$(awk '/D1  misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-      ll[$c]=$(awk '/LLd misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-    done
-    unset VIGIL_MODEL_PATH
-    n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incidents"])' "$work/summary.json")
-    awk -v b="$b" -v n="$n" -v i1="${ir[on]}" -v i0="${ir[off]}" -v d1="${d1[on]}" -v d0="${d1[off]}" \
-        -v l1="${ll[on]}" -v l0="${ll[off]}" \
-        'BEGIN{printf "%s: %d incidents; features + scoring per incident: %.0f instructions, %.1f D1 misses, %.2f 1 MB-LL misses (model on: %.2f, off: %.2f)\n", b, n, (i1-i0)/n, (d1-d0)/n, (l1-l0)/n, l1/n, l0/n}'
+    read -r i d l l1 l0 n < <(on_minus_off "VIGIL_ROOT=$VIGIL_ROOT" "VIGIL_MODEL_PATH=")
+    echo "$b: $n incidents; features + scoring per incident: $i instructions, $d D1 misses, $l 1 MB-LL misses (model on: $l1, off: $l0)"
   done
   exit 0
 fi
-export VIGIL_HOTSPOTS_ENABLED=false VIGIL_RULES_COUNT_ENABLED=false VIGIL_RULES_SURGE_ENABLED=false VIGIL_MODEL_PATH=
+cg_cache=""
 for b in "$@"; do
   strip --strip-debug -o "$work/vigil" "$b"
-  declare -A ir d1 ll
-  for c in true false; do
-    VIGIL_CLUSTERS_ENABLED=$c valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
-      "$work/vigil" replay --quiet --no-final-evaluation -c Config/vigil.toml -i "$input" -o /dev/null \
-      --summary "$work/summary.json" 2>"$work/cg-$c.txt" >/dev/null
-    ir[$c]=$(awk '/I *refs/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-    d1[$c]=$(awk '/D1  misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-    ll[$c]=$(awk '/LLd misses/ {gsub(",","",$4); print $4}' "$work/cg-$c.txt")
-  done
-  n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incidents"])' "$work/summary.json")
-  awk -v b="$b" -v n="$n" -v i1="${ir[true]}" -v i0="${ir[false]}" -v d1="${d1[true]}" -v d0="${d1[false]}" \
-      -v l1="${ll[true]}" -v l0="${ll[false]}" \
-      'BEGIN{printf "%s: %d incidents; scan per incident: %.0f instructions, %.1f D1 misses, %.2f LL misses\n", b, n, (i1-i0)/n, (d1-d0)/n, (l1-l0)/n}'
+  off="VIGIL_HOTSPOTS_ENABLED=false VIGIL_RULES_COUNT_ENABLED=false VIGIL_RULES_SURGE_ENABLED=false VIGIL_MODEL_PATH="
+  read -r i d l _ _ n < <(on_minus_off "$off VIGIL_CLUSTERS_ENABLED=true" "$off VIGIL_CLUSTERS_ENABLED=false")
+  echo "$b: $n incidents; scan per incident: $i instructions, $d D1 misses, $l LL misses"
 done
