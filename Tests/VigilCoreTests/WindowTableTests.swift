@@ -210,6 +210,43 @@ struct WindowTableTests {
         return try #require(slot, sourceLocation: sourceLocation)
     }
 
+    @Test("a window's bounds are exact to the millisecond: the next bucket's first instant is outside it")
+    func boundsAtBucketEdges() throws {
+        let specs = [WindowSpec(horizon: .hours(24), resolution: .hours(1)), WindowSpec(horizon: .hours(1), resolution: .minutes(5))]
+        var table = WindowTable(specs: specs, allowedLateness: .hours(2))
+        let slot = try Self.admit(&table, 7)
+        let ten = Timestamp(milliseconds: 10 * 3_600_000)
+        table.add(slot: slot, time: ten)  // 10:00:00.000, the first instant of its hour
+        table.add(slot: slot, time: ten + .hours(1))  // 11:00:00.000, the next hour's first instant
+        func counts(at time: Timestamp) -> [Int] { specs.indices.map { table.count(slot: slot, spec: $0, at: time) } }
+        #expect(counts(at: ten + .minutes(30)) == [1, 1])
+        #expect(counts(at: ten + .hours(1) - EventDuration(milliseconds: 1)) == [1, 1])
+        #expect(counts(at: ten + .hours(1)) == [2, 1])
+        #expect(counts(at: ten + .hours(24) - EventDuration(milliseconds: 1)) == [2, 0])
+        #expect(counts(at: ten + .hours(24)) == [1, 0])
+        #expect(counts(at: ten + .hours(25)) == [0, 0])
+    }
+
+    @Test("every slot keeps its counts while the table grows through many reallocations")
+    func growthKeepsEverySlot() throws {
+        var table = WindowTable(specs: WindowSpec.defaults, allowedLateness: .minutes(30))
+        let t0 = Timestamp(milliseconds: 1_600_000_000_000)
+        var slots: [Int32] = []
+        for key in 0..<3_000 {
+            let slot = try Self.admit(&table, UInt64(key))
+            // Key k has k % 5 + 1 events, k minutes after t0.
+            for _ in 0...(key % 5) { table.add(slot: slot, time: t0 + .minutes(Int64(key))) }
+            slots.append(slot)
+        }
+        var wrong = 0
+        for (key, slot) in slots.enumerated() {
+            let at = t0 + .minutes(Int64(key))
+            if table.lastSeen[Int(slot)] != at.milliseconds { wrong += 1 }
+            if table.count(slot: slot, spec: 4, at: at) != key % 5 + 1 { wrong += 1 }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test("an empty slot counts zero everywhere")
     func emptySlot() throws {
         var table = WindowTable(specs: WindowSpec.defaults, allowedLateness: .hours(1))
