@@ -106,8 +106,8 @@ struct WindowTableTests {
         var mismatches = 0
         for step in 0..<(expiring ? 1500 : 600) {
             // With `expiring`, keys idle for a day are removed now and then, and their slots are
-            // reused by the next new key: a reused slot must start from zero (its rings are only
-            // overwritten by its first event) and know its new oldest event.
+            // reused by the next new key: a reused slot must start from zero in every window,
+            // whatever its old key left in the rings.
             if expiring && step % 25 == 0 {
                 let cutoff = newest - 86_400_000
                 reused += table.expire(olderThan: Timestamp(milliseconds: cutoff))

@@ -36,7 +36,7 @@ if $whole; then
   exit 0
 fi
 # One cachegrind replay of "$work/vigil" per setting, the environment given as NAME=VALUE words
-# (empty VALUE: set and empty), then the per-incident difference of the first setting minus the
+# (empty VALUE: set and empty; an empty setting: the environment as it is), then the per-incident difference of the first setting minus the
 # second: instructions, D1 misses and last-level data misses (cachegrind options in $cg_cache).
 # Prints "instructions d1 ll ll_first ll_second incidents".
 on_minus_off() {
@@ -59,7 +59,7 @@ if $features; then
   cg_cache="--LL=1048576,16,64"
   for b in "$@"; do
     strip --strip-debug -o "$work/vigil" "$b"
-    read -r i d l l1 l0 n < <(on_minus_off "VIGIL_ROOT=$VIGIL_ROOT" "VIGIL_MODEL_PATH=")
+    read -r i d l l1 l0 n < <(on_minus_off "" "VIGIL_MODEL_PATH=")
     echo "$b: $n incidents; features + scoring per incident: $i instructions, $d D1 misses, $l 1 MB-LL misses (model on: $l1, off: $l0)"
   done
   exit 0
