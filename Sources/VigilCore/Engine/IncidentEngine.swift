@@ -291,14 +291,28 @@ public struct IncidentEngine: Sendable {
             }
             return out.sorted { ($0.count, $1.category) > ($1.count, $0.category) }
         }
+        // With a model, the tracker leaves the features' hotspot index up to date as it evaluates
+        // (without one, `scoreBeforeCounting` builds it from the snapshot if features are read).
+        var index: HotCellIndex? = risk == nil ? nil : (hotIndex.take() ?? HotCellIndex())
+        let alerts: [Alert]
         // The tracker keeps the window's cell counts itself; from the table only after a move back in time.
-        if let alerts = tracker.evaluateRecorded(at: time, endBucket: end, grid: configuration.grid, categories: describe) { return alerts }
-        var counts: [(GridCell, Int)] = []
-        for (key, slot) in windows.entries where AggregateKey.family(key) == .cell {
-            let c = windows.count(slot: slot, spec: k, endingAt: end)
-            if c > 0 { counts.append((AggregateKey.cell(of: key), c)) }
+        if let recorded = tracker.evaluateRecorded(at: time, endBucket: end, grid: configuration.grid, index: &index, categories: describe)
+        {
+            alerts = recorded
+        } else {
+            var counts: [(GridCell, Int)] = []
+            for (key, slot) in windows.entries where AggregateKey.family(key) == .cell {
+                let c = windows.count(slot: slot, spec: k, endingAt: end)
+                if c > 0 { counts.append((AggregateKey.cell(of: key), c)) }
+            }
+            alerts = tracker.evaluate(
+                at: time, endBucket: end, counts: counts, grid: configuration.grid, index: &index, categories: describe)
         }
-        return tracker.evaluate(at: time, endBucket: end, counts: counts, grid: configuration.grid, categories: describe)
+        if index != nil {
+            hotIndex = index
+            hotIndexEvaluation = statistics.hotspotEvaluations
+        }
+        return alerts
     }
 
     private mutating func expire(_ now: Timestamp) {

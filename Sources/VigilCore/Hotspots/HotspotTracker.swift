@@ -16,12 +16,9 @@ struct HotspotTracker: Sendable {
     private(set) var snapshot: HotspotSnapshot?
     var nextEvaluation: Int64?
     private var scratch = GiStarScratch()
-    /// Per-cell arrays reused by every evaluation (all -1 between evaluations; tiled, so only the
-    /// tiles that ever held a hot cell take memory).
-    struct DenseScratch: Sendable {
-        var componentOf: CellTiles
-    }
-    private var dense: DenseScratch
+    /// The hot cells' places and components when the caller keeps no index of its own (no model):
+    /// an evaluation uses an index as its cell → component map either way.
+    private var ownIndex: HotCellIndex? = HotCellIndex()
     /// The components' flat label array, all 0 between evaluations (see `GiStar.components`).
     private var labels: [Int32] = []
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
@@ -37,8 +34,6 @@ struct HotspotTracker: Sendable {
         rows = Int32((height / grid.cellSize).rounded(.up))
         cellCounts = HotspotCellCounts(spec: configuration.window, columns: columns, rows: rows)
         hotSet = GiStarHotSet(columns: Int(columns), rows: Int(rows))
-        let empty = CellTiles(columns: Int(columns), rows: Int(rows), fill: -1)
-        dense = DenseScratch(componentOf: empty)
     }
 
     /// Counts one incident in `cell` for later evaluations.
@@ -48,45 +43,52 @@ struct HotspotTracker: Sendable {
 
     /// Evaluates at `time` over the window ending at `endBucket`, from the counts given to
     /// `record`; nil when those cannot describe that window (a move backwards in event time),
-    /// and the caller passes the counts to `evaluate(at:endBucket:counts:…)` instead.
+    /// and the caller passes the counts to `evaluate(at:endBucket:counts:…)` instead. A non-nil
+    /// `index` is left holding this evaluation's hotspot cells (as `HotCellIndex(snapshot)`).
     mutating func evaluateRecorded(
-        at time: Timestamp, endBucket: Int64, grid: MetricGrid,
+        at time: Timestamp, endBucket: Int64, grid: MetricGrid, index: inout HotCellIndex?,
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert]? {
         guard cellCounts.advance(to: endBucket) else { return nil }
         let result = hotSet.evaluate(&cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
-        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
+        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, index: &index, categories: categories)
     }
 
     /// Evaluates at `time` with per-cell counts of the window ending at `endBucket`.
     mutating func evaluate(
-        at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid,
+        at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid, index: inout HotCellIndex?,
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert] {
         let listed = counts.filter { $0.0.x >= 0 && $0.0.y >= 0 && $0.0.x < columns && $0.0.y < rows }
         let result = GiStar.compute(
             counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
             minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
-        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, categories: categories)
+        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, index: &index, categories: categories)
     }
 
     private mutating func evaluate(
-        at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid,
+        at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid, index external: inout HotCellIndex?,
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert] {
-        // Hot cells (the only ones hotspots are made of) and their components on tiled per-cell
-        // arrays: every hot cell, and every cell of a tracked hotspot, lies inside the universe.
-        var componentOf = takeDense(\.componentOf)
+        // Hot cells (the only ones hotspots are made of) placed in an index, which is this
+        // evaluation's cell → component map and, kept by the caller, the features' hotspot index.
+        let keptByCaller = external != nil
+        var index = (keptByCaller ? external.take() : ownIndex.take()) ?? HotCellIndex()
+        index.place(result.hot, at: time)
         let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels)
 
         let previous = active
-        for (ci, component) in components.enumerated() { for c in component { componentOf[x: Int(c.x), y: Int(c.y)] = Int32(ci) } }
+        var owners = [Int32](repeating: -1, count: result.hot.count)
+        owners.withUnsafeMutableBufferPointer { owners in
+            for (ci, component) in components.enumerated() { for c in component { owners[index.place(of: c)] = Int32(ci) } }
+        }
+        index.setOwners(owners)
         // What `describe` sums per component, in one pass over the hot list: it is sorted by cell,
         // as each component's cells are, so every component's sums are taken in its cell order
-        // (the same floating-point sums), and no per-cell index of the hot list is needed.
+        // (the same floating-point sums). A hot cell's place is its position in the list.
         var sums = [ComponentSums](repeating: ComponentSums(), count: components.count)
-        for c in result.hot {
-            let ci = Int(componentOf[x: Int(c.cell.x), y: Int(c.cell.y)])
+        for (place, c) in result.hot.enumerated() {
+            let ci = Int(owners[place])
             let centre = grid.centre(of: c.cell)
             sums[ci].total += c.count
             sums[ci].latitude += Double(c.count) * centre.latitude
@@ -102,8 +104,9 @@ struct HotspotTracker: Sendable {
         // categories retained and released, atomically) to read its cells.
         for pi in previous.indices {
             for c in previous[pi].cells {
-                let ci = Int(componentOf[x: Int(c.x), y: Int(c.y)])
-                guard ci >= 0 else { continue }
+                let place = index.place(of: c)
+                guard place >= 0 else { continue }
+                let ci = Int(index.owner(ofPlace: place))
                 if perComponent[ci] == 0 { touched.append(ci) }
                 perComponent[ci] += 1
             }
@@ -113,8 +116,6 @@ struct HotspotTracker: Sendable {
             }
             touched.removeAll(keepingCapacity: true)
         }
-        for c in result.hot { componentOf[x: Int(c.cell.x), y: Int(c.cell.y)] = -1 }
-        dense.componentOf = componentOf
         // Largest overlap first, then previous id, then component. Ids (strings) are compared
         // only between equal overlaps, not copied into a tuple for every comparison.
         overlaps.sort { a, b in
@@ -222,16 +223,15 @@ struct HotspotTracker: Sendable {
             }
         }
         snapshot = HotspotSnapshot(evaluatedAt: time, windowEndBucket: endBucket, giStar: result, hotspots: next)
+        if keptByCaller {
+            index.setHotspots(next)
+            external = index
+        } else {
+            ownIndex = index
+        }
         // `next + dormant` copies every hotspot into a new array even when none is dormant.
         active = dormant.isEmpty ? next : next + dormant
         return alerts
-    }
-
-    /// Takes a per-cell scratch array out of `dense` (all -1), so it is mutated without copying.
-    private mutating func takeDense(_ path: WritableKeyPath<DenseScratch, CellTiles>) -> CellTiles {
-        let array = dense[keyPath: path]
-        dense[keyPath: path] = CellTiles(columns: 0, rows: 0, fill: -1)
-        return array
     }
 
     /// One component's incidents, their sums of count × cell centre (taken in cell order) and its

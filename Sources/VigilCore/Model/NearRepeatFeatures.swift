@@ -159,7 +159,7 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             var near = 0
             if let hot, hot.count > 0 {
                 for dx in Int32(-1)...1 {
-                    for dy in Int32(-1)...1 where hot[GridCell(x: cell.x + dx, y: cell.y + dy)] != nil { near += 1 }
+                    for dy in Int32(-1)...1 where hot.contains(GridCell(x: cell.x + dx, y: cell.y + dy)) { near += 1 }
                 }
             }
             out[f] = entry == nil ? 0 : 1

@@ -85,6 +85,33 @@ struct CellTiles: Sendable {
         }
     }
 
+    /// Sets `n` cells, the `k`-th to `item(k)`'s value, through one exclusive access to the
+    /// tiles (a subscript write checks the storage's uniqueness for every cell); a cell whose tile
+    /// is not allocated yet ends that access, has its tile allocated, and the writes go on.
+    mutating func setEach(count n: Int, _ item: (Int) -> (x: Int, y: Int, value: Int32)) {
+        var k = 0
+        while k < n {
+            let directory = directory
+            let tileColumns = tileColumns
+            k = storage.withUnsafeMutableBufferPointer { s in
+                var k = k
+                while k < n {
+                    let (x, y, value) = item(k)
+                    let t = Int(directory[(y >> Self.shift) * tileColumns + (x >> Self.shift)])
+                    if t < 0 { return k }
+                    s[t * Self.tileCells + Self.offset(x, y)] = value
+                    k += 1
+                }
+                return k
+            }
+            if k < n {
+                let (x, y, value) = item(k)
+                storage[storageIndex(x, y)] = value
+                k += 1
+            }
+        }
+    }
+
     /// The storage index of the cell, allocating its tile (filled with `fill`) on first use.
     @inline(__always) private mutating func storageIndex(_ x: Int, _ y: Int) -> Int {
         let d = tile(x, y)
