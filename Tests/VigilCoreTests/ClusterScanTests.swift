@@ -169,6 +169,16 @@ import Testing
         #expect(kinds.first == .clusterEmerging)
         #expect(kinds.contains(.clusterGrew))
         #expect(kinds.last == .clusterEnded)
+        // The ended line says why a count far above its expectation is no longer news.
+        if let ended = alerts.last, let c = ended.cluster {
+            #expect(ended.summary.hasPrefix("cluster ended: Break and Enter near "), "\(ended.summary)")
+            #expect(ended.summary.contains(" has faded (peaked at \(c.previousObserved ?? -1); "), "\(ended.summary)")
+            #expect(
+                c.observed == 0
+                    ? ended.summary.hasSuffix("too few incidents left in any window)")
+                    : ended.summary.contains("its strongest window now, \(c.observed) in ")
+                        && ended.summary.contains(" is a level chance reaches somewhere in the city "), "\(ended.summary)")
+        }
         #expect(Set(alerts.compactMap(\.cluster?.id)).count == 1)
         #expect(Set(alerts.map(\.id)).count == alerts.count, "alert ids must differ")
         if let grew = alerts.first(where: { $0.kind == .clusterGrew }), let first = alerts.first {

@@ -16,12 +16,15 @@ extension Alert {
         case .clusterEnded:
             guard let c = cluster else { return "cluster ended at \(place)" }
             if c.observed == 0 {
-                return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer stands out "
-                    + "(peak \(c.previousObserved ?? 0); too few incidents left in any window)"
+                return "cluster ended: \(c.layer ?? "incidents") near \(place) has faded "
+                    + "(peaked at \(c.previousObserved ?? 0); too few incidents left in any window)"
             }
-            return "cluster ended: \(c.layer ?? "incidents") near \(place) no longer stands out "
-                + "(peak \(c.previousObserved ?? 0); now \(c.observed) in \(Self.span(hours: c.durationHours)) against \(Self.expected(c.expected)) expected, "
-                + "\(Self.recurrence(c.recurrenceDays)) by chance)"
+            // Say why a count far above its expectation is not news: with every place, radius and
+            // window tested, chance reaches this strength somewhere in the city that often.
+            return "cluster ended: \(c.layer ?? "incidents") near \(place) has faded "
+                + "(peaked at \(c.previousObserved ?? 0); its strongest window now, \(c.observed) in \(Self.span(hours: c.durationHours)) "
+                + "against \(Self.expected(c.expected)) expected, is a level chance reaches somewhere in the city "
+                + "\(Self.recurrence(c.recurrenceDays)))"
         case .surge:
             let expected = surge.map { Self.expected($0.expected) } ?? "?"
             let p = surge.map { Self.scientific($0.pValue) } ?? "?"
