@@ -80,7 +80,13 @@ struct HotspotTracker: Sendable {
         let previous = active
         var owners = [Int32](repeating: -1, count: result.hot.count)
         owners.withUnsafeMutableBufferPointer { owners in
-            for (ci, component) in components.enumerated() { for c in component { owners[index.place(of: c)] = Int32(ci) } }
+            for (ci, component) in components.enumerated() {
+                for c in component {
+                    let place = index.place(of: c)
+                    precondition(place >= 0, "a component cell that is not hot")  // written through a pointer
+                    owners[place] = Int32(ci)
+                }
+            }
         }
         index.setOwners(owners)
         // What `describe` sums per component, in one pass over the hot list: it is sorted by cell,
