@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from tools.bench.side_by_side import hash_key, stream_file
+from tools.bench.side_by_side import hash_key, region_key, stream_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,15 +36,12 @@ def split(stream: Path, out: Path, partitions: int) -> list[Path]:
     paths = [out / f"{stream.stem}-p{p}-of-{partitions}.ndjson" for p in range(partitions)]
     if all(p.exists() for p in paths):
         return paths
-    m_lat = 6_371_008.8 * math.pi / 180
     files = [open(p, "w") for p in paths]
     try:
         for line in open(stream):
             if not line.strip():
                 continue
-            o = json.loads(line)
-            region = f"{math.floor(o['lat'] * m_lat / 2000)}:{math.floor(o['lon'] * m_lat * 0.72 / 2000)}"
-            files[hash_key(region) % partitions].write(line)
+            files[hash_key(region_key(json.loads(line))) % partitions].write(line)
     finally:
         for f in files:
             f.close()

@@ -87,15 +87,14 @@ def produce(bootstrap: str, path: Path, topic: str, partitions: int) -> dict:
     admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(30)
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10000,
                   "queue.buffering.max.messages": 1_000_000, "compression.type": "none"})
-    m_lat = 6_371_008.8 * math.pi / 180
     n, start = 0, time.perf_counter()
     for line in open(path, "rb"):
         line = line.rstrip(b"\n")
         if not line:
             continue
         o = orjson.loads(line)
-        region = f"{math.floor(o['lat'] * m_lat / 2000)}:{math.floor(o['lon'] * m_lat * 0.72 / 2000)}"
-        partition = (hash_key(region)) % partitions
+        region = region_key(o)
+        partition = hash_key(region) % partitions
         while True:
             try:
                 p.produce(topic, line, key=region.encode(), partition=partition)
@@ -108,6 +107,12 @@ def produce(bootstrap: str, path: Path, topic: str, partitions: int) -> dict:
     p.flush(120)
     seconds = time.perf_counter() - start
     return {"messages": n, "seconds": round(seconds, 1), "messages_per_s": round(n / seconds)}
+
+
+def region_key(incident: dict) -> str:
+    """The incident's 2 km region, the bench topic's message key (x, y at ~43.7° N)."""
+    m_lat = 6_371_008.8 * math.pi / 180
+    return f"{math.floor(incident['lat'] * m_lat / 2000)}:{math.floor(incident['lon'] * m_lat * 0.72 / 2000)}"
 
 
 def hash_key(text: str) -> int:
