@@ -17,7 +17,7 @@ public struct IncidentEngine: Sendable {
     private var firstEventTime: Timestamp?
     private var sinceExpiry = 0
     /// Index of the hotspot window in `windows`.
-    private let hotspotSpec: Int?
+    let hotspotSpec: Int?
     /// The model serving now (swapped between batches by `replaceModel`), its scratch buffers,
     /// and the hotspot evaluation indexed by cell for features (updated after each evaluation).
     public private(set) var risk: RiskScorer?
@@ -279,17 +279,7 @@ public struct IncidentEngine: Sendable {
         let table = windows
         let names = categories
         let describe = { (cells: [GridCell]) -> [CategoryCount] in
-            var out: [CategoryCount] = []
-            for id in 0..<names.count {
-                var total = 0
-                for c in cells {
-                    if let slot = table.slot(of: AggregateKey.categoryCell(UInt16(id), c)) {
-                        total += table.count(slot: slot, spec: k, endingAt: end)
-                    }
-                }
-                if total > 0 { out.append(CategoryCount(category: names.name(UInt16(id)), count: total)) }
-            }
-            return out.sorted { ($0.count, $1.category) > ($1.count, $0.category) }
+            Self.categoryCounts(in: cells, table: table, names: names, spec: k, endingAt: end)
         }
         // With a model, the tracker leaves the features' hotspot index up to date as it evaluates
         // (without one, `scoreBeforeCounting` builds it from the snapshot if features are read).

@@ -41,6 +41,7 @@ final class OperationsHub {
     private var lastStatus: ContinuousClock.Instant?
     private var capHits = MonotonicTotals()
     private var keysExpired = MonotonicTotals()
+    private var hotspotCategories = HotspotCategoryCache()
     private var reloadsApplied = 0
     private var reloadsRefused = 0
     /// What the model file looked like when last loaded or rejected (see `+Model`).
@@ -184,8 +185,9 @@ final class OperationsHub {
             s.keys += engine.statistics.keys
             caps[tp] = engine.statistics.capHits
             expired[tp] = engine.statistics.keysExpired
-            for h in engine.hotspotSnapshot?.hotspots ?? [] { s.hotspots.append(.init(partition: tp, hotspot: h)) }
+            for h in hotspotCategories.hotspots(of: engine, partition: tp) { s.hotspots.append(.init(partition: tp, hotspot: h)) }
         }
+        hotspotCategories.keep(only: Set(assigned))
         s.capHits = capHits.total(caps)
         s.keysExpired = keysExpired.total(expired)
         s.hasAssignment = !assigned.isEmpty
