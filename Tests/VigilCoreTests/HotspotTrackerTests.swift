@@ -376,4 +376,58 @@ struct HotspotTrackerTests {
             #expect(ring.count >= 4 && ring.first == ring.last, "\(alert.kind) \(alert.id)")
         }
     }
+
+    @Test(
+        "hotspot alerts of kinds not published are not built, and the hotspots' state moves on as if they were",
+        arguments: [UInt64(1), 2, 3])
+    func unpublishedKindsKeepTheSameState(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let centres = [GridCell(x: 4, y: 4), GridCell(x: 12, y: 9), GridCell(x: 15, y: 16)]
+        var time = Driver.day0.milliseconds
+        let incidents = (0..<3000).map { k -> Incident in
+            time += Int64.random(in: 0...1_800_000, using: &rng)
+            let cell: GridCell
+            if Int.random(in: 0..<100, using: &rng) < 45 {
+                let c = centres[(k / 700) % centres.count]
+                cell = GridCell(x: c.x + Int32.random(in: -1...1, using: &rng), y: c.y + Int32.random(in: -1...1, using: &rng))
+            } else {
+                cell = GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
+            }
+            let category = ["Assault", "Robbery"].randomElement(using: &rng)!
+            return Driver.incident("u\(k)", cell, Timestamp(milliseconds: time), category: category)
+        }
+        let hotspotKinds: [Alert.Kind] = [.hotspotOpened, .hotspotGrew, .hotspotClosed]
+        func engine(_ kinds: Set<Alert.Kind>?) -> IncidentEngine {
+            IncidentEngine(
+                configuration: EngineConfiguration(
+                    grid: Driver.grid, countRule: nil,
+                    hotspots: HotspotConfiguration(window: WindowSpec(horizon: .days(7), resolution: .days(1)), minimumPersistence: 2),
+                    alertKinds: kinds))
+        }
+        // What a hotspot's state is, outline and categories aside (built only for published alerts).
+        func state(_ s: HotspotSnapshot?) -> [String] {
+            (s?.hotspots ?? []).map {
+                "\($0.id) \($0.cells) \($0.count) \($0.maxGiStar) \($0.centroid) \($0.intensity) \($0.openedAt) \($0.lastSeenAt) "
+                    + "\($0.persistence) \(String(describing: $0.announcedCells))"
+            }
+        }
+        let subsets: [Set<Alert.Kind>] = [[], [.hotspotOpened], [.hotspotGrew, .hotspotClosed], [.clusterEmerging]]
+        var all = engine(nil)
+        var restricted = subsets.map { engine($0) }
+        var allAlerts: [Alert] = []
+        var restrictedAlerts = Array(repeating: [Alert](), count: subsets.count)
+        for incident in incidents {
+            allAlerts += all.process(incident).alerts ?? []
+            for i in subsets.indices {
+                restrictedAlerts[i] += restricted[i].process(incident).alerts ?? []
+                #expect(state(restricted[i].hotspotSnapshot) == state(all.hotspotSnapshot))
+            }
+        }
+        #expect(Set(allAlerts.map(\.kind)).isSuperset(of: hotspotKinds), "every hotspot kind occurs")
+        for i in subsets.indices {
+            #expect(
+                restrictedAlerts[i].map { AlertJSON.encode($0, detectedAt: nil) }
+                    == allAlerts.filter { subsets[i].contains($0.kind) }.map { AlertJSON.encode($0, detectedAt: nil) })
+        }
+    }
 }

@@ -286,7 +286,9 @@ public struct IncidentEngine: Sendable {
         var index: HotCellIndex? = risk == nil ? nil : (hotIndex.take() ?? HotCellIndex())
         let alerts: [Alert]
         // The tracker keeps the window's cell counts itself; from the table only after a move back in time.
-        if let recorded = tracker.evaluateRecorded(at: time, endBucket: end, grid: configuration.grid, index: &index, categories: describe)
+        let publishing = configuration.alertKinds
+        if let recorded = tracker.evaluateRecorded(
+            at: time, endBucket: end, grid: configuration.grid, index: &index, publishing: publishing, categories: describe)
         {
             alerts = recorded
         } else {
@@ -296,7 +298,8 @@ public struct IncidentEngine: Sendable {
                 if c > 0 { counts.append((AggregateKey.cell(of: key), c)) }
             }
             alerts = tracker.evaluate(
-                at: time, endBucket: end, counts: counts, grid: configuration.grid, index: &index, categories: describe)
+                at: time, endBucket: end, counts: counts, grid: configuration.grid, index: &index, publishing: publishing,
+                categories: describe)
         }
         if index != nil {
             hotIndex = index

@@ -45,31 +45,40 @@ struct HotspotTracker: Sendable {
     /// `record`; nil when those cannot describe that window (a move backwards in event time),
     /// and the caller passes the counts to `evaluate(at:endBucket:counts:…)` instead. A non-nil
     /// `index` is left holding this evaluation's hotspot cells (as `HotCellIndex(snapshot)`).
+    /// Alerts of kinds not in `publishing` (nil: every kind) are not built: the hotspots' state
+    /// (what was announced) moves on exactly as if they were.
     mutating func evaluateRecorded(
-        at time: Timestamp, endBucket: Int64, grid: MetricGrid, index: inout HotCellIndex?,
+        at time: Timestamp, endBucket: Int64, grid: MetricGrid, index: inout HotCellIndex?, publishing: Set<Alert.Kind>? = nil,
         categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert]? {
         guard cellCounts.advance(to: endBucket) else { return nil }
         let result = hotSet.evaluate(&cellCounts, zThreshold: configuration.zThreshold, minimumLocalCount: configuration.minimumLocalCount)
-        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, index: &index, categories: categories)
+        return evaluate(
+            at: time, endBucket: endBucket, result: result, grid: grid, index: &index, publishing: publishing, categories: categories)
     }
 
     /// Evaluates at `time` with per-cell counts of the window ending at `endBucket`.
     mutating func evaluate(
         at time: Timestamp, endBucket: Int64, counts: [(GridCell, Int)], grid: MetricGrid, index: inout HotCellIndex?,
-        categories: @escaping ([GridCell]) -> [CategoryCount]
+        publishing: Set<Alert.Kind>? = nil, categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert] {
         let listed = counts.filter { $0.0.x >= 0 && $0.0.y >= 0 && $0.0.x < columns && $0.0.y < rows }
         let result = GiStar.compute(
             counts: listed, columns: columns, rows: rows, zThreshold: configuration.zThreshold,
             minimumLocalCount: configuration.minimumLocalCount, scratch: &scratch)
-        return evaluate(at: time, endBucket: endBucket, result: result, grid: grid, index: &index, categories: categories)
+        return evaluate(
+            at: time, endBucket: endBucket, result: result, grid: grid, index: &index, publishing: publishing, categories: categories)
     }
 
     private mutating func evaluate(
         at time: Timestamp, endBucket: Int64, result: GiStarResult, grid: MetricGrid, index external: inout HotCellIndex?,
-        categories: @escaping ([GridCell]) -> [CategoryCount]
+        publishing: Set<Alert.Kind>?, categories: @escaping ([GridCell]) -> [CategoryCount]
     ) -> [Alert] {
+        // The shipped configuration publishes no hotspot kind: their outlines, categories and
+        // alerts were built once a day per partition and dropped by the engine.
+        let publishesOpened = publishing?.contains(.hotspotOpened) ?? true
+        let publishesGrew = publishing?.contains(.hotspotGrew) ?? true
+        let publishesClosed = publishing?.contains(.hotspotClosed) ?? true
         // Hot cells (the only ones hotspots are made of) placed in an index, which is this
         // evaluation's cell → component map and, kept by the caller, the features' hotspot index.
         let keptByCaller = external != nil
@@ -187,14 +196,17 @@ struct HotspotTracker: Sendable {
                 change =
                     component.count >= configuration.minimumCells && persistence >= configuration.minimumPersistence ? .hotspotOpened : nil
             }
-            // Outline and categories only when an alert carries them.
+            let published = change == .hotspotGrew ? publishesGrew : change == .hotspotOpened ? publishesOpened : false
+            // Outline and categories only when a published alert carries them.
             var hotspot = describe(
                 id: id!, openedAt: hasOwner ? previous[ownerIndex].openedAt : time, cells: component, sums: sums[ci], grid: grid,
-                categories: change == nil ? nil : categories)
+                categories: published ? categories : nil)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
             hotspot.announcedCells = announced
-            if change == .hotspotGrew {
+            if change != nil && !published {
+                hotspot.announcedCells = component.count  // announced all the same: the state is what a published run keeps
+            } else if change == .hotspotGrew {
                 let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken[$0.previous] }
                     .map { previous[$0.previous].id }.sorted()
                 alerts.append(
@@ -221,7 +233,7 @@ struct HotspotTracker: Sendable {
                 dormant.append(p)  // may come back with the same id
                 continue
             }
-            if p.announcedCells != nil {
+            if p.announcedCells != nil && publishesClosed {
                 alerts.append(
                     alert(
                         .hotspotClosed, p, previousCells: p.cells.count, mergedWith: mergedInto.map { [$0] } ?? [],
