@@ -238,6 +238,35 @@ struct HotspotTrackerTests {
         #expect(reopened[1].day == 22 && reopened[1].alert.hotspot?.id != id)
     }
 
+    @Test("in a merge the larger overlap keeps its id also when its hotspot comes second in the tracker's order")
+    func mergeLargerSecond() throws {
+        var driver = Driver()
+        // A (3 cells) on the left comes first in cell order; B (4 cells) on the right is larger.
+        let a: [(GridCell, Int, String)] = [
+            (GridCell(x: 3, y: 5), 6, "Assault"), (GridCell(x: 4, y: 5), 6, "Assault"), (GridCell(x: 3, y: 6), 6, "Assault")
+        ]
+        let b: [(GridCell, Int, String)] = [
+            (GridCell(x: 12, y: 5), 6, "Robbery"), (GridCell(x: 13, y: 5), 6, "Robbery"),
+            (GridCell(x: 12, y: 6), 6, "Robbery"), (GridCell(x: 13, y: 6), 6, "Robbery")
+        ]
+        driver.runDay(a + b)  // day 0
+        driver.runDay()  // day 1
+        let day1 = try #require(driver.snapshots[1])
+        try #require(day1.hotspots.count == 2)
+        let (first, second) = (day1.hotspots[0], day1.hotspots[1])
+        #expect(first.cells.contains(GridCell(x: 3, y: 5)) && second.cells.contains(GridCell(x: 12, y: 5)))
+        #expect(second.cells.count > first.cells.count, "B overlaps the merged component more")
+
+        driver.runDay((5...11).map { (GridCell(x: Int32($0), y: 5), 6, "Assault") })  // day 2: a bridge
+        driver.runDays(through: 4)
+        #expect(driver.snapshots[3]?.hotspots.map(\.id) == [second.id], "one component, B's id")
+        let closed = driver.alerts(.hotspotClosed)
+        try #require(closed.count == 1)
+        #expect(closed[0].alert.hotspot?.id == first.id && closed[0].alert.hotspot?.mergedWith == [second.id])
+        let grew = driver.alerts(.hotspotGrew)
+        #expect(grew.map { $0.alert.hotspot?.id } == [second.id] && grew.first?.alert.hotspot?.mergedWith == [first.id])
+    }
+
     @Test("two hotspots growing into each other merge: one closes with merged_with naming the survivor")
     func merge() throws {
         var driver = Driver()
