@@ -109,7 +109,8 @@
       const g = f.geometry || {}, rings = g.type === 'MultiPolygon' ? [].concat(...g.coordinates) : (g.coordinates || []);
       const path = el('path', { class: 'hotspot', d: rings.map(ringPath).join(''), 'data-hotspot': f.id });
       const props = f.properties || {};
-      path.appendChild(el('title', {}, (props.kind || 'hotspot') + ' ' + f.id + ': ' + props.count + ' incidents'));
+      const mix = Object.entries(props.categories || {}).map(([name, n]) => name + ' ' + n).join(', ');
+      path.appendChild(el('title', {}, (props.kind || 'hotspot') + ' ' + f.id + ': ' + props.count + ' incidents' + (mix ? ' (' + mix + ')' : '')));
       gHot.appendChild(path);
     }
     svg.appendChild(gHot);

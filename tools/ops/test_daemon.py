@@ -236,6 +236,10 @@ def test_vigil_run_operations_end_to_end():
         doc = json.loads(body)
         assert doc["features"], "the planted cluster is a hotspot"
         check_geojson(doc)
+        # Each hotspot's category mix is there whether or not its latest evaluation alerted.
+        for f in doc["features"]:
+            assert sum(f["properties"]["categories"].values()) == f["properties"]["count"], f["properties"]
+        assert any(f["properties"]["categories"] for f in doc["features"])
 
         # /aggregates answers from the engine through the loop's mailbox.
         cell = next(json.loads(m.value())["location"]["cell"] for m in published if json.loads(m.value())["kind"] == "count_threshold")

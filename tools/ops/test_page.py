@@ -188,6 +188,16 @@ def test_operator_page_in_chromium(tmp_path):
             cells = set(driver.execute_script("return Array.from(document.querySelectorAll('#cells rect')).map(r => r.getAttribute('data-cell'))"))
             pytest.fail(f"map: {len(ids)} hotspots drawn of {len(hotspots)}; cells drawn {len(cells)} of {len(counts)}, "
                         f"missing {sorted(set(counts) - cells)[:10]}; console {console_errors(driver)}")
+        # Every hotspot carries its category mix (not only the ones whose evaluation alerted),
+        # summing to its count, and its outline's tooltip states it.
+        for f in hotspots:
+            mix = f["properties"]["categories"]
+            assert sum(mix.values()) == f["properties"]["count"], f["properties"]
+        titles = dict(driver.execute_script(
+            "return Array.from(document.querySelectorAll('#hotspots path')).map(p => [p.getAttribute('data-hotspot'), p.querySelector('title').textContent])"))
+        for f in hotspots:
+            mix = ", ".join(f"{name} {n}" for name, n in f["properties"]["categories"].items())
+            assert not mix or titles[f["id"]].endswith(f"({mix})"), (titles[f["id"]], mix)
         dom = dict(driver.execute_script("return Array.from(document.querySelectorAll('#cells rect')).map(r => [r.getAttribute('data-cell'), +r.getAttribute('data-count')])"))
         assert dom == counts, "cell shading uses /page/cells counts"
         end_bucket = max(r["_ms"] for r in backfill) // DAY
