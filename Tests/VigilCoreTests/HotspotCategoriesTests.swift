@@ -22,13 +22,8 @@ struct HotspotCategoriesTests {
         for day in 0..<70 {
             var incidents: [(GridCell, Int, String)] = []
             for _ in 0..<Int.random(in: 4...14, using: &rng) {
-                let cell: GridCell
-                if Int.random(in: 0..<100, using: &rng) < 60 {
-                    let c = centres[(day / 20) % centres.count]  // the busy place moves every 20 days
-                    cell = GridCell(x: c.x + Int32.random(in: -1...1, using: &rng), y: c.y + Int32.random(in: -1...1, using: &rng))
-                } else {
-                    cell = GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
-                }
+                // The busy place moves every 20 days.
+                let cell = Driver.randomCell(near: centres[(day / 20) % centres.count], percent: 60, using: &rng)
                 incidents.append((cell, 1, categories.randomElement(using: &rng)!))
             }
             // The day's evaluation runs on its tick, before its incidents are counted.

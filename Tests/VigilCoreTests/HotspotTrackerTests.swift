@@ -45,6 +45,15 @@ struct HotspotDriver {
 
     static func start(ofDay day: Int) -> Timestamp { day0 + .days(Int64(day)) }
 
+    /// A cell of the 21×21 grid: with `percent` % chance within one cell of `centre` (a busy
+    /// place), otherwise anywhere. The random tests' incidents fall this way.
+    static func randomCell(near centre: GridCell, percent: Int, using rng: inout SplitMix64) -> GridCell {
+        if Int.random(in: 0..<100, using: &rng) < percent {
+            return GridCell(x: centre.x + Int32.random(in: -1...1, using: &rng), y: centre.y + Int32.random(in: -1...1, using: &rng))
+        }
+        return GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
+    }
+
     /// Runs day `nextDay`: the tick (and so the evaluation at its midnight), then `incidents`
     /// (cell, how many, category) at 10:00 onwards, a minute apart.
     mutating func runDay(_ incidents: [(GridCell, Int, String)] = []) {
@@ -364,13 +373,8 @@ struct HotspotTrackerTests {
             var time = Driver.day0.milliseconds
             return (0..<3000).map { k in
                 time += Int64.random(in: 0...1_800_000, using: &rng)
-                let cell: GridCell
-                if Int.random(in: 0..<100, using: &rng) < 45 {
-                    let c = centres[(k / 700) % centres.count]  // the active cluster moves every 700 incidents
-                    cell = GridCell(x: c.x + Int32.random(in: -1...1, using: &rng), y: c.y + Int32.random(in: -1...1, using: &rng))
-                } else {
-                    cell = GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
-                }
+                // The active cluster moves every 700 incidents.
+                let cell = Driver.randomCell(near: centres[(k / 700) % centres.count], percent: 45, using: &rng)
                 let late = Int.random(in: 0..<10, using: &rng) == 0 ? Int64.random(in: 0...5_000_000, using: &rng) : 0
                 return Driver.incident(
                     "d\(k)", cell, Timestamp(milliseconds: time - late),
@@ -415,13 +419,7 @@ struct HotspotTrackerTests {
         var time = Driver.day0.milliseconds
         let incidents = (0..<3000).map { k -> Incident in
             time += Int64.random(in: 0...1_800_000, using: &rng)
-            let cell: GridCell
-            if Int.random(in: 0..<100, using: &rng) < 45 {
-                let c = centres[(k / 700) % centres.count]
-                cell = GridCell(x: c.x + Int32.random(in: -1...1, using: &rng), y: c.y + Int32.random(in: -1...1, using: &rng))
-            } else {
-                cell = GridCell(x: Int32.random(in: 0..<21, using: &rng), y: Int32.random(in: 0..<21, using: &rng))
-            }
+            let cell = Driver.randomCell(near: centres[(k / 700) % centres.count], percent: 45, using: &rng)
             let category = ["Assault", "Robbery"].randomElement(using: &rng)!
             return Driver.incident("u\(k)", cell, Timestamp(milliseconds: time), category: category)
         }
