@@ -7,9 +7,11 @@ extension IncidentEngine {
     /// window lookup per cell and category, more than the rest of its description), so most
     /// hotspots of a day carry none, while a map layer wants every hotspot's mix. They are read
     /// from the same window counts the evaluation read, at the evaluation's window end, and
-    /// checked against the hotspot's own count: an incident accepted late into that window since
-    /// the evaluation, a ring that no longer reaches back that far or a key already expired makes
-    /// the sum differ, and then nothing is said rather than something inexact.
+    /// checked against the hotspot's own count. (No incident can join that window after the
+    /// evaluation: it runs once the watermark has passed the window.) Keys expired since (the
+    /// periodic expiry drops a key whose newest incident is on the window's oldest day) or a ring
+    /// that no longer reaches back that far make the sum fall short, and then nothing is said
+    /// rather than something inexact.
     public func categories(ofHotspot hotspot: Hotspot) -> [CategoryCount]? {
         guard let k = hotspotSpec, let snapshot = hotspotSnapshot, hotspot.lastSeenAt == snapshot.evaluatedAt else { return nil }
         if !hotspot.categories.isEmpty { return hotspot.categories }  // worked out at the evaluation (it alerted)
