@@ -218,18 +218,20 @@ public struct IncidentEngine: Sendable {
             if hotIndex == nil { hotIndex = HotCellIndex(snapshot) } else { hotIndex?.update(snapshot) }  // in place: its tiles are reused
             hotIndexEvaluation = statistics.hotspotEvaluations
         }
-        layout?.extract(
-            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
-            surgeRule: surgeRule, hot: hotIndex, into: &features)
-        guard let scorer = risk else { return nil }
-        scorer.layout.extract(
-            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
-            surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
-        let score = scorer.model.probability(riskFeatures)
+        // The model's features are written into a local moved out of `riskFeatures` (a swap, no
+        // copy of the array) so that the reads run in a non-mutating method: see `score(_:…)`.
+        var values: [Double] = []
+        swap(&values, &riskFeatures)
+        let scored = score(
+            incident, cell: cell, category: category, neighbourhood: neighbourhood, layout: layout, features: &features,
+            riskFeatures: &values)
+        swap(&values, &riskFeatures)
+        guard let score = scored else { return nil }
         statistics.scored += 1
         lastScore = score
         // high_risk is opt-in: when it is not published, count it but build no alert (its feature
         // contributions and evidence cost more than the score itself, for ~3.5 % of incidents).
+        guard let scorer = risk else { return nil }
         if !publishesHighRisk {
             if score >= scorer.threshold { statistics.highRisk += 1 }
             return nil
@@ -239,6 +241,26 @@ public struct IncidentEngine: Sendable {
             contributions: &riskContributions)
         if alert != nil { statistics.highRisk += 1 }
         return alert
+    }
+
+    /// Fills `features` (for `layout`) and `riskFeatures` (for the model) from the state before
+    /// `incident` counts, and returns the model's score (nil without a model).
+    ///
+    /// Non-mutating on purpose: `self` is borrowed here, so the surge rule, the window table and
+    /// the scorer are read in place. Read from the mutating `scoreBeforeCounting`, the surge rule
+    /// and the scorer were copied for each call (their arrays retained and released, atomically),
+    /// twice an incident.
+    private func score(
+        _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
+        features: inout [Double], riskFeatures: inout [Double]
+    ) -> Double? {
+        layout?.extract(
+            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+            surgeRule: surgeRule, hot: hotIndex, into: &features)
+        risk?.layout.extract(
+            incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
+            surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
+        return risk?.model.probability(riskFeatures)
     }
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).
