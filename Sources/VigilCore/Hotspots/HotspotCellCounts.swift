@@ -87,7 +87,10 @@ struct HotspotCellCounts: Sendable {
     private mutating func prune() {
         guard let end else { return }
         let w = Int64(spec.buckets)
-        for bucket in log.keys where bucket <= end - w { log[bucket] = nil }
+        // The keys first, then the removals: removing while iterating `log.keys` copied the whole
+        // log (every bucket's array retained, then released) at each evaluation.
+        let expired = log.keys.filter { $0 <= end - w }
+        for bucket in expired { log[bucket] = nil }
     }
 
     @inline(__always) private mutating func apply(_ packed: Int, _ delta: Int32) {
