@@ -70,8 +70,7 @@ struct RecentIncidents: Sendable {
     private static func push(_ entry: Entry, oldest: Int64, onto list: inout CellList) {
         list.entries.append(entry)
         if list.entries[list.dropped].hour <= oldest || list.count > perCell {
-            // By index: a slice of the live entries here retained the array on every incident.
-            if (list.dropped..<list.entries.count).contains(where: { list.entries[$0].hour <= oldest }) {
+            if list.live.contains(where: { $0.hour <= oldest }) {
                 list.compact()
                 list.entries.removeAll { $0.hour <= oldest }
             }
