@@ -4,8 +4,7 @@ import Testing
 
 /// The ids an alert cites come from `RecentIncidents`, which keeps per cell only what the rule
 /// below keeps: a faster structure (tried: trimming an ordered list's prefix) must cite the same
-/// ids in any arrival order, for windows ending at or before the newest hour. (Kept: leaving the
-/// dropped prefix in the array until `perCell` entries have gathered, `RecentIncidents.CellList`.)
+/// ids in any arrival order, for windows ending at or before the newest hour.
 @Suite struct RecentIncidentsTests {
     /// The rule as first written: append, then when the first entry is too old or the list is over
     /// its cap, drop every too-old entry, then the earliest arrivals over the cap.

@@ -10,37 +10,11 @@ struct RecentIncidents: Sendable {
         var id: String
     }
 
-    /// A cell's incidents, oldest first: `entries[dropped...]`. The first `dropped` entries left
-    /// the list but are removed from the array only when as many as `perCell` have gathered. Why:
-    /// a busy cell's list is full, and each incident used to shift the whole list by one to drop
-    /// its oldest entry (2 KB moved per incident at 20× Toronto's density). The array holds at most
-    /// `2 * perCell` entries, the capacity a list over its cap had already.
-    struct CellList: Sendable {
-        var entries: [Entry] = []
-        var dropped = 0
-
-        var count: Int { entries.count - dropped }
-        var newest: Entry? { count > 0 ? entries.last : nil }
-        var live: ArraySlice<Entry> { entries[dropped...] }
-
-        /// Forgets every entry, keeping the array's capacity.
-        mutating func clear() {
-            entries.removeAll(keepingCapacity: true)
-            dropped = 0
-        }
-
-        /// Removes the dropped entries from the array.
-        mutating func compact() {
-            entries.removeSubrange(..<dropped)
-            dropped = 0
-        }
-    }
-
     static let perCell = 64
     let keepHours: Int64
     /// Cell key → index into `lists`.
     private var index = SlotMap<Int32>()
-    private var lists: [CellList] = []
+    private var lists: [[Entry]] = []
     private var freeLists: [Int32] = []
 
     init(keepHours: Int64) { self.keepHours = keepHours }
@@ -59,23 +33,17 @@ struct RecentIncidents: Sendable {
             index.set(key, reused)
         } else {
             at = lists.count
-            lists.append(CellList())
+            lists.append([])
             index.set(key, Int32(at))
         }
         Self.push(Entry(hour: hour, category: category, id: id), oldest: hour - keepHours, onto: &lists[at])
     }
 
-    /// Appends `entry`; then, when the oldest entry is at or before `oldest` or the list is over
-    /// `perCell`, removes every entry at or before `oldest` and then the oldest ones beyond `perCell`.
-    private static func push(_ entry: Entry, oldest: Int64, onto list: inout CellList) {
-        list.entries.append(entry)
-        if list.entries[list.dropped].hour <= oldest || list.count > perCell {
-            if list.live.contains(where: { $0.hour <= oldest }) {
-                list.compact()
-                list.entries.removeAll { $0.hour <= oldest }
-            }
-            if list.count > perCell { list.dropped += list.count - perCell }
-            if list.dropped >= perCell { list.compact() }
+    private static func push(_ entry: Entry, oldest: Int64, onto list: inout [Entry]) {
+        list.append(entry)
+        if list[0].hour <= oldest || list.count > perCell {
+            list.removeAll { $0.hour <= oldest }
+            if list.count > perCell { list.removeFirst(list.count - perCell) }
         }
     }
 
@@ -84,7 +52,7 @@ struct RecentIncidents: Sendable {
         var out: [Entry] = []
         for c in cells {
             guard let i = index[Self.key(c)] else { continue }
-            for e in lists[Int(i)].live where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
+            for e in lists[Int(i)] where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
                 out.append(e)
             }
         }
@@ -96,8 +64,8 @@ struct RecentIncidents: Sendable {
     mutating func expire(currentHour: Int64) {
         for (key, slot) in index.pairs {
             let i = Int(slot)
-            guard !(lists[i].newest.map { $0.hour > currentHour - keepHours } ?? false) else { continue }
-            lists[i].clear()
+            guard !(lists[i].last.map { $0.hour > currentHour - keepHours } ?? false) else { continue }
+            lists[i].removeAll(keepingCapacity: true)
             _ = index.remove(key)
             freeLists.append(slot)
         }
