@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.bench.bench_e2e import committed, until_committed
+from tools.bench.bench_e2e import CommittedProbe, until_committed
 from tools.bench.side_by_side import shipped_config
 from tools.vigil_tools.daemon import VigilDaemon
 
@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
                                  "-o", str(out / f"{name}.perf.data")],
                                 stdout=subprocess.DEVNULL, stderr=open(out / f"{name}.perf.err", "w"))
     try:
-        samples, memory = until_committed(daemon, lambda: committed(bootstrap, group, topic, 4), n, 3600)
+        with CommittedProbe(bootstrap, group, topic, 4) as probe:
+            samples, memory = until_committed(daemon, probe, n, 3600)
     finally:
         if perf:
             perf.send_signal(signal.SIGINT)

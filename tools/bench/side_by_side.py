@@ -33,7 +33,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tools.bench.bench_e2e import committed, until_committed
+from tools.bench.bench_e2e import CommittedProbe, until_committed
 from tools.vigil_tools.daemon import VigilDaemon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,8 +215,8 @@ def vigil(args, run_dir: Path, topic: str, n: int, k: int, binary: str | None = 
         env["VIGIL_PIPELINE_WORKER_THREADS"] = str(threads)
     daemon = VigilDaemon(binary or args.vigil, config, run_dir, f"{name}-{k}", env=env).start()
     try:
-        samples, memory = until_committed(daemon, lambda: committed(args.bootstrap, group, topic, args.partitions), n,
-                                          args.timeout)
+        with CommittedProbe(args.bootstrap, group, topic, args.partitions) as probe:
+            samples, memory = until_committed(daemon, probe, n, args.timeout)
     finally:
         daemon.stop()
     first = next((i for i, s in enumerate(samples) if s[1] > 0), None)
