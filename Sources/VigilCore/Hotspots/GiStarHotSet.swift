@@ -61,16 +61,27 @@ struct GiStarHotSet: Sendable {
             rebuilds += 1
         }
         counts.clearChanged()
-        var hot: [GiStarResult.Cell] = []
-        hot.reserveCapacity(keys.count)
-        for key in keys {
-            let x = Int(key >> 32)
-            let y = Int(key & 0xFFFF_FFFF)
-            let local = Int(counts.local[x: x, y: y])
-            let weights = Self.weights(x, y, columns: cols, rows: rws)
-            let z = (Double(local) - mean * Double(weights)) / denominators[weights]
-            hot.append(
-                .init(cell: GridCell(x: Int32(x), y: Int32(y)), count: Int(counts.totals[x: x, y: y]), localSum: local, giStar: z))
+        let hot = [GiStarResult.Cell](unsafeUninitializedCapacity: keys.count) { out, written in
+            keys.withUnsafeBufferPointer { keys in
+                denominators.withUnsafeBufferPointer { denominators in
+                    counts.local.withReader { local in
+                        counts.totals.withReader { totals in
+                            for (k, key) in keys.enumerated() {
+                                let x = Int(key >> 32)
+                                let y = Int(key & 0xFFFF_FFFF)
+                                let sum = Int(local[x: x, y: y])
+                                let weights = Self.weights(x, y, columns: cols, rows: rws)
+                                let z = (Double(sum) - mean * Double(weights)) / denominators[weights]
+                                out.initializeElement(
+                                    at: k,
+                                    to: .init(
+                                        cell: GridCell(x: Int32(x), y: Int32(y)), count: Int(totals[x: x, y: y]), localSum: sum, giStar: z))
+                            }
+                        }
+                    }
+                }
+            }
+            written = keys.count
         }
         return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
     }
@@ -108,26 +119,55 @@ struct GiStarHotSet: Sendable {
     }
 
     /// Re-tests the 3×3 blocks of the cells whose totals changed (the only local sums that moved).
+    ///
+    /// The tests read the tiles through readers and the flips are written afterwards: a cell in
+    /// two changed blocks is tested twice with the same answer, so each list is sorted and its
+    /// repeats dropped before the hot set is merged.
     private mutating func retest(_ counts: HotspotCellCounts) {
         let cols = counts.columns
         let rws = counts.rows
         added.removeAll(keepingCapacity: true)
         removed.removeAll(keepingCapacity: true)
-        for packed in counts.changed {
-            let (cx, cy) = HotspotCellCounts.unpack(packed)
-            for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
-                for x in max(0, cx - 1)...min(cols - 1, cx + 1) {
-                    let hot = Int(counts.local[x: x, y: y]) >= thresholds[Self.weights(x, y, columns: cols, rows: rws)]
-                    guard hot != (isHot[x: x, y: y] != 0) else { continue }  // a repeat finds it already flipped
-                    isHot[x: x, y: y] = hot ? 1 : 0
-                    let key = UInt64(x) << 32 | UInt64(y)
-                    if hot { added.append(key) } else { removed.append(key) }
+        thresholds.withUnsafeBufferPointer { smallest in
+            counts.local.withReader { local in
+                isHot.withReader { isHot in
+                    for packed in counts.changed {
+                        let (cx, cy) = HotspotCellCounts.unpack(packed)
+                        let x0 = max(0, cx &- 1)
+                        let x1 = min(cols &- 1, cx &+ 1)
+                        let y0 = max(0, cy &- 1)
+                        let y1 = min(rws &- 1, cy &+ 1)
+                        // Almost every block lies in one tile: each array's tile is looked up once.
+                        let oneTile = x0 >> CellTiles.shift == x1 >> CellTiles.shift && y0 >> CellTiles.shift == y1 >> CellTiles.shift
+                        let localTile = oneTile ? local.tileStart(x: x0, y: y0) : 0
+                        let hotTile = oneTile ? isHot.tileStart(x: x0, y: y0) : 0
+                        var y = y0
+                        while y <= y1 {
+                            // A cell's weight count is its block's extent along each axis, multiplied.
+                            let rowsSpanned = min(rws &- 1, y &+ 1) &- max(0, y &- 1) &+ 1
+                            var x = x0
+                            while x <= x1 {
+                                let weights = (min(cols &- 1, x &+ 1) &- max(0, x &- 1) &+ 1) &* rowsSpanned
+                                let sum = oneTile ? local.at(localTile, x: x, y: y) : local[x: x, y: y]
+                                let hot = Int(sum) >= smallest[weights]
+                                let was = (oneTile ? isHot.at(hotTile, x: x, y: y) : isHot[x: x, y: y]) != 0
+                                if hot != was {
+                                    let key = UInt64(truncatingIfNeeded: x) << 32 | UInt64(truncatingIfNeeded: y)
+                                    if hot { added.append(key) } else { removed.append(key) }
+                                }
+                                x &+= 1
+                            }
+                            y &+= 1
+                        }
+                    }
                 }
             }
         }
         guard !added.isEmpty || !removed.isEmpty else { return }
-        added.sort()
-        removed.sort()
+        Self.sortDroppingRepeats(&added)
+        Self.sortDroppingRepeats(&removed)
+        for key in added { isHot[x: Int(key >> 32), y: Int(key & 0xFFFF_FFFF)] = 1 }
+        for key in removed { isHot[x: Int(key >> 32), y: Int(key & 0xFFFF_FFFF)] = 0 }
         // One merge pass: keys minus removed (all of which are in keys) plus added (none are).
         var merged: [UInt64] = []
         merged.reserveCapacity(keys.count + added.count - removed.count)
@@ -149,6 +189,18 @@ struct GiStarHotSet: Sendable {
             a += 1
         }
         keys = merged
+    }
+
+    /// Sorts `keys` ascending and keeps one of each value.
+    private static func sortDroppingRepeats(_ keys: inout [UInt64]) {
+        guard keys.count > 1 else { return }
+        keys.sort()
+        var kept = 1
+        for i in 1..<keys.count where keys[i] != keys[kept - 1] {
+            keys[kept] = keys[i]
+            kept += 1
+        }
+        keys.removeLast(keys.count - kept)
     }
 
     /// The hot set from every cell with a local sum, for new thresholds (or the first evaluation).

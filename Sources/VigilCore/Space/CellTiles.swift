@@ -69,6 +69,16 @@ struct CellTiles: Sendable {
     /// hotspot counts add each incident moved by the window to its 3×3 block).
     mutating func addBlock(_ delta: Int32, xs: ClosedRange<Int>, ys: ClosedRange<Int>) {
         precondition(xs.count <= Self.side && ys.count <= Self.side)
+        if xs.lowerBound >> Self.shift == xs.upperBound >> Self.shift, ys.lowerBound >> Self.shift == ys.upperBound >> Self.shift {
+            // One tile (almost every 3×3 block): its start is found once.
+            let start = storageIndex(xs.lowerBound, ys.lowerBound) &- Self.offset(xs.lowerBound, ys.lowerBound)
+            storage.withUnsafeMutableBufferPointer { s in
+                for y in ys {
+                    for x in xs { s[start &+ Self.offset(x, y)] &+= delta }
+                }
+            }
+            return
+        }
         _ = storageIndex(xs.lowerBound, ys.lowerBound)
         _ = storageIndex(xs.upperBound, ys.lowerBound)
         _ = storageIndex(xs.lowerBound, ys.upperBound)
@@ -88,21 +98,23 @@ struct CellTiles: Sendable {
     /// Sets `n` cells, the `k`-th to `item(k)`'s value, through one exclusive access to the
     /// tiles (a subscript write checks the storage's uniqueness for every cell); a cell whose tile
     /// is not allocated yet ends that access, has its tile allocated, and the writes go on.
+    @inline(__always)
     mutating func setEach(count n: Int, _ item: (Int) -> (x: Int, y: Int, value: Int32)) {
         var k = 0
         while k < n {
-            let directory = directory
             let tileColumns = tileColumns
-            k = storage.withUnsafeMutableBufferPointer { s in
-                var k = k
-                while k < n {
-                    let (x, y, value) = item(k)
-                    let t = Int(directory[(y >> Self.shift) * tileColumns + (x >> Self.shift)])
-                    if t < 0 { return k }
-                    s[t * Self.tileCells + Self.offset(x, y)] = value
-                    k += 1
+            k = directory.withUnsafeBufferPointer { directory in
+                storage.withUnsafeMutableBufferPointer { s in
+                    var k = k
+                    while k < n {
+                        let (x, y, value) = item(k)
+                        let t = Int(directory[(y >> Self.shift) &* tileColumns &+ (x >> Self.shift)])
+                        if t < 0 { return k }
+                        s[t &* Self.tileCells &+ Self.offset(x, y)] = value
+                        k &+= 1
+                    }
+                    return k
                 }
-                return k
             }
             if k < n {
                 let (x, y, value) = item(k)
@@ -126,6 +138,43 @@ struct CellTiles: Sendable {
 
     /// True when every cell holds `fill` (a scratch array handed back clean).
     var isAllFill: Bool { storage.allSatisfy { $0 == fill } }
+
+    /// Reads cells through the tiles' memory (see `withReader`).
+    struct Reader {
+        fileprivate let directory: UnsafeBufferPointer<Int32>
+        fileprivate let storage: UnsafeBufferPointer<Int32>
+        fileprivate let tileColumns: Int
+        fileprivate let fill: Int32
+
+        /// The value at column `x`, row `y` (inside the grid).
+        @inline(__always) subscript(x x: Int, y y: Int) -> Int32 {
+            at(tileStart(x: x, y: y), x: x, y: y)
+        }
+
+        /// Where the tile of (`x`, `y`) starts in the storage, -1 when it is not allocated: the
+        /// cells of one tile are then read with `at` without looking the tile up again.
+        @inline(__always) func tileStart(x: Int, y: Int) -> Int {
+            let t = Int(directory[(y >> CellTiles.shift) &* tileColumns &+ (x >> CellTiles.shift)])
+            return t < 0 ? -1 : t &* CellTiles.tileCells
+        }
+
+        /// The value at (`x`, `y`), a cell of the tile that starts at `tileStart`.
+        @inline(__always) func at(_ tileStart: Int, x: Int, y: Int) -> Int32 {
+            tileStart < 0 ? fill : storage[tileStart &+ CellTiles.offset(x, y)]
+        }
+    }
+
+    /// Runs `body` with a reader of these tiles: the daily hotspot evaluation reads thousands of
+    /// cells, and each subscript read checked two arrays' bounds (and, in a mutating context,
+    /// could not be hoisted). The reader must not outlive `body`, and the tiles do not change
+    /// meanwhile.
+    @inline(__always) func withReader<R>(_ body: (Reader) throws -> R) rethrows -> R {
+        try directory.withUnsafeBufferPointer { d in
+            try storage.withUnsafeBufferPointer { s in
+                try body(Reader(directory: d, storage: s, tileColumns: tileColumns, fill: fill))
+            }
+        }
+    }
 
     /// Every cell of an allocated tile whose value differs from `fill`, row-major within tiles.
     func forEachSet(_ body: (_ x: Int, _ y: Int, _ value: Int32) -> Void) {
