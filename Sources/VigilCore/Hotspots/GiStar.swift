@@ -88,13 +88,27 @@ enum GiStar {
     /// and after): the tracker calls it every day, and allocating and zeroing an array over the
     /// hot cells' box (a city's area) each time cost more than labelling them.
     static func components(_ cells: [GridCell], columns: Int32, rows: Int32, labels scratch: inout [Int32]) -> [[GridCell]] {
+        var numbers: [Int32] = []
+        return components(cells, columns: columns, rows: rows, labels: &scratch, componentOfCell: &numbers)
+    }
+
+    /// `components(_:columns:rows:labels:)` that also says, when it can at no cost, which component
+    /// each cell is in: with `cells` sorted and distinct (the hot list always is), `componentOfCell`
+    /// is left holding, for each cell in `cells`' order, the index of its component in the result;
+    /// otherwise it is left empty. The tracker used to find each component cell's place again
+    /// through the hot-cell index, a tile lookup per hot cell and evaluation.
+    static func components(
+        _ cells: [GridCell], columns: Int32, rows: Int32, labels scratch: inout [Int32], componentOfCell numbers: inout [Int32]
+    ) -> [[GridCell]] {
+        numbers.removeAll(keepingCapacity: true)
         let cols = Int(columns)
         let rws = Int(rows)
         guard cells.allSatisfy({ $0.x >= 0 && $0.y >= 0 && Int($0.x) < cols && Int($0.y) < rws }) else { return components(cells) }
         // Cells in (x, y) order (the hot list usually arrives sorted: checked in one pass). A
         // component's label is its number in the order of its first cell, so one pass over the
         // sorted cells appends each component's cells already sorted: no sort per component.
-        let sorted = isSortedInUniverse(cells) ? cells : sortedInUniverse(cells)
+        let inOrder = isSortedInUniverse(cells)
+        let sorted = inOrder ? cells : sortedInUniverse(cells)
         guard let first = sorted.first, let last = sorted.last else { return [] }
         // Labels on a dense array over the cells' bounding box with a one-cell margin (so every
         // neighbour has a place, none clamped) when that box is small against the cells; on
@@ -110,9 +124,18 @@ enum GiStar {
         let height = y1 - y0 + 1
         if width < 1 << 20, height < 1 << 20, width * height <= 64 * sorted.count + 4_096 {
             if scratch.count < width * height { scratch = [Int32](repeating: 0, count: width * height) }
-            return scratch.withUnsafeMutableBufferPointer { label in
-                labelComponents(sorted, x0: x0, y0: y0, width: width, labels: label)
+            var out: [[GridCell]] = []
+            var distinct = true
+            let numbered = [Int32](unsafeUninitializedCapacity: inOrder ? sorted.count : 0) { buffer, written in
+                out = scratch.withUnsafeMutableBufferPointer { label in
+                    labelComponents(
+                        sorted, x0: x0, y0: y0, width: width, labels: label, numbers: inOrder ? buffer.baseAddress : nil,
+                        distinct: &distinct)
+                }
+                written = inOrder ? sorted.count : 0
             }
+            if inOrder, distinct { numbers = numbered }
+            return out
         }
         var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled
         for c in sorted { label[x: Int(c.x), y: Int(c.y)] = -1 }
@@ -146,8 +169,11 @@ enum GiStar {
     /// smaller id), so a component's root is the id of its first cell and a second pass numbers the
     /// components in the order of their first cells, as the flood fill it replaces did (one stack
     /// push and eight neighbour tests per cell, and every cell appended to a nested array).
+    /// With `numbers`, each cell's component index (0-based, in the result's order) is written there
+    /// in `sorted`'s order; `distinct` becomes false when a cell repeats.
     private static func labelComponents(
-        _ sorted: [GridCell], x0: Int, y0: Int, width: Int, labels: UnsafeMutableBufferPointer<Int32>
+        _ sorted: [GridCell], x0: Int, y0: Int, width: Int, labels: UnsafeMutableBufferPointer<Int32>,
+        numbers out: UnsafeMutablePointer<Int32>? = nil, distinct: inout Bool
     ) -> [[GridCell]] {
         let n = sorted.count
         return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n + 3) { scratch in
@@ -196,10 +222,14 @@ enum GiStar {
                 // component's number (a repeated cell reads the number its first copy got).
                 for k in 0...Int(ids) { number[k] = 0 }
                 var components: Int32 = 0
-                for c in cells {
+                for (k, c) in cells.enumerated() {
                     let i = (Int(c.y) &- y0) &* width &+ Int(c.x) &- x0
                     let l = labels[i]
-                    guard l > 0 else { continue }  // numbered already (negative): a repeated cell
+                    guard l > 0 else {  // numbered already (negative): a repeated cell
+                        distinct = false
+                        out?[k] = -l &- 1
+                        continue
+                    }
                     let r = Int(find(l))
                     if number[r] == 0 {
                         size[Int(components)] = 0
@@ -208,6 +238,7 @@ enum GiStar {
                     }
                     size[Int(number[r]) &- 1] &+= 1
                     labels[i] = -number[r]
+                    out?[k] = number[r] &- 1
                 }
                 let sizes = (0..<Int(components)).map { Int(size[$0]) }
                 let out = gather(sorted, sizes: sizes) { c in Int(-labels[(Int(c.y) &- y0) &* width &+ Int(c.x) &- x0]) }

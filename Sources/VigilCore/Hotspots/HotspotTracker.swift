@@ -21,6 +21,8 @@ struct HotspotTracker: Sendable {
     private var ownIndex: HotCellIndex? = HotCellIndex()
     /// The components' flat label array, all 0 between evaluations (see `GiStar.components`).
     private var labels: [Int32] = []
+    /// Scratch: each hot cell's component, from the labelling (see `GiStar.components`).
+    private var componentOfCell: [Int32] = []
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
     private(set) var cellCounts: HotspotCellCounts
     /// The hot cells of the last evaluation from `cellCounts`, updated from the cells that changed.
@@ -84,16 +86,24 @@ struct HotspotTracker: Sendable {
         let keptByCaller = external != nil
         var index = (keptByCaller ? external.take() : ownIndex.take()) ?? HotCellIndex()
         index.place(result.hot, at: time)
-        let components = GiStar.components(result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels)
+        // The hot list is sorted and distinct, so the labelling says each hot cell's component
+        // (the owner of its place) as it goes.
+        let components = GiStar.components(
+            result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels, componentOfCell: &componentOfCell)
 
         let previous = active
-        var owners = [Int32](repeating: -1, count: result.hot.count)
-        owners.withUnsafeMutableBufferPointer { owners in
-            for (ci, component) in components.enumerated() {
-                for c in component {
-                    let place = index.place(of: c)
-                    precondition(place >= 0, "a component cell that is not hot")  // written through a pointer
-                    owners[place] = Int32(ci)
+        var owners: [Int32]
+        if componentOfCell.count == result.hot.count {
+            owners = componentOfCell
+        } else {
+            owners = [Int32](repeating: -1, count: result.hot.count)
+            owners.withUnsafeMutableBufferPointer { owners in
+                for (ci, component) in components.enumerated() {
+                    for c in component {
+                        let place = index.place(of: c)
+                        precondition(place >= 0, "a component cell that is not hot")  // written through a pointer
+                        owners[place] = Int32(ci)
+                    }
                 }
             }
         }
@@ -102,13 +112,19 @@ struct HotspotTracker: Sendable {
         // as each component's cells are, so every component's sums are taken in its cell order
         // (the same floating-point sums). A hot cell's place is its position in the list.
         var sums = [ComponentSums](repeating: ComponentSums(), count: components.count)
-        for (place, c) in result.hot.enumerated() {
-            let ci = Int(owners[place])
-            let centre = grid.centre(of: c.cell)
-            sums[ci].total += c.count
-            sums[ci].latitude += Double(c.count) * centre.latitude
-            sums[ci].longitude += Double(c.count) * centre.longitude
-            sums[ci].maxGiStar = max(sums[ci].maxGiStar, c.giStar)
+        sums.withUnsafeMutableBufferPointer { sums in
+            owners.withUnsafeBufferPointer { owners in
+                result.hot.withUnsafeBufferPointer { hot in
+                    for (place, c) in hot.enumerated() {
+                        let ci = Int(owners[place])
+                        let centre = grid.centre(of: c.cell)
+                        sums[ci].total &+= c.count
+                        sums[ci].latitude += Double(c.count) * centre.latitude
+                        sums[ci].longitude += Double(c.count) * centre.longitude
+                        sums[ci].maxGiStar = max(sums[ci].maxGiStar, c.giStar)
+                    }
+                }
+            }
         }
         var overlaps: [(component: Int, previous: Int, overlap: Int)] = []
         // Cells of each previous hotspot per component, counted in an array (the components a
@@ -121,22 +137,31 @@ struct HotspotTracker: Sendable {
         var contested = false
         // By index: iterating `previous` copied every hotspot (its id, cells, outline and
         // categories retained and released, atomically) to read its cells.
-        for pi in previous.indices {
-            for c in previous[pi].cells {
-                let place = index.place(of: c)
-                guard place >= 0 else { continue }
-                let ci = Int(index.owner(ofPlace: place))
-                if perComponent[ci] == 0 { touched.append(ci) }
-                perComponent[ci] += 1
+        // The cells are looked up through readers (`owners` is each place's component).
+        index.withPlaces { places in
+            owners.withUnsafeBufferPointer { owners in
+                for pi in previous.indices {
+                    previous[pi].cells.withUnsafeBufferPointer { cells in
+                        perComponent.withUnsafeMutableBufferPointer { perComponent in
+                            for c in cells {
+                                let place = places.place(of: c)
+                                guard place >= 0 else { continue }
+                                let ci = Int(owners[place])
+                                if perComponent[ci] == 0 { touched.append(ci) }
+                                perComponent[ci] &+= 1
+                            }
+                        }
+                    }
+                    if touched.count > 1 { contested = true }
+                    for ci in touched {
+                        if componentOverlapped[ci] { contested = true }
+                        componentOverlapped[ci] = true
+                        overlaps.append((ci, pi, perComponent[ci]))
+                        perComponent[ci] = 0
+                    }
+                    touched.removeAll(keepingCapacity: true)
+                }
             }
-            if touched.count > 1 { contested = true }
-            for ci in touched {
-                if componentOverlapped[ci] { contested = true }
-                componentOverlapped[ci] = true
-                overlaps.append((ci, pi, perComponent[ci]))
-                perComponent[ci] = 0
-            }
-            touched.removeAll(keepingCapacity: true)
         }
         // Largest overlap first, then previous id, then component. Ids (strings) are compared
         // only between equal overlaps, not copied into a tuple for every comparison.

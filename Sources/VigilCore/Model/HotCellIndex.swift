@@ -95,9 +95,11 @@ struct HotCellIndex: Sendable {
         for c in hot { box.include(c.cell) }
         begin(box, at: time)
         let (ox, oy) = (originX, originY)
-        position.setEach(count: hot.count) { k in
-            let c = hot[k].cell
-            return (Int(c.x - ox), Int(c.y - oy), Int32(k))
+        hot.withUnsafeBufferPointer { hot in
+            position.setEach(count: hot.count) { k in
+                let c = hot[k].cell
+                return (Int(c.x &- ox), Int(c.y &- oy), Int32(truncatingIfNeeded: k))
+            }
         }
         placed = hot
     }
@@ -113,6 +115,32 @@ struct HotCellIndex: Sendable {
     @inline(__always) func place(of cell: GridCell) -> Int {
         guard cell.x >= minX, cell.x <= maxX, cell.y >= minY, cell.y <= maxY else { return -1 }
         return Int(position[x: Int(cell.x - originX), y: Int(cell.y - originY)])
+    }
+
+    /// Finds places through the tiles' memory (see `withPlaces`).
+    struct PlaceReader {
+        fileprivate let position: CellTiles.Reader
+        fileprivate let originX: Int32
+        fileprivate let originY: Int32
+        fileprivate let minX: Int32
+        fileprivate let maxX: Int32
+        fileprivate let minY: Int32
+        fileprivate let maxY: Int32
+
+        /// `HotCellIndex.place(of:)`.
+        @inline(__always) func place(of cell: GridCell) -> Int {
+            guard cell.x >= minX, cell.x <= maxX, cell.y >= minY, cell.y <= maxY else { return -1 }
+            return Int(position[x: Int(cell.x &- originX), y: Int(cell.y &- originY)])
+        }
+    }
+
+    /// Runs `body` with a reader of the places: the tracker looks up every cell of the previous
+    /// hotspots each evaluation, and each `place(of:)` checked two arrays' bounds.
+    @inline(__always) func withPlaces<R>(_ body: (PlaceReader) throws -> R) rethrows -> R {
+        try position.withReader { tiles in
+            try body(
+                PlaceReader(position: tiles, originX: originX, originY: originY, minX: minX, maxX: maxX, minY: minY, maxY: maxY))
+        }
     }
 
     /// The hotspot of the cell at `place` (an index into the `setHotspots` list).
@@ -162,8 +190,10 @@ struct HotCellIndex: Sendable {
             || (box.x0 >= originX && box.y0 >= originY && Int(box.x1) - Int(originX) < position.columns
                 && Int(box.y1) - Int(originY) < position.rows)
         if fits {
-            let (ox, oy, old) = (originX, originY, placed)
-            position.setEach(count: old.count) { k in (Int(old[k].cell.x - ox), Int(old[k].cell.y - oy), -1) }
+            let (ox, oy) = (originX, originY)
+            placed.withUnsafeBufferPointer { old in
+                position.setEach(count: old.count) { k in (Int(old[k].cell.x &- ox), Int(old[k].cell.y &- oy), -1) }
+            }
         } else {
             let empty = position.columns == 0
             let ox = empty ? box.x0 : min(box.x0, originX)
