@@ -31,6 +31,8 @@ struct ClusterDetector: Sendable {
     var watches: [Watch] = []
     private var recent: RecentIncidents
     private var seen = LastOccurrenceTable()
+    /// `seen`'s size at which its old entries are dropped between the weekly expiry passes.
+    private var seenLimit = 1024
     private var newestMilliseconds = Int64.min
     private(set) var lifecycle: ClusterLifecycle
     var open: [ClusterLifecycle.Cluster] { lifecycle.open }
@@ -200,6 +202,15 @@ struct ClusterDetector: Sendable {
             if first == nil { first = layer } else { second = layer }
         }
         recent.append(cell: cell, hour: hour, category: category, id: incident.id)
+        // The repeat rule only looks back over its window and the lateness (an hour by default),
+        // but the weekly pass below left a week of points in `seen`: a table of thousands, probed
+        // twice an incident at random places, a cache miss each. Dropping what no accepted incident
+        // can match whenever the table doubles keeps it to about what that span holds, at a cost
+        // proportional to the inserts. The rule decides the same: see `expire(currentHour:)`.
+        if seen.count >= seenLimit {
+            seen.removeAll(before: repeatHorizon)
+            seenLimit = max(1024, 2 * seen.count)
+        }
         sinceExpiry += 1
         if sinceExpiry >= 4096 {
             sinceExpiry = 0
@@ -267,10 +278,16 @@ struct ClusterDetector: Sendable {
         }
     }
 
+    /// The repeat rule's horizon: an entry of `seen` older than this can no longer be within the
+    /// repeat window of an accepted incident (accepted incidents are at most the lateness behind
+    /// the newest).
+    private var repeatHorizon: Int64 {
+        newestMilliseconds - latenessMilliseconds - Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds - 1
+    }
+
     private mutating func expire(currentHour: Int64) {
-        // An entry older than this can no longer be within the repeat window of an accepted incident.
-        let horizon = newestMilliseconds - latenessMilliseconds - Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds - 1
-        seen.removeAll(before: horizon)
+        seen.removeAll(before: repeatHorizon)
+        seenLimit = max(1024, 2 * seen.count)
         _ = scan.expire(currentHour: currentHour)
         recent.expire(currentHour: currentHour)
     }
