@@ -69,12 +69,21 @@ struct CellTiles: Sendable {
     /// hotspot counts add each incident moved by the window to its 3×3 block).
     mutating func addBlock(_ delta: Int32, xs: ClosedRange<Int>, ys: ClosedRange<Int>) {
         precondition(xs.count <= Self.side && ys.count <= Self.side)
-        if xs.lowerBound >> Self.shift == xs.upperBound >> Self.shift, ys.lowerBound >> Self.shift == ys.upperBound >> Self.shift {
-            // One tile (almost every 3×3 block): its start is found once.
-            let start = storageIndex(xs.lowerBound, ys.lowerBound) &- Self.offset(xs.lowerBound, ys.lowerBound)
+        let (x0, x1, y0, y1) = (xs.lowerBound, xs.upperBound, ys.lowerBound, ys.upperBound)
+        if x0 >> Self.shift == x1 >> Self.shift, y0 >> Self.shift == y1 >> Self.shift {
+            // One tile (almost every 3×3 block): its start is found once, and the block's rows are
+            // runs of the tile's row-major cells.
+            var row = storageIndex(x0, y0)
             storage.withUnsafeMutableBufferPointer { s in
-                for y in ys {
-                    for x in xs { s[start &+ Self.offset(x, y)] &+= delta }
+                var y = y0
+                while y <= y1 {
+                    var i = row
+                    for _ in x0...x1 {
+                        s[i] &+= delta
+                        i &+= 1
+                    }
+                    row &+= Self.side
+                    y &+= 1
                 }
             }
             return
