@@ -93,34 +93,42 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         var lastNbr = Int64.min
         var lastCatNbr = Int64.min
         // The bucket each horizon's window ends at (one division per horizon, not per slot).
+        // The counts are read and the features written through buffers (`WindowTable.CountReader`):
+        // 19 slots × 5 windows per incident, each read and write otherwise bounds-checked.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(h, 1)) { end in
             for k in 0..<h { end[k] = table.bucket(spec: k, at: t) }
-            for dx in Int32(-1)...1 {
-                for dy in Int32(-1)...1 {
-                    let c = GridCell(x: cell.x + dx, y: cell.y + dy)
-                    let own = dx == 0 && dy == 0
-                    if let slot = table.slot(of: AggregateKey.cell(c)) {
-                        for k in 0..<h {
-                            let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
-                            out[nbrBase + k] += n
-                            if own { out[cellBase + k] = n }
+            table.withCountReader { counts in
+                out.withUnsafeMutableBufferPointer { out in
+                    for dx in Int32(-1)...1 {
+                        for dy in Int32(-1)...1 {
+                            let c = GridCell(x: cell.x + dx, y: cell.y + dy)
+                            let own = dx == 0 && dy == 0
+                            if let slot = table.slot(of: AggregateKey.cell(c)) {
+                                for k in 0..<h {
+                                    let n = Double(counts.count(slot: slot, spec: k, endingAt: end[k]))
+                                    out[nbrBase &+ k] += n
+                                    if own { out[cellBase &+ k] = n }
+                                }
+                                let seen = counts.lastSeen(slot)
+                                lastNbr = max(lastNbr, seen)
+                                if own { lastCell = seen }
+                            }
+                            if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
+                                for k in 0..<h {
+                                    let n = Double(counts.count(slot: slot, spec: k, endingAt: end[k]))
+                                    out[catNbrBase &+ k] += n
+                                    if own { out[catCellBase &+ k] = n }
+                                }
+                                lastCatNbr = max(lastCatNbr, counts.lastSeen(slot))
+                            }
                         }
-                        let seen = table.lastSeen[Int(slot)]
-                        lastNbr = max(lastNbr, seen)
-                        if own { lastCell = seen }
                     }
-                    if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
-                        for k in 0..<h {
-                            let n = Double(table.count(slot: slot, spec: k, endingAt: end[k]))
-                            out[catNbrBase + k] += n
-                            if own { out[catCellBase + k] = n }
-                        }
-                        lastCatNbr = max(lastCatNbr, table.lastSeen[Int(slot)])
+                    if let category, let neighbourhood,
+                        let slot = table.slot(of: AggregateKey.categoryNeighbourhood(category, neighbourhood))
+                    {
+                        for k in 0..<h { out[nbhdBase &+ k] = Double(counts.count(slot: slot, spec: k, endingAt: end[k])) }
                     }
                 }
-            }
-            if let category, let neighbourhood, let slot = table.slot(of: AggregateKey.categoryNeighbourhood(category, neighbourhood)) {
-                for k in 0..<h { out[nbhdBase + k] = Double(table.count(slot: slot, spec: k, endingAt: end[k])) }
             }
         }
         f += 5 * h
@@ -158,8 +166,10 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             let entry = hot?[cell]
             var near = 0
             if let hot, hot.count > 0 {
-                for dx in Int32(-1)...1 {
-                    for dy in Int32(-1)...1 where hot.contains(GridCell(x: cell.x + dx, y: cell.y + dy)) { near += 1 }
+                hot.withPlaces { places in
+                    for dx in Int32(-1)...1 {
+                        for dy in Int32(-1)...1 where places.place(of: GridCell(x: cell.x + dx, y: cell.y + dy)) >= 0 { near += 1 }
+                    }
                 }
             }
             out[f] = entry == nil ? 0 : 1

@@ -224,6 +224,56 @@ public struct WindowTable: Sendable {
         return Int(upper &- lower)
     }
 
+    /// Reads counts and newest times through the table's memory (see `withCountReader`).
+    struct CountReader {
+        fileprivate let heads: UnsafeBufferPointer<Head>
+        fileprivate let cumulative: UnsafeBufferPointer<UInt32>
+        fileprivate let layout: UnsafeBufferPointer<Layout>
+        fileprivate let lastSeen: UnsafeBufferPointer<Int64>
+        fileprivate let specCount: Int
+        fileprivate let stride: Int
+
+        /// `WindowTable.count(slot:spec:endingAt:)`, the same arithmetic.
+        @inline(__always) func count(slot: Int32, spec k: Int, endingAt end: Int64) -> Int {
+            let head = heads[Int(slot) &* specCount &+ k]
+            guard head.bucket != WindowTable.empty else { return 0 }
+            let l = layout[k]
+            let hi = min(end, head.bucket)
+            let lo = max(end &- l.windowBuckets, head.bucket &- l.reach)
+            guard hi > lo else { return 0 }
+            let ring = Int(slot) &* stride &+ l.offset
+            let upper = hi == head.bucket ? head.total : cumulative[ring &+ WindowTable.position(of: hi, head: head, length: l.length)]
+            let lower = cumulative[ring &+ WindowTable.position(of: lo, head: head, length: l.length)]
+            return Int(upper &- lower)
+        }
+
+        /// The newest event time counted in `slot`.
+        @inline(__always) func lastSeen(_ slot: Int32) -> Int64 { lastSeen[Int(slot)] }
+    }
+
+    /// Runs `body` with a reader of the counts: the features read 19 slots × 5 windows per
+    /// incident, and each `count` checked the bounds of three arrays.
+    @inline(__always) func withCountReader<R>(_ body: (CountReader) throws -> R) rethrows -> R {
+        try heads.withUnsafeBufferPointer { heads in
+            try cumulative.withUnsafeBufferPointer { cumulative in
+                try layout.withUnsafeBufferPointer { layout in
+                    try lastSeen.withUnsafeBufferPointer { lastSeen in
+                        try body(
+                            CountReader(
+                                heads: heads, cumulative: cumulative, layout: layout, lastSeen: lastSeen, specCount: specs.count,
+                                stride: stride))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
+    @inline(__always) fileprivate static func position(of x: Int64, head: Head, length: Int) -> Int {
+        let p = Int(head.position) &- Int(head.bucket &- x)
+        return p < 0 ? p &+ length : p
+    }
+
     /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
     @inline(__always) private func position(of x: Int64, head: Head, length: Int) -> Int {
         let p = Int(head.position) - Int(head.bucket - x)
