@@ -77,9 +77,13 @@ struct SurgeRule: Sendable {
         guard let slot = hourly.slot(of: key) else { return (0, 0) }
         let bucket = hourly.specs[0].bucket(time)
         let weeks = configuration.trailingWeeks
-        var total = 0
-        for lag in 1...weeks { total += hourly.count(slot: slot, spec: 0, endingAt: bucket - Int64(lag) * Self.week) }
-        return (hourly.count(slot: slot, spec: 0, endingAt: bucket), Double(total) / Double(weeks))
+        // Through the table's memory (`WindowTable.CountReader`): the `surge_*` features read these
+        // nine windows for every incident.
+        return hourly.withCountReader { counts in
+            var total = 0
+            for lag in 1...weeks { total += counts.count(slot: slot, spec: 0, endingAt: bucket - Int64(lag) * Self.week) }
+            return (counts.count(slot: slot, spec: 0, endingAt: bucket), Double(total) / Double(weeks))
+        }
     }
 
     /// Drops keys idle for longer than the baseline reaches back (unless in their cooldown).
