@@ -212,16 +212,7 @@ public struct WindowTable: Sendable {
     /// Events of `slot` with bucket in `(end - buckets, end]` (as far as the ring reaches).
     @inline(__always)
     func count(slot: Int32, spec k: Int, buckets: Int64, endingAt end: Int64) -> Int {
-        let head = heads[Int(slot) * specs.count + k]
-        guard head.bucket != Self.empty else { return 0 }
-        let l = layout[k]
-        let hi = min(end, head.bucket)
-        let lo = max(end - buckets, head.bucket - l.reach)
-        guard hi > lo else { return 0 }
-        let ring = Int(slot) * stride + l.offset
-        let upper = hi == head.bucket ? head.total : cumulative[ring + position(of: hi, head: head, length: l.length)]
-        let lower = cumulative[ring + position(of: lo, head: head, length: l.length)]
-        return Int(upper &- lower)
+        withCountReader { $0.count(slot: slot, spec: k, buckets: buckets, endingAt: end) }
     }
 
     /// Reads counts and newest times through the table's memory (see `withCountReader`).
@@ -233,26 +224,38 @@ public struct WindowTable: Sendable {
         fileprivate let specCount: Int
         fileprivate let stride: Int
 
-        /// `WindowTable.count(slot:spec:endingAt:)`, the same arithmetic.
+        /// Events of `slot` in window `spec` ending at bucket `end` (`WindowTable.count(slot:spec:endingAt:)`).
         @inline(__always) func count(slot: Int32, spec k: Int, endingAt end: Int64) -> Int {
+            count(slot: slot, spec: k, buckets: layout[k].windowBuckets, endingAt: end)
+        }
+
+        /// Events of `slot` with bucket in `(end - buckets, end]`, as far as the ring reaches
+        /// (`(head - capacity, head]`): the difference of two cumulative counts.
+        @inline(__always) func count(slot: Int32, spec k: Int, buckets: Int64, endingAt end: Int64) -> Int {
             let head = heads[Int(slot) &* specCount &+ k]
             guard head.bucket != WindowTable.empty else { return 0 }
             let l = layout[k]
             let hi = min(end, head.bucket)
-            let lo = max(end &- l.windowBuckets, head.bucket &- l.reach)
+            let lo = max(end &- buckets, head.bucket &- l.reach)
             guard hi > lo else { return 0 }
             let ring = Int(slot) &* stride &+ l.offset
-            let upper = hi == head.bucket ? head.total : cumulative[ring &+ WindowTable.position(of: hi, head: head, length: l.length)]
-            let lower = cumulative[ring &+ WindowTable.position(of: lo, head: head, length: l.length)]
+            let upper = hi == head.bucket ? head.total : cumulative[ring &+ Self.position(of: hi, head: head, length: l.length)]
+            let lower = cumulative[ring &+ Self.position(of: lo, head: head, length: l.length)]
             return Int(upper &- lower)
         }
 
         /// The newest event time counted in `slot`.
         @inline(__always) func lastSeen(_ slot: Int32) -> Int64 { lastSeen[Int(slot)] }
+
+        /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
+        @inline(__always) private static func position(of x: Int64, head: Head, length: Int) -> Int {
+            let p = Int(head.position) &- Int(head.bucket &- x)
+            return p < 0 ? p &+ length : p
+        }
     }
 
     /// Runs `body` with a reader of the counts: the features read 19 slots × 5 windows per
-    /// incident, and each `count` checked the bounds of three arrays.
+    /// incident, and each count through the arrays checked the bounds of three of them.
     @inline(__always) func withCountReader<R>(_ body: (CountReader) throws -> R) rethrows -> R {
         try heads.withUnsafeBufferPointer { heads in
             try cumulative.withUnsafeBufferPointer { cumulative in
@@ -266,18 +269,6 @@ public struct WindowTable: Sendable {
                 }
             }
         }
-    }
-
-    /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
-    @inline(__always) fileprivate static func position(of x: Int64, head: Head, length: Int) -> Int {
-        let p = Int(head.position) &- Int(head.bucket &- x)
-        return p < 0 ? p &+ length : p
-    }
-
-    /// Ring position of bucket `x` in `[head - capacity, head]`, from the head's (no division).
-    @inline(__always) private func position(of x: Int64, head: Head, length: Int) -> Int {
-        let p = Int(head.position) - Int(head.bucket - x)
-        return p < 0 ? p + length : p
     }
 
     /// Removes keys whose newest event is older than `cutoff` (their windows can no longer hold
