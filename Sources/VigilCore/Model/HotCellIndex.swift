@@ -113,8 +113,7 @@ struct HotCellIndex: Sendable {
 
     /// The place of `cell`, or -1 when it is not indexed.
     @inline(__always) func place(of cell: GridCell) -> Int {
-        guard cell.x >= minX, cell.x <= maxX, cell.y >= minY, cell.y <= maxY else { return -1 }
-        return Int(position[x: Int(cell.x - originX), y: Int(cell.y - originY)])
+        withPlaces { $0.place(of: cell) }
     }
 
     /// Finds places through the tiles' memory (see `withPlaces`).
@@ -127,7 +126,7 @@ struct HotCellIndex: Sendable {
         fileprivate let minY: Int32
         fileprivate let maxY: Int32
 
-        /// `HotCellIndex.place(of:)`.
+        /// The place of `cell`, or -1 when it is not indexed (`HotCellIndex.place(of:)`).
         @inline(__always) func place(of cell: GridCell) -> Int {
             guard cell.x >= minX, cell.x <= maxX, cell.y >= minY, cell.y <= maxY else { return -1 }
             return Int(position[x: Int(cell.x &- originX), y: Int(cell.y &- originY)])

@@ -43,10 +43,7 @@ struct CellTiles: Sendable {
 
     /// The value at column `x`, row `y` (inside the grid).
     @inline(__always) subscript(x x: Int, y y: Int) -> Int32 {
-        get {
-            let t = directory[tile(x, y)]
-            return t < 0 ? fill : storage[Int(t) * Self.tileCells + Self.offset(x, y)]
-        }
+        get { withReader { $0[x: x, y: y] } }
         set {
             let i = storageIndex(x, y)
             storage[i] = newValue
