@@ -77,28 +77,21 @@ enum GiStar {
         return GiStarResult(mean: mean, standardDeviation: s, universeSize: n, hot: hot)
     }
 
-    /// `components(_:)` for cells inside a `columns × rows` universe, on tiled arrays instead of
-    /// a hash set (the hotspot tracker's hot path). Same result, same order.
+    /// `components(_:)` for cells inside a `columns × rows` universe, labelled in one walk of the
+    /// cells in (x, y) order instead of through a hash set (the hotspot tracker's hot path). Same
+    /// result, same order.
     static func components(_ cells: [GridCell], columns: Int32, rows: Int32) -> [[GridCell]] {
-        var labels: [Int32] = []
-        return components(cells, columns: columns, rows: rows, labels: &labels)
-    }
-
-    /// `components(_:columns:rows:)` with the flat label array kept by the caller (all 0 before
-    /// and after): the tracker calls it every day, and allocating and zeroing an array over the
-    /// hot cells' box (a city's area) each time cost more than labelling them.
-    static func components(_ cells: [GridCell], columns: Int32, rows: Int32, labels scratch: inout [Int32]) -> [[GridCell]] {
         var numbers: [Int32] = []
-        return components(cells, columns: columns, rows: rows, labels: &scratch, componentOfCell: &numbers)
+        return components(cells, columns: columns, rows: rows, componentOfCell: &numbers)
     }
 
-    /// `components(_:columns:rows:labels:)` that also says, when it can at no cost, which component
-    /// each cell is in: with `cells` sorted and distinct (the hot list always is), `componentOfCell`
-    /// is left holding, for each cell in `cells`' order, the index of its component in the result;
+    /// `components(_:columns:rows:)` that also says, when it can at no cost, which component each
+    /// cell is in: with `cells` sorted and distinct (the hot list always is), `componentOfCell` is
+    /// left holding, for each cell in `cells`' order, the index of its component in the result;
     /// otherwise it is left empty. The tracker used to find each component cell's place again
     /// through the hot-cell index, a tile lookup per hot cell and evaluation.
     static func components(
-        _ cells: [GridCell], columns: Int32, rows: Int32, labels scratch: inout [Int32], componentOfCell numbers: inout [Int32]
+        _ cells: [GridCell], columns: Int32, rows: Int32, componentOfCell numbers: inout [Int32]
     ) -> [[GridCell]] {
         numbers.removeAll(keepingCapacity: true)
         let cols = Int(columns)
@@ -109,77 +102,39 @@ enum GiStar {
         // sorted cells appends each component's cells already sorted: no sort per component.
         let inOrder = isSortedInUniverse(cells)
         let sorted = inOrder ? cells : sortedInUniverse(cells)
-        guard let first = sorted.first, let last = sorted.last else { return [] }
-        // Labels on a dense array over the cells' bounding box with a one-cell margin (so every
-        // neighbour has a place, none clamped) when that box is small against the cells; on
-        // tiles otherwise (hot cells scattered over a province).
-        let x0 = Int(first.x) - 1
-        let width = Int(last.x) - x0 + 2
-        var y0 = Int.max
-        var y1 = Int.min
-        for c in sorted {
-            y0 = min(y0, Int(c.y) - 1)
-            y1 = max(y1, Int(c.y) + 1)
+        guard !sorted.isEmpty else { return [] }
+        var out: [[GridCell]] = []
+        var distinct = true
+        let numbered = [Int32](unsafeUninitializedCapacity: sorted.count) { buffer, written in
+            out = labelSortedComponents(sorted, numbers: buffer.baseAddress!, distinct: &distinct)
+            written = sorted.count
         }
-        let height = y1 - y0 + 1
-        if width < 1 << 20, height < 1 << 20, width * height <= 64 * sorted.count + 4_096 {
-            if scratch.count < width * height { scratch = [Int32](repeating: 0, count: width * height) }
-            var out: [[GridCell]] = []
-            var distinct = true
-            let numbered = [Int32](unsafeUninitializedCapacity: inOrder ? sorted.count : 0) { buffer, written in
-                out = scratch.withUnsafeMutableBufferPointer { label in
-                    labelComponents(
-                        sorted, x0: x0, y0: y0, width: width, labels: label, numbers: inOrder ? buffer.baseAddress : nil,
-                        distinct: &distinct)
-                }
-                written = inOrder ? sorted.count : 0
-            }
-            if inOrder, distinct { numbers = numbered }
-            return out
-        }
-        var label = CellTiles(columns: cols, rows: rws, fill: 0)  // 0: not listed, -1: unlabelled
-        for c in sorted { label[x: Int(c.x), y: Int(c.y)] = -1 }
-        var sizes: [Int] = []
-        var stack: [(x: Int, y: Int)] = []
-        for start in sorted where label[x: Int(start.x), y: Int(start.y)] == -1 {
-            let l = Int32(sizes.count + 1)
-            label[x: Int(start.x), y: Int(start.y)] = l
-            stack.append((Int(start.x), Int(start.y)))
-            var size = 0
-            while let (cx, cy) = stack.popLast() {
-                size += 1
-                for y in max(0, cy - 1)...min(rws - 1, cy + 1) {
-                    for x in max(0, cx - 1)...min(cols - 1, cx + 1) where label[x: x, y: y] == -1 {
-                        label[x: x, y: y] = l
-                        stack.append((x, y))
-                    }
-                }
-            }
-            sizes.append(size)
-        }
-        return gather(sorted, sizes: sizes) { Int(label[x: Int($0.x), y: Int($0.y)]) }
+        if inOrder, distinct { numbers = numbered }
+        return out
     }
 
-    /// The labelling of `components(_:columns:rows:)` on a flat array (`labels`, all 0, and all 0
-    /// again on return) over the box whose corner is (`x0`, `y0`), `width` cells across with a
-    /// one-cell margin round the cells: one pass in the cells' (x, y) order with a union–find.
+    /// The labelling of `components(_:columns:rows:)` for cells in (x, y) order, in one pass with
+    /// a union–find over the cells' positions in `sorted`.
     ///
     /// A cell's 8-neighbours that come before it in that order are the three of column x − 1 and
-    /// (x, y − 1); it joins their components (ids given in order of first cell, a union keeping the
-    /// smaller id), so a component's root is the id of its first cell and a second pass numbers the
-    /// components in the order of their first cells, as the flood fill it replaces did (one stack
-    /// push and eight neighbour tests per cell, and every cell appended to a nested array).
-    /// With `numbers`, each cell's component index (0-based, in the result's order) is written there
-    /// in `sorted`'s order; `distinct` becomes false when a cell repeats.
-    private static func labelComponents(
-        _ sorted: [GridCell], x0: Int, y0: Int, width: Int, labels: UnsafeMutableBufferPointer<Int32>,
-        numbers out: UnsafeMutablePointer<Int32>? = nil, distinct: inout Bool
+    /// (x, y − 1). Column x − 1's cells are a run of `sorted` just before column x's, in y order,
+    /// so a cursor into that run, moving forward as y grows, finds them; (x, y − 1) can only be the
+    /// cell just before. The cell joins their components (ids given in order of first cell, a
+    /// union keeping the smaller id), so a component's root is the id of its first cell and a
+    /// second pass numbers the components in the order of their first cells. Nothing is read but
+    /// `sorted` and the labels beside it: a label array over the cells' box (a city's area, three
+    /// rows apart per cell) cost a cache miss or two per neighbour.
+    /// Each cell's component index (0-based, in the result's order) is written to `numbers` in
+    /// `sorted`'s order; `distinct` becomes false when a cell repeats.
+    private static func labelSortedComponents(
+        _ sorted: [GridCell], numbers out: UnsafeMutablePointer<Int32>, distinct: inout Bool
     ) -> [[GridCell]] {
         let n = sorted.count
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n + 3) { scratch in
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n + 2 + n) { scratch in
             let parent = scratch.baseAddress!
             let number = parent + n + 1
             let size = number + n + 1  // cells per component, by number − 1
+            let label = size + n  // per position in `sorted`: its id (first pass)
             @inline(__always) func find(_ a: Int32) -> Int32 {
                 var a = a
                 while parent[Int(a)] != a {
@@ -188,9 +143,10 @@ enum GiStar {
                 }
                 return a
             }
-            // Joins the component of label `l` (0: no cell there) into `root` (0: none yet).
+            // Joins the component of id `l` into `root` (0: none yet). Most of a cell's earlier
+            // neighbours carry the root it already has (a root is its own parent): nothing to find.
             @inline(__always) func join(_ l: Int32, _ root: inout Int32) {
-                guard l > 0 else { return }
+                guard l != root else { return }
                 let r = find(l)
                 if root == 0 {
                     root = r
@@ -203,54 +159,76 @@ enum GiStar {
             }
             var ids: Int32 = 0
             return sorted.withUnsafeBufferPointer { cells in
-                for c in cells {
-                    let i = (Int(c.y) &- y0) &* width &+ Int(c.x) &- x0
-                    guard labels[i] == 0 else { continue }  // a repeated cell
+                // Column x − 1's cells are positions previousStart..<previousEnd (empty when no
+                // cell has that x); `cursor` is the first of them whose y may reach y − 1.
+                var column = Int64.min
+                var columnStart = 0
+                var previousStart = 0
+                var previousEnd = 0
+                var cursor = 0
+                for k in 0..<n {
+                    let c = cells[k]
+                    if k > 0, c == cells[k &- 1] {  // a repeated cell: its first copy's component
+                        label[k] = label[k &- 1]
+                        continue
+                    }
+                    let x = Int64(c.x)
+                    let y = Int64(c.y)
+                    if x != column {
+                        if x == column &+ 1 {
+                            previousStart = columnStart
+                            previousEnd = k
+                        } else {
+                            previousStart = k
+                            previousEnd = k
+                        }
+                        column = x
+                        columnStart = k
+                        cursor = previousStart
+                    }
                     var root: Int32 = 0
-                    join(labels[i &- width &- 1], &root)  // (x−1, y−1)
-                    join(labels[i &- 1], &root)  // (x−1, y)
-                    join(labels[i &+ width &- 1], &root)  // (x−1, y+1)
-                    join(labels[i &- width], &root)  // (x, y−1)
+                    while cursor < previousEnd, Int64(cells[cursor].y) < y &- 1 { cursor &+= 1 }
+                    var q = cursor
+                    while q < previousEnd, Int64(cells[q].y) <= y &+ 1 {
+                        join(label[q], &root)  // (x − 1, y − 1 … y + 1)
+                        q &+= 1
+                    }
+                    if k > columnStart, Int64(cells[k &- 1].y) == y &- 1 { join(label[k &- 1], &root) }  // (x, y − 1)
                     if root == 0 {
                         ids += 1
                         parent[Int(ids)] = ids
                         root = ids
                     }
-                    labels[i] = root
+                    label[k] = root
                 }
-                // The roots numbered in the order of their first cells; each cell's label becomes its
-                // component's number (a repeated cell reads the number its first copy got).
+                // The roots numbered in the order of their first cells; each cell gets its
+                // component's number (a repeated cell the number its first copy got).
                 for k in 0...Int(ids) { number[k] = 0 }
                 var components: Int32 = 0
-                for (k, c) in cells.enumerated() {
-                    let i = (Int(c.y) &- y0) &* width &+ Int(c.x) &- x0
-                    let l = labels[i]
-                    guard l > 0 else {  // numbered already (negative): a repeated cell
+                for k in 0..<n {
+                    if k > 0, cells[k] == cells[k &- 1] {
                         distinct = false
-                        out?[k] = -l &- 1
+                        out[k] = out[k &- 1]
                         continue
                     }
-                    let r = Int(find(l))
+                    let r = Int(find(label[k]))
                     if number[r] == 0 {
                         size[Int(components)] = 0
                         components += 1
                         number[r] = components
                     }
                     size[Int(number[r]) &- 1] &+= 1
-                    labels[i] = -number[r]
-                    out?[k] = number[r] &- 1
+                    out[k] = number[r] &- 1
                 }
                 let sizes = (0..<Int(components)).map { Int(size[$0]) }
-                let out = gather(sorted, sizes: sizes) { c in Int(-labels[(Int(c.y) &- y0) &* width &+ Int(c.x) &- x0]) }
-                for c in cells { labels[(Int(c.y) &- y0) &* width &+ Int(c.x) &- x0] = 0 }
-                return out
+                return gather(cells, sizes: sizes, numbers: UnsafePointer(out))
             }
         }
     }
 
-    /// Each component's cells (label 1, 2, … as `labelOf` gives), in the order of `sorted`,
-    /// a repeated cell listed once.
-    private static func gather(_ sorted: [GridCell], sizes: [Int], labelOf: (GridCell) -> Int) -> [[GridCell]] {
+    /// Each component's cells (component `numbers[k]` for the cell at position k of `sorted`), in
+    /// the order of `sorted`, a repeated cell listed once.
+    private static func gather(_ sorted: UnsafeBufferPointer<GridCell>, sizes: [Int], numbers: UnsafePointer<Int32>) -> [[GridCell]] {
         // Each component's cells scattered into its run of one flat buffer (runs in component
         // order), then each run copied out whole: appending cell by cell to an array of arrays
         // checked both arrays' uniqueness and capacity for every cell.
@@ -262,12 +240,10 @@ enum GiStar {
                     next[k] = start
                     start += size
                 }
-                var previous: GridCell?
-                for c in sorted where c != previous {
-                    let k = labelOf(c) - 1
-                    flat.initializeElement(at: next[k], to: c)
-                    next[k] += 1
-                    previous = c
+                for k in sorted.indices where k == 0 || sorted[k] != sorted[k &- 1] {
+                    let component = Int(numbers[k])
+                    flat.initializeElement(at: next[component], to: sorted[k])
+                    next[component] += 1
                 }
                 var out: [[GridCell]] = []
                 out.reserveCapacity(sizes.count)

@@ -19,8 +19,6 @@ struct HotspotTracker: Sendable {
     /// The hot cells' places and components when the caller keeps no index of its own (no model):
     /// an evaluation uses an index as its cell → component map either way.
     private var ownIndex: HotCellIndex? = HotCellIndex()
-    /// The components' flat label array, all 0 between evaluations (see `GiStar.components`).
-    private var labels: [Int32] = []
     /// Scratch: each hot cell's component, from the labelling (see `GiStar.components`).
     private var componentOfCell: [Int32] = []
     /// The window's per-cell counts, kept up to date by `record` (see `HotspotCellCounts`).
@@ -89,7 +87,7 @@ struct HotspotTracker: Sendable {
         // The hot list is sorted and distinct, so the labelling says each hot cell's component
         // (the owner of its place) as it goes.
         let components = GiStar.components(
-            result.hot.map(\.cell), columns: columns, rows: rows, labels: &labels, componentOfCell: &componentOfCell)
+            result.hot.map(\.cell), columns: columns, rows: rows, componentOfCell: &componentOfCell)
 
         let previous = active
         var owners: [Int32]
