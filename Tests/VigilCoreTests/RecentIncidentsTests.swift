@@ -69,4 +69,23 @@ import Testing
             }
         }
     }
+
+    /// The ids' bytes are freed as the rule drops their entries: a long stream keeps a handful of
+    /// chunks (the bytes of 100,000 ids would fill about 90).
+    @Test func idBytesFollowTheEntriesStillKept() {
+        var recent = RecentIncidents(keepHours: 24)
+        var random = SplitMix64(seed: 11)
+        var hour: Int64 = 0
+        for n in 0..<100_000 {
+            if n % 50 == 0 { hour += 1 }
+            let cell = GridCell(x: Int32.random(in: 0..<40, using: &random), y: 0)
+            recent.append(cell: cell, hour: hour, category: 0, id: "incident-\(n)")
+            if n % 4_096 == 0 { recent.expire(currentHour: hour) }
+        }
+        recent.expire(currentHour: hour)
+        #expect(recent.storedIDChunks <= 3)
+        let cited = recent.entries(in: (0..<40).map { GridCell(x: $0, y: 0) }, layer: 0, endHour: hour, hours: 1)
+        #expect(cited.count == 50)
+        #expect(Set(cited.map(\.id)) == Set((99_950..<100_000).map { "incident-\($0)" }))
+    }
 }

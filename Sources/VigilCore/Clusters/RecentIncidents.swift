@@ -10,14 +10,26 @@ struct RecentIncidents: Sendable {
         var id: String
     }
 
+    /// What a list holds per incident: plain values (the id's bytes are in `ids`), so trimming a
+    /// list moves memory and releases nothing.
+    private struct Kept: Sendable {
+        var hour: Int64
+        var id: CitedIDStore.Ref
+        var category: UInt16
+    }
+
     static let perCell = 64
     let keepHours: Int64
     /// Cell key → index into `lists`.
     private var index = SlotMap<Int32>()
-    private var lists: [[Entry]] = []
+    private var lists: [[Kept]] = []
     private var freeLists: [Int32] = []
+    private var ids = CitedIDStore()
 
     init(keepHours: Int64) { self.keepHours = keepHours }
+
+    /// Chunks of id bytes still referenced (tests).
+    var storedIDChunks: Int { ids.liveChunks }
 
     @inline(__always) private static func key(_ cell: GridCell) -> UInt64 {
         UInt64(UInt32(bitPattern: cell.x)) << 32 | UInt64(UInt32(bitPattern: cell.y))
@@ -36,14 +48,29 @@ struct RecentIncidents: Sendable {
             lists.append([])
             index.set(key, Int32(at))
         }
-        Self.push(Entry(hour: hour, category: category, id: id), oldest: hour - keepHours, onto: &lists[at])
+        let kept = Kept(hour: hour, id: ids.store(id), category: category)
+        Self.push(kept, oldest: hour - keepHours, onto: &lists[at], ids: &ids)
     }
 
-    private static func push(_ entry: Entry, oldest: Int64, onto list: inout [Entry]) {
+    /// Appends; when the first entry is too old or the list is over its cap, drops every too-old
+    /// entry, then the earliest arrivals over the cap (their ids released).
+    private static func push(_ entry: Kept, oldest: Int64, onto list: inout [Kept], ids: inout CitedIDStore) {
         list.append(entry)
-        if list[0].hour <= oldest || list.count > perCell {
-            list.removeAll { $0.hour <= oldest }
-            if list.count > perCell { list.removeFirst(list.count - perCell) }
+        guard list[0].hour <= oldest || list.count > perCell else { return }
+        var kept = 0
+        for i in list.indices {
+            if list[i].hour <= oldest {
+                ids.release(list[i].id)
+            } else {
+                list[kept] = list[i]
+                kept += 1
+            }
+        }
+        list.removeLast(list.count - kept)
+        if list.count > perCell {
+            let over = list.count - perCell
+            for i in 0..<over { ids.release(list[i].id) }
+            list.removeFirst(over)
         }
     }
 
@@ -53,7 +80,7 @@ struct RecentIncidents: Sendable {
         for c in cells {
             guard let i = index[Self.key(c)] else { continue }
             for e in lists[Int(i)] where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
-                out.append(e)
+                out.append(Entry(hour: e.hour, category: e.category, id: ids.string(e.id)))
             }
         }
         return out.sorted { ($0.hour, $0.id) < ($1.hour, $1.id) }
@@ -65,6 +92,7 @@ struct RecentIncidents: Sendable {
         for (key, slot) in index.pairs {
             let i = Int(slot)
             guard !(lists[i].last.map { $0.hour > currentHour - keepHours } ?? false) else { continue }
+            for e in lists[i] { ids.release(e.id) }
             lists[i].removeAll(keepingCapacity: true)
             _ = index.remove(key)
             freeLists.append(slot)

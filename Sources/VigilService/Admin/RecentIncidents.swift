@@ -4,6 +4,13 @@ import VigilCore
 /// The most recent accepted incidents (a bounded ring), so the operator's page can draw them as
 /// points and list the incidents an alert cites. The processing loop hands over a batch per loop
 /// iteration (one lock per batch, not per incident); page requests copy out a bounded slice.
+///
+/// Entries are kept as packed records (`IncidentRecords`: times, coordinates and the text's
+/// UTF-8 bytes), not as `Entry` values. An `Entry` held the decoder's id and neighbourhood
+/// strings: keeping one retained both (atomic operations on lines another thread had just
+/// written), and overwriting it 50,000 incidents later released them, most often the last
+/// release, a free of memory long out of the cache, on every incident. Page reads are rare and
+/// build their entries on demand.
 final class RecentIncidents: Sendable {
     struct Entry: Sendable, Equatable {
         var id: String
@@ -15,37 +22,48 @@ final class RecentIncidents: Sendable {
     }
 
     let capacity: Int
-    private let ring: Mutex<(entries: [Entry], next: Int)>
+    private let ring: Mutex<(records: IncidentRecords, next: Int)>
 
     init(capacity: Int = 50_000) {
         self.capacity = max(1, capacity)
-        ring = Mutex(([], 0))
+        ring = Mutex((IncidentRecords(), 0))
     }
 
-    func append(_ batch: [Entry]) {
+    /// Appends `batch`'s entries in order (the newest `capacity` of them when it holds more).
+    func append(_ batch: IncidentRecords) {
         guard !batch.isEmpty else { return }
+        let capacity = capacity
         ring.withLock { r in
-            for e in batch.suffix(capacity) {
-                if r.entries.count < capacity {
-                    r.entries.append(e)
+            for k in max(0, batch.count - capacity)..<batch.count {
+                if r.records.count < capacity {
+                    r.records.append(from: batch, at: k)
                 } else {
-                    r.entries[r.next] = e
-                    r.next = (r.next + 1) % capacity
+                    r.records.replace(at: r.next, from: batch, at: k)
+                    r.next += 1
+                    if r.next == capacity { r.next = 0 }
                 }
             }
         }
     }
 
+    func append(_ batch: [Entry]) {
+        var records = IncidentRecords()
+        for e in batch {
+            records.append(
+                id: e.id, eventTime: e.eventTime, category: e.category, neighbourhood: e.neighbourhood, latitude: e.latitude,
+                longitude: e.longitude)
+        }
+        append(records)
+    }
+
     /// The newest `limit` entries, newest first.
     func newest(_ limit: Int) -> [Entry] {
         ring.withLock { r in
-            let n = min(limit, r.entries.count)
+            let count = r.records.count
+            let n = min(limit, count)
             var out: [Entry] = []
             out.reserveCapacity(n)
-            for k in 0..<n {
-                let i = (r.next - 1 - k + 2 * r.entries.count) % r.entries.count
-                out.append(r.entries[i])
-            }
+            for k in 0..<n { out.append(r.records.entry(at: (r.next - 1 - k + 2 * count) % count)) }
             return out
         }
     }
@@ -54,14 +72,15 @@ final class RecentIncidents: Sendable {
     func find(_ ids: Set<String>) -> [Entry] {
         guard !ids.isEmpty else { return [] }
         return ring.withLock { r in
+            let count = r.records.count
             var out: [Entry] = []
-            for k in 0..<r.entries.count where out.count < ids.count {
-                let e = r.entries[(r.next - 1 - k + 2 * r.entries.count) % r.entries.count]
-                if ids.contains(e.id) { out.append(e) }
+            for k in 0..<count where out.count < ids.count {
+                let i = (r.next - 1 - k + 2 * count) % count
+                if ids.contains(r.records.id(at: i)) { out.append(r.records.entry(at: i)) }
             }
             return out
         }
     }
 
-    var count: Int { ring.withLock { $0.entries.count } }
+    var count: Int { ring.withLock { $0.records.count } }
 }

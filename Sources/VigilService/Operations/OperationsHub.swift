@@ -86,17 +86,16 @@ final class OperationsHub {
         latency.observe((ContinuousClock.now - start).seconds)
     }
 
-    /// Incidents accepted since the last tick, handed to the page's ring once per tick.
-    private var acceptedIncidents: [RecentIncidents.Entry] = []
+    /// Incidents accepted since the last tick, handed to the page's ring once per tick (packed
+    /// records: keeping them retains none of the incident's strings).
+    private var acceptedIncidents = IncidentRecords()
 
     /// Page hook, for each accepted incident: kept locally (no lock) until the next tick.
     @inline(__always)
     func recordAccepted(_ incident: Incident) {
         acceptedIncidents.append(
-            RecentIncidents.Entry(
-                id: incident.id, eventTime: incident.eventTime, category: incident.category,
-                neighbourhood: incident.neighbourhood, latitude: incident.latitude,
-                longitude: incident.longitude))
+            id: incident.id, eventTime: incident.eventTime, category: incident.category, neighbourhood: incident.neighbourhood,
+            latitude: incident.latitude, longitude: incident.longitude)
     }
 
     /// Page hook, for each published alert: appended to the `/events` ring at once (alerts are rare).
@@ -124,7 +123,7 @@ final class OperationsHub {
         board.beat(now)
         if !acceptedIncidents.isEmpty {
             board.recentIncidents.append(acceptedIncidents)
-            acceptedIncidents.removeAll(keepingCapacity: true)
+            acceptedIncidents.removeAll()
         }
         if let start = batchStart {
             latency.observe((now - start).seconds)
