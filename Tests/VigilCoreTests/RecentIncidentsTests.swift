@@ -66,6 +66,12 @@ import Testing
                 let want = reference.entries(in: cells, layer: layer, endHour: end, hours: hours)
                 #expect(got.map(\.id) == want.map(\.id), "step \(step)")
                 if got.map(\.id) != want.map(\.id) { return }
+                // What an alert states: the counts per category and the newest few ids in order
+                // (many incidents share an hour here, so the cut falls inside an hour's run).
+                let newest = [1, 5, 16][step % 3]
+                let cited = recent.citations(in: cells, layer: layer, endHour: end, hours: hours, newest: newest)
+                #expect(cited.ids == want.suffix(newest).map(\.id), "step \(step)")
+                #expect(cited.perCategory == Dictionary(want.map { ($0.category, 1) }, uniquingKeysWith: +), "step \(step)")
             }
         }
     }

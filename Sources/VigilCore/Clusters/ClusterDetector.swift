@@ -138,13 +138,12 @@ struct ClusterDetector: Sendable {
 
     private static func finding(_ c: ScanCylinder, recent: RecentIncidents, grid: MetricGrid, names: Interner) -> ClusterFinding {
         let cells = grid.disc(around: c.centre, radius: c.radiusCells)
-        let entries = recent.entries(in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours))
-        var perCategory: [UInt16: Int] = [:]
-        for e in entries { perCategory[e.category, default: 0] += 1 }
+        let (perCategory, cited) = recent.citations(
+            in: cells, layer: c.layer, endHour: c.endHour, hours: Int64(c.durationHours), newest: ClusterFinding.citedIncidents)
         let categories = perCategory.map { CategoryCount(category: names.name($0.key), count: $0.value) }
             .sorted { ($0.count, $1.category) > ($1.count, $0.category) }
         return ClusterFinding(
-            cylinder: c, layerName: c.layer == 0 ? nil : names.name(c.layer - 1), citations: entries.suffix(16).map(\.id),
+            cylinder: c, layerName: c.layer == 0 ? nil : names.name(c.layer - 1), citations: cited,
             categories: categories)
     }
 

@@ -5,6 +5,9 @@
 /// ends a cluster. On one engine both run together; scaled out, an engine sends findings and one
 /// lifecycle decides for the whole city.
 public struct ClusterFinding: Sendable, Equatable {
+    /// How many incidents a finding cites.
+    static let citedIncidents = 16
+
     public var cylinder: ScanCylinder
     /// The category scanned, or nil for all categories together (`cylinder.layer` is the counting
     /// engine's own id and means nothing to another engine).

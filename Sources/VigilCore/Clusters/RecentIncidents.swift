@@ -86,6 +86,31 @@ struct RecentIncidents: Sendable {
         return out.sorted { ($0.hour, $0.id) < ($1.hour, $1.id) }
     }
 
+    /// What an alert states of the incidents `entries(in:layer:endHour:hours:)` lists: how many of
+    /// each category, and the ids of the `newest` last in that list's order. Only those ids are
+    /// read back as strings (a busy cylinder holds hundreds of incidents; an alert cites 16).
+    func citations(
+        in cells: [GridCell], layer: UInt16, endHour: Int64, hours: Int64, newest: Int
+    ) -> (perCategory: [UInt16: Int], ids: [String]) {
+        var matching: [Kept] = []
+        for c in cells {
+            guard let i = index[Self.key(c)] else { continue }
+            for e in lists[Int(i)] where e.hour > endHour - hours && e.hour <= endHour && (layer == 0 || e.category + 1 == layer) {
+                matching.append(e)
+            }
+        }
+        var perCategory: [UInt16: Int] = [:]
+        for e in matching { perCategory[e.category, default: 0] += 1 }
+        guard newest > 0, !matching.isEmpty else { return (perCategory, []) }
+        // The list is ordered by hour first: its last `newest` all have an hour at least that of
+        // the `newest`-th latest, so only those are ordered by id too.
+        let hours = matching.map(\.hour).sorted()
+        let from = hours[max(0, hours.count - newest)]
+        let last = matching.filter { $0.hour >= from }.map { (hour: $0.hour, id: ids.string($0.id)) }
+            .sorted { ($0.hour, $0.id) < ($1.hour, $1.id) }
+        return (perCategory, last.suffix(newest).map(\.id))
+    }
+
     /// Drops cells whose newest incident is older than the cylinders reach (their lists, emptied
     /// with their capacity kept, wait for the next new cell).
     mutating func expire(currentHour: Int64) {
