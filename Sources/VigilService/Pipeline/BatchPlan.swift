@@ -44,7 +44,7 @@ struct BatchPlan<Step> {
 
     /// Adds `incident` (input `offset`) of `partition`, to be processed by that partition's
     /// engine, then applied as `step`.
-    mutating func add(_ incident: Incident, of partition: TopicPartition, offset: Int64, step: Step) {
+    mutating func add(_ incident: consuming Incident, of partition: TopicPartition, offset: Int64, step: Step) {
         let lane: Int
         if let last = lastLane, lanes[last].partition == partition {
             lane = last
