@@ -43,9 +43,11 @@ struct CitedIDStore: Sendable {
         let offset = used
         chunks[last].withUnsafeMutableBufferPointer { chunk in
             // One copy where the string has its bytes in one piece (always, for native strings).
-            let copied = id.utf8.withContiguousStorageIfAvailable { bytes in
-                guard let from = bytes.baseAddress else { return }
-                UnsafeMutableRawPointer(chunk.baseAddress! + offset).copyMemory(from: from, byteCount: bytes.count)
+            let copied: Bool? = id.utf8.withContiguousStorageIfAvailable { bytes in
+                if let from = bytes.baseAddress {
+                    UnsafeMutableRawPointer(chunk.baseAddress! + offset).copyMemory(from: from, byteCount: bytes.count)
+                }
+                return true
             }
             if copied == nil { _ = UnsafeMutableBufferPointer(rebasing: chunk[offset...]).initialize(from: id.utf8) }
         }
