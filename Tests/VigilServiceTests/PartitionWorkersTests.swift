@@ -75,6 +75,33 @@ struct PartitionWorkersTests {
         #expect(lanes.map { engines[$0.0]!.stateDigest.digest } == expectedDigests)
     }
 
+    /// The engines read each incident in place (`IncidentEngine.process(inPlace:)`): that needs
+    /// the job to be its array's only owner all the way to the thread that runs it, or the first
+    /// in-place read copies the whole array (and retains every incident's strings). The array a
+    /// job comes back with must be the very buffer it was given.
+    @Test(arguments: [2, 3])
+    func jobsRunOnTheArrayTheyWereGiven(threads: Int) {
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        var jobs: [PartitionWorkers.Job] = []
+        var buffers: [UnsafeRawPointer?] = []
+        for (tp, incidents) in Self.lanes() {
+            engines[tp] = IncidentEngine(configuration: Self.configuration)
+            var own = incidents.map { $0 }  // a buffer of its own, not shared with `lanes()`' result
+            own.reserveCapacity(own.count + 1)
+            buffers.append(own.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) })
+            jobs.append(PartitionWorkers.Job(partition: tp, incidents: own, keepsScore: false))
+            own = []
+        }
+        let workers = PartitionWorkers(threads: threads)
+        defer { workers.shutdown() }
+        var done = workers.run(consume jobs, engines: &engines)
+        #expect(done.count == buffers.count)
+        for (k, buffer) in buffers.enumerated() where k < done.count {
+            let incidents = done[k].takeIncidents()
+            #expect(incidents.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == buffer, "job \(k)'s array was copied")
+        }
+    }
+
     /// The pipelined way: many small batches submitted before the earlier ones are completed,
     /// uneven (some partitions missing from some batches), completed in order while the helpers
     /// run ahead. Each partition's engine must still see its incidents in order, and each job's

@@ -82,6 +82,17 @@ public struct IncidentEngine: Sendable {
         return process(incident, recording: nil, into: &none)
     }
 
+    /// `process(_:)` reading the incident where the caller keeps it, which it leaves unchanged.
+    ///
+    /// Why: passed by value from an array, the incident was copied for the call (its id and
+    /// neighbourhood retained, then released), on an engine thread, of strings the decoding thread
+    /// had just written: atomic operations on another core's cache lines, per message. Exclusive
+    /// access to the caller's element lets the engine read it in place.
+    public mutating func process(inPlace incident: inout Incident) -> EngineDecision {
+        var none: [Double] = []
+        return process(incident, recording: nil, into: &none)
+    }
+
     /// Processes `incident` and writes its near-repeat features under `layout` into `features`,
     /// computed from the state before the incident is counted (what `vigil features` records).
     public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double])

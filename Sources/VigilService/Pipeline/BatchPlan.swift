@@ -74,6 +74,28 @@ struct BatchPlan<Step> {
         firstInputs.append((partition, offset))
     }
 
+    /// Moves every lane's incidents out, in lane order (for the partitions' jobs, which then own
+    /// them alone: an engine reads each in place, see `IncidentEngine.process(inPlace:)`). The
+    /// lanes keep their partitions; give the arrays back with `recycle` once applied.
+    mutating func takeIncidents() -> [[Incident]] {
+        var taken: [[Incident]] = []
+        taken.reserveCapacity(lanes.count)
+        for i in lanes.indices {
+            var incidents: [Incident] = []
+            swap(&incidents, &lanes[i].incidents)
+            taken.append(incidents)
+        }
+        return taken
+    }
+
+    /// Keeps an incident array (emptied here, its capacity kept) for a later batch's lane.
+    mutating func recycle(_ incidents: consuming [Incident]) {
+        guard spare.count < Self.maxSpare else { return }
+        var incidents = incidents
+        incidents.removeAll(keepingCapacity: true)
+        spare.append(incidents)
+    }
+
     /// Empties the plan for the next batch, keeping the storage (the lanes' arrays as spares).
     mutating func removeAll() {
         while var lane = lanes.popLast() {

@@ -60,7 +60,7 @@ extension IncidentPipeline {
             var batch = BatchPlan<PlannedStep>()
             swap(&batch, &spareBatch)
             swap(&batch, &plan)
-            let id = submit(batch)
+            let id = submit(&batch)
             inFlight.append(
                 InFlightBatch(id: id, plan: batch, messages: consumer.keepBatch(), arrived: operations.takeBatchStart()))
         }
@@ -76,7 +76,8 @@ extension IncidentPipeline {
             var batch = BatchPlan<PlannedStep>()
             swap(&batch, &spareBatch)
             swap(&batch, &plan)
-            inFlight.append(InFlightBatch(id: submit(batch), plan: batch, messages: nil, arrived: nil))
+            let id = submit(&batch)
+            inFlight.append(InFlightBatch(id: id, plan: batch, messages: nil, arrived: nil))
         }
         while !inFlight.isEmpty { try applyOldest() }
         guard !checkedOut.isEmpty else { return }
@@ -112,15 +113,16 @@ extension IncidentPipeline {
 
     // MARK: - Steps
 
-    /// Submits one job per lane; engines not yet with the workers move there from `engines`.
-    private func submit(_ batch: BatchPlan<PlannedStep>) -> PartitionWorkers.BatchID {
+    /// Submits one job per lane, each owning its lane's incidents (moved out of the plan; the job
+    /// hands them back with its results); engines not yet with the workers move there from `engines`.
+    private func submit(_ batch: inout BatchPlan<PlannedStep>) -> PartitionWorkers.BatchID {
         let keepsScore = config.topics.scored != nil
         var jobs: [PartitionWorkers.Job] = []
         jobs.reserveCapacity(batch.lanes.count)
-        for lane in batch.lanes {
-            jobs.append(PartitionWorkers.Job(partition: lane.partition, incidents: lane.incidents, keepsScore: keepsScore))
+        for (lane, incidents) in zip(batch.lanes, batch.takeIncidents()) {
+            jobs.append(PartitionWorkers.Job(partition: lane.partition, incidents: incidents, keepsScore: keepsScore))
         }
-        return workers!.submit(jobs) { tp in
+        return workers!.submit(consume jobs) { tp in
             // Moved out of the dictionary: the workers' copy is the only one, so nothing is copied.
             let engine = engines.removeValue(forKey: tp) ?? IncidentEngine(configuration: config.engine)
             checkedOut.insert(tp)
@@ -132,7 +134,7 @@ extension IncidentPipeline {
     /// Completes the oldest running batch and sends its outputs in arrival order.
     private func applyOldest() throws {
         var batch = inFlight.removeFirst()
-        let jobs = workers!.complete(batch.id)
+        var jobs = workers!.complete(batch.id)
         for job in jobs { appliedWatermarks[job.partition] = job.watermark }
         let watermark = publicFeed != nil ? publicWatermark() : nil
         do {
@@ -141,7 +143,7 @@ extension IncidentPipeline {
                 case .process(let record):
                     guard let position = batch.plan.steps[i].position else { continue }
                     try apply(
-                        jobs[position.lane].results[position.index], of: batch.plan.lanes[position.lane].incidents[position.index],
+                        jobs[position.lane].results[position.index], of: jobs[position.lane].incidents[position.index],
                         source: nil, record: record, tp: record.topicPartition, offset: record.offset, publicWatermark: watermark)
                 case .deadLetter(let deadLetter, let reason, let detail, let record):
                     try sendDeadLetter(deadLetter, reason: reason, detail: detail, record: record)
@@ -155,6 +157,7 @@ extension IncidentPipeline {
         batch.holds = []
         if let arrived = batch.arrived { operations.batchDone(since: arrived) }
         batch.messages?.release()
+        for i in jobs.indices { batch.plan.recycle(jobs[i].takeIncidents()) }
         batch.plan.removeAll()
         swap(&batch.plan, &spareBatch)
     }

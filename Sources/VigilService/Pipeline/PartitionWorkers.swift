@@ -29,7 +29,8 @@ final class PartitionWorkers {
     /// One partition's incidents of one batch, and what its engine decided for them.
     struct Job: Sendable {
         let partition: TopicPartition
-        let incidents: [Incident]
+        /// Owned by the job alone (moved out of its batch's plan), so the engine reads each in place.
+        private(set) var incidents: [Incident]
         /// Whether to keep `lastScore` and `risk` with each result (the scored topic is on).
         let keepsScore: Bool
         private(set) var results: [EngineResult] = []
@@ -42,11 +43,18 @@ final class PartitionWorkers {
             self.keepsScore = keepsScore
         }
 
+        /// Moves the incidents out (the batch's plan keeps the emptied array for a later batch).
+        mutating func takeIncidents() -> [Incident] {
+            var taken: [Incident] = []
+            swap(&taken, &incidents)
+            return taken
+        }
+
         /// Processes every incident in order on `engine`, as the serial path would.
         mutating func run(on engine: inout IncidentEngine) {
             results.reserveCapacity(incidents.count)
-            for incident in incidents {
-                let decision = engine.process(incident)
+            for i in incidents.indices {
+                let decision = engine.process(inPlace: &incidents[i])
                 results.append(
                     EngineResult(
                         decision: decision, score: keepsScore ? engine.lastScore : nil, risk: keepsScore ? engine.risk : nil))
@@ -157,14 +165,20 @@ final class PartitionWorkers {
     func submit(_ jobs: consuming [Job], engine: (TopicPartition) -> IncidentEngine) -> BatchID {
         let id = nextBatch
         nextBatch += 1
-        let jobs = consume jobs
+        // Each job moved (not copied) into its slot: a job's incidents must have no other owner
+        // when a thread runs it, or the engine's in-place reads would copy the whole array first.
+        var pending = consume jobs
+        var slots: [Job?] = []
+        slots.reserveCapacity(pending.count)
+        while let job = pending.popLast() { slots.append(job) }
+        slots.reverse()
+        let partitions = slots.map { $0!.partition }
         shared.condition.lock()
-        for (index, job) in jobs.enumerated() {
-            let tp = job.partition
+        for (index, tp) in partitions.enumerated() {
             if shared.parked[tp] == nil, !shared.running.contains(tp) { shared.parked[tp] = engine(tp) }
             shared.queue.append((id, index))
         }
-        shared.batches[id] = (jobs.map { $0 }, jobs.count)
+        shared.batches[id] = (consume slots, partitions.count)
         shared.condition.broadcast()
         shared.condition.unlock()
         return id
@@ -198,7 +212,7 @@ final class PartitionWorkers {
 
     /// Runs `jobs` as one batch and waits for it (tests, tools; the pipeline submits and completes).
     func run(_ jobs: consuming [Job], engines: inout [TopicPartition: IncidentEngine]) -> [Job] {
-        let id = submit(jobs) { engines.removeValue(forKey: $0)! }
+        let id = submit(consume jobs) { engines.removeValue(forKey: $0)! }
         let done = complete(id)
         for (tp, engine) in reclaim() { engines[tp] = engine }
         return done
