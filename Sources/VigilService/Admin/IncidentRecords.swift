@@ -81,8 +81,18 @@ struct IncidentRecords: Sendable {
         }
     }
 
-    /// Record `i`'s incident id.
-    func id(at i: Int) -> String { text(at: i).id }
+    /// Whether record `i`'s id is one of `wanted` (UTF-8 bytes by length), compared byte for byte
+    /// in place (ids are looked up as alerts cite them): a search of the whole ring builds no strings.
+    func id(at i: Int, isIn wanted: [Int: [[UInt8]]]) -> Bool {
+        if let text = overflow[i] { return wanted[text.id.utf8.count]?.contains(Array(text.id.utf8)) ?? false }
+        return bytes.withUnsafeBytes { raw in
+            let record = raw.baseAddress! + i * Self.stride
+            let length = Int(record.loadUnaligned(fromByteOffset: 24, as: UInt16.self))
+            guard let candidates = wanted[length] else { return false }
+            let id = UnsafeRawBufferPointer(start: record + Self.textStart, count: length)
+            return candidates.contains { $0.elementsEqual(id) }
+        }
+    }
 
     private func text(at i: Int) -> (id: String, category: String, neighbourhood: String?) {
         if let text = overflow[i] { return text }

@@ -71,12 +71,13 @@ final class RecentIncidents: Sendable {
     /// The entries with these ids that are still in the ring (at most `ids.count`), newest first.
     func find(_ ids: Set<String>) -> [Entry] {
         guard !ids.isEmpty else { return [] }
+        let wanted = Dictionary(grouping: ids.map { Array($0.utf8) }, by: \.count)
         return ring.withLock { r in
             let count = r.records.count
             var out: [Entry] = []
             for k in 0..<count where out.count < ids.count {
                 let i = (r.next - 1 - k + 2 * count) % count
-                if ids.contains(r.records.id(at: i)) { out.append(r.records.entry(at: i)) }
+                if r.records.id(at: i, isIn: wanted) { out.append(r.records.entry(at: i)) }
             }
             return out
         }
