@@ -109,6 +109,14 @@ struct ScanCountTable: Sendable {
     /// Recent hours from which a slot's counts go through its cache (with fewer, walking the
     /// record is as cheap as reading the cache).
     static let cachedFromHours: Int32 = 4
+    /// `cachedLengths` as vector lanes when there are at most eight (the scan's durations as
+    /// shipped are eight), nil otherwise. A padding lane's length is 0, which counts no hour. A
+    /// cell's counts in every length are then one vector compare and subtract per recent hour
+    /// (the scalar walk compared each hour with the lengths one at a time, ~12 instructions per
+    /// length and hour), and a cached row is added as one vector.
+    private let laneLengths: SIMD8<Int32>?
+    /// The longest cached length (0 when none).
+    private let longestCached: Int64
 
     init(longestHours: Int, latenessHours: Int, cachedLengths: [Int64] = []) {
         hours = longestHours + latenessHours + 2
@@ -116,6 +124,14 @@ struct ScanCountTable: Sendable {
         precondition(cachedLengths == cachedLengths.sorted() && (cachedLengths.last ?? 0) <= Int64(longestHours))
         self.cachedLengths = cachedLengths
         cacheStride = 2 * cachedLengths.count
+        longestCached = cachedLengths.last ?? 0
+        if !cachedLengths.isEmpty, cachedLengths.count <= 8 {
+            var lanes = SIMD8<Int32>()
+            for (j, length) in cachedLengths.enumerated() { lanes[j] = Int32(length) }
+            laneLengths = lanes
+        } else {
+            laneLengths = nil
+        }
     }
 
     /// Slots whose recent hours are kept beside their record (busy places).
@@ -425,7 +441,60 @@ struct ScanCountTable: Sendable {
             addCachedCounts(location: location, cell: cell, endHour: endHour, into: out, at: at)
             return
         }
+        if let lanes = laneLengths, cell.stored > 0, cell.stored < Self.cachedFromHours {
+            assert(lengths == cachedLengths)
+            if addLaneCounts(cell: cell, endHour: endHour, lanes: lanes, into: out + at) { return }
+        }
         addCounts(location: location, endHour: endHour, lengths: lengths, into: out, at: at)
+    }
+
+    /// `addCounts(location:…)` with the cached lengths, as vector lanes, for a cell whose record
+    /// holds its 1–3 recent hours (`stored`, not spilled): false (nothing added) only when the
+    /// hours' arithmetic would leave 32 bits. The same counts as the scalar walk: an hour counts
+    /// in length j when it is at most min(end, newest) and after clamp(end − length j), clamp
+    /// bounding by the ring's oldest and newest hours. With end below the ring's oldest hour,
+    /// end and the oldest hour give the same clamps, so the end is raised to it, which keeps
+    /// every difference in range.
+    @inline(__always)
+    private func addLaneCounts(cell: CellState, endHour: Int64, lanes: SIMD8<Int32>, into row: UnsafeMutablePointer<UInt32>) -> Bool {
+        let newest = cell.head
+        let head = Int64(newest)
+        guard head > endHour - longestCached else { return true }
+        let oldest = head - Int64(hours) + 1
+        let end = max(endHour, oldest)
+        guard end <= Int64(Int32.max), end - longestCached >= Int64(Int32.min) else { return false }
+        let end32 = Int32(truncatingIfNeeded: end)
+        let lower = (SIMD8(repeating: end32) &- lanes).clamped(
+            lowerBound: SIMD8(repeating: Int32(truncatingIfNeeded: oldest)), upperBound: SIMD8(repeating: newest))
+        let upper = min(end32, newest)
+        var counts = SIMD8<Int32>()
+        // lower − h is negative exactly where the hour counts (both lie in the ring, so the
+        // difference cannot overflow), and its sign shifted down is −1 there, 0 elsewhere:
+        // subtracting adds one. (Arithmetic, not `.<`, which compiles to a loop over the lanes.)
+        if cell.stored == 1 {
+            if newest <= upper { counts &-= (lower &- SIMD8(repeating: newest)) &>> 31 }
+        } else {
+            records.withUnsafeBufferPointer { all in
+                let first = all.baseAddress! + Int(cell.slot) &* Self.inlineHours
+                for i in 0..<Int(cell.stored) {
+                    let h = first[i]
+                    if h <= upper { counts &-= (lower &- SIMD8(repeating: h)) &>> 31 }
+                }
+            }
+        }
+        Self.add(SIMD8<UInt32>(truncatingIfNeeded: counts), count: cachedLengths.count, to: row)
+        return true
+    }
+
+    /// Adds the first `count` (at most 8) lanes of `lanes` to `row[0..<count]`: all eight as one
+    /// vector when there are eight.
+    @inline(__always) private static func add(_ lanes: SIMD8<UInt32>, count: Int, to row: UnsafeMutablePointer<UInt32>) {
+        if count == 8 {
+            let raw = UnsafeMutableRawPointer(row)
+            raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<UInt32>.self) &+ lanes, as: SIMD8<UInt32>.self)
+        } else {
+            for j in 0..<count { row[j] &+= lanes[j] }
+        }
     }
 
     /// `addRecentCounts(location:…)` for the live `slot`, into an array (tests).
@@ -459,7 +528,11 @@ struct ScanCountTable: Sendable {
             state[location].cacheEnd = Int32(truncatingIfNeeded: endHour)
         }
         countCache.withUnsafeBufferPointer { cache in
-            for j in 0..<n { out[at &+ j] &+= cache[base &+ j] }
+            if n == 8 {
+                Self.add(UnsafeRawPointer(cache.baseAddress! + base).loadUnaligned(as: SIMD8<UInt32>.self), count: 8, to: out + at)
+            } else {
+                for j in 0..<n { out[at &+ j] &+= cache[base &+ j] }
+            }
         }
     }
 
