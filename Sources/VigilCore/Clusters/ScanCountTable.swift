@@ -429,7 +429,8 @@ struct ScanCountTable: Sendable {
     /// `cachedLengths`, a busy slot's counts come through its cache.
     @inline(__always)
     mutating func addRecentCounts(location: Int, endHour: Int64, lengths: [Int64], into out: UnsafeMutablePointer<UInt32>, at: Int) {
-        let cell = state[location]
+        precondition(location >= 0 && location < state.count)
+        let cell = state.withUnsafeBufferPointer { $0[location] }
         let head = cell.head
         if head == Self.emptyWord || Int64(head) + Int64(hours) <= endHour {
             recentMask[location >> 6] &= ~(UInt64(1) << UInt64(location & 63))

@@ -341,38 +341,49 @@ struct SpaceTimeScan: Sendable {
         // Tile i is in column i / rows and row i % rows of the window, counted along (no division).
         var column = 0
         var row = -1
-        for i in 0..<tileCount {
-            row &+= 1
-            if row == rows {
-                row = 0
-                column &+= 1
+        // The list's length, the pending flag, the ring table and the tiles in locals: as inouts
+        // and arrays they were stored, reloaded and bounds-checked for every cell.
+        var listed = recentCount
+        var anyPending = false
+        ringOf.withUnsafeBufferPointer { ringBuffer in
+            window.tiles.withUnsafeBufferPointer { tiles in
+                let rings = ringBuffer.baseAddress!
+                for i in 0..<tileCount {
+                    row &+= 1
+                    if row == rows {
+                        row = 0
+                        column &+= 1
+                    }
+                    let tile = tiles[i]
+                    let bits = disc[i]
+                    guard tile != ScanSlotIndex.none, bits != 0 else { continue }
+                    let originX = (Int(window.x) &+ column) << ScanSlotIndex.tileShift
+                    let originY = (Int(window.y) &+ row) << ScanSlotIndex.tileShift
+                    let base = Int(tile) * ScanSlotIndex.tileCells
+                    let active = bits & table.recentBits(tile: tile, endHour: endHour)
+                    // Offsets within the window (small: wrapping arithmetic, no overflow checks per cell).
+                    let columnOffset = originX &- cx &+ radius
+                    let rowOffset = originY &- cy &+ radius
+                    let shift = Int(ScanSlotIndex.tileShift)
+                    let lowBits = side &- 1
+                    var left = active
+                    while left != 0 {
+                        let p = left.trailingZeroBitCount
+                        left &= left &- 1
+                        let ring = rings[(columnOffset &+ p &>> shift) &* width &+ rowOffset &+ (p & lowBits)]
+                        recent[listed] = base &+ p
+                        recentRings[listed] = ring
+                        listed &+= 1
+                        table.addRecentCounts(location: base &+ p, endHour: endHour, lengths: durations, into: observed, at: ring &* nd)
+                    }
+                    // The rest waits in the tile's disc bits (read only if the bound needs them).
+                    disc[i] = bits & ~active
+                    if disc[i] != 0 { anyPending = true }
+                }
             }
-            let tile = window.tiles[i]
-            let bits = disc[i]
-            guard tile != ScanSlotIndex.none, bits != 0 else { continue }
-            let originX = (Int(window.x) &+ column) << ScanSlotIndex.tileShift
-            let originY = (Int(window.y) &+ row) << ScanSlotIndex.tileShift
-            let base = Int(tile) * ScanSlotIndex.tileCells
-            let active = bits & table.recentBits(tile: tile, endHour: endHour)
-            // Offsets within the window (small: wrapping arithmetic, no overflow checks per cell).
-            let columnOffset = originX &- cx &+ radius
-            let rowOffset = originY &- cy &+ radius
-            let shift = Int(ScanSlotIndex.tileShift)
-            let lowBits = side &- 1
-            var left = active
-            while left != 0 {
-                let p = left.trailingZeroBitCount
-                left &= left &- 1
-                let ring = ringOf[(columnOffset &+ p &>> shift) &* width &+ rowOffset &+ (p & lowBits)]
-                recent[recentCount] = base &+ p
-                recentRings[recentCount] = ring
-                recentCount &+= 1
-                table.addRecentCounts(location: base &+ p, endHour: endHour, lengths: durations, into: observed, at: ring &* nd)
-            }
-            // The rest waits in the tile's disc bits (read only if the bound needs them).
-            disc[i] = bits & ~active
-            if disc[i] != 0 { pending = 1 }
         }
+        recentCount = listed
+        if anyPending { pending = 1 }
         return true
     }
 
