@@ -111,9 +111,9 @@ struct ScanCountTable: Sendable {
     static let cachedFromHours: Int32 = 4
     /// `cachedLengths` as vector lanes when there are at most eight (the scan's durations as
     /// shipped are eight), nil otherwise. A padding lane's length is 0, which counts no hour. A
-    /// cell's counts in every length are then one vector compare and subtract per recent hour
-    /// (the scalar walk compared each hour with the lengths one at a time, ~12 instructions per
-    /// length and hour), and a cached row is added as one vector.
+    /// cell's counts in every length are then one vector subtract and shift per recent hour (the
+    /// scalar walk compared each hour with the lengths one at a time, ~12 instructions per length
+    /// and hour), and a cached row is added as one vector.
     private let laneLengths: SIMD8<Int32>?
     /// The longest cached length (0 when none).
     private let longestCached: Int64
