@@ -25,7 +25,10 @@ fi
 export VIGIL_BINARY="$(swift build --show-bin-path)/vigil"
 
 echo "== python tools and offline reference checks (pandas/numpy/scikit-learn vs vigil replay)" >&2
-"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/vigil_tools tools/reference tools/bench
+# Two workers, each module's tests on one (`loadscope`: module fixtures such as the parity test's
+# feature table are built once). Each test is one single-threaded process at a time (a `vigil
+# replay`, pandas): 218 s one at a time, 128 s two at a time.
+"$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider -n 2 --dist loadscope tools/vigil_tools tools/reference tools/bench
 
 broker_env="$("$VIGIL_ROOT/tools/broker.sh" start)"
 trap '"$VIGIL_ROOT/tools/broker.sh" stop' EXIT
@@ -60,7 +63,10 @@ fi
 
 if [ "$#" -eq 0 ]; then
     echo "== fault tests: crash (kill -9), broker stall (SIGSTOP), scale-out, against the real broker" >&2
-    "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider tools/reliability
+    # Two at a time (pytest-xdist): they mostly wait on timeouts, rebalances and stalls, using
+    # ~20 % of two cores one at a time (14.5 min); each has its own topics, groups and ports, and
+    # the stall tests freeze a private broker.
+    "$VIGIL_VENV/bin/python" -m pytest -q -p no:cacheprovider -n 2 --dist load tools/reliability
     echo "== fuzzing the incident decoder for a bounded time" >&2
     "$VIGIL_ROOT/tools/fuzz.sh" --seconds "${VIGIL_FUZZ_SECONDS:-60}"
     if [ "${VIGIL_PACKAGE_TEST:-1}" != 0 ]; then  # VIGIL_PACKAGE_TEST=0 skips it locally; CI runs it
