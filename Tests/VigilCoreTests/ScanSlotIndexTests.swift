@@ -50,6 +50,12 @@ import Testing
             let centre = randomCell(layer: windowLayer)
             let radius = Int32(rng.next() % 12)
             index.beginWindow(centre: centre, radius: radius, layer: windowLayer)
+            if !index.windowWraps {
+                // The window's tiles are the square's, however large the window before it was.
+                let columns = Int((centre.x + radius) >> ScanSlotIndex.tileShift) - Int((centre.x - radius) >> ScanSlotIndex.tileShift) + 1
+                let rows = Int((centre.y + radius) >> ScanSlotIndex.tileShift) - Int((centre.y - radius) >> ScanSlotIndex.tileShift) + 1
+                #expect(index.windowTileCount == columns * rows && index.windowHeight == rows)
+            }
             for dx in -radius...radius {
                 for dy in -radius...radius {
                     let c = GridCell(x: centre.x &+ dx, y: centre.y &+ dy)

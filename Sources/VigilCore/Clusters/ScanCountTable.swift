@@ -406,9 +406,9 @@ struct ScanCountTable: Sendable {
         }
     }
 
-    /// The tile window of the last `beginDisc` (`ScanSlotIndex`'s).
-    var window: (wraps: Bool, x: Int32, y: Int32, height: Int, tiles: [Int32]) {
-        (index.windowWraps, index.windowX, index.windowY, index.windowHeight, index.windowTiles)
+    /// The tile window of the last `beginDisc` (`ScanSlotIndex`'s): its first `count` of `tiles`.
+    var window: (wraps: Bool, x: Int32, y: Int32, height: Int, tiles: [Int32], count: Int) {
+        (index.windowWraps, index.windowX, index.windowY, index.windowHeight, index.windowTiles, index.windowTileCount)
     }
 
     /// The cells of tile `tile` (a window tile) that may hold an occurrence an evaluation ending at

@@ -24,14 +24,19 @@ struct ScanSlotIndex: Sendable {
     private var location: [Int32] = []
     private var memoKey = UInt64.max
     private var memoTile = ScanSlotIndex.none
-    /// The window: tiles of the square `beginWindow` resolved, column-major from (windowX, windowY).
+    /// The window: tiles of the square `beginWindow` resolved, column-major from (windowX, windowY),
+    /// in the first `windowTileCount` entries. Sized once for the largest square seen and then
+    /// overwritten in place: emptied and appended to per evaluation, it cost ~340 instructions an
+    /// evaluation (the emptying, and a uniqueness and capacity check per tile), ~600 an incident.
     private(set) var windowTiles: [Int32] = []
+    /// How many of `windowTiles` the window uses (0 when it wraps).
+    private(set) var windowTileCount = 0
     /// The window's first tile column and row, and its number of rows.
     private(set) var windowX: Int32 = 0
     private(set) var windowY: Int32 = 0
     private(set) var windowHeight = 0
     private var windowLayer: UInt16 = 0
-    /// True when the window's square reaches past Int32 (`windowTiles` is then empty).
+    /// True when the window's square reaches past Int32 (`windowTileCount` is then 0).
     private(set) var windowWraps = false
 
     /// Locations that exist (used or free): `tileCells` per tile ever allocated.
@@ -69,17 +74,29 @@ struct ScanSlotIndex: Sendable {
         windowWraps =
             Int64(centre.x) - r < Int64(Int32.min) || Int64(centre.x) + r > Int64(Int32.max)
             || Int64(centre.y) - r < Int64(Int32.min) || Int64(centre.y) + r > Int64(Int32.max)
-        windowTiles.removeAll(keepingCapacity: true)
-        guard !windowWraps else { return }
+        guard !windowWraps else {
+            windowTileCount = 0
+            return
+        }
         let x0 = (centre.x - radius) >> Self.tileShift
         let x1 = (centre.x + radius) >> Self.tileShift
         let y0 = (centre.y - radius) >> Self.tileShift
         let y1 = (centre.y + radius) >> Self.tileShift
         windowX = x0
         windowY = y0
-        windowHeight = Int(y1 - y0) + 1
-        for tx in x0...x1 {
-            for ty in y0...y1 { windowTiles.append(tiles[Self.tileKey(tileX: tx, tileY: ty, layer: layer)] ?? Self.none) }
+        let height = Int(y1 - y0) + 1
+        windowHeight = height
+        let count = (Int(x1 - x0) + 1) * height
+        windowTileCount = count
+        if windowTiles.count < count { windowTiles = [Int32](repeating: Self.none, count: count) }
+        windowTiles.withUnsafeMutableBufferPointer { window in
+            var i = 0
+            for tx in x0...x1 {
+                for ty in y0...y1 {
+                    window[i] = tiles[Self.tileKey(tileX: tx, tileY: ty, layer: layer)] ?? Self.none
+                    i &+= 1
+                }
+            }
         }
     }
 

@@ -332,7 +332,7 @@ struct SpaceTimeScan: Sendable {
         let rows = window.height
         let cx = Int(centre.x)
         let cy = Int(centre.y)
-        let tileCount = window.tiles.count
+        let tileCount = window.count
         let position = (cx & (side - 1)) * side + (cy & (side - 1))
         let first = position * tilesAcross * tilesAcross
         for i in 0..<tileCount { disc[i] = discMasks[first + i] }
@@ -420,7 +420,7 @@ struct SpaceTimeScan: Sendable {
         let width = 2 * radius + 1
         let cx = Int(centre.x)
         let cy = Int(centre.y)
-        for i in 0..<window.tiles.count where disc[i] != 0 && window.tiles[i] != ScanSlotIndex.none {
+        for i in 0..<window.count where disc[i] != 0 && window.tiles[i] != ScanSlotIndex.none {
             let originX = (Int(window.x) + i / rows) << ScanSlotIndex.tileShift
             let originY = (Int(window.y) + i % rows) << ScanSlotIndex.tileShift
             let base = Int(window.tiles[i]) * ScanSlotIndex.tileCells
