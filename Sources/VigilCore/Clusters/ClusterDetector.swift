@@ -207,8 +207,8 @@ struct ClusterDetector: Sendable {
         // can match whenever the table doubles keeps it to about what that span holds, at a cost
         // proportional to the inserts. The rule decides the same: see `expire(currentHour:)`.
         if seen.count >= seenLimit {
-            seen.removeAll(before: repeatHorizon)
-            seenLimit = max(1024, 2 * seen.count)
+            seen.removeAll(before: repeatHorizon, room: Self.seenLimit(kept:))
+            seenLimit = Self.seenLimit(kept: seen.count)
         }
         sinceExpiry += 1
         if sinceExpiry >= 4096 {
@@ -284,9 +284,12 @@ struct ClusterDetector: Sendable {
         newestMilliseconds - latenessMilliseconds - Int64(configuration.repeatWindowHours) * ClusterTime.hourMilliseconds - 1
     }
 
+    /// The size `seen` may reach before the next purge, after one that kept `kept` keys.
+    private static func seenLimit(kept: Int) -> Int { max(1024, 2 * kept) }
+
     private mutating func expire(currentHour: Int64) {
-        seen.removeAll(before: repeatHorizon)
-        seenLimit = max(1024, 2 * seen.count)
+        seen.removeAll(before: repeatHorizon, room: Self.seenLimit(kept:))
+        seenLimit = Self.seenLimit(kept: seen.count)
         _ = scan.expire(currentHour: currentHour)
         recent.expire(currentHour: currentHour)
     }

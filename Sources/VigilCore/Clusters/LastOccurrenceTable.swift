@@ -33,8 +33,9 @@ struct LastOccurrenceTable: Sendable {
         }
     }
 
-    /// Forgets every key last recorded before `horizon`.
-    mutating func removeAll(before horizon: Int64) {
-        times.removeAll { _, time in time >= horizon }
+    /// Forgets every key last recorded before `horizon`, leaving room for `room(kept)` keys
+    /// (`SlotMap.removeAll(keeping:room:)`).
+    mutating func removeAll(before horizon: Int64, room: (Int) -> Int = { $0 }) {
+        times.removeAll(keeping: { _, time in time >= horizon }, room: room)
     }
 }
