@@ -106,7 +106,7 @@ struct SlotMap<Value: FixedWidthInteger & Sendable>: Sendable {
     /// kept ones). Why `room`: a caller that purges whenever the map reaches a size (the scan's
     /// repeat rule, at twice what the last purge kept) sizes the table for that at once; sized for
     /// the kept keys only, it grew by doubling once or twice before each purge, every growth setting
-    /// every key again (~120 instructions an incident at Toronto's density).
+    /// every key again: ~260 of the scan's instructions an incident at Toronto's density.
     mutating func removeAll(keeping keep: (UInt64, Value) -> Bool, room: (Int) -> Int = { $0 }) {
         let kept = table.filter { $0.value != Self.vacant && keep($0.key, $0.value) }
         self = Self(capacity: max(kept.count, room(kept.count)))
