@@ -181,6 +181,14 @@ def test_bad_messages_among_the_stream_change_no_cluster_alert(broker: H.Broker,
     assert_same_alerts(got, want)
 
 
+def first_rows_with_alerts(rows: list[dict[str, Any]], want: list[str], alerts: int) -> int:
+    """How many leading rows hold every incident the first ALERTS of one engine's alerts cite, plus
+    a tenth of the stream (event time must move on past them for the evaluations to run)."""
+    at = {row["id"]: i for i, row in enumerate(rows)}
+    newest = max(at[i] for alert in want[:alerts] for i in json.loads(alert).get("incident_ids", []))
+    return newest + 1 + len(rows) // 10
+
+
 def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) -> None:
     rows, want = planted_stream(tmp_path)
     topics, stage = tile_topics(broker)
@@ -194,10 +202,15 @@ def test_two_instances_one_stopped_mid_stream(broker: H.Broker, tmp_path: Path) 
     b = daemon(broker, group, topics, stage, tmp_path, "tile-b", scan_threads=1).start()
     assigned = "stage partitions assigned; rebuilding from their start"
     assert H.wait_for(lambda: bool(a.logged(assigned)) and bool(b.logged(assigned)), 60), "both instances own stages"
-    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
-                                kwargs={"rate": 2500.0, "keep_order": True})
-    producer.start()
+    # Mid-stream by construction (see the kill test below): the rows the first alerts need go
+    # first; the rest flow slowly enough (~13 s) to outlast the stop.
+    first = first_rows_with_alerts(rows, want, 5)
+    assert first < len(rows) - 5000, "the planted stream alerts early enough to stop mid-stream"
+    broker.produce(topics["incidents"], [rows[:first]], rate=2500.0, keep_order=True)
     assert H.wait_for(lambda: alerts_logged(a, b) >= 5, 120), "alerts flow before the stop"
+    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows[first:]]),
+                                kwargs={"rate": 500.0, "keep_order": True})
+    producer.start()
     assert b.terminate() == 0, "the stopped instance leaves cleanly"
     assert producer.is_alive(), "the instance was stopped mid-stream"
     producer.join()
@@ -215,10 +228,17 @@ def test_killed_instance_restarts_and_publishes_what_it_had_not(broker: H.Broker
     topics, stage = tile_topics(broker)
     group = H.unique("tile-group")
     a = daemon(broker, group, topics, stage, tmp_path, "tile-a").start()
-    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows]),
+    # Mid-stream by construction, however fast the instance runs: the rows its first alerts need
+    # go first (the planted episodes are in the stream's last fifth), the rest start flowing just
+    # before the kill. A producer of the whole stream could finish before a slow instance had
+    # logged its alerts (a CI run, with two fault tests sharing the cores).
+    first = first_rows_with_alerts(rows, want, 5)
+    assert first < len(rows) - 5000, "the planted stream alerts early enough to kill mid-stream"
+    broker.produce(topics["incidents"], [rows[:first]], rate=2500.0, keep_order=True)
+    assert H.wait_for(lambda: alerts_logged(a) >= 5, 120), "alerts flow before the kill"
+    producer = threading.Thread(target=broker.produce, args=(topics["incidents"], [rows[first:]]),
                                 kwargs={"rate": 2500.0, "keep_order": True})
     producer.start()
-    assert H.wait_for(lambda: alerts_logged(a) >= 5, 120), "alerts flow before the kill"
     a.kill()
     assert producer.is_alive(), "the instance was killed mid-stream"
     a2 = daemon(broker, group, topics, stage, tmp_path, "tile-a2").start()
