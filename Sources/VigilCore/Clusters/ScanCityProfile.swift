@@ -54,8 +54,12 @@ struct ScanCityProfile: Sendable {
         let hourOfWeek = ClusterTime.hourOfWeek(hour)
         totals[p] &+= count
         byHour[p * Self.hoursPerWeek + hourOfWeek] &+= count
-        guard var c = cached, week >= c.week - ScanCountTable.baselineFirst, week <= c.week - 1 else { return }
+        // The common case, an occurrence in the current week, leaves the summary alone without
+        // binding a copy of it (that retained and released its prefix sums every call).
+        guard let cachedWeek = cached?.week, week >= cachedWeek - ScanCountTable.baselineFirst, week <= cachedWeek - 1
+        else { return }
         // A late occurrence in weeks the cached summary counts: taken in, not recomputed.
+        var c = cached!
         cached = nil
         if week >= c.week - 4 { c.recentTotal += Double(count) }
         if week <= c.week - ScanCountTable.baselineLast {
