@@ -75,6 +75,37 @@ struct PartitionWorkersTests {
         #expect(lanes.map { engines[$0.0]!.stateDigest.digest } == expectedDigests)
     }
 
+    /// The loop sends each incident's outputs through `withOutcome`, which lends the incident
+    /// and its result in place: incident i must come with the serial engine's decision for it.
+    @Test func outcomesLendEachIncidentWithItsOwnResult() {
+        let lanes = Self.lanes()
+        var engines: [TopicPartition: IncidentEngine] = [:]
+        var expected: [[(String, EngineDecision)]] = []
+        var jobs: [PartitionWorkers.Job] = []
+        for (tp, incidents) in lanes {
+            engines[tp] = IncidentEngine(configuration: Self.configuration)
+            var serial = IncidentEngine(configuration: Self.configuration)
+            expected.append(incidents.map { ($0.id, serial.process($0)) })
+            jobs.append(PartitionWorkers.Job(partition: tp, incidents: incidents, keepsScore: false))
+        }
+        let workers = PartitionWorkers(threads: 2)
+        defer { workers.shutdown() }
+        var done = workers.run(jobs, engines: &engines)
+        #expect(done.count == lanes.count)
+        var lent = 0
+        for k in done.indices where k < expected.count {
+            // Backwards, so an outcome read by position rather than by index would be caught.
+            for i in expected[k].indices.reversed() {
+                done[k].withOutcome(i) { incident, result in
+                    #expect(incident.id == expected[k][i].0)
+                    #expect(result.decision == expected[k][i].1, "incident \(incident.id)")
+                    lent += 1
+                }
+            }
+        }
+        #expect(lent == lanes.map(\.1.count).reduce(0, +))
+    }
+
     /// The engines read each incident in place (`IncidentEngine.process(inPlace:)`): that needs
     /// the job to be its array's only owner all the way to the thread that runs it, or the first
     /// in-place read copies the whole array (and retains every incident's strings). The array a

@@ -142,9 +142,11 @@ extension IncidentPipeline {
                 switch batch.plan.steps[i].step {
                 case .process(let record):
                     guard let position = batch.plan.steps[i].position else { continue }
-                    try apply(
-                        jobs[position.lane].results[position.index], of: jobs[position.lane].incidents[position.index],
-                        source: nil, record: record, tp: record.topicPartition, offset: record.offset, publicWatermark: watermark)
+                    try jobs[position.lane].withOutcome(position.index) { incident, result in
+                        try apply(
+                            result, of: incident, source: nil, record: record, tp: record.topicPartition, offset: record.offset,
+                            publicWatermark: watermark)
+                    }
                 case .deadLetter(let deadLetter, let reason, let detail, let record):
                     try sendDeadLetter(deadLetter, reason: reason, detail: detail, record: record)
                 }

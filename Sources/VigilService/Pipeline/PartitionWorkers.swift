@@ -50,6 +50,13 @@ final class PartitionWorkers {
             return taken
         }
 
+        /// Lends incident `index` and its result to `body` in place. Read as array elements and
+        /// passed on, both were copied for the call: a retain and a release of the incident's
+        /// strings and of the result's alerts, per message on the loop's thread.
+        mutating func withOutcome<R>(_ index: Int, _ body: (inout Incident, inout EngineResult) throws -> R) rethrows -> R {
+            try body(&incidents[index], &results[index])
+        }
+
         /// Processes every incident in order on `engine`, as the serial path would.
         mutating func run(on engine: inout IncidentEngine) {
             results.reserveCapacity(incidents.count)
