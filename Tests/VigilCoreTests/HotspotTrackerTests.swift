@@ -247,6 +247,58 @@ struct HotspotTrackerTests {
         #expect(reopened[1].day == 22 && reopened[1].alert.hotspot?.id != id)
     }
 
+    /// What the tracker reads of an order of overlaps: the greedy matching (each component
+    /// continues the first overlap's hotspot not yet taken) and the first overlap of each
+    /// component and of each previous hotspot (the split and merge links).
+    static func readings(_ order: [HotspotTracker.Overlap], components: Int, previous: Int) -> [[Int]] {
+        var owner = [Int](repeating: -1, count: components)
+        var taken = [Bool](repeating: false, count: previous)
+        var firstOfComponent = [[Int]](repeating: [], count: components)
+        var firstOfPrevious = [[Int]](repeating: [], count: previous)
+        for o in order {
+            if firstOfComponent[o.component].isEmpty { firstOfComponent[o.component] = [o.component, o.previous, o.overlap] }
+            if firstOfPrevious[o.previous].isEmpty { firstOfPrevious[o.previous] = [o.component, o.previous, o.overlap] }
+            guard owner[o.component] < 0, !taken[o.previous] else { continue }
+            owner[o.component] = o.previous
+            taken[o.previous] = true
+        }
+        return [owner] + firstOfComponent + firstOfPrevious
+    }
+
+    @Test(
+        "matchingOrder: the tracker reads the same matching and first overlaps as from every overlap sorted",
+        arguments: [UInt64(1), 2, 3, 4])
+    func matchingOrderMatchesTheFullSort(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var contestedCases = 0
+        for _ in 0..<400 {
+            let components = Int.random(in: 1...10, using: &rng)
+            let previous = Int.random(in: 1...10, using: &rng)
+            // Distinct ids in a random order; overlaps of 1–3 cells, so ties are common.
+            let ids = (0..<previous).map { "hs-\($0)" }.shuffled(using: &rng)
+            let density = Int.random(in: 5...40, using: &rng)
+            var overlaps: [HotspotTracker.Overlap] = []
+            for p in 0..<previous {
+                for c in 0..<components where Int.random(in: 0..<100, using: &rng) < density {
+                    overlaps.append((c, p, Int.random(in: 1...3, using: &rng)))
+                }
+            }
+            overlaps.shuffle(using: &rng)
+            let full = overlaps.sorted { a, b in
+                if a.overlap != b.overlap { return a.overlap > b.overlap }
+                if ids[a.previous] != ids[b.previous] { return ids[a.previous] < ids[b.previous] }
+                return a.component < b.component
+            }
+            let ordered = HotspotTracker.matchingOrder(overlaps, components: components, previous: previous) { ids[$0] }
+            #expect(ordered.count == overlaps.count)
+            #expect(
+                Self.readings(ordered, components: components, previous: previous)
+                    == Self.readings(full, components: components, previous: previous))
+            if Set(overlaps.map(\.component)).count < overlaps.count { contestedCases += 1 }
+        }
+        #expect(contestedCases > 100, "most cases have a component with several overlaps")
+    }
+
     @Test("in a merge the larger overlap keeps its id also when its hotspot comes second in the tracker's order")
     func mergeLargerSecond() throws {
         var driver = Driver()
