@@ -12,7 +12,8 @@ struct HotspotTracker: Sendable {
     var configuration: HotspotConfiguration
     let columns: Int32
     let rows: Int32
-    private(set) var active: [Hotspot] = []
+    /// The hotspots the next evaluation matches against (see `PreviousHotspots`).
+    private var previousHotspots = PreviousHotspots()
     private(set) var snapshot: HotspotSnapshot?
     var nextEvaluation: Int64?
     private var scratch = GiStarScratch()
@@ -89,7 +90,7 @@ struct HotspotTracker: Sendable {
         let components = GiStar.components(
             result.hot.map(\.cell), columns: columns, rows: rows, componentOfCell: &componentOfCell)
 
-        let previous = active
+        let previous = previousHotspots
         var owners: [Int32]
         if componentOfCell.count == result.hot.count {
             owners = componentOfCell
@@ -135,7 +136,7 @@ struct HotspotTracker: Sendable {
         index.withPlaces { places in
             owners.withUnsafeBufferPointer { owners in
                 for pi in previous.indices {
-                    previous[pi].cells.withUnsafeBufferPointer { cells in
+                    previous.cells(pi).withUnsafeBufferPointer { cells in
                         perComponent.withUnsafeMutableBufferPointer { perComponent in
                             for c in cells {
                                 let place = places.place(of: c)
@@ -156,7 +157,7 @@ struct HotspotTracker: Sendable {
         }
         // Largest overlap first, then previous id, then component, for the overlaps whose order
         // decides anything (`matchingOrder`; uncontested, none does and none is sorted).
-        overlaps = Self.matchingOrder(overlaps, components: components.count, previous: previous.count) { previous[$0].id }
+        overlaps = Self.matchingOrder(overlaps, components: components.count, previous: previous.count) { previous.id($0) }
         // The previous hotspot each component continues (-1: none), and which previous ones are taken.
         var componentOwner = [Int](repeating: -1, count: components.count)
         var previousTaken = [Bool](repeating: false, count: previous.count)
@@ -171,6 +172,7 @@ struct HotspotTracker: Sendable {
         let window = (windowStart, windowEnd)
         var alerts: [Alert] = []
         var next: [Hotspot] = []
+        next.reserveCapacity(components.count)
         var idOfComponent: [String] = []
         idOfComponent.reserveCapacity(components.count)
         // The first overlap of each component and of each previous hotspot in `overlaps` order:
@@ -187,7 +189,7 @@ struct HotspotTracker: Sendable {
             let ownerIndex = componentOwner[ci]
             let hasOwner = ownerIndex >= 0
             let biggestOverlap = firstOfComponent[ci] >= 0 ? overlaps[firstOfComponent[ci]] : nil
-            var id = hasOwner ? previous[ownerIndex].id : nil
+            var id = hasOwner ? previous.id(ownerIndex) : nil
             if id == nil {
                 var hash = StableHash()
                 hash.combine(Self.ruleName)
@@ -201,9 +203,9 @@ struct HotspotTracker: Sendable {
             let persistence =
                 !hasOwner
                 ? 1
-                : time.milliseconds - previous[ownerIndex].lastSeenAt.milliseconds <= configuration.evaluateEvery.milliseconds
-                    ? previous[ownerIndex].persistence + 1 : 1
-            let announced = hasOwner ? previous[ownerIndex].announcedCells : nil
+                : time.milliseconds - previous.lastSeenAt(ownerIndex).milliseconds <= configuration.evaluateEvery.milliseconds
+                    ? previous.persistence(ownerIndex) + 1 : 1
+            let announced = hasOwner ? previous.announcedCells(ownerIndex) : nil
             let change: Alert.Kind?
             if let announced {
                 let target = max(announced + 1, Int((Double(announced) * configuration.growthFactor).rounded(.up)))
@@ -215,7 +217,7 @@ struct HotspotTracker: Sendable {
             let published = change == .hotspotGrew ? publishesGrew : change == .hotspotOpened ? publishesOpened : false
             // Outline and categories only when a published alert carries them.
             var hotspot = describe(
-                id: id!, openedAt: hasOwner ? previous[ownerIndex].openedAt : time, cells: component, sums: sums[ci], grid: grid,
+                id: id!, openedAt: hasOwner ? previous.openedAt(ownerIndex) : time, cells: component, sums: sums[ci], grid: grid,
                 categories: published ? categories : nil)
             hotspot.lastSeenAt = time
             hotspot.persistence = persistence
@@ -224,36 +226,36 @@ struct HotspotTracker: Sendable {
                 hotspot.announcedCells = component.count  // announced all the same: the state is what a published run keeps
             } else if change == .hotspotGrew {
                 let merged = overlaps.filter { $0.component == ci && $0.previous != componentOwner[ci] && !previousTaken[$0.previous] }
-                    .map { previous[$0.previous].id }.sorted()
+                    .map { previous.id($0.previous) }.sorted()
                 alerts.append(
                     alert(
                         .hotspotGrew, hotspot, previousCells: announced, mergedWith: merged, splitFrom: nil, time: time, window: window,
                         grid: grid))
                 hotspot.announcedCells = component.count
             } else if change == .hotspotOpened {
-                let split = !hasOwner ? biggestOverlap.map { previous[$0.previous].id } : nil
+                let split = !hasOwner ? biggestOverlap.map { previous.id($0.previous) } : nil
                 alerts.append(
                     alert(
                         .hotspotOpened, hotspot, previousCells: nil, mergedWith: [], splitFrom: split, time: time, window: window,
                         grid: grid))
                 hotspot.announcedCells = component.count
             }
-            next.append(hotspot)
+            next.append(consume hotspot)  // moved: a copy and a destroy per hotspot before
         }
         var dormant: [Hotspot] = []
         for pi in previous.indices where !previousTaken[pi] {
-            let p = previous[pi]
+            // Read in place: the hotspot is copied only into `dormant` or an alert.
             let into = firstOfPrevious[pi] >= 0 ? overlaps[firstOfPrevious[pi]] : nil
             let mergedInto = into.map { idOfComponent[$0.component] }
-            if mergedInto == nil && time.milliseconds - p.lastSeenAt.milliseconds < configuration.closeAfter.milliseconds {
-                dormant.append(p)  // may come back with the same id
+            if mergedInto == nil && time.milliseconds - previous.lastSeenAt(pi).milliseconds < configuration.closeAfter.milliseconds {
+                dormant.append(previous.hotspot(pi))  // may come back with the same id
                 continue
             }
-            if p.announcedCells != nil && publishesClosed {
+            if previous.announcedCells(pi) != nil && publishesClosed {
                 alerts.append(
                     alert(
-                        .hotspotClosed, p, previousCells: p.cells.count, mergedWith: mergedInto.map { [$0] } ?? [],
-                        splitFrom: nil, time: time, window: window, grid: grid))
+                        .hotspotClosed, previous.hotspot(pi), previousCells: previous.cells(pi).count,
+                        mergedWith: mergedInto.map { [$0] } ?? [], splitFrom: nil, time: time, window: window, grid: grid))
             }
         }
         snapshot = HotspotSnapshot(evaluatedAt: time, windowEndBucket: endBucket, giStar: result, hotspots: next)
@@ -263,8 +265,7 @@ struct HotspotTracker: Sendable {
         } else {
             ownIndex = index
         }
-        // `next + dormant` copies every hotspot into a new array even when none is dormant.
-        active = dormant.isEmpty ? next : next + dormant
+        previousHotspots = PreviousHotspots(seen: next, dormant: dormant)
         return alerts
     }
 
