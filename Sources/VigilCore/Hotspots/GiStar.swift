@@ -113,28 +113,36 @@ enum GiStar {
         return out
     }
 
-    /// The labelling of `components(_:columns:rows:)` for cells in (x, y) order, in one pass with
-    /// a union–find over the cells' positions in `sorted`.
+    /// The labelling of `components(_:columns:rows:)` for cells in (x, y) order, by a union–find
+    /// over the runs of consecutive cells within a column.
     ///
-    /// A cell's 8-neighbours that come before it in that order are the three of column x − 1 and
-    /// (x, y − 1). Column x − 1's cells are a run of `sorted` just before column x's, in y order,
-    /// so a cursor into that run, moving forward as y grows, finds them; (x, y − 1) can only be the
-    /// cell just before. The cell joins their components (ids given in order of first cell, a
-    /// union keeping the smaller id), so a component's root is the id of its first cell and a
-    /// second pass numbers the components in the order of their first cells. Nothing is read but
-    /// `sorted` and the labels beside it: a label array over the cells' box (a city's area, three
-    /// rows apart per cell) cost a cache miss or two per neighbour.
+    /// In (x, y) order a column's cells are a stretch of `sorted`, ascending in y, and a run of
+    /// consecutive y (a segment) is connected whole. A segment's 8-neighbours that come before it
+    /// are the segments of column x − 1 whose y ranges, widened by one, meet its own: both
+    /// columns' segments ascend, so one cursor into column x − 1's finds them. Segments join (ids
+    /// given in order of first cell, a union keeping the smaller id), so a component's root is its
+    /// first segment, which holds its first cell, and the components are numbered in the order of
+    /// their first cells. Hot cells lie in blobs, so there are a few cells to a segment: the
+    /// union–find over single cells spent ~115 instructions a cell, mostly on its neighbour
+    /// searches. Nothing is read but `sorted` and the segments: a label array over the cells' box
+    /// (a city's area, three rows apart per cell) cost a cache miss or two per neighbour.
     /// Each cell's component index (0-based, in the result's order) is written to `numbers` in
     /// `sorted`'s order; `distinct` becomes false when a cell repeats.
     private static func labelSortedComponents(
         _ sorted: [GridCell], numbers out: UnsafeMutablePointer<Int32>, distinct: inout Bool
     ) -> [[GridCell]] {
         let n = sorted.count
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n + 2 + n) { scratch in
-            let parent = scratch.baseAddress!
-            let number = parent + n + 1
-            let size = number + n + 1  // cells per component, by number − 1
-            let label = size + n  // per position in `sorted`: its id (first pass)
+        // Per segment (at most n): its first position in `sorted`, its column, its y range, the
+        // distinct cells it holds, its parent (union–find over segment indices) and its number.
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 8 * n + 1) { scratch in
+            let start = scratch.baseAddress!
+            let column = start + n + 1
+            let low = column + n
+            let high = low + n
+            let held = high + n
+            let parent = held + n
+            let number = parent + n
+            let size = number + n  // distinct cells per component
             @inline(__always) func find(_ a: Int32) -> Int32 {
                 var a = a
                 while parent[Int(a)] != a {
@@ -143,82 +151,83 @@ enum GiStar {
                 }
                 return a
             }
-            // Joins the component of id `l` into `root` (0: none yet). Most of a cell's earlier
-            // neighbours carry the root it already has (a root is its own parent): nothing to find.
-            @inline(__always) func join(_ l: Int32, _ root: inout Int32) {
-                guard l != root else { return }
-                let r = find(l)
-                if root == 0 {
-                    root = r
-                } else if r < root {
-                    parent[Int(root)] = r  // the smaller id (the earlier first cell) stays the root
-                    root = r
-                } else if r > root {
-                    parent[Int(r)] = root
-                }
+            @inline(__always) func join(_ a: Int32, _ b: Int32) {
+                let ra = find(a)
+                let rb = find(b)
+                if ra < rb { parent[Int(rb)] = ra } else if rb < ra { parent[Int(ra)] = rb }
             }
-            var ids: Int32 = 0
             return sorted.withUnsafeBufferPointer { cells in
-                // Column x − 1's cells are positions previousStart..<previousEnd (empty when no
-                // cell has that x); `cursor` is the first of them whose y may reach y − 1.
-                var column = Int64.min
+                // The segments, in order.
+                var segments = 0
+                for k in 0..<n {
+                    let c = cells[k]
+                    if k > 0 {
+                        let p = cells[k &- 1]
+                        if c.x == p.x, c.y == p.y {  // a repeated cell: its first copy's segment
+                            distinct = false
+                            continue
+                        }
+                        if c.x == p.x, c.y == p.y &+ 1 {
+                            high[segments &- 1] = c.y
+                            held[segments &- 1] &+= 1
+                            continue
+                        }
+                    }
+                    start[segments] = Int32(truncatingIfNeeded: k)
+                    column[segments] = c.x
+                    low[segments] = c.y
+                    high[segments] = c.y
+                    held[segments] = 1
+                    parent[segments] = Int32(truncatingIfNeeded: segments)
+                    segments &+= 1
+                }
+                start[segments] = Int32(truncatingIfNeeded: n)
+                // Joins with column x − 1: its segments are previousStart..<previousEnd.
+                var currentColumn = Int32.min
                 var columnStart = 0
                 var previousStart = 0
                 var previousEnd = 0
                 var cursor = 0
-                for k in 0..<n {
-                    let c = cells[k]
-                    if k > 0, c == cells[k &- 1] {  // a repeated cell: its first copy's component
-                        label[k] = label[k &- 1]
-                        continue
-                    }
-                    let x = Int64(c.x)
-                    let y = Int64(c.y)
-                    if x != column {
-                        if x == column &+ 1 {
+                for s in 0..<segments {
+                    let x = column[s]
+                    if x != currentColumn {
+                        if currentColumn != Int32.min, x == currentColumn &+ 1 {
                             previousStart = columnStart
-                            previousEnd = k
+                            previousEnd = s
                         } else {
-                            previousStart = k
-                            previousEnd = k
+                            previousStart = s
+                            previousEnd = s
                         }
-                        column = x
-                        columnStart = k
+                        currentColumn = x
+                        columnStart = s
                         cursor = previousStart
                     }
-                    var root: Int32 = 0
-                    while cursor < previousEnd, Int64(cells[cursor].y) < y &- 1 { cursor &+= 1 }
+                    // Column x − 1's segments ending above this one's reach meet no later one either.
+                    let reachLow = Int64(low[s]) &- 1
+                    let reachHigh = Int64(high[s]) &+ 1
+                    while cursor < previousEnd, Int64(high[cursor]) < reachLow { cursor &+= 1 }
                     var q = cursor
-                    while q < previousEnd, Int64(cells[q].y) <= y &+ 1 {
-                        join(label[q], &root)  // (x − 1, y − 1 … y + 1)
+                    while q < previousEnd, Int64(low[q]) <= reachHigh {
+                        join(Int32(truncatingIfNeeded: q), Int32(truncatingIfNeeded: s))
                         q &+= 1
                     }
-                    if k > columnStart, Int64(cells[k &- 1].y) == y &- 1 { join(label[k &- 1], &root) }  // (x, y − 1)
-                    if root == 0 {
-                        ids += 1
-                        parent[Int(ids)] = ids
-                        root = ids
-                    }
-                    label[k] = root
                 }
-                // The roots numbered in the order of their first cells; each cell gets its
-                // component's number (a repeated cell the number its first copy got).
-                for k in 0...Int(ids) { number[k] = 0 }
+                // The roots numbered in the order of their first cells, each cell given its
+                // segment's number (a repeated cell the number of its first copy's segment).
                 var components: Int32 = 0
-                for k in 0..<n {
-                    if k > 0, cells[k] == cells[k &- 1] {
-                        distinct = false
-                        out[k] = out[k &- 1]
-                        continue
-                    }
-                    let r = Int(find(label[k]))
-                    if number[r] == 0 {
+                for s in 0..<segments {
+                    let r = Int(find(Int32(truncatingIfNeeded: s)))
+                    let component: Int32
+                    if r == s {
+                        component = components
                         size[Int(components)] = 0
-                        components += 1
-                        number[r] = components
+                        components &+= 1
+                    } else {
+                        component = number[r]
                     }
-                    size[Int(number[r]) &- 1] &+= 1
-                    out[k] = number[r] &- 1
+                    number[s] = component
+                    size[Int(component)] &+= held[s]
+                    for k in Int(start[s])..<Int(start[s &+ 1]) { out[k] = component }
                 }
                 let sizes = (0..<Int(components)).map { Int(size[$0]) }
                 return gather(cells, sizes: sizes, numbers: UnsafePointer(out))
