@@ -141,25 +141,6 @@ struct GiStarHotSet: Sendable {
                         let oneTile = x0 >> CellTiles.shift == x1 >> CellTiles.shift && y0 >> CellTiles.shift == y1 >> CellTiles.shift
                         let localTile = oneTile ? local.tileStart(x: x0, y: y0) : 0
                         let hotTile = oneTile ? isHot.tileStart(x: x0, y: y0) : 0
-                        // Most blocks lie in one tile and away from the universe's edge: every cell
-                        // then has the full 3×3 block (weight count 9) and one threshold.
-                        if oneTile, cx >= 2, cy >= 2, cx &+ 2 < cols, cy &+ 2 < rws {
-                            let hottest = smallest[9]
-                            var y = y0
-                            while y <= y1 {
-                                var x = x0
-                                while x <= x1 {
-                                    let hot = Int(local.at(localTile, x: x, y: y)) >= hottest
-                                    if hot != (isHot.at(hotTile, x: x, y: y) != 0) {
-                                        let key = UInt64(truncatingIfNeeded: x) << 32 | UInt64(truncatingIfNeeded: y)
-                                        if hot { added.append(key) } else { removed.append(key) }
-                                    }
-                                    x &+= 1
-                                }
-                                y &+= 1
-                            }
-                            continue
-                        }
                         var y = y0
                         while y <= y1 {
                             // A cell's weight count is its block's extent along each axis, multiplied.
