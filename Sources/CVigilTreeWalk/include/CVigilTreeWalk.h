@@ -19,4 +19,21 @@ float vigil_tree_walk_wide(
     const uint8_t *features, const float *conditions, const float *leaves, int depth, int trees, const float *x,
     float base);
 
+/// Whether this CPU and OS run the eight-incident walk (AVX2, with the OS saving the vector
+/// registers). Asked once.
+int vigil_tree_walk_block_available(void);
+
+/// The margins of eight incidents at once for a complete-tree ensemble laid out tree by tree
+/// (`EightIncidentTrees`): per lane, `base`, then each tree's leaf added in tree order, in float32.
+///
+/// `offsets` and `conditions`: per tree, `2^depth - 1` entries in heap order; an offset is the byte
+/// offset in `rows` of the row the split reads. `leaves`: per tree `max(8, 2^depth)` values, left
+/// to right (padding after). `depth`: 1 to 6. `rows`: rows of eight float32 values, one per lane;
+/// the caller writes each input twice, with a missing value as -infinity and as +infinity, and
+/// points a split at the copy its missing direction needs, so a lane goes right when its value is
+/// `>=` the (finite) condition: XGBoost's rule. `out`: the eight margins.
+void vigil_tree_walk_block(
+    const uint32_t *offsets, const float *conditions, const float *leaves, int depth, int trees, const float *rows,
+    float base, float *out);
+
 #endif

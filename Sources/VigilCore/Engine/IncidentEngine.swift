@@ -6,7 +6,7 @@
 public struct IncidentEngine: Sendable {
     public private(set) var configuration: EngineConfiguration
     public private(set) var watermark: Watermark
-    public private(set) var statistics = EngineStatistics()
+    public internal(set) var statistics = EngineStatistics()
     public private(set) var windows: WindowTable
     private(set) var categories = Interner()
     private(set) var neighbourhoods = Interner()
@@ -22,9 +22,11 @@ public struct IncidentEngine: Sendable {
     /// and the hotspot evaluation indexed by cell for features (updated after each evaluation).
     public private(set) var risk: RiskScorer?
     /// The score of the latest accepted incident (nil when no model is configured).
-    public private(set) var lastScore: Double?
+    public internal(set) var lastScore: Double?
     private var riskFeatures: [Double] = []
-    private var riskContributions: [Double] = []
+    var riskContributions: [Double] = []
+    /// A batch's incidents waiting for the eight-incident walk (`process(batch:_:)`); empty between calls.
+    var deferred: DeferredScores?
     private var hotIndex: HotCellIndex?
     private var hotIndexEvaluation = 0
     static let expiryInterval = 4096
@@ -34,7 +36,7 @@ public struct IncidentEngine: Sendable {
     /// their citations would be incomplete), and a high score is counted without an alert.
     private var publishesCounts: Bool
     private var publishesSurges: Bool
-    private var publishesHighRisk: Bool
+    private(set) var publishesHighRisk: Bool
 
     public init(configuration: EngineConfiguration) {
         self.configuration = configuration
@@ -98,16 +100,23 @@ public struct IncidentEngine: Sendable {
     public mutating func process(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double])
         -> EngineDecision
     {
-        let decision = processAll(incident, recording: layout, into: &features)
+        published(processAll(incident, recording: layout, into: &features))
+    }
+
+    /// `decision` with only the alert kinds the configuration publishes (`alerts.kinds`).
+    mutating func published(_ decision: EngineDecision) -> EngineDecision {
         guard case .accepted(let all) = decision, let kinds = configuration.alertKinds, !all.isEmpty else { return decision }
         let published = all.filter { kinds.contains($0.kind) }
         statistics.alerts -= all.count - published.count
         return .accepted(published)
     }
 
-    private mutating func processAll(_ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double])
-        -> EngineDecision
-    {
+    /// Every alert `incident` causes, before the published kinds are picked. `deferringScore`:
+    /// its features go to `deferred` for the batch's eight-incident walk, and its `high_risk`
+    /// alert and score statistics come when that block is scored (`process(batch:_:)`).
+    mutating func processAll(
+        _ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double], deferringScore: Bool = false
+    ) -> EngineDecision {
         if watermark.isLate(incident.eventTime), let current = watermark.current {
             statistics.late += 1
             return .late(watermark: current)
@@ -145,7 +154,8 @@ public struct IncidentEngine: Sendable {
         if layout != nil || risk != nil {
             windows.prepare(incident.eventTime)  // the features' window ends, then the counts below
             riskAlert = scoreBeforeCounting(
-                incident, cell: cell, category: knownCategory, neighbourhood: knownNeighbourhood, layout: layout, features: &features)
+                incident, cell: cell, category: knownCategory, neighbourhood: knownNeighbourhood, layout: layout, features: &features,
+                deferring: deferringScore)
         }
         guard let category = knownCategory ?? categories.id(for: incident.category) else {
             if let riskAlert { alerts.append(riskAlert) }
@@ -221,9 +231,10 @@ public struct IncidentEngine: Sendable {
     }
 
     /// Features (and the score, when a model serves) of `incident` from the state before it counts.
+    /// `deferring`: the model's features go to the next lane of `deferred`, to be scored there.
     private mutating func scoreBeforeCounting(
         _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
-        features: inout [Double]
+        features: inout [Double], deferring: Bool
     ) -> Alert? {
         if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
             if hotIndex == nil { hotIndex = HotCellIndex(snapshot) } else { hotIndex?.update(snapshot) }  // in place: its tiles are reused
@@ -235,9 +246,18 @@ public struct IncidentEngine: Sendable {
         swap(&values, &riskFeatures)
         let scored = score(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, layout: layout, features: &features,
-            riskFeatures: &values)
+            riskFeatures: &values, scoring: !deferring)
         swap(&values, &riskFeatures)
+        if deferring {
+            _ = deferred!.take(riskFeatures, cell: cell)
+            return nil
+        }
         guard let score = scored else { return nil }
+        return record(score, of: incident, cell: cell, features: riskFeatures)
+    }
+
+    /// Counts `incident`'s score (taken on `features`) and returns its `high_risk` alert, if any.
+    mutating func record(_ score: Double, of incident: Incident, cell: GridCell, features: [Double]) -> Alert? {
         statistics.scored += 1
         lastScore = score
         // high_risk is opt-in: when it is not published, count it but build no alert (its feature
@@ -248,7 +268,7 @@ public struct IncidentEngine: Sendable {
             return nil
         }
         let alert = scorer.alert(
-            incident, cell: cell, grid: configuration.grid, score: score, features: riskFeatures,
+            incident, cell: cell, grid: configuration.grid, score: score, features: features,
             contributions: &riskContributions)
         if alert != nil { statistics.highRisk += 1 }
         return alert
@@ -263,7 +283,7 @@ public struct IncidentEngine: Sendable {
     /// twice an incident.
     private func score(
         _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
-        features: inout [Double], riskFeatures: inout [Double]
+        features: inout [Double], riskFeatures: inout [Double], scoring: Bool
     ) -> Double? {
         layout?.extract(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
@@ -271,7 +291,7 @@ public struct IncidentEngine: Sendable {
         risk?.layout.extract(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
             surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
-        return risk?.model.probability(riskFeatures)
+        return scoring ? risk?.model.probability(riskFeatures) : nil
     }
 
     /// Runs a final hotspot evaluation covering everything processed (end of a replay).

@@ -38,6 +38,9 @@ public struct XGBoostModel: Sendable, Equatable {
     let complete: CompleteTreeEnsemble?
     /// The complete trees sixteen to a vector, where this CPU runs that walk; `margin` prefers it.
     let sixteenLanes: SixteenLaneTrees?
+    /// The complete trees laid out for eight incidents at once, where this CPU runs that walk: the
+    /// engine scores a batch's incidents eight at a time with it (`margins`).
+    let eightIncidents: EightIncidentTrees?
     /// The base score in margin space (logit of the stored probability, in float32).
     public let baseMargin: Float
     public let featureNames: [String]
@@ -172,6 +175,7 @@ public struct XGBoostModel: Sendable, Equatable {
         meanValue = means
         complete = CompleteTreeEnsemble(nodes: nodes, roots: newRoots)
         sixteenLanes = complete.flatMap { SixteenLaneTrees($0, featureCount: names.count) }
+        eightIncidents = complete.flatMap { EightIncidentTrees($0, featureCount: names.count) }
     }
 
     /// The child a value goes to from an inner node: `left`, or `left + 1` when `v >= condition`
@@ -250,7 +254,11 @@ public struct XGBoostModel: Sendable, Equatable {
 
     /// P(positive): XGBoost's float32 sigmoid of the margin.
     public func probability(_ x: [Double]) -> Double {
-        let m = margin(x)
+        Self.probability(margin: margin(x))
+    }
+
+    /// XGBoost's float32 sigmoid of a margin.
+    @inline(__always) static func probability(margin m: Float) -> Double {
         let denominator = expf(min(-m, 88.7)) + 1.0 + Float(1e-16)
         return Double(1.0 / denominator)
     }

@@ -60,12 +60,13 @@ final class PartitionWorkers {
         /// Processes every incident in order on `engine`, as the serial path would.
         mutating func run(on engine: inout IncidentEngine) {
             results.reserveCapacity(incidents.count)
-            for i in incidents.indices {
-                let decision = engine.process(inPlace: &incidents[i])
-                results.append(
-                    EngineResult(
-                        decision: decision, score: keepsScore ? engine.lastScore : nil, risk: keepsScore ? engine.risk : nil))
+            let risk = keepsScore ? engine.risk : nil  // a model is swapped only between batches
+            var results = self.results
+            self.results = []
+            engine.process(batch: &incidents) { _, decision, score in
+                results.append(EngineResult(decision: decision, score: keepsScore ? score : nil, risk: risk))
             }
+            self.results = results
             watermark = engine.watermark.current
         }
     }
