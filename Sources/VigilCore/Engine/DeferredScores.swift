@@ -16,7 +16,12 @@ struct DeferredScores {
         let lane: Int?
     }
 
-    let featureCount: Int
+    /// The scorer the block was made for, and its model's trees and base margin (kept here so a
+    /// batch neither copies the model out of its enum nor retains its arrays).
+    let scorer: RiskScorer
+    let trees: EightIncidentTrees
+    let baseMargin: Float
+    var featureCount: Int { trees.featureCount }
     private(set) var rows: EightIncidentTrees.Rows
     /// Lane `k`'s features (as extracted, in doubles) at `k · featureCount`: a `high_risk` alert
     /// lists the largest contributions from them.
@@ -26,8 +31,14 @@ struct DeferredScores {
     /// Lanes taken since the last `reset`.
     private(set) var lanes = 0
 
-    init(featureCount: Int) {
-        self.featureCount = featureCount
+    /// A block for `scorer`, or nil when its model has no eight-incident walk (not XGBoost, no
+    /// AVX2, or trees too deep).
+    init?(for scorer: RiskScorer) {
+        guard case .xgboost(let model) = scorer.model, let trees = model.eightIncidents else { return nil }
+        self.scorer = scorer
+        self.trees = trees
+        baseMargin = model.baseMargin
+        let featureCount = trees.featureCount
         rows = EightIncidentTrees.Rows(featureCount: featureCount)
         features = [Double](repeating: 0, count: featureCount * EightIncidentTrees.lanes)
         cells = [GridCell](repeating: GridCell(x: 0, y: 0), count: EightIncidentTrees.lanes)
@@ -38,12 +49,13 @@ struct DeferredScores {
 
     /// Takes the next lane for an incident in `cell` with features `x`.
     mutating func take(_ x: [Double], cell: GridCell) -> Int {
-        precondition(!isFull && x.count == featureCount, "a full block, or features of another layout")
+        let count = featureCount
+        precondition(!isFull && x.count == count, "a full block, or features of another layout")
         let lane = lanes
         rows.write(x, lane: lane)
         features.withUnsafeMutableBufferPointer { f in
             x.withUnsafeBufferPointer { x in
-                (f.baseAddress! + lane * featureCount).update(from: x.baseAddress!, count: featureCount)
+                (f.baseAddress! + lane * count).update(from: x.baseAddress!, count: count)
             }
         }
         cells[lane] = cell
@@ -53,6 +65,20 @@ struct DeferredScores {
 
     /// Queues an incident's decision (with the lane it took, if any).
     mutating func append(_ entry: Pending) { pending.append(entry) }
+
+    /// The waiting lanes' margins, in lane order (the walk runs for three lanes or more; below
+    /// that, walking each lane alone costs less and gives the same sums).
+    func margins() -> (Float, Float, Float, Float, Float, Float, Float, Float) {
+        var margins: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+        if lanes >= 3 {
+            trees.margins(rows, base: baseMargin, into: &margins)
+        } else if case .xgboost(let model) = scorer.model {
+            withUnsafeMutableBytes(of: &margins) { m in
+                for lane in 0..<lanes { m.storeBytes(of: model.margin(features(ofLane: lane)), toByteOffset: lane * 4, as: Float.self) }
+            }
+        }
+        return margins
+    }
 
     /// Lane `lane`'s features.
     func features(ofLane lane: Int) -> [Double] {

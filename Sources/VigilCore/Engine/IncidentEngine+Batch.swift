@@ -11,14 +11,13 @@ extension IncidentEngine {
     /// behind a waiting one waits too; the batch's last block is scored before this returns, so
     /// nothing waits between calls (a model swap or a rule update sees no pending incident).
     public mutating func process(batch incidents: inout [Incident], _ emit: (Int, EngineDecision, Double?) -> Void) {
-        guard let scorer = risk, case .xgboost(let model) = scorer.model, let trees = model.eightIncidents else {
+        guard let scorer = risk, deferred?.scorer === scorer || startDeferring(for: scorer) else {
             for i in incidents.indices {
                 let decision = process(inPlace: &incidents[i])
                 emit(i, decision, lastScore)
             }
             return
         }
-        if deferred?.featureCount != trees.featureCount { deferred = DeferredScores(featureCount: trees.featureCount) }
         for i in incidents.indices {
             let lanesBefore = deferred!.lanes
             let decision = processDeferringScore(inPlace: &incidents[i])
@@ -28,9 +27,16 @@ extension IncidentEngine {
                 continue
             }
             deferred!.append(DeferredScores.Pending(index: i, decision: decision, lane: lane))
-            if deferred!.isFull { scoreDeferred(&incidents, model: model, trees: trees, emit) }
+            if deferred!.isFull { scoreDeferred(&incidents, emit) }
         }
-        if !deferred!.pending.isEmpty { scoreDeferred(&incidents, model: model, trees: trees, emit) }
+        if !deferred!.pending.isEmpty { scoreDeferred(&incidents, emit) }
+    }
+
+    /// Makes the block for `scorer` (a new model since the last batch); false when its model has
+    /// no eight-incident walk.
+    private mutating func startDeferring(for scorer: RiskScorer) -> Bool {
+        deferred = DeferredScores(for: scorer)
+        return deferred != nil
     }
 
     /// `processAll` reading the incident where the caller keeps it (see `process(inPlace:)`).
@@ -41,26 +47,20 @@ extension IncidentEngine {
 
     /// Scores the waiting lanes, adds their `high_risk` alerts and statistics, and hands every
     /// waiting decision to `emit` in order.
-    private mutating func scoreDeferred(
-        _ incidents: inout [Incident], model: XGBoostModel, trees: EightIncidentTrees, _ emit: (Int, EngineDecision, Double?) -> Void
-    ) {
+    private mutating func scoreDeferred(_ incidents: inout [Incident], _ emit: (Int, EngineDecision, Double?) -> Void) {
         guard var block = deferred.take() else { return }
-        var margins: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
-        // Fewer than three lanes cost more in one eight-lane walk than walked one at a time (same sums).
-        let walked = block.lanes >= 3
-        if walked { trees.margins(block.rows, base: model.baseMargin, into: &margins) }
-        let threshold = risk?.threshold ?? .infinity
+        let margins = block.margins()
         for entry in block.pending {
             var decision = entry.decision
             if let lane = entry.lane {
-                let margin =
-                    walked
-                    ? withUnsafeBytes(of: margins) { $0.load(fromByteOffset: lane * MemoryLayout<Float>.stride, as: Float.self) }
-                    : model.margin(block.features(ofLane: lane))
+                let margin = withUnsafeBytes(of: margins) {
+                    $0.load(fromByteOffset: lane * MemoryLayout<Float>.stride, as: Float.self)
+                }
                 let score = XGBoostModel.probability(margin: margin)
-                // The features only where an alert lists their contributions.
-                let features = publishesHighRisk && score >= threshold ? block.features(ofLane: lane) : []
-                if let alert = record(score, of: incidents[entry.index], cell: block.cells[lane], features: features),
+                // The incident and its features are read only for an alert.
+                if countScore(score),
+                    let alert = highRiskAlert(
+                        score, of: incidents[entry.index], cell: block.cells[lane], features: block.features(ofLane: lane)),
                     case .accepted(var alerts) = decision
                 {
                     alerts.append(alert)

@@ -258,18 +258,27 @@ public struct IncidentEngine: Sendable {
 
     /// Counts `incident`'s score (taken on `features`) and returns its `high_risk` alert, if any.
     mutating func record(_ score: Double, of incident: Incident, cell: GridCell, features: [Double]) -> Alert? {
+        guard countScore(score) else { return nil }
+        return highRiskAlert(score, of: incident, cell: cell, features: features)
+    }
+
+    /// Counts a score; true when its `high_risk` alert is to be built (published, and the score
+    /// at the threshold). high_risk is opt-in: when it is not published, a score at the threshold
+    /// is counted but builds no alert (its feature contributions and evidence cost more than the
+    /// score itself, for ~3.5 % of incidents).
+    mutating func countScore(_ score: Double) -> Bool {
         statistics.scored += 1
         lastScore = score
-        // high_risk is opt-in: when it is not published, count it but build no alert (its feature
-        // contributions and evidence cost more than the score itself, for ~3.5 % of incidents).
-        guard let scorer = risk else { return nil }
-        if !publishesHighRisk {
-            if score >= scorer.threshold { statistics.highRisk += 1 }
-            return nil
-        }
-        let alert = scorer.alert(
-            incident, cell: cell, grid: configuration.grid, score: score, features: features,
-            contributions: &riskContributions)
+        guard let scorer = risk, score >= scorer.threshold else { return false }
+        if publishesHighRisk { return true }
+        statistics.highRisk += 1
+        return false
+    }
+
+    /// The `high_risk` alert of a score `countScore` said to build, counted.
+    mutating func highRiskAlert(_ score: Double, of incident: Incident, cell: GridCell, features: [Double]) -> Alert? {
+        let alert = risk?.alert(
+            incident, cell: cell, grid: configuration.grid, score: score, features: features, contributions: &riskContributions)
         if alert != nil { statistics.highRisk += 1 }
         return alert
     }
