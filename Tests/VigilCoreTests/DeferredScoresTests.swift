@@ -62,6 +62,14 @@ struct DeferredScoresTests {
         return incidents
     }
 
+    /// The default rules without a model, and the feature layout a model for them is trained on.
+    func plainWithLayout() -> (EngineConfiguration, NearRepeatFeatures) {
+        let plain = EngineConfiguration(grid: factory.grid)
+        let layout = NearRepeatFeatures(
+            configuration: plain, categories: ["Assault", "Robbery", "Break and Enter"], premises: ["House", "Apartment"])
+        return (plain, layout)
+    }
+
     /// A decision as its alerts' JSON (feature values can be NaN, which `==` on alerts never
     /// matches) or its late watermark, and the score's bits.
     struct Outcome: Equatable {
@@ -109,9 +117,7 @@ struct DeferredScoresTests {
 
     @Test("batches of any size give the one-at-a-time decisions, alerts, scores, statistics and state")
     func sameAsOneAtATime() throws {
-        let plain = EngineConfiguration(grid: factory.grid)
-        let layout = NearRepeatFeatures(
-            configuration: plain, categories: ["Assault", "Robbery", "Break and Enter"], premises: ["House", "Apartment"])
+        let (plain, layout) = plainWithLayout()
         let scorer = try RiskScorer.load(Self.model(names: layout.names, seed: 5), configuration: plain, threshold: 0.55, topFeatures: 3)
         guard case .xgboost(let model) = scorer.model else { throw ModelError(.unsupported, "XGBoost expected") }
         #expect((model.eightIncidents != nil) == EightIncidentTrees.available)
@@ -148,9 +154,7 @@ struct DeferredScoresTests {
 
     @Test("models swapped between batches (another XGBoost, a logistic one, none) score as one at a time")
     func modelsSwappedBetweenBatches() throws {
-        let plain = EngineConfiguration(grid: factory.grid)
-        let layout = NearRepeatFeatures(
-            configuration: plain, categories: ["Assault", "Robbery", "Break and Enter"], premises: ["House", "Apartment"])
+        let (plain, layout) = plainWithLayout()
         let first = try RiskScorer.load(Self.model(names: layout.names, seed: 5), configuration: plain, threshold: 0.55, topFeatures: 2)
         let second = try RiskScorer.load(Self.model(names: layout.names, seed: 6), configuration: plain, threshold: 0.5, topFeatures: 2)
         let logistic = try RiskScorer.load(RiskModelTests.logistic(layout.names, intercept: 0.2), configuration: plain, threshold: 0.5)
