@@ -21,12 +21,20 @@ out=.build-fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 rm -f "$out/incident-decoder-fuzz"  # never fuzz a stale binary when the build fails
 echo "== building the decoder fuzz target" >&2
-# VigilCore's one C dependency (the vector tree walk) is compiled first and linked in.
-if ! { clang -O2 -c Sources/CVigilTreeWalk/TreeWalk.c -I Sources/CVigilTreeWalk/include -o "$out/TreeWalk.o" \
-    && swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name VigilFuzz \
-    -I Sources/CVigilTreeWalk/include "$out/TreeWalk.o" \
-    $(find Sources/VigilCore -name '*.swift' | sort) Fuzz/IncidentDecoderFuzz.swift \
-    -o "$out/incident-decoder-fuzz"; } > "$out/build.log" 2>&1; then
+# VigilCore's one C dependency (the vector tree walks: every .c file of it) is compiled first and linked in.
+build_target() {
+    local c walks=()
+    for c in Sources/CVigilTreeWalk/*.c; do
+        walks+=("$out/$(basename "$c" .c).o")
+        clang -O2 -c "$c" -I Sources/CVigilTreeWalk/include -o "${walks[-1]}" || return 1
+    done
+    # shellcheck disable=SC2046  # one argument per source file
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name VigilFuzz \
+        -I Sources/CVigilTreeWalk/include "${walks[@]}" \
+        $(find Sources/VigilCore -name '*.swift' | sort) Fuzz/IncidentDecoderFuzz.swift \
+        -o "$out/incident-decoder-fuzz"
+}
+if ! build_target > "$out/build.log" 2>&1; then
     grep -v "ld.gold: warning: Cannot export local symbol" "$out/build.log" >&2
     echo "fuzz.sh: building the fuzz target failed (above)" >&2
     exit 1
