@@ -16,11 +16,11 @@ struct DeferredScores {
         let lane: Int?
     }
 
-    /// The scorer the block was made for, and its model's trees and base margin (kept here so a
-    /// batch neither copies the model out of its enum nor retains its arrays).
+    /// The scorer the block was made for, its XGBoost model and that model's eight-incident trees
+    /// (kept here so a batch neither copies the model out of its enum nor retains its arrays).
     let scorer: RiskScorer
+    let model: XGBoostModel
     let trees: EightIncidentTrees
-    let baseMargin: Float
     var featureCount: Int { trees.featureCount }
     private(set) var rows: EightIncidentTrees.Rows
     /// Lane `k`'s features (as extracted, in doubles) at `k · featureCount`: a `high_risk` alert
@@ -36,8 +36,8 @@ struct DeferredScores {
     init?(for scorer: RiskScorer) {
         guard case .xgboost(let model) = scorer.model, let trees = model.eightIncidents else { return nil }
         self.scorer = scorer
+        self.model = model
         self.trees = trees
-        baseMargin = model.baseMargin
         let featureCount = trees.featureCount
         rows = EightIncidentTrees.Rows(featureCount: featureCount)
         features = [Double](repeating: 0, count: featureCount * EightIncidentTrees.lanes)
@@ -71,8 +71,8 @@ struct DeferredScores {
     func margins() -> (Float, Float, Float, Float, Float, Float, Float, Float) {
         var margins: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
         if lanes >= 3 {
-            trees.margins(rows, base: baseMargin, into: &margins)
-        } else if case .xgboost(let model) = scorer.model {
+            trees.margins(rows, base: model.baseMargin, into: &margins)
+        } else {
             withUnsafeMutableBytes(of: &margins) { m in
                 for lane in 0..<lanes { m.storeBytes(of: model.margin(features(ofLane: lane)), toByteOffset: lane * 4, as: Float.self) }
             }

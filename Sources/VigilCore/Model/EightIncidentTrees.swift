@@ -58,11 +58,6 @@ struct EightIncidentTrees: Sendable, Equatable {
     /// `maximumDepth`).
     init?(_ ensemble: CompleteTreeEnsemble, featureCount: Int) {
         guard Self.available, ensemble.depth >= 1, ensemble.depth <= Self.maximumDepth else { return nil }
-        self.init(layout: ensemble, featureCount: featureCount)
-    }
-
-    /// The layout regardless of this CPU (the walk itself still needs AVX2).
-    init(layout ensemble: CompleteTreeEnsemble, featureCount: Int) {
         let depth = ensemble.depth
         let inner = (1 << depth) - 1
         let width = inner + 1

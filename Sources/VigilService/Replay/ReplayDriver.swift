@@ -36,28 +36,23 @@ struct ReplayDriver {
             // `process(batch:_:)`, which scores them eight at a time where it can.
             var chunk: [Incident] = []
             chunk.reserveCapacity(Self.chunk)
-            var alertsOut = self.alertsByKind
+            var written = self.alertsByKind
             let file = outputs.alerts
             for start in stride(from: 0, to: incidents.count, by: Self.chunk) {
                 chunk.removeAll(keepingCapacity: true)
                 chunk.append(contentsOf: incidents[start..<min(start + Self.chunk, incidents.count)])
                 engine.process(batch: &chunk) { _, decision, _ in
-                    guard case .accepted(let alerts) = decision else { return }
-                    for alert in alerts {
-                        alertsOut[alert.kind.rawValue, default: 0] += 1
-                        file.writeLine(AlertJSON.encode(alert, detectedAt: nil))
-                    }
+                    if case .accepted(let alerts) = decision { Self.write(alerts, to: file, counting: &written) }
                 }
-                let done = start + chunk.count
                 if let progress, Date().timeIntervalSince(lastProgress) >= 2 {
                     lastProgress = Date()
-                    let rate = Double(done) / Date().timeIntervalSince(engineStart)
                     progress(
-                        "replayed \(done)/\(incidents.count) incidents, event time \(chunk[chunk.count - 1].eventTime), \(alertsOut.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s"
-                    )
+                        Self.progressLine(
+                            done: start + chunk.count, of: incidents.count, at: chunk[chunk.count - 1].eventTime, alerts: written,
+                            since: engineStart))
                 }
             }
-            alertsByKind = alertsOut
+            alertsByKind = written
             return
         }
         for (index, incident) in incidents.enumerated() {
@@ -73,10 +68,8 @@ struct ReplayDriver {
             }
             if let progress, index & 0x3FFF == 0, Date().timeIntervalSince(lastProgress) >= 2 {
                 lastProgress = Date()
-                let rate = Double(index) / Date().timeIntervalSince(engineStart)
                 progress(
-                    "replayed \(index)/\(incidents.count) incidents, event time \(incident.eventTime), \(alertsByKind.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s"
-                )
+                    Self.progressLine(done: index, of: incidents.count, at: incident.eventTime, alerts: alertsByKind, since: engineStart))
             }
         }
     }
@@ -94,9 +87,20 @@ struct ReplayDriver {
     }
 
     private mutating func emit(_ alerts: [Alert]) {
+        Self.write(alerts, to: outputs.alerts, counting: &alertsByKind)
+    }
+
+    /// Writes `alerts` (without `detected_at`) and counts them by kind.
+    private static func write(_ alerts: [Alert], to file: OutputFile, counting byKind: inout [String: Int]) {
         for alert in alerts {
-            alertsByKind[alert.kind.rawValue, default: 0] += 1
-            outputs.alerts.writeLine(AlertJSON.encode(alert, detectedAt: nil))
+            byKind[alert.kind.rawValue, default: 0] += 1
+            file.writeLine(AlertJSON.encode(alert, detectedAt: nil))
         }
+    }
+
+    /// The progress line after `done` of `total` incidents.
+    private static func progressLine(done: Int, of total: Int, at time: Timestamp, alerts: [String: Int], since start: Date) -> String {
+        let rate = Double(done) / Date().timeIntervalSince(start)
+        return "replayed \(done)/\(total) incidents, event time \(time), \(alerts.values.reduce(0, +)) alerts, \(Int(rate)) incidents/s"
     }
 }
