@@ -28,8 +28,14 @@ import Testing
     /// 60 weeks of city-wide background: one incident every 3 hours somewhere in a 40×40-cell area,
     /// and a chronic cell with about 8 Assaults a day.
     func background(_ engine: inout IncidentEngine, weeks: Int = 60) -> (alerts: [Alert], end: Timestamp) {
+        let (incidents, end) = backgroundIncidents(weeks: weeks)
+        return (incidents.flatMap { engine.process($0).alerts ?? [] }, end)
+    }
+
+    /// The background's incidents in order, and the hour after the last.
+    func backgroundIncidents(weeks: Int = 60) -> (incidents: [Incident], end: Timestamp) {
         var rng = SplitMix64(seed: 7)
-        var alerts: [Alert] = []
+        var incidents: [Incident] = []
         let categories = ["Assault", "Break and Enter", "Auto Theft", "Robbery"]
         let hours = weeks * 168
         for h in 0..<hours {
@@ -37,13 +43,13 @@ import Testing
             if h % 3 == 0 {
                 let cell = GridCell(x: 40 + Int32(rng.next() % 40), y: 40 + Int32(rng.next() % 40))
                 let category = categories[Int(rng.next() % 4)]
-                alerts += engine.process(factory.make("bg-\(h)", t, category: category, cell: cell)).alerts ?? []
+                incidents.append(factory.make("bg-\(h)", t, category: category, cell: cell))
             }
             if h % 3 == 1 {
-                alerts += engine.process(factory.make("busy-\(h)", t, category: "Assault", cell: Self.busy)).alerts ?? []
+                incidents.append(factory.make("busy-\(h)", t, category: "Assault", cell: Self.busy))
             }
         }
-        return (alerts, Self.start + .hours(Int64(hours)))
+        return (incidents, Self.start + .hours(Int64(hours)))
     }
 
     @Test func burstAtQuietPlaceEmergesWithEvidenceAndSummary() {

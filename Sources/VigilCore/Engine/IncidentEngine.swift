@@ -114,8 +114,10 @@ public struct IncidentEngine: Sendable {
     /// Every alert `incident` causes, before the published kinds are picked. `deferringScore`:
     /// its features go to `deferred` for the batch's eight-incident walk, and its `high_risk`
     /// alert and score statistics come when that block is scored (`process(batch:_:)`).
+    /// `scoring` false: no features are read and no score is taken (`rebuild(_:)`).
     mutating func processAll(
-        _ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double], deferringScore: Bool = false
+        _ incident: Incident, recording layout: NearRepeatFeatures?, into features: inout [Double], deferringScore: Bool = false,
+        scoring: Bool = true
     ) -> EngineDecision {
         if watermark.isLate(incident.eventTime), let current = watermark.current {
             statistics.late += 1
@@ -151,7 +153,7 @@ public struct IncidentEngine: Sendable {
         let knownCategory = categories.existingID(for: incident.category)
         let knownNeighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
         var riskAlert: Alert?
-        if layout != nil || risk != nil {
+        if scoring, layout != nil || risk != nil {
             windows.prepare(incident.eventTime)  // the features' window ends, then the counts below
             riskAlert = scoreBeforeCounting(
                 incident, cell: cell, category: knownCategory, neighbourhood: knownNeighbourhood, layout: layout, features: &features,

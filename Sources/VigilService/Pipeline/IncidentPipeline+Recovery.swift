@@ -48,7 +48,8 @@ extension IncidentPipeline {
                 // processed, with its alerts, once the clock reaches it).
                 switch router.hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
                 case .process:
-                    if case .accepted? = engines[tp]?.process(incident) { try feedPublic(incident) }  // issue 15: public feed
+                    // State only: its score and alerts were given when it was first processed.
+                    if case .accepted? = engines[tp]?.rebuild(incident) { try feedPublic(incident) }  // issue 15: public feed
                 case .held: statistics.heldAhead += 1
                 case .reject: break  // dead-lettered when it was first read
                 }
