@@ -48,8 +48,9 @@ extension IncidentPipeline {
                 // processed, with its alerts, once the clock reaches it).
                 switch router.hold.admit(incident, message: KafkaMessage(record), clockMs: wallClockMs) {
                 case .process:
-                    // State only: its score and alerts were given when it was first processed.
-                    if case .accepted? = engines[tp]?.rebuild(incident) { try feedPublic(incident) }  // issue 15: public feed
+                    // State only: its score and alerts were given when it was first processed. An
+                    // accepted one goes to the public feed (issue 15).
+                    if case .accepted? = engines.withValue(forKey: tp, { $0.rebuild(incident) }) { try feedPublic(incident) }
                 case .held: statistics.heldAhead += 1
                 case .reject: break  // dead-lettered when it was first read
                 }

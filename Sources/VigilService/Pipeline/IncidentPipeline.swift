@@ -252,10 +252,11 @@ final class IncidentPipeline {
     /// `offset` of `tp`. `source` is the owned copy of its message (held incidents), else `record`.
     func process(_ incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64) throws {
         if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
-        let decision = engines[tp]!.process(incident)
         let keepsScore = config.topics.scored != nil
-        let result = EngineResult(
-            decision: decision, score: keepsScore ? engines[tp]!.lastScore : nil, risk: keepsScore ? engines[tp]!.risk : nil)
+        let result = engines.withValue(forKey: tp) { engine in
+            let decision = engine.process(incident)
+            return EngineResult(decision: decision, score: keepsScore ? engine.lastScore : nil, risk: keepsScore ? engine.risk : nil)
+        }!
         try apply(
             result, of: incident, source: source, record: record, tp: tp, offset: offset,
             publicWatermark: publicFeed != nil ? lowestWatermark() : nil)
