@@ -34,7 +34,7 @@ struct PartitionWorkersTests {
         }
     }
 
-    @Test(arguments: [2, 3])
+    @Test(arguments: [1, 2, 3])
     func everyPartitionGetsTheSerialDecisionsAndState(threads: Int) {
         let lanes = Self.lanes()
         // The reference: one engine per partition, fed serially on this thread.
@@ -110,7 +110,7 @@ struct PartitionWorkersTests {
     /// the job to be its array's only owner all the way to the thread that runs it, or the first
     /// in-place read copies the whole array (and retains every incident's strings). The array a
     /// job comes back with must be the very buffer it was given.
-    @Test(arguments: [2, 3])
+    @Test(arguments: [1, 2, 3])
     func jobsRunOnTheArrayTheyWereGiven(threads: Int) {
         var engines: [TopicPartition: IncidentEngine] = [:]
         var jobs: [PartitionWorkers.Job] = []
@@ -137,7 +137,7 @@ struct PartitionWorkersTests {
     /// uneven (some partitions missing from some batches), completed in order while the helpers
     /// run ahead. Each partition's engine must still see its incidents in order, and each job's
     /// watermark must be its engine's after that job.
-    @Test(arguments: [2, 3])
+    @Test(arguments: [1, 2, 3])
     func batchesSubmittedAheadKeepEachPartitionInOrder(threads: Int) {
         let lanes = Self.lanes()
         var expected: [[EngineDecision]] = []

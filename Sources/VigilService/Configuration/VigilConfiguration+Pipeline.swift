@@ -15,7 +15,7 @@ extension VigilConfiguration {
         /// The default is `"auto"`, `automaticWorkerThreads` (2 on a machine with 2 or more CPUs, 1 on
         /// a single core): partitions are independent state owners, so a second core is throughput
         /// for free, and 2 threads peak at ~154 MB on the 2M-message run, inside the 200 MB goal
-        /// (docs/PERFORMANCE.md). 1 runs everything on the loop thread, record by record.
+        /// (docs/PERFORMANCE.md). 1 runs each poll's batch on the loop thread at the poll's end.
         var workerThreads = automaticWorkerThreads()
 
         /// The CPUs this process may run on, at least 1.

@@ -1,7 +1,7 @@
 import VigilCore
 import VigilKafka
 
-/// One poll batch, planned for engines that run in parallel (`pipeline.worker_threads` > 1).
+/// One poll batch, planned for the partitions' engines (on worker threads, or on the loop's).
 ///
 /// The loop thread routes every record in arrival order, as the serial path does, and adds what
 /// it decided here: an incident for its partition's engine, or another step (a dead letter) whose

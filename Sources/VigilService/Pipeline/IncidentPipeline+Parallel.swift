@@ -27,7 +27,8 @@ struct InFlightBatch {
     var held = false
 }
 
-/// A poll batch's engines on several cores (`pipeline.worker_threads` > 1), pipelined.
+/// A poll batch's engines on several cores (`pipeline.worker_threads` > 1), pipelined; with one
+/// thread, run on the loop's at the poll's end.
 ///
 /// The loop thread routes each record as it is read (`RecordRouter`, so offsets, re-reads, holds
 /// and dead letters are decided in order exactly as before) and plans it (`BatchPlan`). At the
@@ -55,23 +56,25 @@ extension IncidentPipeline {
     /// The end of a poll's records (`afterRecords`): submits this poll's batch, completes the one
     /// before and sends its outputs, then holds this batch's commits.
     func runPlan() throws {
-        guard workers != nil else { return }
+        // With one thread nothing runs beside the loop, so the batch is completed now, inside its
+        // poll (its records are still valid): one poll of latency less than waiting for the next.
+        let pipelined = workers.threads > 1
         if !plan.isEmpty {
             var batch = BatchPlan<PlannedStep>()
             swap(&batch, &spareBatch)
             swap(&batch, &plan)
             let id = submit(&batch)
             inFlight.append(
-                InFlightBatch(id: id, plan: batch, messages: consumer.keepBatch(), arrived: operations.takeBatchStart()))
+                InFlightBatch(
+                    id: id, plan: batch, messages: pipelined ? consumer.keepBatch() : nil, arrived: operations.takeBatchStart()))
         }
-        while inFlight.count > 1 { try applyOldest() }
+        while inFlight.count > (pipelined ? 1 : 0) { try applyOldest() }
         holdCommits()  // after every earlier batch's outputs are tracked
     }
 
     /// Brings every engine home: the running batches are completed and applied, and a batch
     /// being read (only inside a poll, where its records are valid) is run and applied at once.
     func settle() throws {
-        guard let workers else { return }
         if !plan.isEmpty {
             var batch = BatchPlan<PlannedStep>()
             swap(&batch, &spareBatch)
@@ -90,7 +93,6 @@ extension IncidentPipeline {
     /// their partitions' outputs (and those of a batch half read), so nothing of them is
     /// committed (their inputs are read again), and frees their messages before the consumer closes.
     func discardInFlight() {
-        guard let workers else { return }
         var partitions = plan.firstInputs.map(\.partition)
         for batch in inFlight {
             _ = workers.complete(batch.id)
@@ -122,7 +124,7 @@ extension IncidentPipeline {
         for (lane, incidents) in zip(batch.lanes, batch.takeIncidents()) {
             jobs.append(PartitionWorkers.Job(partition: lane.partition, incidents: incidents, keepsScore: keepsScore))
         }
-        return workers!.submit(consume jobs) { tp in
+        return workers.submit(consume jobs) { tp in
             // Moved out of the dictionary: the workers' copy is the only one, so nothing is copied.
             let engine = engines.removeValue(forKey: tp) ?? IncidentEngine(configuration: config.engine)
             checkedOut.insert(tp)
@@ -134,7 +136,7 @@ extension IncidentPipeline {
     /// Completes the oldest running batch and sends its outputs in arrival order.
     private func applyOldest() throws {
         var batch = inFlight.removeFirst()
-        var jobs = workers!.complete(batch.id)
+        var jobs = workers.complete(batch.id)
         for job in jobs { appliedWatermarks[job.partition] = job.watermark }
         let watermark = publicFeed != nil ? publicWatermark() : nil
         do {

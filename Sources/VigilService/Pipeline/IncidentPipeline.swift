@@ -14,12 +14,14 @@ import VigilKafka
 /// commit positions), `PartitionRecovery` (rebuilding assigned partitions). Its waits are
 /// bounded by `WaitBudget`. This class performs what they decide.
 ///
-/// With `pipeline.worker_threads` > 1 the engines of a poll batch's partitions run at once on
-/// worker threads that the pipeline owns and joins when it stops (`+Parallel`, `PartitionWorkers`,
-/// `WorkerPool`), pipelined: a batch's engines run while this thread reads the next poll, and its
-/// outputs are sent when that poll ends. The consumer takes each batch round-robin from the
-/// partitions' own queues so a batch holds every partition with work; everything else,
-/// librdkafka included, stays on this thread.
+/// Each poll's incidents reach their partitions' engines as one batch per partition, so the model
+/// scores them eight at a time. With `pipeline.worker_threads` > 1 the engines of a poll batch's
+/// partitions run at once on worker threads that the pipeline owns and joins when it stops
+/// (`+Parallel`, `PartitionWorkers`, `WorkerPool`), pipelined: a batch's engines run while this
+/// thread reads the next poll, and its outputs are sent when that poll ends. The consumer then
+/// takes each batch round-robin from the partitions' own queues so a batch holds every partition
+/// with work; everything else, librdkafka included, stays on this thread. With 1 the batch runs
+/// on this thread at its poll's end.
 ///
 /// Extensions by concern: `+Delivery` (performing delivery actions), `+Recovery` (rebuilding
 /// assigned partitions by replay), `+Rebalance` (what happens as partitions move), `+Parallel`
@@ -40,10 +42,10 @@ final class IncidentPipeline {
     let operations: OperationsHub
 
     var engines: [TopicPartition: IncidentEngine] = [:]
-    /// Runs the batches' engines on several threads, pipelined; nil when `pipeline.worker_threads`
-    /// is 1 (each record is processed as it is read, on this thread).
-    let workers: PartitionWorkers?
-    /// The batch read so far, when `workers` is set: run at the batch's end (see `BatchPlan`).
+    /// Runs each poll's batch on the partitions' engines: on several threads, pipelined, or with
+    /// `pipeline.worker_threads` = 1 on this thread at the poll's end (`+Parallel`).
+    let workers: PartitionWorkers
+    /// The batch read so far: run at the batch's end (see `BatchPlan`).
     var plan = BatchPlan<PlannedStep>()
     /// Batches submitted to `workers` and not yet applied, oldest first; at most one between
     /// polls (`+Parallel`).
@@ -97,7 +99,7 @@ final class IncidentPipeline {
         ceSource = "vigil/\(config.kafka.groupID)"
         // Large blocks (fetch buffers, grown tables) outside the arenas, before the workers allocate (peak RSS).
         LargeBlocks.mapSeparately()
-        workers = config.pipeline.workerThreads > 1 ? PartitionWorkers(threads: config.pipeline.workerThreads) : nil
+        workers = PartitionWorkers(threads: config.pipeline.workerThreads)
         delivery = DeliveryStateMachine(
             configuration: .init(
                 retryLimitMs: config.reliability.deliveryTimeoutMs,
@@ -138,7 +140,7 @@ final class IncidentPipeline {
                 metadata: ["error": "\(error)"])
             shutdownDeadline = .now + .seconds(5)
             discardInFlight()  // its inputs stay uncommitted; its messages are freed before the consumer closes
-            workers?.shutdown()  // no engine runs any more: the helper threads end before the process does
+            workers.shutdown()  // no engine runs any more: the helper threads end before the process does
             consumer.close()
             producer.close(timeoutMs: 2000)
             throw error
@@ -209,11 +211,7 @@ final class IncidentPipeline {
                     metadata: ["kafka.partition": "\(tp)", "kafka.offset": "\(record.offset)"])
             }
         case .deadLetter(let deadLetter, let reason, let detail):
-            if workers != nil {
-                plan.add(.deadLetter(deadLetter, reason: reason, detail: detail, record), of: tp, offset: record.offset)
-            } else {
-                try sendDeadLetter(deadLetter, reason: reason, detail: detail, record: record)
-            }
+            plan.add(.deadLetter(deadLetter, reason: reason, detail: detail, record), of: tp, offset: record.offset)
         case .held(let incident, let releaseMs):
             statistics.heldAhead += 1
             if lateLogLimiter.allow() {
@@ -226,11 +224,7 @@ final class IncidentPipeline {
                     ])
             }
         case .process(let incident):
-            if workers != nil {
-                plan.add(incident, of: tp, offset: record.offset, step: .process(record))
-            } else {
-                try process(incident, source: nil, record: record, tp: tp, offset: record.offset)
-            }
+            plan.add(incident, of: tp, offset: record.offset, step: .process(record))
         }
     }
 
@@ -263,7 +257,7 @@ final class IncidentPipeline {
     }
 
     /// Sends what the engine's `result` for `incident` causes, charged to input `offset` of `tp`:
-    /// the serial path calls it right after the engine, the parallel one once the batch is completed.
+    /// a released held incident right after its engine, a poll's incidents once their batch is completed.
     /// `publicWatermark` is the engines' lowest watermark then (nil when the public feed is off).
     func apply(
         _ result: EngineResult, of incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64,
@@ -348,7 +342,7 @@ final class IncidentPipeline {
         // The loop has ended: bring the running batch's engines back and send its outputs, then
         // join the helper threads, so none is alive when the process exits (see `WorkerPool`).
         try settle()
-        workers?.shutdown()
+        workers.shutdown()
         logger.info("stopping: draining deliveries", metadata: ["pending": "\(delivery.pendingOutputs)"])
         // Leave a quarter of the budget for the final commit, leaving the group and the producer.
         let drained = try drain(nil, timeoutMs: WaitBudget.shutdownDrainMs(config.pipeline.shutdownTimeoutMs))

@@ -11,8 +11,10 @@ struct EngineResult: Sendable {
     var risk: RiskScorer?
 }
 
-/// Runs partitions' engines on the pipeline's helper threads (`pipeline.worker_threads` > 1),
-/// batch after batch, without stopping between batches.
+/// Runs partitions' engines on the pipeline's helper threads (`pipeline.worker_threads` − 1 of
+/// them), batch after batch, without stopping between batches. With one thread there are no
+/// helpers: the loop thread runs every job itself when it completes a batch, so a poll's
+/// incidents still reach their engines as one batch each (scored eight at a time).
 ///
 /// Partitions are independent state owners, so their engines need no lock: a batch is one `Job`
 /// per partition (its incidents in order), and a partition's jobs run one at a time, in the order
@@ -145,17 +147,18 @@ final class PartitionWorkers {
 
     /// At most this many jobs run at once (the caller's thread and `threads - 1` helpers).
     let threads: Int
-    private let pool: WorkerPool
+    /// The helper threads; nil with one thread.
+    private let pool: WorkerPool?
     private let shared = Shared()
     private var nextBatch: BatchID = 1
     private var stopped = false
 
     init(threads: Int) {
-        precondition(threads >= 2, "partition workers need at least 2 threads (1: the pipeline runs engines itself)")
+        precondition(threads >= 1, "partition workers need at least the caller's thread")
         self.threads = threads
-        pool = WorkerPool(helpers: threads - 1)
+        pool = threads > 1 ? WorkerPool(helpers: threads - 1) : nil
         let shared = shared
-        pool.start { worker in if worker > 0 { shared.serve() } }
+        pool?.start { worker in if worker > 0 { shared.serve() } }
     }
 
     deinit { shutdown() }
@@ -235,7 +238,7 @@ final class PartitionWorkers {
         shared.stopping = true
         shared.condition.broadcast()
         shared.condition.unlock()
-        pool.wait()
-        pool.shutdown()
+        pool?.wait()
+        pool?.shutdown()
     }
 }
