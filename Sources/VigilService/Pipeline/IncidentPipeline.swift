@@ -242,9 +242,10 @@ final class IncidentPipeline {
         try send(deadLetter, kind: .deadLetter, for: record.topicPartition, offset: record.offset)
     }
 
-    /// Runs `incident` through its partition's engine and sends what it causes, charged to input
-    /// `offset` of `tp`. `source` is the owned copy of its message (held incidents), else `record`.
-    func process(_ incident: Incident, source: KafkaMessage?, record: KafkaRecord?, tp: TopicPartition, offset: Int64) throws {
+    /// Runs a released held `incident` through its partition's engine on this thread and sends
+    /// what it causes, charged to input `offset` of `tp`; `source` is the owned copy of its message.
+    /// (A poll's incidents go through `+Parallel`'s batches instead.)
+    func processReleased(_ incident: Incident, source: KafkaMessage, tp: TopicPartition, offset: Int64) throws {
         if engines[tp] == nil { engines[tp] = IncidentEngine(configuration: config.engine) }
         let keepsScore = config.topics.scored != nil
         let result = engines.withValue(forKey: tp) { engine in
@@ -252,7 +253,7 @@ final class IncidentPipeline {
             return EngineResult(decision: decision, score: keepsScore ? engine.lastScore : nil, risk: keepsScore ? engine.risk : nil)
         }!
         try apply(
-            result, of: incident, source: source, record: record, tp: tp, offset: offset,
+            result, of: incident, source: source, record: nil, tp: tp, offset: offset,
             publicWatermark: publicFeed != nil ? lowestWatermark() : nil)
     }
 
@@ -304,7 +305,7 @@ final class IncidentPipeline {
         for entry in router.hold.release(clockMs: wallClockMs, ready: { recoveries[$0] == nil && delivery.tracker.nextOffset($0) != nil }) {
             guard let next = delivery.tracker.nextOffset(entry.message.topicPartition) else { continue }
             statistics.heldReleased += 1
-            try process(entry.incident, source: entry.message, record: nil, tp: entry.message.topicPartition, offset: next - 1)
+            try processReleased(entry.incident, source: entry.message, tp: entry.message.topicPartition, offset: next - 1)
         }
     }
 
