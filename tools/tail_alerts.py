@@ -174,6 +174,67 @@ class Renderer:
                 f"{h}  {self.c('dim', 'payload:')} {payload}")
 
 
+class ReorderBuffer:
+    """Holds lines for a short grace and hands them out in the order of the time they show.
+
+    Why: Vigil keys each alert by its cluster (or hotspot, or cell), so one cluster's alerts stay
+    in order on one partition, but a reader of several partitions (and of the dead-letter topic)
+    sees them interleaved as fetched: a cluster ending at 09:00 could print after another
+    emerging at 12:00 that the same incident decided. Lines are held until they have waited
+    ``grace`` seconds, and each release takes every held line up to the latest one due, sorted by
+    (shown time, arrival). A line that arrives after a later-timed one was printed still prints
+    (late, never dropped). Pure: the caller passes the clock.
+    """
+
+    def __init__(self, grace: float):
+        self.grace = grace
+        self._held: list[tuple[float, int, float, str]] = []  # (key, seq, arrived, line)
+        self._seq = 0
+
+    def add(self, key_ms: float | None, line: str, now: float) -> list[str]:
+        """Takes one line whose shown time is ``key_ms`` (None: unknown, sorts as now) and
+        returns what is due at ``now``."""
+        key = key_ms if key_ms is not None else math.inf
+        self._held.append((key, self._seq, now, line))
+        self._seq += 1
+        return self.due(now)
+
+    def due(self, now: float) -> list[str]:
+        """The lines due at ``now``: every held line at or before the latest-shown line that has
+        waited the grace, in shown-time order."""
+        if not self._held:
+            return []
+        if self.grace <= 0:
+            return self.flush()
+        waited = [h for h in self._held if now - h[2] >= self.grace]
+        if not waited:
+            return []
+        bound = max((h[0], h[1]) for h in waited)
+        out = sorted(h for h in self._held if (h[0], h[1]) <= bound)
+        self._held = [h for h in self._held if (h[0], h[1]) > bound]
+        return [h[3] for h in out]
+
+    def flush(self) -> list[str]:
+        """Everything held, in shown-time order (at exit)."""
+        out = [h[3] for h in sorted(self._held)]
+        self._held = []
+        return out
+
+
+def shown_time_ms(value: bytes | None, ts_ms: int | None) -> float | None:
+    """The time an alert line shows (its event time, else the message timestamp), in ms."""
+    if value is not None:
+        try:
+            obj = json.loads(value)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            dt = parse_time(first(obj, "event_time", "time", "timestamp", "window.end"))
+            if dt is not None:
+                return dt.timestamp() * 1000
+    return float(ts_ms) if ts_ms is not None and ts_ms > 0 else None
+
+
 def first(obj: dict[str, Any], *paths: str) -> Any:
     """First non-null value among dotted ``paths`` (nested dicts or flat dotted keys)."""
     for path in paths:
@@ -284,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour output (default: auto = when stdout is a TTY and NO_COLOR is unset)")
     p.add_argument("--tz", metavar="ZONE", help="show times in this IANA zone (default: local zone)")
+    p.add_argument("--reorder-seconds", type=float, default=1.0, metavar="S",
+                   help="hold each line up to S seconds so lines from several partitions and the "
+                        "dead-letter topic print in time order (default: %(default)s; 0: as fetched)")
     p.add_argument("-X", "--consumer-config", action="append", default=[], metavar="KEY=VALUE",
                    help="extra librdkafka consumer setting (repeatable)")
     return p
@@ -379,6 +443,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     deadline = start + args.max_seconds if args.max_seconds is not None else None
     next_refresh = start + 5.0
     n_alerts = n_dead = n_bad = 0
+    reorder = ReorderBuffer(args.reorder_seconds)
+
+    def emit(lines: list[str]) -> None:
+        for line in lines:
+            _out(line)
     reported_errors: set[int] = set()
     rc = 0
     try:
@@ -393,6 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 next_refresh = now + 5.0
             timeout = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
             msg = consumer.poll(timeout)
+            emit(reorder.due(time.monotonic()))
             if msg is None:
                 continue
             err = msg.error()
@@ -425,22 +495,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"{_clip(_oneline(text), 200)}", file=sys.stderr)
                         n_bad += 1
                         continue
-                    _out(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+                    line = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
                 else:
                     line, ok = r.alert_line(value, ts_ms)
                     n_bad += 0 if ok else 1
-                    _out(line)
+                emit(reorder.add(shown_time_ms(value, ts_ms), line, time.monotonic()))
             else:
                 n_dead += 1
                 if args.json:
-                    _out(json.dumps({
+                    line = json.dumps({
                         "dead_letter": True, "topic": msg.topic(), "partition": msg.partition(),
                         "offset": msg.offset(), "timestamp_ms": ts_ms,
                         "headers": dict(vigil_headers(msg.headers())),
                         "payload": None if value is None else value.decode("utf-8", errors="replace"),
-                    }, separators=(",", ":"), ensure_ascii=False))
+                    }, separators=(",", ":"), ensure_ascii=False)
                 else:
-                    _out(r.dead_letter_line(value, msg.headers(), ts_ms))
+                    line = r.dead_letter_line(value, msg.headers(), ts_ms)
+                emit(reorder.add(float(ts_ms) if ts_ms and ts_ms > 0 else None, line, time.monotonic()))
+        emit(reorder.flush())
     except BrokenPipeError:
         # reader went away (e.g. `| head`): stop quietly
         try:
