@@ -151,17 +151,17 @@ struct ScanCountTable: Sendable {
             // the new record has none.
         } else {
             s = Int32(owner.count)
-            records.append(contentsOf: repeatElement(0, count: Self.inlineHours))
-            weekly.append(contentsOf: repeatElement(0, count: Self.weeks))
+            records.append(repeating: 0, count: Self.inlineHours)
+            weekly.append(repeating: 0, count: Self.weeks)
             owner.append((cell, layer))
-            countCache.append(contentsOf: repeatElement(0, count: cacheStride))  // set in full before use
+            countCache.append(repeating: 0, count: cacheStride)  // set in full before use
         }
         index.insert(s, cell: cell, layer: layer)
         if state.count < index.locationCount {
-            state.append(contentsOf: repeatElement(CellState(), count: index.locationCount - state.count))
-            baselines.append(contentsOf: repeatElement(Self.noBaseline, count: index.locationCount - baselines.count))
-            recentMask.append(contentsOf: repeatElement(0, count: index.locationCount / ScanSlotIndex.tileCells - recentMask.count))
-            oldestWeek.append(contentsOf: repeatElement(Int32.max, count: recentMask.count - oldestWeek.count))
+            state.append(repeating: CellState(), count: index.locationCount - state.count)
+            baselines.append(repeating: Self.noBaseline, count: index.locationCount - baselines.count)
+            recentMask.append(repeating: 0, count: index.locationCount / ScanSlotIndex.tileCells - recentMask.count)
+            oldestWeek.append(repeating: Int32.max, count: recentMask.count - oldestWeek.count)
         }
         let at = index.location(ofSlot: s)
         state[at] = CellState(slot: s)

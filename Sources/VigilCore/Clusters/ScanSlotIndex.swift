@@ -146,7 +146,7 @@ struct ScanSlotIndex: Sendable {
             tiles.set(key, tile)
         } else {
             tile = Int32(liveInTile.count)
-            cells.append(contentsOf: repeatElement(Self.none, count: Self.tileCells))
+            cells.append(repeating: Self.none, count: Self.tileCells)
             liveInTile.append(0)
             tiles.set(key, tile)
         }

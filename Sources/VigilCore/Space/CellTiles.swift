@@ -136,7 +136,7 @@ struct CellTiles: Sendable {
         var t = directory[d]
         if t < 0 {
             t = Int32(storage.count / Self.tileCells)
-            storage.append(contentsOf: repeatElement(fill, count: Self.tileCells))
+            storage.append(repeating: fill, count: Self.tileCells)
             directory[d] = t
         }
         return Int(t) * Self.tileCells + Self.offset(x, y)

@@ -79,13 +79,20 @@ public struct WindowTable: Sendable {
         if let reused = freeSlots.popLast() {
             s = reused
             let base = Int(s) * stride
-            for i in base..<(base + stride) { cumulative[i] = 0 }
-            for k in 0..<specs.count { heads[Int(s) * specs.count + k] = Head(bucket: Self.empty, total: 0, position: 0) }
+            // Cleared as two fills (a write per element through the array cost about twice as much).
+            cumulative.withUnsafeMutableBufferPointer {
+                UnsafeMutableBufferPointer(rebasing: $0[base..<(base + stride)]).update(repeating: 0)
+            }
+            let first = Int(s) * specs.count
+            heads.withUnsafeMutableBufferPointer {
+                UnsafeMutableBufferPointer(rebasing: $0[first..<(first + specs.count)]).update(
+                    repeating: Head(bucket: Self.empty, total: 0, position: 0))
+            }
             lastSeen[Int(s)] = Self.empty
         } else {
             s = Int32(lastSeen.count)
-            cumulative.append(contentsOf: repeatElement(0, count: stride))
-            heads.append(contentsOf: repeatElement(Head(bucket: Self.empty, total: 0, position: 0), count: specs.count))
+            cumulative.append(repeating: 0, count: stride)
+            heads.append(repeating: Head(bucket: Self.empty, total: 0, position: 0), count: specs.count)
             lastSeen.append(Self.empty)
         }
         slots.set(key, s)
