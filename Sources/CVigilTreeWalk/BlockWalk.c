@@ -95,6 +95,41 @@ BLOCK_TARGET void vigil_tree_walk_block(
     }
 }
 
+// Four inputs at a time: convert to float32, then the missing ones (NaN) as -infinity in the
+// first row and +infinity in the second; each value is then stored to its two rows (a lane's
+// column, eight floats apart).
+BLOCK_TARGET void vigil_tree_walk_block_write(const double *x, int count, float *rows) {
+    const __m128 low = _mm_set1_ps(-__builtin_inff());
+    const __m128 high = _mm_set1_ps(__builtin_inff());
+    int i = 0;
+    for (; i + 4 <= count; i += 4) {
+        const __m128 v = _mm256_cvtpd_ps(_mm256_loadu_pd(x + i));
+        const __m128 missing = _mm_cmpunord_ps(v, v);
+        __m128 a = _mm_blendv_ps(v, low, missing);
+        __m128 b = _mm_blendv_ps(v, high, missing);
+        float *o = rows + (long)i * 16;
+        _mm_store_ss(o, a);
+        _mm_store_ss(o + 8, b);
+        a = _mm_shuffle_ps(a, a, 0x39);
+        b = _mm_shuffle_ps(b, b, 0x39);
+        _mm_store_ss(o + 16, a);
+        _mm_store_ss(o + 24, b);
+        a = _mm_shuffle_ps(a, a, 0x39);
+        b = _mm_shuffle_ps(b, b, 0x39);
+        _mm_store_ss(o + 32, a);
+        _mm_store_ss(o + 40, b);
+        a = _mm_shuffle_ps(a, a, 0x39);
+        b = _mm_shuffle_ps(b, b, 0x39);
+        _mm_store_ss(o + 48, a);
+        _mm_store_ss(o + 56, b);
+    }
+    for (; i < count; i++) {
+        const float v = (float)x[i];
+        rows[(long)i * 16] = v != v ? -__builtin_inff() : v;
+        rows[(long)i * 16 + 8] = v != v ? __builtin_inff() : v;
+    }
+}
+
 #else
 
 int vigil_tree_walk_block_available(void) { return 0; }
@@ -104,6 +139,14 @@ void vigil_tree_walk_block(
     float base, float *out) {
     (void)offsets, (void)conditions, (void)leaves, (void)depth, (void)trees, (void)rows;
     for (int k = 0; k < 8; k++) out[k] = base;
+}
+
+void vigil_tree_walk_block_write(const double *x, int count, float *rows) {
+    for (int i = 0; i < count; i++) {
+        const float v = (float)x[i];
+        rows[(long)i * 16] = v != v ? -__builtin_inff() : v;
+        rows[(long)i * 16 + 8] = v != v ? __builtin_inff() : v;
+    }
 }
 
 #endif

@@ -36,4 +36,10 @@ void vigil_tree_walk_block(
     const uint32_t *offsets, const float *conditions, const float *leaves, int depth, int trees, const float *rows,
     float base, float *out);
 
+/// Writes one incident's inputs into its lane of the eight-incident rows: input i, as float32, at
+/// `rows[16 i]` with a missing value (NaN) as -infinity and at `rows[16 i + 8]` as +infinity
+/// (`rows` points at row 0 of the lane). With AVX2 four inputs at a time; call it only where
+/// `vigil_tree_walk_block_available()` says so, as the walk.
+void vigil_tree_walk_block_write(const double *x, int count, float *rows);
+
 #endif

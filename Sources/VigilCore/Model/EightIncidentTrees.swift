@@ -43,12 +43,25 @@ struct EightIncidentTrees: Sendable, Equatable {
         }
 
         /// Writes `x` (float32, as XGBoost's DMatrix holds it; NaN is missing) into `lane`.
+        ///
+        /// Four inputs at a time where the walk runs (`vigil_tree_walk_block_write`): one at a time,
+        /// with a bounds check and a branch each, this cost ~750 instructions an incident for 55
+        /// features, about a thirteenth of the features and scoring.
         mutating func write(_ x: [Double], lane: Int) {
+            precondition(lane >= 0 && lane < EightIncidentTrees.lanes)
             values.withUnsafeMutableBufferPointer { v in
-                for i in 0..<min(x.count, v.count / (2 * EightIncidentTrees.lanes)) {
-                    let value = Float(x[i])
-                    v[(2 &* i) &* 8 &+ lane] = value.isNaN ? -.infinity : value
-                    v[(2 &* i &+ 1) &* 8 &+ lane] = value.isNaN ? .infinity : value
+                x.withUnsafeBufferPointer { x in
+                    guard let input = x.baseAddress, let rows = v.baseAddress else { return }
+                    let count = min(x.count, v.count / (2 * EightIncidentTrees.lanes))
+                    if EightIncidentTrees.available {
+                        vigil_tree_walk_block_write(input, Int32(count), rows + lane)
+                        return
+                    }
+                    for i in 0..<count {
+                        let value = Float(input[i])
+                        v[(2 &* i) &* 8 &+ lane] = value.isNaN ? -.infinity : value
+                        v[(2 &* i &+ 1) &* 8 &+ lane] = value.isNaN ? .infinity : value
+                    }
                 }
             }
         }
