@@ -20,7 +20,13 @@ public struct IncidentEngine: Sendable {
     let hotspotSpec: Int?
     /// The model serving now (swapped between batches by `replaceModel`), its scratch buffers,
     /// and the hotspot evaluation indexed by cell for features (updated after each evaluation).
-    public private(set) var risk: RiskScorer?
+    public private(set) var risk: RiskScorer? {
+        didSet { riskCategoryColumns = [] }
+    }
+    /// Per category id (`categories`): the column of its `category=` indicator in the serving
+    /// model's features, -1 when the model has none, -2 when it has several (filled as ids are
+    /// met; see `riskCategoryColumn(of:)`).
+    private var riskCategoryColumns: [Int32] = []
     /// The score of the latest accepted incident (nil when no model is configured).
     public internal(set) var lastScore: Double?
     private var riskFeatures: [Double] = []
@@ -246,9 +252,10 @@ public struct IncidentEngine: Sendable {
         // copy of the array) so that the reads run in a non-mutating method: see `score(_:…)`.
         var values: [Double] = []
         swap(&values, &riskFeatures)
+        let column = category.flatMap { riskCategoryColumn(of: $0) }
         let scored = score(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, layout: layout, features: &features,
-            riskFeatures: &values, scoring: !deferring)
+            riskFeatures: &values, riskCategoryColumn: column, scoring: !deferring)
         swap(&values, &riskFeatures)
         if deferring {
             _ = deferred!.take(riskFeatures, cell: cell)
@@ -256,6 +263,24 @@ public struct IncidentEngine: Sendable {
         }
         guard let score = scored else { return nil }
         return record(score, of: incident, cell: cell, features: riskFeatures)
+    }
+
+    /// The serving model's `category=` column for category id `id` (-1: none; nil: no model, or a
+    /// vocabulary naming it twice, where the names are compared), remembered per id: comparing
+    /// the incident's category with every name of the vocabulary cost ~370 instructions an
+    /// incident, for an answer that depends only on the id.
+    private mutating func riskCategoryColumn(of id: UInt16) -> Int? {
+        let i = Int(id)
+        guard let layout = risk?.layout else { return nil }
+        if i >= riskCategoryColumns.count {
+            for known in riskCategoryColumns.count...i {
+                let name = categories.name(UInt16(known))
+                let columns = layout.categories.indices.filter { layout.categories[$0] == name }
+                riskCategoryColumns.append(columns.count > 1 ? -2 : Int32(columns.first ?? -1))
+            }
+        }
+        let column = Int(riskCategoryColumns[i])
+        return column == -2 ? nil : column
     }
 
     /// Counts `incident`'s score (taken on `features`) and returns its `high_risk` alert, if any.
@@ -294,14 +319,14 @@ public struct IncidentEngine: Sendable {
     /// twice an incident.
     private func score(
         _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
-        features: inout [Double], riskFeatures: inout [Double], scoring: Bool
+        features: inout [Double], riskFeatures: inout [Double], riskCategoryColumn: Int?, scoring: Bool
     ) -> Double? {
         layout?.extract(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
             surgeRule: surgeRule, hot: hotIndex, into: &features)
         risk?.layout.extract(
             incident, cell: cell, category: category, neighbourhood: neighbourhood, windows: windows,
-            surgeRule: surgeRule, hot: hotIndex, into: &riskFeatures)
+            surgeRule: surgeRule, hot: hotIndex, categoryColumn: riskCategoryColumn, into: &riskFeatures)
         return scoring ? risk?.model.probability(riskFeatures) : nil
     }
 

@@ -68,10 +68,12 @@ public struct NearRepeatFeatures: Sendable, Equatable {
     public var count: Int { names.count }
 
     /// Fills `out` (resized to `count`) with the features of `incident` from the engine state.
-    /// Called before the incident is counted; reads nothing but past state.
+    /// Called before the incident is counted; reads nothing but past state. `categoryColumn`, when
+    /// the caller knows it, is the index in `categories` of the incident's category (-1: none of
+    /// them); nil: the names are compared.
     func extract(
         _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, windows table: WindowTable,
-        surgeRule: SurgeRule?, hot: HotCellIndex?, into out: inout [Double]
+        surgeRule: SurgeRule?, hot: HotCellIndex?, categoryColumn: Int? = nil, into out: inout [Double]
     ) {
         if out.count != names.count { out = Array(repeating: 0, count: names.count) }
         let t = incident.eventTime
@@ -180,7 +182,11 @@ public struct NearRepeatFeatures: Sendable, Equatable {
             out[f + 5] = entry.map { Double(ms - $0.openedAt) / 86_400_000 } ?? .nan
             f += 6
         }
-        for (i, name) in categories.enumerated() { out[f + i] = name == incident.category ? 1 : 0 }
+        if let categoryColumn {
+            for i in 0..<categories.count { out[f + i] = i == categoryColumn ? 1 : 0 }
+        } else {
+            for (i, name) in categories.enumerated() { out[f + i] = name == incident.category ? 1 : 0 }
+        }
         f += categories.count
         for (i, name) in premises.enumerated() { out[f + i] = name == incident.premises ? 1 : 0 }
     }
