@@ -22,6 +22,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import collections
+import heapq
 import json
 import math
 import os
@@ -180,44 +182,44 @@ class ReorderBuffer:
     Why: Vigil keys each alert by its cluster (or hotspot, or cell), so one cluster's alerts stay
     in order on one partition, but a reader of several partitions (and of the dead-letter topic)
     sees them interleaved as fetched: a cluster ending at 09:00 could print after another
-    emerging at 12:00 that the same incident decided. Lines are held until they have waited
-    ``grace`` seconds, and each release takes every held line up to the latest one due, sorted by
-    (shown time, arrival). A line that arrives after a later-timed one was printed still prints
-    (late, never dropped). Pure: the caller passes the clock.
+    emerging at 12:00 that the same incident decided. A line is released once it has waited
+    ``grace`` seconds, with every held line shown at or before it, in (shown time, arrival)
+    order; a line shown before one already released goes out at the next release (late, never
+    dropped). A heap and the arrival queue keep each line's cost logarithmic, so a tail read from
+    the beginning of a busy topic does not stall. Pure: the caller passes the clock.
     """
 
     def __init__(self, grace: float):
         self.grace = grace
-        self._held: list[tuple[float, int, float, str]] = []  # (key, seq, arrived, line)
+        self._heap: list[tuple[float, int, str]] = []  # (key, seq, line)
+        self._arrivals: collections.deque[tuple[float, float, int]] = collections.deque()  # (arrived, key, seq)
+        self._bound: tuple[float, int] | None = None  # the latest (key, seq) that has waited
         self._seq = 0
 
     def add(self, key_ms: float | None, line: str, now: float) -> list[str]:
-        """Takes one line whose shown time is ``key_ms`` (None: unknown, sorts as now) and
-        returns what is due at ``now``."""
+        """Takes one line whose shown time is ``key_ms`` (None: unknown, sorts last) and returns
+        what is due at ``now``."""
         key = key_ms if key_ms is not None else math.inf
-        self._held.append((key, self._seq, now, line))
+        heapq.heappush(self._heap, (key, self._seq, line))
+        self._arrivals.append((now, key, self._seq))
         self._seq += 1
         return self.due(now)
 
     def due(self, now: float) -> list[str]:
-        """The lines due at ``now``: every held line at or before the latest-shown line that has
-        waited the grace, in shown-time order."""
-        if not self._held:
-            return []
-        if self.grace <= 0:
-            return self.flush()
-        waited = [h for h in self._held if now - h[2] >= self.grace]
-        if not waited:
-            return []
-        bound = max((h[0], h[1]) for h in waited)
-        out = sorted(h for h in self._held if (h[0], h[1]) <= bound)
-        self._held = [h for h in self._held if (h[0], h[1]) > bound]
-        return [h[3] for h in out]
+        """The lines due at ``now``, in shown-time order."""
+        while self._arrivals and (self.grace <= 0 or now - self._arrivals[0][0] >= self.grace):
+            _, key, seq = self._arrivals.popleft()
+            if self._bound is None or (key, seq) > self._bound:
+                self._bound = (key, seq)
+        out: list[str] = []
+        while self._heap and self._bound is not None and self._heap[0][:2] <= self._bound:
+            out.append(heapq.heappop(self._heap)[2])
+        return out
 
     def flush(self) -> list[str]:
         """Everything held, in shown-time order (at exit)."""
-        out = [h[3] for h in sorted(self._held)]
-        self._held = []
+        out = [heapq.heappop(self._heap)[2] for _ in range(len(self._heap))]
+        self._arrivals.clear()
         return out
 
 
