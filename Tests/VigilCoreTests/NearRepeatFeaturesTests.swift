@@ -62,6 +62,63 @@ struct NearRepeatFeaturesTests {
         }
     }
 
+    @Test("window counts equal a brute-force count of the earlier incidents, also on bucket boundaries")
+    func countsAgainstBruteForce() throws {
+        let configuration = EngineConfiguration(grid: factory.grid)
+        let layout = NearRepeatFeatures(configuration: configuration, categories: [], premises: [])
+        var rng = SplitMix64(seed: 77)
+        let start = ts("2014-03-01T00:00:00Z").milliseconds
+        let minute: Int64 = 60_000
+        // Whole minutes, so that many incidents (and newest events) fall exactly on the first or
+        // last minute of a 5-minute, hour, 6-hour or day bucket; bursts make short windows count.
+        var incidents: [Incident] = []
+        for i in 0..<1200 {
+            let base = Int64.random(in: 0..<(40 * 24 * 60), using: &rng)
+            let step = [1, 5, 60, 360, 1440][Int.random(in: 0..<5, using: &rng)]
+            let t = start + (base / Int64(step) * Int64(step) + Int64(i % 3)) * minute
+            let cell = GridCell(
+                x: IncidentFactory.home.x + Int32.random(in: -2...2, using: &rng),
+                y: IncidentFactory.home.y + Int32.random(in: -2...2, using: &rng))
+            incidents.append(
+                factory.make("b-\(i)", Timestamp(milliseconds: t), category: ["Assault", "Robbery"][i % 2], cell: cell))
+        }
+        incidents.sort { ($0.eventTime, $0.id) < ($1.eventTime, $1.id) }
+        var engine = IncidentEngine(configuration: configuration)
+        var row: [Double] = []
+        let names = layout.names
+        var earlier: [(cell: GridCell, category: String, time: Int64)] = []
+        var nonZero = Set<String>()
+        for incident in incidents {
+            guard case .accepted = engine.process(incident, recording: layout, into: &row) else { continue }
+            let cell = configuration.grid.cell(latitude: incident.latitude, longitude: incident.longitude)
+            let t = incident.eventTime.milliseconds
+            for spec in configuration.windows {
+                let resolution = spec.resolution.milliseconds
+                let end = floorDivide(t, resolution)
+                let inWindow = earlier.filter {
+                    let b = floorDivide($0.time, resolution)
+                    return b > end - Int64(spec.buckets) && b <= end
+                }
+                let near = inWindow.filter { abs($0.cell.x - cell.x) <= 1 && abs($0.cell.y - cell.y) <= 1 }
+                let expected: [String: Int] = [
+                    "cell": near.filter { $0.cell == cell }.count,
+                    "nbr": near.count,
+                    "cat_cell": near.filter { $0.cell == cell && $0.category == incident.category }.count,
+                    "cat_nbr": near.filter { $0.category == incident.category }.count
+                ]
+                for (family, count) in expected {
+                    let name = "\(family)_\(spec.horizon)"
+                    let value = row[try #require(names.firstIndex(of: name))]
+                    #expect(value == Double(count), "\(incident.id) \(name)")
+                    if count > 0 { nonZero.insert(name) }
+                }
+            }
+            earlier.append((cell, incident.category, t))
+        }
+        // Not vacuous: every family and horizon counted something somewhere.
+        #expect(nonZero.count == 4 * configuration.windows.count, "\(nonZero.sorted())")
+    }
+
     @Test("an incident does not count itself; the next one at the same place sees it")
     func excludesItself() throws {
         let configuration = EngineConfiguration(grid: factory.grid)

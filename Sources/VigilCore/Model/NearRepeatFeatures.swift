@@ -94,11 +94,20 @@ public struct NearRepeatFeatures: Sendable, Equatable {
         var lastCell = Int64.min
         var lastNbr = Int64.min
         var lastCatNbr = Int64.min
-        // The bucket each horizon's window ends at (one division per horizon, not per slot).
+        // The bucket each horizon's window ends at (one division per horizon, not per slot), and
+        // the time its first bucket starts: a key whose newest event is older counts 0 there, so
+        // its count is not read (most neighbouring cells' last incident is days old, which leaves
+        // only the week and the month to read of their five windows). The sums are the same: a
+        // skipped count is +0, and the sums start at +0.
         // The counts are read and the features written through buffers (`WindowTable.CountReader`):
         // 19 slots × 5 windows per incident, each read and write otherwise bounds-checked.
-        withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(h, 1)) { end in
-            for k in 0..<h { end[k] = table.bucket(spec: k, at: t) }
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(2 * h, 1)) { scratch in
+            let end = scratch.baseAddress!
+            let from = end + h
+            for k in 0..<h {
+                end[k] = table.bucket(spec: k, at: t)
+                from[k] = table.windowStart(spec: k, endingAt: end[k])
+            }
             table.withCountReader { counts in
                 out.withUnsafeMutableBufferPointer { out in
                     for dx in Int32(-1)...1 {
@@ -106,22 +115,23 @@ public struct NearRepeatFeatures: Sendable, Equatable {
                             let c = GridCell(x: cell.x + dx, y: cell.y + dy)
                             let own = dx == 0 && dy == 0
                             if let slot = table.slot(of: AggregateKey.cell(c)) {
-                                for k in 0..<h {
+                                let seen = counts.lastSeen(slot)
+                                for k in 0..<h where seen >= from[k] {
                                     let n = Double(counts.count(slot: slot, spec: k, endingAt: end[k]))
                                     out[nbrBase &+ k] += n
                                     if own { out[cellBase &+ k] = n }
                                 }
-                                let seen = counts.lastSeen(slot)
                                 lastNbr = max(lastNbr, seen)
                                 if own { lastCell = seen }
                             }
                             if let category, let slot = table.slot(of: AggregateKey.categoryCell(category, c)) {
-                                for k in 0..<h {
+                                let seen = counts.lastSeen(slot)
+                                for k in 0..<h where seen >= from[k] {
                                     let n = Double(counts.count(slot: slot, spec: k, endingAt: end[k]))
                                     out[catNbrBase &+ k] += n
                                     if own { out[catCellBase &+ k] = n }
                                 }
-                                lastCatNbr = max(lastCatNbr, counts.lastSeen(slot))
+                                lastCatNbr = max(lastCatNbr, seen)
                             }
                         }
                     }

@@ -204,6 +204,15 @@ public struct WindowTable: Sendable {
         var reach: Int64
     }
 
+    /// The first millisecond of window `k` ending at bucket `end`: an event before it has a bucket
+    /// at or before `end - buckets`, outside the window (Int64.min when that overflows).
+    @inline(__always) func windowStart(spec k: Int, endingAt end: Int64) -> Int64 {
+        let (last, o1) = end.subtractingReportingOverflow(layout[k].windowBuckets)
+        let (first, o2) = last.addingReportingOverflow(1)
+        let (start, o3) = first.multipliedReportingOverflow(by: specs[k].resolution.milliseconds)
+        return o1 || o2 || o3 ? Int64.min : start
+    }
+
     /// Events of `slot` in window `spec` ending at the bucket that contains `time`.
     public func count(slot: Int32, spec k: Int, at time: Timestamp) -> Int {
         count(slot: slot, spec: k, endingAt: specs[k].bucket(time))
