@@ -194,12 +194,19 @@ class ReorderBuffer:
         self._heap: list[tuple[float, int, str]] = []  # (key, seq, line)
         self._arrivals: collections.deque[tuple[float, float, int]] = collections.deque()  # (arrived, key, seq)
         self._bound: tuple[float, int] | None = None  # the latest (key, seq) that has waited
+        self._latest = -math.inf  # the latest shown time added so far
         self._seq = 0
 
     def add(self, key_ms: float | None, line: str, now: float) -> list[str]:
-        """Takes one line whose shown time is ``key_ms`` (None: unknown, sorts last) and returns
-        what is due at ``now``."""
-        key = key_ms if key_ms is not None else math.inf
+        """Takes one line whose shown time is ``key_ms`` and returns what is due at ``now``. A line
+        without a time (a tombstone, a non-JSON value) sorts with the latest time added before
+        it: as an infinite time it would, once waited, release every later line at once and end
+        the reordering for good."""
+        if key_ms is None:
+            key = self._latest
+        else:
+            key = key_ms
+            self._latest = max(self._latest, key)
         heapq.heappush(self._heap, (key, self._seq, line))
         self._arrivals.append((now, key, self._seq))
         self._seq += 1

@@ -56,12 +56,25 @@ def test_a_long_burst_is_released_in_order_without_stalling():
     assert out == sorted(out) and len(out) == n
 
 
-def test_equal_times_keep_their_arrival_order_and_unknown_times_sort_last():
+def test_equal_times_keep_their_arrival_order_and_unknown_times_sort_with_the_latest_before():
     buf = tail.ReorderBuffer(1.0)
-    buf.add(None, "no time", now=0.0)
+    buf.add(None, "no time, first of all", now=0.0)
     buf.add(7000.0, "first", now=0.1)
     buf.add(7000.0, "second", now=0.2)
-    assert buf.flush() == ["first", "second", "no time"]
+    buf.add(None, "no time", now=0.3)
+    buf.add(5000.0, "earlier", now=0.4)
+    assert buf.flush() == ["no time, first of all", "earlier", "first", "second", "no time"]
+
+
+def test_a_line_without_time_does_not_end_the_reordering():
+    buf = tail.ReorderBuffer(1.0)
+    buf.add(9000.0, "nine", now=0.0)
+    buf.add(None, "tombstone", now=0.1)
+    assert buf.due(1.1) == ["nine", "tombstone"]
+    # Later lines fetched out of order are still put in order.
+    assert buf.add(12000.0, "twelve", now=2.0) == []
+    assert buf.add(10000.0, "ten", now=2.1) == []
+    assert buf.due(3.0) == ["ten", "twelve"]
 
 
 def test_zero_grace_prints_as_fetched():
