@@ -1,4 +1,4 @@
-// The eight-incident walk of `EightIncidentTrees`: one tree at a time for eight incidents, one
+// The eight-incident walk of `IncidentBlockTrees`: one tree at a time for eight incidents, one
 // per AVX2 lane. A level's splits are all compared (each a broadcast condition against a row of
 // the eight incidents' values for the split's input, one contiguous load), and each lane's
 // outcome is then picked among the level's candidates by blends on the bits of its path so far:

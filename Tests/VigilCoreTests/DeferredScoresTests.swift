@@ -2,9 +2,9 @@ import Testing
 
 @testable import VigilCore
 
-/// `IncidentEngine.process(batch:_:)` scores eight incidents at a time; these check that it says
-/// exactly what processing one incident at a time says.
-@Suite("Scores deferred to the eight-incident walk")
+/// `IncidentEngine.process(batch:_:)` scores a block of incidents at a time (eight, or sixteen with
+/// AVX-512); these check that it says exactly what processing one incident at a time says.
+@Suite("Scores deferred to the block walk")
 struct DeferredScoresTests {
     let factory = IncidentFactory()
 
@@ -120,7 +120,8 @@ struct DeferredScoresTests {
         let (plain, layout) = plainWithLayout()
         let scorer = try RiskScorer.load(Self.model(names: layout.names, seed: 5), configuration: plain, threshold: 0.55, topFeatures: 3)
         guard case .xgboost(let model) = scorer.model else { throw ModelError(.unsupported, "XGBoost expected") }
-        #expect((model.eightIncidents != nil) == EightIncidentTrees.available)
+        #expect((model.incidentBlocks != nil) == IncidentBlockTrees.available)
+        #expect(model.incidentBlocks.map(\.lanes) ?? IncidentBlockTrees.preferredLanes == IncidentBlockTrees.preferredLanes)
         var published = plain
         published.risk = scorer
         var quiet = published
@@ -138,7 +139,8 @@ struct DeferredScoresTests {
                 #expect(highRisk == 0)
             }
             #expect(late > 10 && others > 0, "late incidents and other alerts interleave")
-            for size in [1, 2, 3, 7, 8, 9, 64, incidents.count] {
+            // Around both widths' blocks and their partial-block thresholds (3 of 8, 11 of 16).
+            for size in [1, 2, 3, 7, 8, 9, 10, 11, 15, 16, 17, 64, incidents.count] {
                 let run = batched(configuration, incidents, size: size)
                 #expect(run.outcomes.count == reference.outcomes.count)
                 for (i, (a, b)) in zip(run.outcomes, reference.outcomes).enumerated() where a != b {
@@ -198,7 +200,7 @@ struct DeferredScoresTests {
             #expect(run.outcomes.count == reference.outcomes.count)
             #expect(zip(run.outcomes, reference.outcomes).allSatisfy { $0 == $1 })
             #expect(run.engine.statistics == reference.engine.statistics)
-            #expect(run.engine.deferred == nil, "no block is kept without the eight-incident walk")
+            #expect(run.engine.deferred == nil, "no block is kept without the block walk")
         }
     }
 }

@@ -24,7 +24,7 @@ float vigil_tree_walk_wide(
 int vigil_tree_walk_block_available(void);
 
 /// The margins of eight incidents at once for a complete-tree ensemble laid out tree by tree
-/// (`EightIncidentTrees`): per lane, `base`, then each tree's leaf added in tree order, in float32.
+/// (`IncidentBlockTrees`): per lane, `base`, then each tree's leaf added in tree order, in float32.
 ///
 /// `offsets` and `conditions`: per tree, `2^depth - 1` entries in heap order; an offset is the byte
 /// offset in `rows` of the row the split reads. `leaves`: per tree `max(8, 2^depth)` values, left
@@ -41,5 +41,21 @@ void vigil_tree_walk_block(
 /// (`rows` points at row 0 of the lane). With AVX2 four inputs at a time; call it only where
 /// `vigil_tree_walk_block_available()` says so, as the walk.
 void vigil_tree_walk_block_write(const double *x, int count, float *rows);
+
+/// Whether this CPU and OS run the sixteen-incident walk (AVX-512 F and AVX2, with the OS saving
+/// the vector and mask registers). Asked once.
+int vigil_tree_walk_block16_available(void);
+
+/// `vigil_tree_walk_block` for sixteen incidents, one per AVX-512 lane: the same `offsets` (byte
+/// offsets of rows of sixteen float32 values), `conditions`, `leaves` and `depth`; `out` gets the
+/// sixteen margins.
+void vigil_tree_walk_block16(
+    const uint32_t *offsets, const float *conditions, const float *leaves, int depth, int trees, const float *rows,
+    float base, float *out);
+
+/// `vigil_tree_walk_block_write` for the sixteen-incident rows: input i at `rows[32 i]` (missing as
+/// -infinity) and `rows[32 i + 16]` (missing as +infinity). Call it only where
+/// `vigil_tree_walk_block16_available()` says so.
+void vigil_tree_walk_block16_write(const double *x, int count, float *rows);
 
 #endif

@@ -31,7 +31,7 @@ public struct IncidentEngine: Sendable {
     public internal(set) var lastScore: Double?
     private var riskFeatures: [Double] = []
     var riskContributions: [Double] = []
-    /// A batch's incidents waiting for the eight-incident walk (`process(batch:_:)`); empty between calls.
+    /// A batch's incidents waiting for the block walk (`process(batch:_:)`); empty between calls.
     var deferred: DeferredScores?
     private var hotIndex: HotCellIndex?
     private var hotIndexEvaluation = 0
@@ -118,7 +118,7 @@ public struct IncidentEngine: Sendable {
     }
 
     /// Every alert `incident` causes, before the published kinds are picked. `deferringScore`:
-    /// its features go to `deferred` for the batch's eight-incident walk, and its `high_risk`
+    /// its features go to `deferred` for the batch's block walk, and its `high_risk`
     /// alert and score statistics come when that block is scored (`process(batch:_:)`).
     /// `scoring` false: no features are read and no score is taken (`rebuild(_:)`).
     mutating func processAll(

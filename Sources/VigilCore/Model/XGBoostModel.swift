@@ -38,9 +38,10 @@ public struct XGBoostModel: Sendable, Equatable {
     let complete: CompleteTreeEnsemble?
     /// The complete trees sixteen to a vector, where this CPU runs that walk; `margin` prefers it.
     let sixteenLanes: SixteenLaneTrees?
-    /// The complete trees laid out for eight incidents at once, where this CPU runs that walk: the
-    /// engine scores a batch's incidents eight at a time with it (`margins`).
-    let eightIncidents: EightIncidentTrees?
+    /// The complete trees laid out for a block of incidents at once (sixteen with AVX-512, eight
+    /// with AVX2), where this CPU runs that walk: the engine scores a batch's incidents a block at
+    /// a time with it (`DeferredScores`).
+    let incidentBlocks: IncidentBlockTrees?
     /// The base score in margin space (logit of the stored probability, in float32).
     public let baseMargin: Float
     public let featureNames: [String]
@@ -175,7 +176,7 @@ public struct XGBoostModel: Sendable, Equatable {
         meanValue = means
         complete = CompleteTreeEnsemble(nodes: nodes, roots: newRoots)
         sixteenLanes = complete.flatMap { SixteenLaneTrees($0, featureCount: names.count) }
-        eightIncidents = complete.flatMap { EightIncidentTrees($0, featureCount: names.count) }
+        incidentBlocks = complete.flatMap { IncidentBlockTrees($0, featureCount: names.count) }
     }
 
     /// The child a value goes to from an inner node: `left`, or `left + 1` when `v >= condition`
