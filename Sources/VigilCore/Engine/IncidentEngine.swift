@@ -158,15 +158,19 @@ public struct IncidentEngine: Sendable {
         // only a name not seen yet is looked up again, to be added.
         let knownCategory = categories.existingID(for: incident.category)
         let knownNeighbourhood = incident.neighbourhood.flatMap { neighbourhoods.existingID(for: $0) }
-        var riskAlert: Alert?
+        // The score, taken on the state before this incident counts; its `high_risk` alert is
+        // built last (from the score and the features, which counting does not change). Carrying
+        // the alert itself from here, an `Alert?` of ~490 bytes, cost a copy of it at each step
+        // of every incident, alert or not.
+        var riskScore: Double?
         if scoring, layout != nil || risk != nil {
             windows.prepare(incident.eventTime)  // the features' window ends, then the counts below
-            riskAlert = scoreBeforeCounting(
+            riskScore = scoreBeforeCounting(
                 incident, cell: cell, category: knownCategory, neighbourhood: knownNeighbourhood, layout: layout, features: &features,
                 deferring: deferringScore)
         }
         guard let category = knownCategory ?? categories.id(for: incident.category) else {
-            if let riskAlert { alerts.append(riskAlert) }
+            if let riskScore, let alert = record(riskScore, of: incident, cell: cell, features: riskFeatures) { alerts.append(alert) }
             statistics.capHits += 1
             statistics.alerts += alerts.count
             return .accepted(alerts)
@@ -211,7 +215,7 @@ public struct IncidentEngine: Sendable {
             }
         }
 
-        if let riskAlert { alerts.append(riskAlert) }
+        if let riskScore, let alert = record(riskScore, of: incident, cell: cell, features: riskFeatures) { alerts.append(alert) }
         statistics.alerts += alerts.count
         sinceExpiry += 1
         if sinceExpiry >= Self.expiryInterval, let now = watermark.current {
@@ -238,12 +242,13 @@ public struct IncidentEngine: Sendable {
         return true
     }
 
-    /// Features (and the score, when a model serves) of `incident` from the state before it counts.
-    /// `deferring`: the model's features go to the next lane of `deferred`, to be scored there.
+    /// Features (and the score, when a model serves) of `incident` from the state before it counts;
+    /// the model's features stay in `riskFeatures` for the caller's `record`. `deferring`: the
+    /// model's features go to the next lane of `deferred`, to be scored there (nil is returned).
     private mutating func scoreBeforeCounting(
         _ incident: Incident, cell: GridCell, category: UInt16?, neighbourhood: UInt16?, layout: NearRepeatFeatures?,
         features: inout [Double], deferring: Bool
-    ) -> Alert? {
+    ) -> Double? {
         if statistics.hotspotEvaluations != hotIndexEvaluation, let snapshot = hotspots?.snapshot {
             if hotIndex == nil { hotIndex = HotCellIndex(snapshot) } else { hotIndex?.update(snapshot) }  // in place: its tiles are reused
             hotIndexEvaluation = statistics.hotspotEvaluations
@@ -261,8 +266,7 @@ public struct IncidentEngine: Sendable {
             _ = deferred!.take(riskFeatures, cell: cell)
             return nil
         }
-        guard let score = scored else { return nil }
-        return record(score, of: incident, cell: cell, features: riskFeatures)
+        return scored
     }
 
     /// The serving model's `category=` column for category id `id` (-1: none; nil: no model, or a
