@@ -139,8 +139,8 @@ struct DeferredScoresTests {
                 #expect(highRisk == 0)
             }
             #expect(late > 10 && others > 0, "late incidents and other alerts interleave")
-            // Around both widths' blocks and their partial-block thresholds (3 of 8, 11 of 16).
-            for size in [1, 2, 3, 7, 8, 9, 10, 11, 15, 16, 17, 64, incidents.count] {
+            // Around both widths' blocks and their partial-block thresholds (3 of 8, 12 of 16).
+            for size in [1, 2, 3, 7, 8, 9, 11, 12, 15, 16, 17, 64, incidents.count] {
                 let run = batched(configuration, incidents, size: size)
                 #expect(run.outcomes.count == reference.outcomes.count)
                 for (i, (a, b)) in zip(run.outcomes, reference.outcomes).enumerated() where a != b {

@@ -44,7 +44,7 @@ struct IncidentBlockTreesTests {
         let model = try XGBoostModel(json: try JSONValue.parse(Array(text.utf8)))
         let block = try #require(model.incidentBlocks)
         #expect(block.lanes == IncidentBlockTrees.preferredLanes)
-        #expect(block.minimumBlockLanes == (block.lanes == 16 ? 11 : 3))
+        #expect(block.minimumBlockLanes == (block.lanes == 16 ? 12 : 3))
         let complete = try #require(model.complete)
         #expect((IncidentBlockTrees(complete, featureCount: 9, lanes: 16) != nil) == IncidentBlockTrees.sixteenAvailable)
         #expect(IncidentBlockTrees(complete, featureCount: 9, lanes: 12) == nil, "only eight or sixteen lanes")

@@ -44,9 +44,9 @@ struct IncidentBlockTrees: Sendable, Equatable {
     let leaves: [Float]
     /// The fewest waiting lanes a partial block is walked for; below it each lane is scored alone
     /// (`XGBoostModel.margin`), which costs less and gives the same sums. Eight lanes: 3 (a lane
-    /// alone is the scalar walk, ~1.6 µs, against ~4 µs for a block). Sixteen: 11 (a lane alone is
-    /// the sixteen-tree AVX-512 walk, ~0.58 µs, against ~6.4 µs for a block).
-    var minimumBlockLanes: Int { lanes == 16 ? 11 : 3 }
+    /// alone is the scalar walk, ~1.6 µs, against ~4 µs for a block). Sixteen: 12 (a lane alone is
+    /// the sixteen-tree AVX-512 walk, ~0.56 µs, against ~6.8 µs for a block: `tools/bench/tree_walks.c`).
+    var minimumBlockLanes: Int { lanes == 16 ? 12 : 3 }
 
     /// `lanes` incidents' inputs as the walk reads them: input `i`, lane `k`, at
     /// `values[(2i) · lanes + k]` with a missing value as −∞ and at `values[(2i + 1) · lanes + k]`
