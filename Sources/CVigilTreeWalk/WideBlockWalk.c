@@ -11,20 +11,13 @@
 #include "CVigilTreeWalk.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
+// The sixteen-tree walk's CPU and OS checks (AVX-512 F, BW and VL, the vector and mask state saved
+// by the OS) and the eight-incident walk's (AVX2): this walk needs only F of AVX-512, and every
+// CPU with F but not BW and VL is a Xeon Phi.
 int vigil_tree_walk_block16_available(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    if (!(c & (1u << 27))) return 0;  // OSXSAVE: xgetbv is usable
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state saved by the OS.
-    if ((lo & 0xE6u) != 0xE6u) return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    const unsigned need = (1u << 5) | (1u << 16);  // AVX2, AVX512F
-    return (b & need) == need ? 1 : 0;
+    return vigil_tree_walk_wide_available() && vigil_tree_walk_block_available();
 }
 
 #define WIDE_BLOCK_TARGET __attribute__((target("avx512f,avx2")))

@@ -42,8 +42,9 @@ void vigil_tree_walk_block(
 /// `vigil_tree_walk_block_available()` says so, as the walk.
 void vigil_tree_walk_block_write(const double *x, int count, float *rows);
 
-/// Whether this CPU and OS run the sixteen-incident walk (AVX-512 F and AVX2, with the OS saving
-/// the vector and mask registers). Asked once.
+/// Whether this CPU and OS run the sixteen-incident walk: where both the sixteen-tree walk
+/// (AVX-512 F, BW and VL, with the OS saving the vector and mask registers) and the eight-incident
+/// walk (AVX2) run. Asked once.
 int vigil_tree_walk_block16_available(void);
 
 /// `vigil_tree_walk_block` for sixteen incidents, one per AVX-512 lane: the same `offsets` (byte

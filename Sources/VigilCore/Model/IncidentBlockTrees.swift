@@ -24,7 +24,7 @@ struct IncidentBlockTrees: Sendable, Equatable {
     static let maximumDepth = 6
     /// Whether this machine runs the eight-incident walk (AVX2): asked once.
     static let available = vigil_tree_walk_block_available() != 0
-    /// Whether this machine runs the sixteen-incident walk (AVX-512 F): asked once.
+    /// Whether this machine runs the sixteen-incident walk (AVX-512 F, BW and VL, and AVX2): asked once.
     static let sixteenAvailable = vigil_tree_walk_block16_available() != 0
     /// The block width this machine walks: 16 with AVX-512, else 8.
     static var preferredLanes: Int { sixteenAvailable ? 16 : 8 }
