@@ -6,8 +6,8 @@
 /// engine's state depends on its score: the score only adds the `high_risk` alert (last among the
 /// incident's alerts) and the statistics. So the engine takes the features as each incident
 /// arrives and scores a block at a time: on an AVX2-only CPU eight cost a quarter of eight single
-/// walks, on an AVX-512 one sixteen cost 0.7 of sixteen single walks. Every incident after the first deferred one waits here too, scored or not, so
-/// decisions are handed out in input order.
+/// walks, on an AVX-512 one sixteen cost ~0.75 of sixteen single walks. Every incident after the
+/// first deferred one waits here too, scored or not, so decisions are handed out in input order.
 struct DeferredScores {
     /// An incident processed but not handed out: its index in the batch, the decision without its
     /// `high_risk` alert, and its lane when it waits for a score.

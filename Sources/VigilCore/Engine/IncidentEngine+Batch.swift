@@ -5,7 +5,7 @@ extension IncidentEngine {
     /// Why: where the model runs a block walk (`IncidentBlockTrees`: AVX2 or AVX-512, complete
     /// trees), each incident's features are taken from the state before it counts, as always, but
     /// its score waits until a block (eight or sixteen) is taken, and one walk scores them together
-    /// (a quarter of the cost of eight single walks on an AVX2-only CPU, 0.7 of sixteen on
+    /// (a quarter of the cost of eight single walks on an AVX2-only CPU, ~0.75 of sixteen on
     /// AVX-512). Nothing in the state depends on a score: it adds only the incident's `high_risk`
     /// alert, last among its alerts, and the statistics, so the decisions, the alerts and their
     /// order are the same as one at a time. An incident behind a waiting one waits too; the batch's last block is scored before this returns, so
