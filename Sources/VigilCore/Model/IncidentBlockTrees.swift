@@ -6,14 +6,15 @@ import CVigilTreeWalk
 ///
 /// Why: the per-incident walks wait on a load for every step of every tree (~1.6 µs an incident
 /// for the shipped model on a Zen 3 without AVX-512), or, on AVX-512, blend sixteen trees' splits
-/// and permute each lane's input (0.58 µs). With an incident per lane, every split is one
-/// broadcast condition compared with one contiguous row of the block's values for its input: no
-/// gather and no load that waits on a comparison. The eight-lane AVX2 walk picks each lane's
-/// outcome by blends on its path (~0.45–0.5 µs an incident on Zen 3, but 0.72 on the AVX-512 Xeons,
-/// where a blend is two operations: slower there than the per-incident walk); the sixteen-lane
-/// walk sets each split's outcome as a bit of a per-lane word with one masked OR and walks the
-/// words (0.40 µs). The engine defers its scores until a block's incidents' features are taken
-/// (see `IncidentEngine.process(batch:_:)`).
+/// and permute each lane's input (0.56–0.67 µs on an AVX-512 Xeon). With an incident per lane,
+/// every split is one broadcast condition compared with one contiguous row of the block's values
+/// for its input: no gather and no load that waits on a comparison. The eight-lane AVX2 walk
+/// picks each lane's outcome by blends on its path (~0.45–0.5 µs an incident on Zen 3, but
+/// 0.72–0.99 on the AVX-512 Xeon, where a blend is two operations: slower there than the
+/// per-incident walk); the sixteen-lane walk sets each split's outcome as a bit of a per-lane word
+/// with one masked OR and walks the words (0.43–0.61 µs; `tools/bench/tree_walks.c`). The engine
+/// defers its scores until a block's incidents' features are taken (see
+/// `IncidentEngine.process(batch:_:)`).
 ///
 /// Each lane's sum is `base`, then each tree's leaf in tree order, in float32: the scalar walk's,
 /// bit for bit (tested against the node walk on random ensembles and inputs, both widths).
